@@ -1,0 +1,251 @@
+#pragma once
+// The three parameter visitors (see params.hpp). Include only from .cpp files: pulls in yaml-cpp.
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kpisim/config/diagnostics.hpp"
+#include "kpisim/config/params.hpp"
+
+namespace kpisim {
+struct PolicySpec;
+struct WeightEntry;
+}  // namespace kpisim
+
+namespace kpisim::params {
+
+/// Decodes YAML into parameter structs. Errors go to Diagnostics with the node's position.
+class YamlReader {
+ public:
+  YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path);
+
+  void num(std::string_view key, double& x, const Meta& m);
+  void integer(std::string_view key, int& x, const Meta& m);
+  void integer(std::string_view key, std::uint64_t& x, const Meta& m);
+  void flag(std::string_view key, bool& x, const TextMeta& m);
+  void text(std::string_view key, std::string& x, const TextMeta& m);
+  void weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m);
+  void policy_body(PolicySpec& p);
+
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E& x, const std::array<Choice<E>, N>& choices, const TextMeta& /*m*/) {
+    const YAML::Node n = take(key);
+    if (!n) return;
+    std::vector<std::string> names;
+    if (n.IsScalar()) {
+      for (const auto& c : choices) {
+        if (n.Scalar() == c.name) {
+          x = c.value;
+          return;
+        }
+      }
+    }
+    for (const auto& c : choices) names.emplace_back(c.name);
+    bad_choice(n, key, names);
+  }
+
+  template <class S>
+  void section(std::string_view key, S& s, const TextMeta& /*m*/) {
+    const YAML::Node n = take(key);
+    if (!n) return;
+    if (!expect_map(n, key)) return;
+    YamlReader child(n, diag_, join(key));
+    s.visit(child);
+    child.finish();
+  }
+
+  /// A map from names to structs; S must have a `std::string name` member.
+  template <class S>
+  void named(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/, Merge merge) {
+    const YAML::Node n = take(key);
+    if (!n) return;
+    if (!expect_map(n, key)) return;
+    if (merge == Merge::replace) items.clear();
+    for (const auto& kv : n) {
+      const std::string name = kv.first.as<std::string>();
+      S* target = nullptr;
+      for (auto& it : items)
+        if (it.name == name) target = &it;
+      if (target == nullptr) {
+        items.emplace_back();
+        target = &items.back();
+        target->name = name;
+      }
+      if (kv.second.IsNull()) continue;  // "name:" with nothing keeps defaults
+      if (!expect_map(kv.second, std::string(key) + "." + name)) continue;
+      YamlReader child(kv.second, diag_, join(key) + "." + name);
+      target->visit(child);
+      child.finish();
+    }
+  }
+
+  /// A sequence of structs.
+  template <class S>
+  void list(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/) {
+    const YAML::Node n = take(key);
+    if (!n) return;
+    if (!n.IsSequence()) {
+      error_at(n, "'" + join(key) + "' must be a list (YAML sequence)");
+      return;
+    }
+    items.clear();
+    std::size_t i = 0;
+    for (const auto& el : n) {
+      items.emplace_back();
+      const std::string p = join(key) + "[" + std::to_string(i++) + "]";
+      if (!el.IsMap()) {
+        error_at(el, "'" + p + "' must be a mapping");
+        continue;
+      }
+      YamlReader child(el, diag_, p);
+      items.back().visit(child);
+      child.finish();
+    }
+  }
+
+  /// Reports keys present in the node that no visit asked for, with the nearest valid key.
+  void finish();
+
+  [[nodiscard]] Diagnostics& diagnostics() { return diag_; }
+  [[nodiscard]] const YAML::Node& node() const { return node_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+  void error_at(const YAML::Node& n, const std::string& msg);
+  /// Marks a key as known without reading it (e.g. `type`, read by a dispatcher).
+  void accept(std::string_view key) { known_.emplace_back(key); }
+
+ private:
+  YAML::Node take(std::string_view key);
+  bool expect_map(const YAML::Node& n, std::string_view what);
+  void bad_choice(const YAML::Node& n, std::string_view key, const std::vector<std::string>& names);
+  [[nodiscard]] std::string join(std::string_view key) const;
+
+  YAML::Node node_;
+  Diagnostics& diag_;
+  std::string path_;
+  std::vector<std::string> known_;
+};
+
+/// Writes the resolved values of parameter structs as YAML.
+class YamlWriter {
+ public:
+  explicit YamlWriter(YAML::Emitter& out) : out_(out) {}
+
+  void num(std::string_view key, double& x, const Meta& m);
+  void integer(std::string_view key, int& x, const Meta& m);
+  void integer(std::string_view key, std::uint64_t& x, const Meta& m);
+  void flag(std::string_view key, bool& x, const TextMeta& m);
+  void text(std::string_view key, std::string& x, const TextMeta& m);
+  void weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m);
+  void policy_body(PolicySpec& p);
+
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E& x, const std::array<Choice<E>, N>& choices, const TextMeta& /*m*/) {
+    for (const auto& c : choices)
+      if (c.value == x) out_ << YAML::Key << std::string(key) << YAML::Value << std::string(c.name);
+  }
+  template <class S>
+  void section(std::string_view key, S& s, const TextMeta& /*m*/) {
+    out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
+    s.visit(*this);
+    out_ << YAML::EndMap;
+  }
+  template <class S>
+  void named(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/, Merge /*merge*/) {
+    out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
+    for (auto& it : items) {
+      out_ << YAML::Key << it.name << YAML::Value << YAML::BeginMap;
+      it.visit(*this);
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndMap;
+  }
+  template <class S>
+  void list(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/) {
+    out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginSeq;
+    for (auto& it : items) {
+      out_ << YAML::BeginMap;
+      it.visit(*this);
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
+  }
+  void accept(std::string_view /*key*/) {}
+  [[nodiscard]] YAML::Emitter& emitter() { return out_; }
+
+ private:
+  YAML::Emitter& out_;
+};
+
+/// One row of the scenario reference.
+struct DocRow {
+  std::string key, type, unit, range, default_value, doc, source;
+};
+
+/// Collects reference rows (key path, type, unit, range, default, doc, source).
+class DocWriter {
+ public:
+  explicit DocWriter(std::string prefix = {}) : prefix_(std::move(prefix)) {}
+
+  void num(std::string_view key, double& x, const Meta& m);
+  void integer(std::string_view key, int& x, const Meta& m);
+  void integer(std::string_view key, std::uint64_t& x, const Meta& m);
+  void flag(std::string_view key, bool& x, const TextMeta& m);
+  void text(std::string_view key, std::string& x, const TextMeta& m);
+  void weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m);
+  void policy_body(PolicySpec& p);
+
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E& x, const std::array<Choice<E>, N>& choices, const TextMeta& m) {
+    std::string opts, def;
+    for (const auto& c : choices) {
+      opts += (opts.empty() ? "" : " \\| ") + std::string(c.name);
+      if (c.value == x) def = std::string(c.name);
+    }
+    rows_.push_back({path(key), "choice", "", opts, def, std::string(m.doc), std::string(m.source)});
+  }
+  template <class S>
+  void section(std::string_view key, S& s, const TextMeta& /*m*/) {
+    DocWriter child(path(key));
+    s.visit(child);
+    append(child);
+  }
+  template <class S>
+  void named(std::string_view key, std::vector<S>& items, const TextMeta& m, Merge /*merge*/) {
+    std::string names;
+    for (auto& it : items) names += (names.empty() ? "" : ", ") + it.name;
+    rows_.push_back({path(key), "map of name → entry", "", "", names.empty() ? "(empty)" : names, std::string(m.doc),
+                     std::string(m.source)});
+    S fresh{};
+    DocWriter child(path(key) + ".NAME");
+    fresh.visit(child);
+    append(child);
+  }
+  template <class S>
+  void list(std::string_view key, std::vector<S>& /*items*/, const TextMeta& m) {
+    rows_.push_back({path(key), "list", "", "", "", std::string(m.doc), std::string(m.source)});
+    S fresh{};
+    DocWriter child(path(key) + "[i]");
+    fresh.visit(child);
+    append(child);
+  }
+  void accept(std::string_view /*key*/) {}
+
+  [[nodiscard]] const std::vector<DocRow>& rows() const { return rows_; }
+  void append(const DocWriter& other) { rows_.insert(rows_.end(), other.rows_.begin(), other.rows_.end()); }
+
+ private:
+  [[nodiscard]] std::string path(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+  std::string prefix_;
+  std::vector<DocRow> rows_;
+};
+
+/// Formats a number for YAML and docs: shortest round-trip representation.
+std::string format_number(double x);
+
+}  // namespace kpisim::params

@@ -1,0 +1,13 @@
+#pragma once
+#include <string_view>
+
+namespace kpisim {
+/// Engine version (semantic), from CMake's project() version.
+std::string_view engine_version();
+/// Git commit the binary was configured from ("-dirty" if the tree had changes; "unknown" outside git).
+std::string_view git_commit();
+/// CMake build type (Release, Debug, RelWithDebInfo).
+std::string_view build_type();
+/// True when invariant checks (KPISIM_CHECKS) are compiled in.
+bool checks_enabled();
+}  // namespace kpisim

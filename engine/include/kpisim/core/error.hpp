@@ -1,0 +1,25 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace kpisim {
+
+/// A mistake in user input (scenario file, command line). what() is the full, user-facing message.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A run that cannot proceed (resources, I/O). what() is user-facing.
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A violated model invariant (only thrown by checked builds).
+class InvariantError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace kpisim

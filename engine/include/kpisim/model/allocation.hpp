@@ -1,0 +1,42 @@
+#pragma once
+// The allocation of a day's hours among activities: the agent's decision machinery.
+//
+// The agent maximises   U(t) = sum_j a_j t_j - (c/2) sum_j t_j^2 - delta sum_{j<l} t_j t_l
+// subject to            0 <= t_j <= cap_j  and  sum_j t_j <= budget,
+// where a_j is the marginal utility of activity j (intrinsic value + incentives - penalties) and
+// delta < c couples the activities (they compete for time and attention). The KKT conditions
+// give t_j = clamp((a_j - theta) / (c - delta), 0, cap_j) with theta = mu + delta * S, S = sum t_j,
+// mu >= 0 the budget multiplier. theta is found exactly: S(theta) is piecewise linear, so the root
+// is located between sorted breakpoints and solved in closed form. With delta = c (perfect
+// substitutes) or c = 0 the problem is linear and the solution is bang-bang (greedy by a_j).
+//
+// This is the function that the closed forms A1-A3 of calibration.md are checked against.
+#include <array>
+#include <cstddef>
+
+namespace kpisim {
+
+inline constexpr std::size_t kMaxActivities = 8;
+
+struct AllocationProblem {
+  std::size_t n = 0;                        ///< number of activities (<= kMaxActivities)
+  std::array<double, kMaxActivities> a{};   ///< marginal utility per hour
+  std::array<double, kMaxActivities> cap{}; ///< upper bound per activity (hours), >= 0
+  double c = 1.0;                           ///< own convex cost
+  double delta = 0.0;                       ///< cross cost, 0 <= delta <= c
+  double budget = 1e300;                    ///< hours available for all activities together
+};
+
+struct Allocation {
+  std::array<double, kMaxActivities> t{};  ///< hours per activity
+  double total = 0.0;
+  double multiplier = 0.0;  ///< shadow price of the time budget (mu)
+};
+
+/// Exact maximiser of the problem above. No allocation, no branches on agent identity.
+Allocation allocate(const AllocationProblem& p) noexcept;
+
+/// The agent's utility at t (for tests and diagnostics).
+double allocation_utility(const AllocationProblem& p, const Allocation& x) noexcept;
+
+}  // namespace kpisim

@@ -1,0 +1,56 @@
+#pragma once
+// Small pure functions of the model, shared by the daily loop and the unit tests.
+#include <algorithm>
+#include <cmath>
+
+#include "kpisim/model/spec.hpp"
+
+namespace kpisim::rules {
+
+/// True relative gain in value per hour from using AI on a task, for a person of the given skill
+/// and AI proficiency. Inside the frontier novices gain more (slope), gains shrink to 0 for
+/// experts and grow with proficiency; outside it, low proficiency makes the loss worse.
+inline double ai_gain(const TaskSpec& t, double skill, double proficiency) noexcept {
+  if (t.value_gain >= 0.0) {
+    const double novice = std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill));
+    return t.value_gain * novice * (0.5 + 0.5 * proficiency);
+  }
+  return t.value_gain * (1.5 - 0.5 * proficiency);
+}
+
+/// Probability that one AI output has an error, given proficiency in [0,1].
+inline double defect_prob(const TaskSpec& t, double proficiency) noexcept {
+  return std::clamp(t.defect_prob * (1.25 - 0.5 * proficiency), 0.0, 1.0);
+}
+
+/// Logit choice share with temperature (0: hard threshold at z > 0).
+inline double choice_share(double z, double temperature) noexcept {
+  if (temperature <= 0.0) return z > 0.0 ? 1.0 : 0.0;
+  return 1.0 / (1.0 + std::exp(-z / temperature));
+}
+
+/// Daily quit hazard from an annual turnover at reference well-being.
+inline double daily_quit_hazard(double annual_turnover, double exhaustion, double cynicism, double beta_x, double beta_y) noexcept {
+  const double base = -std::log(1.0 - annual_turnover) / 260.0;  // 260 working days
+  return std::min(1.0, base * std::exp(beta_x * (exhaustion - 0.25) + beta_y * (cynicism - 0.2)));
+}
+
+/// Marginal expected prize per unit of score in a rank-order contest against a marginal
+/// competitor: the prize spread times the density of the score difference at the cutoff.
+/// With normal noise of sd `sigma` on each score the difference has sd sigma*sqrt(2); with
+/// uniform noise on [-q, q] the difference is triangular on [-2q, 2q].
+/// For two players this is exactly the Lazear-Rosen first-order condition.
+enum class ContestNoise { normal, uniform };
+inline double contest_marginal(double spread, double own, double cutoff, double scale, ContestNoise noise) noexcept {
+  if (!(scale > 0.0)) return 0.0;
+  const double x = own - cutoff;
+  if (noise == ContestNoise::normal) {
+    const double s = scale * std::sqrt(2.0);
+    return spread * 0.3989422804014327 * std::exp(-0.5 * (x / s) * (x / s)) / s;
+  }
+  const double w = 2.0 * scale;  // triangular density on [-2q, 2q]: (2q - |x|) / (4q^2)
+  const double ax = std::fabs(x);
+  return ax >= w ? 0.0 : spread * (w - ax) / (w * w);
+}
+
+}  // namespace kpisim::rules

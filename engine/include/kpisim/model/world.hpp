@@ -1,0 +1,74 @@
+#pragma once
+// The mutable state of one run, as structure-of-arrays columns indexed by employee slot.
+// A slot keeps its index when its holder quits: the replacement takes the slot (hire_day changes).
+#include <cstdint>
+#include <vector>
+
+namespace kpisim {
+
+class ModelSpec;
+
+template <class T>
+using Column = std::vector<T>;
+
+struct World {
+  explicit World(const ModelSpec& spec);
+
+  std::size_t n = 0;  ///< employees
+  std::size_t k = 0;  ///< task types
+
+  // Traits (drawn at hire).
+  Column<float> skill, proficiency, integrity, reward_sensitivity, script_scale, strain;
+  Column<std::int32_t> hire_day;
+  Column<float> belief;  ///< k*n, task-major: belief[t*n + i], believed AI value gain on task t
+
+  // Well-being (0-1 scales; Maslach 0-6 = 6x).
+  Column<float> exhaustion, cynicism, efficacy, engagement, shame;
+
+  // Work state.
+  Column<float> backlog_hours;  ///< pending work in manual hours at skill 1
+  Column<float> cleanup_hours;  ///< pending clean-up (own late-found errors, received workslop)
+  Column<std::uint8_t> scripting;  ///< runs a padding script
+
+  // Today's measured quantities (written by the agent loop; regimes read them at end of day).
+  Column<float> measured_tokens;      ///< as the usage dashboard sees them (audit corrections excluded)
+  Column<float> measured_outcome;     ///< measured value (noisy, gamed)
+  Column<float> performative_tokens;  ///< the performative part of measured_tokens (padding + scripts)
+  Column<float> performative_hours;   ///< hours of performative activity today
+  Column<float> gamed_outcome;        ///< the gamed part of measured_outcome
+
+  // Incentives (cleared each day, then written by the regimes).
+  Column<float> inc_usage;            ///< USD per measured token
+  Column<float> inc_outcome;          ///< USD per measured USD of value
+  Column<float> inc_padding_penalty;  ///< expected USD penalty per performative hour
+  Column<float> inc_script_penalty;   ///< expected USD penalty per day of running a script
+  Column<float> perf_filter;          ///< share of performative tokens/gaming an audit filters out of the KPI
+
+  // Goodhart diagnostics: exponential moving averages of the KPI and of true value.
+  Column<float> ema_kpi, ema_value;
+
+  // Money and ranks (written by regimes at cadence).
+  Column<float> reward_usd;  ///< rewards received minus penalties, cumulative
+  Column<std::uint32_t> rank;  ///< last published leaderboard rank (0 = top), or UINT32_MAX
+
+  // Per team (index into spec.team_units).
+  Column<float> team_workslop;  ///< clean-up hours to share among members tomorrow
+  Column<float> team_pressure;  ///< felt pressure after trickle-down
+  Column<std::uint8_t> team_mandate;
+
+  // Per unit (spec.units).
+  Column<float> unit_pressure_own;  ///< pressure from the unit manager's own KPI (regime-written)
+  Column<float> unit_pressure;      ///< after trickle-down
+  Column<float> unit_manager_belief;///< manager's belief about AI value (USD per FTE-day)
+
+  // Run-level counters written by regimes, reported in the day's outputs.
+  double rewards_paid_today = 0.0;
+  double penalties_today = 0.0;
+  double audits_today = 0.0;
+  double audit_detections_today = 0.0;
+  double audit_hours_today = 0.0;
+  double kpi_tokens_weight = 1.0;   ///< primary KPI weights (set from the active regimes each day)
+  double kpi_outcome_weight = 0.0;
+};
+
+}  // namespace kpisim

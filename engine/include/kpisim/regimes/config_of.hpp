@@ -1,0 +1,28 @@
+#pragma once
+// Helper that turns a Params struct (with visit) and a Regime subclass into a RegimeConfig.
+// Include only from regime .cpp files (pulls in the visitors and yaml-cpp).
+#include <memory>
+
+#include "kpisim/config/visitors.hpp"
+#include "kpisim/regimes/regime.hpp"
+
+namespace kpisim {
+
+template <class Params, class RegimeT>
+class RegimeConfigOf final : public RegimeConfig {
+ public:
+  Params params;
+  void read(params::YamlReader& r) override { params.visit(r); }
+  void write(params::YamlWriter& w) override { params.visit(w); }
+  void document(params::DocWriter& d) override { params.visit(d); }
+  [[nodiscard]] std::unique_ptr<Regime> instantiate(const ModelSpec& spec) const override {
+    return std::make_unique<RegimeT>(params, spec);
+  }
+};
+
+template <class Params, class RegimeT>
+std::shared_ptr<RegimeConfig> make_config() {
+  return std::make_shared<RegimeConfigOf<Params, RegimeT>>();
+}
+
+}  // namespace kpisim

@@ -1,0 +1,88 @@
+#include "kpisim/io/summary.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace kpisim {
+namespace {
+
+enum class Stat { mean, mean_workdays, last, sum };
+
+double stat(const RunResult& r, std::string_view var, Stat s) {
+  const std::size_t v = daily_index(var);
+  double acc = 0.0;
+  int n = 0;
+  for (int d = 0; d < r.days; ++d) {
+    const double x = r.at(v, d);
+    if (s == Stat::mean_workdays && d % 7 >= 5) continue;
+    if (std::isnan(x)) continue;
+    acc += x;
+    ++n;
+  }
+  switch (s) {
+    case Stat::sum: return acc;
+    case Stat::last: {
+      for (int d = r.days - 1; d >= 0; --d)
+        if (!std::isnan(r.at(v, d))) return r.at(v, d);
+      return std::nan("");
+    }
+    default: return n > 0 ? acc / n : std::nan("");
+  }
+}
+
+}  // namespace
+
+std::string summary_table(const std::vector<RunResult>& runs) {
+  struct Row {
+    const char* label;
+    const char* var;
+    Stat stat;
+    double scale;
+    const char* format;
+  };
+  const Row rows[] = {
+      {"true value per FTE-day (USD, workdays)", "true_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
+      {"measured value per FTE-day (USD)", "measured_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
+      {"AI value added per FTE-day (USD)", "ai_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
+      {"share of work hours with AI", "ai_task_share", Stat::mean_workdays, 1, "{:.3f}"},
+      {"hours per FTE-day", "hours_per_fte", Stat::mean_workdays, 1, "{:.2f}"},
+      {"clean-up hours per FTE-day", "cleanup_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
+      {"verification hours per FTE-day", "verification_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
+      {"performative hours per FTE-day", "performative_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
+      {"exhaustion, mean at end (MBI 0-6)", "exhaustion_mean", Stat::last, 1, "{:.2f}"},
+      {"cynicism, mean at end (MBI 0-6)", "cynicism_mean", Stat::last, 1, "{:.2f}"},
+      {"share burnt out at end", "burnout_share", Stat::last, 1, "{:.3f}"},
+      {"quits over the horizon", "quits", Stat::sum, 1, "{:.0f}"},
+      {"tokens productive (millions)", "tokens_productive", Stat::sum, 1e-6, "{:.1f}"},
+      {"tokens rework (millions)", "tokens_rework", Stat::sum, 1e-6, "{:.1f}"},
+      {"tokens performative (millions)", "tokens_performative", Stat::sum, 1e-6, "{:.1f}"},
+      {"token cost (USD)", "token_cost_usd", Stat::sum, 1, "{:.0f}"},
+      {"energy (kWh)", "energy_kwh", Stat::sum, 1, "{:.1f}"},
+      {"workslop incidents", "defects_passed", Stat::sum, 1, "{:.0f}"},
+      {"chatbot escalations", "escalations", Stat::sum, 1, "{:.0f}"},
+      {"skill, mean at end", "skill_mean", Stat::last, 1, "{:.3f}"},
+      {"KPI-value correlation at end", "kpi_value_correlation", Stat::last, 1, "{:.3f}"},
+      {"reported-vs-true gap (mean)", "reported_true_gap", Stat::mean_workdays, 1, "{:+.3f}"},
+      {"performative share of KPI (mean)", "performative_kpi_share", Stat::mean, 1, "{:.3f}"},
+      {"rewards paid (USD)", "rewards_usd", Stat::sum, 1, "{:.0f}"},
+  };
+  std::size_t label_w = 0;
+  for (const auto& r : rows) label_w = std::max(label_w, std::string_view(r.label).size());
+  std::size_t col_w = 12;
+  for (const auto& r : runs) col_w = std::max(col_w, r.policy.size() + 2);
+  std::string out = fmt::format("{:<{}}", "", label_w);
+  for (const auto& r : runs) out += fmt::format("{:>{}}", r.policy, col_w);
+  out += "\n";
+  for (const auto& row : rows) {
+    out += fmt::format("{:<{}}", row.label, label_w);
+    for (const auto& r : runs) {
+      const double v = stat(r, row.var, row.stat) * row.scale;
+      out += fmt::format("{:>{}}", std::isnan(v) ? std::string("n/a") : fmt::format(fmt::runtime(row.format), v), col_w);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace kpisim

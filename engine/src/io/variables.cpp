@@ -1,0 +1,89 @@
+#include <stdexcept>
+#include <string>
+
+#include "kpisim/io/results.hpp"
+
+namespace kpisim {
+
+const std::vector<VariableInfo>& daily_variables() {
+  static const std::vector<VariableInfo> vars = {
+      // productivity
+      {"headcount", "active employees", "person", true},
+      {"true_value_per_fte", "true value produced per employee", "USD/person/day", true},
+      {"measured_value_per_fte", "measured (reported) value per employee: noisy and gameable outcome metric", "USD/person/day", true},
+      {"ai_value_per_fte", "true value added by AI over doing the same AI-assisted work manually", "USD/person/day", true},
+      {"manager_ai_value_belief", "managers' mean belief about the value AI adds, from what they observe", "USD/person/day", false},
+      {"ai_task_share", "share of work hours done with AI", "1", true},
+      {"backlog_hours_per_fte", "pending work per employee", "h/person", true},
+      // hours
+      {"hours_per_fte", "hours worked per employee (all activities)", "h/person/day", true},
+      {"overtime_per_fte", "hours over the norm per employee", "h/person/day", true},
+      {"manual_hours_per_fte", "hours of manual work per employee", "h/person/day", true},
+      {"ai_hours_per_fte", "hours of AI-assisted work per employee", "h/person/day", true},
+      {"verification_hours_per_fte", "hours verifying AI output per employee", "h/person/day", true},
+      {"cleanup_hours_per_fte", "hours cleaning up AI errors (own found late, and received workslop) per employee", "h/person/day", true},
+      {"performative_hours_per_fte", "hours of performative AI use (padding, redundant prompts) per employee", "h/person/day", true},
+      {"learning_hours_per_fte", "hours learning AI per employee", "h/person/day", true},
+      // tokens and waste
+      {"tokens_productive", "tokens used for real work and learning", "token/day", true},
+      {"tokens_rework", "tokens used regenerating output with caught errors", "token/day", true},
+      {"tokens_performative", "tokens used performatively (manual padding and scripts)", "token/day", true},
+      {"tokens_scripted", "tokens burnt by padding scripts (part of tokens_performative)", "token/day", true},
+      {"token_cost_usd", "cost of all tokens", "USD/day", true},
+      {"energy_kwh", "energy of all tokens", "kWh/day", true},
+      // invisible labour
+      {"defects_caught", "AI errors caught by verification", "1/day", true},
+      {"defects_passed", "AI errors passed on undetected (workslop incidents)", "1/day", true},
+      {"workslop_hours", "clean-up hours handed to colleagues by undetected errors", "h/day", true},
+      {"escalations", "chatbot requests escalated to a human", "1/day", true},
+      // well-being (Maslach Burnout Inventory General Survey scales, 0-6)
+      {"exhaustion_mean", "mean exhaustion (MBI-GS scale)", "0-6", true},
+      {"cynicism_mean", "mean cynicism (MBI-GS scale)", "0-6", true},
+      {"efficacy_mean", "mean professional efficacy (MBI-GS scale)", "0-6", true},
+      {"engagement_mean", "mean work engagement", "1", true},
+      {"burnout_share", "share of employees with high exhaustion (at or above the burnout threshold)", "1", true},
+      {"quits", "employees who quit (and were replaced)", "person/day", true},
+      // skills
+      {"skill_mean", "mean domain skill (1 = typical worker)", "1", true},
+      {"proficiency_mean", "mean AI proficiency", "1", true},
+      {"belief_error", "mean absolute error of beliefs about AI's value gain, over the tasks people do", "1", true},
+      // KPI regime
+      {"pressure_mean", "mean pressure felt from managers' KPIs", "1", true},
+      {"mandate_share", "share of employees under an AI mandate", "1", true},
+      {"scripting_share", "share of employees running padding scripts", "1", true},
+      {"rewards_usd", "KPI rewards paid", "USD/day", false},
+      {"penalties_usd", "audit penalties imposed", "USD/day", false},
+      {"audits", "audits carried out", "1/day", false},
+      {"audit_detections", "audits that found performative use", "1/day", false},
+      // Goodhart diagnostics
+      {"kpi_value_correlation", "correlation across people of the KPI and true value (moving averages)", "1", true},
+      {"reported_true_gap", "(measured value - true value) / true value", "1", true},
+      {"performative_kpi_share", "share of the KPI earned by performative activity", "1", true},
+  };
+  return vars;
+}
+
+const std::vector<VariableInfo>& snapshot_variables() {
+  static const std::vector<VariableInfo> vars = {
+      {"skill", "domain skill", "1", false},
+      {"proficiency", "AI proficiency", "1", false},
+      {"exhaustion", "exhaustion (MBI-GS scale)", "0-6", false},
+      {"cynicism", "cynicism (MBI-GS scale)", "0-6", false},
+      {"efficacy", "professional efficacy (MBI-GS scale)", "0-6", false},
+      {"kpi", "KPI, moving average", "1", false},
+      {"true_value", "true value, moving average", "USD/day", false},
+      {"reward_usd", "cumulative rewards minus penalties", "USD", false},
+      {"scripting", "runs a padding script (0/1)", "1", false},
+      {"team", "team index", "1", false},
+  };
+  return vars;
+}
+
+std::size_t daily_index(std::string_view name) {
+  const auto& v = daily_variables();
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i].name == name) return i;
+  throw std::out_of_range("no daily variable named " + std::string(name));
+}
+
+}  // namespace kpisim

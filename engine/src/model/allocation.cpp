@@ -1,0 +1,127 @@
+#include "kpisim/model/allocation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kpisim {
+namespace {
+
+// Sum of clamp((a_j - theta)/k, 0, cap_j).
+double total_at(const AllocationProblem& p, double k, double theta) noexcept {
+  double s = 0.0;
+  for (std::size_t j = 0; j < p.n; ++j) s += std::clamp((p.a[j] - theta) / k, 0.0, p.cap[j]);
+  return s;
+}
+
+// Finds theta with  theta - slope_delta * S(theta) = target  (slope_delta = delta, target = mu)
+// when `fixed_total` < 0, or with S(theta) = fixed_total otherwise. Both left-hand sides are
+// monotone and piecewise linear in theta, so the root is exact up to rounding.
+double solve_theta(const AllocationProblem& p, double k, double slope_delta, double target, double fixed_total) noexcept {
+  std::array<double, 2 * kMaxActivities> bp{};
+  std::size_t m = 0;
+  for (std::size_t j = 0; j < p.n; ++j) {
+    bp[m++] = p.a[j];
+    bp[m++] = p.a[j] - k * p.cap[j];
+  }
+  std::sort(bp.begin(), bp.begin() + static_cast<std::ptrdiff_t>(m));
+  // g(theta) is increasing in theta for both equations.
+  auto g = [&](double theta) {
+    const double s = total_at(p, k, theta);
+    return fixed_total < 0 ? theta - slope_delta * s - target : fixed_total - s;
+  };
+  // Find the segment [lo, hi] of consecutive breakpoints (extended to +-inf) holding the root.
+  double lo = -1e300;
+  double hi = 1e300;
+  for (std::size_t i = 0; i < m; ++i) {
+    if (g(bp[i]) >= 0.0) {
+      hi = bp[i];
+      lo = i > 0 ? bp[i - 1] : -1e300;
+      break;
+    }
+    lo = bp[i];
+  }
+  // Inside the segment S is linear: S(theta) = A - B*theta with B = (#free)/k.
+  const double mid = (lo > -1e299 && hi < 1e299) ? 0.5 * (lo + hi) : (lo > -1e299 ? lo + 1.0 : hi - 1.0);
+  double a_sum = 0.0;
+  double free_count = 0.0;
+  for (std::size_t j = 0; j < p.n; ++j) {
+    const double tj = (p.a[j] - mid) / k;
+    if (tj <= 0.0) continue;
+    if (tj >= p.cap[j]) {
+      a_sum += p.cap[j];
+    } else {
+      a_sum += p.a[j] / k;
+      free_count += 1.0;
+    }
+  }
+  const double b = free_count / k;
+  double theta = 0.0;
+  if (fixed_total < 0) {
+    // theta - delta*(A - B theta) = target  ->  theta (1 + delta B) = target + delta A
+    theta = (target + slope_delta * a_sum) / (1.0 + slope_delta * b);
+  } else {
+    // A - B theta = fixed_total
+    theta = b > 0.0 ? (a_sum - fixed_total) / b : mid;
+  }
+  return std::clamp(theta, lo, hi);
+}
+
+Allocation allocate_linear(const AllocationProblem& p) noexcept {
+  // Perfect substitutes (c == delta): the cost depends only on the total, (c/2) S^2. Fill the
+  // activities in decreasing order of a_j while the marginal a_j - c*S stays positive.
+  Allocation x;
+  std::array<std::size_t, kMaxActivities> order{};
+  for (std::size_t j = 0; j < p.n; ++j) order[j] = j;
+  std::stable_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(p.n),
+                   [&](std::size_t i, std::size_t j) { return p.a[i] > p.a[j]; });
+  double s = 0.0;
+  for (std::size_t r = 0; r < p.n; ++r) {
+    const std::size_t j = order[r];
+    if (p.a[j] <= 0.0) break;
+    double room = std::min(p.cap[j], p.budget - s);
+    if (p.c > 0.0) room = std::min(room, std::max(0.0, p.a[j] / p.c - s));
+    if (room <= 0.0) break;
+    x.t[j] = room;
+    s += room;
+  }
+  x.total = s;
+  return x;
+}
+
+}  // namespace
+
+Allocation allocate(const AllocationProblem& p) noexcept {
+  const double k = p.c - p.delta;
+  if (!(k > 1e-12 * std::max(1.0, p.c))) return allocate_linear(p);
+  Allocation x;
+  // Unconstrained by the budget (mu = 0): theta = delta * S(theta).
+  double theta = solve_theta(p, k, p.delta, 0.0, -1.0);
+  double s = total_at(p, k, theta);
+  if (s > p.budget) {
+    // Budget binds: S(theta) = budget, mu = theta - delta * budget >= 0.
+    theta = solve_theta(p, k, p.delta, 0.0, p.budget);
+    x.multiplier = std::max(0.0, theta - p.delta * p.budget);
+  }
+  double total = 0.0;
+  for (std::size_t j = 0; j < p.n; ++j) {
+    x.t[j] = std::clamp((p.a[j] - theta) / k, 0.0, p.cap[j]);
+    total += x.t[j];
+  }
+  x.total = total;
+  return x;
+}
+
+double allocation_utility(const AllocationProblem& p, const Allocation& x) noexcept {
+  double u = 0.0;
+  double s = 0.0;
+  double sq = 0.0;
+  for (std::size_t j = 0; j < p.n; ++j) {
+    u += p.a[j] * x.t[j];
+    s += x.t[j];
+    sq += x.t[j] * x.t[j];
+  }
+  // sum_{j<l} t_j t_l = (S^2 - sum t^2)/2
+  return u - 0.5 * p.c * sq - p.delta * 0.5 * (s * s - sq);
+}
+
+}  // namespace kpisim

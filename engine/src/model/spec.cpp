@@ -1,0 +1,227 @@
+#include "kpisim/model/spec.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "kpisim/config/diagnostics.hpp"
+#include "kpisim/core/error.hpp"
+#include "kpisim/io/results.hpp"
+
+namespace kpisim {
+namespace {
+
+// Splits n into parts proportional to shares (largest remainder), each at least 1 when possible.
+std::vector<std::size_t> apportion(std::size_t n, const std::vector<double>& shares) {
+  const double total = std::accumulate(shares.begin(), shares.end(), 0.0);
+  std::vector<std::size_t> out(shares.size(), 0);
+  std::vector<std::pair<double, std::size_t>> rem;
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    const double exact = static_cast<double>(n) * shares[i] / total;
+    out[i] = static_cast<std::size_t>(std::floor(exact));
+    used += out[i];
+    rem.emplace_back(exact - std::floor(exact), i);
+  }
+  std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t r = 0; used < n; ++r, ++used) out[rem[r % rem.size()].second] += 1;
+  return out;
+}
+
+}  // namespace
+
+ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) {
+  Diagnostics diag(file);
+  ModelSpec m;
+  m.scenario = scenario;
+  const Scenario& s = m.scenario;
+  if (s.behaviour.crowding >= s.behaviour.effort_cost && s.behaviour.effort_cost > 0)
+    diag.error(-1, -1, fmt::format("behaviour.crowding ({}) must be smaller than behaviour.effort_cost ({})", s.behaviour.crowding,
+                                   s.behaviour.effort_cost));
+  if (s.behaviour.max_hours < s.behaviour.norm_hours)
+    diag.error(-1, -1, "behaviour.max_hours must be at least behaviour.norm_hours");
+
+  // Tasks with their tools.
+  for (const auto& t : s.tasks) {
+    const Tool* tool = nullptr;
+    for (const auto& tl : s.tools)
+      if (tl.name == t.tool) tool = &tl;
+    if (tool == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& tl : s.tools) names.push_back(tl.name);
+      const std::string near = params::nearest(t.tool, names);
+      diag.error(-1, -1, fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, t.tool, near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+      continue;
+    }
+    TaskSpec ts{};
+    ts.base_hours = t.base_hours;
+    ts.value_usd = t.value_usd;
+    ts.value_per_hour = t.value_usd / t.base_hours;
+    ts.stakes_hours = t.stakes_hours;
+    ts.novice_slope = t.novice_gain_slope;
+    ts.defect_prob = t.defect_prob;
+    ts.tokens_per_use = t.tokens_per_use;
+    ts.fix_hours = t.fix_hours;
+    ts.usd_per_token = tool->usd_per_mtok * 1e-6;
+    ts.wh_per_token = tool->wh_per_ktok * 1e-3;
+    ts.chatbot = tool->kind == ToolKind::chatbot;
+    if (ts.chatbot) {
+      // Contained requests take ai_time_factor; escalated ones add a full manual handling plus the
+      // escalation overhead. Value per resolved request is unchanged by escalation.
+      const double c = tool->containment;
+      const double tf_esc = t.ai_time_factor + 1.0 + tool->escalation_hours / t.base_hours;
+      ts.time_factor = c * t.ai_time_factor + (1.0 - c) * tf_esc;
+      ts.containment = c;
+    } else {
+      ts.time_factor = t.ai_time_factor;
+      ts.containment = 1.0;
+    }
+    // Gain in value per hour: quality change over time factor.
+    ts.value_gain = (1.0 + t.ai_quality_change) / ts.time_factor - 1.0;
+    m.task_names.push_back(t.name);
+    m.tasks.push_back(ts);
+  }
+  if (m.tasks.empty()) diag.error(-1, -1, "the task catalogue is empty");
+
+  // Divisions and their task mixes.
+  const auto& divs = s.organisation.divisions;
+  if (divs.empty()) diag.error(-1, -1, "organisation.divisions is empty: give at least one division");
+  if (divs.size() > 65535) diag.error(-1, -1, "too many divisions (at most 65535)");
+  for (const auto& d : divs) {
+    DivisionSpec ds;
+    ds.name = d.name;
+    ds.workload = d.workload;
+    ds.mix.assign(m.tasks.size(), 0.0);
+    double total = 0.0;
+    for (const auto& e : d.task_mix) {
+      auto it = std::find(m.task_names.begin(), m.task_names.end(), e.name);
+      if (it == m.task_names.end()) {
+        const std::string near = params::nearest(e.name, m.task_names);
+        diag.error(e.line, e.col, fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, e.name,
+                                              near.empty() ? "; tasks are defined under `tasks`" : fmt::format("; did you mean '{}'?", near)));
+        continue;
+      }
+      ds.mix[static_cast<std::size_t>(it - m.task_names.begin())] += e.value;
+      total += e.value;
+    }
+    if (d.task_mix.empty()) {
+      std::fill(ds.mix.begin(), ds.mix.end(), 1.0);
+      total = static_cast<double>(ds.mix.size());
+    }
+    if (!(total > 0)) {
+      diag.error(-1, -1, fmt::format("organisation.divisions.{}.task_mix sums to zero", d.name));
+      total = 1.0;
+    }
+    for (auto& x : ds.mix) x /= total;
+    m.divisions.push_back(std::move(ds));
+  }
+  if (s.policies.empty()) diag.error(-1, -1, "no policies to run");
+  diag.throw_if_errors();
+
+  // The organisation tree: teams (contiguous members; first member manages), grouped by `span`
+  // into departments up to one root per division, under one organisation root.
+  const auto n = static_cast<std::size_t>(s.organisation.employees);
+  m.employees = n;
+  std::vector<double> shares;
+  for (const auto& d : divs) shares.push_back(d.share);
+  if (std::accumulate(shares.begin(), shares.end(), 0.0) <= 0) shares.assign(divs.size(), 1.0);
+  const auto sizes = apportion(n, shares);
+  m.team_of.resize(n);
+  m.division_of.resize(n);
+  m.is_manager.assign(n, 0);
+  const auto team_size = static_cast<std::size_t>(s.organisation.team_size);
+  const auto span = static_cast<std::size_t>(std::max(1, s.organisation.span));
+  std::vector<std::int32_t> division_roots;
+  std::size_t first = 0;
+  for (std::size_t d = 0; d < divs.size(); ++d) {
+    const std::size_t nd = sizes[d];
+    if (nd == 0) continue;
+    std::size_t nteams = std::max<std::size_t>(1, (nd + team_size - 1) / team_size);
+    std::vector<std::int32_t> level;
+    for (std::size_t t = 0; t < nteams; ++t) {
+      const std::size_t lo = first + nd * t / nteams;
+      const std::size_t hi = first + nd * (t + 1) / nteams;
+      Unit u;
+      u.first = static_cast<std::uint32_t>(lo);
+      u.end = static_cast<std::uint32_t>(hi);
+      u.manager = u.first;
+      u.division = static_cast<std::int32_t>(d);
+      u.team = true;
+      m.is_manager[lo] = 1;
+      for (std::size_t i = lo; i < hi; ++i) {
+        m.team_of[i] = static_cast<std::uint32_t>(m.team_units.size());
+        m.division_of[i] = static_cast<std::uint16_t>(d);
+      }
+      m.team_units.push_back(static_cast<std::uint32_t>(m.units.size()));
+      level.push_back(static_cast<std::int32_t>(m.units.size()));
+      m.units.push_back(u);
+    }
+    // Group upwards until one unit remains: the division root.
+    while (level.size() > 1) {
+      std::vector<std::int32_t> up;
+      for (std::size_t i = 0; i < level.size(); i += span) {
+        Unit u;
+        const std::size_t j_end = std::min(level.size(), i + span);
+        u.first = m.units[static_cast<std::size_t>(level[i])].first;
+        u.end = m.units[static_cast<std::size_t>(level[j_end - 1])].end;
+        u.manager = m.units[static_cast<std::size_t>(level[i])].manager;
+        u.division = static_cast<std::int32_t>(d);
+        const auto idx = static_cast<std::int32_t>(m.units.size());
+        for (std::size_t j = i; j < j_end; ++j) m.units[static_cast<std::size_t>(level[j])].parent = idx;
+        up.push_back(idx);
+        m.units.push_back(u);
+      }
+      level = std::move(up);
+    }
+    // A division with a single team still gets a division unit above the team.
+    if (m.units[static_cast<std::size_t>(level[0])].team) {
+      Unit u = m.units[static_cast<std::size_t>(level[0])];
+      u.team = false;
+      const auto idx = static_cast<std::int32_t>(m.units.size());
+      m.units[static_cast<std::size_t>(level[0])].parent = idx;
+      m.units.push_back(u);
+      level[0] = idx;
+    }
+    division_roots.push_back(level[0]);
+    first += nd;
+  }
+  Unit root;
+  root.first = 0;
+  root.end = static_cast<std::uint32_t>(n);
+  root.manager = 0;
+  const auto root_idx = static_cast<std::int32_t>(m.units.size());
+  for (auto r : division_roots) m.units[static_cast<std::size_t>(r)].parent = root_idx;
+  m.units.push_back(root);
+  // Depths: parents come after children, so walk from the root down (reverse order).
+  for (std::size_t i = m.units.size(); i-- > 0;) {
+    auto& u = m.units[i];
+    u.depth = u.parent < 0 ? 0 : m.units[static_cast<std::size_t>(u.parent)].depth + 1;
+    m.max_depth = std::max(m.max_depth, u.depth);
+  }
+  return m;
+}
+
+std::size_t state_bytes_per_employee(std::size_t task_types) {
+  // World: 26 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
+  // weekly plan: 16 float columns and a flag; the workslop column (4); spec: team_of (4),
+  // division_of (2), is_manager (1); regime state: up to ~32 bytes per person per regime.
+  return 26 * 4 + 2 * 4 + 1 + task_types * 4 + 16 * 4 + 1 + 4 + 4 + 2 + 1 + 32;
+}
+
+std::size_t estimate_memory_bytes(const Scenario& s, std::size_t task_types, std::size_t parallel_runs) {
+  const auto n = static_cast<std::size_t>(s.organisation.employees);
+  const auto days = static_cast<std::size_t>(s.days);
+  const std::size_t runs = s.policies.empty() ? 1 : s.policies.size();
+  const std::size_t per_run_state = n * state_bytes_per_employee(task_types) + 4096 * 1024;
+  const std::size_t vars = daily_variables().size();
+  const std::size_t units = s.output.per_unit ? s.organisation.divisions.size() : 0;
+  std::size_t per_run_out = days * vars * 8 * (1 + units);
+  if (s.output.snapshot_every > 0)
+    per_run_out += (days / static_cast<std::size_t>(s.output.snapshot_every) + 1) * static_cast<std::size_t>(s.output.snapshot_sample) *
+                   snapshot_variables().size() * 4;
+  return std::min(parallel_runs, runs) * per_run_state + runs * per_run_out;
+}
+
+}  // namespace kpisim

@@ -1,0 +1,122 @@
+// Regime `leaderboard`: a rank-order tournament on measured AI usage (tokens).
+//
+// Each period the measured tokens of the period are ranked. The top `top_share` win `prize_usd`
+// plus the felt value of the title (`status_usd`); the bottom `bottom_share` are shamed (a felt
+// penalty `shame_usd` and a hindrance demand). Ranks are published `lag_days` after the period
+// ends; until the next publication each person's marginal incentive per token is the prize
+// spread times the density of the score difference with the marginal competitor at the cutoff
+// (rules::contest_marginal), with perceived noise `noise_cv` times the cutoff. People far above
+// or far below the cutoff feel almost no incentive; those near it, a strong one (Lazear & Rosen).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "kpisim/model/rules.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "kpisim/regimes/builtin.hpp"
+#include "kpisim/regimes/config_of.hpp"
+#include "kpisim/regimes/period.hpp"
+
+namespace kpisim {
+namespace {
+
+struct LeaderboardParams {
+  Cadence cadence = Cadence::weekly;
+  double top_share = 0.05;
+  double prize_usd = 200.0;
+  double status_usd = 300.0;
+  double bottom_share = 0.10;
+  double shame_usd = 100.0;
+  double shame = 0.3;
+  double noise_cv = 0.3;
+  rules::ContestNoise noise = rules::ContestNoise::normal;
+  int lag_days = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v.choice("cadence", cadence, kCadenceChoices, {"how often the leaderboard is published", "assumption (weekly)"});
+    v.num("top_share", top_share, {"1", 0, 1, "share of people at the top who win", "assumption"});
+    v.num("prize_usd", prize_usd, {"USD", 0, 1e7, "money prize per winner per period", "assumption"});
+    v.num("status_usd", status_usd, {"USD", 0, 1e7, "felt value of a title and visibility per period", "token leaderboard titles for top users"});
+    v.num("bottom_share", bottom_share, {"1", 0, 1, "share of people at the bottom who are shamed", "assumption"});
+    v.num("shame_usd", shame_usd, {"USD", 0, 1e7, "felt penalty of being at the bottom per period", "assumption"});
+    v.num("shame", shame, {"1", 0, 10, "hindrance demand added by being shamed (decays 10%/day)", "assumption"});
+    v.num("noise_cv", noise_cv, {"1", 0.001, 10, "perceived noise of scores relative to the cutoff", "assumption"});
+    v.choice("noise", noise, std::array{params::Choice<rules::ContestNoise>{"normal", rules::ContestNoise::normal},
+                                        params::Choice<rules::ContestNoise>{"uniform", rules::ContestNoise::uniform}},
+             {"shape of the perceived noise (uniform: on +-noise_cv*cutoff)", "Lazear & Rosen 1981"});
+    v.integer("lag_days", lag_days, {"day", 0, 365, "days between the end of a period and publication", "assumption"});
+  }
+};
+
+class LeaderboardRegime final : public Regime {
+ public:
+  LeaderboardRegime(const LeaderboardParams& p, const ModelSpec& spec)
+      : p_(p), window_(spec.employees, 0.0), slope_(spec.employees, 0.0F), pending_(spec.employees, 0.0F), order_(spec.employees) {}
+
+  void apply(RegimeContext& ctx, double weight) override {
+    World& w = ctx.world;
+    if (publish_day_ >= 0 && ctx.day >= publish_day_) {
+      std::swap(slope_, pending_);
+      publish_day_ = -1;
+    }
+    for (std::size_t i = 0; i < w.n; ++i) w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
+  }
+
+  void end_of_day(RegimeContext& ctx, double weight) override {
+    World& w = ctx.world;
+    for (std::size_t i = 0; i < w.n; ++i) window_[i] += w.measured_tokens[i];
+    if (!is_period_end(ctx.day, p_.cadence)) return;
+    const std::size_t n = w.n;
+    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+    std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return window_[a] != window_[b] ? window_[a] > window_[b] : a < b;
+    });
+    const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
+    const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
+    const double top_cut = n_top > 0 ? window_[order_[std::min(n_top, n - 1)]] : 0.0;  // best loser
+    const double bottom_cut = n_bottom > 0 ? window_[order_[n - n_bottom]] : 0.0;      // best of the shamed
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::uint32_t i = order_[r];
+      w.rank[i] = static_cast<std::uint32_t>(r);
+      if (r < n_top) {
+        w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
+        w.rewards_paid_today += weight * p_.prize_usd;
+      }
+      if (n_bottom > 0 && r >= n - n_bottom) w.shame[i] += static_cast<float>(weight * p_.shame);
+    }
+    // Incentives for the next period, from the published standing.
+    const double sigma_top = p_.noise_cv * std::max(top_cut, 1.0);
+    const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, 1.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      double m = n_top > 0 ? rules::contest_marginal(p_.prize_usd + p_.status_usd, window_[i], top_cut, sigma_top, p_.noise) : 0.0;
+      if (n_bottom > 0) m += rules::contest_marginal(p_.shame_usd, window_[i], bottom_cut, sigma_bottom, p_.noise);
+      pending_[i] = static_cast<float>(m);
+      window_[i] = 0.0;
+    }
+    publish_day_ = ctx.day + 1 + p_.lag_days;
+  }
+
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
+
+ private:
+  LeaderboardParams p_;
+  std::vector<double> window_;
+  std::vector<float> slope_;
+  std::vector<float> pending_;
+  std::vector<std::uint32_t> order_;
+  int publish_day_ = -1;
+};
+
+}  // namespace
+
+RegimeInfo leaderboard_regime() {
+  return {"leaderboard",
+          "A usage leaderboard: people are ranked on measured tokens each period; the top share win a prize and a title, "
+          "the bottom share are shamed. A rank-order tournament (Lazear & Rosen 1981): the incentive is strongest near the "
+          "cutoffs and depends on the prize spread, not its level.",
+          &make_config<LeaderboardParams, LeaderboardRegime>};
+}
+
+}  // namespace kpisim

@@ -1,0 +1,144 @@
+// Regime `quota`: a bonus when measured AI usage passes a threshold.
+//
+// level: individual - each person earns `bonus_usd` per period when their measured tokens per
+//   working day reach `target_tokens_per_day`. Their marginal incentive per token is the bonus
+//   times the density of reaching the target from their last published attainment, with
+//   perceived noise `noise_cv` times the target (threshold gaming: people far from the target do
+//   not respond).
+// level: manager - a leadership KPI: the managers of units down to depth `manager_depth` (1 =
+//   division heads) are judged on their unit's average measured tokens per person. Each turns
+//   the shortfall into pressure on their unit, `pressure_per_gap` times the relative gap; the
+//   pressure trickles down the tree (managers.trickle) to the staff, who feel it as an implicit
+//   incentive to be seen using AI and as a hindrance demand.
+#include <algorithm>
+#include <cmath>
+
+#include "kpisim/model/rules.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "kpisim/regimes/builtin.hpp"
+#include "kpisim/regimes/config_of.hpp"
+#include "kpisim/regimes/period.hpp"
+
+namespace kpisim {
+namespace {
+
+enum class QuotaLevel : std::uint8_t { individual, manager };
+
+struct QuotaParams {
+  QuotaLevel level = QuotaLevel::individual;
+  Cadence cadence = Cadence::quarterly;
+  double target_tokens_per_day = 100000.0;
+  double bonus_usd = 2000.0;
+  double noise_cv = 0.3;
+  int manager_depth = 1;
+  double pressure_per_gap = 1.0;
+  double monitoring_days = 10.0;
+
+  template <class V>
+  void visit(V& v) {
+    v.choice("level", level, std::array{params::Choice<QuotaLevel>{"individual", QuotaLevel::individual},
+                                        params::Choice<QuotaLevel>{"manager", QuotaLevel::manager}},
+             {"individual: each person's own usage; manager: a leadership KPI on the unit's average usage (trickle-down)",
+              "NUS (deans and heads), KPMG (senior managers' bonuses)"});
+    v.choice("cadence", cadence, kCadenceChoices, {"bonus period", "assumption (quarterly bonuses)"});
+    v.num("target_tokens_per_day", target_tokens_per_day, {"token/day", 0, 1e13, "usage target per person per working day", "assumption"});
+    v.num("bonus_usd", bonus_usd, {"USD", 0, 1e8, "bonus per period when the target is met (to the person, or to the manager)", "assumption"});
+    v.num("noise_cv", noise_cv, {"1", 0.001, 10, "perceived uncertainty of one's own final usage, relative to the target", "assumption"});
+    v.integer("manager_depth", manager_depth, {"level", 1, 100, "manager level: units at depth 1..manager_depth carry the KPI (1: division heads)", ""});
+    v.num("pressure_per_gap", pressure_per_gap, {"1", 0, 100, "pressure a manager passes down per unit of relative shortfall", "assumption"});
+    v.num("monitoring_days", monitoring_days, {"day", 1, 1000, "time constant of the manager's running view of the unit's usage", "assumption"});
+  }
+};
+
+class QuotaRegime final : public Regime {
+ public:
+  QuotaRegime(const QuotaParams& p, const ModelSpec& spec)
+      : p_(p), spec_(spec), window_(spec.employees, 0.0), slope_(spec.employees, 0.0F), unit_usage_(spec.units.size(), 0.0) {
+    // Before any publication people extrapolate nothing: they start from zero attainment.
+    publish();
+  }
+
+  void apply(RegimeContext& ctx, double weight) override {
+    World& w = ctx.world;
+    if (p_.level == QuotaLevel::individual) {
+      for (std::size_t i = 0; i < w.n; ++i) w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
+      return;
+    }
+    for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+      const Unit& unit = spec_.units[u];
+      if (unit.depth < 1 || unit.depth > p_.manager_depth) continue;
+      const double gap = p_.target_tokens_per_day > 0 ? std::clamp(1.0 - unit_usage_[u] / p_.target_tokens_per_day, 0.0, 1.0) : 0.0;
+      w.unit_pressure_own[u] += static_cast<float>(weight * p_.pressure_per_gap * gap);
+    }
+  }
+
+  void end_of_day(RegimeContext& ctx, double weight) override {
+    World& w = ctx.world;
+    if (p_.level == QuotaLevel::individual) {
+      for (std::size_t i = 0; i < w.n; ++i) window_[i] += w.measured_tokens[i];
+      if (!is_period_end(ctx.day, p_.cadence)) return;
+      const double target = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
+      for (std::size_t i = 0; i < w.n; ++i) {
+        if (window_[i] >= target) {
+          w.reward_usd[i] += static_cast<float>(weight * p_.bonus_usd);
+          w.rewards_paid_today += weight * p_.bonus_usd;
+        }
+      }
+      publish();
+      return;
+    }
+    // Managers watch a running average of their unit's measured usage per person (working days).
+    if (is_workday(ctx.day)) {
+      const double a = 1.0 / p_.monitoring_days;
+      prefix_[0] = 0.0;
+      for (std::size_t i = 0; i < w.n; ++i) prefix_[i + 1] = prefix_[i] + w.measured_tokens[i];
+      for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+        const Unit& unit = spec_.units[u];
+        if (unit.depth < 1 || unit.depth > p_.manager_depth) continue;
+        const double per_person = (prefix_[unit.end] - prefix_[unit.first]) / std::max(1U, unit.end - unit.first);
+        unit_usage_[u] += a * (per_person - unit_usage_[u]);
+      }
+    }
+    if (!is_period_end(ctx.day, p_.cadence)) return;
+    for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+      const Unit& unit = spec_.units[u];
+      if (unit.depth < 1 || unit.depth > p_.manager_depth || unit_usage_[u] < p_.target_tokens_per_day) continue;
+      w.reward_usd[unit.manager] += static_cast<float>(weight * p_.bonus_usd);
+      w.rewards_paid_today += weight * p_.bonus_usd;
+    }
+  }
+
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
+
+ private:
+  void publish() {
+    const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
+    const double sigma = p_.noise_cv * std::max(t, 1.0);
+    for (std::size_t i = 0; i < window_.size(); ++i) {
+      // Density of passing the target from the last attainment; normal perceived noise.
+      const double z = (window_[i] - t) / sigma;
+      slope_[i] = static_cast<float>(p_.bonus_usd * normal_pdf(z) / sigma);
+      window_[i] = 0.0;
+    }
+  }
+
+  QuotaParams p_;
+  const ModelSpec& spec_;
+  std::vector<double> window_;
+  std::vector<float> slope_;
+  std::vector<double> unit_usage_;
+  std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
+};
+
+}  // namespace
+
+RegimeInfo quota_regime() {
+  return {"quota",
+          "A bonus-linked usage quota: a bonus when measured tokens per working day reach a target, either for each person "
+          "(`level: individual`) or as a leadership KPI on a unit's average, which managers turn into pressure that trickles "
+          "down to their staff (`level: manager`).",
+          &make_config<QuotaParams, QuotaRegime>};
+}
+
+}  // namespace kpisim

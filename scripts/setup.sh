@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install KPISim's build and test dependencies from Debian 12's archive.
+# Idempotent: packages already present are skipped; nothing is installed when all are there.
+# Usage: scripts/setup.sh [--python]   (--python adds the Python stack used by tests and analysis)
+set -euo pipefail
+
+cpp_pkgs=(build-essential cmake ninja-build pkg-config
+          libtbb-dev libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools catch2
+          librandom123-dev libcli11-dev libfmt-dev)
+py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy
+         python3-scipy python3-matplotlib python3-pytest python3-yaml)
+
+want=("${cpp_pkgs[@]}")
+if [[ "${1:-}" == "--python" ]]; then want+=("${py_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${#missing[@]} missing packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

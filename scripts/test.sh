@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what is missing, build, and run every test: the checked build (release optimisation with
+# invariant checks and warnings as errors) and, unless --quick, the sanitizer build (ASan+UBSan).
+# Usage: scripts/test.sh [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --python
+
+jobs=$(nproc)
+run_preset() {
+  local preset=$1
+  echo "== ${preset}: configure and build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== ${preset}: test"
+  ctest --preset "$preset" -j "$jobs"
+}
+
+run_preset checked
+if [[ "${1:-}" != "--quick" ]]; then
+  run_preset sanitize
+fi
+echo "== all tests passed"

@@ -1,0 +1,90 @@
+// write_sample_h5 OUT.h5: writes a small synthetic results file (made-up, deterministic values) so
+// that tests/python/test_hdf5_layout.py can check the HDF5 layout without running a simulation.
+//
+// 3 runs (policies baseline, leaderboard, quota; replication 0), 30 days, 2 units, snapshots on
+// days 9, 19 and 29 of agents 0, 3, 7, 12, 20. Values (all exactly representable):
+//   daily       <var>[r, d]                = 10000 r + 100 v + 0.25 d   (v = index in daily_variables())
+//                                            except kpi_value_correlation[r, 0] = NaN
+//   per unit    unit_<var>[r, d, u]        = <var>[r, d] + 0.125 (u + 1)
+//   snapshots   snap_<var>[r, s, a]        = 100 r + 10 s + a + 0.5 k  (k = index in snapshot_variables())
+// An existing OUT.h5 is replaced.
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <limits>
+#include <vector>
+
+#include "kpisim/core/error.hpp"
+#include "kpisim/io/hdf5_writer.hpp"
+#include "kpisim/io/results.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: write_sample_h5 OUT.h5\n";
+    return 2;
+  }
+  using namespace kpisim;
+  constexpr int days = 30;
+  const std::vector<std::string> units{"Sales", "Ingeniería"};
+  const std::vector<int> snapshot_days{9, 19, 29};
+  const std::vector<std::uint32_t> agents{0, 3, 7, 12, 20};
+
+  ResultsMeta meta;
+  meta.engine_version = "0.0.0-sample";
+  meta.git_commit = "0123456789ab";
+  meta.build_type = "Sample";
+  meta.scenario_name = "sample";
+  meta.scenario_file = "tests/data/sample.yaml";
+  meta.scenario_yaml = "name: sample  # café\ndays: 30\nseed: 12345678901234567890\n";
+  meta.seed = 12345678901234567890ULL;
+  meta.command_line = "write_sample_h5 sample.h5";
+  meta.created_utc = "2024-01-01T00:00:00Z";
+  meta.threads = 2;
+  meta.days = days;
+  meta.unit_names = units;
+
+  const auto& daily = daily_variables();
+  const auto& snaps = snapshot_variables();
+  const std::size_t corr = daily_index("kpi_value_correlation");
+  const std::vector<std::pair<std::string, std::string>> policies{
+      {"baseline", "none"}, {"leaderboard", "leaderboard"}, {"quota", "quota"}};
+
+  std::vector<RunResult> runs;
+  for (std::size_t r = 0; r < policies.size(); ++r) {
+    RunResult run;
+    run.policy = policies[r].first;
+    run.policy_type = policies[r].second;
+    run.replication = 0;
+    run.days = days;
+    const auto value = [&](std::size_t v, int d) {
+      return 10000.0 * static_cast<double>(r) + 100.0 * static_cast<double>(v) + 0.25 * d;
+    };
+    for (std::size_t v = 0; v < daily.size(); ++v)
+      for (int d = 0; d < days; ++d)
+        run.series.push_back(v == corr && d == 0 ? std::numeric_limits<double>::quiet_NaN() : value(v, d));
+    for (std::size_t v = 0; v < daily.size(); ++v) {
+      if (!daily[v].per_unit) continue;
+      for (std::size_t u = 0; u < units.size(); ++u)
+        for (int d = 0; d < days; ++d)
+          run.unit_series.push_back(run.series[v * days + static_cast<std::size_t>(d)] +
+                                    0.125 * static_cast<double>(u + 1));
+    }
+    run.snapshot_days = snapshot_days;
+    run.snapshot_agents = agents;
+    for (std::size_t k = 0; k < snaps.size(); ++k)
+      for (std::size_t s = 0; s < snapshot_days.size(); ++s)
+        for (std::uint32_t a : agents)
+          run.snapshots.push_back(static_cast<float>(100.0 * static_cast<double>(r) + 10.0 * static_cast<double>(s) +
+                                                     static_cast<double>(a) + 0.5 * static_cast<double>(k)));
+    runs.push_back(std::move(run));
+  }
+
+  try {
+    write_hdf5(argv[1], meta, runs, /*overwrite=*/true);
+  } catch (const std::exception& e) {
+    std::cerr << "write_sample_h5: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
