@@ -95,12 +95,14 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
     ds.workload = d.workload;
     ds.mix.assign(m.tasks.size(), 0.0);
     double total = 0.0;
+    bool unknown = false;
     for (const auto& e : d.task_mix) {
       auto it = std::find(m.task_names.begin(), m.task_names.end(), e.name);
       if (it == m.task_names.end()) {
         const std::string near = params::nearest(e.name, m.task_names);
         diag.error(e.line, e.col, fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, e.name,
                                               near.empty() ? "; tasks are defined under `tasks`" : fmt::format("; did you mean '{}'?", near)));
+        unknown = true;
         continue;
       }
       ds.mix[static_cast<std::size_t>(it - m.task_names.begin())] += e.value;
@@ -110,10 +112,10 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
       std::fill(ds.mix.begin(), ds.mix.end(), 1.0);
       total = static_cast<double>(ds.mix.size());
     }
-    if (!(total > 0)) {
+    if (!(total > 0) && !unknown) {
       diag.error(-1, -1, fmt::format("organisation.divisions.{}.task_mix sums to zero", d.name));
-      total = 1.0;
     }
+    if (!(total > 0)) total = 1.0;
     for (auto& x : ds.mix) x /= total;
     m.divisions.push_back(std::move(ds));
   }

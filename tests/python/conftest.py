@@ -1,0 +1,97 @@
+"""Shared fixtures for the Python checks of the kpisim program (test_cli.py, test_run_output.py).
+
+Environment:
+  KPISIM_BIN         the kpisim executable (default: <repo>/build/checked/engine/kpisim)
+  KPISIM_SOURCE_DIR  the repository root (default: computed from this file's location)
+
+Run with Debian's Python (it has h5py, xarray and h5netcdf):
+
+    KPISIM_BIN=build/checked/engine/kpisim /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+        tests/python/test_cli.py tests/python/test_run_output.py
+"""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BIN = REPO_ROOT / "build" / "checked" / "engine" / "kpisim"
+
+# The small scenario that the session fixture runs once (relative to the source dir).
+SMALL_SCENARIO = Path("tests") / "data" / "small_compare.yaml"
+
+
+def _kpisim_path():
+    return Path(os.environ.get("KPISIM_BIN") or DEFAULT_BIN)
+
+
+def run_cli(*args, cwd=None, timeout=120, binary=None):
+    """Runs `kpisim ARGS...` and returns the subprocess.CompletedProcess (text mode, output captured).
+
+    Never raises on a non-zero exit code: tests assert on .returncode, .stdout and .stderr.
+    """
+    exe = Path(binary) if binary is not None else _kpisim_path()
+    return subprocess.run(
+        [str(exe), *[str(a) for a in args]],
+        cwd=None if cwd is None else str(cwd),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def kpisim():
+    """Path of the kpisim executable; fails (does not skip) when it is missing."""
+    exe = _kpisim_path()
+    if not exe.is_file() or not os.access(exe, os.X_OK):
+        pytest.fail(
+            f"kpisim executable not found at '{exe}'. Build it (`cmake --build build/checked`) "
+            "or point the environment variable KPISIM_BIN at it.",
+            pytrace=False,
+        )
+    return exe
+
+
+@pytest.fixture(scope="session")
+def source_dir():
+    """Repository root (KPISIM_SOURCE_DIR, or computed from this file's location)."""
+    d = Path(os.environ.get("KPISIM_SOURCE_DIR") or REPO_ROOT)
+    if not (d / SMALL_SCENARIO).is_file():
+        pytest.fail(f"KPISIM_SOURCE_DIR='{d}' does not look like the KPISim repository (no {SMALL_SCENARIO})",
+                    pytrace=False)
+    return d
+
+
+@pytest.fixture(scope="session")
+def cli(kpisim):
+    """A function cli(*args, cwd=None, timeout=120) -> CompletedProcess running the kpisim under test."""
+
+    def _run(*args, cwd=None, timeout=120):
+        return run_cli(*args, cwd=cwd, timeout=timeout, binary=kpisim)
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def small_scenario(source_dir):
+    """Path of tests/data/small_compare.yaml."""
+    return source_dir / SMALL_SCENARIO
+
+
+@pytest.fixture(scope="session")
+def bad_dir(source_dir):
+    """Directory of the deliberately broken scenarios (tests/data/bad)."""
+    return source_dir / "tests" / "data" / "bad"
+
+
+@pytest.fixture(scope="session")
+def small_run(cli, small_scenario, tmp_path_factory):
+    """Runs the small scenario once per session and yields the path of its .h5 results file."""
+    out = tmp_path_factory.mktemp("small_run") / "small_compare.h5"
+    r = cli("run", small_scenario, "-o", out, "--quiet", "--no-progress")
+    assert r.returncode == 0, f"kpisim run failed (exit {r.returncode}):\n{r.stderr}"
+    assert out.is_file(), f"kpisim run exited 0 but wrote no {out}"
+    yield out

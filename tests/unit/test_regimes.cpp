@@ -1,0 +1,127 @@
+// Regimes driven directly with synthetic measurements.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "kpisim/config/loader.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "kpisim/regimes/regime.hpp"
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(const std::string& policy_yaml, int employees = 100)
+      : spec(kpisim::ModelSpec::resolve(kpisim::load_scenario_text(
+            "organisation: {employees: " + std::to_string(employees) + ", team_size: 10}\npolicies:\n  p: " + policy_yaml + "\n", "t.yaml"))),
+        world(spec),
+        rng(1, 0),
+        regime(spec.scenario.policies[0].config->instantiate(spec)) {}
+
+  void clear_incentives() {
+    std::fill(world.inc_usage.begin(), world.inc_usage.end(), 0.0F);
+    std::fill(world.inc_outcome.begin(), world.inc_outcome.end(), 0.0F);
+    std::fill(world.inc_padding_penalty.begin(), world.inc_padding_penalty.end(), 0.0F);
+    std::fill(world.perf_filter.begin(), world.perf_filter.end(), 0.0F);
+    std::fill(world.unit_pressure_own.begin(), world.unit_pressure_own.end(), 0.0F);
+  }
+  void day(int d, double weight = 1.0) {
+    kpisim::RegimeContext ctx{spec, world, rng, d};
+    clear_incentives();
+    regime->apply(ctx, weight);
+    regime->end_of_day(ctx, weight);
+  }
+
+  kpisim::ModelSpec spec;
+  kpisim::World world;
+  kpisim::Rng rng;
+  std::unique_ptr<kpisim::Regime> regime;
+};
+
+}  // namespace
+
+TEST_CASE("leaderboard: the top share win each week; incentives peak near the cutoff", "[unit][regimes]") {
+  Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0.1, shame_usd: 0}");
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));
+  for (int d = 0; d < 7; ++d) f.day(d);
+  double paid = 0;
+  int winners = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i)
+    if (f.world.reward_usd[i] > 0) {
+      ++winners;
+      paid += f.world.reward_usd[i];
+      REQUIRE(i >= 90);  // the ten highest
+    }
+  REQUIRE(winners == 10);
+  REQUIRE(paid == Approx(1000.0));
+  REQUIRE(f.world.rank[99] == 0);
+  REQUIRE(f.world.rank[0] == 99);
+  REQUIRE(f.world.shame[0] > 0);
+  REQUIRE(f.world.shame[50] == 0);
+  // Published on day 7: people near the cutoff feel the strongest pull.
+  f.day(7);
+  REQUIRE(f.world.inc_usage[89] > f.world.inc_usage[50]);
+  REQUIRE(f.world.inc_usage[89] > f.world.inc_usage[99] * 0.99);
+  REQUIRE(f.world.inc_usage[50] >= 0.0F);
+}
+
+TEST_CASE("individual quota pays when the period's usage reaches the target", "[unit][regimes]") {
+  Fixture f("{type: quota, level: individual, cadence: weekly, target_tokens_per_day: 1000, bonus_usd: 50}");
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = i < 40 ? 1500.0F : 100.0F;  // per day
+  for (int d = 0; d < 7; ++d) f.day(d);  // 7 days of measurement vs 5 working days of target
+  for (std::size_t i = 0; i < f.world.n; ++i) REQUIRE(f.world.reward_usd[i] == (i < 40 ? 50.0F : 0.0F));
+  f.day(7);
+  REQUIRE(f.world.inc_usage[0] >= 0.0F);
+}
+
+TEST_CASE("leadership quota turns the unit's shortfall into pressure", "[unit][regimes]") {
+  Fixture f("{type: quota, level: manager, target_tokens_per_day: 1000, pressure_per_gap: 2, monitoring_days: 1}");
+  std::fill(f.world.measured_tokens.begin(), f.world.measured_tokens.end(), 250.0F);
+  f.day(0);
+  f.day(1);  // pressure reflects day 0's usage: gap 75%
+  double at_div = -1;
+  for (std::size_t u = 0; u < f.spec.units.size(); ++u)
+    if (f.spec.units[u].depth == 1) at_div = f.world.unit_pressure_own[u];
+  REQUIRE(at_div == Approx(2 * 0.75));
+}
+
+TEST_CASE("outcome bonus is a linear slope paid on measured value", "[unit][regimes]") {
+  Fixture f("{type: outcome, cadence: weekly, bonus_share: 0.25}");
+  std::fill(f.world.measured_outcome.begin(), f.world.measured_outcome.end(), 100.0F);
+  for (int d = 0; d < 7; ++d) f.day(d);
+  REQUIRE(f.world.inc_outcome[3] == Approx(0.25));
+  REQUIRE(f.world.reward_usd[3] == Approx(0.25 * 700));
+}
+
+TEST_CASE("audits deter ex ante, filter the audited and fine what they find", "[unit][regimes]") {
+  Fixture f("{type: audit, cadence: weekly, probability: 0.5, detection: 0.8, penalty_usd_per_hour: 10, cost_hours: 1}", 1000);
+  std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), 1.0F);
+  for (int d = 0; d < 14; ++d) f.day(d);
+  REQUIRE(f.world.inc_padding_penalty[0] == Approx(0.5 * 0.8 * 10));
+  int filtered = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) filtered += f.world.perf_filter[i] > 0 ? 1 : 0;
+  REQUIRE(filtered > 400);
+  REQUIRE(filtered < 600);
+  double fines = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) fines -= f.world.reward_usd[i];
+  REQUIRE(fines > 0);
+}
+
+TEST_CASE("hybrid scales its components by their weights", "[unit][regimes]") {
+  Fixture f("{type: hybrid, components: [{weight: 0.5, policy: {type: outcome, bonus_share: 0.2}}, {weight: 2, policy: {type: outcome, bonus_share: 0.1}}]}");
+  f.day(0);
+  REQUIRE(f.world.inc_outcome[0] == Approx(0.5 * 0.2 + 2 * 0.1));
+  REQUIRE(f.regime->kpi(0).outcome == Approx(2.5));
+}
+
+TEST_CASE("schedule switches regimes on and off on their days", "[unit][regimes]") {
+  Fixture f("{type: schedule, phases: [{start_day: 2, end_day: 4, policy: {type: outcome, bonus_share: 0.3}}]}");
+  f.day(1);
+  REQUIRE(f.world.inc_outcome[0] == 0.0F);
+  REQUIRE(f.regime->kpi(1).outcome == 0.0);
+  f.day(2);
+  REQUIRE(f.world.inc_outcome[0] == Approx(0.3));
+  REQUIRE(f.regime->kpi(3).outcome == 1.0);
+  f.day(4);
+  REQUIRE(f.world.inc_outcome[0] == 0.0F);
+}

@@ -1,0 +1,135 @@
+// Small model rules and the random-number machinery.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "kpisim/core/calendar.hpp"
+#include "kpisim/core/rng.hpp"
+#include "kpisim/model/rules.hpp"
+
+namespace r = kpisim::rules;
+
+namespace {
+kpisim::TaskSpec inside_task() {
+  kpisim::TaskSpec t{};
+  t.value_gain = 0.14;
+  t.novice_slope = 2.4;
+  t.defect_prob = 0.1;
+  return t;
+}
+}  // namespace
+
+TEST_CASE("AI gain: novices gain more inside the frontier, experts about nothing", "[unit][rules]") {
+  const auto t = inside_task();
+  const double novice = r::ai_gain(t, 0.4, 1.0);
+  const double typical = r::ai_gain(t, 1.0, 1.0);
+  const double expert = r::ai_gain(t, 1.6, 1.0);
+  REQUIRE(typical == Approx(0.14));
+  REQUIRE(novice == Approx(0.14 * (1 + 2.4 * 0.6)));  // ~ +34% (Brynjolfsson et al.)
+  REQUIRE(novice > typical);
+  REQUIRE(expert == Approx(0.0).margin(0.01));
+  REQUIRE(r::ai_gain(t, 2.5, 1.0) == 0.0);           // never negative inside the frontier
+  REQUIRE(r::ai_gain(t, 1.0, 0.0) < typical);         // proficiency helps
+}
+
+TEST_CASE("AI gain outside the frontier is a loss, worse at low proficiency", "[unit][rules]") {
+  kpisim::TaskSpec t{};
+  t.value_gain = -0.2;
+  REQUIRE(r::ai_gain(t, 1.0, 1.0) == Approx(-0.2));
+  REQUIRE(r::ai_gain(t, 1.0, 0.0) == Approx(-0.3));
+}
+
+TEST_CASE("defect probability stays in [0,1] and falls with proficiency", "[unit][rules]") {
+  auto t = inside_task();
+  REQUIRE(r::defect_prob(t, 0.0) > r::defect_prob(t, 1.0));
+  t.defect_prob = 1.0;
+  REQUIRE(r::defect_prob(t, 0.0) == 1.0);
+  t.defect_prob = 0.0;
+  REQUIRE(r::defect_prob(t, 0.5) == 0.0);
+}
+
+TEST_CASE("choice share is a logit in [0,1] and a threshold at zero temperature", "[unit][rules]") {
+  REQUIRE(r::choice_share(0.0, 4.0) == Approx(0.5));
+  REQUIRE(r::choice_share(1e6, 4.0) == Approx(1.0));
+  REQUIRE(r::choice_share(-1e6, 4.0) == Approx(0.0));
+  REQUIRE(r::choice_share(0.1, 0.0) == 1.0);
+  REQUIRE(r::choice_share(-0.1, 0.0) == 0.0);
+}
+
+TEST_CASE("quit hazard reproduces the annual turnover at the reference state", "[unit][rules]") {
+  const double h = r::daily_quit_hazard(0.12, 0.25, 0.2, 3.0, 2.0);
+  REQUIRE(1.0 - std::pow(1.0 - h, 260.0) == Approx(0.12).epsilon(1e-3));
+  REQUIRE(r::daily_quit_hazard(0.12, 0.8, 0.2, 3.0, 2.0) > h);
+  REQUIRE(r::daily_quit_hazard(0.12, 0.25, 0.8, 3.0, 2.0) > h);
+}
+
+TEST_CASE("counter-based streams are pure functions of their keys", "[unit][rng]") {
+  const kpisim::Rng a(7, 0), b(7, 0), c(7, 1), d(8, 0);
+  const auto x = a.uniform4(3, 10, kpisim::Purpose::defects);
+  const auto y = b.uniform4(3, 10, kpisim::Purpose::defects);
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(x.u[i] == y.u[i]);
+    REQUIRE(x.u[i] > 0.0);
+    REQUIRE(x.u[i] < 1.0);
+  }
+  REQUIRE(c.uniform4(3, 10, kpisim::Purpose::defects).u[0] != x.u[0]);
+  REQUIRE(d.uniform4(3, 10, kpisim::Purpose::defects).u[0] != x.u[0]);
+  REQUIRE(a.uniform4(3, 10, kpisim::Purpose::arrivals).u[0] != x.u[0]);
+  REQUIRE(a.uniform4(4, 10, kpisim::Purpose::defects).u[0] != x.u[0]);
+}
+
+TEST_CASE("uniforms have the right moments", "[unit][rng]") {
+  const kpisim::Rng rng(1, 0);
+  double s = 0, s2 = 0;
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) {
+    const auto u = rng.uniform4(static_cast<std::uint32_t>(i), 0, kpisim::Purpose::traits);
+    for (double v : u.u) {
+      s += v;
+      s2 += v * v;
+    }
+  }
+  const double m = s / (4.0 * n);
+  const double var = s2 / (4.0 * n) - m * m;
+  REQUIRE(m == Approx(0.5).margin(4 * std::sqrt(1.0 / 12 / (4.0 * n))));
+  REQUIRE(var == Approx(1.0 / 12).epsilon(0.01));
+}
+
+TEST_CASE("normal quantile inverts the normal CDF", "[unit][rng]") {
+  for (double u : {1e-12, 1e-6, 0.001, 0.02425, 0.1, 0.5, 0.77, 0.97575, 0.999, 1 - 1e-9}) {
+    const double x = kpisim::normal_quantile(u);
+    REQUIRE(kpisim::normal_cdf(x) == Approx(u).epsilon(1e-9));
+  }
+  REQUIRE(kpisim::normal_quantile(0.5) == Approx(0.0).margin(1e-15));
+}
+
+TEST_CASE("Poisson by inversion has mean and variance lambda", "[unit][rng]") {
+  const kpisim::Rng rng(3, 0);
+  for (double lambda : {0.05, 0.7, 4.0, 45.0}) {
+    double s = 0, s2 = 0;
+    const int n = 100000;
+    for (int i = 0; i < n; ++i) {
+      const double k = kpisim::poisson_from_uniform(lambda, rng.uniform4(static_cast<std::uint32_t>(i), 1, kpisim::Purpose::defects).u[0]);
+      s += k;
+      s2 += k * k;
+    }
+    const double m = s / n;
+    INFO("lambda=" << lambda);
+    REQUIRE(m == Approx(lambda).margin(5 * std::sqrt(lambda / n)));
+    REQUIRE(s2 / n - m * m == Approx(lambda).epsilon(0.05));
+  }
+  REQUIRE(kpisim::poisson_from_uniform(0.0, 0.99) == 0U);
+}
+
+TEST_CASE("calendar: weeks of five working days; cadences end on whole weeks", "[unit][calendar]") {
+  int workdays = 0;
+  for (int d = 0; d < 364; ++d) workdays += kpisim::is_workday(d) ? 1 : 0;
+  REQUIRE(workdays == 260);
+  REQUIRE(kpisim::is_period_end(6, kpisim::Cadence::weekly));
+  REQUIRE_FALSE(kpisim::is_period_end(5, kpisim::Cadence::weekly));
+  REQUIRE(kpisim::is_period_end(90, kpisim::Cadence::quarterly));
+  kpisim::Cadence c{};
+  REQUIRE(kpisim::parse_cadence("monthly", c));
+  REQUIRE(c == kpisim::Cadence::monthly);
+  REQUIRE_FALSE(kpisim::parse_cadence("fortnightly", c));
+}

@@ -1,0 +1,117 @@
+// The daily cycle: invariants, determinism across threads and execution paths, common random
+// numbers across policies.
+#include <catch2/catch.hpp>
+#include <tbb/global_control.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kpisim/config/loader.hpp"
+#include "kpisim/model/simulation.hpp"
+
+namespace {
+
+const char* kScenario = R"(
+seed: 99
+days: 70
+organisation:
+  employees: 5000
+  team_size: 7
+  divisions:
+    admin: {share: 1, task_mix: {minutes: 1, correspondence: 1, admissions: 1, it_hr_request: 1}}
+    eng: {share: 1, task_mix: {software: 2, software_mature: 1, summary: 1}}
+output: {snapshot_every: 7, snapshot_sample: 20}
+policies:
+  none: {type: none}
+  leaderboard: {type: leaderboard}
+  quota: {type: quota, level: individual, target_tokens_per_day: 120000}
+  leadership: {type: quota, level: manager, target_tokens_per_day: 200000}
+  outcome: {type: hybrid, components: [{weight: 1, policy: {type: outcome, bonus_share: 0.3}}, {weight: 1, policy: {type: audit, probability: 0.3}}]}
+  switched_off: {type: schedule, phases: [{start_day: 0, end_day: 35, policy: {type: leaderboard}}]}
+)";
+
+kpisim::ModelSpec make_spec() { return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(kScenario, "test.yaml")); }
+
+kpisim::RunResult run(const kpisim::ModelSpec& spec, std::size_t policy, kpisim::RunOptions opt = {}, std::uint32_t rep = 0) {
+  kpisim::Simulation sim(spec, policy, rep, opt);
+  for (int d = 0; d < spec.scenario.days; ++d) sim.step();
+  return sim.take_result();
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+double total(const kpisim::RunResult& r, const char* var) {
+  double s = 0;
+  const auto v = kpisim::daily_index(var);
+  for (int d = 0; d < r.days; ++d) s += r.at(v, d);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("every regime runs with all invariants checked", "[unit][simulation]") {
+  const auto spec = make_spec();
+  for (std::size_t p = 0; p < spec.scenario.policies.size(); ++p) {
+    INFO("policy " << spec.scenario.policies[p].name);
+    const auto r = run(spec, p);  // KPISIM_CHECK throws in checked builds
+    for (int d = 0; d < r.days; ++d) {
+      REQUIRE(r.at(kpisim::daily_index("headcount"), d) == 5000);
+      const double hours = r.at(kpisim::daily_index("hours_per_fte"), d);
+      double parts = 0;
+      for (const char* v : {"manual_hours_per_fte", "ai_hours_per_fte", "verification_hours_per_fte", "cleanup_hours_per_fte",
+                            "performative_hours_per_fte", "learning_hours_per_fte"})
+        parts += r.at(kpisim::daily_index(v), d);
+      REQUIRE(hours == Approx(parts).epsilon(1e-9));
+      if (d % 7 >= 5) REQUIRE(hours == 0.0);
+      for (const char* v : {"tokens_productive", "tokens_rework", "tokens_performative", "true_value_per_fte", "token_cost_usd"})
+        REQUIRE(r.at(kpisim::daily_index(v), d) >= 0.0);
+      for (const char* v : {"ai_task_share", "burnout_share", "scripting_share", "mandate_share", "performative_kpi_share"}) {
+        const double x = r.at(kpisim::daily_index(v), d);
+        REQUIRE(x >= 0.0);
+        REQUIRE(x <= 1.0);
+      }
+    }
+    REQUIRE(r.snapshot_days.size() == 10);
+    REQUIRE(r.snapshot_agents.size() == 20);
+  }
+}
+
+TEST_CASE("results are bit-identical for 1, 2 and 4 threads and the serial path", "[determinism]") {
+  const auto spec = make_spec();
+  for (std::size_t p : {std::size_t{1}, std::size_t{4}}) {
+    const auto serial = run(spec, p, kpisim::RunOptions{true});
+    for (std::size_t threads : {1, 2, 4}) {
+      tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+      const auto par = run(spec, p);
+      INFO("policy " << p << " threads " << threads);
+      REQUIRE(same_bits(serial.series, par.series));
+      REQUIRE(same_bits(serial.unit_series, par.unit_series));
+      REQUIRE(std::memcmp(serial.snapshots.data(), par.snapshots.data(), serial.snapshots.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("policies share the workforce and luck (common random numbers)", "[unit][simulation]") {
+  const auto spec = make_spec();
+  kpisim::Simulation a(spec, 0, 0), b(spec, 1, 0), c(spec, 0, 1);
+  REQUIRE(a.world().skill == b.world().skill);
+  REQUIRE(a.world().integrity == b.world().integrity);
+  REQUIRE(a.world().skill != c.world().skill);  // another replication draws another workforce
+}
+
+TEST_CASE("directions of the regimes on a common workforce", "[unit][simulation]") {
+  const auto spec = make_spec();
+  const auto none = run(spec, 0);
+  const auto lb = run(spec, 1);
+  const auto off = run(spec, 5);
+  REQUIRE(total(none, "tokens_performative") == 0.0);
+  REQUIRE(total(none, "rewards_usd") == 0.0);
+  REQUIRE(total(lb, "tokens_performative") > 0.0);
+  REQUIRE(total(lb, "rewards_usd") > 0.0);
+  // The switched-off leaderboard pays nothing after day 35.
+  double late = 0;
+  for (int d = 36; d < off.days; ++d) late += off.at(kpisim::daily_index("rewards_usd"), d);
+  REQUIRE(late == 0.0);
+}

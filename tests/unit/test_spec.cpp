@@ -1,0 +1,84 @@
+// The resolved model spec: the organisation tree and cross-references.
+#include <catch2/catch.hpp>
+
+#include <numeric>
+
+#include "kpisim/config/loader.hpp"
+#include "kpisim/core/error.hpp"
+#include "kpisim/model/spec.hpp"
+
+using Catch::Matchers::Contains;
+
+TEST_CASE("the organisation tree covers every employee once, with contiguous units", "[unit][spec]") {
+  for (int n : {2, 7, 40, 1001}) {
+    auto s = kpisim::load_scenario_text(
+        "organisation:\n  team_size: 6\n  span: 3\n  divisions:\n    a: {share: 2}\n    b: {share: 1}\n    c: {share: 1}\n", "s.yaml");
+    s.organisation.employees = n;
+    const auto m = kpisim::ModelSpec::resolve(s);
+    REQUIRE(m.employees == static_cast<std::size_t>(n));
+    REQUIRE(m.units.back().parent == -1);
+    REQUIRE(m.units.back().first == 0);
+    REQUIRE(m.units.back().end == static_cast<std::uint32_t>(n));
+    std::vector<int> covered(static_cast<std::size_t>(n), 0);
+    for (std::size_t t = 0; t < m.team_units.size(); ++t) {
+      const auto& u = m.units[m.team_units[t]];
+      REQUIRE(u.team);
+      REQUIRE(u.end > u.first);
+      REQUIRE(m.is_manager[u.first] == 1);
+      for (auto i = u.first; i < u.end; ++i) {
+        covered[i] += 1;
+        REQUIRE(m.team_of[i] == t);
+      }
+    }
+    for (int c : covered) REQUIRE(c == 1);
+    for (std::size_t u = 0; u + 1 < m.units.size(); ++u) {
+      const auto& unit = m.units[u];
+      REQUIRE(unit.parent > static_cast<std::int32_t>(u));  // parents after children
+      const auto& parent = m.units[static_cast<std::size_t>(unit.parent)];
+      REQUIRE(parent.first <= unit.first);
+      REQUIRE(parent.end >= unit.end);
+      REQUIRE(unit.depth == parent.depth + 1);
+    }
+    // Divisions at depth 1, one per non-empty division.
+    int divisions = 0;
+    for (const auto& u : m.units) divisions += u.depth == 1 ? 1 : 0;
+    REQUIRE(divisions == std::min(n, 3));
+  }
+}
+
+TEST_CASE("division sizes follow their shares", "[unit][spec]") {
+  auto s = kpisim::load_scenario_text("organisation:\n  employees: 1000\n  divisions:\n    a: {share: 3}\n    b: {share: 1}\n", "s.yaml");
+  const auto m = kpisim::ModelSpec::resolve(s);
+  const auto in_a = std::count(m.division_of.begin(), m.division_of.end(), 0);
+  REQUIRE(in_a == 750);
+  for (const auto& d : m.divisions) REQUIRE(std::accumulate(d.mix.begin(), d.mix.end(), 0.0) == Approx(1.0));
+}
+
+TEST_CASE("unknown tasks in a mix and unknown tools are errors with suggestions", "[unit][spec]") {
+  auto s = kpisim::load_scenario_text("organisation:\n  divisions:\n    a: {task_mix: {memmo: 1}}\n", "s.yaml");
+  try {
+    (void)kpisim::ModelSpec::resolve(s, "s.yaml");
+    FAIL("expected an error");
+  } catch (const kpisim::InputError& e) {
+    REQUIRE_THAT(e.what(), Contains("s.yaml:3:20: error: organisation.divisions.a.task_mix: unknown task 'memmo'; did you mean 'memo'?"));
+  }
+  auto s2 = kpisim::load_scenario_text("tasks:\n  memo: {tool: asistant}\n", "s.yaml");
+  REQUIRE_THROWS_WITH(kpisim::ModelSpec::resolve(s2), Contains("did you mean 'assistant'?"));
+}
+
+TEST_CASE("chatbot tasks fold containment into their time factor", "[unit][spec]") {
+  auto s = kpisim::load_scenario_text("tools:\n  chatbot: {containment: 1.0}\n", "s.yaml");
+  auto m = kpisim::ModelSpec::resolve(s);
+  const auto k = static_cast<std::size_t>(std::find(m.task_names.begin(), m.task_names.end(), "it_hr_request") - m.task_names.begin());
+  REQUIRE(m.tasks[k].chatbot);
+  REQUIRE(m.tasks[k].time_factor == Approx(0.2));
+  auto s2 = kpisim::load_scenario_text("tools:\n  chatbot: {containment: 0.0, escalation_hours: 0.5}\n", "s.yaml");
+  auto m2 = kpisim::ModelSpec::resolve(s2);
+  // Every request escalates: bot time + a full manual handling + the escalation overhead.
+  REQUIRE(m2.tasks[k].time_factor == Approx(0.2 + 1.0 + 0.5 / 0.5));
+  REQUIRE(m2.tasks[k].value_gain < 0);
+}
+
+TEST_CASE("state per employee is under 1 KiB", "[unit][spec]") {
+  REQUIRE(kpisim::state_bytes_per_employee(16) < 1024);
+}
