@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <numeric>
@@ -32,9 +33,26 @@
 
 namespace {
 
+std::string load_at_start;  // /proc/loadavg when the benchmark started
+
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// CPU time of the whole process (all threads), seconds. With the wall time it shows whether the
+// run had the cores to itself: cpu / (wall x threads) well below 1 means other load.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return fmt::format("{} {} {}", a, b, c);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -47,7 +65,8 @@ struct Options {
   int warmup = 7;
   std::vector<std::string> policies;  // empty: all
   int large_size = 1'000'000;         // sizes >= this are "large"
-  int large_policies = 2;             // policies timed one by one at large sizes (0: all)
+  int large_days = 14;                // timed days at large sizes (0: `days`)
+  int large_policies = 0;             // policies timed one by one at large sizes (0: all)
   bool large_whole = false;           // run the whole-scenario figure at large sizes too
   bool no_whole = false;
   bool no_memory = false;
@@ -99,6 +118,8 @@ struct PolicyTiming {
   double construct_s = 0;
   double warmup_s = 0;
   double timed_s = 0;
+  double timed_cpu_s = 0;
+  int days = 0;     // timed days
   double rate = 0;  // agent-days/s over the timed days
 };
 
@@ -113,6 +134,7 @@ struct WholeTiming {
 struct CaseResult {
   int employees = 0;
   int threads = 0;
+  int days = 0;  // timed days per policy
   double resolve_s = 0;
   std::vector<PolicyTiming> per_policy;
   double mean_rate = 0;
@@ -188,7 +210,7 @@ MemoryResult measure_memory(const kpisim::Scenario& base, const Options& o, int 
   return r;
 }
 
-PolicyTiming time_policy(const kpisim::ModelSpec& spec, std::size_t p, const Options& o) {
+PolicyTiming time_policy(const kpisim::ModelSpec& spec, std::size_t p, int warmup, int days) {
   PolicyTiming t;
   t.name = spec.scenario.policies[p].name;
   t.type = spec.scenario.policies[p].type;
@@ -196,12 +218,15 @@ PolicyTiming time_policy(const kpisim::ModelSpec& spec, std::size_t p, const Opt
   kpisim::Simulation sim(spec, p, 0);
   t.construct_s = since(t0);
   t0 = Clock::now();
-  for (int d = 0; d < o.warmup; ++d) sim.step();
+  for (int d = 0; d < warmup; ++d) sim.step();
   t.warmup_s = since(t0);
+  const double cpu0 = process_cpu_seconds();
   t0 = Clock::now();
-  for (int d = 0; d < o.days; ++d) sim.step();
+  for (int d = 0; d < days; ++d) sim.step();
   t.timed_s = since(t0);
-  t.rate = static_cast<double>(spec.employees) * o.days / t.timed_s;
+  t.timed_cpu_s = process_cpu_seconds() - cpu0;
+  t.days = days;
+  t.rate = static_cast<double>(spec.employees) * days / t.timed_s;
   return t;
 }
 
@@ -226,18 +251,26 @@ void print_report(const Options& o, const kpisim::Scenario& base, int all_thread
   fmt::print("engine {} ({}, {} build{}), scenario '{}', {} policies, {} hardware threads\n", kpisim::engine_version(), kpisim::git_commit(),
              kpisim::build_type(), kpisim::checks_enabled() ? ", INVARIANT CHECKS ON: figures not representative" : "", base.name,
              base.policies.size(), all_threads);
-  fmt::print("Per policy: construct, {} warm-up days (not timed), then {} timed days (day {}..{}; day 0 is a Monday). "
-             "agent-days/s = employees x timed days / seconds.\n",
+  fmt::print("Load average at start: {}; at end: {}.\n\n", load_at_start, loadavg());
+  fmt::print("- Per policy: build the world, step {} warm-up days (not timed), then time {} days (days {}..{}; day 0 is a Monday, "
+             "so the timed window holds whole weeks). agent-days/s = employees x timed days / seconds. \"mean over policies\" is "
+             "total agent-days / total time.\n",
              o.warmup, o.days, o.warmup, o.warmup + o.days - 1);
   if (!o.no_whole)
-    fmt::print("Whole scenario: run_policies() as `kpisim run` does it (all policies in parallel, construction included, no warm-up), "
-               "{} days per policy; agent-days/s = employees x days x policies / seconds.\n",
-             o.warmup + o.days);
-  if (o.large_policies > 0 && std::any_of(o.sizes.begin(), o.sizes.end(), [&](int n) { return n >= o.large_size; }))
-    fmt::print("At {}+ employees only the first {} policies are timed one by one{} (to keep the default run to a few minutes; "
-               "--large-policies 0{} for all).\n",
-               o.large_size, o.large_policies, o.large_whole ? "" : " and the whole-scenario figure is skipped",
-               o.large_whole ? "" : " --large-whole");
+    fmt::print("- Whole scenario: run_policies() as `kpisim run` does it (all policies in parallel, world construction included, no "
+               "warm-up), {} days per policy; agent-days/s = employees x days x policies / seconds.\n",
+               o.warmup + o.days);
+  if (std::any_of(o.sizes.begin(), o.sizes.end(), [&](int n) { return n >= o.large_size; })) {
+    std::vector<std::string> notes;
+    if (o.large_days > 0 && o.large_days != o.days) notes.push_back(fmt::format("{} timed days instead of {} (--large-days)", o.large_days, o.days));
+    if (o.large_policies > 0)
+      notes.push_back(fmt::format("only the first {} policies timed (--large-policies 0 for all)", o.large_policies));
+    if (!o.no_whole && !o.large_whole) notes.push_back("no whole-scenario figure (--large-whole to add it)");
+    if (!notes.empty())
+      fmt::print("- At {}+ employees, to keep the default run to a few minutes: {}.\n", o.large_size, fmt::join(notes, "; "));
+  }
+  fmt::print("- CPU use = process CPU time / (wall time x threads) over the timed days; well below 100% means the cores were shared "
+             "with other load (or threads idled) and the figures are pessimistic.\n");
 
   // Column set: every policy that appears in any case, in scenario order.
   std::vector<std::string> cols;
@@ -267,21 +300,24 @@ void print_report(const Options& o, const kpisim::Scenario& base, int all_thread
 
   // Scaling and fixed costs.
   fmt::print("\n### Per-case details\n\n");
-  fmt::print("| employees | threads | ns per agent-day (mean) | speed-up vs 1 thread | resolve s | construct s (mean) | "
+  fmt::print("| employees | threads | timed days | ns per agent-day | speed-up vs 1 thread | CPU use | resolve s | construct s (mean) | "
              "warm-up s (mean) | whole scenario s |\n");
-  fmt::print("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  fmt::print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& cr : cases) {
     double base_rate = 0;
     for (const auto& c2 : cases)
       if (c2.employees == cr.employees && c2.threads == 1) base_rate = c2.mean_rate;
-    double cons = 0, warm = 0;
+    double cons = 0, warm = 0, wall = 0, cpu = 0;
     for (const auto& t : cr.per_policy) {
       cons += t.construct_s;
       warm += t.warmup_s;
+      wall += t.timed_s;
+      cpu += t.timed_cpu_s;
     }
     const auto np = static_cast<double>(std::max<std::size_t>(1, cr.per_policy.size()));
-    fmt::print("| {} | {} | {:.1f} | {} | {:.3f} | {:.3f} | {:.3f} | {} |\n", cr.employees, cr.threads, 1e9 / cr.mean_rate,
-               base_rate > 0 ? fmt::format("{:.2f}x", cr.mean_rate / base_rate) : "-", cr.resolve_s, cons / np, warm / np,
+    fmt::print("| {} | {} | {} | {:.1f} | {} | {:.0f}% | {:.3f} | {:.3f} | {:.3f} | {} |\n", cr.employees, cr.threads, cr.days, 1e9 / cr.mean_rate,
+               base_rate > 0 ? fmt::format("{:.2f}x", cr.mean_rate / base_rate) : "-", 100.0 * cpu / (wall * cr.threads), cr.resolve_s,
+               cons / np, warm / np,
                cr.whole.run ? fmt::format("{:.2f}", cr.whole.seconds) : "-");
   }
 
@@ -327,17 +363,19 @@ void write_json(const std::string& path, const Options& o, const kpisim::Scenari
                    json_str(std::string(kpisim::build_type())), kpisim::checks_enabled() ? "true" : "false");
   j << fmt::format("  \"scenario\": {},\n  \"scenario_name\": {},\n  \"hardware_threads\": {},\n  \"days\": {},\n  \"warmup\": {},\n",
                    json_str(o.scenario), json_str(base.name), all_threads, o.days, o.warmup);
+  j << fmt::format("  \"load_average_start\": {},\n  \"load_average_end\": {},\n", json_str(load_at_start), json_str(loadavg()));
   j << fmt::format("  \"total_seconds\": {:.3f},\n  \"cases\": [\n", total_s);
   for (std::size_t c = 0; c < cases.size(); ++c) {
     const auto& cr = cases[c];
-    j << fmt::format("    {{\"employees\": {}, \"threads\": {}, \"resolve_seconds\": {:.6f}, \"mean_agent_days_per_s\": {:.6g},\n",
-                     cr.employees, cr.threads, cr.resolve_s, cr.mean_rate);
+    j << fmt::format("    {{\"employees\": {}, \"threads\": {}, \"timed_days\": {}, \"resolve_seconds\": {:.6f}, "
+                     "\"mean_agent_days_per_s\": {:.6g},\n",
+                     cr.employees, cr.threads, cr.days, cr.resolve_s, cr.mean_rate);
     j << "     \"policies\": [";
     for (std::size_t p = 0; p < cr.per_policy.size(); ++p) {
       const auto& t = cr.per_policy[p];
       j << fmt::format("{}\n       {{\"name\": {}, \"type\": {}, \"construct_seconds\": {:.6f}, \"warmup_seconds\": {:.6f}, "
-                       "\"timed_seconds\": {:.6f}, \"agent_days_per_s\": {:.6g}}}",
-                       p == 0 ? "" : ",", json_str(t.name), json_str(t.type), t.construct_s, t.warmup_s, t.timed_s, t.rate);
+                       "\"timed_seconds\": {:.6f}, \"timed_cpu_seconds\": {:.6f}, \"agent_days_per_s\": {:.6g}}}",
+                       p == 0 ? "" : ",", json_str(t.name), json_str(t.type), t.construct_s, t.warmup_s, t.timed_s, t.timed_cpu_s, t.rate);
     }
     j << "],\n";
     if (cr.whole.run)
@@ -388,8 +426,10 @@ int run(const Options& opts) {
   std::sort(o.sizes.begin(), o.sizes.end());
   o.sizes.erase(std::unique(o.sizes.begin(), o.sizes.end()), o.sizes.end());
 
-  fmt::print(stderr, "kpisim_bench: {} ({} policies), sizes {}, threads {}, {} warm-up + {} timed days, {} build\n", o.scenario,
-             base.policies.size(), fmt::join(o.sizes, ","), fmt::join(o.threads, ","), o.warmup, o.days, kpisim::build_type());
+  load_at_start = loadavg();
+  fmt::print(stderr, "kpisim_bench: {} ({} policies), sizes {}, threads {}, {} warm-up + {} timed days, {} build, load average {}\n",
+             o.scenario, base.policies.size(), fmt::join(o.sizes, ","), fmt::join(o.threads, ","), o.warmup, o.days, kpisim::build_type(),
+             load_at_start);
 
   // Memory first, while the process is fresh.
   MemoryResult mem;
@@ -411,7 +451,8 @@ int run(const Options& opts) {
   std::vector<CaseResult> cases;
   for (const int n : o.sizes) {
     const bool large = n >= o.large_size;
-    const kpisim::Scenario s = sized(base, n, o.warmup + o.days);
+    const int days = large && o.large_days > 0 ? o.large_days : o.days;
+    const kpisim::Scenario s = sized(base, n, o.warmup + days);
     auto t0 = Clock::now();
     const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, o.scenario);
     const double resolve_s = since(t0);
@@ -422,9 +463,10 @@ int run(const Options& opts) {
       CaseResult cr;
       cr.employees = n;
       cr.threads = th;
+      cr.days = days;
       cr.resolve_s = resolve_s;
       for (std::size_t p = 0; p < np; ++p) {
-        cr.per_policy.push_back(time_policy(spec, p, o));
+        cr.per_policy.push_back(time_policy(spec, p, o.warmup, days));
         const auto& t = cr.per_policy.back();
         fmt::print(stderr, "  {:>8} employees, {} thread{}: {:<18} {:7.2f} M agent-days/s (construct {:.2f} s, timed {:.2f} s)\n", n, th,
                    th == 1 ? " " : "s", t.name, t.rate / 1e6, t.construct_s, t.timed_s);
@@ -462,6 +504,7 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "untimed warm-up days per policy")->check(CLI::Range(0, 36500))->capture_default_str();
   app.add_option("--policies", o.policies, "policies to time (names, comma-separated; default: all)")->delimiter(',');
   app.add_option("--large-size", o.large_size, "sizes from this many employees up are 'large'")->capture_default_str();
+  app.add_option("--large-days", o.large_days, "timed days at large sizes (0: --days)")->check(CLI::Range(0, 36500))->capture_default_str();
   app.add_option("--large-policies", o.large_policies, "policies timed one by one at large sizes (0: all)")->capture_default_str();
   app.add_flag("--large-whole", o.large_whole, "also time the whole scenario at large sizes");
   app.add_flag("--no-whole", o.no_whole, "skip the whole-scenario (run_policies) figure");

@@ -263,3 +263,37 @@ def test_audited_outcome_run_has_audits(ds):
 def test_manager_quota_creates_pressure(ds):
     assert float(runs_of(ds, "leadership_kpi").pressure_mean.max()) > 0
     assert float(runs_of(ds, "baseline").pressure_mean.max()) == 0
+
+
+def test_build_attributes_match_version(ds, cli):
+    r = cli("--version")
+    assert r.returncode == 0
+    assert r.stdout.strip() == (f"kpisim {ds.attrs['engine_version']} (commit {ds.attrs['git_commit']}, "
+                                f"{ds.attrs['build_type']} build)")
+
+
+# ------------------------------------------------------------------ regressions (bugs found and fixed)
+
+AUDITED_LEADERBOARD = """\
+days: 28
+organisation: {employees: 40}
+policies:
+  audited_leaderboard:
+    type: hybrid
+    components:
+      - {weight: 1, policy: {type: leaderboard}}
+      - {weight: 1, policy: {type: audit, cadence: weekly, probability: 1, detection: 0.5,
+                             penalty_usd_per_hour: 0, penalty_usd_per_script: 0, cost_hours: 0}}
+"""
+
+
+def test_performative_kpi_share_is_a_share_under_audits(cli, tmp_path):
+    scenario = tmp_path / "audited_leaderboard.yaml"
+    scenario.write_text(AUDITED_LEADERBOARD, encoding="utf-8")
+    out = tmp_path / "audited_leaderboard.h5"
+    r = cli("run", scenario, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    with xr.open_dataset(out, engine="h5netcdf") as d:
+        assert float(d.performative_hours_per_fte.max()) > 0  # the scenario does produce padding
+        share = d.performative_kpi_share.values
+        assert share.min() >= 0 and share.max() <= 1, f"performative_kpi_share up to {share.max()}"

@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
   const auto& daily = daily_variables();
   const auto& snaps = snapshot_variables();
   const std::size_t corr = daily_index("kpi_value_correlation");
-  const std::vector<std::pair<std::string, std::string>> policies{
-      {"baseline", "none"}, {"leaderboard", "leaderboard"}, {"quota", "quota"}};
+  const std::vector<std::pair<std::string, std::string>> policies{{"baseline", "none"}, {"leaderboard", "leaderboard"}, {"quota", "quota"}};
 
   std::vector<RunResult> runs;
   for (std::size_t r = 0; r < policies.size(); ++r) {
@@ -57,18 +56,14 @@ int main(int argc, char** argv) {
     run.policy_type = policies[r].second;
     run.replication = 0;
     run.days = days;
-    const auto value = [&](std::size_t v, int d) {
-      return 10000.0 * static_cast<double>(r) + 100.0 * static_cast<double>(v) + 0.25 * d;
-    };
+    const auto value = [&](std::size_t v, int d) { return 10000.0 * static_cast<double>(r) + 100.0 * static_cast<double>(v) + 0.25 * d; };
     for (std::size_t v = 0; v < daily.size(); ++v)
-      for (int d = 0; d < days; ++d)
-        run.series.push_back(v == corr && d == 0 ? std::numeric_limits<double>::quiet_NaN() : value(v, d));
+      for (int d = 0; d < days; ++d) run.series.push_back(v == corr && d == 0 ? std::numeric_limits<double>::quiet_NaN() : value(v, d));
     for (std::size_t v = 0; v < daily.size(); ++v) {
       if (!daily[v].per_unit) continue;
       for (std::size_t u = 0; u < units.size(); ++u)
         for (int d = 0; d < days; ++d)
-          run.unit_series.push_back(run.series[v * days + static_cast<std::size_t>(d)] +
-                                    0.125 * static_cast<double>(u + 1));
+          run.unit_series.push_back(run.series[v * days + static_cast<std::size_t>(d)] + 0.125 * static_cast<double>(u + 1));
     }
     run.snapshot_days = snapshot_days;
     run.snapshot_agents = agents;

@@ -6,9 +6,9 @@
 #include "kpisim/core/rng.hpp"
 #include "kpisim/model/allocation.hpp"
 
+using kpisim::allocate;
 using kpisim::Allocation;
 using kpisim::AllocationProblem;
-using kpisim::allocate;
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include "kpisim/core/error.hpp"
 #include "kpisim/regimes/regime.hpp"
 
-using kpisim::load_scenario_text;
 using Catch::Matchers::Contains;
+using kpisim::load_scenario_text;
 
 namespace {
 std::string error_of(const std::string& yaml) {
@@ -73,8 +73,9 @@ TEST_CASE("regimes: unknown type suggests the nearest, parameters are checked", 
   REQUIRE(s.policies.size() == 1);
   REQUIRE(s.policies[0].name == "mix");
   REQUIRE(s.policies[0].type == "hybrid");
-  REQUIRE_THAT(error_of("policies:\n  s:\n    type: schedule\n    phases:\n      - {start_day: 0, policy: {type: leaderboard, cadense: weekly}}\n"),
-               Contains("s.yaml:5:52:"));
+  REQUIRE_THAT(
+      error_of("policies:\n  s:\n    type: schedule\n    phases:\n      - {start_day: 0, policy: {type: leaderboard, cadense: weekly}}\n"),
+      Contains("s.yaml:5:52:"));
 }
 
 TEST_CASE("catalogues merge with the defaults; divisions replace them", "[unit][config]") {

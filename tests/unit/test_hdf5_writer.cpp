@@ -37,8 +37,7 @@ struct TempDir {
   fs::path path;
   TempDir() {
     static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("kpisim_h5_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    path = fs::temp_directory_path() / ("kpisim_h5_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDir() {
@@ -73,11 +72,15 @@ class Id {
   herr_t (*closer_)(hid_t);
 };
 
-Id open_file(const std::string& path) { return Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, kDefault), H5Fclose); }
+Id open_file(const std::string& path) {
+  return Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, kDefault), H5Fclose);
+}
 Id open_dataset(const Id& file, const std::string& name) {
   return Id(H5Dopen2(file.get(), name.c_str(), kDefault), H5Dclose);
 }
-bool has_link(const Id& file, const std::string& name) { return H5Lexists(file.get(), name.c_str(), kDefault) > 0; }
+bool has_link(const Id& file, const std::string& name) {
+  return H5Lexists(file.get(), name.c_str(), kDefault) > 0;
+}
 
 std::vector<hsize_t> dims_of(const Id& dset) {
   const Id space(H5Dget_space(dset.get()), H5Sclose);
@@ -160,8 +163,7 @@ ResultsMeta make_meta(int days, std::vector<std::string> units) {
 }
 
 /// A run with irrational-ish values, so an exact comparison checks every bit.
-RunResult make_run(std::string policy, std::uint32_t rep, int days, std::size_t units, std::size_t snaps,
-                   std::size_t agents) {
+RunResult make_run(std::string policy, std::uint32_t rep, int days, std::size_t units, std::size_t snaps, std::size_t agents) {
   RunResult r;
   r.policy = std::move(policy);
   r.policy_type = r.policy + "_type";
@@ -169,8 +171,7 @@ RunResult make_run(std::string policy, std::uint32_t rep, int days, std::size_t 
   r.days = days;
   const double salt = 1.0 + static_cast<double>(rep) / 3.0 + static_cast<double>(r.policy.size()) / 7.0;
   const std::size_t nd = kpisim::daily_variables().size();
-  for (std::size_t i = 0; i < nd * static_cast<std::size_t>(days); ++i)
-    r.series.push_back(std::sin(static_cast<double>(i) * salt) * 1e3);
+  for (std::size_t i = 0; i < nd * static_cast<std::size_t>(days); ++i) r.series.push_back(std::sin(static_cast<double>(i) * salt) * 1e3);
   std::size_t per_unit = 0;
   for (const auto& v : kpisim::daily_variables()) per_unit += v.per_unit ? 1 : 0;
   for (std::size_t i = 0; i < per_unit * units * static_cast<std::size_t>(days); ++i)
@@ -286,8 +287,7 @@ TEST_CASE("write_hdf5 round-trips values, coordinates and attributes exactly", "
       const auto data = read_all<double>(file, name, H5T_NATIVE_DOUBLE);
       for (std::size_t r = 0; r < 2; ++r)
         for (std::size_t d = 0; d < static_cast<std::size_t>(days); ++d)
-          for (std::size_t u = 0; u < nu; ++u)
-            REQUIRE(data[(r * days + d) * nu + u] == runs[r].unit_series[(pv * nu + u) * days + d]);
+          for (std::size_t u = 0; u < nu; ++u) REQUIRE(data[(r * days + d) * nu + u] == runs[r].unit_series[(pv * nu + u) * days + d]);
     }
     const Id ds = open_dataset(file, "unit_headcount");
     const Id unit = open_dataset(file, "unit");

@@ -13,7 +13,8 @@ namespace {
 struct Fixture {
   explicit Fixture(const std::string& policy_yaml, int employees = 100)
       : spec(kpisim::ModelSpec::resolve(kpisim::load_scenario_text(
-            "organisation: {employees: " + std::to_string(employees) + ", team_size: 10}\npolicies:\n  p: " + policy_yaml + "\n", "t.yaml"))),
+            "organisation: {employees: " + std::to_string(employees) + ", team_size: 10}\npolicies:\n  p: " + policy_yaml + "\n",
+            "t.yaml"))),
         world(spec),
         rng(1, 0),
         regime(spec.scenario.policies[0].config->instantiate(spec)) {}
@@ -108,7 +109,9 @@ TEST_CASE("audits deter ex ante, filter the audited and fine what they find", "[
 }
 
 TEST_CASE("hybrid scales its components by their weights", "[unit][regimes]") {
-  Fixture f("{type: hybrid, components: [{weight: 0.5, policy: {type: outcome, bonus_share: 0.2}}, {weight: 2, policy: {type: outcome, bonus_share: 0.1}}]}");
+  Fixture f(
+      "{type: hybrid, components: [{weight: 0.5, policy: {type: outcome, bonus_share: 0.2}}, {weight: 2, policy: {type: outcome, "
+      "bonus_share: 0.1}}]}");
   f.day(0);
   REQUIRE(f.world.inc_outcome[0] == Approx(0.5 * 0.2 + 2 * 0.1));
   REQUIRE(f.regime->kpi(0).outcome == Approx(2.5));

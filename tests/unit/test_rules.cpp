@@ -28,8 +28,8 @@ TEST_CASE("AI gain: novices gain more inside the frontier, experts about nothing
   REQUIRE(novice == Approx(0.14 * (1 + 2.4 * 0.6)));  // ~ +34% (Brynjolfsson et al.)
   REQUIRE(novice > typical);
   REQUIRE(expert == Approx(0.0).margin(0.01));
-  REQUIRE(r::ai_gain(t, 2.5, 1.0) == 0.0);           // never negative inside the frontier
-  REQUIRE(r::ai_gain(t, 1.0, 0.0) < typical);         // proficiency helps
+  REQUIRE(r::ai_gain(t, 2.5, 1.0) == 0.0);     // never negative inside the frontier
+  REQUIRE(r::ai_gain(t, 1.0, 0.0) < typical);  // proficiency helps
 }
 
 TEST_CASE("AI gain outside the frontier is a loss, worse at low proficiency", "[unit][rules]") {

@@ -1,7 +1,7 @@
 // The daily cycle: invariants, determinism across threads and execution paths, common random
 // numbers across policies.
-#include <catch2/catch.hpp>
 #include <tbb/global_control.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -30,7 +30,9 @@ policies:
   switched_off: {type: schedule, phases: [{start_day: 0, end_day: 35, policy: {type: leaderboard}}]}
 )";
 
-kpisim::ModelSpec make_spec() { return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(kScenario, "test.yaml")); }
+kpisim::ModelSpec make_spec() {
+  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(kScenario, "test.yaml"));
+}
 
 kpisim::RunResult run(const kpisim::ModelSpec& spec, std::size_t policy, kpisim::RunOptions opt = {}, std::uint32_t rep = 0) {
   kpisim::Simulation sim(spec, policy, rep, opt);

@@ -9,8 +9,8 @@
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
 
-using kpisim::AllocationProblem;
 using kpisim::allocate;
+using kpisim::AllocationProblem;
 
 namespace {
 

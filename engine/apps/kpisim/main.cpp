@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -67,9 +68,7 @@ class ProgressBar {
   void finish() {
     if (shown_) std::fprintf(stderr, "\n");
   }
-  [[nodiscard]] double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  [[nodiscard]] double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
  private:
   bool enabled_;
@@ -80,7 +79,7 @@ class ProgressBar {
 struct RunArgs {
   std::string scenario;
   std::string output;
-  std::optional<std::uint64_t> seed;
+  std::optional<std::string> seed;
   int threads = 0;
   std::optional<int> days;
   bool force = false;
@@ -100,10 +99,17 @@ int cmd_validate(const std::string& file) {
 
 int cmd_run(const RunArgs& a, const std::string& command_line) {
   kpisim::Scenario s = kpisim::load_scenario_file(a.scenario);
-  if (a.seed) s.seed = *a.seed;
+  if (a.seed) {
+    const std::string& t = *a.seed;
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc() || p != t.data() + t.size())
+      throw kpisim::InputError(fmt::format("--seed: expected a whole number in [0, 18446744073709551615], got '{}'", t));
+    s.seed = v;
+  }
   if (a.days) s.days = *a.days;
   const std::string out = a.output.empty() ? std::filesystem::path(a.scenario).stem().string() + ".h5" : a.output;
-  if (!a.force && std::filesystem::exists(out)) {
+  if (!a.force && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
     fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
     return kExitOutputExists;
   }
@@ -122,8 +128,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
 
   if (!a.quiet)
-    fmt::print("kpisim {}: '{}' - {} employees, {} policies, {} days, seed {}, {} threads\n", kpisim::engine_version(), s.name, spec.employees,
-               s.policies.size(), s.days, s.seed, threads);
+    fmt::print("kpisim {}: '{}' - {} employees, {} policies, {} days, seed {}, {} threads\n", kpisim::engine_version(), s.name,
+               spec.employees, s.policies.size(), s.days, s.seed, threads);
   ProgressBar bar(!a.quiet && !a.no_progress);
   auto runs = kpisim::run_policies(spec, 0, [&](long long d, long long t) { bar.update(d, t); });
   bar.finish();
@@ -148,8 +154,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   if (!a.quiet) {
     fmt::print("\n{}\n", kpisim::summary_table(runs));
     const double agent_days = static_cast<double>(spec.employees) * s.days * static_cast<double>(s.policies.size());
-    fmt::print("simulated {:.3g} agent-days in {:.2f} s ({:.3g} agent-days/s); wrote {}\n", agent_days, secs, agent_days / std::max(secs, 1e-9),
-               out);
+    fmt::print("simulated {:.3g} agent-days in {:.2f} s ({:.3g} agent-days/s); wrote {}\n", agent_days, secs,
+               agent_days / std::max(secs, 1e-9), out);
   }
   return kExitOk;
 }
@@ -172,14 +178,14 @@ int main(int argc, char** argv) {
       "            3 output file exists (use --force); 4 scenario too large for this machine's memory.\n"
       "Read results in Python: xarray.open_dataset(FILE, engine=\"h5netcdf\"); see docs/output-schema.md.");
   app.require_subcommand(1);
-  app.set_version_flag("--version", fmt::format("kpisim {} (commit {}, {} build)", kpisim::engine_version(), kpisim::git_commit(),
-                                                kpisim::build_type()));
+  app.set_version_flag(
+      "--version", fmt::format("kpisim {} (commit {}, {} build)", kpisim::engine_version(), kpisim::git_commit(), kpisim::build_type()));
 
   RunArgs ra;
   auto* run = app.add_subcommand("run", "run every policy of a scenario and write an HDF5 results file");
   run->add_option("SCENARIO", ra.scenario, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
   run->add_option("-o,--output", ra.output, "results file (default: the scenario's name with .h5, in the current directory)");
-  run->add_option("--seed", ra.seed, "override the scenario's seed");
+  run->add_option("--seed", ra.seed, "override the scenario's seed (a whole number in [0, 2^64-1])");
   run->add_option("--threads", ra.threads, "worker threads (default: all cores); results do not depend on it")->check(CLI::Range(1, 4096));
   run->add_option("--days", ra.days, "override the horizon in days")->check(CLI::Range(1, 36500));
   run->add_flag("--force", ra.force, "replace an existing results file");

@@ -20,6 +20,17 @@ void Diagnostics::error(int line0, int col0, std::string message) {
     messages_.push_back(fmt::format("{}: error: {}", file_, message));
 }
 
+void Diagnostics::error_at_path(const SourceMap* where, const std::string& path, std::string message) {
+  if (where != nullptr) {
+    auto it = where->find(path);
+    if (it != where->end()) {
+      error(it->second.first, it->second.second, std::move(message));
+      return;
+    }
+  }
+  error(-1, -1, std::move(message));
+}
+
 std::string Diagnostics::report() const {
   std::string out;
   for (const auto& m : messages_) out += m + "\n";
@@ -94,8 +105,8 @@ bool parse_double(const std::string& s, double& out) {
 }
 }  // namespace
 
-YamlReader::YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path)
-    : node_(node), diag_(diag), path_(std::move(path)) {}
+YamlReader::YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path, SourceMap* where)
+    : node_(node), diag_(diag), path_(std::move(path)), where_(where) {}
 
 std::string YamlReader::join(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
@@ -110,7 +121,10 @@ YAML::Node YamlReader::take(std::string_view key) {
   known_.emplace_back(key);
   if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   for (const auto& kv : node_)
-    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.second;
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) {
+      if (where_ != nullptr) (*where_)[join(key)] = {kv.second.Mark().line, kv.second.Mark().column};
+      return kv.second;
+    }
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
@@ -125,8 +139,8 @@ void YamlReader::num(std::string_view key, double& x, const Meta& m) {
   if (!n) return;
   double v = 0.0;
   if (!n.IsScalar() || !parse_double(n.Scalar(), v) || std::isnan(v)) {
-    error_at(n, fmt::format("'{}' expects a number{} in {}, got {}", join(key), m.unit.empty() || m.unit == "1" ? "" : fmt::format(" ({})", m.unit),
-                            range_text(m), describe(n)));
+    error_at(n, fmt::format("'{}' expects a number{} in {}, got {}", join(key),
+                            m.unit.empty() || m.unit == "1" ? "" : fmt::format(" ({})", m.unit), range_text(m), describe(n)));
     return;
   }
   if (v < m.lo || v > m.hi) {
@@ -223,11 +237,13 @@ void YamlReader::policy_body(PolicySpec& p) {
     std::string list;
     for (const auto& s : names) list += (list.empty() ? "" : ", ") + s;
     error_at(node_, fmt::format("'{}' needs a 'type' (one of: {})", path_, list));
+    accept_all();
     return;
   }
   const RegimeInfo* info = t.IsScalar() ? find_regime(t.Scalar()) : nullptr;
   if (info == nullptr) {
     bad_choice(t, "type", names);
+    accept_all();  // the parameters cannot be checked without a known type
     return;
   }
   p.type = std::string(info->name);
@@ -235,6 +251,12 @@ void YamlReader::policy_body(PolicySpec& p) {
   p.col = node_.Mark().column;
   p.config = info->make();
   p.config->read(*this);
+}
+
+void YamlReader::accept_all() {
+  if (!node_.IsMap()) return;
+  for (const auto& kv : node_)
+    if (kv.first.IsScalar()) known_.push_back(kv.first.Scalar());
 }
 
 void YamlReader::bad_choice(const YAML::Node& n, std::string_view key, const std::vector<std::string>& names) {
@@ -288,7 +310,9 @@ void YamlWriter::num(std::string_view key, double& x, const Meta& /*m*/) {
   else
     out_ << YAML::Precision(17) << x;
 }
-void YamlWriter::integer(std::string_view key, int& x, const Meta& /*m*/) { out_ << YAML::Key << std::string(key) << YAML::Value << x; }
+void YamlWriter::integer(std::string_view key, int& x, const Meta& /*m*/) {
+  out_ << YAML::Key << std::string(key) << YAML::Value << x;
+}
 void YamlWriter::integer(std::string_view key, std::uint64_t& x, const Meta& /*m*/) {
   out_ << YAML::Key << std::string(key) << YAML::Value << x;
 }

@@ -10,20 +10,18 @@ namespace kpisim {
 
 double normal_quantile(double p) noexcept {
   // Acklam's algorithm (relative error 1.15e-9) followed by one Halley refinement step.
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                                  1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                 6.680131188771972e+01,  -1.328068155288572e+01};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
   static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                                  -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                                 3.754408661907416e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
   constexpr double plow = 0.02425;
   double x = 0.0;
   if (p < plow) {
     const double q = std::sqrt(-2 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p <= 1 - plow) {
     const double q = p - 0.5;
     const double r = q * q;
@@ -31,8 +29,7 @@ double normal_quantile(double p) noexcept {
         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   } else {
     const double q = std::sqrt(-2 * std::log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   const double e = normal_cdf(x) - p;
   const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
@@ -58,11 +55,16 @@ std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
 
 std::string_view to_string(Cadence c) noexcept {
   switch (c) {
-    case Cadence::daily: return "daily";
-    case Cadence::weekly: return "weekly";
-    case Cadence::monthly: return "monthly";
-    case Cadence::quarterly: return "quarterly";
-    case Cadence::annual: return "annual";
+    case Cadence::daily:
+      return "daily";
+    case Cadence::weekly:
+      return "weekly";
+    case Cadence::monthly:
+      return "monthly";
+    case Cadence::quarterly:
+      return "quarterly";
+    case Cadence::annual:
+      return "annual";
   }
   return "daily";
 }

@@ -10,8 +10,8 @@
 //     day(day)            int32   0..D-1                  long_name "simulation day (day 0 is a Monday)", units "1"
 //     unit(unit)          string  meta.unit_names          long_name "division"
 //                         (only if some run has non-empty unit_series)
-//     snapshot(snapshot)  int32   snapshot_days            long_name "day on which the agent snapshot was taken (day 0 is a Monday)", units "1"
-//     agent(agent)        uint32  snapshot_agents          long_name "employee slot", units "1"
+//     snapshot(snapshot)  int32   snapshot_days            long_name "day on which the agent snapshot was taken (day 0 is a Monday)", units
+//     "1" agent(agent)        uint32  snapshot_agents          long_name "employee slot", units "1"
 //                         (snapshot and agent only if some run has non-empty snapshots; values
 //                          from the first such run, every other such run must match)
 //   Non-index coordinates on run (1-D, run scale attached, contiguous):
@@ -149,8 +149,7 @@ Hid utf8_string_type() {
 }
 
 Hid simple_space(const std::vector<hsize_t>& dims) {
-  return Hid(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
-             "creating a dataspace");
+  return Hid(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "creating a dataspace");
 }
 
 void set_string_attr(hid_t obj, const char* name, const std::string& value, std::string_view where) {
@@ -163,8 +162,7 @@ void set_string_attr(hid_t obj, const char* name, const std::string& value, std:
 }
 
 template <typename T>
-void set_scalar_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const T& value,
-                     std::string_view where) {
+void set_scalar_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const T& value, std::string_view where) {
   const Hid space(H5Screate(H5S_SCALAR), H5Sclose, "creating a scalar dataspace");
   const std::string what = fmt::format("writing attribute '{}' of {}", name, where);
   const Hid attr(H5Acreate2(obj, name, file_type, space.get(), kDefault, kDefault), H5Aclose, what);
@@ -206,7 +204,6 @@ void make_scale(hid_t dset, const std::string& name) {
   check(H5DSset_scale(dset, name.c_str()), fmt::format("making '{}' a dimension scale", name));
 }
 
-
 void attach_scales(hid_t dset, const std::string& name, const std::vector<hid_t>& scales) {
   for (std::size_t axis = 0; axis < scales.size(); ++axis)
     check(H5DSattach_scale(dset, scales[axis], static_cast<unsigned>(axis)),
@@ -239,8 +236,7 @@ Hid data_variable(hid_t file, const std::string& name, hid_t file_type, hid_t me
 
 /// Writes the slab of run `run` (dims[1..] values, row-major) into an N-D dataset.
 template <typename T>
-void write_run(hid_t dset, hid_t mem_type, const std::string& name, const std::vector<hsize_t>& dims, std::size_t run,
-               const T* data) {
+void write_run(hid_t dset, hid_t mem_type, const std::string& name, const std::vector<hsize_t>& dims, std::size_t run, const T* data) {
   const std::string what = fmt::format("writing run {} of dataset '{}'", run, name);
   std::vector<hsize_t> start(dims.size(), 0);
   std::vector<hsize_t> count = dims;
@@ -256,8 +252,8 @@ void write_run(hid_t dset, hid_t mem_type, const std::string& name, const std::v
 struct Shape {
   std::size_t runs = 0;
   std::size_t days = 0;
-  std::size_t units = 0;                  ///< 0: no unit dimension
-  std::vector<std::size_t> per_unit;      ///< daily indices of per_unit variables
+  std::size_t units = 0;                    ///< 0: no unit dimension
+  std::vector<std::size_t> per_unit;        ///< daily indices of per_unit variables
   const RunResult* snapshot_ref = nullptr;  ///< first run with snapshots; nullptr: none
   std::size_t snapshots = 0;
   std::size_t agents = 0;
@@ -275,8 +271,8 @@ Shape check_shape(const std::string& path, const ResultsMeta& meta, const std::v
   if (runs[0].days <= 0) throw bad(fmt::format("{} has {} days; at least 1 is needed", describe(runs, 0), runs[0].days));
   for (std::size_t i = 1; i < runs.size(); ++i)
     if (runs[i].days != runs[0].days)
-      throw bad(fmt::format("all runs must have the same number of days, but {} has {} and {} has {}", describe(runs, 0),
-                            runs[0].days, describe(runs, i), runs[i].days));
+      throw bad(fmt::format("all runs must have the same number of days, but {} has {} and {} has {}", describe(runs, 0), runs[0].days,
+                            describe(runs, i), runs[i].days));
   if (meta.days != 0 && meta.days != runs[0].days)
     throw bad(fmt::format("the metadata says {} days but the runs have {}", meta.days, runs[0].days));
   s.days = static_cast<std::size_t>(runs[0].days);
@@ -287,8 +283,8 @@ Shape check_shape(const std::string& path, const ResultsMeta& meta, const std::v
   bool any_units = false;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (runs[i].series.size() != daily.size() * s.days)
-      throw bad(fmt::format("{} has {} daily values; expected {} variables x {} days", describe(runs, i),
-                            runs[i].series.size(), daily.size(), s.days));
+      throw bad(fmt::format("{} has {} daily values; expected {} variables x {} days", describe(runs, i), runs[i].series.size(),
+                            daily.size(), s.days));
     any_units = any_units || !runs[i].unit_series.empty();
   }
   if (any_units) {
@@ -311,18 +307,16 @@ Shape check_shape(const std::string& path, const ResultsMeta& meta, const std::v
       s.snapshots = r.snapshot_days.size();
       s.agents = r.snapshot_agents.size();
     } else if (r.snapshot_days != s.snapshot_ref->snapshot_days || r.snapshot_agents != s.snapshot_ref->snapshot_agents) {
-      throw bad(fmt::format("{} has different snapshot days or sampled agents than the first run with snapshots",
-                            describe(runs, i)));
+      throw bad(fmt::format("{} has different snapshot days or sampled agents than the first run with snapshots", describe(runs, i)));
     }
     if (r.snapshots.size() != n_snap_vars * s.snapshots * s.agents)
-      throw bad(fmt::format("{} has {} snapshot values; expected {} variables x {} snapshots x {} agents",
-                            describe(runs, i), r.snapshots.size(), n_snap_vars, s.snapshots, s.agents));
+      throw bad(fmt::format("{} has {} snapshot values; expected {} variables x {} snapshots x {} agents", describe(runs, i),
+                            r.snapshots.size(), n_snap_vars, s.snapshots, s.agents));
   }
   return s;
 }
 
-void write_contents(const std::string& file_name, const ResultsMeta& meta, const std::vector<RunResult>& runs,
-                    const Shape& s) {
+void write_contents(const std::string& file_name, const ResultsMeta& meta, const std::vector<RunResult>& runs, const Shape& s) {
   const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
   // Closing the file closes everything in it, so the file really is closed before the rename.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
@@ -389,10 +383,8 @@ void write_contents(const std::string& file_name, const ResultsMeta& meta, const
     const std::vector<hsize_t> dims2{s.runs, s.days};
     for (std::size_t v = 0; v < daily.size(); ++v) {
       const std::string name(daily[v].name);
-      const Hid d = data_variable<double>(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims2, {run.get(), day.get()},
-                                          daily[v]);
-      for (std::size_t i = 0; i < s.runs; ++i)
-        write_run(d.get(), H5T_NATIVE_DOUBLE, name, dims2, i, runs[i].series.data() + v * s.days);
+      const Hid d = data_variable<double>(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims2, {run.get(), day.get()}, daily[v]);
+      for (std::size_t i = 0; i < s.runs; ++i) write_run(d.get(), H5T_NATIVE_DOUBLE, name, dims2, i, runs[i].series.data() + v * s.days);
     }
 
     // Per-unit variables, transposed from [unit][day] to (day, unit).
@@ -405,8 +397,7 @@ void write_contents(const std::string& file_name, const ResultsMeta& meta, const
       for (std::size_t pv = 0; pv < s.per_unit.size(); ++pv) {
         const VariableInfo& info = daily[s.per_unit[pv]];
         const std::string name = "unit_" + std::string(info.name);
-        const Hid d = data_variable<double>(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims3,
-                                            {run.get(), day.get(), unit.get()}, info);
+        const Hid d = data_variable<double>(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims3, {run.get(), day.get(), unit.get()}, info);
         for (std::size_t i = 0; i < s.runs; ++i) {
           const auto& us = runs[i].unit_series;
           if (us.empty()) continue;  // left as fill value (NaN)
@@ -431,11 +422,10 @@ void write_contents(const std::string& file_name, const ResultsMeta& meta, const
       const std::size_t block = s.snapshots * s.agents;
       for (std::size_t sv = 0; sv < svars.size(); ++sv) {
         const std::string name = "snap_" + std::string(svars[sv].name);
-        const Hid d = data_variable<float>(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims3,
-                                           {run.get(), snapshot.get(), agent.get()}, svars[sv]);
+        const Hid d =
+            data_variable<float>(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims3, {run.get(), snapshot.get(), agent.get()}, svars[sv]);
         for (std::size_t i = 0; i < s.runs; ++i)
-          if (!runs[i].snapshots.empty())
-            write_run(d.get(), H5T_NATIVE_FLOAT, name, dims3, i, runs[i].snapshots.data() + sv * block);
+          if (!runs[i].snapshots.empty()) write_run(d.get(), H5T_NATIVE_FLOAT, name, dims3, i, runs[i].snapshots.data() + sv * block);
       }
     }
   }

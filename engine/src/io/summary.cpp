@@ -21,13 +21,15 @@ double stat(const RunResult& r, std::string_view var, Stat s) {
     ++n;
   }
   switch (s) {
-    case Stat::sum: return acc;
+    case Stat::sum:
+      return acc;
     case Stat::last: {
       for (int d = r.days - 1; d >= 0; --d)
         if (!std::isnan(r.at(v, d))) return r.at(v, d);
       return std::nan("");
     }
-    default: return n > 0 ? acc / n : std::nan("");
+    default:
+      return n > 0 ? acc / n : std::nan("");
   }
 }
 

@@ -107,6 +107,16 @@ Allocation allocate(const AllocationProblem& p) noexcept {
     x.t[j] = std::clamp((p.a[j] - theta) / k, 0.0, p.cap[j]);
     total += x.t[j];
   }
+  // With very large marginal utilities rounding can overshoot the budget by a few ulps.
+  if (total > p.budget) {
+    const double scale = p.budget / total;
+    total = 0.0;
+    for (std::size_t j = 0; j < p.n; ++j) {
+      x.t[j] *= scale;
+      total += x.t[j];
+    }
+    total = std::min(total, p.budget);
+  }
   x.total = total;
   return x;
 }

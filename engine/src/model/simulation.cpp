@@ -29,9 +29,32 @@ namespace kpisim {
 
 World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   auto f = [&](Column<float>& c) { c.assign(n, 0.0F); };
-  for (auto* c : {&skill, &strain, &proficiency, &integrity, &reward_sensitivity, &script_scale, &exhaustion, &cynicism, &efficacy, &engagement,
-                  &shame, &backlog_hours, &cleanup_hours, &measured_tokens, &measured_outcome, &performative_tokens, &performative_hours,
-                  &gamed_outcome, &perf_filter, &inc_usage, &inc_outcome, &inc_padding_penalty, &inc_script_penalty, &ema_kpi, &ema_value, &reward_usd})
+  for (auto* c : {&skill,
+                  &strain,
+                  &proficiency,
+                  &integrity,
+                  &reward_sensitivity,
+                  &script_scale,
+                  &exhaustion,
+                  &cynicism,
+                  &efficacy,
+                  &engagement,
+                  &shame,
+                  &backlog_hours,
+                  &cleanup_hours,
+                  &measured_tokens,
+                  &measured_outcome,
+                  &performative_tokens,
+                  &performative_hours,
+                  &gamed_outcome,
+                  &perf_filter,
+                  &inc_usage,
+                  &inc_outcome,
+                  &inc_padding_penalty,
+                  &inc_script_penalty,
+                  &ema_kpi,
+                  &ema_value,
+                  &reward_usd})
     f(*c);
   hire_day.assign(n, 0);
   belief.assign(n * k, 0.0F);
@@ -100,21 +123,21 @@ using Acc = std::array<double, a_count>;
 // Per-person weekly plan: aggregates over the task mix per manual-equivalent hour of work (E),
 // refreshed on the first working day of each week (people revisit habits weekly).
 struct Plan {
-  Column<float> hours_per_e;     // hours spent per E (manual and AI parts)
-  Column<float> believed_per_e;  // believed value per E
-  Column<float> true_per_e;      // true value per E
-  Column<float> manual_per_e;    // value the same E would give done manually
-  Column<float> tokens_per_e;    // tokens per E
-  Column<float> defects_per_e;   // expected AI errors per E
-  Column<float> stakes_per_e;    // expected downstream hours per E (errors x stakes)
-  Column<float> loss_per_e;      // expected value at risk per E (errors x task value)
-  Column<float> ai_hours_per_e;  // AI-assisted hours per E
-  Column<float> escal_per_e;     // chatbot escalations per E
-  Column<float> futile_per_e;    // AI hours per E on tasks the person believes AI harms
-  Column<float> fix_per_e;       // fix hours per caught error (weighted)
-  Column<float> belief_err;      // mean |belief - truth| over the mix
-  Column<float> ai_tasks_per_e;  // AI-assisted tasks per E
-  Column<float> week_e;          // E done since the last plan (experience for belief updates)
+  Column<float> hours_per_e;        // hours spent per E (manual and AI parts)
+  Column<float> believed_per_e;     // believed value per E
+  Column<float> true_per_e;         // true value per E
+  Column<float> manual_per_e;       // value the same E would give done manually
+  Column<float> tokens_per_e;       // tokens per E
+  Column<float> defects_per_e;      // expected AI errors per E
+  Column<float> stakes_per_e;       // expected downstream hours per E (errors x stakes)
+  Column<float> loss_per_e;         // expected value at risk per E (errors x task value)
+  Column<float> ai_hours_per_e;     // AI-assisted hours per E
+  Column<float> escal_per_e;        // chatbot escalations per E
+  Column<float> futile_per_e;       // AI hours per E on tasks the person believes AI harms
+  Column<float> fix_per_e;          // fix hours per caught error (weighted)
+  Column<float> belief_err;         // mean |belief - truth| over the mix
+  Column<float> ai_tasks_per_e;     // AI-assisted tasks per E
+  Column<float> week_e;             // E done since the last plan (experience for belief updates)
   Column<std::uint8_t> needs_plan;  // a new hire plans on their first working day
 
   explicit Plan(std::size_t n) {
@@ -125,13 +148,14 @@ struct Plan {
   }
 };
 
-double clamp01(double x) { return std::clamp(x, 0.0, 1.0); }
+double clamp01(double x) {
+  return std::clamp(x, 0.0, 1.0);
+}
 
 }  // namespace
 
 struct Simulation::Impl {
-  explicit Impl(const ModelSpec& spec)
-      : plan(spec.employees), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
+  explicit Impl(const ModelSpec& spec) : plan(spec.employees), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
     acc.assign(blocks * ndiv, Acc{});
     team_size.resize(spec.team_units.size());
     for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
@@ -156,7 +180,7 @@ struct Simulation::Impl {
   Plan plan;
   std::size_t blocks;
   std::size_t ndiv;
-  std::vector<Acc> acc;                    // [block][division]
+  std::vector<Acc> acc;  // [block][division]
   std::vector<float> team_size;
   std::vector<std::vector<std::uint32_t>> div_tasks;
   std::vector<double> div_value_per_hour;  // mix-weighted value per manual hour at skill 1
@@ -179,7 +203,8 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   const double prof = initial ? wf.proficiency_mean : std::max(0.0, wf.proficiency_mean - wf.proficiency_sd);
   w.proficiency[i] = static_cast<float>(clamp01(prof + wf.proficiency_sd * normal_quantile(u0.u[1])));
   w.integrity[i] = static_cast<float>(clamp01(wf.integrity_mean + wf.integrity_sd * normal_quantile(u0.u[2])));
-  w.reward_sensitivity[i] = static_cast<float>(std::max(0.0, wf.reward_sensitivity_mean + wf.reward_sensitivity_sd * normal_quantile(u0.u[3])));
+  w.reward_sensitivity[i] =
+      static_cast<float>(std::max(0.0, wf.reward_sensitivity_mean + wf.reward_sensitivity_sd * normal_quantile(u0.u[3])));
   w.script_scale[i] = static_cast<float>(std::exp(wf.script_scale_sigma * normal_quantile(u1.u[0])));
   const auto u2 = rng.uniform4(slot, hd, Purpose::traits, 2);
   w.strain[i] = static_cast<float>(std::exp(wf.strain_sigma * normal_quantile(u2.u[0])));
@@ -202,8 +227,8 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
 
 // The weekly plan of person i: AI-or-manual choice per task type, and aggregates per E.
 // Also folds the past week's experience into beliefs.
-void plan_week(const ModelSpec& spec, World& w, Plan& p, const Rng& rng, const std::vector<std::uint32_t>& tasks,
-               const DivisionSpec& div, std::size_t i, int day, double pressure, bool mandate, double inc_usage, double inc_outcome) {
+void plan_week(const ModelSpec& spec, World& w, Plan& p, const Rng& rng, const std::vector<std::uint32_t>& tasks, const DivisionSpec& div,
+               std::size_t i, int day, double pressure, bool mandate, double inc_usage, double inc_outcome) {
   const auto& b = spec.scenario.behaviour;
   const auto& lr = spec.scenario.learning;
   const double skill = w.skill[i];
@@ -220,7 +245,8 @@ void plan_week(const ModelSpec& spec, World& w, Plan& p, const Rng& rng, const s
     float& belief = w.belief[k * w.n + i];
     const double g_true = rules::ai_gain(t, skill, prof);
     if (j % 4 == 0) {
-      const auto u = rng.uniform4(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day), Purpose::learning, static_cast<std::uint32_t>(j / 4));
+      const auto u = rng.uniform4(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day), Purpose::learning,
+                                  static_cast<std::uint32_t>(j / 4));
       for (int q = 0; q < 4; ++q) z4[static_cast<std::size_t>(q)] = normal_quantile(u.u[q]);
     }
     const double r_man = skill * t.value_per_hour;
@@ -229,7 +255,8 @@ void plan_week(const ModelSpec& spec, World& w, Plan& p, const Rng& rng, const s
     const double tok_h = t.tokens_per_use / (t.base_hours * t.time_factor);
     auto score = [&](double bel) {
       return b.intrinsic_weight * r_man * bel * (1.0 - b.cynicism_drag * cyn) +
-             sens * (inc_usage * tok_h + pressure * b.pressure_usd_per_hour + (mandate ? b.mandate_usd_per_hour : 0.0) + inc_outcome * r_man * bel);
+             sens * (inc_usage * tok_h + pressure * b.pressure_usd_per_hour + (mandate ? b.mandate_usd_per_hour : 0.0) +
+                     inc_outcome * r_man * bel);
     };
     const double u_prev = t.chatbot ? 1.0 : rules::choice_share(score(belief), b.choice_temperature_usd);
     const double hours_used = week_e * pi * u_prev * t.time_factor;
@@ -378,8 +405,10 @@ void Simulation::step() {
       const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
       {
         const double net = sens * (inc_usage * script_tokens - w.inc_script_penalty[i]) - w.integrity[i] * b.script_integrity_cost_usd;
-        if (w.scripting[i] == 0 && net > b.script_hysteresis_usd) w.scripting[i] = 1;
-        else if (w.scripting[i] != 0 && net < -b.script_hysteresis_usd) w.scripting[i] = 0;
+        if (w.scripting[i] == 0 && net > b.script_hysteresis_usd)
+          w.scripting[i] = 1;
+        else if (w.scripting[i] != 0 && net < -b.script_hysteresis_usd)
+          w.scripting[i] = 0;
       }
       const double scripted = w.scripting[i] != 0 ? script_tokens : 0.0;
 
@@ -388,11 +417,13 @@ void Simulation::step() {
       double caught = 0, passed = 0, slop_out = 0, escalations = 0, futile = 0;
       bool quit = false;
       if (workday) {
-        if (plan_day || im.plan.needs_plan[i] != 0) plan_week(spec, w, im.plan, rng_, im.div_tasks[dv], div, i, d, pressure, mandate, inc_usage, inc_outcome);
+        if (plan_day || im.plan.needs_plan[i] != 0)
+          plan_week(spec, w, im.plan, rng_, im.div_tasks[dv], div, i, d, pressure, mandate, inc_usage, inc_outcome);
         const Plan& p = im.plan;
         const auto u_ar = rng_.uniform4(slot, day_u, Purpose::arrivals);
         // Arrivals (lognormal with mean 1) and received workslop.
-        const double arrive = div.workload * norm * std::exp(lognorm_sigma * normal_quantile(u_ar.u[0]) - 0.5 * lognorm_sigma * lognorm_sigma);
+        const double arrive =
+            div.workload * norm * std::exp(lognorm_sigma * normal_quantile(u_ar.u[0]) - 0.5 * lognorm_sigma * lognorm_sigma);
         double backlog = std::min<double>(w.backlog_hours[i] + arrive, sc.arrivals.max_backlog_days * norm);
         double cleanup = w.cleanup_hours[i] + im.slop_share[team];
         cleanup_today = std::min(cleanup, b.max_cleanup_hours);
@@ -404,9 +435,8 @@ void Simulation::step() {
         const double tok_w = p.tokens_per_e[i] / h_e;
         const double ai_share = p.ai_hours_per_e[i] / h_e;
         const double defects_per_ai_hour = p.ai_hours_per_e[i] > 0 ? p.defects_per_e[i] / p.ai_hours_per_e[i] : 0.0;
-        const double cost_per_defect = p.defects_per_e[i] > 0
-                                           ? (p.stakes_per_e[i] * f_believed + p.loss_per_e[i]) / p.defects_per_e[i]
-                                           : 0.0;
+        const double cost_per_defect =
+            p.defects_per_e[i] > 0 ? (p.stakes_per_e[i] * f_believed + p.loss_per_e[i]) / p.defects_per_e[i] : 0.0;
         const double visible = pressure * b.pressure_usd_per_hour + (mandate ? b.mandate_usd_per_hour : 0.0);
         AllocationProblem prob;
         prob.n = 4;
@@ -416,11 +446,14 @@ void Simulation::step() {
         prob.a[0] = b.intrinsic_weight * f_believed + sens * (inc_usage * tok_w + inc_outcome * f_believed + visible * ai_share);
         const double verify_value = b.verification_efficacy * defects_per_ai_hour * cost_per_defect / b.verification_ratio;
         prob.a[1] = (b.intrinsic_weight + sens * inc_outcome) * verify_value;
-        const double pad_pay = inc_usage * b.padding_tokens_per_hour + pressure * b.pressure_usd_per_hour;
-        const double game_pay = inc_outcome * ms.gaming_usd_per_hour;
+        // Audited people know that the audit filters what it detects out of their KPI.
+        const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
+        const double pad_pay = kept * inc_usage * b.padding_tokens_per_hour + pressure * b.pressure_usd_per_hour;
+        const double game_pay = kept * inc_outcome * ms.gaming_usd_per_hour;
         const bool gaming = game_pay > pad_pay;
         prob.a[2] = sens * (std::max(pad_pay, game_pay) - w.inc_padding_penalty[i]) - w.integrity[i] * b.integrity_cost_usd_per_hour;
-        prob.a[3] = b.intrinsic_weight * b.learning_value_usd_per_hour * (1.0 - w.proficiency[i]) + sens * inc_usage * b.learning_tokens_per_hour;
+        prob.a[3] =
+            b.intrinsic_weight * b.learning_value_usd_per_hour * (1.0 - w.proficiency[i]) + sens * inc_usage * b.learning_tokens_per_hour;
         prob.cap[0] = backlog * h_e;
         prob.cap[1] = b.verification_ratio * ai_share * std::min(prob.cap[0], prob.budget);
         prob.cap[2] = prob.budget;
@@ -481,8 +514,8 @@ void Simulation::step() {
         // Well-being on a working day (job demands-resources).
         const double hindrance = pressure + (mandate ? 0.5 : 0.0) + w.shame[i];
         const double fear = pressure * ai_share;
-        const double demand = wb.base_demand + wb.weight_overtime * std::max(0.0, hours - norm) / norm + wb.weight_cleanup * cleanup_today / norm +
-                              wb.weight_hindrance * hindrance + wb.weight_fear * fear +
+        const double demand = wb.base_demand + wb.weight_overtime * std::max(0.0, hours - norm) / norm +
+                              wb.weight_cleanup * cleanup_today / norm + wb.weight_hindrance * hindrance + wb.weight_fear * fear +
                               wb.weight_backlog * std::max(0.0, backlog / norm - 5.0) / 5.0;
         const double resources = wb.resources_autonomy * (mandate ? 0.5 : 1.0) + wb.resources_support;
         x += w.strain[i] * wb.drain_rate * demand / (1.0 + resources) * (1.0 - x) - wb.recovery_rate_workday * resources * x;
@@ -532,7 +565,7 @@ void Simulation::step() {
 
       // Goodhart diagnostics: moving averages of the KPI and of true value (working days).
       const double kpi_today = kpi_wt * measured_tokens + kpi_wo * measured;
-      const double kpi_perf = kpi_wt * tok_perf + kpi_wo * gamed;
+      const double kpi_perf = (1.0 - filter) * (kpi_wt * tok_perf + kpi_wo * gamed);
       if (workday) {
         w.ema_kpi[i] = static_cast<float>(w.ema_kpi[i] + alpha * (kpi_today - w.ema_kpi[i]));
         w.ema_value[i] = static_cast<float>(w.ema_value[i] + alpha * (value - w.ema_value[i]));
@@ -628,10 +661,13 @@ void Simulation::step() {
       const Acc& ac = div_acc[static_cast<std::size_t>(unit.division)];
       const double n = std::max(1.0, ac[a_headcount]);
       double signal = ac[a_ai_value] / n;
-      if (!no_kpi && kw.tokens > 0) signal = sc.managers.assumed_usd_per_ktok * (ac[a_tok_prod] + ac[a_tok_rework] + ac[a_tok_perf]) / n / 1000.0;
-      else if (!no_kpi && kw.outcome > 0) signal = (ac[a_measured] - ac[a_value]) / n + ac[a_ai_value] / n;
+      if (!no_kpi && kw.tokens > 0)
+        signal = sc.managers.assumed_usd_per_ktok * (ac[a_tok_prod] + ac[a_tok_rework] + ac[a_tok_perf]) / n / 1000.0;
+      else if (!no_kpi && kw.outcome > 0)
+        signal = (ac[a_measured] - ac[a_value]) / n + ac[a_ai_value] / n;
       if (workday)
-        w.unit_manager_belief[u] = static_cast<float>(w.unit_manager_belief[u] + sc.managers.belief_rate * (signal - w.unit_manager_belief[u]));
+        w.unit_manager_belief[u] =
+            static_cast<float>(w.unit_manager_belief[u] + sc.managers.belief_rate * (signal - w.unit_manager_belief[u]));
       ai_signal_total += w.unit_manager_belief[u] * ac[a_headcount];
     }
   }
@@ -732,9 +768,16 @@ void Simulation::step() {
     const std::size_t s = result_.snapshot_days.size() - 1;
     for (std::size_t j = 0; j < m; ++j) {
       const std::size_t i = im.snapshot_slots[j];
-      const float vals[] = {w.skill[i],    w.proficiency[i],      6.0F * w.exhaustion[i], 6.0F * w.cynicism[i],
-                            6.0F * w.efficacy[i], w.ema_kpi[i], w.ema_value[i],      w.reward_usd[i],
-                            static_cast<float>(w.scripting[i]), static_cast<float>(spec.team_of[i])};
+      const float vals[] = {w.skill[i],
+                            w.proficiency[i],
+                            6.0F * w.exhaustion[i],
+                            6.0F * w.cynicism[i],
+                            6.0F * w.efficacy[i],
+                            w.ema_kpi[i],
+                            w.ema_value[i],
+                            w.reward_usd[i],
+                            static_cast<float>(w.scripting[i]),
+                            static_cast<float>(spec.team_of[i])};
       for (std::size_t v = 0; v < nsv; ++v) result_.snapshots[(v * nsnap + s) * m + j] = vals[v];
     }
   }

@@ -9,6 +9,7 @@
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/io/results.hpp"
+#include "kpisim/regimes/regime.hpp"
 
 namespace kpisim {
 namespace {
@@ -38,22 +39,33 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   m.scenario = scenario;
   const Scenario& s = m.scenario;
   if (s.behaviour.crowding >= s.behaviour.effort_cost && s.behaviour.effort_cost > 0)
-    diag.error(-1, -1, fmt::format("behaviour.crowding ({}) must be smaller than behaviour.effort_cost ({})", s.behaviour.crowding,
+    diag.error_at_path(s.source.get(), "behaviour.crowding",
+                       fmt::format("behaviour.crowding ({}) must be smaller than behaviour.effort_cost ({})", s.behaviour.crowding,
                                    s.behaviour.effort_cost));
   if (s.behaviour.max_hours < s.behaviour.norm_hours)
-    diag.error(-1, -1, "behaviour.max_hours must be at least behaviour.norm_hours");
+    diag.error_at_path(s.source.get(), "behaviour.crowding", "behaviour.max_hours must be at least behaviour.norm_hours");
+  for (const auto& p : s.policies)
+    if (p.config) p.config->check("policies." + p.name, p.line, p.col, diag);
+  if (static_cast<std::size_t>(s.organisation.employees) < s.organisation.divisions.size())
+    diag.error_at_path(s.source.get(), "organisation.employees",
+                       fmt::format("organisation.employees ({}) is smaller than the number of divisions ({})", s.organisation.employees,
+                                   s.organisation.divisions.size()));
 
   // Tasks with their tools.
+  const Tool fallback_tool;
   for (const auto& t : s.tasks) {
     const Tool* tool = nullptr;
     for (const auto& tl : s.tools)
       if (tl.name == t.tool) tool = &tl;
     if (tool == nullptr) {
       std::vector<std::string> names;
+      names.reserve(s.tools.size());
       for (const auto& tl : s.tools) names.push_back(tl.name);
       const std::string near = params::nearest(t.tool, names);
-      diag.error(-1, -1, fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, t.tool, near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
-      continue;
+      diag.error_at_path(s.source.get(), "tasks." + t.name + ".tool",
+                         fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, t.tool,
+                                     near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+      tool = &fallback_tool;  // keep the task so that later checks do not cascade
     }
     TaskSpec ts{};
     ts.base_hours = t.base_hours;
@@ -100,8 +112,9 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
       auto it = std::find(m.task_names.begin(), m.task_names.end(), e.name);
       if (it == m.task_names.end()) {
         const std::string near = params::nearest(e.name, m.task_names);
-        diag.error(e.line, e.col, fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, e.name,
-                                              near.empty() ? "; tasks are defined under `tasks`" : fmt::format("; did you mean '{}'?", near)));
+        diag.error(e.line, e.col,
+                   fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, e.name,
+                               near.empty() ? "; tasks are defined under `tasks`" : fmt::format("; did you mean '{}'?", near)));
         unknown = true;
         continue;
       }
@@ -127,6 +140,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   const auto n = static_cast<std::size_t>(s.organisation.employees);
   m.employees = n;
   std::vector<double> shares;
+  shares.reserve(divs.size());
   for (const auto& d : divs) shares.push_back(d.share);
   if (std::accumulate(shares.begin(), shares.end(), 0.0) <= 0) shares.assign(divs.size(), 1.0);
   const auto sizes = apportion(n, shares);
@@ -209,14 +223,16 @@ std::size_t state_bytes_per_employee(std::size_t task_types) {
   // World: 26 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
   // weekly plan: 16 float columns and a flag; the workslop column (4); spec: team_of (4),
   // division_of (2), is_manager (1); regime state: up to ~32 bytes per person per regime.
-  return 26 * 4 + 2 * 4 + 1 + task_types * 4 + 16 * 4 + 1 + 4 + 4 + 2 + 1 + 32;
+  constexpr std::size_t fixed = 26 * 4 + 2 * 4 + 1 + 16 * 4 + 1 + 4 + 4 + 2 + 1 + 32;
+  return fixed + task_types * sizeof(float);
 }
 
 std::size_t estimate_memory_bytes(const Scenario& s, std::size_t task_types, std::size_t parallel_runs) {
   const auto n = static_cast<std::size_t>(s.organisation.employees);
   const auto days = static_cast<std::size_t>(s.days);
   const std::size_t runs = s.policies.empty() ? 1 : s.policies.size();
-  const std::size_t per_run_state = n * state_bytes_per_employee(task_types) + 4096 * 1024;
+  constexpr std::size_t overhead = std::size_t{4096} * 1024;
+  const std::size_t per_run_state = n * state_bytes_per_employee(task_types) + overhead;
   const std::size_t vars = daily_variables().size();
   const std::size_t units = s.output.per_unit ? s.organisation.divisions.size() : 0;
   std::size_t per_run_out = days * vars * 8 * (1 + units);

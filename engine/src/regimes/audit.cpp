@@ -65,7 +65,8 @@ class AuditRegime final : public Regime {
     if (!is_period_end(ctx.day, p_.cadence)) return;
     for (std::size_t i = 0; i < w.n; ++i) {
       if (audited_[i] != 0) {
-        const double fine = p_.detection * hours_[i] * p_.penalty_usd_per_hour + (script_days_[i] > 0 ? p_.detection * p_.penalty_usd_per_script : 0.0);
+        const double fine =
+            p_.detection * hours_[i] * p_.penalty_usd_per_hour + (script_days_[i] > 0 ? p_.detection * p_.penalty_usd_per_script : 0.0);
         w.audits_today += 1;
         if (fine > 0) {
           w.audit_detections_today += 1;

@@ -1,5 +1,6 @@
 // Regime `hybrid`: a weighted combination of regimes. Each component's incentives and rewards
 // are scaled by its weight; the KPI is the weighted sum of the components' KPIs.
+#include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/regimes/builtin.hpp"
@@ -25,6 +26,17 @@ struct HybridParams {
   template <class V>
   void visit(V& v) {
     v.list("components", components, {"list of {weight, policy}", ""});
+  }
+  void check(const std::string& path, int line, int col, Diagnostics& diag) const {
+    if (components.empty()) diag.error(line, col, path + ": a hybrid needs `components`: a list of {weight, policy}");
+    for (std::size_t j = 0; j < components.size(); ++j) {
+      const auto& p = components[j].policy;
+      const std::string sub = path + ".components[" + std::to_string(j) + "].policy";
+      if (!p.config)
+        diag.error(line, col, sub + ": missing (give {type: ..., parameters})");
+      else
+        p.config->check(sub, p.line, p.col, diag);
+    }
   }
 };
 

@@ -5,7 +5,9 @@
 // penalty `shame_usd` and a hindrance demand). Ranks are published `lag_days` after the period
 // ends; until the next publication each person's marginal incentive per token is the prize
 // spread times the density of the score difference with the marginal competitor at the cutoff
-// (rules::contest_marginal), with perceived noise `noise_cv` times the cutoff. People far above
+// (rules::contest_marginal), with perceived noise `noise_cv` times the cutoff (at least
+// `noise_cv` times measurement.kpi_reference_tokens). Before the first publication people gauge
+// the race each working day from the scores so far, extrapolated to the whole period. People far above
 // or far below the cutoff feel almost no incentive; those near it, a strong one (Lazear & Rosen).
 #include <algorithm>
 #include <cmath>
@@ -38,13 +40,15 @@ struct LeaderboardParams {
     v.choice("cadence", cadence, kCadenceChoices, {"how often the leaderboard is published", "assumption (weekly)"});
     v.num("top_share", top_share, {"1", 0, 1, "share of people at the top who win", "assumption"});
     v.num("prize_usd", prize_usd, {"USD", 0, 1e7, "money prize per winner per period", "assumption"});
-    v.num("status_usd", status_usd, {"USD", 0, 1e7, "felt value of a title and visibility per period", "token leaderboard titles for top users"});
+    v.num("status_usd", status_usd,
+          {"USD", 0, 1e7, "felt value of a title and visibility per period", "token leaderboard titles for top users"});
     v.num("bottom_share", bottom_share, {"1", 0, 1, "share of people at the bottom who are shamed", "assumption"});
     v.num("shame_usd", shame_usd, {"USD", 0, 1e7, "felt penalty of being at the bottom per period", "assumption"});
     v.num("shame", shame, {"1", 0, 10, "hindrance demand added by being shamed (decays 10%/day)", "assumption"});
     v.num("noise_cv", noise_cv, {"1", 0.001, 10, "perceived noise of scores relative to the cutoff", "assumption"});
-    v.choice("noise", noise, std::array{params::Choice<rules::ContestNoise>{"normal", rules::ContestNoise::normal},
-                                        params::Choice<rules::ContestNoise>{"uniform", rules::ContestNoise::uniform}},
+    v.choice("noise", noise,
+             std::array{params::Choice<rules::ContestNoise>{"normal", rules::ContestNoise::normal},
+                        params::Choice<rules::ContestNoise>{"uniform", rules::ContestNoise::uniform}},
              {"shape of the perceived noise (uniform: on +-noise_cv*cutoff)", "Lazear & Rosen 1981"});
     v.integer("lag_days", lag_days, {"day", 0, 365, "days between the end of a period and publication", "assumption"});
   }
@@ -53,7 +57,12 @@ struct LeaderboardParams {
 class LeaderboardRegime final : public Regime {
  public:
   LeaderboardRegime(const LeaderboardParams& p, const ModelSpec& spec)
-      : p_(p), window_(spec.employees, 0.0), slope_(spec.employees, 0.0F), pending_(spec.employees, 0.0F), order_(spec.employees) {}
+      : p_(p),
+        window_(spec.employees, 0.0),
+        slope_(spec.employees, 0.0F),
+        pending_(spec.employees, 0.0F),
+        order_(spec.employees),
+        noise_floor_(spec.scenario.measurement.kpi_reference_tokens) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -67,35 +76,18 @@ class LeaderboardRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     for (std::size_t i = 0; i < w.n; ++i) window_[i] += w.measured_tokens[i];
-    if (!is_period_end(ctx.day, p_.cadence)) return;
-    const std::size_t n = w.n;
-    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
-    std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return window_[a] != window_[b] ? window_[a] > window_[b] : a < b;
-    });
-    const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
-    const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
-    const double top_cut = n_top > 0 ? window_[order_[std::min(n_top, n - 1)]] : 0.0;  // best loser
-    const double bottom_cut = n_bottom > 0 ? window_[order_[n - n_bottom]] : 0.0;      // best of the shamed
-    for (std::size_t r = 0; r < n; ++r) {
-      const std::uint32_t i = order_[r];
-      w.rank[i] = static_cast<std::uint32_t>(r);
-      if (r < n_top) {
-        w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
-        w.rewards_paid_today += weight * p_.prize_usd;
-      }
-      if (n_bottom > 0 && r >= n - n_bottom) w.shame[i] += static_cast<float>(weight * p_.shame);
+    ++days_in_window_;
+    if (is_period_end(ctx.day, p_.cadence)) {
+      standings(ctx, weight, 1.0, true, pending_);
+      publish_day_ = ctx.day + 1 + p_.lag_days;
+      published_ = true;
+      std::fill(window_.begin(), window_.end(), 0.0);
+      days_in_window_ = 0;
+    } else if (!published_ && is_workday(ctx.day)) {
+      // Before the first publication people gauge the race from what they see so far,
+      // extrapolated to the whole period (no prizes yet).
+      standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_);
     }
-    // Incentives for the next period, from the published standing.
-    const double sigma_top = p_.noise_cv * std::max(top_cut, 1.0);
-    const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, 1.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      double m = n_top > 0 ? rules::contest_marginal(p_.prize_usd + p_.status_usd, window_[i], top_cut, sigma_top, p_.noise) : 0.0;
-      if (n_bottom > 0) m += rules::contest_marginal(p_.shame_usd, window_[i], bottom_cut, sigma_bottom, p_.noise);
-      pending_[i] = static_cast<float>(m);
-      window_[i] = 0.0;
-    }
-    publish_day_ = ctx.day + 1 + p_.lag_days;
   }
 
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
@@ -107,6 +99,42 @@ class LeaderboardRegime final : public Regime {
   std::vector<float> pending_;
   std::vector<std::uint32_t> order_;
   int publish_day_ = -1;
+  int days_in_window_ = 0;
+  bool published_ = false;
+  double noise_floor_;  ///< smallest perceived noise (tokens): noise_cv x a typical day's usage
+
+  // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
+  // person's marginal incentive per token for the coming period into `out`.
+  void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out) {
+    World& w = ctx.world;
+    const std::size_t n = w.n;
+    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+    std::sort(order_.begin(), order_.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return window_[a] != window_[b] ? window_[a] > window_[b] : a < b; });
+    const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
+    const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
+    const double top_cut = extrapolate * (n_top > 0 ? window_[order_[std::min(n_top, n - 1)]] : 0.0);  // best loser
+    const double bottom_cut = extrapolate * (n_bottom > 0 ? window_[order_[n - n_bottom]] : 0.0);      // best of the shamed
+    if (pay) {
+      for (std::size_t r = 0; r < n; ++r) {
+        const std::uint32_t i = order_[r];
+        w.rank[i] = static_cast<std::uint32_t>(r);
+        if (r < n_top) {
+          w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
+          w.rewards_paid_today += weight * p_.prize_usd;
+        }
+        if (n_bottom > 0 && r >= n - n_bottom) w.shame[i] += static_cast<float>(weight * p_.shame);
+      }
+    }
+    const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
+    const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double score = extrapolate * window_[i];
+      double m = n_top > 0 ? rules::contest_marginal(p_.prize_usd + p_.status_usd, score, top_cut, sigma_top, p_.noise) : 0.0;
+      if (n_bottom > 0) m += rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise);
+      out[i] = static_cast<float>(m);
+    }
+  }
 };
 
 }  // namespace

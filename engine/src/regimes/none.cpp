@@ -21,8 +21,9 @@ class NoneRegime final : public Regime {
 }  // namespace
 
 RegimeInfo none_regime() {
-  return {"none", "No KPI on AI: no target, no reward. People try AI, learn from what they experience and keep what works "
-                  "(bottom-up experimentation). The baseline of every comparison.",
+  return {"none",
+          "No KPI on AI: no target, no reward. People try AI, learn from what they experience and keep what works "
+          "(bottom-up experimentation). The baseline of every comparison.",
           &make_config<NoneParams, NoneRegime>};
 }
 

@@ -19,8 +19,8 @@ struct OutcomeParams {
   template <class V>
   void visit(V& v) {
     v.choice("cadence", cadence, kCadenceChoices, {"bonus period", "assumption (quarterly bonuses)"});
-    v.num("bonus_share", bonus_share, {"USD/USD", 0, 10, "bonus per USD of measured value (the slope b of a linear contract)",
-                                       "Holmstrom & Milgrom 1987; Baker 2002"});
+    v.num("bonus_share", bonus_share,
+          {"USD/USD", 0, 10, "bonus per USD of measured value (the slope b of a linear contract)", "Holmstrom & Milgrom 1987; Baker 2002"});
   }
 };
 

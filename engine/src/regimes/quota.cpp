@@ -37,17 +37,22 @@ struct QuotaParams {
 
   template <class V>
   void visit(V& v) {
-    v.choice("level", level, std::array{params::Choice<QuotaLevel>{"individual", QuotaLevel::individual},
-                                        params::Choice<QuotaLevel>{"manager", QuotaLevel::manager}},
+    v.choice("level", level,
+             std::array{params::Choice<QuotaLevel>{"individual", QuotaLevel::individual},
+                        params::Choice<QuotaLevel>{"manager", QuotaLevel::manager}},
              {"individual: each person's own usage; manager: a leadership KPI on the unit's average usage (trickle-down)",
               "NUS (deans and heads), KPMG (senior managers' bonuses)"});
     v.choice("cadence", cadence, kCadenceChoices, {"bonus period", "assumption (quarterly bonuses)"});
     v.num("target_tokens_per_day", target_tokens_per_day, {"token/day", 0, 1e13, "usage target per person per working day", "assumption"});
-    v.num("bonus_usd", bonus_usd, {"USD", 0, 1e8, "bonus per period when the target is met (to the person, or to the manager)", "assumption"});
+    v.num("bonus_usd", bonus_usd,
+          {"USD", 0, 1e8, "bonus per period when the target is met (to the person, or to the manager)", "assumption"});
     v.num("noise_cv", noise_cv, {"1", 0.001, 10, "perceived uncertainty of one's own final usage, relative to the target", "assumption"});
-    v.integer("manager_depth", manager_depth, {"level", 1, 100, "manager level: units at depth 1..manager_depth carry the KPI (1: division heads)", ""});
-    v.num("pressure_per_gap", pressure_per_gap, {"1", 0, 100, "pressure a manager passes down per unit of relative shortfall", "assumption"});
-    v.num("monitoring_days", monitoring_days, {"day", 1, 1000, "time constant of the manager's running view of the unit's usage", "assumption"});
+    v.integer("manager_depth", manager_depth,
+              {"level", 1, 100, "manager level: units at depth 1..manager_depth carry the KPI (1: division heads)", ""});
+    v.num("pressure_per_gap", pressure_per_gap,
+          {"1", 0, 100, "pressure a manager passes down per unit of relative shortfall", "assumption"});
+    v.num("monitoring_days", monitoring_days,
+          {"day", 1, 1000, "time constant of the manager's running view of the unit's usage", "assumption"});
   }
 };
 

@@ -2,6 +2,7 @@
 // leaderboard switched off after a scandal). Each phase is active on [start_day, end_day); phases
 // may overlap (their incentives add). A phase's regime keeps its state while inactive, and only
 // accumulates measurements while active.
+#include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/regimes/builtin.hpp"
@@ -14,6 +15,8 @@ struct Phase {
   int start_day = 0;
   int end_day = 1000000;
   PolicySpec policy;
+  int line = -1;  ///< position in the scenario file (set by the reader)
+  int col = -1;
 
   template <class V>
   void visit(V& v) {
@@ -29,6 +32,20 @@ struct ScheduleParams {
   template <class V>
   void visit(V& v) {
     v.list("phases", phases, {"list of {start_day, end_day, policy}", ""});
+  }
+  void check(const std::string& path, int line, int col, Diagnostics& diag) const {
+    if (phases.empty()) diag.error(line, col, path + ": a schedule needs `phases`: a list of {start_day, end_day, policy}");
+    for (std::size_t j = 0; j < phases.size(); ++j) {
+      const auto& ph = phases[j];
+      const std::string sub = path + ".phases[" + std::to_string(j) + "]";
+      if (ph.end_day <= ph.start_day)
+        diag.error(ph.line, ph.col,
+                   sub + ": end_day (" + std::to_string(ph.end_day) + ") must be after start_day (" + std::to_string(ph.start_day) + ")");
+      if (!ph.policy.config)
+        diag.error(ph.line, ph.col, sub + ".policy: missing (give {type: ..., parameters})");
+      else
+        ph.policy.config->check(sub + ".policy", ph.policy.line, ph.policy.col, diag);
+    }
   }
 };
 

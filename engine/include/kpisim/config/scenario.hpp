@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/params.hpp"
 
 namespace kpisim {
@@ -60,21 +61,23 @@ struct TaskType {
   void visit(V& v) {
     v.num("base_hours", base_hours, {"h", 0.01, 200, "manual hours per task for a worker of skill 1", "assumption"});
     v.num("value_usd", value_usd, {"USD", 0, 1e7, "value of one task done correctly", "assumption (~60 USD/h)"});
-    v.num("stakes_hours", stakes_hours, {"h", 0, 1000, "clean-up hours caused downstream by one undetected AI error",
-                                         "BetterUp Labs & Stanford 2025 (1 h 56 min per workslop incident)"});
-    v.choice("frontier", frontier, std::array{params::Choice<Frontier>{"inside", Frontier::inside},
-                                              params::Choice<Frontier>{"outside", Frontier::outside}},
-             {"where the task sits on the jagged frontier (inside: AI helps; outside: AI hurts)",
-              "Dell'Acqua et al. 2023"});
+    v.num("stakes_hours", stakes_hours,
+          {"h", 0, 1000, "clean-up hours caused downstream by one undetected AI error",
+           "BetterUp Labs & Stanford 2025 (1 h 56 min per workslop incident)"});
+    v.choice("frontier", frontier,
+             std::array{params::Choice<Frontier>{"inside", Frontier::inside}, params::Choice<Frontier>{"outside", Frontier::outside}},
+             {"where the task sits on the jagged frontier (inside: AI helps; outside: AI hurts)", "Dell'Acqua et al. 2023"});
     v.text("tool", tool, {"name of the AI tool used for this task (a key of `tools`)", ""});
-    v.num("ai_time_factor", ai_time_factor, {"1", 0.01, 10, "hours with AI / manual hours for the task",
-                                             "Dell'Acqua et al. 2023 (25.1% faster); Noy & Zhang 2023 (-40%)"});
-    v.num("ai_quality_change", ai_quality_change, {"1", -1, 10, "relative change in the value of a task's output when done with AI (quality)",
-                                                   "Noy & Zhang 2023 (+18%); Dell'Acqua et al. 2023 (+40% inside; -19 pp correct outside)"});
-    v.num("novice_gain_slope", novice_gain_slope, {"1", 0, 20, "a positive gain in value per hour rises by this share of itself per unit of skill below 1 (novices gain more)",
-                                                   "Brynjolfsson, Li & Raymond 2023 (+34% novices, ~0 experts)"});
-    v.num("defect_prob", defect_prob, {"1", 0, 1, "probability that one AI output has an error",
-                                       "Vectara 2023 (3-27%); Magesh et al. 2025 (17-33%)"});
+    v.num("ai_time_factor", ai_time_factor,
+          {"1", 0.01, 10, "hours with AI / manual hours for the task", "Dell'Acqua et al. 2023 (25.1% faster); Noy & Zhang 2023 (-40%)"});
+    v.num("ai_quality_change", ai_quality_change,
+          {"1", -1, 10, "relative change in the value of a task's output when done with AI (quality)",
+           "Noy & Zhang 2023 (+18%); Dell'Acqua et al. 2023 (+40% inside; -19 pp correct outside)"});
+    v.num("novice_gain_slope", novice_gain_slope,
+          {"1", 0, 20, "a positive gain in value per hour rises by this share of itself per unit of skill below 1 (novices gain more)",
+           "Brynjolfsson, Li & Raymond 2023 (+34% novices, ~0 experts)"});
+    v.num("defect_prob", defect_prob,
+          {"1", 0, 1, "probability that one AI output has an error", "Vectara 2023 (3-27%); Magesh et al. 2025 (17-33%)"});
     v.num("tokens_per_use", tokens_per_use, {"token", 0, 1e9, "tokens per AI-assisted task", "assumption"});
     v.num("fix_hours", fix_hours, {"h", 0, 100, "hours to fix an AI error caught by verification", "assumption"});
   }
@@ -91,16 +94,18 @@ struct Tool {
 
   template <class V>
   void visit(V& v) {
-    v.choice("kind", kind, std::array{params::Choice<ToolKind>{"assistant", ToolKind::assistant},
-                                      params::Choice<ToolKind>{"chatbot", ToolKind::chatbot}},
+    v.choice("kind", kind,
+             std::array{params::Choice<ToolKind>{"assistant", ToolKind::assistant}, params::Choice<ToolKind>{"chatbot", ToolKind::chatbot}},
              {"assistant (used at the worker's choice) or chatbot (the front door for requests: always used)", ""});
-    v.num("usd_per_mtok", usd_per_mtok, {"USD/Mtok", 0, 1e4, "blended price per million tokens",
-                                         "token leaderboard figure: ~1.4M USD for 281B tokens (~5 USD/Mtok)"});
-    v.num("wh_per_ktok", wh_per_ktok, {"Wh/ktok", 0, 1e4, "energy per thousand tokens",
-                                       "Google 2025 / Epoch AI 2025 (0.24-0.34 Wh per median prompt; ~2.5 Wh per 10k tokens)"});
-    v.num("containment", containment, {"1", 0, 1, "chatbots: share of requests resolved without a human",
-                                       "Gartner 2023 (58% simple, 17% complex)"});
-    v.num("escalation_hours", escalation_hours, {"h", 0, 100, "chatbots: extra requester hours when a request escalates to a human", "assumption"});
+    v.num("usd_per_mtok", usd_per_mtok,
+          {"USD/Mtok", 0, 1e4, "blended price per million tokens", "token leaderboard figure: ~1.4M USD for 281B tokens (~5 USD/Mtok)"});
+    v.num("wh_per_ktok", wh_per_ktok,
+          {"Wh/ktok", 0, 1e4, "energy per thousand tokens",
+           "Google 2025 / Epoch AI 2025 (0.24-0.34 Wh per median prompt; ~2.5 Wh per 10k tokens)"});
+    v.num("containment", containment,
+          {"1", 0, 1, "chatbots: share of requests resolved without a human", "Gartner 2023 (58% simple, 17% complex)"});
+    v.num("escalation_hours", escalation_hours,
+          {"h", 0, 100, "chatbots: extra requester hours when a request escalates to a human", "assumption"});
   }
 };
 
@@ -152,21 +157,27 @@ struct Workforce {
 
   template <class V>
   void visit(V& v) {
-    v.num("skill_mean", skill_mean, {"1", 0.05, 5, "mean domain skill (1 = typical worker; manual value per hour scales with it)", "normalisation"});
+    v.num("skill_mean", skill_mean,
+          {"1", 0.05, 5, "mean domain skill (1 = typical worker; manual value per hour scales with it)", "normalisation"});
     v.num("skill_sd", skill_sd, {"1", 0, 5, "standard deviation of skill (truncated to [0.2, 2.5])", "assumption"});
-    v.num("replacement_skill", replacement_skill, {"1", 0.05, 5, "skill of a new hire replacing a leaver", "Brynjolfsson et al. 2023 (novices at 0-2 months)"});
+    v.num("replacement_skill", replacement_skill,
+          {"1", 0.05, 5, "skill of a new hire replacing a leaver", "Brynjolfsson et al. 2023 (novices at 0-2 months)"});
     v.num("proficiency_mean", proficiency_mean, {"1", 0, 1, "mean initial AI proficiency", "assumption"});
     v.num("proficiency_sd", proficiency_sd, {"1", 0, 1, "sd of initial AI proficiency", "assumption"});
-    v.num("prior_gain", prior_gain, {"1", -1, 5, "mean prior belief about AI's value gain on every task (hype: above the truth for most tasks)",
-                                     "METR 2025 (developers believed +20% while 19% slower)"});
+    v.num("prior_gain", prior_gain,
+          {"1", -1, 5, "mean prior belief about AI's value gain on every task (hype: above the truth for most tasks)",
+           "METR 2025 (developers believed +20% while 19% slower)"});
     v.num("prior_gain_sd", prior_gain_sd, {"1", 0, 5, "sd of the prior belief across people", "assumption"});
     v.num("integrity_mean", integrity_mean, {"1", 0, 1, "mean integrity (aversion to gaming, in [0,1])", "assumption"});
     v.num("integrity_sd", integrity_sd, {"1", 0, 1, "sd of integrity (truncated to [0,1])", "assumption"});
-    v.num("reward_sensitivity_mean", reward_sensitivity_mean, {"1", 0, 10, "utility per USD of incentive relative to USD of value", "normalisation"});
+    v.num("reward_sensitivity_mean", reward_sensitivity_mean,
+          {"1", 0, 10, "utility per USD of incentive relative to USD of value", "normalisation"});
     v.num("reward_sensitivity_sd", reward_sensitivity_sd, {"1", 0, 10, "sd of reward sensitivity (truncated at 0)", "assumption"});
-    v.num("script_scale_sigma", script_scale_sigma, {"1", 0, 5, "log-sd of the size of a person's scripted padding (heavy tail)",
-                                                     "token leaderboard: top user 281B tokens in 30 days"});
-    v.num("strain_sigma", strain_sigma, {"1", 0, 5, "log-sd of individual sensitivity to job demands (exhaustion drain multiplier)", "assumption"});
+    v.num("script_scale_sigma", script_scale_sigma,
+          {"1", 0, 5, "log-sd of the size of a person's scripted padding (heavy tail)",
+           "token leaderboard: top user 281B tokens in 30 days"});
+    v.num("strain_sigma", strain_sigma,
+          {"1", 0, 5, "log-sd of individual sensitivity to job demands (exhaustion drain multiplier)", "assumption"});
   }
 };
 
@@ -199,30 +210,45 @@ struct Behaviour {
   void visit(V& v) {
     v.num("norm_hours", norm_hours, {"h/day", 1, 24, "contractual hours per working day", ""});
     v.num("max_hours", max_hours, {"h/day", 1, 24, "hard cap on hours worked in a day", "Homer 1985 (cap on hours)"});
-    v.num("effort_cost", effort_cost, {"USD/h^2", 0, 1e4, "c: convex effort cost (c/2) t^2 per activity", "calibrated: ~8 h/day at the norm"});
-    v.num("crowding", crowding, {"USD/h^2", 0, 1e4, "delta: cross-activity cost delta*t_i*t_j (activities compete for time); must be < effort_cost",
-                                 "Holmstrom & Milgrom 1991"});
+    v.num("effort_cost", effort_cost,
+          {"USD/h^2", 0, 1e4, "c: convex effort cost (c/2) t^2 per activity", "calibrated: ~8 h/day at the norm"});
+    v.num("crowding", crowding,
+          {"USD/h^2", 0, 1e4, "delta: cross-activity cost delta*t_i*t_j (activities compete for time); must be < effort_cost",
+           "Holmstrom & Milgrom 1991"});
     v.num("intrinsic_weight", intrinsic_weight, {"1", 0, 100, "weight on the believed true value of one's work", "normalisation"});
-    v.num("decision_noise_usd", decision_noise_usd, {"USD/h", 0, 1e4, "sd of noise on each activity's marginal utility (bounded rationality; 0: exact optimum)", "assumption"});
-    v.num("choice_temperature_usd", choice_temperature_usd, {"USD/h", 0, 1e4, "logit temperature of the AI-or-manual choice per task type (0: hard threshold)", "assumption"});
-    v.num("cynicism_drag", cynicism_drag, {"1", 0, 1, "share of believed AI value discounted at full cynicism (cynicism lowers genuine adoption)", "assumption"});
-    v.num("pressure_usd_per_hour", pressure_usd_per_hour, {"USD/h", 0, 1e5, "felt value of one hour of visible AI use at manager pressure 1", "assumption"});
-    v.num("mandate_usd_per_hour", mandate_usd_per_hour, {"USD/h", 0, 1e5, "felt value of complying with an AI mandate, per hour", "assumption"});
-    v.num("integrity_cost_usd_per_hour", integrity_cost_usd_per_hour, {"USD/h", 0, 1e5, "disutility of one hour of performative use at integrity 1", "assumption"});
-    v.num("padding_tokens_per_hour", padding_tokens_per_hour, {"token/h", 0, 1e10, "tokens burnt per hour of manual performative prompting", "assumption"});
-    v.num("learning_value_usd_per_hour", learning_value_usd_per_hour, {"USD/h", 0, 1e5, "believed value of an hour learning AI at proficiency 0", "assumption"});
+    v.num("decision_noise_usd", decision_noise_usd,
+          {"USD/h", 0, 1e4, "sd of noise on each activity's marginal utility (bounded rationality; 0: exact optimum)", "assumption"});
+    v.num("choice_temperature_usd", choice_temperature_usd,
+          {"USD/h", 0, 1e4, "logit temperature of the AI-or-manual choice per task type (0: hard threshold)", "assumption"});
+    v.num("cynicism_drag", cynicism_drag,
+          {"1", 0, 1, "share of believed AI value discounted at full cynicism (cynicism lowers genuine adoption)", "assumption"});
+    v.num("pressure_usd_per_hour", pressure_usd_per_hour,
+          {"USD/h", 0, 1e5, "felt value of one hour of visible AI use at manager pressure 1", "assumption"});
+    v.num("mandate_usd_per_hour", mandate_usd_per_hour,
+          {"USD/h", 0, 1e5, "felt value of complying with an AI mandate, per hour", "assumption"});
+    v.num("integrity_cost_usd_per_hour", integrity_cost_usd_per_hour,
+          {"USD/h", 0, 1e5, "disutility of one hour of performative use at integrity 1", "assumption"});
+    v.num("padding_tokens_per_hour", padding_tokens_per_hour,
+          {"token/h", 0, 1e10, "tokens burnt per hour of manual performative prompting", "assumption"});
+    v.num("learning_value_usd_per_hour", learning_value_usd_per_hour,
+          {"USD/h", 0, 1e5, "believed value of an hour learning AI at proficiency 0", "assumption"});
     v.num("learning_tokens_per_hour", learning_tokens_per_hour, {"token/h", 0, 1e10, "tokens used per hour of learning", "assumption"});
     v.num("max_learning_hours", max_learning_hours, {"h/day", 0, 24, "cap on learning hours per day", "assumption"});
-    v.num("verification_ratio", verification_ratio, {"1", 0.001, 10, "hours of checking per hour of AI-assisted work for full coverage",
-                                                     "Workday 2026 (37% of time saved lost to review and fixing)"});
+    v.num("verification_ratio", verification_ratio,
+          {"1", 0.001, 10, "hours of checking per hour of AI-assisted work for full coverage",
+           "Workday 2026 (37% of time saved lost to review and fixing)"});
     v.num("verification_efficacy", verification_efficacy, {"1", 0, 1, "share of errors found at full coverage", "assumption"});
-    v.num("workslop_share", workslop_share, {"1", 0, 1, "share of an undetected error's clean-up that lands on colleagues (the rest returns to its author)",
-                                             "BetterUp Labs & Stanford 2025 (40% received workslop last month)"});
+    v.num("workslop_share", workslop_share,
+          {"1", 0, 1, "share of an undetected error's clean-up that lands on colleagues (the rest returns to its author)",
+           "BetterUp Labs & Stanford 2025 (40% received workslop last month)"});
     v.num("max_cleanup_hours", max_cleanup_hours, {"h/day", 0, 24, "most clean-up hours done in a day (the rest waits)", "assumption"});
-    v.num("script_tokens_per_day", script_tokens_per_day, {"token/day", 0, 1e13, "median tokens a padding script burns per day (weekends included)",
-                                                           "token leaderboard: >60T tokens/30 days over >85k employees"});
-    v.num("script_integrity_cost_usd", script_integrity_cost_usd, {"USD/day", 0, 1e6, "daily disutility of running a script at integrity 1", "assumption"});
-    v.num("script_hysteresis_usd", script_hysteresis_usd, {"USD/day", 0, 1e6, "net gain needed to start (or loss to stop) a script", "assumption"});
+    v.num("script_tokens_per_day", script_tokens_per_day,
+          {"token/day", 0, 1e13, "median tokens a padding script burns per day (weekends included)",
+           "token leaderboard: >60T tokens/30 days over >85k employees"});
+    v.num("script_integrity_cost_usd", script_integrity_cost_usd,
+          {"USD/day", 0, 1e6, "daily disutility of running a script at integrity 1", "assumption"});
+    v.num("script_hysteresis_usd", script_hysteresis_usd,
+          {"USD/day", 0, 1e6, "net gain needed to start (or loss to stop) a script", "assumption"});
   }
 };
 
@@ -233,7 +259,8 @@ struct Arrivals {
   template <class V>
   void visit(V& v) {
     v.num("workload_cv", workload_cv, {"1", 0, 5, "coefficient of variation of daily arriving work (lognormal)", "assumption"});
-    v.num("max_backlog_days", max_backlog_days, {"day", 0.1, 1000, "pending work beyond this many norm-days is dropped (lost value)", "assumption"});
+    v.num("max_backlog_days", max_backlog_days,
+          {"day", 0.1, 1000, "pending work beyond this many norm-days is dropped (lost value)", "assumption"});
   }
 };
 
@@ -250,12 +277,15 @@ struct Learning {
   void visit(V& v) {
     v.num("belief_rate", belief_rate, {"1/h", 0, 1, "belief update per hour of AI use on a task type (experience-weighted)", "assumption"});
     v.num("observation_sd", observation_sd, {"1", 0, 10, "sd of one day's experienced gain around the true gain", "assumption"});
-    v.num("proficiency_rate", proficiency_rate, {"1/h", 0, 1, "AI proficiency growth per hour of genuine AI use (times 1-proficiency)",
-                                                 "Brynjolfsson et al. 2023 (2 months assisted ~ 6 months unassisted)"});
-    v.num("learning_rate", learning_rate, {"1/h", 0, 1, "proficiency growth per dedicated learning hour (times 1-proficiency)", "assumption"});
+    v.num("proficiency_rate", proficiency_rate,
+          {"1/h", 0, 1, "AI proficiency growth per hour of genuine AI use (times 1-proficiency)",
+           "Brynjolfsson et al. 2023 (2 months assisted ~ 6 months unassisted)"});
+    v.num("learning_rate", learning_rate,
+          {"1/h", 0, 1, "proficiency growth per dedicated learning hour (times 1-proficiency)", "assumption"});
     v.num("skill_practice_rate", skill_practice_rate, {"1/h", 0, 1, "skill growth per manual hour (times skill_max-skill)", "assumption"});
-    v.num("skill_erosion_rate", skill_erosion_rate, {"1/h", 0, 1, "skill decay per AI-assisted hour (times skill): AI doing the thinking",
-                                                     "Bastani et al. 2025 (-17% on the exam after unrestricted use)"});
+    v.num("skill_erosion_rate", skill_erosion_rate,
+          {"1/h", 0, 1, "skill decay per AI-assisted hour (times skill): AI doing the thinking",
+           "Bastani et al. 2025 (-17% on the exam after unrestricted use)"});
     v.num("skill_max", skill_max, {"1", 0.1, 10, "ceiling of domain skill", "assumption"});
   }
 };
@@ -282,25 +312,36 @@ struct Wellbeing {
 
   template <class V>
   void visit(V& v) {
-    v.num("drain_rate", drain_rate, {"1/day", 0, 10, "exhaustion gain per unit of demand, divided by (1 + resources)",
-                                     "Evers et al. sdbuildR JD-R vignette (drain 0.4 X D/(1+R)); Bakker & Demerouti 2007"});
-    v.num("recovery_rate_workday", recovery_rate_workday, {"1/day", 0, 10, "exhaustion recovery per unit of resources on a working day", "assumption"});
-    v.num("recovery_rate_day_off", recovery_rate_day_off, {"1/day", 0, 10, "exhaustion recovery on a day off (time constant ~1 week)", "de Bloom et al. 2009/2013"});
+    v.num("drain_rate", drain_rate,
+          {"1/day", 0, 10, "exhaustion gain per unit of demand, divided by (1 + resources)",
+           "Evers et al. sdbuildR JD-R vignette (drain 0.4 X D/(1+R)); Bakker & Demerouti 2007"});
+    v.num("recovery_rate_workday", recovery_rate_workday,
+          {"1/day", 0, 10, "exhaustion recovery per unit of resources on a working day", "assumption"});
+    v.num("recovery_rate_day_off", recovery_rate_day_off,
+          {"1/day", 0, 10, "exhaustion recovery on a day off (time constant ~1 week)", "de Bloom et al. 2009/2013"});
     v.num("weight_overtime", weight_overtime, {"1", 0, 100, "demand per norm-day of hours over the norm", "assumption"});
-    v.num("weight_cleanup", weight_cleanup, {"1", 0, 100, "demand per norm-day of clean-up hours", "Upwork 2024 (77% say AI added to workload)"});
-    v.num("weight_hindrance", weight_hindrance, {"1", 0, 100, "demand per unit of hindrance (pressure, meaningless mandates, shame)", "Bakker & Demerouti 2007"});
+    v.num("weight_cleanup", weight_cleanup,
+          {"1", 0, 100, "demand per norm-day of clean-up hours", "Upwork 2024 (77% say AI added to workload)"});
+    v.num("weight_hindrance", weight_hindrance,
+          {"1", 0, 100, "demand per unit of hindrance (pressure, meaningless mandates, shame)", "Bakker & Demerouti 2007"});
     v.num("weight_fear", weight_fear, {"1", 0, 100, "demand per unit of fear of replacement", "assumption"});
     v.num("weight_backlog", weight_backlog, {"1", 0, 100, "demand per norm-day of backlog beyond one week", "assumption"});
-    v.num("base_demand", base_demand, {"1", 0, 100, "demand of an ordinary working day", "calibrated: exhaustion ~0.25 (MBI EE ~14/54) at baseline"});
-    v.num("resources_autonomy", resources_autonomy, {"1", 0, 100, "resources from autonomy (halved under a mandate)", "Bakker & Demerouti 2007"});
+    v.num("base_demand", base_demand,
+          {"1", 0, 100, "demand of an ordinary working day", "calibrated: exhaustion ~0.25 (MBI EE ~14/54) at baseline"});
+    v.num("resources_autonomy", resources_autonomy,
+          {"1", 0, 100, "resources from autonomy (halved under a mandate)", "Bakker & Demerouti 2007"});
     v.num("resources_support", resources_support, {"1", 0, 100, "resources from team and manager support", "assumption"});
-    v.num("cynicism_rate", cynicism_rate, {"1/day", 0, 10, "cynicism gain per norm-day of meaningless work (performative use, mandated harmful use)", "assumption"});
-    v.num("cynicism_from_exhaustion", cynicism_from_exhaustion, {"1/day", 0, 10, "cynicism gain per unit of exhaustion", "Maslach & Leiter (exhaustion precedes cynicism)"});
+    v.num("cynicism_rate", cynicism_rate,
+          {"1/day", 0, 10, "cynicism gain per norm-day of meaningless work (performative use, mandated harmful use)", "assumption"});
+    v.num("cynicism_from_exhaustion", cynicism_from_exhaustion,
+          {"1/day", 0, 10, "cynicism gain per unit of exhaustion", "Maslach & Leiter (exhaustion precedes cynicism)"});
     v.num("cynicism_recovery", cynicism_recovery, {"1/day", 0, 10, "daily decay of cynicism", "assumption"});
     v.num("efficacy_rate", efficacy_rate, {"1/day", 0, 10, "daily adjustment of efficacy towards achieved/expected output", "assumption"});
-    v.num("engagement_rate", engagement_rate, {"1/day", 0, 10, "engagement growth rate from resources", "Evers et al. sdbuildR JD-R vignette (0.2 X R (1+D)(1-E))"});
-    v.num("burnout_threshold", burnout_threshold, {"1", 0, 1, "exhaustion (0-1) counted as high burnout; 0.5 = MBI emotional exhaustion 27/54",
-                                                   "Maslach Burnout Inventory (EE >= 27 high)"});
+    v.num("engagement_rate", engagement_rate,
+          {"1/day", 0, 10, "engagement growth rate from resources", "Evers et al. sdbuildR JD-R vignette (0.2 X R (1+D)(1-E))"});
+    v.num("burnout_threshold", burnout_threshold,
+          {"1", 0, 1, "exhaustion (0-1) counted as high burnout; 0.5 = MBI emotional exhaustion 27/54",
+           "Maslach Burnout Inventory (EE >= 27 high)"});
   }
 };
 
@@ -311,8 +352,11 @@ struct Attrition {
 
   template <class V>
   void visit(V& v) {
-    v.num("annual_turnover", annual_turnover, {"1/year", 0, 0.99, "yearly quit probability at reference exhaustion 0.25 and cynicism 0.2", "assumption (typical voluntary turnover)"});
-    v.num("exhaustion_sensitivity", exhaustion_sensitivity, {"1", 0, 50, "log-hazard increase per unit exhaustion above 0.25", "assumption"});
+    v.num("annual_turnover", annual_turnover,
+          {"1/year", 0, 0.99, "yearly quit probability at reference exhaustion 0.25 and cynicism 0.2",
+           "assumption (typical voluntary turnover)"});
+    v.num("exhaustion_sensitivity", exhaustion_sensitivity,
+          {"1", 0, 50, "log-hazard increase per unit exhaustion above 0.25", "assumption"});
     v.num("cynicism_sensitivity", cynicism_sensitivity, {"1", 0, 50, "log-hazard increase per unit cynicism above 0.2", "assumption"});
   }
 };
@@ -329,12 +373,17 @@ struct Measurement {
   template <class V>
   void visit(V& v) {
     v.num("usage_noise_cv", usage_noise_cv, {"1", 0, 10, "multiplicative noise of the usage dashboard (0: exact)", "assumption"});
-    v.num("outcome_noise_cv", outcome_noise_cv, {"1", 0, 10, "daily measured outcome = true value + cv x norm-day value x N(0,1)", "assumption"});
-    v.num("gaming_usd_per_hour", gaming_usd_per_hour, {"USD/h", 0, 1e6, "measured (not true) value per hour of performative activity on an outcome metric",
-                                                       "Bevan & Hood 2006 (96% reported vs 77% surveyed)"});
-    v.num("ema_days", ema_days, {"day", 1, 1000, "time constant of the per-person averages used by the Goodhart diagnostics", "assumption"});
-    v.num("kpi_reference_tokens", kpi_reference_tokens, {"token/day", 1, 1e15, "scale that turns tokens into KPI points in hybrids and diagnostics", "normalisation"});
-    v.num("kpi_reference_usd", kpi_reference_usd, {"USD/day", 1, 1e15, "scale that turns measured value into KPI points in hybrids and diagnostics", "normalisation"});
+    v.num("outcome_noise_cv", outcome_noise_cv,
+          {"1", 0, 10, "daily measured outcome = true value + cv x norm-day value x N(0,1)", "assumption"});
+    v.num("gaming_usd_per_hour", gaming_usd_per_hour,
+          {"USD/h", 0, 1e6, "measured (not true) value per hour of performative activity on an outcome metric",
+           "Bevan & Hood 2006 (96% reported vs 77% surveyed)"});
+    v.num("ema_days", ema_days,
+          {"day", 1, 1000, "time constant of the per-person averages used by the Goodhart diagnostics", "assumption"});
+    v.num("kpi_reference_tokens", kpi_reference_tokens,
+          {"token/day", 1, 1e15, "scale that turns tokens into KPI points in hybrids and diagnostics", "normalisation"});
+    v.num("kpi_reference_usd", kpi_reference_usd,
+          {"USD/day", 1, 1e15, "scale that turns measured value into KPI points in hybrids and diagnostics", "normalisation"});
   }
 };
 
@@ -348,9 +397,12 @@ struct Managers {
   template <class V>
   void visit(V& v) {
     v.num("trickle", trickle, {"1", 0, 10, "share of a unit's pressure passed to each sub-unit (>1 amplifies, <1 damps)", "assumption"});
-    v.num("mandate_threshold", mandate_threshold, {"1", 0, 1e6, "pressure above which a manager mandates AI for every task type", "assumption"});
-    v.num("belief_rate", belief_rate, {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
-    v.num("assumed_usd_per_ktok", assumed_usd_per_ktok, {"USD/ktok", 0, 1e6, "value per thousand tokens that leadership reads into usage data", "assumption"});
+    v.num("mandate_threshold", mandate_threshold,
+          {"1", 0, 1e6, "pressure above which a manager mandates AI for every task type", "assumption"});
+    v.num("belief_rate", belief_rate,
+          {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
+    v.num("assumed_usd_per_ktok", assumed_usd_per_ktok,
+          {"USD/ktok", 0, 1e6, "value per thousand tokens that leadership reads into usage data", "assumption"});
   }
 };
 
@@ -386,6 +438,8 @@ struct Scenario {
   Managers managers;
   std::vector<PolicySpec> policies;
   OutputOptions output;
+  /// Positions of the keys in the file this scenario was read from (null when not from a file).
+  std::shared_ptr<const SourceMap> source;
 
   Scenario();  ///< fills the default task and tool catalogues and one division
 

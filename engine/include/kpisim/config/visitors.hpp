@@ -18,10 +18,22 @@ struct WeightEntry;
 
 namespace kpisim::params {
 
+/// Records where a struct came from, for structs that keep a position (members line, col).
+template <class S>
+void set_mark(S& s, const YAML::Mark& m) {
+  if constexpr (requires {
+                  s.line;
+                  s.col;
+                }) {
+    s.line = m.line;
+    s.col = m.column;
+  }
+}
+
 /// Decodes YAML into parameter structs. Errors go to Diagnostics with the node's position.
 class YamlReader {
  public:
-  YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path);
+  YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path, SourceMap* where = nullptr);
 
   void num(std::string_view key, double& x, const Meta& m);
   void integer(std::string_view key, int& x, const Meta& m);
@@ -44,6 +56,7 @@ class YamlReader {
         }
       }
     }
+    names.reserve(N);
     for (const auto& c : choices) names.emplace_back(c.name);
     bad_choice(n, key, names);
   }
@@ -53,7 +66,8 @@ class YamlReader {
     const YAML::Node n = take(key);
     if (!n) return;
     if (!expect_map(n, key)) return;
-    YamlReader child(n, diag_, join(key));
+    set_mark(s, n.Mark());
+    YamlReader child(n, diag_, join(key), where_);
     s.visit(child);
     child.finish();
   }
@@ -75,9 +89,10 @@ class YamlReader {
         target = &items.back();
         target->name = name;
       }
+      set_mark(*target, kv.first.Mark());
       if (kv.second.IsNull()) continue;  // "name:" with nothing keeps defaults
       if (!expect_map(kv.second, std::string(key) + "." + name)) continue;
-      YamlReader child(kv.second, diag_, join(key) + "." + name);
+      YamlReader child(kv.second, diag_, join(key) + "." + name, where_);
       target->visit(child);
       child.finish();
     }
@@ -101,7 +116,8 @@ class YamlReader {
         error_at(el, "'" + p + "' must be a mapping");
         continue;
       }
-      YamlReader child(el, diag_, p);
+      set_mark(items.back(), el.Mark());
+      YamlReader child(el, diag_, p, where_);
       items.back().visit(child);
       child.finish();
     }
@@ -119,6 +135,7 @@ class YamlReader {
 
  private:
   YAML::Node take(std::string_view key);
+  void accept_all();
   bool expect_map(const YAML::Node& n, std::string_view what);
   void bad_choice(const YAML::Node& n, std::string_view key, const std::vector<std::string>& names);
   [[nodiscard]] std::string join(std::string_view key) const;
@@ -127,6 +144,7 @@ class YamlReader {
   Diagnostics& diag_;
   std::string path_;
   std::vector<std::string> known_;
+  SourceMap* where_;
 };
 
 /// Writes the resolved values of parameter structs as YAML.
@@ -217,8 +235,8 @@ class DocWriter {
   void named(std::string_view key, std::vector<S>& items, const TextMeta& m, Merge /*merge*/) {
     std::string names;
     for (auto& it : items) names += (names.empty() ? "" : ", ") + it.name;
-    rows_.push_back({path(key), "map of name → entry", "", "", names.empty() ? "(empty)" : names, std::string(m.doc),
-                     std::string(m.source)});
+    rows_.push_back(
+        {path(key), "map of name → entry", "", "", names.empty() ? "(empty)" : names, std::string(m.doc), std::string(m.source)});
     S fresh{};
     DocWriter child(path(key) + ".NAME");
     fresh.visit(child);

@@ -12,20 +12,29 @@ enum class Cadence : std::uint8_t { daily, weekly, monthly, quarterly, annual };
 /// whole weeks, so a period always holds the same number of working days).
 constexpr int cadence_days(Cadence c) noexcept {
   switch (c) {
-    case Cadence::daily: return 1;
-    case Cadence::weekly: return 7;
-    case Cadence::monthly: return 28;
-    case Cadence::quarterly: return 91;
-    case Cadence::annual: return 364;
+    case Cadence::daily:
+      return 1;
+    case Cadence::weekly:
+      return 7;
+    case Cadence::monthly:
+      return 28;
+    case Cadence::quarterly:
+      return 91;
+    case Cadence::annual:
+      return 364;
   }
   return 1;
 }
 
 /// True when `day` (0-based) is the last day of a cadence period.
-constexpr bool is_period_end(int day, Cadence c) noexcept { return (day + 1) % cadence_days(c) == 0; }
+constexpr bool is_period_end(int day, Cadence c) noexcept {
+  return (day + 1) % cadence_days(c) == 0;
+}
 
 /// Days 5 and 6 of each week (Saturday, Sunday) are days off.
-constexpr bool is_workday(int day) noexcept { return day % 7 < 5; }
+constexpr bool is_workday(int day) noexcept {
+  return day % 7 < 5;
+}
 
 std::string_view to_string(Cadence c) noexcept;
 bool parse_cadence(std::string_view s, Cadence& out) noexcept;

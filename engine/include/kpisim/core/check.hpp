@@ -6,9 +6,9 @@
 #include <string>
 
 #ifdef KPISIM_CHECKS
-#define KPISIM_CHECK(cond, what)                                                                      \
-  do {                                                                                                \
-    if (!(cond)) ::kpisim::detail::check_failed(#cond, what, __FILE__, __LINE__);                     \
+#define KPISIM_CHECK(cond, what)                                                  \
+  do {                                                                            \
+    if (!(cond)) ::kpisim::detail::check_failed(#cond, what, __FILE__, __LINE__); \
   } while (false)
 #else
 #define KPISIM_CHECK(cond, what) \
@@ -18,5 +18,7 @@
 
 namespace kpisim::detail {
 [[noreturn]] void check_failed(const char* cond, const std::string& what, const char* file, int line);
-inline bool finite_in(double x, double lo, double hi) { return std::isfinite(x) && x >= lo && x <= hi; }
+inline bool finite_in(double x, double lo, double hi) {
+  return std::isfinite(x) && x >= lo && x <= hi;
+}
 }  // namespace kpisim::detail

@@ -14,7 +14,9 @@ namespace kpisim {
 
 inline constexpr std::size_t kBlock = 2048;
 
-inline std::size_t block_count(std::size_t n) noexcept { return (n + kBlock - 1) / kBlock; }
+inline std::size_t block_count(std::size_t n) noexcept {
+  return (n + kBlock - 1) / kBlock;
+}
 
 /// Calls body(block_index, begin, end) for every fixed block of [0, n), in parallel.
 template <class Body>

@@ -14,18 +14,18 @@ namespace kpisim {
 
 /// Purposes of random draws. A new mechanism takes a new value; never reuse one for two uses.
 enum class Purpose : std::uint32_t {
-  traits = 1,       ///< initial traits of the person in a slot (hire-dependent)
-  arrivals = 2,     ///< daily work arrivals
-  decision = 3,     ///< bounded-rationality noise in the allocation
-  defects = 4,      ///< AI defects and their detection
-  measurement = 5,  ///< KPI measurement noise
-  learning = 6,     ///< noise on experienced AI outcomes
-  attrition = 7,    ///< quit draw
-  audit = 8,        ///< audit selection and detection
-  chatbot = 9,      ///< chatbot containment
-  organisation = 10,///< unit tree assignment
-  snapshot = 11,    ///< agent sample for snapshots
-  script = 12,      ///< scripted-padding adoption
+  traits = 1,         ///< initial traits of the person in a slot (hire-dependent)
+  arrivals = 2,       ///< daily work arrivals
+  decision = 3,       ///< bounded-rationality noise in the allocation
+  defects = 4,        ///< AI defects and their detection
+  measurement = 5,    ///< KPI measurement noise
+  learning = 6,       ///< noise on experienced AI outcomes
+  attrition = 7,      ///< quit draw
+  audit = 8,          ///< audit selection and detection
+  chatbot = 9,        ///< chatbot containment
+  organisation = 10,  ///< unit tree assignment
+  snapshot = 11,      ///< agent sample for snapshots
+  script = 12,        ///< scripted-padding adoption
 };
 
 /// Four independent 32-bit draws for one (agent, day, purpose, block).
@@ -62,8 +62,12 @@ class Rng {
 double normal_quantile(double u) noexcept;
 
 /// Standard normal CDF and density.
-inline double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-inline double normal_pdf(double x) noexcept { return 0.3989422804014327 * std::exp(-0.5 * x * x); }
+inline double normal_cdf(double x) noexcept {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
+inline double normal_pdf(double x) noexcept {
+  return 0.3989422804014327 * std::exp(-0.5 * x * x);
+}
 
 /// Poisson(lambda) by inversion of one uniform; exact for the CDF sums used (lambda <= ~30),
 /// normal approximation above that.

@@ -25,17 +25,19 @@ std::size_t daily_index(std::string_view name);
 
 /// The results of one run (one policy, one replication).
 struct RunResult {
-  std::string policy;           ///< policy label (key under `policies`)
-  std::string policy_type;      ///< regime type name
+  std::string policy;       ///< policy label (key under `policies`)
+  std::string policy_type;  ///< regime type name
   std::uint32_t replication = 0;
   int days = 0;
-  std::vector<double> series;       ///< [variable][day], daily_variables() order
-  std::vector<double> unit_series;  ///< [per-unit variable][unit][day], per_unit variables in order
-  std::vector<int> snapshot_days;          ///< days on which snapshots were taken
+  std::vector<double> series;                  ///< [variable][day], daily_variables() order
+  std::vector<double> unit_series;             ///< [per-unit variable][unit][day], per_unit variables in order
+  std::vector<int> snapshot_days;              ///< days on which snapshots were taken
   std::vector<std::uint32_t> snapshot_agents;  ///< employee slots sampled (same for every snapshot)
-  std::vector<float> snapshots;     ///< [snapshot variable][snapshot][agent]
+  std::vector<float> snapshots;                ///< [snapshot variable][snapshot][agent]
 
-  [[nodiscard]] double at(std::size_t var, int day) const { return series[var * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)]; }
+  [[nodiscard]] double at(std::size_t var, int day) const {
+    return series[var * static_cast<std::size_t>(days) + static_cast<std::size_t>(day)];
+  }
 };
 
 /// Provenance and shared coordinates of a results file.
@@ -48,7 +50,7 @@ struct ResultsMeta {
   std::string scenario_yaml;  ///< the fully resolved scenario
   std::uint64_t seed = 0;
   std::string command_line;
-  std::string created_utc;    ///< ISO 8601
+  std::string created_utc;  ///< ISO 8601
   int threads = 0;
   int days = 0;
   std::vector<std::string> unit_names;  ///< division names (dimension `unit`)

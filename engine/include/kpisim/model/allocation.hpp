@@ -19,12 +19,12 @@ namespace kpisim {
 inline constexpr std::size_t kMaxActivities = 8;
 
 struct AllocationProblem {
-  std::size_t n = 0;                        ///< number of activities (<= kMaxActivities)
-  std::array<double, kMaxActivities> a{};   ///< marginal utility per hour
-  std::array<double, kMaxActivities> cap{}; ///< upper bound per activity (hours), >= 0
-  double c = 1.0;                           ///< own convex cost
-  double delta = 0.0;                       ///< cross cost, 0 <= delta <= c
-  double budget = 1e300;                    ///< hours available for all activities together
+  std::size_t n = 0;                         ///< number of activities (<= kMaxActivities)
+  std::array<double, kMaxActivities> a{};    ///< marginal utility per hour
+  std::array<double, kMaxActivities> cap{};  ///< upper bound per activity (hours), >= 0
+  double c = 1.0;                            ///< own convex cost
+  double delta = 0.0;                        ///< cross cost, 0 <= delta <= c
+  double budget = 1e300;                     ///< hours available for all activities together
 };
 
 struct Allocation {

@@ -11,31 +11,31 @@ namespace kpisim {
 
 /// A task type with its tool's effect folded in (per-token prices, chatbot containment).
 struct TaskSpec {
-  double base_hours;       ///< manual hours per task at skill 1
-  double value_per_hour;   ///< value_usd / base_hours (manual, skill 1)
-  double value_usd;        ///< value of one task
-  double stakes_hours;     ///< downstream clean-up per undetected error
-  double time_factor;      ///< hours with AI / manual hours (chatbots: expected, escalations included)
-  double value_gain;       ///< (1 + quality change) / time factor - 1: value-per-hour gain at skill 1, full proficiency
-  double novice_slope;     ///< gain multiplier slope per unit of skill below 1
-  double defect_prob;      ///< errors per AI output
-  double tokens_per_use;   ///< tokens per AI-assisted task
-  double fix_hours;        ///< hours to fix a caught error
-  double usd_per_token;    ///< price
-  double wh_per_token;     ///< energy
-  double containment;      ///< chatbots: resolved without a human (1 for assistants)
-  bool chatbot;            ///< AI use is forced (the chatbot is the front door)
+  double base_hours;      ///< manual hours per task at skill 1
+  double value_per_hour;  ///< value_usd / base_hours (manual, skill 1)
+  double value_usd;       ///< value of one task
+  double stakes_hours;    ///< downstream clean-up per undetected error
+  double time_factor;     ///< hours with AI / manual hours (chatbots: expected, escalations included)
+  double value_gain;      ///< (1 + quality change) / time factor - 1: value-per-hour gain at skill 1, full proficiency
+  double novice_slope;    ///< gain multiplier slope per unit of skill below 1
+  double defect_prob;     ///< errors per AI output
+  double tokens_per_use;  ///< tokens per AI-assisted task
+  double fix_hours;       ///< hours to fix a caught error
+  double usd_per_token;   ///< price
+  double wh_per_token;    ///< energy
+  double containment;     ///< chatbots: resolved without a human (1 for assistants)
+  bool chatbot;           ///< AI use is forced (the chatbot is the front door)
 };
 
 /// A unit of the organisation tree. Units cover contiguous employee ranges [first, end).
 struct Unit {
-  std::int32_t parent = -1;     ///< parent unit, -1 for the root
-  std::int32_t depth = 0;       ///< 0: organisation, 1: division, 2...: departments, deepest: teams
-  std::int32_t division = -1;   ///< division index (-1 for the root)
-  std::uint32_t first = 0;      ///< first employee
-  std::uint32_t end = 0;        ///< one past the last employee
-  std::uint32_t manager = 0;    ///< the employee who manages it (first employee of its first team)
-  bool team = false;            ///< a leaf: its members feel its pressure
+  std::int32_t parent = -1;    ///< parent unit, -1 for the root
+  std::int32_t depth = 0;      ///< 0: organisation, 1: division, 2...: departments, deepest: teams
+  std::int32_t division = -1;  ///< division index (-1 for the root)
+  std::uint32_t first = 0;     ///< first employee
+  std::uint32_t end = 0;       ///< one past the last employee
+  std::uint32_t manager = 0;   ///< the employee who manages it (first employee of its first team)
+  bool team = false;           ///< a leaf: its members feel its pressure
 };
 
 /// Resolved division: normalised task mix (dense over task types).
@@ -51,15 +51,15 @@ class ModelSpec {
   /// with file:line:column messages where positions are known.
   static ModelSpec resolve(const Scenario& scenario, const std::string& file = "<scenario>");
 
-  Scenario scenario;                     ///< the fully resolved scenario (defaults filled in)
+  Scenario scenario;  ///< the fully resolved scenario (defaults filled in)
   std::vector<std::string> task_names;
   std::vector<TaskSpec> tasks;
   std::vector<DivisionSpec> divisions;
-  std::vector<Unit> units;               ///< children before parents; units.back() is the root
-  std::vector<std::uint32_t> team_units; ///< unit index of each team, in employee order
-  std::vector<std::uint32_t> team_of;    ///< per employee: index into team_units
-  std::vector<std::uint16_t> division_of;///< per employee
-  std::vector<std::uint8_t> is_manager;  ///< per employee
+  std::vector<Unit> units;                 ///< children before parents; units.back() is the root
+  std::vector<std::uint32_t> team_units;   ///< unit index of each team, in employee order
+  std::vector<std::uint32_t> team_of;      ///< per employee: index into team_units
+  std::vector<std::uint16_t> division_of;  ///< per employee
+  std::vector<std::uint8_t> is_manager;    ///< per employee
   std::size_t employees = 0;
   int max_depth = 0;
 

@@ -26,8 +26,8 @@ struct World {
   Column<float> exhaustion, cynicism, efficacy, engagement, shame;
 
   // Work state.
-  Column<float> backlog_hours;  ///< pending work in manual hours at skill 1
-  Column<float> cleanup_hours;  ///< pending clean-up (own late-found errors, received workslop)
+  Column<float> backlog_hours;     ///< pending work in manual hours at skill 1
+  Column<float> cleanup_hours;     ///< pending clean-up (own late-found errors, received workslop)
   Column<std::uint8_t> scripting;  ///< runs a padding script
 
   // Today's measured quantities (written by the agent loop; regimes read them at end of day).
@@ -48,7 +48,7 @@ struct World {
   Column<float> ema_kpi, ema_value;
 
   // Money and ranks (written by regimes at cadence).
-  Column<float> reward_usd;  ///< rewards received minus penalties, cumulative
+  Column<float> reward_usd;    ///< rewards received minus penalties, cumulative
   Column<std::uint32_t> rank;  ///< last published leaderboard rank (0 = top), or UINT32_MAX
 
   // Per team (index into spec.team_units).
@@ -57,9 +57,9 @@ struct World {
   Column<std::uint8_t> team_mandate;
 
   // Per unit (spec.units).
-  Column<float> unit_pressure_own;  ///< pressure from the unit manager's own KPI (regime-written)
-  Column<float> unit_pressure;      ///< after trickle-down
-  Column<float> unit_manager_belief;///< manager's belief about AI value (USD per FTE-day)
+  Column<float> unit_pressure_own;    ///< pressure from the unit manager's own KPI (regime-written)
+  Column<float> unit_pressure;        ///< after trickle-down
+  Column<float> unit_manager_belief;  ///< manager's belief about AI value (USD per FTE-day)
 
   // Run-level counters written by regimes, reported in the day's outputs.
   double rewards_paid_today = 0.0;
@@ -67,7 +67,7 @@ struct World {
   double audits_today = 0.0;
   double audit_detections_today = 0.0;
   double audit_hours_today = 0.0;
-  double kpi_tokens_weight = 1.0;   ///< primary KPI weights (set from the active regimes each day)
+  double kpi_tokens_weight = 1.0;  ///< primary KPI weights (set from the active regimes each day)
   double kpi_outcome_weight = 0.0;
 };
 

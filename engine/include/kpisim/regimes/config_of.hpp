@@ -15,6 +15,9 @@ class RegimeConfigOf final : public RegimeConfig {
   void read(params::YamlReader& r) override { params.visit(r); }
   void write(params::YamlWriter& w) override { params.visit(w); }
   void document(params::DocWriter& d) override { params.visit(d); }
+  void check(const std::string& path, int line, int col, Diagnostics& diag) const override {
+    if constexpr (requires { params.check(path, line, col, diag); }) params.check(path, line, col, diag);
+  }
   [[nodiscard]] std::unique_ptr<Regime> instantiate(const ModelSpec& spec) const override {
     return std::make_unique<RegimeT>(params, spec);
   }

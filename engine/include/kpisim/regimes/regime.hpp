@@ -26,6 +26,7 @@ class DocWriter;
 }  // namespace params
 
 class ModelSpec;
+class Diagnostics;
 struct World;
 
 /// Weights of the primary KPI (in KPI points per reference unit) used by the Goodhart diagnostics.
@@ -76,6 +77,8 @@ class RegimeConfig {
   virtual void read(params::YamlReader& r) = 0;
   virtual void write(params::YamlWriter& w) = 0;
   virtual void document(params::DocWriter& d) = 0;
+  /// Checks cross-parameter consistency (after reading); reports with the policy's position.
+  virtual void check(const std::string& path, int line, int col, Diagnostics& diag) const = 0;
   /// Creates the running regime for one run. Throws InputError on inconsistent parameters.
   [[nodiscard]] virtual std::unique_ptr<Regime> instantiate(const ModelSpec& spec) const = 0;
 };
