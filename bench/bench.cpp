@@ -37,7 +37,9 @@ std::string load_at_start;  // /proc/loadavg when the benchmark started
 
 using Clock = std::chrono::steady_clock;
 
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // CPU time of the whole process (all threads), seconds. With the wall time it shows whether the
 // run had the cores to itself: cpu / (wall x threads) well below 1 means other load.
@@ -63,11 +65,12 @@ struct Options {
   std::vector<int> threads;  // empty: {1, all}
   int days = 28;
   int warmup = 7;
+  int repeat = 1;                     // per-policy measurements repeated; the fastest is kept
   std::vector<std::string> policies;  // empty: all
   int large_size = 1'000'000;         // sizes >= this are "large"
   int large_days = 14;                // timed days at large sizes (0: `days`)
   int large_policies = 0;             // policies timed one by one at large sizes (0: all)
-  bool large_whole = false;           // run the whole-scenario figure at large sizes too
+  std::string large_whole = "max";    // whole-scenario figure at large sizes: at the largest thread count, at all, or none
   bool no_whole = false;
   bool no_memory = false;
   int memory_size = 0;  // 0: the largest size
@@ -139,6 +142,16 @@ struct CaseResult {
   std::vector<PolicyTiming> per_policy;
   double mean_rate = 0;
   WholeTiming whole;
+
+  /// Process CPU time / (wall time x threads) over the timed days of all policies.
+  [[nodiscard]] double cpu_use() const {
+    double wall = 0, cpu = 0;
+    for (const auto& t : per_policy) {
+      wall += t.timed_s;
+      cpu += t.timed_cpu_s;
+    }
+    return wall > 0 ? cpu / (wall * threads) : 0.0;
+  }
 };
 
 struct MemoryResult {
@@ -154,7 +167,9 @@ struct MemoryResult {
   std::size_t model_bytes_per_employee = 0;
 };
 
-std::string mrate(double r) { return fmt::format("{:.2f}", r / 1e6); }
+std::string mrate(double r) {
+  return fmt::format("{:.2f}", r / 1e6);
+}
 
 std::string json_str(const std::string& s) {
   std::string out = "\"";
@@ -248,29 +263,39 @@ WholeTiming time_whole(const kpisim::ModelSpec& spec) {
 void print_report(const Options& o, const kpisim::Scenario& base, int all_threads, const std::vector<CaseResult>& cases,
                   const MemoryResult& mem, double total_s) {
   fmt::print("\n## KPISim benchmark: {}\n\n", o.scenario);
-  fmt::print("engine {} ({}, {} build{}), scenario '{}', {} policies, {} hardware threads\n", kpisim::engine_version(), kpisim::git_commit(),
-             kpisim::build_type(), kpisim::checks_enabled() ? ", INVARIANT CHECKS ON: figures not representative" : "", base.name,
-             base.policies.size(), all_threads);
+  fmt::print("engine {} ({}, {} build{}), scenario '{}', {} policies, {} hardware threads\n", kpisim::engine_version(),
+             kpisim::git_commit(), kpisim::build_type(),
+             kpisim::checks_enabled() ? ", INVARIANT CHECKS ON: figures not representative" : "", base.name, base.policies.size(),
+             all_threads);
   fmt::print("Load average at start: {}; at end: {}.\n\n", load_at_start, loadavg());
-  fmt::print("- Per policy: build the world, step {} warm-up days (not timed), then time {} days (days {}..{}; day 0 is a Monday, "
-             "so the timed window holds whole weeks). agent-days/s = employees x timed days / seconds. \"mean over policies\" is "
-             "total agent-days / total time.\n",
-             o.warmup, o.days, o.warmup, o.warmup + o.days - 1);
+  fmt::print(
+      "- Per policy: build the world, step {} warm-up days (not timed), then time {} days (days {}..{}; day 0 is a Monday, "
+      "so the timed window holds whole weeks). agent-days/s = employees x timed days / seconds. \"mean over policies\" is "
+      "total agent-days / total time.{}\n",
+      o.warmup, o.days, o.warmup, o.warmup + o.days - 1,
+      o.repeat > 1 ? fmt::format(" Each policy is measured {} times; the fastest is kept.", o.repeat) : "");
   if (!o.no_whole)
-    fmt::print("- Whole scenario: run_policies() as `kpisim run` does it (all policies in parallel, world construction included, no "
-               "warm-up), {} days per policy; agent-days/s = employees x days x policies / seconds.\n",
-               o.warmup + o.days);
+    fmt::print(
+        "- Whole scenario: run_policies() as `kpisim run` does it (all policies in parallel, world construction included, no "
+        "warm-up), warm-up + timed days per policy ({}{}); agent-days/s = employees x days x policies / seconds.\n",
+        o.warmup + o.days,
+        o.large_days > 0 && o.large_days != o.days ? fmt::format(", {} at {}+ employees", o.warmup + o.large_days, o.large_size) : "");
   if (std::any_of(o.sizes.begin(), o.sizes.end(), [&](int n) { return n >= o.large_size; })) {
     std::vector<std::string> notes;
-    if (o.large_days > 0 && o.large_days != o.days) notes.push_back(fmt::format("{} timed days instead of {} (--large-days)", o.large_days, o.days));
+    if (o.large_days > 0 && o.large_days != o.days)
+      notes.push_back(fmt::format("{} timed days instead of {} (--large-days)", o.large_days, o.days));
     if (o.large_policies > 0)
       notes.push_back(fmt::format("only the first {} policies timed (--large-policies 0 for all)", o.large_policies));
-    if (!o.no_whole && !o.large_whole) notes.push_back("no whole-scenario figure (--large-whole to add it)");
+    if (!o.no_whole && o.large_whole == "max")
+      notes.push_back(fmt::format("whole-scenario figure only with {} threads (--large-whole all|none)",
+                                  *std::max_element(o.threads.begin(), o.threads.end())));
+    if (!o.no_whole && o.large_whole == "none") notes.push_back("no whole-scenario figure (--large-whole max|all)");
     if (!notes.empty())
       fmt::print("- At {}+ employees, to keep the default run to a few minutes: {}.\n", o.large_size, fmt::join(notes, "; "));
   }
-  fmt::print("- CPU use = process CPU time / (wall time x threads) over the timed days; well below 100% means the cores were shared "
-             "with other load (or threads idled) and the figures are pessimistic.\n");
+  fmt::print(
+      "- CPU use = process CPU time / (wall time x threads) over the timed days; well below 100% means the cores were shared "
+      "with other load (or threads idled) and the figures are pessimistic.\n");
 
   // Column set: every policy that appears in any case, in scenario order.
   std::vector<std::string> cols;
@@ -298,27 +323,36 @@ void print_report(const Options& o, const kpisim::Scenario& base, int all_thread
     fmt::print("{}\n", row);
   }
 
+  std::vector<std::string> starved;
+  for (const auto& cr : cases)
+    if (cr.cpu_use() < 0.85)
+      starved.push_back(
+          fmt::format("{} employees x {} thread{} ({:.0f}%)", cr.employees, cr.threads, cr.threads == 1 ? "" : "s", 100.0 * cr.cpu_use()));
+  if (!starved.empty())
+    fmt::print(
+        "\n**Warning: the cores were shared with other load** (CPU use below 85%: {}). Those figures understate the "
+        "engine; rerun on an idle machine (--repeat N keeps the fastest of N runs).\n",
+        fmt::join(starved, ", "));
+
   // Scaling and fixed costs.
   fmt::print("\n### Per-case details\n\n");
-  fmt::print("| employees | threads | timed days | ns per agent-day | speed-up vs 1 thread | CPU use | resolve s | construct s (mean) | "
-             "warm-up s (mean) | whole scenario s |\n");
+  fmt::print(
+      "| employees | threads | timed days | ns per agent-day | speed-up vs 1 thread | CPU use | resolve s | construct s (mean) | "
+      "warm-up s (mean) | whole scenario s |\n");
   fmt::print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& cr : cases) {
     double base_rate = 0;
     for (const auto& c2 : cases)
       if (c2.employees == cr.employees && c2.threads == 1) base_rate = c2.mean_rate;
-    double cons = 0, warm = 0, wall = 0, cpu = 0;
+    double cons = 0, warm = 0;
     for (const auto& t : cr.per_policy) {
       cons += t.construct_s;
       warm += t.warmup_s;
-      wall += t.timed_s;
-      cpu += t.timed_cpu_s;
     }
     const auto np = static_cast<double>(std::max<std::size_t>(1, cr.per_policy.size()));
-    fmt::print("| {} | {} | {} | {:.1f} | {} | {:.0f}% | {:.3f} | {:.3f} | {:.3f} | {} |\n", cr.employees, cr.threads, cr.days, 1e9 / cr.mean_rate,
-               base_rate > 0 ? fmt::format("{:.2f}x", cr.mean_rate / base_rate) : "-", 100.0 * cpu / (wall * cr.threads), cr.resolve_s,
-               cons / np, warm / np,
-               cr.whole.run ? fmt::format("{:.2f}", cr.whole.seconds) : "-");
+    fmt::print("| {} | {} | {} | {:.1f} | {} | {:.0f}% | {:.3f} | {:.3f} | {:.3f} | {} |\n", cr.employees, cr.threads, cr.days,
+               1e9 / cr.mean_rate, base_rate > 0 ? fmt::format("{:.2f}x", cr.mean_rate / base_rate) : "-", 100.0 * cr.cpu_use(),
+               cr.resolve_s, cons / np, warm / np, cr.whole.run ? fmt::format("{:.2f}", cr.whole.seconds) : "-");
   }
 
   if (mem.run) {
@@ -348,50 +382,55 @@ void print_report(const Options& o, const kpisim::Scenario& base, int all_thread
   }
   if (mem.run) {
     const bool ok = mem.peak_bytes_per_employee < 1024.0;
-    fmt::print("- < 1 KiB of state per employee: peak RSS growth {:.0f} B/employee at {} employees -> **{}**\n", mem.peak_bytes_per_employee,
-               mem.employees, ok ? "met" : "NOT met");
+    fmt::print("- < 1 KiB of state per employee: peak RSS growth {:.0f} B/employee at {} employees -> **{}**\n",
+               mem.peak_bytes_per_employee, mem.employees, ok ? "met" : "NOT met");
   }
   fmt::print("\nTotal benchmark time {:.1f} s.\n", total_s);
 }
 
-void write_json(const std::string& path, const Options& o, const kpisim::Scenario& base, int all_threads, const std::vector<CaseResult>& cases,
-                const MemoryResult& mem, double total_s) {
+void write_json(const std::string& path, const Options& o, const kpisim::Scenario& base, int all_threads,
+                const std::vector<CaseResult>& cases, const MemoryResult& mem, double total_s) {
   std::ostringstream j;
   j << "{\n";
   j << fmt::format("  \"engine_version\": {},\n  \"git_commit\": {},\n  \"build_type\": {},\n  \"checks\": {},\n",
                    json_str(std::string(kpisim::engine_version())), json_str(std::string(kpisim::git_commit())),
                    json_str(std::string(kpisim::build_type())), kpisim::checks_enabled() ? "true" : "false");
-  j << fmt::format("  \"scenario\": {},\n  \"scenario_name\": {},\n  \"hardware_threads\": {},\n  \"days\": {},\n  \"warmup\": {},\n",
-                   json_str(o.scenario), json_str(base.name), all_threads, o.days, o.warmup);
+  j << fmt::format(
+      "  \"scenario\": {},\n  \"scenario_name\": {},\n  \"hardware_threads\": {},\n  \"days\": {},\n  \"warmup\": {},\n"
+      "  \"repeat\": {},\n",
+      json_str(o.scenario), json_str(base.name), all_threads, o.days, o.warmup, o.repeat);
   j << fmt::format("  \"load_average_start\": {},\n  \"load_average_end\": {},\n", json_str(load_at_start), json_str(loadavg()));
   j << fmt::format("  \"total_seconds\": {:.3f},\n  \"cases\": [\n", total_s);
   for (std::size_t c = 0; c < cases.size(); ++c) {
     const auto& cr = cases[c];
-    j << fmt::format("    {{\"employees\": {}, \"threads\": {}, \"timed_days\": {}, \"resolve_seconds\": {:.6f}, "
-                     "\"mean_agent_days_per_s\": {:.6g},\n",
-                     cr.employees, cr.threads, cr.days, cr.resolve_s, cr.mean_rate);
+    j << fmt::format(
+        "    {{\"employees\": {}, \"threads\": {}, \"timed_days\": {}, \"resolve_seconds\": {:.6f}, "
+        "\"mean_agent_days_per_s\": {:.6g}, \"cpu_use\": {:.3f},\n",
+        cr.employees, cr.threads, cr.days, cr.resolve_s, cr.mean_rate, cr.cpu_use());
     j << "     \"policies\": [";
     for (std::size_t p = 0; p < cr.per_policy.size(); ++p) {
       const auto& t = cr.per_policy[p];
-      j << fmt::format("{}\n       {{\"name\": {}, \"type\": {}, \"construct_seconds\": {:.6f}, \"warmup_seconds\": {:.6f}, "
-                       "\"timed_seconds\": {:.6f}, \"timed_cpu_seconds\": {:.6f}, \"agent_days_per_s\": {:.6g}}}",
-                       p == 0 ? "" : ",", json_str(t.name), json_str(t.type), t.construct_s, t.warmup_s, t.timed_s, t.timed_cpu_s, t.rate);
+      j << fmt::format(
+          "{}\n       {{\"name\": {}, \"type\": {}, \"construct_seconds\": {:.6f}, \"warmup_seconds\": {:.6f}, "
+          "\"timed_seconds\": {:.6f}, \"timed_cpu_seconds\": {:.6f}, \"agent_days_per_s\": {:.6g}}}",
+          p == 0 ? "" : ",", json_str(t.name), json_str(t.type), t.construct_s, t.warmup_s, t.timed_s, t.timed_cpu_s, t.rate);
     }
     j << "],\n";
     if (cr.whole.run)
-      j << fmt::format("     \"whole\": {{\"policies\": {}, \"days\": {}, \"seconds\": {:.6f}, \"agent_days_per_s\": {:.6g}}}}}", cr.whole.policies,
-                       cr.whole.days, cr.whole.seconds, cr.whole.rate);
+      j << fmt::format("     \"whole\": {{\"policies\": {}, \"days\": {}, \"seconds\": {:.6f}, \"agent_days_per_s\": {:.6g}}}}}",
+                       cr.whole.policies, cr.whole.days, cr.whole.seconds, cr.whole.rate);
     else
       j << "     \"whole\": null}";
     j << (c + 1 < cases.size() ? ",\n" : "\n");
   }
   j << "  ],\n";
   if (mem.run)
-    j << fmt::format("  \"memory\": {{\"employees\": {}, \"policy\": {}, \"steps\": {}, \"base_rss_kb\": {}, \"rss_kb\": {}, \"hwm_kb\": {}, "
-                     "\"hwm_reset\": {}, \"rss_bytes_per_employee\": {:.1f}, \"peak_bytes_per_employee\": {:.1f}, "
-                     "\"model_bytes_per_employee\": {}}}\n",
-                     mem.employees, json_str(mem.policy), mem.steps, mem.base_rss_kb, mem.rss_kb, mem.hwm_kb, mem.hwm_reset ? "true" : "false",
-                     mem.rss_bytes_per_employee, mem.peak_bytes_per_employee, mem.model_bytes_per_employee);
+    j << fmt::format(
+        "  \"memory\": {{\"employees\": {}, \"policy\": {}, \"steps\": {}, \"base_rss_kb\": {}, \"rss_kb\": {}, \"hwm_kb\": {}, "
+        "\"hwm_reset\": {}, \"rss_bytes_per_employee\": {:.1f}, \"peak_bytes_per_employee\": {:.1f}, "
+        "\"model_bytes_per_employee\": {}}}\n",
+        mem.employees, json_str(mem.policy), mem.steps, mem.base_rss_kb, mem.rss_kb, mem.hwm_kb, mem.hwm_reset ? "true" : "false",
+        mem.rss_bytes_per_employee, mem.peak_bytes_per_employee, mem.model_bytes_per_employee);
   else
     j << "  \"memory\": null\n";
   j << "}\n";
@@ -437,7 +476,8 @@ int run(const Options& opts) {
     const int n = o.memory_size > 0 ? o.memory_size : o.sizes.back();
     std::size_t p = 0;
     if (!o.memory_policy.empty()) {
-      const auto it = std::find_if(base.policies.begin(), base.policies.end(), [&](const kpisim::PolicySpec& ps) { return ps.name == o.memory_policy; });
+      const auto it = std::find_if(base.policies.begin(), base.policies.end(),
+                                   [&](const kpisim::PolicySpec& ps) { return ps.name == o.memory_policy; });
       if (it == base.policies.end()) throw kpisim::InputError(fmt::format("--memory-policy: no policy '{}'", o.memory_policy));
       p = static_cast<std::size_t>(it - base.policies.begin());
     }
@@ -466,7 +506,12 @@ int run(const Options& opts) {
       cr.days = days;
       cr.resolve_s = resolve_s;
       for (std::size_t p = 0; p < np; ++p) {
-        cr.per_policy.push_back(time_policy(spec, p, o.warmup, days));
+        PolicyTiming best = time_policy(spec, p, o.warmup, days);
+        for (int r = 1; r < o.repeat; ++r) {
+          PolicyTiming t = time_policy(spec, p, o.warmup, days);
+          if (t.rate > best.rate) best = t;
+        }
+        cr.per_policy.push_back(best);
         const auto& t = cr.per_policy.back();
         fmt::print(stderr, "  {:>8} employees, {} thread{}: {:<18} {:7.2f} M agent-days/s (construct {:.2f} s, timed {:.2f} s)\n", n, th,
                    th == 1 ? " " : "s", t.name, t.rate / 1e6, t.construct_s, t.timed_s);
@@ -474,10 +519,12 @@ int run(const Options& opts) {
       double inv = 0;  // mean rate = total agent-days / total time (harmonic mean of the rates)
       for (const auto& t : cr.per_policy) inv += 1.0 / t.rate;
       cr.mean_rate = static_cast<double>(cr.per_policy.size()) / inv;
-      if (!o.no_whole && (!large || o.large_whole)) {
+      const bool whole =
+          !large || o.large_whole == "all" || (o.large_whole == "max" && th == *std::max_element(o.threads.begin(), o.threads.end()));
+      if (!o.no_whole && whole) {
         cr.whole = time_whole(spec);
-        fmt::print(stderr, "  {:>8} employees, {} thread{}: whole scenario     {:7.2f} M agent-days/s ({:.2f} s)\n", n, th, th == 1 ? " " : "s",
-                   cr.whole.rate / 1e6, cr.whole.seconds);
+        fmt::print(stderr, "  {:>8} employees, {} thread{}: whole scenario     {:7.2f} M agent-days/s ({:.2f} s)\n", n, th,
+                   th == 1 ? " " : "s", cr.whole.rate / 1e6, cr.whole.seconds);
       }
       cases.push_back(std::move(cr));
     }
@@ -497,16 +544,21 @@ int run(const Options& opts) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"kpisim_bench: simulated agent-days per second and memory per employee"};
-  app.add_option("scenario", o.scenario, "scenario file whose organisation and policies are benchmarked")->required()->check(CLI::ExistingFile);
+  app.add_option("scenario", o.scenario, "scenario file whose organisation and policies are benchmarked")
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_option("--sizes", o.sizes, "organisation sizes (employees), comma-separated")->delimiter(',')->capture_default_str();
   app.add_option("--threads", o.threads, "thread counts, comma-separated (default: 1 and all)")->delimiter(',');
   app.add_option("--days", o.days, "timed days per policy")->check(CLI::Range(1, 36500))->capture_default_str();
   app.add_option("--warmup", o.warmup, "untimed warm-up days per policy")->check(CLI::Range(0, 36500))->capture_default_str();
+  app.add_option("--repeat", o.repeat, "time each policy N times and keep the fastest")->check(CLI::Range(1, 100))->capture_default_str();
   app.add_option("--policies", o.policies, "policies to time (names, comma-separated; default: all)")->delimiter(',');
   app.add_option("--large-size", o.large_size, "sizes from this many employees up are 'large'")->capture_default_str();
   app.add_option("--large-days", o.large_days, "timed days at large sizes (0: --days)")->check(CLI::Range(0, 36500))->capture_default_str();
   app.add_option("--large-policies", o.large_policies, "policies timed one by one at large sizes (0: all)")->capture_default_str();
-  app.add_flag("--large-whole", o.large_whole, "also time the whole scenario at large sizes");
+  app.add_option("--large-whole", o.large_whole, "whole-scenario figure at large sizes: max (largest thread count only), all, none")
+      ->check(CLI::IsMember({"max", "all", "none"}))
+      ->capture_default_str();
   app.add_flag("--no-whole", o.no_whole, "skip the whole-scenario (run_policies) figure");
   app.add_flag("--no-memory", o.no_memory, "skip the memory measurement");
   app.add_option("--memory-size", o.memory_size, "employees for the memory measurement (default: the largest size)");

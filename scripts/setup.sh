@@ -4,7 +4,7 @@
 # Usage: scripts/setup.sh [--python]   (--python adds the Python stack used by tests and analysis)
 set -euo pipefail
 
-cpp_pkgs=(build-essential cmake ninja-build pkg-config
+cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-tidy
           libtbb-dev libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools catch2
           librandom123-dev libcli11-dev libfmt-dev)
 py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run every test: the checked build (release optimisation with
-# invariant checks and warnings as errors) and, unless --quick, the sanitizer build (ASan+UBSan).
+# invariant checks and warnings as errors), formatting and static analysis, and, unless --quick,
+# the sanitizer build (ASan+UBSan) with its tests.
 # Usage: scripts/test.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ run_preset() {
 }
 
 run_preset checked
+echo "== lint (clang-format, clang-tidy)"
+scripts/lint.sh build/checked
 if [[ "${1:-}" != "--quick" ]]; then
   run_preset sanitize
 fi

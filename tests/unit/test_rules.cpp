@@ -14,6 +14,7 @@ kpisim::TaskSpec inside_task() {
   kpisim::TaskSpec t{};
   t.value_gain = 0.14;
   t.novice_slope = 2.4;
+  t.inside = true;
   t.defect_prob = 0.1;
   return t;
 }
@@ -57,10 +58,10 @@ TEST_CASE("choice share is a logit in [0,1] and a threshold at zero temperature"
 }
 
 TEST_CASE("quit hazard reproduces the annual turnover at the reference state", "[unit][rules]") {
-  const double h = r::daily_quit_hazard(0.12, 0.25, 0.2, 3.0, 2.0);
+  const double h = r::daily_quit_hazard(0.12, 0.35, 0.33, 3.0, 2.0);
   REQUIRE(1.0 - std::pow(1.0 - h, 260.0) == Approx(0.12).epsilon(1e-3));
-  REQUIRE(r::daily_quit_hazard(0.12, 0.8, 0.2, 3.0, 2.0) > h);
-  REQUIRE(r::daily_quit_hazard(0.12, 0.25, 0.8, 3.0, 2.0) > h);
+  REQUIRE(r::daily_quit_hazard(0.12, 0.8, 0.33, 3.0, 2.0) > h);
+  REQUIRE(r::daily_quit_hazard(0.12, 0.35, 0.8, 3.0, 2.0) > h);
 }
 
 TEST_CASE("counter-based streams are pure functions of their keys", "[unit][rng]") {

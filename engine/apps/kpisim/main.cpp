@@ -146,6 +146,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   meta.command_line = command_line;
   meta.created_utc = utc_now();
   meta.threads = threads;
+  meta.invariant_checks = kpisim::checks_enabled();
   meta.days = s.days;
   if (s.output.per_unit)
     for (const auto& d : spec.divisions) meta.unit_names.push_back(d.name);

@@ -340,6 +340,8 @@ void write_contents(const std::string& file_name, const ResultsMeta& meta, const
     set_scalar_attr(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, seed, root);
     const std::int32_t threads = meta.threads;
     set_scalar_attr(f, "threads", H5T_STD_I32LE, H5T_NATIVE_INT32, threads, root);
+    const std::int32_t checks = meta.invariant_checks ? 1 : 0;
+    set_scalar_attr(f, "invariant_checks", H5T_STD_I32LE, H5T_NATIVE_INT32, checks, root);
 
     // Dimension coordinates.
     std::vector<std::int64_t> run_ids(s.runs);
@@ -462,10 +464,20 @@ void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vec
   try {
     write_contents(tmp, meta, runs, shape);
     sync_to_disk(tmp);
-    if (!overwrite && path_exists(path)) refuse_overwrite(path);  // appeared while we were writing
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw std::runtime_error(fmt::format("renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
+    if (overwrite) {
+      std::error_code ec;
+      fs::rename(tmp, path, ec);
+      if (ec) throw std::runtime_error(fmt::format("renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
+    } else {
+      // link(2) fails if the target exists, so a file that appeared meanwhile is never replaced.
+      if (::link(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        if (err == EEXIST) refuse_overwrite(path);
+        throw std::runtime_error(fmt::format("linking '{}' to '{}' failed: {}", tmp, path, std::strerror(err)));
+      }
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+    }
   } catch (const RunError&) {
     std::error_code ignored;
     fs::remove(tmp, ignored);

@@ -23,9 +23,9 @@ double stat(const RunResult& r, std::string_view var, Stat s) {
   switch (s) {
     case Stat::sum:
       return acc;
-    case Stat::last: {
+    case Stat::last: {  // the last working day (weekends show recovery, not the state at work)
       for (int d = r.days - 1; d >= 0; --d)
-        if (!std::isnan(r.at(v, d))) return r.at(v, d);
+        if (d % 7 < 5 && !std::isnan(r.at(v, d))) return r.at(v, d);
       return std::nan("");
     }
     default:
@@ -36,6 +36,7 @@ double stat(const RunResult& r, std::string_view var, Stat s) {
 }  // namespace
 
 std::string summary_table(const std::vector<RunResult>& runs) {
+  // "end" values are taken on the last working day of the horizon.
   struct Row {
     const char* label;
     const char* var;
@@ -47,14 +48,15 @@ std::string summary_table(const std::vector<RunResult>& runs) {
       {"true value per FTE-day (USD, workdays)", "true_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
       {"measured value per FTE-day (USD)", "measured_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
       {"AI value added per FTE-day (USD)", "ai_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
+      {"  as managers believe it (USD)", "manager_ai_value_belief", Stat::mean_workdays, 1, "{:.1f}"},
       {"share of work hours with AI", "ai_task_share", Stat::mean_workdays, 1, "{:.3f}"},
       {"hours per FTE-day", "hours_per_fte", Stat::mean_workdays, 1, "{:.2f}"},
       {"clean-up hours per FTE-day", "cleanup_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
       {"verification hours per FTE-day", "verification_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
       {"performative hours per FTE-day", "performative_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
-      {"exhaustion, mean at end (MBI 0-6)", "exhaustion_mean", Stat::last, 1, "{:.2f}"},
-      {"cynicism, mean at end (MBI 0-6)", "cynicism_mean", Stat::last, 1, "{:.2f}"},
-      {"share burnt out at end", "burnout_share", Stat::last, 1, "{:.3f}"},
+      {"exhaustion, end (MBI 0-6)", "exhaustion_mean", Stat::last, 1, "{:.2f}"},
+      {"cynicism, end (MBI 0-6)", "cynicism_mean", Stat::last, 1, "{:.2f}"},
+      {"share burnt out, end", "burnout_share", Stat::last, 1, "{:.3f}"},
       {"quits over the horizon", "quits", Stat::sum, 1, "{:.0f}"},
       {"tokens productive (millions)", "tokens_productive", Stat::sum, 1e-6, "{:.1f}"},
       {"tokens rework (millions)", "tokens_rework", Stat::sum, 1e-6, "{:.1f}"},
@@ -63,8 +65,8 @@ std::string summary_table(const std::vector<RunResult>& runs) {
       {"energy (kWh)", "energy_kwh", Stat::sum, 1, "{:.1f}"},
       {"workslop incidents", "defects_passed", Stat::sum, 1, "{:.0f}"},
       {"chatbot escalations", "escalations", Stat::sum, 1, "{:.0f}"},
-      {"skill, mean at end", "skill_mean", Stat::last, 1, "{:.3f}"},
-      {"KPI-value correlation at end", "kpi_value_correlation", Stat::last, 1, "{:.3f}"},
+      {"skill, mean, end", "skill_mean", Stat::last, 1, "{:.3f}"},
+      {"KPI-value correlation, end", "kpi_value_correlation", Stat::last, 1, "{:.3f}"},
       {"reported-vs-true gap (mean)", "reported_true_gap", Stat::mean_workdays, 1, "{:+.3f}"},
       {"performative share of KPI (mean)", "performative_kpi_share", Stat::mean, 1, "{:.3f}"},
       {"rewards paid (USD)", "rewards_usd", Stat::sum, 1, "{:.0f}"},

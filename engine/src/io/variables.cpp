@@ -11,7 +11,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"headcount", "active employees", "person", true},
       {"true_value_per_fte", "true value produced per employee", "USD/person/day", true},
       {"measured_value_per_fte", "measured (reported) value per employee: noisy and gameable outcome metric", "USD/person/day", true},
-      {"ai_value_per_fte", "true value added by AI over doing the same AI-assisted work manually", "USD/person/day", true},
+      {"ai_value_per_fte", "true value of AI-assisted hours minus what the same hours would produce manually", "USD/person/day", true},
       {"manager_ai_value_belief", "managers' mean belief about the value AI adds, from what they observe", "USD/person/day", false},
       {"ai_task_share", "share of work hours done with AI", "1", true},
       {"backlog_hours_per_fte", "pending work per employee", "h/person", true},
@@ -55,6 +55,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"penalties_usd", "audit penalties imposed", "USD/day", false},
       {"audits", "audits carried out", "1/day", false},
       {"audit_detections", "audits that found performative use", "1/day", false},
+      {"audit_hours", "hours audits took from the audited", "h/day", false},
       // Goodhart diagnostics
       {"kpi_value_correlation", "correlation across people of the KPI and true value (moving averages)", "1", true},
       {"reported_true_gap", "(measured value - true value) / true value", "1", true},

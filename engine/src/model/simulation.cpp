@@ -60,7 +60,6 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   belief.assign(n * k, 0.0F);
   scripting.assign(n, 0);
   rank.assign(n, UINT32_MAX);
-  team_workslop.assign(spec.team_units.size(), 0.0F);
   team_pressure.assign(spec.team_units.size(), 0.0F);
   team_mandate.assign(spec.team_units.size(), 0);
   unit_pressure_own.assign(spec.units.size(), 0.0F);
@@ -110,6 +109,7 @@ enum A : std::size_t {
   a_scripting,
   a_kpi,
   a_kpi_perf,
+  a_measured_tokens,
   a_sx,
   a_sy,
   a_sxx,
@@ -174,7 +174,10 @@ struct Simulation::Impl {
       div_value_per_hour.push_back(vph);
     }
     slop_share.assign(spec.team_units.size(), 0.0F);
-    team_slop_out.assign(blocks * 0 + spec.employees, 0.0F);
+    division_unit.assign(spec.divisions.size(), spec.units.size() - 1);
+    for (std::size_t u = 0; u < spec.units.size(); ++u)
+      if (spec.units[u].depth == 1) division_unit[static_cast<std::size_t>(spec.units[u].division)] = u;
+    team_slop_out.assign(spec.employees, 0.0F);
   }
 
   Plan plan;
@@ -187,6 +190,7 @@ struct Simulation::Impl {
   std::vector<float> slop_share;           // per team: workslop hours each member receives today
   std::vector<float> team_slop_out;        // per employee: workslop hours produced today
   std::vector<std::uint32_t> snapshot_slots;
+  std::vector<std::size_t> division_unit;  // unit index of each division's root
 };
 
 namespace {
@@ -373,7 +377,12 @@ void Simulation::step() {
   }
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
-    w.team_mandate[t] = w.team_pressure[t] > sc.managers.mandate_threshold ? 1 : 0;
+    // A mandate comes from pressure above the threshold, or from a division head who believes
+    // (from what they observe) that AI adds more than managers.mandate_belief_usd per person-day.
+    const Unit& team_unit = spec.units[spec.team_units[t]];
+    const bool believer =
+        w.unit_manager_belief[im.division_unit[static_cast<std::size_t>(team_unit.division)]] > sc.managers.mandate_belief_usd;
+    w.team_mandate[t] = (w.team_pressure[t] > sc.managers.mandate_threshold || believer) ? 1 : 0;
   }
 
   // (3) The fused per-person pass.
@@ -404,7 +413,9 @@ void Simulation::step() {
       // Scripted padding: tokens without hours, every day (weekends included).
       const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
       {
-        const double net = sens * (inc_usage * script_tokens - w.inc_script_penalty[i]) - w.integrity[i] * b.script_integrity_cost_usd;
+        const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
+        const double net =
+            sens * (kept * inc_usage * script_tokens - w.inc_script_penalty[i]) - w.integrity[i] * b.script_integrity_cost_usd;
         if (w.scripting[i] == 0 && net > b.script_hysteresis_usd)
           w.scripting[i] = 1;
         else if (w.scripting[i] != 0 && net < -b.script_hysteresis_usd)
@@ -483,8 +494,10 @@ void Simulation::step() {
         const double per_defect_loss = p.defects_per_e[i] > 0 ? p.loss_per_e[i] / p.defects_per_e[i] : 0.0;
         const double per_defect_stakes = p.defects_per_e[i] > 0 ? p.stakes_per_e[i] / p.defects_per_e[i] : 0.0;
         const double tokens_per_ai_task = p.ai_tasks_per_e[i] > 0 ? p.tokens_per_e[i] / p.ai_tasks_per_e[i] : 0.0;
-        value = std::max(0.0, e * p.true_per_e[i] - passed * per_defect_loss);
-        manual_value = e * p.manual_per_e[i];
+        // Exhaustion lowers performance (job demands-resources: the health-impairment path).
+        const double performance = 1.0 - wb.performance_loss * x;
+        value = std::max(0.0, e * p.true_per_e[i] * performance - passed * per_defect_loss);
+        manual_value = e * p.manual_per_e[i] * performance;
         tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour;
         // Each caught error is regenerated: one more use of the tool.
         tok_rework = caught * tokens_per_ai_task;
@@ -516,7 +529,7 @@ void Simulation::step() {
         const double fear = pressure * ai_share;
         const double demand = wb.base_demand + wb.weight_overtime * std::max(0.0, hours - norm) / norm +
                               wb.weight_cleanup * cleanup_today / norm + wb.weight_hindrance * hindrance + wb.weight_fear * fear +
-                              wb.weight_backlog * std::max(0.0, backlog / norm - 5.0) / 5.0;
+                              wb.weight_backlog * std::max(0.0, backlog / norm - 1.0);
         const double resources = wb.resources_autonomy * (mandate ? 0.5 : 1.0) + wb.resources_support;
         x += w.strain[i] * wb.drain_rate * demand / (1.0 + resources) * (1.0 - x) - wb.recovery_rate_workday * resources * x;
         const double meaningless = (t_p + futile) / norm;
@@ -613,6 +626,7 @@ void Simulation::step() {
       a[a_mandate] += mandate ? 1.0 : 0.0;
       a[a_scripting] += w.scripting[i];
       a[a_kpi] += kpi_today;
+      a[a_measured_tokens] += measured_tokens;
       a[a_kpi_perf] += kpi_perf;
       a[a_sx] += ek;
       a[a_sy] += ev;
@@ -638,8 +652,8 @@ void Simulation::step() {
   for (std::size_t blk = 0; blk < im.blocks; ++blk)
     for (std::size_t dv = 0; dv < im.ndiv; ++dv)
       for (std::size_t j = 0; j < a_count; ++j) div_acc[dv][j] += im.acc[blk * im.ndiv + dv][j];
-  // Team workslop pools: hours produced today are shared among members tomorrow.
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+  // Team workslop pools: hours produced today are shared among members on the next working day.
+  for (std::size_t t = 0; workday && t < spec.team_units.size(); ++t) {
     const Unit& u = spec.units[spec.team_units[t]];
     double s = 0;
     for (std::uint32_t i = u.first; i < u.end; ++i) s += im.team_slop_out[i];
@@ -662,7 +676,7 @@ void Simulation::step() {
       const double n = std::max(1.0, ac[a_headcount]);
       double signal = ac[a_ai_value] / n;
       if (!no_kpi && kw.tokens > 0)
-        signal = sc.managers.assumed_usd_per_ktok * (ac[a_tok_prod] + ac[a_tok_rework] + ac[a_tok_perf]) / n / 1000.0;
+        signal = sc.managers.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
       else if (!no_kpi && kw.outcome > 0)
         signal = (ac[a_measured] - ac[a_value]) / n + ac[a_ai_value] / n;
       if (workday)
@@ -744,6 +758,7 @@ void Simulation::step() {
   put_run("penalties_usd", w.penalties_today);
   put_run("audits", w.audits_today);
   put_run("audit_detections", w.audit_detections_today);
+  put_run("audit_hours", w.audit_hours_today);
   put_run("manager_ai_value_belief", total[a_headcount] > 0 ? ai_signal_total / total[a_headcount] : 0.0);
   if (!result_.unit_series.empty()) {
     // per-unit variable index -> position among per_unit variables

@@ -14,7 +14,7 @@
 namespace kpisim {
 namespace {
 
-// Splits n into parts proportional to shares (largest remainder), each at least 1 when possible.
+// Splits n into parts proportional to shares (largest remainder).
 std::vector<std::size_t> apportion(std::size_t n, const std::vector<double>& shares) {
   const double total = std::accumulate(shares.begin(), shares.end(), 0.0);
   std::vector<std::size_t> out(shares.size(), 0);
@@ -43,7 +43,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
                        fmt::format("behaviour.crowding ({}) must be smaller than behaviour.effort_cost ({})", s.behaviour.crowding,
                                    s.behaviour.effort_cost));
   if (s.behaviour.max_hours < s.behaviour.norm_hours)
-    diag.error_at_path(s.source.get(), "behaviour.crowding", "behaviour.max_hours must be at least behaviour.norm_hours");
+    diag.error_at_path(s.source.get(), "behaviour.max_hours", "behaviour.max_hours must be at least behaviour.norm_hours");
   for (const auto& p : s.policies)
     if (p.config) p.config->check("policies." + p.name, p.line, p.col, diag);
   if (static_cast<std::size_t>(s.organisation.employees) < s.organisation.divisions.size())
@@ -79,6 +79,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
     ts.usd_per_token = tool->usd_per_mtok * 1e-6;
     ts.wh_per_token = tool->wh_per_ktok * 1e-3;
     ts.chatbot = tool->kind == ToolKind::chatbot;
+    ts.inside = t.frontier == Frontier::inside;
     if (ts.chatbot) {
       // Contained requests take ai_time_factor; escalated ones add a full manual handling plus the
       // escalation overhead. Value per resolved request is unchanged by escalation.

@@ -11,7 +11,6 @@
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 #include "kpisim/regimes/period.hpp"
 
@@ -58,6 +57,11 @@ class AuditRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     for (std::size_t i = 0; i < w.n; ++i) {
+      if (w.hire_day[i] > ctx.day) {  // a new hire is not under its predecessor's audit
+        audited_[i] = 0;
+        hours_[i] = 0.0;
+        script_days_[i] = 0;
+      }
       if (audited_[i] == 0) continue;
       hours_[i] += w.performative_hours[i];
       script_days_[i] += w.scripting[i];

@@ -3,7 +3,6 @@
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 
 namespace kpisim {

@@ -16,7 +16,6 @@
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 #include "kpisim/regimes/period.hpp"
 
@@ -50,7 +49,14 @@ struct LeaderboardParams {
              std::array{params::Choice<rules::ContestNoise>{"normal", rules::ContestNoise::normal},
                         params::Choice<rules::ContestNoise>{"uniform", rules::ContestNoise::uniform}},
              {"shape of the perceived noise (uniform: on +-noise_cv*cutoff)", "Lazear & Rosen 1981"});
-    v.integer("lag_days", lag_days, {"day", 0, 365, "days between the end of a period and publication", "assumption"});
+    v.integer("lag_days", lag_days,
+              {"day", 0, 365, "days between the end of a period and publication (shorter than the period)", "assumption"});
+  }
+  void check(const std::string& path, int line, int col, Diagnostics& diag) const {
+    if (lag_days >= cadence_days(cadence))
+      diag.error(line, col,
+                 path + ".lag_days (" + std::to_string(lag_days) + ") must be shorter than the " + std::string(to_string(cadence)) +
+                     " period (" + std::to_string(cadence_days(cadence)) + " days)");
   }
 };
 
@@ -75,7 +81,10 @@ class LeaderboardRegime final : public Regime {
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
-    for (std::size_t i = 0; i < w.n; ++i) window_[i] += w.measured_tokens[i];
+    for (std::size_t i = 0; i < w.n; ++i) {
+      // A new hire (hired at the end of today) starts with an empty score.
+      window_[i] = w.hire_day[i] > ctx.day ? 0.0 : window_[i] + w.measured_tokens[i];
+    }
     ++days_in_window_;
     if (is_period_end(ctx.day, p_.cadence)) {
       standings(ctx, weight, 1.0, true, pending_);

@@ -1,5 +1,4 @@
 // Regime `none`: no usage target. People experiment and keep what works (bottom-up adoption).
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 
 namespace kpisim {

@@ -5,7 +5,6 @@
 // gaming adds (measurement.gaming_usd_per_hour): partly gameable, as Campbell's law predicts.
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 #include "kpisim/regimes/period.hpp"
 

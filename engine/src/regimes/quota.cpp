@@ -16,7 +16,6 @@
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 #include "kpisim/regimes/period.hpp"
 
@@ -81,7 +80,7 @@ class QuotaRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
-      for (std::size_t i = 0; i < w.n; ++i) window_[i] += w.measured_tokens[i];
+      for (std::size_t i = 0; i < w.n; ++i) window_[i] = w.hire_day[i] > ctx.day ? 0.0 : window_[i] + w.measured_tokens[i];
       if (!is_period_end(ctx.day, p_.cadence)) return;
       const double target = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       for (std::size_t i = 0; i < w.n; ++i) {
@@ -93,11 +92,16 @@ class QuotaRegime final : public Regime {
       publish();
       return;
     }
-    // Managers watch a running average of their unit's measured usage per person (working days).
+    // Managers watch a running average of their unit's measured usage per person and working
+    // day; tokens of days off (scripts) count towards the next working day.
+    for (std::size_t i = 0; i < w.n; ++i) pending_[i] += w.measured_tokens[i];
     if (is_workday(ctx.day)) {
       const double a = 1.0 / p_.monitoring_days;
       prefix_[0] = 0.0;
-      for (std::size_t i = 0; i < w.n; ++i) prefix_[i + 1] = prefix_[i] + w.measured_tokens[i];
+      for (std::size_t i = 0; i < w.n; ++i) {
+        prefix_[i + 1] = prefix_[i] + pending_[i];
+        pending_[i] = 0.0;
+      }
       for (std::size_t u = 0; u < spec_.units.size(); ++u) {
         const Unit& unit = spec_.units[u];
         if (unit.depth < 1 || unit.depth > p_.manager_depth) continue;
@@ -106,9 +110,13 @@ class QuotaRegime final : public Regime {
       }
     }
     if (!is_period_end(ctx.day, p_.cadence)) return;
-    for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+    // Each manager is paid once per period, for the highest unit they head that met the target.
+    std::fill(paid_.begin(), paid_.end(), 0);
+    for (std::size_t u = spec_.units.size(); u-- > 0;) {
       const Unit& unit = spec_.units[u];
       if (unit.depth < 1 || unit.depth > p_.manager_depth || unit_usage_[u] < p_.target_tokens_per_day) continue;
+      if (paid_[unit.manager] != 0) continue;
+      paid_[unit.manager] = 1;
       w.reward_usd[unit.manager] += static_cast<float>(weight * p_.bonus_usd);
       w.rewards_paid_today += weight * p_.bonus_usd;
     }
@@ -134,6 +142,8 @@ class QuotaRegime final : public Regime {
   std::vector<float> slope_;
   std::vector<double> unit_usage_;
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
+  std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
+  std::vector<std::uint8_t> paid_ = std::vector<std::uint8_t>(spec_.employees, 0);
 };
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
-#include "kpisim/regimes/builtin.hpp"
 #include "kpisim/regimes/config_of.hpp"
 
 namespace kpisim {

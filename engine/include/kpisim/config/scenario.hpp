@@ -153,7 +153,7 @@ struct Workforce {
   double reward_sensitivity_mean = 1.0;
   double reward_sensitivity_sd = 0.3;
   double script_scale_sigma = 1.5;
-  double strain_sigma = 0.4;
+  double strain_sigma = 0.5;
 
   template <class V>
   void visit(V& v) {
@@ -269,8 +269,8 @@ struct Learning {
   double observation_sd = 0.3;
   double proficiency_rate = 0.01;
   double learning_rate = 0.05;
-  double skill_practice_rate = 0.0002;
-  double skill_erosion_rate = 0.0002;
+  double skill_practice_rate = 0.0003;
+  double skill_erosion_rate = 0.0001;
   double skill_max = 2.0;
 
   template <class V>
@@ -292,15 +292,15 @@ struct Learning {
 
 /// Job demands-resources dynamics of exhaustion, cynicism, efficacy and engagement (daily rates).
 struct Wellbeing {
-  double drain_rate = 0.08;
-  double recovery_rate_workday = 0.02;
-  double recovery_rate_day_off = 0.14;
+  double drain_rate = 0.03;
+  double recovery_rate_workday = 0.0075;
+  double recovery_rate_day_off = 0.05;
   double weight_overtime = 1.0;
   double weight_cleanup = 1.0;
   double weight_hindrance = 0.6;
   double weight_fear = 0.3;
-  double weight_backlog = 0.3;
-  double base_demand = 1.0;
+  double weight_backlog = 0.1;
+  double base_demand = 0.8;
   double resources_autonomy = 0.6;
   double resources_support = 0.4;
   double cynicism_rate = 0.03;
@@ -309,6 +309,7 @@ struct Wellbeing {
   double efficacy_rate = 0.02;
   double engagement_rate = 0.02;
   double burnout_threshold = 0.5;
+  double performance_loss = 0.2;
 
   template <class V>
   void visit(V& v) {
@@ -318,16 +319,19 @@ struct Wellbeing {
     v.num("recovery_rate_workday", recovery_rate_workday,
           {"1/day", 0, 10, "exhaustion recovery per unit of resources on a working day", "assumption"});
     v.num("recovery_rate_day_off", recovery_rate_day_off,
-          {"1/day", 0, 10, "exhaustion recovery on a day off (time constant ~1 week)", "de Bloom et al. 2009/2013"});
+          {"1/day", 0, 10, "exhaustion recovery on a day off (chronic exhaustion: time constant ~3 weeks)",
+           "calibrated; de Bloom et al. 2009/2013 (acute well-being: ~1 week)"});
     v.num("weight_overtime", weight_overtime, {"1", 0, 100, "demand per norm-day of hours over the norm", "assumption"});
     v.num("weight_cleanup", weight_cleanup,
           {"1", 0, 100, "demand per norm-day of clean-up hours", "Upwork 2024 (77% say AI added to workload)"});
     v.num("weight_hindrance", weight_hindrance,
           {"1", 0, 100, "demand per unit of hindrance (pressure, meaningless mandates, shame)", "Bakker & Demerouti 2007"});
     v.num("weight_fear", weight_fear, {"1", 0, 100, "demand per unit of fear of replacement", "assumption"});
-    v.num("weight_backlog", weight_backlog, {"1", 0, 100, "demand per norm-day of backlog beyond one week", "assumption"});
+    v.num("weight_backlog", weight_backlog, {"1", 0, 100, "demand per norm-day of pending work beyond one day's work", "assumption"});
     v.num("base_demand", base_demand,
-          {"1", 0, 100, "demand of an ordinary working day", "calibrated: exhaustion ~0.25 (MBI EE ~14/54) at baseline"});
+          {"1", 0, 100, "demand of an ordinary working day",
+           "calibrated: mean exhaustion ~2.2 on the MBI-GS 0-6 scale and ~15% high exhaustion at the end of a working week in the default "
+           "comparison baseline"});
     v.num("resources_autonomy", resources_autonomy,
           {"1", 0, 100, "resources from autonomy (halved under a mandate)", "Bakker & Demerouti 2007"});
     v.num("resources_support", resources_support, {"1", 0, 100, "resources from team and manager support", "assumption"});
@@ -342,22 +346,25 @@ struct Wellbeing {
     v.num("burnout_threshold", burnout_threshold,
           {"1", 0, 1, "exhaustion (0-1) counted as high burnout; 0.5 = MBI emotional exhaustion 27/54",
            "Maslach Burnout Inventory (EE >= 27 high)"});
+    v.num("performance_loss", performance_loss,
+          {"1", 0, 1, "share of the value of work lost at full exhaustion (value x (1 - loss x exhaustion))",
+           "Bakker & Demerouti 2007 (health-impairment path); assumption for the size"});
   }
 };
 
 struct Attrition {
-  double annual_turnover = 0.10;
+  double annual_turnover = 0.12;
   double exhaustion_sensitivity = 3.0;
   double cynicism_sensitivity = 2.0;
 
   template <class V>
   void visit(V& v) {
     v.num("annual_turnover", annual_turnover,
-          {"1/year", 0, 0.99, "yearly quit probability at reference exhaustion 0.25 and cynicism 0.2",
+          {"1/year", 0, 0.99, "yearly quit probability at the baseline's well-being (exhaustion 0.35, cynicism 0.33 on 0-1 scales)",
            "assumption (typical voluntary turnover)"});
     v.num("exhaustion_sensitivity", exhaustion_sensitivity,
-          {"1", 0, 50, "log-hazard increase per unit exhaustion above 0.25", "assumption"});
-    v.num("cynicism_sensitivity", cynicism_sensitivity, {"1", 0, 50, "log-hazard increase per unit cynicism above 0.2", "assumption"});
+          {"1", 0, 50, "log-hazard increase per unit exhaustion above 0.35", "assumption"});
+    v.num("cynicism_sensitivity", cynicism_sensitivity, {"1", 0, 50, "log-hazard increase per unit cynicism above 0.33", "assumption"});
   }
 };
 
@@ -393,6 +400,7 @@ struct Managers {
   double mandate_threshold = 0.5;
   double belief_rate = 0.05;
   double assumed_usd_per_ktok = 0.5;
+  double mandate_belief_usd = 150.0;
 
   template <class V>
   void visit(V& v) {
@@ -401,6 +409,9 @@ struct Managers {
           {"1", 0, 1e6, "pressure above which a manager mandates AI for every task type", "assumption"});
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
+    v.num("mandate_belief_usd", mandate_belief_usd,
+          {"USD/person/day", 0, 1e9, "a division head who believes AI adds more than this per person-day mandates it for every task",
+           "assumption (inflated usage data misleads investment decisions)"});
     v.num("assumed_usd_per_ktok", assumed_usd_per_ktok,
           {"USD/ktok", 0, 1e6, "value per thousand tokens that leadership reads into usage data", "assumption"});
   }

@@ -52,6 +52,7 @@ struct ResultsMeta {
   std::string command_line;
   std::string created_utc;  ///< ISO 8601
   int threads = 0;
+  bool invariant_checks = false;  ///< built with KPISIM_CHECKS
   int days = 0;
   std::vector<std::string> unit_names;  ///< division names (dimension `unit`)
 };

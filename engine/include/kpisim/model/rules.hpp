@@ -8,11 +8,12 @@
 namespace kpisim::rules {
 
 /// True relative gain in value per hour from using AI on a task, for a person of the given skill
-/// and AI proficiency. Inside the frontier novices gain more (slope), gains shrink to 0 for
-/// experts and grow with proficiency; outside it, low proficiency makes the loss worse.
+/// and AI proficiency. Inside the frontier novices gain more (slope): gains shrink to 0 for
+/// experts. Gains grow with proficiency; losses are worse at low proficiency. Outside the frontier
+/// skill does not change the gain (AI does not lift the floor there).
 inline double ai_gain(const TaskSpec& t, double skill, double proficiency) noexcept {
   if (t.value_gain >= 0.0) {
-    const double novice = std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill));
+    const double novice = t.inside ? std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill)) : 1.0;
     return t.value_gain * novice * (0.5 + 0.5 * proficiency);
   }
   return t.value_gain * (1.5 - 0.5 * proficiency);
@@ -29,10 +30,11 @@ inline double choice_share(double z, double temperature) noexcept {
   return 1.0 / (1.0 + std::exp(-z / temperature));
 }
 
-/// Daily quit hazard from an annual turnover at reference well-being.
+/// Daily quit hazard from an annual turnover at the reference well-being of the default baseline
+/// (exhaustion 0.35 and cynicism 0.33 on 0-1 scales: about 2.1 and 2.0 on the MBI-GS 0-6 scales).
 inline double daily_quit_hazard(double annual_turnover, double exhaustion, double cynicism, double beta_x, double beta_y) noexcept {
   const double base = -std::log(1.0 - annual_turnover) / 260.0;  // 260 working days
-  return std::min(1.0, base * std::exp(beta_x * (exhaustion - 0.25) + beta_y * (cynicism - 0.2)));
+  return std::min(1.0, base * std::exp(beta_x * (exhaustion - 0.35) + beta_y * (cynicism - 0.33)));
 }
 
 /// Marginal expected prize per unit of score in a rank-order contest against a marginal

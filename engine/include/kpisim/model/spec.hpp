@@ -25,6 +25,7 @@ struct TaskSpec {
   double wh_per_token;    ///< energy
   double containment;     ///< chatbots: resolved without a human (1 for assistants)
   bool chatbot;           ///< AI use is forced (the chatbot is the front door)
+  bool inside;            ///< inside the jagged frontier (the novice slope applies)
 };
 
 /// A unit of the organisation tree. Units cover contiguous employee ranges [first, end).

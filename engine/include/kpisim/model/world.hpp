@@ -52,7 +52,6 @@ struct World {
   Column<std::uint32_t> rank;  ///< last published leaderboard rank (0 = top), or UINT32_MAX
 
   // Per team (index into spec.team_units).
-  Column<float> team_workslop;  ///< clean-up hours to share among members tomorrow
   Column<float> team_pressure;  ///< felt pressure after trickle-down
   Column<std::uint8_t> team_mandate;
 
