@@ -96,10 +96,14 @@ TEST_CASE("uniforms have the right moments", "[unit][rng]") {
   REQUIRE(var == Approx(1.0 / 12).epsilon(0.01));
 }
 
-TEST_CASE("normal quantile inverts the normal CDF", "[unit][rng]") {
-  for (double u : {1e-12, 1e-6, 0.001, 0.02425, 0.1, 0.5, 0.77, 0.97575, 0.999, 1 - 1e-9}) {
+TEST_CASE("normal quantile inverts the normal CDF to Acklam's accuracy", "[unit][rng]") {
+  // Acklam's approximation has relative error below 1.15e-9 in x, so the CDF of the result may
+  // differ from u by at most about pdf(x) * 1.15e-9 * |x| (plus rounding).
+  for (double u : {1e-12, 1e-6, 0.001, 0.02425, 0.1, 0.3, 0.5, 0.77, 0.97575, 0.999, 1 - 1e-9}) {
     const double x = kpisim::normal_quantile(u);
-    REQUIRE(kpisim::normal_cdf(x) == Approx(u).epsilon(1e-9));
+    const double tol = kpisim::normal_pdf(x) * 1.15e-9 * std::fabs(x) + 1e-15;
+    INFO("u=" << u << " x=" << x);
+    REQUIRE(std::fabs(kpisim::normal_cdf(x) - u) <= tol);
   }
   REQUIRE(kpisim::normal_quantile(0.5) == Approx(0.0).margin(1e-15));
 }

@@ -253,6 +253,10 @@ void YamlReader::policy_body(PolicySpec& p) {
   p.config->read(*this);
 }
 
+std::string YamlReader::shape_error(const std::string& path, std::string_view expected) {
+  return fmt::format("'{}' must be {}", path, expected);
+}
+
 void YamlReader::accept_all() {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_)

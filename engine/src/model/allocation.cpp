@@ -23,7 +23,12 @@ double solve_theta(const AllocationProblem& p, double k, double slope_delta, dou
     bp[m++] = p.a[j];
     bp[m++] = p.a[j] - k * p.cap[j];
   }
-  std::sort(bp.begin(), bp.begin() + static_cast<std::ptrdiff_t>(m));
+  for (std::size_t i = 1; i < m; ++i) {  // insertion sort: at most 16 values
+    const double v = bp[i];
+    std::size_t j = i;
+    for (; j > 0 && bp[j - 1] > v; --j) bp[j] = bp[j - 1];
+    bp[j] = v;
+  }
   // g(theta) is increasing in theta for both equations.
   auto g = [&](double theta) {
     const double s = total_at(p, k, theta);
@@ -66,6 +71,8 @@ double solve_theta(const AllocationProblem& p, double k, double slope_delta, dou
   return std::clamp(theta, lo, hi);
 }
 
+Allocation allocate_positive(const AllocationProblem& p, double k) noexcept;
+
 Allocation allocate_linear(const AllocationProblem& p) noexcept {
   // Perfect substitutes (c == delta): the cost depends only on the total, (c/2) S^2. Fill the
   // activities in decreasing order of a_j while the marginal a_j - c*S stays positive.
@@ -90,9 +97,31 @@ Allocation allocate_linear(const AllocationProblem& p) noexcept {
 
 }  // namespace
 
-Allocation allocate(const AllocationProblem& p) noexcept {
-  const double k = p.c - p.delta;
-  if (!(k > 1e-12 * std::max(1.0, p.c))) return allocate_linear(p);
+Allocation allocate(const AllocationProblem& p_in) noexcept {
+  const double k = p_in.c - p_in.delta;
+  if (!(k > 1e-12 * std::max(1.0, p_in.c))) return allocate_linear(p_in);
+  // theta = mu + delta*S >= 0, so an activity with a_j <= 0 is never done: solve without it.
+  AllocationProblem p = p_in;
+  std::array<std::size_t, kMaxActivities> index{};
+  std::size_t m = 0;
+  for (std::size_t j = 0; j < p_in.n; ++j)
+    if (p_in.a[j] > 0.0 && p_in.cap[j] > 0.0) {
+      p.a[m] = p_in.a[j];
+      p.cap[m] = p_in.cap[j];
+      index[m++] = j;
+    }
+  p.n = m;
+  if (m == 0) return {};
+  Allocation x = allocate_positive(p, k);
+  Allocation out;
+  out.total = x.total;
+  out.multiplier = x.multiplier;
+  for (std::size_t r = 0; r < m; ++r) out.t[index[r]] = x.t[r];
+  return out;
+}
+
+namespace {
+Allocation allocate_positive(const AllocationProblem& p, double k) noexcept {
   Allocation x;
   // Unconstrained by the budget (mu = 0): theta = delta * S(theta).
   double theta = solve_theta(p, k, p.delta, 0.0, -1.0);
@@ -120,6 +149,7 @@ Allocation allocate(const AllocationProblem& p) noexcept {
   x.total = total;
   return x;
 }
+}  // namespace
 
 double allocation_utility(const AllocationProblem& p, const Allocation& x) noexcept {
   double u = 0.0;

@@ -391,6 +391,8 @@ void Simulation::step() {
   const double kpi_wo = kw.outcome / ms.kpi_reference_usd;
   const double norm = b.norm_hours;
   const double lognorm_sigma = std::sqrt(std::log1p(sc.arrivals.workload_cv * sc.arrivals.workload_cv));
+  const double hazard_max = rules::daily_quit_hazard(sc.attrition.annual_turnover, 1.0, 1.0, sc.attrition.exhaustion_sensitivity,
+                                                     sc.attrition.cynicism_sensitivity);
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
 
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) {
@@ -542,10 +544,11 @@ void Simulation::step() {
         w.engagement[i] = static_cast<float>(clamp01(en));
 
         // Attrition (working days): the quitter is replaced at once by a new hire.
-        const double hz = rules::daily_quit_hazard(sc.attrition.annual_turnover, x, y, sc.attrition.exhaustion_sensitivity,
-                                                   sc.attrition.cynicism_sensitivity);
-        const auto u_q = rng_.uniform4(slot, day_u, Purpose::attrition);
-        quit = u_q.u[0] < hz;
+        // (The bound at exhaustion = cynicism = 1 skips the exponential for almost every draw.)
+        const double u_quit = u_ar.u[2];
+        quit = u_quit < hazard_max &&
+               u_quit < rules::daily_quit_hazard(sc.attrition.annual_turnover, x, y, sc.attrition.exhaustion_sensitivity,
+                                                 sc.attrition.cynicism_sensitivity);
 
         w.backlog_hours[i] = static_cast<float>(backlog);
         w.cleanup_hours[i] = static_cast<float>(cleanup);

@@ -1,5 +1,7 @@
 // Regime `hybrid`: a weighted combination of regimes. Each component's incentives and rewards
 // are scaled by its weight; the KPI is the weighted sum of the components' KPIs.
+#include <fmt/format.h>
+
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
@@ -30,7 +32,7 @@ struct HybridParams {
     if (components.empty()) diag.error(line, col, path + ": a hybrid needs `components`: a list of {weight, policy}");
     for (std::size_t j = 0; j < components.size(); ++j) {
       const auto& p = components[j].policy;
-      const std::string sub = path + ".components[" + std::to_string(j) + "].policy";
+      const std::string sub = fmt::format("{}.components[{}].policy", path, j);
       if (!p.config)
         diag.error(line, col, sub + ": missing (give {type: ..., parameters})");
       else

@@ -9,6 +9,8 @@
 // `noise_cv` times measurement.kpi_reference_tokens). Before the first publication people gauge
 // the race each working day from the scores so far, extrapolated to the whole period. People far above
 // or far below the cutoff feel almost no incentive; those near it, a strong one (Lazear & Rosen).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -55,8 +57,8 @@ struct LeaderboardParams {
   void check(const std::string& path, int line, int col, Diagnostics& diag) const {
     if (lag_days >= cadence_days(cadence))
       diag.error(line, col,
-                 path + ".lag_days (" + std::to_string(lag_days) + ") must be shorter than the " + std::string(to_string(cadence)) +
-                     " period (" + std::to_string(cadence_days(cadence)) + " days)");
+                 fmt::format("{}.lag_days ({}) must be shorter than the {} period ({} days)", path, lag_days, to_string(cadence),
+                             cadence_days(cadence)));
   }
 };
 

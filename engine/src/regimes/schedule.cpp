@@ -2,6 +2,8 @@
 // leaderboard switched off after a scandal). Each phase is active on [start_day, end_day); phases
 // may overlap (their incentives add). A phase's regime keeps its state while inactive, and only
 // accumulates measurements while active.
+#include <fmt/format.h>
+
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
@@ -36,10 +38,9 @@ struct ScheduleParams {
     if (phases.empty()) diag.error(line, col, path + ": a schedule needs `phases`: a list of {start_day, end_day, policy}");
     for (std::size_t j = 0; j < phases.size(); ++j) {
       const auto& ph = phases[j];
-      const std::string sub = path + ".phases[" + std::to_string(j) + "]";
+      const std::string sub = fmt::format("{}.phases[{}]", path, j);
       if (ph.end_day <= ph.start_day)
-        diag.error(ph.line, ph.col,
-                   sub + ": end_day (" + std::to_string(ph.end_day) + ") must be after start_day (" + std::to_string(ph.start_day) + ")");
+        diag.error(ph.line, ph.col, fmt::format("{}: end_day ({}) must be after start_day ({})", sub, ph.end_day, ph.start_day));
       if (!ph.policy.config)
         diag.error(ph.line, ph.col, sub + ".policy: missing (give {type: ..., parameters})");
       else

@@ -104,16 +104,19 @@ class YamlReader {
     const YAML::Node n = take(key);
     if (!n) return;
     if (!n.IsSequence()) {
-      error_at(n, "'" + join(key) + "' must be a list (YAML sequence)");
+      error_at(n, shape_error(join(key), "a list (YAML sequence)"));
       return;
     }
     items.clear();
     std::size_t i = 0;
     for (const auto& el : n) {
       items.emplace_back();
-      const std::string p = join(key) + "[" + std::to_string(i++) + "]";
+      std::string p = join(key);  // built step by step: GCC 12 -Wrestrict false alarm on "a" + b
+      p += '[';
+      p += std::to_string(i++);
+      p += ']';
       if (!el.IsMap()) {
-        error_at(el, "'" + p + "' must be a mapping");
+        error_at(el, shape_error(p, "a mapping"));
         continue;
       }
       set_mark(items.back(), el.Mark());
@@ -136,6 +139,7 @@ class YamlReader {
  private:
   YAML::Node take(std::string_view key);
   void accept_all();
+  static std::string shape_error(const std::string& path, std::string_view expected);
   bool expect_map(const YAML::Node& n, std::string_view what);
   void bad_choice(const YAML::Node& n, std::string_view key, const std::vector<std::string>& names);
   [[nodiscard]] std::string join(std::string_view key) const;

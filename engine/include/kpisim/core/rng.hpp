@@ -12,20 +12,16 @@
 
 namespace kpisim {
 
-/// Purposes of random draws. A new mechanism takes a new value; never reuse one for two uses.
+/// Purposes of random draws. Each draw gives four independent uniforms ("lanes"); the lanes of a
+/// purpose are assigned below and never used for anything else. A new mechanism takes a new value.
 enum class Purpose : std::uint32_t {
-  traits = 1,         ///< initial traits of the person in a slot (hire-dependent)
-  arrivals = 2,       ///< daily work arrivals
-  decision = 3,       ///< bounded-rationality noise in the allocation
-  defects = 4,        ///< AI defects and their detection
-  measurement = 5,    ///< KPI measurement noise
-  learning = 6,       ///< noise on experienced AI outcomes
-  attrition = 7,      ///< quit draw
-  audit = 8,          ///< audit selection and detection
-  chatbot = 9,        ///< chatbot containment
-  organisation = 10,  ///< unit tree assignment
-  snapshot = 11,      ///< agent sample for snapshots
-  script = 12,        ///< scripted-padding adoption
+  traits = 1,       ///< traits of the person hired into a slot (blocks 0-2; keyed by hire day)
+  arrivals = 2,     ///< lane 0: work arriving; 1: outcome-measurement noise; 2: quit draw
+  decision = 3,     ///< lanes 0-3: bounded-rationality noise on the four activities
+  defects = 4,      ///< lane 0: errors caught; 1: errors passed on; 2: chatbot escalations
+  measurement = 5,  ///< lane 0: usage-dashboard noise (when enabled)
+  learning = 6,     ///< noise on experienced AI gains, block t/4 lane t%4 for task t
+  audit = 8,        ///< lane 0: audited in the next period
 };
 
 /// Four independent 32-bit draws for one (agent, day, purpose, block).
@@ -57,7 +53,7 @@ class Rng {
   Philox::key_type key_{};
 };
 
-/// Standard normal by inverse CDF (Acklam's rational approximation refined by one Halley step);
+/// Standard normal by inverse CDF (Acklam's rational approximation, relative error < 1.15e-9);
 /// one uniform in, one normal out, so draws stay aligned with their counters.
 double normal_quantile(double u) noexcept;
 
