@@ -46,6 +46,7 @@ const std::vector<VariableInfo>& daily_variables() {
       // skills
       {"skill_mean", "mean domain skill (1 = typical worker)", "1", true},
       {"proficiency_mean", "mean AI proficiency", "1", true},
+      {"trust_mean", "mean trust in AI output (high trust: less verification)", "1", true},
       {"belief_error", "mean absolute error of beliefs about AI's value gain, over the tasks people do", "1", true},
       // KPI regime
       {"pressure_mean", "mean pressure felt from managers' KPIs", "1", true},

@@ -29,32 +29,11 @@ namespace kpisim {
 
 World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   auto f = [&](Column<float>& c) { c.assign(n, 0.0F); };
-  for (auto* c : {&skill,
-                  &strain,
-                  &proficiency,
-                  &integrity,
-                  &reward_sensitivity,
-                  &script_scale,
-                  &exhaustion,
-                  &cynicism,
-                  &efficacy,
-                  &engagement,
-                  &shame,
-                  &backlog_hours,
-                  &cleanup_hours,
-                  &measured_tokens,
-                  &measured_outcome,
-                  &performative_tokens,
-                  &performative_hours,
-                  &gamed_outcome,
-                  &perf_filter,
-                  &inc_usage,
-                  &inc_outcome,
-                  &inc_padding_penalty,
-                  &inc_script_penalty,
-                  &ema_kpi,
-                  &ema_value,
-                  &reward_usd})
+  for (auto* c : {&skill,         &trust,         &strain,          &proficiency,      &integrity,           &reward_sensitivity,
+                  &script_scale,  &exhaustion,    &cynicism,        &efficacy,         &engagement,          &shame,
+                  &backlog_hours, &cleanup_hours, &measured_tokens, &measured_outcome, &performative_tokens, &performative_hours,
+                  &gamed_outcome, &perf_filter,   &inc_usage,       &inc_outcome,      &inc_padding_penalty, &inc_script_penalty,
+                  &ema_kpi,       &ema_value,     &reward_usd})
     f(*c);
   hire_day.assign(n, 0);
   belief.assign(n * k, 0.0F);
@@ -103,6 +82,7 @@ enum A : std::size_t {
   a_quits,
   a_skill,
   a_prof,
+  a_trust,
   a_belief_err,
   a_pressure,
   a_mandate,
@@ -218,6 +198,7 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   w.exhaustion[i] = static_cast<float>(0.2 + 0.1 * u1.u[2]);
   w.cynicism[i] = static_cast<float>(0.1 + 0.1 * u1.u[3]);
   w.efficacy[i] = 0.7F;
+  w.trust[i] = static_cast<float>(clamp01(wf.trust_mean + wf.trust_sd * normal_quantile(u2.u[1])));
   w.engagement[i] = 0.6F;
   w.shame[i] = 0.0F;
   w.backlog_hours[i] = static_cast<float>(spec.scenario.behaviour.norm_hours);
@@ -458,7 +439,8 @@ void Simulation::step() {
         prob.budget = std::max(0.0, b.max_hours - cleanup_today);
         prob.a[0] = b.intrinsic_weight * f_believed + sens * (inc_usage * tok_w + inc_outcome * f_believed + visible * ai_share);
         const double verify_value = b.verification_efficacy * defects_per_ai_hour * cost_per_defect / b.verification_ratio;
-        prob.a[1] = (b.intrinsic_weight + sens * inc_outcome) * verify_value;
+        // Trust in AI breeds complacency: checking feels worth 1.25 - 0.5 x trust of its value.
+        prob.a[1] = (b.intrinsic_weight + sens * inc_outcome) * verify_value * (1.25 - 0.5 * w.trust[i]);
         // Audited people know that the audit filters what it detects out of their KPI.
         const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
         const double pad_pay = kept * inc_usage * b.padding_tokens_per_hour + pressure * b.pressure_usd_per_hour;
@@ -493,6 +475,14 @@ void Simulation::step() {
         caught = poisson_from_uniform(lambda * q, u_def.u[0]);
         passed = poisson_from_uniform(lambda * (1.0 - q), u_def.u[1]);
         escalations = poisson_from_uniform(e * p.escal_per_e[i], u_def.u[2]);
+        // Trust follows what people see: errors they catch and their own errors that come back
+        // to them; errors that land on colleagues (workslop) stay unseen.
+        const double ai_tasks = e * p.ai_tasks_per_e[i];
+        if (ai_tasks > 0) {
+          const double seen_ok = 1.0 - std::min(1.0, (caught + passed * (1.0 - b.workslop_share)) / ai_tasks);
+          const double rate = std::min(1.0, lr.trust_rate * ai_tasks);
+          w.trust[i] = static_cast<float>(clamp01(w.trust[i] + rate * (seen_ok - w.trust[i])));
+        }
         const double per_defect_loss = p.defects_per_e[i] > 0 ? p.loss_per_e[i] / p.defects_per_e[i] : 0.0;
         const double per_defect_stakes = p.defects_per_e[i] > 0 ? p.stakes_per_e[i] / p.defects_per_e[i] : 0.0;
         const double tokens_per_ai_task = p.ai_tasks_per_e[i] > 0 ? p.tokens_per_e[i] / p.ai_tasks_per_e[i] : 0.0;
@@ -625,6 +615,7 @@ void Simulation::step() {
       a[a_burnt] += x >= wb.burnout_threshold ? 1.0 : 0.0;
       a[a_skill] += w.skill[i];
       a[a_prof] += w.proficiency[i];
+      a[a_trust] += w.trust[i];
       a[a_pressure] += pressure;
       a[a_mandate] += mandate ? 1.0 : 0.0;
       a[a_scripting] += w.scripting[i];
@@ -731,6 +722,7 @@ void Simulation::step() {
     put("quits", ac[a_quits]);
     put("skill_mean", ac[a_skill] / n);
     put("proficiency_mean", ac[a_prof] / n);
+    put("trust_mean", ac[a_trust] / n);
     put("belief_error", workday ? ac[a_belief_err] / n : std::nan(""));
     put("pressure_mean", ac[a_pressure] / n);
     put("mandate_share", ac[a_mandate] / n);

@@ -221,10 +221,10 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
 }
 
 std::size_t state_bytes_per_employee(std::size_t task_types) {
-  // World: 26 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
+  // World: 27 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
   // weekly plan: 16 float columns and a flag; the workslop column (4); spec: team_of (4),
   // division_of (2), is_manager (1); regime state: up to ~32 bytes per person per regime.
-  constexpr std::size_t fixed = 26 * 4 + 2 * 4 + 1 + 16 * 4 + 1 + 4 + 4 + 2 + 1 + 32;
+  constexpr std::size_t fixed = 27 * 4 + 2 * 4 + 1 + 16 * 4 + 1 + 4 + 4 + 2 + 1 + 32;
   return fixed + task_types * sizeof(float);
 }
 

@@ -154,6 +154,8 @@ struct Workforce {
   double reward_sensitivity_sd = 0.3;
   double script_scale_sigma = 1.5;
   double strain_sigma = 0.5;
+  double trust_mean = 0.6;
+  double trust_sd = 0.15;
 
   template <class V>
   void visit(V& v) {
@@ -176,6 +178,8 @@ struct Workforce {
     v.num("script_scale_sigma", script_scale_sigma,
           {"1", 0, 5, "log-sd of the size of a person's scripted padding (heavy tail)",
            "token leaderboard: top user 281B tokens in 30 days"});
+    v.num("trust_mean", trust_mean, {"1", 0, 1, "mean initial trust in AI output", "assumption"});
+    v.num("trust_sd", trust_sd, {"1", 0, 1, "sd of initial trust (truncated to [0,1])", "assumption"});
     v.num("strain_sigma", strain_sigma,
           {"1", 0, 5, "log-sd of individual sensitivity to job demands (exhaustion drain multiplier)", "assumption"});
   }
@@ -272,6 +276,7 @@ struct Learning {
   double skill_practice_rate = 0.0003;
   double skill_erosion_rate = 0.0001;
   double skill_max = 2.0;
+  double trust_rate = 0.02;
 
   template <class V>
   void visit(V& v) {
@@ -286,6 +291,8 @@ struct Learning {
     v.num("skill_erosion_rate", skill_erosion_rate,
           {"1/h", 0, 1, "skill decay per AI-assisted hour (times skill): AI doing the thinking",
            "Bastani et al. 2025 (-17% on the exam after unrestricted use)"});
+    v.num("trust_rate", trust_rate,
+          {"1/task", 0, 1, "trust update per AI-assisted task towards the share seen without error", "assumption"});
     v.num("skill_max", skill_max, {"1", 0.1, 10, "ceiling of domain skill", "assumption"});
   }
 };
