@@ -123,6 +123,26 @@ Allocation allocate(const AllocationProblem& p_in) noexcept {
 namespace {
 Allocation allocate_positive(const AllocationProblem& p, double k) noexcept {
   Allocation x;
+  {
+    // Fast path: every activity interior, budget slack. theta = delta*S and
+    // S = (A - m*theta)/k give theta = delta*A/(k + delta*m).
+    double a_sum = 0.0;
+    for (std::size_t j = 0; j < p.n; ++j) a_sum += p.a[j];
+    const double theta = p.delta * a_sum / (k + p.delta * static_cast<double>(p.n));
+    bool interior = true;
+    double total = 0.0;
+    for (std::size_t j = 0; j < p.n; ++j) {
+      const double t = (p.a[j] - theta) / k;
+      interior = interior && t > 0.0 && t < p.cap[j];
+      x.t[j] = t;
+      total += t;
+    }
+    if (interior && total <= p.budget) {
+      x.total = total;
+      return x;
+    }
+    x = Allocation{};
+  }
   // Unconstrained by the budget (mu = 0): theta = delta * S(theta).
   double theta = solve_theta(p, k, p.delta, 0.0, -1.0);
   double s = total_at(p, k, theta);

@@ -119,13 +119,32 @@ class LeaderboardRegime final : public Regime {
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out) {
     World& w = ctx.world;
     const std::size_t n = w.n;
-    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
-    std::sort(order_.begin(), order_.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return window_[a] != window_[b] ? window_[a] > window_[b] : a < b; });
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
-    const double top_cut = extrapolate * (n_top > 0 ? window_[order_[std::min(n_top, n - 1)]] : 0.0);  // best loser
-    const double bottom_cut = extrapolate * (n_bottom > 0 ? window_[order_[n - n_bottom]] : 0.0);      // best of the shamed
+    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+    auto better = [&](std::uint32_t a, std::uint32_t b) { return window_[a] != window_[b] ? window_[a] > window_[b] : a < b; };
+    // The best loser sets the top cutoff; the best of the shamed sets the bottom one.
+    double top_cut = 0.0;
+    double bottom_cut = 0.0;
+    const std::size_t top_pos = std::min(n_top, n - 1);
+    const std::size_t bottom_pos = n - n_bottom;
+    if (pay) {
+      std::sort(order_.begin(), order_.end(), better);  // published ranks need the full order
+      if (n_top > 0) top_cut = window_[order_[top_pos]];
+      if (n_bottom > 0) bottom_cut = window_[order_[bottom_pos]];
+    } else {
+      // Provisional standings need only the two cutoffs: linear-time selection.
+      if (n_top > 0) {
+        std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(top_pos), order_.end(), better);
+        top_cut = window_[order_[top_pos]];
+      }
+      if (n_bottom > 0) {
+        std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(bottom_pos), order_.end(), better);
+        bottom_cut = window_[order_[bottom_pos]];
+      }
+    }
+    top_cut *= extrapolate;
+    bottom_cut *= extrapolate;
     if (pay) {
       for (std::size_t r = 0; r < n; ++r) {
         const std::uint32_t i = order_[r];
