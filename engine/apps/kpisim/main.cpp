@@ -218,6 +218,9 @@ int main(int argc, char** argv) {
     std::cerr << e.what();
     if (std::string_view(e.what()).empty() || std::string_view(e.what()).back() != '\n') std::cerr << "\n";
     return kExitInputError;
+  } catch (const kpisim::OutputExistsError& e) {
+    std::cerr << "kpisim: " << e.what() << "\n";
+    return kExitOutputExists;
   } catch (const kpisim::RunError& e) {
     std::cerr << "kpisim: " << e.what() << "\n";
     return kExitRunError;

@@ -31,7 +31,7 @@ TaskType task(const char* name, double base_hours, double value_usd, double stak
 
 Scenario::Scenario() {
   // The default task catalogue: the task types named in the source articles, with AI effects from
-  // the studies cited in docs/model.md (Part B of the calibration notes).
+  // the studies cited in docs/model.md ("Defaults and their sources").
   using F = Frontier;
   // Columns: base hours, value, stakes hours, frontier, AI time factor, AI quality change, error
   // probability, tokens per use. Laboratory effects (Noy & Zhang: -40% time; Dell'Acqua: 25%

@@ -31,9 +31,13 @@
 //   shuffle filter and deflate level 4.
 //   Root attributes: engine_version, git_commit, build_type, scenario_name, scenario_file,
 //   scenario (resolved YAML), command_line, created_utc, Conventions = "CF-1.8",
-//   title = "KPISim results: <scenario_name>" (strings); seed (uint64); threads (int32).
+//   title = "KPISim results: <scenario_name>" (strings); seed (uint64); threads (int32);
+//   invariant_checks (int32, 1 when built with KPISIM_CHECKS).
 //
-// The file is written as "<path>.tmp-<pid>", closed, fsync'ed and renamed over <path>.
+// The file is written as "<path>.tmp-<pid>", closed and fsync'ed, then moved into place: with
+// overwrite, renamed over <path>; without, hard-linked to <path> (link(2) fails if <path> exists,
+// so a file that appeared meanwhile is never replaced) and the temporary removed. On file systems
+// without hard links the existence check and rename are used instead.
 #include "kpisim/io/hdf5_writer.hpp"
 
 #include <fcntl.h>
@@ -450,7 +454,7 @@ bool path_exists(const std::string& path) {
 }
 
 [[noreturn]] void refuse_overwrite(const std::string& path) {
-  throw RunError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", path));
+  throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", path));
 }
 
 }  // namespace
@@ -473,6 +477,14 @@ void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vec
       if (::link(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;
         if (err == EEXIST) refuse_overwrite(path);
+        if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EXDEV) {
+          // No hard links here: fall back to check-then-rename (a narrow race remains).
+          if (path_exists(path)) refuse_overwrite(path);
+          std::error_code ec;
+          fs::rename(tmp, path, ec);
+          if (ec) throw std::runtime_error(fmt::format("renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
+          return;
+        }
         throw std::runtime_error(fmt::format("linking '{}' to '{}' failed: {}", tmp, path, std::strerror(err)));
       }
       std::error_code ignored;

@@ -103,6 +103,9 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   if (divs.empty()) diag.error(-1, -1, "organisation.divisions is empty: give at least one division");
   if (divs.size() > 65535) diag.error(-1, -1, "too many divisions (at most 65535)");
   for (const auto& d : divs) {
+    if (!(d.share > 0))
+      diag.error_at_path(s.source.get(), "organisation.divisions." + d.name + ".share",
+                         fmt::format("organisation.divisions.{}.share must be positive (remove the division instead)", d.name));
     DivisionSpec ds;
     ds.name = d.name;
     ds.workload = d.workload;

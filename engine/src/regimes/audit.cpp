@@ -39,7 +39,7 @@ struct AuditParams {
 class AuditRegime final : public Regime {
  public:
   AuditRegime(const AuditParams& p, const ModelSpec& spec)
-      : p_(p), audited_(spec.employees, 0), hours_(spec.employees, 0.0), script_days_(spec.employees, 0) {}
+      : p_(p), audited_(spec.employees, 0), hours_(spec.employees, 0.0), script_days_(spec.employees, 0), hires_(spec.employees) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -57,7 +57,7 @@ class AuditRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     for (std::size_t i = 0; i < w.n; ++i) {
-      if (w.hire_day[i] > ctx.day) {  // a new hire is not under its predecessor's audit
+      if (hires_.replaced(w.hire_day, i)) {  // a new hire is not under its predecessor's audit
         audited_[i] = 0;
         hours_[i] = 0.0;
         script_days_[i] = 0;
@@ -97,6 +97,7 @@ class AuditRegime final : public Regime {
   std::vector<std::uint8_t> audited_;
   std::vector<double> hours_;
   std::vector<int> script_days_;
+  HireTracker hires_;
 };
 
 }  // namespace

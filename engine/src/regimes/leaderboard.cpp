@@ -70,6 +70,7 @@ class LeaderboardRegime final : public Regime {
         slope_(spec.employees, 0.0F),
         pending_(spec.employees, 0.0F),
         order_(spec.employees),
+        hires_(spec.employees),
         noise_floor_(spec.scenario.measurement.kpi_reference_tokens) {}
 
   void apply(RegimeContext& ctx, double weight) override {
@@ -85,7 +86,13 @@ class LeaderboardRegime final : public Regime {
     World& w = ctx.world;
     for (std::size_t i = 0; i < w.n; ++i) {
       // A new hire (hired at the end of today) starts with an empty score.
-      window_[i] = w.hire_day[i] > ctx.day ? 0.0 : window_[i] + w.measured_tokens[i];
+      if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
+        window_[i] = 0.0;
+        slope_[i] = 0.0F;
+        pending_[i] = 0.0F;
+        continue;
+      }
+      window_[i] += w.measured_tokens[i];
     }
     ++days_in_window_;
     if (is_period_end(ctx.day, p_.cadence)) {
@@ -110,6 +117,7 @@ class LeaderboardRegime final : public Regime {
   std::vector<float> pending_;
   std::vector<std::uint32_t> order_;
   int publish_day_ = -1;
+  HireTracker hires_;
   int days_in_window_ = 0;
   bool published_ = false;
   double noise_floor_;  ///< smallest perceived noise (tokens): noise_cv x a typical day's usage

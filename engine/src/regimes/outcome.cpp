@@ -25,7 +25,7 @@ struct OutcomeParams {
 
 class OutcomeRegime final : public Regime {
  public:
-  OutcomeRegime(const OutcomeParams& p, const ModelSpec& spec) : p_(p), window_(spec.employees, 0.0) {}
+  OutcomeRegime(const OutcomeParams& p, const ModelSpec& spec) : p_(p), window_(spec.employees, 0.0), hires_(spec.employees) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -35,7 +35,7 @@ class OutcomeRegime final : public Regime {
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
-    for (std::size_t i = 0; i < w.n; ++i) window_[i] += w.measured_outcome[i];
+    for (std::size_t i = 0; i < w.n; ++i) window_[i] = hires_.replaced(w.hire_day, i) ? 0.0 : window_[i] + w.measured_outcome[i];
     if (!is_period_end(ctx.day, p_.cadence)) return;
     for (std::size_t i = 0; i < w.n; ++i) {
       const double pay = weight * p_.bonus_share * std::max(0.0, window_[i]);
@@ -50,6 +50,7 @@ class OutcomeRegime final : public Regime {
  private:
   OutcomeParams p_;
   std::vector<double> window_;
+  HireTracker hires_;
 };
 
 }  // namespace

@@ -80,7 +80,16 @@ class QuotaRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
-      for (std::size_t i = 0; i < w.n; ++i) window_[i] = w.hire_day[i] > ctx.day ? 0.0 : window_[i] + w.measured_tokens[i];
+      for (std::size_t i = 0; i < w.n; ++i) {
+        if (hires_.replaced(w.hire_day, i)) {  // a new person starts from zero attainment
+          window_[i] = 0.0;
+          slope_[i] = static_cast<float>(fresh_slope_);
+          continue;
+        }
+        window_[i] += w.measured_tokens[i];
+      }
+      // A daily quota is judged on working days; days off roll into the next one.
+      if (p_.cadence == Cadence::daily && !is_workday(ctx.day)) return;
       if (!is_period_end(ctx.day, p_.cadence)) return;
       const double target = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       for (std::size_t i = 0; i < w.n; ++i) {
@@ -128,6 +137,7 @@ class QuotaRegime final : public Regime {
   void publish() {
     const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
     const double sigma = p_.noise_cv * std::max(t, 1.0);
+    fresh_slope_ = p_.bonus_usd * normal_pdf(-t / sigma) / sigma;
     for (std::size_t i = 0; i < window_.size(); ++i) {
       // Density of passing the target from the last attainment; normal perceived noise.
       const double z = (window_[i] - t) / sigma;
@@ -143,6 +153,8 @@ class QuotaRegime final : public Regime {
   std::vector<double> unit_usage_;
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
   std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
+  HireTracker hires_ = HireTracker(spec_.employees);
+  double fresh_slope_ = 0.0;  ///< incentive of someone at zero attainment
   std::vector<std::uint8_t> paid_ = std::vector<std::uint8_t>(spec_.employees, 0);
 };
 

@@ -66,7 +66,9 @@ struct TaskType {
            "BetterUp Labs & Stanford 2025 (1 h 56 min per workslop incident)"});
     v.choice("frontier", frontier,
              std::array{params::Choice<Frontier>{"inside", Frontier::inside}, params::Choice<Frontier>{"outside", Frontier::outside}},
-             {"where the task sits on the jagged frontier (inside: AI helps; outside: AI hurts)", "Dell'Acqua et al. 2023"});
+             {"where the task sits on the jagged frontier: inside, AI lifts novices most (novice_gain_slope applies); outside, it does not "
+              "(its harm comes through ai_quality_change, defect_prob and stakes)",
+              "Dell'Acqua et al. 2023"});
     v.text("tool", tool, {"name of the AI tool used for this task (a key of `tools`)", ""});
     v.num("ai_time_factor", ai_time_factor,
           {"1", 0.01, 10, "hours with AI / manual hours for the task", "Dell'Acqua et al. 2023 (25.1% faster); Noy & Zhang 2023 (-40%)"});
@@ -74,7 +76,9 @@ struct TaskType {
           {"1", -1, 10, "relative change in the value of a task's output when done with AI (quality)",
            "Noy & Zhang 2023 (+18%); Dell'Acqua et al. 2023 (+40% inside; -19 pp correct outside)"});
     v.num("novice_gain_slope", novice_gain_slope,
-          {"1", 0, 20, "a positive gain in value per hour rises by this share of itself per unit of skill below 1 (novices gain more)",
+          {"1", 0, 20,
+           "inside the frontier, a positive gain in value per hour rises by this share of itself per unit of skill below 1 (novices gain "
+           "more)",
            "Brynjolfsson, Li & Raymond 2023 (+34% novices, ~0 experts)"});
     v.num("defect_prob", defect_prob,
           {"1", 0, 1, "probability that one AI output has an error", "Vectara 2023 (3-27%); Magesh et al. 2025 (17-33%)"});

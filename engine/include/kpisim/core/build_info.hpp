@@ -4,7 +4,8 @@
 namespace kpisim {
 /// Engine version (semantic), from CMake's project() version.
 std::string_view engine_version();
-/// Git commit the binary was configured from ("-dirty" if the tree had changes; "unknown" outside git).
+/// Git commit the binary was built from, recorded at build time ("-dirty" if tracked files had
+/// changes; "unknown" outside git).
 std::string_view git_commit();
 /// CMake build type (Release, Debug, RelWithDebInfo).
 std::string_view build_type();

@@ -8,7 +8,7 @@ namespace kpisim {
 /// Cadence of a regime's events. Each fires at the end of the last day of its period.
 enum class Cadence : std::uint8_t { daily, weekly, monthly, quarterly, annual };
 
-/// Length of a cadence period in calendar days (months are 30 days, quarters 91, years 364:
+/// Length of a cadence period in calendar days (months are 28 days, quarters 91, years 364:
 /// whole weeks, so a period always holds the same number of working days).
 constexpr int cadence_days(Cadence c) noexcept {
   switch (c) {

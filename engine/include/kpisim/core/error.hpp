@@ -16,6 +16,12 @@ class RunError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The output file exists and replacing it was not allowed (exit code 3).
+class OutputExistsError : public RunError {
+ public:
+  using RunError::RunError;
+};
+
 /// A violated model invariant (only thrown by checked builds).
 class InvariantError : public std::logic_error {
  public:

@@ -20,7 +20,7 @@ enum class Purpose : std::uint32_t {
   decision = 3,     ///< lanes 0-3: bounded-rationality noise on the four activities
   defects = 4,      ///< lane 0: errors caught; 1: errors passed on; 2: chatbot escalations
   measurement = 5,  ///< lane 0: usage-dashboard noise (when enabled)
-  learning = 6,     ///< noise on experienced AI gains, block t/4 lane t%4 for task t
+  learning = 6,     ///< noise on experienced AI gains: block j/4, lane j%4 for the j-th task of the division's mix
   audit = 8,        ///< lane 0: audited in the next period
 };
 

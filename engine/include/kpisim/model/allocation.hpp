@@ -10,7 +10,8 @@
 // is located between sorted breakpoints and solved in closed form. With delta = c (perfect
 // substitutes) or c = 0 the problem is linear and the solution is bang-bang (greedy by a_j).
 //
-// This is the function that the closed forms A1-A3 of calibration.md are checked against.
+// This is the function that the closed forms A1-A3 and A5 (docs/model.md, Validation) are checked
+// against in tests/validation/test_closed_forms.cpp.
 #include <array>
 #include <cstddef>
 

@@ -1,6 +1,8 @@
 #pragma once
 // Shared helpers for regimes with a cadence: choices for YAML and working days per period.
 #include <array>
+#include <cstdint>
+#include <vector>
 
 #include "kpisim/config/params.hpp"
 #include "kpisim/core/calendar.hpp"
@@ -17,5 +19,22 @@ inline constexpr std::array<params::Choice<Cadence>, 5> kCadenceChoices{{{"daily
 constexpr double workdays_per_period(Cadence c) noexcept {
   return c == Cadence::daily ? 1.0 : cadence_days(c) * 5.0 / 7.0;
 }
+
+/// Notices when a slot's holder has been replaced (its hire day changed), even if the regime was
+/// not active on the day of the hire (a paused schedule phase). Per-person regime state (windows,
+/// published incentives, audits) belongs to the person, not the slot, and must be reset then.
+class HireTracker {
+ public:
+  explicit HireTracker(std::size_t n) : known_(n, 0) {}
+  /// True once per replacement of slot i.
+  bool replaced(const std::vector<std::int32_t>& hire_day, std::size_t i) noexcept {
+    if (hire_day[i] == known_[i]) return false;
+    known_[i] = hire_day[i];
+    return true;
+  }
+
+ private:
+  std::vector<std::int32_t> known_;
+};
 
 }  // namespace kpisim
