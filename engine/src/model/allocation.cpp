@@ -124,22 +124,39 @@ namespace {
 Allocation allocate_positive(const AllocationProblem& p, double k) noexcept {
   Allocation x;
   {
-    // Fast path: every activity interior, budget slack. theta = delta*S and
-    // S = (A - m*theta)/k give theta = delta*A/(k + delta*m).
-    double a_sum = 0.0;
-    for (std::size_t j = 0; j < p.n; ++j) a_sum += p.a[j];
-    const double theta = p.delta * a_sum / (k + p.delta * static_cast<double>(p.n));
-    bool interior = true;
-    double total = 0.0;
-    for (std::size_t j = 0; j < p.n; ++j) {
-      const double t = (p.a[j] - theta) / k;
-      interior = interior && t > 0.0 && t < p.cap[j];
-      x.t[j] = t;
-      total += t;
-    }
-    if (interior && total <= p.budget) {
-      x.total = total;
-      return x;
+    // Fast path with the budget slack (mu = 0): active-set iteration. With F the free activities
+    // and U those at their cap, theta = delta*S and S = sum_F (a_j - theta)/k + sum_U cap_j give
+    // theta = delta*(A_F + k*C_U)/(k + delta*|F|). Reclassify until the KKT conditions hold
+    // (usually one or two rounds); fall back to the exact breakpoint search otherwise.
+    enum : unsigned char { kFree, kZero, kCap };
+    std::array<unsigned char, kMaxActivities> state{};
+    for (int round = 0; round < 8; ++round) {
+      double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
+      for (std::size_t j = 0; j < p.n; ++j) {
+        if (state[j] == kFree) {
+          a_free += p.a[j];
+          n_free += 1.0;
+        } else if (state[j] == kCap) {
+          c_cap += p.cap[j];
+        }
+      }
+      const double theta = p.delta * (a_free + k * c_cap) / (k + p.delta * n_free);
+      bool changed = false;
+      double total = 0.0;
+      for (std::size_t j = 0; j < p.n; ++j) {
+        const double t = (p.a[j] - theta) / k;
+        const unsigned char want = t <= 0.0 ? kZero : (t >= p.cap[j] ? kCap : kFree);
+        changed = changed || want != state[j];
+        state[j] = want;
+        x.t[j] = want == kZero ? 0.0 : (want == kCap ? p.cap[j] : t);
+        total += x.t[j];
+      }
+      if (changed) continue;
+      if (total <= p.budget) {
+        x.total = total;
+        return x;
+      }
+      break;  // the budget binds: exact search below
     }
     x = Allocation{};
   }
