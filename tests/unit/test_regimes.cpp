@@ -21,6 +21,7 @@ struct Fixture {
 
   void clear_incentives() {
     std::fill(world.inc_usage.begin(), world.inc_usage.end(), 0.0F);
+    std::fill(world.inc_sessions.begin(), world.inc_sessions.end(), 0.0F);
     std::fill(world.inc_outcome.begin(), world.inc_outcome.end(), 0.0F);
     std::fill(world.inc_padding_penalty.begin(), world.inc_padding_penalty.end(), 0.0F);
     std::fill(world.perf_filter.begin(), world.perf_filter.end(), 0.0F);
@@ -64,6 +65,20 @@ TEST_CASE("leaderboard: the top share win each week; incentives peak near the cu
   REQUIRE(f.world.inc_usage[89] > f.world.inc_usage[50]);
   REQUIRE(f.world.inc_usage[89] > f.world.inc_usage[99] * 0.99);
   REQUIRE(f.world.inc_usage[50] >= 0.0F);
+}
+
+TEST_CASE("a sessions leaderboard ranks measured sessions and pays per session", "[unit][regimes]") {
+  Fixture f("{type: leaderboard, metric: sessions, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0}");
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    f.world.measured_sessions[i] = static_cast<float>(f.world.n - i);  // the first ten lead on sessions
+    f.world.measured_tokens[i] = static_cast<float>(i);                // and trail on tokens
+  }
+  for (int d = 0; d < 8; ++d) f.day(d);
+  for (std::size_t i = 0; i < f.world.n; ++i) REQUIRE(f.world.reward_usd[i] == (i < 10 ? 100.0F : 0.0F));
+  REQUIRE(f.regime->kpi(0).sessions == 1.0);
+  REQUIRE(f.regime->kpi(0).tokens == 0.0);
+  REQUIRE(f.world.inc_usage[10] == 0.0F);
+  REQUIRE(f.world.inc_sessions[10] > 0.0F);
 }
 
 TEST_CASE("individual quota pays when the period's usage reaches the target", "[unit][regimes]") {

@@ -29,6 +29,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"tokens_rework", "tokens used regenerating output with caught errors", "token/day", true},
       {"tokens_performative", "tokens used performatively (manual padding and scripts)", "token/day", true},
       {"tokens_scripted", "tokens burnt by padding scripts (part of tokens_performative)", "token/day", true},
+      {"ai_sessions", "AI sessions (uses) as the usage dashboard counts them, audit-filtered", "1/day", true},
       {"token_cost_usd", "cost of all tokens", "USD/day", true},
       {"energy_kwh", "energy of all tokens", "kWh/day", true},
       // invisible labour

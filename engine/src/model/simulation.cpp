@@ -29,11 +29,35 @@ namespace kpisim {
 
 World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   auto f = [&](Column<float>& c) { c.assign(n, 0.0F); };
-  for (auto* c : {&skill,         &trust,         &strain,          &proficiency,      &integrity,           &reward_sensitivity,
-                  &script_scale,  &exhaustion,    &cynicism,        &efficacy,         &engagement,          &shame,
-                  &backlog_hours, &cleanup_hours, &measured_tokens, &measured_outcome, &performative_tokens, &performative_hours,
-                  &gamed_outcome, &perf_filter,   &inc_usage,       &inc_outcome,      &inc_padding_penalty, &inc_script_penalty,
-                  &ema_kpi,       &ema_value,     &reward_usd})
+  for (auto* c : {&skill,
+                  &trust,
+                  &strain,
+                  &proficiency,
+                  &integrity,
+                  &reward_sensitivity,
+                  &script_scale,
+                  &exhaustion,
+                  &cynicism,
+                  &efficacy,
+                  &engagement,
+                  &shame,
+                  &backlog_hours,
+                  &cleanup_hours,
+                  &measured_tokens,
+                  &measured_outcome,
+                  &performative_tokens,
+                  &performative_hours,
+                  &gamed_outcome,
+                  &perf_filter,
+                  &measured_sessions,
+                  &inc_sessions,
+                  &inc_usage,
+                  &inc_outcome,
+                  &inc_padding_penalty,
+                  &inc_script_penalty,
+                  &ema_kpi,
+                  &ema_value,
+                  &reward_usd})
     f(*c);
   hire_day.assign(n, 0);
   belief.assign(n * k, 0.0F);
@@ -90,6 +114,7 @@ enum A : std::size_t {
   a_kpi,
   a_kpi_perf,
   a_measured_tokens,
+  a_sessions,
   a_sx,
   a_sy,
   a_sxx,
@@ -213,7 +238,7 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
 // The weekly plan of person i: AI-or-manual choice per task type, and aggregates per E.
 // Also folds the past week's experience into beliefs.
 void plan_week(const ModelSpec& spec, World& w, Plan& p, const Rng& rng, const std::vector<std::uint32_t>& tasks, const DivisionSpec& div,
-               std::size_t i, int day, double pressure, bool mandate, double inc_usage, double inc_outcome) {
+               std::size_t i, int day, double pressure, bool mandate, double inc_usage, double inc_sessions, double inc_outcome) {
   const auto& b = spec.scenario.behaviour;
   const auto& lr = spec.scenario.learning;
   const double skill = w.skill[i];
@@ -238,10 +263,11 @@ void plan_week(const ModelSpec& spec, World& w, Plan& p, const Rng& rng, const s
     // Experience from last week updates the belief first. Hours used on k last week are
     // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
     const double tok_h = t.tokens_per_use / (t.base_hours * t.time_factor);
+    const double sessions_h = 1.0 / (t.base_hours * t.time_factor);  // one session per AI-assisted task
     auto score = [&](double bel) {
       return b.intrinsic_weight * r_man * bel * (1.0 - b.cynicism_drag * cyn) +
-             sens * (inc_usage * tok_h + pressure * b.pressure_usd_per_hour + (mandate ? b.mandate_usd_per_hour : 0.0) +
-                     inc_outcome * r_man * bel);
+             sens * (inc_usage * tok_h + inc_sessions * sessions_h + pressure * b.pressure_usd_per_hour +
+                     (mandate ? b.mandate_usd_per_hour : 0.0) + inc_outcome * r_man * bel);
     };
     const double u_prev = t.chatbot ? 1.0 : rules::choice_share(score(belief), b.choice_temperature_usd);
     const double hours_used = week_e * pi * u_prev * t.time_factor;
@@ -336,6 +362,7 @@ void Simulation::step() {
 
   // (1) Regimes write incentives.
   std::fill(w.inc_usage.begin(), w.inc_usage.end(), 0.0F);
+  std::fill(w.inc_sessions.begin(), w.inc_sessions.end(), 0.0F);
   std::fill(w.inc_outcome.begin(), w.inc_outcome.end(), 0.0F);
   std::fill(w.inc_padding_penalty.begin(), w.inc_padding_penalty.end(), 0.0F);
   std::fill(w.inc_script_penalty.begin(), w.inc_script_penalty.end(), 0.0F);
@@ -345,7 +372,7 @@ void Simulation::step() {
   RegimeContext ctx{spec, w, rng_, d};
   regime_->apply(ctx, 1.0);
   KpiWeights kw = regime_->kpi(d);
-  const bool no_kpi = kw.tokens == 0 && kw.outcome == 0;
+  const bool no_kpi = kw.tokens == 0 && kw.outcome == 0 && kw.sessions == 0;
   if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
   w.kpi_tokens_weight = kw.tokens;
   w.kpi_outcome_weight = kw.outcome;
@@ -369,6 +396,7 @@ void Simulation::step() {
   // (3) The fused per-person pass.
   const double alpha = 1.0 / ms.ema_days;
   const double kpi_wt = kw.tokens / ms.kpi_reference_tokens;
+  const double kpi_ws = kw.sessions / ms.kpi_reference_sessions;
   const double kpi_wo = kw.outcome / ms.kpi_reference_usd;
   const double norm = b.norm_hours;
   const double lognorm_sigma = std::sqrt(std::log1p(sc.arrivals.workload_cv * sc.arrivals.workload_cv));
@@ -389,16 +417,18 @@ void Simulation::step() {
       const bool mandate = w.team_mandate[team] != 0;
       const double sens = w.reward_sensitivity[i];
       const double inc_usage = w.inc_usage[i];
+      const double inc_sessions = w.inc_sessions[i];
       const double inc_outcome = w.inc_outcome[i];
       double x = w.exhaustion[i];
       double y = w.cynicism[i];
 
       // Scripted padding: tokens without hours, every day (weekends included).
       const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
+      const double script_sessions = b.script_sessions_per_day * w.script_scale[i];
       {
         const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
-        const double net =
-            sens * (kept * inc_usage * script_tokens - w.inc_script_penalty[i]) - w.integrity[i] * b.script_integrity_cost_usd;
+        const double net = sens * (kept * (inc_usage * script_tokens + inc_sessions * script_sessions) - w.inc_script_penalty[i]) -
+                           w.integrity[i] * b.script_integrity_cost_usd;
         if (w.scripting[i] == 0 && net > b.script_hysteresis_usd)
           w.scripting[i] = 1;
         else if (w.scripting[i] != 0 && net < -b.script_hysteresis_usd)
@@ -407,12 +437,14 @@ void Simulation::step() {
       const double scripted = w.scripting[i] != 0 ? script_tokens : 0.0;
 
       double value = 0, measured = 0, tok_prod = 0, tok_rework = 0, tok_perf = scripted, gamed = 0;
+      double work_sessions = 0.0;                                          // AI uses for real work and regenerations
+      double perf_sessions = w.scripting[i] != 0 ? script_sessions : 0.0;  // scripts and manual padding
       double hours = 0, t_w = 0, t_v = 0, t_p = 0, t_l = 0, cleanup_today = 0, ai_hours = 0, manual_value = 0;
       double caught = 0, passed = 0, slop_out = 0, escalations = 0, futile = 0;
       bool quit = false;
       if (workday) {
         if (plan_day || im.plan.needs_plan[i] != 0)
-          plan_week(spec, w, im.plan, rng_, im.div_tasks[dv], div, i, d, pressure, mandate, inc_usage, inc_outcome);
+          plan_week(spec, w, im.plan, rng_, im.div_tasks[dv], div, i, d, pressure, mandate, inc_usage, inc_sessions, inc_outcome);
         const Plan& p = im.plan;
         const auto u_ar = rng_.uniform4(slot, day_u, Purpose::arrivals);
         // Arrivals (lognormal with mean 1) and received workslop.
@@ -437,13 +469,16 @@ void Simulation::step() {
         prob.c = b.effort_cost;
         prob.delta = b.crowding;
         prob.budget = std::max(0.0, b.max_hours - cleanup_today);
-        prob.a[0] = b.intrinsic_weight * f_believed + sens * (inc_usage * tok_w + inc_outcome * f_believed + visible * ai_share);
+        const double sessions_w = p.ai_tasks_per_e[i] / h_e;
+        prob.a[0] = b.intrinsic_weight * f_believed +
+                    sens * (inc_usage * tok_w + inc_sessions * sessions_w + inc_outcome * f_believed + visible * ai_share);
         const double verify_value = b.verification_efficacy * defects_per_ai_hour * cost_per_defect / b.verification_ratio;
         // Trust in AI breeds complacency: checking feels worth 1.25 - 0.5 x trust of its value.
         prob.a[1] = (b.intrinsic_weight + sens * inc_outcome) * verify_value * (1.25 - 0.5 * w.trust[i]);
         // Audited people know that the audit filters what it detects out of their KPI.
         const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
-        const double pad_pay = kept * inc_usage * b.padding_tokens_per_hour + pressure * b.pressure_usd_per_hour;
+        const double pad_pay = kept * (inc_usage * b.padding_tokens_per_hour + inc_sessions * b.padding_sessions_per_hour) +
+                               pressure * b.pressure_usd_per_hour;
         const double game_pay = kept * inc_outcome * ms.gaming_usd_per_hour;
         const bool gaming = game_pay > pad_pay;
         prob.a[2] = sens * (std::max(pad_pay, game_pay) - w.inc_padding_penalty[i]) - w.integrity[i] * b.integrity_cost_usd_per_hour;
@@ -493,6 +528,7 @@ void Simulation::step() {
         tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour;
         // Each caught error is regenerated: one more use of the tool.
         tok_rework = caught * tokens_per_ai_task;
+        work_sessions = e * p.ai_tasks_per_e[i] + caught;
         cleanup += caught * p.fix_per_e[i] + passed * per_defect_stakes * (1.0 - b.workslop_share);
         slop_out = passed * per_defect_stakes * b.workslop_share;
         futile = e * p.futile_per_e[i];
@@ -500,6 +536,7 @@ void Simulation::step() {
           gamed = t_p * ms.gaming_usd_per_hour;
         } else {
           tok_perf += t_p * b.padding_tokens_per_hour;
+          perf_sessions += t_p * b.padding_sessions_per_hour;
         }
 
         // Measurement (what the organisation sees).
@@ -563,6 +600,8 @@ void Simulation::step() {
         measured_tokens = std::max(0.0, measured_tokens * (1.0 + ms.usage_noise_cv * normal_quantile(u_m.u[0])));
       }
       w.measured_tokens[i] = static_cast<float>(measured_tokens);
+      const double measured_sessions = work_sessions + (1.0 - filter) * perf_sessions;
+      w.measured_sessions[i] = static_cast<float>(measured_sessions);
       w.measured_outcome[i] = static_cast<float>(measured);
       w.performative_tokens[i] = static_cast<float>(tok_perf);
       w.performative_hours[i] = static_cast<float>(t_p);
@@ -570,8 +609,8 @@ void Simulation::step() {
       im.team_slop_out[i] = static_cast<float>(slop_out);
 
       // Goodhart diagnostics: moving averages of the KPI and of true value (working days).
-      const double kpi_today = kpi_wt * measured_tokens + kpi_wo * measured;
-      const double kpi_perf = (1.0 - filter) * (kpi_wt * tok_perf + kpi_wo * gamed);
+      const double kpi_today = kpi_wt * measured_tokens + kpi_ws * measured_sessions + kpi_wo * measured;
+      const double kpi_perf = (1.0 - filter) * (kpi_wt * tok_perf + kpi_ws * perf_sessions + kpi_wo * gamed);
       if (workday) {
         w.ema_kpi[i] = static_cast<float>(w.ema_kpi[i] + alpha * (kpi_today - w.ema_kpi[i]));
         w.ema_value[i] = static_cast<float>(w.ema_value[i] + alpha * (value - w.ema_value[i]));
@@ -621,6 +660,7 @@ void Simulation::step() {
       a[a_scripting] += w.scripting[i];
       a[a_kpi] += kpi_today;
       a[a_measured_tokens] += measured_tokens;
+      a[a_sessions] += measured_sessions;
       a[a_kpi_perf] += kpi_perf;
       a[a_sx] += ek;
       a[a_sy] += ev;
@@ -708,6 +748,7 @@ void Simulation::step() {
     put("tokens_rework", ac[a_tok_rework]);
     put("tokens_performative", ac[a_tok_perf]);
     put("tokens_scripted", ac[a_tok_script]);
+    put("ai_sessions", ac[a_sessions]);
     put("token_cost_usd", ac[a_cost]);
     put("energy_kwh", ac[a_energy]);
     put("defects_caught", ac[a_caught]);

@@ -63,6 +63,7 @@ class HybridRegime final : public Regime {
       const KpiWeights c = parts_[j]->kpi(day);
       k.tokens += weights_[j] * c.tokens;
       k.outcome += weights_[j] * c.outcome;
+      k.sessions += weights_[j] * c.sessions;
     }
     return k;
   }

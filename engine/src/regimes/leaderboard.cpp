@@ -24,7 +24,10 @@
 namespace kpisim {
 namespace {
 
+enum class UsageMetric : std::uint8_t { tokens, sessions };
+
 struct LeaderboardParams {
+  UsageMetric metric = UsageMetric::tokens;
   Cadence cadence = Cadence::weekly;
   double top_share = 0.05;
   double prize_usd = 200.0;
@@ -38,6 +41,10 @@ struct LeaderboardParams {
 
   template <class V>
   void visit(V& v) {
+    v.choice("metric", metric,
+             std::array{params::Choice<UsageMetric>{"tokens", UsageMetric::tokens},
+                        params::Choice<UsageMetric>{"sessions", UsageMetric::sessions}},
+             {"what is ranked: measured tokens or AI sessions (uses)", "token leaderboards at large tech firms"});
     v.choice("cadence", cadence, kCadenceChoices, {"how often the leaderboard is published", "assumption (weekly)"});
     v.num("top_share", top_share, {"1", 0, 1, "share of people at the top who win", "assumption"});
     v.num("prize_usd", prize_usd, {"USD", 0, 1e7, "money prize per winner per period", "assumption"});
@@ -71,7 +78,8 @@ class LeaderboardRegime final : public Regime {
         pending_(spec.employees, 0.0F),
         order_(spec.employees),
         hires_(spec.employees),
-        noise_floor_(spec.scenario.measurement.kpi_reference_tokens) {}
+        noise_floor_(p.metric == UsageMetric::tokens ? spec.scenario.measurement.kpi_reference_tokens
+                                                     : spec.scenario.measurement.kpi_reference_sessions) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -79,7 +87,8 @@ class LeaderboardRegime final : public Regime {
       std::swap(slope_, pending_);
       publish_day_ = -1;
     }
-    for (std::size_t i = 0; i < w.n; ++i) w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
+    auto& column = p_.metric == UsageMetric::tokens ? w.inc_usage : w.inc_sessions;
+    for (std::size_t i = 0; i < w.n; ++i) column[i] += static_cast<float>(weight * slope_[i]);
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
@@ -92,7 +101,7 @@ class LeaderboardRegime final : public Regime {
         pending_[i] = 0.0F;
         continue;
       }
-      window_[i] += w.measured_tokens[i];
+      window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
     }
     ++days_in_window_;
     if (is_period_end(ctx.day, p_.cadence)) {
@@ -108,7 +117,11 @@ class LeaderboardRegime final : public Regime {
     }
   }
 
-  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override {
+    KpiWeights k;
+    (p_.metric == UsageMetric::tokens ? k.tokens : k.sessions) = 1.0;
+    return k;
+  }
 
  private:
   LeaderboardParams p_;

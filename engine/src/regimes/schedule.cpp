@@ -76,6 +76,7 @@ class ScheduleRegime final : public Regime {
       const KpiWeights c = parts_[j]->kpi(day);
       k.tokens += c.tokens;
       k.outcome += c.outcome;
+      k.sessions += c.sessions;
     }
     return k;
   }

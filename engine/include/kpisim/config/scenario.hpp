@@ -203,6 +203,8 @@ struct Behaviour {
   double mandate_usd_per_hour = 15.0;
   double integrity_cost_usd_per_hour = 20.0;
   double padding_tokens_per_hour = 200000.0;
+  double padding_sessions_per_hour = 20.0;
+  double script_sessions_per_day = 500.0;
   double learning_value_usd_per_hour = 25.0;
   double learning_tokens_per_hour = 20000.0;
   double max_learning_hours = 2.0;
@@ -238,6 +240,10 @@ struct Behaviour {
           {"USD/h", 0, 1e5, "disutility of one hour of performative use at integrity 1", "assumption"});
     v.num("padding_tokens_per_hour", padding_tokens_per_hour,
           {"token/h", 0, 1e10, "tokens burnt per hour of manual performative prompting", "assumption"});
+    v.num("padding_sessions_per_hour", padding_sessions_per_hour,
+          {"session/h", 0, 1e9, "AI sessions (prompts) per hour of manual performative use", "assumption"});
+    v.num("script_sessions_per_day", script_sessions_per_day,
+          {"session/day", 0, 1e12, "median AI sessions a padding script opens per day (scaled like its tokens)", "assumption"});
     v.num("learning_value_usd_per_hour", learning_value_usd_per_hour,
           {"USD/h", 0, 1e5, "believed value of an hour learning AI at proficiency 0", "assumption"});
     v.num("learning_tokens_per_hour", learning_tokens_per_hour, {"token/h", 0, 1e10, "tokens used per hour of learning", "assumption"});
@@ -387,6 +393,7 @@ struct Measurement {
   double ema_days = 20.0;
   double kpi_reference_tokens = 1.0e5;
   double kpi_reference_usd = 480.0;
+  double kpi_reference_sessions = 20.0;
 
   template <class V>
   void visit(V& v) {
@@ -400,6 +407,8 @@ struct Measurement {
           {"day", 1, 1000, "time constant of the per-person averages used by the Goodhart diagnostics", "assumption"});
     v.num("kpi_reference_tokens", kpi_reference_tokens,
           {"token/day", 1, 1e15, "scale that turns tokens into KPI points in hybrids and diagnostics", "normalisation"});
+    v.num("kpi_reference_sessions", kpi_reference_sessions,
+          {"session/day", 1e-6, 1e15, "scale that turns AI sessions into KPI points in hybrids and diagnostics", "normalisation"});
     v.num("kpi_reference_usd", kpi_reference_usd,
           {"USD/day", 1, 1e15, "scale that turns measured value into KPI points in hybrids and diagnostics", "normalisation"});
   }

@@ -34,12 +34,14 @@ struct World {
   // Today's measured quantities (written by the agent loop; regimes read them at end of day).
   Column<float> measured_tokens;      ///< as the usage dashboard sees them (audit corrections excluded)
   Column<float> measured_outcome;     ///< measured value (noisy, gamed)
+  Column<float> measured_sessions;    ///< AI sessions (uses) as the usage dashboard counts them
   Column<float> performative_tokens;  ///< the performative part of measured_tokens (padding + scripts)
   Column<float> performative_hours;   ///< hours of performative activity today
   Column<float> gamed_outcome;        ///< the gamed part of measured_outcome
 
   // Incentives (cleared each day, then written by the regimes).
   Column<float> inc_usage;            ///< USD per measured token
+  Column<float> inc_sessions;         ///< USD per measured AI session
   Column<float> inc_outcome;          ///< USD per measured USD of value
   Column<float> inc_padding_penalty;  ///< expected USD penalty per performative hour
   Column<float> inc_script_penalty;   ///< expected USD penalty per day of running a script

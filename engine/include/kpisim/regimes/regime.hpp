@@ -31,8 +31,9 @@ struct World;
 
 /// Weights of the primary KPI (in KPI points per reference unit) used by the Goodhart diagnostics.
 struct KpiWeights {
-  double tokens = 0.0;   ///< per kpi_reference_tokens of measured tokens
-  double outcome = 0.0;  ///< per kpi_reference_usd of measured outcome
+  double tokens = 0.0;    ///< per kpi_reference_tokens of measured tokens
+  double outcome = 0.0;   ///< per kpi_reference_usd of measured outcome
+  double sessions = 0.0;  ///< per kpi_reference_sessions of measured AI sessions
 };
 
 /// What a regime may touch. Built by the simulation for each call.
