@@ -19,17 +19,9 @@ struct Fixture {
         rng(1, 0),
         regime(spec.scenario.policies[0].config->instantiate(spec)) {}
 
-  void clear_incentives() {
-    std::fill(world.inc_usage.begin(), world.inc_usage.end(), 0.0F);
-    std::fill(world.inc_sessions.begin(), world.inc_sessions.end(), 0.0F);
-    std::fill(world.inc_outcome.begin(), world.inc_outcome.end(), 0.0F);
-    std::fill(world.inc_padding_penalty.begin(), world.inc_padding_penalty.end(), 0.0F);
-    std::fill(world.perf_filter.begin(), world.perf_filter.end(), 0.0F);
-    std::fill(world.unit_pressure_own.begin(), world.unit_pressure_own.end(), 0.0F);
-  }
   void day(int d, double weight = 1.0) {
     kpisim::RegimeContext ctx{spec, world, rng, d};
-    clear_incentives();
+    world.clear_incentives();
     regime->apply(ctx, weight);
     regime->end_of_day(ctx, weight);
   }

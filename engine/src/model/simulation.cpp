@@ -70,6 +70,12 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_manager_belief.assign(spec.units.size(), 0.0F);
 }
 
+void World::clear_incentives() {
+  for (auto* c : {&inc_usage, &inc_sessions, &inc_outcome, &inc_padding_penalty, &inc_script_penalty, &perf_filter, &unit_pressure_own})
+    std::fill(c->begin(), c->end(), 0.0F);
+  rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_hours_today = 0.0;
+}
+
 namespace {
 
 // Daily accumulators (sums over employees), one set per division per block.
@@ -361,14 +367,7 @@ void Simulation::step() {
   const auto& ms = sc.measurement;
 
   // (1) Regimes write incentives.
-  std::fill(w.inc_usage.begin(), w.inc_usage.end(), 0.0F);
-  std::fill(w.inc_sessions.begin(), w.inc_sessions.end(), 0.0F);
-  std::fill(w.inc_outcome.begin(), w.inc_outcome.end(), 0.0F);
-  std::fill(w.inc_padding_penalty.begin(), w.inc_padding_penalty.end(), 0.0F);
-  std::fill(w.inc_script_penalty.begin(), w.inc_script_penalty.end(), 0.0F);
-  std::fill(w.perf_filter.begin(), w.perf_filter.end(), 0.0F);
-  std::fill(w.unit_pressure_own.begin(), w.unit_pressure_own.end(), 0.0F);
-  w.rewards_paid_today = w.penalties_today = w.audits_today = w.audit_detections_today = w.audit_hours_today = 0.0;
+  w.clear_incentives();
   RegimeContext ctx{spec, w, rng_, d};
   regime_->apply(ctx, 1.0);
   KpiWeights kw = regime_->kpi(d);

@@ -14,6 +14,10 @@ using Column = std::vector<T>;
 struct World {
   explicit World(const ModelSpec& spec);
 
+  /// Zeroes the incentive columns and the day's regime counters (start of each day, before the
+  /// regimes write).
+  void clear_incentives();
+
   std::size_t n = 0;  ///< employees
   std::size_t k = 0;  ///< task types
 
