@@ -8,9 +8,14 @@ build=${1:-build/checked}
 echo "== clang-format"
 git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 echo "== clang-tidy"
+log=$(mktemp)
+status=0
 find engine/src engine/apps -name '*.cpp' -print0 |
-  xargs -0 -n 1 -P "$(nproc)" clang-tidy -p "$build" --quiet 2>&1 |
-  grep -v -E '^[0-9]+ warnings? generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter' || true
-# Re-run to get the exit status (the pipe above only filters noise).
-find engine/src engine/apps -name '*.cpp' -print0 | xargs -0 -n 1 -P "$(nproc)" clang-tidy -p "$build" --quiet >/dev/null 2>&1
+  xargs -0 -n 1 -P "$(nproc)" clang-tidy -p "$build" --quiet >"$log" 2>&1 || status=$?
+grep -v -E '^[0-9]+ warnings? generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter' "$log" || true
+rm -f "$log"
+if [[ $status -ne 0 ]]; then
+  echo "== clang-tidy found problems"
+  exit "$status"
+fi
 echo "== lint clean"

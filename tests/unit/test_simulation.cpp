@@ -90,6 +90,7 @@ TEST_CASE("results are bit-identical for 1, 2 and 4 threads and the serial path"
       INFO("policy " << p << " threads " << threads);
       REQUIRE(same_bits(serial.series, par.series));
       REQUIRE(same_bits(serial.unit_series, par.unit_series));
+      REQUIRE(serial.snapshots.size() == par.snapshots.size());
       REQUIRE(std::memcmp(serial.snapshots.data(), par.snapshots.data(), serial.snapshots.size() * sizeof(float)) == 0);
     }
   }

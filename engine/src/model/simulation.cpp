@@ -163,6 +163,12 @@ double clamp01(double x) {
   return std::clamp(x, 0.0, 1.0);
 }
 
+// Fixed constants of the model (documented in docs/model.md, 7.13).
+constexpr double kShameDecay = 0.9;        // shame left after a day
+constexpr double kMandateHindrance = 0.5;  // hindrance demand of working under a mandate
+constexpr double kEngagementDrain = 2.0;   // engagement loss per unit exhaustion, relative to engagement_rate
+constexpr double kMandateAutonomy = 0.5;   // share of autonomy left under a mandate
+
 }  // namespace
 
 struct Simulation::Impl {
@@ -373,8 +379,6 @@ void Simulation::step() {
   KpiWeights kw = regime_->kpi(d);
   const bool no_kpi = kw.tokens == 0 && kw.outcome == 0 && kw.sessions == 0;
   if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
-  w.kpi_tokens_weight = kw.tokens;
-  w.kpi_outcome_weight = kw.outcome;
 
   // (2) Pressure trickles down: parents come after children in spec.units.
   for (std::size_t u = spec.units.size(); u-- > 0;) {
@@ -451,7 +455,7 @@ void Simulation::step() {
             div.workload * norm * std::exp(lognorm_sigma * normal_quantile(u_ar.u[0]) - 0.5 * lognorm_sigma * lognorm_sigma);
         double backlog = std::min<double>(w.backlog_hours[i] + arrive, sc.arrivals.max_backlog_days * norm);
         double cleanup = w.cleanup_hours[i] + im.slop_share[team];
-        cleanup_today = std::min(cleanup, b.max_cleanup_hours);
+        cleanup_today = std::min({cleanup, b.max_cleanup_hours, b.max_hours});
         cleanup -= cleanup_today;
 
         // Allocation: work (W), verification (V), performative (P), learning (L).
@@ -553,20 +557,22 @@ void Simulation::step() {
         w.skill[i] = static_cast<float>(std::clamp(sk, 0.05, lr.skill_max));
 
         // Well-being on a working day (job demands-resources).
-        const double hindrance = pressure + (mandate ? 0.5 : 0.0) + w.shame[i];
+        const double hindrance = pressure + (mandate ? kMandateHindrance : 0.0) + w.shame[i];
         const double fear = pressure * ai_share;
         const double demand = wb.base_demand + wb.weight_overtime * std::max(0.0, hours - norm) / norm +
                               wb.weight_cleanup * cleanup_today / norm + wb.weight_hindrance * hindrance + wb.weight_fear * fear +
                               wb.weight_backlog * std::max(0.0, backlog / norm - 1.0);
-        const double resources = wb.resources_autonomy * (mandate ? 0.5 : 1.0) + wb.resources_support;
+        const double resources = wb.resources_autonomy * (mandate ? kMandateAutonomy : 1.0) + wb.resources_support;
         x += w.strain[i] * wb.drain_rate * demand / (1.0 + resources) * (1.0 - x) - wb.recovery_rate_workday * resources * x;
         const double meaningless = (t_p + futile) / norm;
+        x = clamp01(x);
         y += wb.cynicism_rate * meaningless * (1.0 - y) + wb.cynicism_from_exhaustion * x * (1.0 - y) - wb.cynicism_recovery * y;
+        y = clamp01(y);
         const double expected = norm * w.skill[i] * im.div_value_per_hour[dv];
         const double achieved = expected > 0 ? clamp01(value / expected) : 0.0;
         w.efficacy[i] = static_cast<float>(clamp01(w.efficacy[i] + wb.efficacy_rate * (achieved - w.efficacy[i])));
         double en = w.engagement[i];
-        en += wb.engagement_rate * (resources * (1.0 + demand) * (1.0 - en) - 2.0 * x * en);
+        en += wb.engagement_rate * (resources * (1.0 + demand) * (1.0 - en) - kEngagementDrain * x * en);
         w.engagement[i] = static_cast<float>(clamp01(en));
 
         // Attrition (working days): the quitter is replaced at once by a new hire.
@@ -580,11 +586,11 @@ void Simulation::step() {
         w.cleanup_hours[i] = static_cast<float>(cleanup);
         a[a_belief_err] += p.belief_err[i];
       } else {
-        x -= wb.recovery_rate_day_off * x;
-        y -= wb.cynicism_recovery * y;
+        x = clamp01(x - wb.recovery_rate_day_off * x);
+        y = clamp01(y - wb.cynicism_recovery * y);
         measured = 0.0;
       }
-      w.shame[i] = static_cast<float>(w.shame[i] * 0.9);
+      w.shame[i] = static_cast<float>(w.shame[i] * kShameDecay);
       w.exhaustion[i] = static_cast<float>(clamp01(x));
       w.cynicism[i] = static_cast<float>(clamp01(y));
 
@@ -710,6 +716,8 @@ void Simulation::step() {
       double signal = ac[a_ai_value] / n;
       if (!no_kpi && kw.tokens > 0)
         signal = sc.managers.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
+      else if (!no_kpi && kw.sessions > 0)
+        signal = sc.managers.assumed_usd_per_session * ac[a_sessions] / n;
       else if (!no_kpi && kw.outcome > 0)
         signal = (ac[a_measured] - ac[a_value]) / n + ac[a_ai_value] / n;
       if (workday)
@@ -728,7 +736,9 @@ void Simulation::step() {
     const double corr_n = ac[a_corr_n];
     const double vx = corr_n * ac[a_sxx] - ac[a_sx] * ac[a_sx];
     const double vy = corr_n * ac[a_syy] - ac[a_sy] * ac[a_sy];
-    const double corr = (vx > 0 && vy > 0) ? (corr_n * ac[a_sxy] - ac[a_sx] * ac[a_sy]) / std::sqrt(vx * vy) : std::nan("");
+    // Variances below rounding level (everyone equal) give no correlation rather than noise.
+    const bool spread = vx > 1e-12 * corr_n * ac[a_sxx] && vy > 1e-12 * corr_n * ac[a_syy];
+    const double corr = spread ? std::clamp((corr_n * ac[a_sxy] - ac[a_sx] * ac[a_sy]) / std::sqrt(vx * vy), -1.0, 1.0) : std::nan("");
     put("headcount", ac[a_headcount]);
     put("true_value_per_fte", ac[a_value] / n);
     put("measured_value_per_fte", ac[a_measured] / n);
@@ -827,7 +837,10 @@ void Simulation::step() {
                             w.ema_value[i],
                             w.reward_usd[i],
                             static_cast<float>(w.scripting[i]),
-                            static_cast<float>(spec.team_of[i])};
+                            static_cast<float>(spec.team_of[i]),
+                            static_cast<float>(spec.is_manager[i]),
+                            w.rank[i] == UINT32_MAX ? -1.0F : static_cast<float>(w.rank[i])};
+      static_assert(sizeof(vals) / sizeof(vals[0]) == 12, "one value per snapshot variable");
       for (std::size_t v = 0; v < nsv; ++v) result_.snapshots[(v * nsnap + s) * m + j] = vals[v];
     }
   }

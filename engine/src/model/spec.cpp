@@ -14,7 +14,7 @@
 namespace kpisim {
 namespace {
 
-// Splits n into parts proportional to shares (largest remainder).
+// Splits n into parts proportional to shares (largest remainder), each at least 1 when n allows.
 std::vector<std::size_t> apportion(std::size_t n, const std::vector<double>& shares) {
   const double total = std::accumulate(shares.begin(), shares.end(), 0.0);
   std::vector<std::size_t> out(shares.size(), 0);
@@ -28,6 +28,13 @@ std::vector<std::size_t> apportion(std::size_t n, const std::vector<double>& sha
   }
   std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (std::size_t r = 0; used < n; ++r, ++used) out[rem[r % rem.size()].second] += 1;
+  // Every part gets at least one when n allows: take from the largest.
+  for (std::size_t i = 0; i < out.size() && n >= out.size(); ++i) {
+    if (out[i] > 0) continue;
+    const auto largest = static_cast<std::size_t>(std::max_element(out.begin(), out.end()) - out.begin());
+    out[largest] -= 1;
+    out[i] = 1;
+  }
   return out;
 }
 
@@ -38,10 +45,10 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   ModelSpec m;
   m.scenario = scenario;
   const Scenario& s = m.scenario;
-  if (s.behaviour.crowding >= s.behaviour.effort_cost && s.behaviour.effort_cost > 0)
+  if (s.behaviour.crowding > s.behaviour.effort_cost)
     diag.error_at_path(s.source.get(), "behaviour.crowding",
-                       fmt::format("behaviour.crowding ({}) must be smaller than behaviour.effort_cost ({})", s.behaviour.crowding,
-                                   s.behaviour.effort_cost));
+                       fmt::format("behaviour.crowding ({}) must not exceed behaviour.effort_cost ({}): the utility would not be concave",
+                                   s.behaviour.crowding, s.behaviour.effort_cost));
   if (s.behaviour.max_hours < s.behaviour.norm_hours)
     diag.error_at_path(s.source.get(), "behaviour.max_hours", "behaviour.max_hours must be at least behaviour.norm_hours");
   for (const auto& p : s.policies)
@@ -218,16 +225,16 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   for (std::size_t i = m.units.size(); i-- > 0;) {
     auto& u = m.units[i];
     u.depth = u.parent < 0 ? 0 : m.units[static_cast<std::size_t>(u.parent)].depth + 1;
-    m.max_depth = std::max(m.max_depth, u.depth);
   }
   return m;
 }
 
 std::size_t state_bytes_per_employee(std::size_t task_types) {
-  // World: 27 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
-  // weekly plan: 16 float columns and a flag; the workslop column (4); spec: team_of (4),
-  // division_of (2), is_manager (1); regime state: up to ~32 bytes per person per regime.
-  constexpr std::size_t fixed = 27 * 4 + 2 * 4 + 1 + 16 * 4 + 1 + 4 + 4 + 2 + 1 + 32;
+  // World: 29 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
+  // weekly plan: 15 float columns and a flag; the workslop column (4); spec: team_of (4),
+  // division_of (2), is_manager (1); regime state: about 40 bytes per person for the largest
+  // regime (nested hybrids add theirs).
+  constexpr std::size_t fixed = 29 * 4 + 2 * 4 + 1 + 15 * 4 + 1 + 4 + 4 + 2 + 1 + 40;
   return fixed + task_types * sizeof(float);
 }
 

@@ -78,8 +78,10 @@ class LeaderboardRegime final : public Regime {
         pending_(spec.employees, 0.0F),
         order_(spec.employees),
         hires_(spec.employees),
-        noise_floor_(p.metric == UsageMetric::tokens ? spec.scenario.measurement.kpi_reference_tokens
-                                                     : spec.scenario.measurement.kpi_reference_sessions) {}
+        fresh_(spec.employees, 0),
+        noise_floor_(workdays_per_period(p.cadence) * (p.metric == UsageMetric::tokens
+                                                           ? spec.scenario.measurement.kpi_reference_tokens
+                                                           : spec.scenario.measurement.kpi_reference_sessions)) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -99,6 +101,7 @@ class LeaderboardRegime final : public Regime {
         window_[i] = 0.0;
         slope_[i] = 0.0F;
         pending_[i] = 0.0F;
+        fresh_[i] = 1;
         continue;
       }
       window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
@@ -133,7 +136,8 @@ class LeaderboardRegime final : public Regime {
   HireTracker hires_;
   int days_in_window_ = 0;
   bool published_ = false;
-  double noise_floor_;  ///< smallest perceived noise (tokens): noise_cv x a typical day's usage
+  std::vector<std::uint8_t> fresh_;  ///< replaced since the last ranking: no standing yet
+  double noise_floor_;               ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
   // person's marginal incentive per token for the coming period into `out`.
@@ -174,7 +178,7 @@ class LeaderboardRegime final : public Regime {
           w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
           w.rewards_paid_today += weight * p_.prize_usd;
         }
-        if (n_bottom > 0 && r >= n - n_bottom) w.shame[i] += static_cast<float>(weight * p_.shame);
+        if (n_bottom > 0 && r >= n - n_bottom && fresh_[i] == 0) w.shame[i] += static_cast<float>(weight * p_.shame);
       }
     }
     const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
@@ -183,7 +187,8 @@ class LeaderboardRegime final : public Regime {
       const double score = extrapolate * window_[i];
       double m = n_top > 0 ? rules::contest_marginal(p_.prize_usd + p_.status_usd, score, top_cut, sigma_top, p_.noise) : 0.0;
       if (n_bottom > 0) m += rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise);
-      out[i] = static_cast<float>(m);
+      out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
+      if (pay) fresh_[i] = 0;
     }
   }
 };

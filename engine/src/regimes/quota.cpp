@@ -59,8 +59,9 @@ class QuotaRegime final : public Regime {
  public:
   QuotaRegime(const QuotaParams& p, const ModelSpec& spec)
       : p_(p), spec_(spec), window_(spec.employees, 0.0), slope_(spec.employees, 0.0F), unit_usage_(spec.units.size(), 0.0) {
-    // Before any publication people extrapolate nothing: they start from zero attainment.
+    // On the first day people expect a typical period's usage (measurement.kpi_reference_tokens a day).
     publish();
+    expect_typical();
   }
 
   void apply(RegimeContext& ctx, double weight) override {
@@ -81,16 +82,22 @@ class QuotaRegime final : public Regime {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
       for (std::size_t i = 0; i < w.n; ++i) {
-        if (hires_.replaced(w.hire_day, i)) {  // a new person starts from zero attainment
+        if (hires_.replaced(w.hire_day, i)) {  // a new person expects typical usage
           window_[i] = 0.0;
           slope_[i] = static_cast<float>(fresh_slope_);
           continue;
         }
         window_[i] += w.measured_tokens[i];
       }
+      ++days_in_window_;
       // A daily quota is judged on working days; days off roll into the next one.
       if (p_.cadence == Cadence::daily && !is_workday(ctx.day)) return;
-      if (!is_period_end(ctx.day, p_.cadence)) return;
+      if (!is_period_end(ctx.day, p_.cadence)) {
+        // Before the first period ends people gauge their attainment from their usage so far,
+        // extrapolated to the whole period.
+        if (!published_ && is_workday(ctx.day)) slopes_from(static_cast<double>(cadence_days(p_.cadence)) / days_in_window_);
+        return;
+      }
       const double target = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       for (std::size_t i = 0; i < w.n; ++i) {
         if (window_[i] >= target) {
@@ -99,6 +106,8 @@ class QuotaRegime final : public Regime {
         }
       }
       publish();
+      published_ = true;
+      days_in_window_ = 0;
       return;
     }
     // Managers watch a running average of their unit's measured usage per person and working
@@ -134,16 +143,33 @@ class QuotaRegime final : public Regime {
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
 
  private:
-  void publish() {
+  // Perceived uncertainty of one's final usage: noise_cv x the target, but never below noise_cv x
+  // a typical period's usage (a tiny target is not a knife edge).
+  [[nodiscard]] double sigma() const {
     const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
-    const double sigma = p_.noise_cv * std::max(t, 1.0);
-    fresh_slope_ = p_.bonus_usd * normal_pdf(-t / sigma) / sigma;
-    for (std::size_t i = 0; i < window_.size(); ++i) {
-      // Density of passing the target from the last attainment; normal perceived noise.
-      const double z = (window_[i] - t) / sigma;
-      slope_[i] = static_cast<float>(p_.bonus_usd * normal_pdf(z) / sigma);
-      window_[i] = 0.0;
-    }
+    return p_.noise_cv * std::max(t, reference_tokens_ * workdays_per_period(p_.cadence));
+  }
+
+  // Marginal incentive per token: bonus x density of reaching the target from the (scaled) window.
+  void slopes_from(double extrapolate) {
+    const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
+    const double s = sigma();
+    for (std::size_t i = 0; i < window_.size(); ++i)
+      slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * window_[i] - t) / s) / s);
+  }
+
+  // Publishes attainments at a period end and opens a new window.
+  void publish() {
+    slopes_from(1.0);
+    std::fill(window_.begin(), window_.end(), 0.0);
+  }
+
+  // Everyone (and every new hire, until their first publication) expects a typical period's usage.
+  void expect_typical() {
+    const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
+    const double typical = reference_tokens_ * workdays_per_period(p_.cadence);
+    fresh_slope_ = t <= 0.0 ? 0.0 : p_.bonus_usd * normal_pdf((typical - t) / sigma()) / sigma();
+    std::fill(slope_.begin(), slope_.end(), static_cast<float>(fresh_slope_));
   }
 
   QuotaParams p_;
@@ -155,6 +181,9 @@ class QuotaRegime final : public Regime {
   std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
   HireTracker hires_ = HireTracker(spec_.employees);
   double fresh_slope_ = 0.0;  ///< incentive of someone at zero attainment
+  double reference_tokens_ = spec_.scenario.measurement.kpi_reference_tokens;
+  int days_in_window_ = 0;
+  bool published_ = false;
   std::vector<std::uint8_t> paid_ = std::vector<std::uint8_t>(spec_.employees, 0);
 };
 

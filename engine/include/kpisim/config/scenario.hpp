@@ -138,7 +138,7 @@ struct Organisation {
   void visit(V& v) {
     v.integer("employees", employees, {"person", 2, 50'000'000, "number of employees, managers included", ""});
     v.integer("team_size", team_size, {"person", 2, 1000, "employees per team, the manager included", "assumption"});
-    v.integer("span", span, {"unit", 1, 1000, "sub-units per manager above team level", "assumption"});
+    v.integer("span", span, {"unit", 2, 1000, "sub-units per manager above team level", "assumption"});
     v.named("divisions", divisions, {"top-level units; each gets `share` of the employees", ""}, params::Merge::replace);
   }
 };
@@ -223,7 +223,8 @@ struct Behaviour {
     v.num("effort_cost", effort_cost,
           {"USD/h^2", 0, 1e4, "c: convex effort cost (c/2) t^2 per activity", "calibrated: ~8 h/day at the norm"});
     v.num("crowding", crowding,
-          {"USD/h^2", 0, 1e4, "delta: cross-activity cost delta*t_i*t_j (activities compete for time); must be < effort_cost",
+          {"USD/h^2", 0, 1e4,
+           "delta: cross-activity cost delta*t_i*t_j (activities compete for time); at most effort_cost (equal: perfect substitutes)",
            "Holmstrom & Milgrom 1991"});
     v.num("intrinsic_weight", intrinsic_weight, {"1", 0, 100, "weight on the believed true value of one's work", "normalisation"});
     v.num("decision_noise_usd", decision_noise_usd,
@@ -420,6 +421,7 @@ struct Managers {
   double mandate_threshold = 0.5;
   double belief_rate = 0.05;
   double assumed_usd_per_ktok = 0.5;
+  double assumed_usd_per_session = 2.5;
   double mandate_belief_usd = 150.0;
 
   template <class V>
@@ -432,6 +434,8 @@ struct Managers {
     v.num("mandate_belief_usd", mandate_belief_usd,
           {"USD/person/day", 0, 1e9, "a division head who believes AI adds more than this per person-day mandates it for every task",
            "assumption (inflated usage data misleads investment decisions)"});
+    v.num("assumed_usd_per_session", assumed_usd_per_session,
+          {"USD/session", 0, 1e6, "value per AI session that leadership reads into usage data (sessions KPIs)", "assumption"});
     v.num("assumed_usd_per_ktok", assumed_usd_per_ktok,
           {"USD/ktok", 0, 1e6, "value per thousand tokens that leadership reads into usage data", "assumption"});
   }

@@ -16,7 +16,7 @@ inline double ai_gain(const TaskSpec& t, double skill, double proficiency) noexc
     const double novice = t.inside ? std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill)) : 1.0;
     return t.value_gain * novice * (0.5 + 0.5 * proficiency);
   }
-  return t.value_gain * (1.5 - 0.5 * proficiency);
+  return std::max(-1.0, t.value_gain * (1.5 - 0.5 * proficiency));  // a task's value cannot turn negative
 }
 
 /// Probability that one AI output has an error, given proficiency in [0,1].

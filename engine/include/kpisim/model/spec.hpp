@@ -62,7 +62,6 @@ class ModelSpec {
   std::vector<std::uint16_t> division_of;  ///< per employee
   std::vector<std::uint8_t> is_manager;    ///< per employee
   std::size_t employees = 0;
-  int max_depth = 0;
 
   [[nodiscard]] std::size_t task_count() const noexcept { return tasks.size(); }
 };

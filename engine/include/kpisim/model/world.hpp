@@ -73,8 +73,6 @@ struct World {
   double audits_today = 0.0;
   double audit_detections_today = 0.0;
   double audit_hours_today = 0.0;
-  double kpi_tokens_weight = 1.0;  ///< primary KPI weights (set from the active regimes each day)
-  double kpi_outcome_weight = 0.0;
 };
 
 }  // namespace kpisim
