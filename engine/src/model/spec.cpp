@@ -159,12 +159,11 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   m.division_of.resize(n);
   m.is_manager.assign(n, 0);
   const auto team_size = static_cast<std::size_t>(s.organisation.team_size);
-  const auto span = static_cast<std::size_t>(std::max(1, s.organisation.span));
+  const auto span = static_cast<std::size_t>(s.organisation.span);  // >= 2 (range-checked)
   std::vector<std::int32_t> division_roots;
   std::size_t first = 0;
   for (std::size_t d = 0; d < divs.size(); ++d) {
-    const std::size_t nd = sizes[d];
-    if (nd == 0) continue;
+    const std::size_t nd = sizes[d];  // >= 1: apportion staffs every division
     std::size_t nteams = std::max<std::size_t>(1, (nd + team_size - 1) / team_size);
     std::vector<std::int32_t> level;
     for (std::size_t t = 0; t < nteams; ++t) {

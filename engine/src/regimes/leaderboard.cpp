@@ -1,12 +1,13 @@
-// Regime `leaderboard`: a rank-order tournament on measured AI usage (tokens).
+// Regime `leaderboard`: a rank-order tournament on measured AI usage (tokens or sessions).
 //
-// Each period the measured tokens of the period are ranked. The top `top_share` win `prize_usd`
+// Each period the measured tokens (or sessions) of the period are ranked. The top `top_share` win `prize_usd`
 // plus the felt value of the title (`status_usd`); the bottom `bottom_share` are shamed (a felt
 // penalty `shame_usd` and a hindrance demand). Ranks are published `lag_days` after the period
 // ends; until the next publication each person's marginal incentive per token is the prize
 // spread times the density of the score difference with the marginal competitor at the cutoff
 // (rules::contest_marginal), with perceived noise `noise_cv` times the cutoff (at least
-// `noise_cv` times measurement.kpi_reference_tokens). Before the first publication people gauge
+// `noise_cv` times a typical period's score: measurement.kpi_reference_tokens or _sessions a
+// working day). Someone hired since the last ranking is not shamed and feels no incentive yet. Before the first publication people gauge
 // the race each working day from the scores so far, extrapolated to the whole period. People far above
 // or far below the cutoff feel almost no incentive; those near it, a strong one (Lazear & Rosen).
 #include <fmt/format.h>

@@ -3,8 +3,10 @@
 // level: individual - each person earns `bonus_usd` per period when their measured tokens per
 //   working day reach `target_tokens_per_day`. Their marginal incentive per token is the bonus
 //   times the density of reaching the target from their last published attainment, with
-//   perceived noise `noise_cv` times the target (threshold gaming: people far from the target do
-//   not respond).
+//   perceived noise `noise_cv` times the larger of the target and a typical period's usage
+//   (threshold gaming: people far from the target do not respond). On day 0, and for a new hire
+//   until the next period end, people expect a typical period's usage; before the first period
+//   ends they extrapolate their usage so far.
 // level: manager - a leadership KPI: the managers of units down to depth `manager_depth` (1 =
 //   division heads) are judged on their unit's average measured tokens per person. Each turns
 //   the shortfall into pressure on their unit, `pressure_per_gap` times the relative gap; the
@@ -45,7 +47,11 @@ struct QuotaParams {
     v.num("target_tokens_per_day", target_tokens_per_day, {"token/day", 0, 1e13, "usage target per person per working day", "assumption"});
     v.num("bonus_usd", bonus_usd,
           {"USD", 0, 1e8, "bonus per period when the target is met (to the person, or to the manager)", "assumption"});
-    v.num("noise_cv", noise_cv, {"1", 0.001, 10, "perceived uncertainty of one's own final usage, relative to the target", "assumption"});
+    v.num("noise_cv", noise_cv,
+          {"1", 0.001, 10,
+           "perceived uncertainty of one's own final usage, relative to the larger of the target and a typical period's usage "
+           "(measurement.kpi_reference_tokens a working day)",
+           "assumption"});
     v.integer("manager_depth", manager_depth,
               {"level", 1, 100, "manager level: units at depth 1..manager_depth carry the KPI (1: division heads)", ""});
     v.num("pressure_per_gap", pressure_per_gap,
@@ -85,6 +91,7 @@ class QuotaRegime final : public Regime {
         if (hires_.replaced(w.hire_day, i)) {  // a new person expects typical usage
           window_[i] = 0.0;
           slope_[i] = static_cast<float>(fresh_slope_);
+          fresh_[i] = 1;
           continue;
         }
         window_[i] += w.measured_tokens[i];
@@ -154,14 +161,17 @@ class QuotaRegime final : public Regime {
   void slopes_from(double extrapolate) {
     const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
     const double s = sigma();
-    for (std::size_t i = 0; i < window_.size(); ++i)
+    for (std::size_t i = 0; i < window_.size(); ++i) {
+      if (extrapolate != 1.0 && fresh_[i] != 0) continue;  // a new hire keeps the typical expectation
       slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * window_[i] - t) / s) / s);
+    }
   }
 
   // Publishes attainments at a period end and opens a new window.
   void publish() {
     slopes_from(1.0);
     std::fill(window_.begin(), window_.end(), 0.0);
+    std::fill(fresh_.begin(), fresh_.end(), 0);
   }
 
   // Everyone (and every new hire, until their first publication) expects a typical period's usage.
@@ -180,7 +190,8 @@ class QuotaRegime final : public Regime {
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
   std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
   HireTracker hires_ = HireTracker(spec_.employees);
-  double fresh_slope_ = 0.0;  ///< incentive of someone at zero attainment
+  double fresh_slope_ = 0.0;  ///< incentive of someone who expects a typical period's usage
+  std::vector<std::uint8_t> fresh_ = std::vector<std::uint8_t>(spec_.employees, 0);  ///< hired this period
   double reference_tokens_ = spec_.scenario.measurement.kpi_reference_tokens;
   int days_in_window_ = 0;
   bool published_ = false;

@@ -407,7 +407,10 @@ struct Measurement {
     v.num("ema_days", ema_days,
           {"day", 1, 1000, "time constant of the per-person averages used by the Goodhart diagnostics", "assumption"});
     v.num("kpi_reference_tokens", kpi_reference_tokens,
-          {"token/day", 1, 1e15, "scale that turns tokens into KPI points in hybrids and diagnostics", "normalisation"});
+          {"token/day", 1, 1e15,
+           "typical tokens per person and working day: turns tokens into KPI points (hybrids, diagnostics) and sets usage expectations and "
+           "noise floors of quotas and leaderboards",
+           "normalisation"});
     v.num("kpi_reference_sessions", kpi_reference_sessions,
           {"session/day", 1e-6, 1e15, "scale that turns AI sessions into KPI points in hybrids and diagnostics", "normalisation"});
     v.num("kpi_reference_usd", kpi_reference_usd,
