@@ -1,7 +1,8 @@
 // Validation A4 (regressional Goodhart): with M = G + xi, rewarding the top q by M yields true
 // value lambda * E[M | top q], lambda = s_G^2 / (s_G^2 + s_xi^2), within sampling error; with
 // heavy-tailed noise E[G | M > t] falls back towards E[G] as t grows. Draws use the engine's
-// counter-based streams and the engine's ranking rule (descending score, ties by index).
+// counter-based streams and the engine's ranking rule (descending score, ties by index); the last
+// test selects the winners with the leaderboard regime itself.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -9,7 +10,11 @@
 #include <numeric>
 #include <vector>
 
+#include "kpisim/config/loader.hpp"
 #include "kpisim/core/rng.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "kpisim/regimes/regime.hpp"
 
 namespace {
 
@@ -92,4 +97,45 @@ TEST_CASE("A4: with heavy-tailed noise the true value of the extreme top falls b
   // it falls back towards E[G] = 0.
   REQUIRE(extreme < moderate);
   REQUIRE(std::fabs(extreme) < 0.5 * moderate + 0.05);
+}
+
+TEST_CASE("A4 through the leaderboard regime: its winners' true value regresses by lambda", "[validation][A4]") {
+  // Measured usage M = G + xi around a common level; the leaderboard's own ranking picks the
+  // winners; their mean true excess over the population is lambda times their measured excess.
+  const int n = 40000;
+  const double q = 0.1, level = 1e5, sg = 2e4, sx = 2e4;
+  const double lambda = sg * sg / (sg * sg + sx * sx);
+  const auto spec = kpisim::ModelSpec::resolve(
+      kpisim::load_scenario_text("organisation: {employees: " + std::to_string(n) +
+                                     "}\npolicies:\n  lb: {type: leaderboard, top_share: 0.1, bottom_share: 0, prize_usd: 1}\n",
+                                 "a4.yaml"));
+  kpisim::World w(spec);
+  const kpisim::Rng rng(4, 0);
+  auto regime = spec.scenario.policies[0].config->instantiate(spec);
+  std::vector<double> g(static_cast<std::size_t>(n)), m(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const auto u = rng.uniform4(static_cast<std::uint32_t>(i), 0, kpisim::Purpose::measurement);
+    g[i] = sg * kpisim::normal_quantile(u.u[0]);
+    m[i] = g[i] + sx * kpisim::normal_quantile(u.u[1]);
+    w.measured_tokens[i] = static_cast<float>(level + m[i]);
+  }
+  for (int d = 0; d < 7; ++d) {
+    kpisim::RegimeContext ctx{spec, w, rng, d};
+    w.clear_incentives();
+    regime->apply(ctx, 1.0);
+    regime->end_of_day(ctx, 1.0);
+  }
+  double mg = 0, mm = 0, k = 0;
+  for (std::size_t i = 0; i < g.size(); ++i)
+    if (w.reward_usd[i] > 0) {
+      mg += g[i];
+      mm += m[i];
+      k += 1;
+    }
+  REQUIRE(k == std::ceil(q * n));
+  mg /= k;
+  mm /= k;
+  const double se = std::sqrt(sg * sg * (1 - lambda) / k);
+  INFO("E[G|win]=" << mg << " lambda*E[M|win]=" << lambda * mm << " se=" << se);
+  REQUIRE(std::fabs(mg - lambda * mm) < 4.0 * se);
 }
