@@ -424,12 +424,15 @@ void Simulation::step() {
       const double inc_outcome = w.inc_outcome[i];
       double x = w.exhaustion[i];
       double y = w.cynicism[i];
+      // Audits filter this share of performative tokens and gamed outcomes out of the KPI, and
+      // audited people know it: they keep only the rest of what padding and scripts earn.
+      const double filter = std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
+      const double kept = 1.0 - filter;
 
       // Scripted padding: tokens without hours, every day (weekends included).
       const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
       const double script_sessions = b.script_sessions_per_day * w.script_scale[i];
       {
-        const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
         const double net = sens * (kept * (inc_usage * script_tokens + inc_sessions * script_sessions) - w.inc_script_penalty[i]) -
                            w.integrity[i] * b.script_integrity_cost_usd;
         if (w.scripting[i] == 0 && net > b.script_hysteresis_usd)
@@ -478,8 +481,6 @@ void Simulation::step() {
         const double verify_value = b.verification_efficacy * defects_per_ai_hour * cost_per_defect / b.verification_ratio;
         // Trust in AI breeds complacency: checking feels worth 1.25 - 0.5 x trust of its value.
         prob.a[1] = (b.intrinsic_weight + sens * inc_outcome) * verify_value * (1.25 - 0.5 * w.trust[i]);
-        // Audited people know that the audit filters what it detects out of their KPI.
-        const double kept = 1.0 - std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
         const double pad_pay = kept * (inc_usage * b.padding_tokens_per_hour + inc_sessions * b.padding_sessions_per_hour) +
                                pressure * b.pressure_usd_per_hour;
         const double game_pay = kept * inc_outcome * ms.gaming_usd_per_hour;
@@ -596,8 +597,6 @@ void Simulation::step() {
 
       // Measured quantities for the regimes.
       const double tokens = tok_prod + tok_rework + tok_perf;
-      // Audits filter the performative tokens and gamed outcomes they detect.
-      const double filter = std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
       double measured_tokens = tokens - filter * tok_perf;
       measured -= filter * gamed;
       if (ms.usage_noise_cv > 0) {
