@@ -263,8 +263,8 @@ WholeTiming time_whole(const kpisim::ModelSpec& spec) {
 void print_report(const Options& o, const kpisim::Scenario& base, int all_threads, const std::vector<CaseResult>& cases,
                   const MemoryResult& mem, double total_s) {
   fmt::print("\n## KPISim benchmark: {}\n\n", o.scenario);
-  fmt::print("engine {} ({}, {} build{}), scenario '{}', {} policies, {} hardware threads\n", kpisim::engine_version(),
-             kpisim::git_commit(), kpisim::build_type(),
+  fmt::print("engine {} ({}, {} build, {}{}), scenario '{}', {} policies, {} hardware threads\n", kpisim::engine_version(),
+             kpisim::git_commit(), kpisim::build_type(), kpisim::simd_level(),
              kpisim::checks_enabled() ? ", INVARIANT CHECKS ON: figures not representative" : "", base.name, base.policies.size(),
              all_threads);
   fmt::print("Load average at start: {}; at end: {}.\n\n", load_at_start, loadavg());
@@ -392,9 +392,10 @@ void write_json(const std::string& path, const Options& o, const kpisim::Scenari
                 const std::vector<CaseResult>& cases, const MemoryResult& mem, double total_s) {
   std::ostringstream j;
   j << "{\n";
-  j << fmt::format("  \"engine_version\": {},\n  \"git_commit\": {},\n  \"build_type\": {},\n  \"checks\": {},\n",
+  j << fmt::format("  \"engine_version\": {},\n  \"git_commit\": {},\n  \"build_type\": {},\n  \"simd\": {},\n  \"checks\": {},\n",
                    json_str(std::string(kpisim::engine_version())), json_str(std::string(kpisim::git_commit())),
-                   json_str(std::string(kpisim::build_type())), kpisim::checks_enabled() ? "true" : "false");
+                   json_str(std::string(kpisim::build_type())), json_str(std::string(kpisim::simd_level())),
+                   kpisim::checks_enabled() ? "true" : "false");
   j << fmt::format(
       "  \"scenario\": {},\n  \"scenario_name\": {},\n  \"hardware_threads\": {},\n  \"days\": {},\n  \"warmup\": {},\n"
       "  \"repeat\": {},\n",

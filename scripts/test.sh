@@ -22,5 +22,14 @@ echo "== lint (clang-format, clang-tidy)"
 scripts/lint.sh build/checked
 if [[ "${1:-}" != "--quick" ]]; then
   run_preset sanitize
+  # The two builds differ in instruction set (the host's best vs baseline x86-64), optimisation
+  # (-O2 vs -O0) and instrumentation: their results must not.
+  echo "== the same bits from both builds"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  for preset in checked sanitize; do
+    build/$preset/engine/kpisim run scenarios/compare_regimes.yaml --days 63 -q -o "$tmp/$preset.h5"
+  done
+  /usr/bin/python3 tests/python/compare_results.py "$tmp/checked.h5" "$tmp/sanitize.h5"
 fi
 echo "== all tests passed"

@@ -30,7 +30,7 @@ SNAPSHOT_DAYS = [9, 19, 29]
 AGENT_IDS = [0, 3, 7, 12, 20]
 COORDINATES = "policy policy_type replication"
 ROOT_STRING_ATTRS = [
-    "engine_version", "git_commit", "build_type", "scenario_name", "scenario_file", "scenario",
+    "engine_version", "git_commit", "build_type", "simd", "scenario_name", "scenario_file", "scenario",
     "command_line", "created_utc", "Conventions", "title",
 ]
 

@@ -98,7 +98,7 @@ def test_every_variable_has_units_and_long_name(ds):
 
 
 def test_root_attributes(ds, small_run):
-    for key in ("engine_version", "git_commit", "build_type", "command_line", "scenario", "scenario_name", "created_utc"):
+    for key in ("engine_version", "git_commit", "build_type", "simd", "command_line", "scenario", "scenario_name", "created_utc"):
         assert isinstance(ds.attrs.get(key), str) and ds.attrs[key], f"root attribute {key} missing or empty"
     assert int(ds.attrs["seed"]) == 20240601
     assert ds.attrs["scenario_name"] == "small_compare"
@@ -269,7 +269,7 @@ def test_build_attributes_match_version(ds, cli):
     r = cli("--version")
     assert r.returncode == 0
     assert r.stdout.strip() == (f"kpisim {ds.attrs['engine_version']} (commit {ds.attrs['git_commit']}, "
-                                f"{ds.attrs['build_type']} build)")
+                                f"{ds.attrs['build_type']} build, {ds.attrs['simd']})")
 
 
 # ------------------------------------------------------------------ regressions (bugs found and fixed)

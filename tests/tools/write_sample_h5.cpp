@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   meta.engine_version = "0.0.0-sample";
   meta.git_commit = "0123456789ab";
   meta.build_type = "Sample";
+  meta.simd = "x86-64";
   meta.scenario_name = "sample";
   meta.scenario_file = "tests/data/sample.yaml";
   meta.scenario_yaml = "name: sample  # café\ndays: 30\nseed: 12345678901234567890\n";

@@ -78,7 +78,7 @@ TEST_CASE("regimes: unknown type suggests the nearest, parameters are checked", 
       Contains("s.yaml:5:52:"));
 }
 
-TEST_CASE("catalogues merge with the defaults; divisions replace them", "[unit][config]") {
+TEST_CASE("catalogues merge with the defaults, and divisions replace them", "[unit][config]") {
   const auto s = load_scenario_text(
       "tasks:\n  memo: {value_usd: 99}\n  podcast: {base_hours: 3}\norganisation:\n  divisions:\n    ops: {task_mix: {memo: 1}}\n",
       "s.yaml");

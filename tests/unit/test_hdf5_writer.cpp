@@ -150,6 +150,7 @@ ResultsMeta make_meta(int days, std::vector<std::string> units) {
   m.engine_version = "9.8.7";
   m.git_commit = "abcdef123456-dirty";
   m.build_type = "Debug";
+  m.simd = "x86-64-v3";
   m.scenario_name = "unit test";
   m.scenario_file = "scenarios/ünit.yaml";
   m.scenario_yaml = "name: unit test\n";
@@ -211,6 +212,7 @@ TEST_CASE("write_hdf5 round-trips values, coordinates and attributes exactly", "
     CHECK(read_string_attr(root, "engine_version") == "9.8.7");
     CHECK(read_string_attr(root, "git_commit") == "abcdef123456-dirty");
     CHECK(read_string_attr(root, "build_type") == "Debug");
+    CHECK(read_string_attr(root, "simd") == "x86-64-v3");
     CHECK(read_string_attr(root, "scenario_name") == "unit test");
     CHECK(read_string_attr(root, "scenario_file") == "scenarios/ünit.yaml");
     CHECK(read_string_attr(root, "scenario") == meta.scenario_yaml);

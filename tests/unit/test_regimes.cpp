@@ -34,7 +34,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("leaderboard: the top share win each week; incentives peak near the cutoff", "[unit][regimes]") {
+TEST_CASE("leaderboard: the top share win each week, and incentives peak near the cutoff", "[unit][regimes]") {
   Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0.1, shame_usd: 0}");
   for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));
   for (int d = 0; d < 7; ++d) f.day(d);

@@ -126,7 +126,7 @@ TEST_CASE("Poisson by inversion has mean and variance lambda", "[unit][rng]") {
   REQUIRE(kpisim::poisson_from_uniform(0.0, 0.99) == 0U);
 }
 
-TEST_CASE("calendar: weeks of five working days; cadences end on whole weeks", "[unit][calendar]") {
+TEST_CASE("calendar: weeks of five working days, and cadences end on whole weeks", "[unit][calendar]") {
   int workdays = 0;
   for (int d = 0; d < 364; ++d) workdays += kpisim::is_workday(d) ? 1 : 0;
   REQUIRE(workdays == 260);

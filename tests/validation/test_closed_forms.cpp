@@ -50,7 +50,7 @@ double single_task_effort(double b, double c) {
 
 }  // namespace
 
-TEST_CASE("A1: linear incentive gives effort b/c; optimal slope 1/(1+r c sigma^2)", "[validation][A1]") {
+TEST_CASE("A1: linear incentive gives effort b/c, and the optimal slope 1/(1+r c sigma^2)", "[validation][A1]") {
   for (double c : {0.5, 1.0, 3.0})
     for (double b : {0.0, 0.2, 1.0, 7.5}) REQUIRE(single_task_effort(b, c) == Approx(b / c).epsilon(1e-15));
   // Principal: total certainty equivalent e - (c/2) e^2 - (r/2) b^2 sigma^2 with e = e(b) from the agent.
@@ -170,7 +170,7 @@ TEST_CASE("A3: metric alignment, b* = f.g/(|g|^2 + r sigma^2), value share cos^2
   REQUIRE(surplus_orth(1.0) < 0.0);
 }
 
-TEST_CASE("A5: tournament effort (W1-W2)/(2 c sigma sqrt(pi)); uniform noise (W1-W2)/(2 q c)", "[validation][A5]") {
+TEST_CASE("A5: tournament effort (W1-W2)/(2 c sigma sqrt(pi)), and with uniform noise (W1-W2)/(2 q c)", "[validation][A5]") {
   // Parameters where the symmetric pure-strategy equilibrium exists (c > 0.121 spread / sigma^2).
   for (double spread : {1.0, 4.0})
     for (double sigma : {1.0, 2.0, 4.0})

@@ -139,6 +139,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   meta.engine_version = std::string(kpisim::engine_version());
   meta.git_commit = std::string(kpisim::git_commit());
   meta.build_type = std::string(kpisim::build_type());
+  meta.simd = std::string(kpisim::simd_level());
   meta.scenario_name = s.name;
   meta.scenario_file = a.scenario;
   meta.scenario_yaml = kpisim::to_yaml(spec.scenario);
@@ -179,8 +180,8 @@ int main(int argc, char** argv) {
       "            3 output file exists (use --force); 4 scenario too large for this machine's memory.\n"
       "Read results in Python: xarray.open_dataset(FILE, engine=\"h5netcdf\"); see docs/output-schema.md.");
   app.require_subcommand(1);
-  app.set_version_flag(
-      "--version", fmt::format("kpisim {} (commit {}, {} build)", kpisim::engine_version(), kpisim::git_commit(), kpisim::build_type()));
+  app.set_version_flag("--version", fmt::format("kpisim {} (commit {}, {} build, {})", kpisim::engine_version(), kpisim::git_commit(),
+                                                kpisim::build_type(), kpisim::simd_level()));
 
   RunArgs ra;
   auto* run = app.add_subcommand("run", "run every policy of a scenario and write an HDF5 results file");

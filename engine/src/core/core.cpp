@@ -5,32 +5,46 @@
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/core/check.hpp"
 #include "kpisim/core/rng.hpp"
+#include "kpisim/core/vmath.hpp"
 
 namespace kpisim {
 
+namespace {
+// Acklam's rational approximation: relative error below 1.15e-9 over (0,1).
+constexpr double kA[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                         1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+constexpr double kB[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+                         -1.328068155288572e+01};
+constexpr double kC[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                         -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+constexpr double kD[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
+constexpr double kPlow = 0.02425;
+
+// The central region (95% of draws) needs no transcendental function.
+inline double quantile_central(double p) noexcept {
+  const double q = p - 0.5;
+  const double r = q * q;
+  return (((((kA[0] * r + kA[1]) * r + kA[2]) * r + kA[3]) * r + kA[4]) * r + kA[5]) * q /
+         (((((kB[0] * r + kB[1]) * r + kB[2]) * r + kB[3]) * r + kB[4]) * r + 1);
+}
+
+inline double quantile_tail(double q) noexcept {
+  return (((((kC[0] * q + kC[1]) * q + kC[2]) * q + kC[3]) * q + kC[4]) * q + kC[5]) /
+         ((((kD[0] * q + kD[1]) * q + kD[2]) * q + kD[3]) * q + 1);
+}
+}  // namespace
+
 double normal_quantile(double p) noexcept {
-  // Acklam's rational approximation: relative error below 1.15e-9 over (0,1). The central region
-  // (95% of draws) needs no transcendental function.
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
-                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
-                                 -1.328068155288572e+01};
-  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
-  constexpr double plow = 0.02425;
-  if (p < plow) {
-    const double q = std::sqrt(-2 * std::log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p <= 1 - plow) {
-    const double q = p - 0.5;
-    const double r = q * q;
-    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-  }
-  const double q = std::sqrt(-2 * std::log(1 - p));
-  return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  if (p < kPlow) return quantile_tail(std::sqrt(-2 * std::log(p)));
+  if (p <= 1 - kPlow) return quantile_central(p);
+  return -quantile_tail(std::sqrt(-2 * std::log(1 - p)));
+}
+
+void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) z[j] = quantile_central(u[j]);
+  for (std::size_t j = 0; j < n; ++j)
+    if (!(u[j] >= kPlow && u[j] <= 1 - kPlow)) z[j] = normal_quantile(u[j]);
 }
 
 std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
@@ -41,7 +55,7 @@ std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
     const double x = lambda + std::sqrt(lambda) * normal_quantile(u) + 0.5;
     return x <= 0.0 ? 0U : static_cast<std::uint32_t>(x);
   }
-  double p = std::exp(-lambda);
+  double p = vmath::exp(-lambda);
   double cdf = p;
   std::uint32_t k = 0;
   while (u > cdf && k < 200) {
@@ -50,6 +64,29 @@ std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
     cdf += p;
   }
   return k;
+}
+
+void poisson_batch(const double* lambda, const double* u, double* count, std::size_t n) noexcept {
+  constexpr int kSteps = 6;  // covers every draw with lambda below about 0.5 but a few in a million
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) {
+    const double l = lambda[j];
+    double p = vmath::exp(-l);
+    double cdf = p;
+    double k = 0.0;
+#pragma GCC unroll 6
+    for (int m = 1; m <= kSteps; ++m) {
+      k += u[j] > cdf ? 1.0 : 0.0;
+      p *= l / m;
+      cdf += p;
+    }
+    // The same shortcut as poisson_from_uniform: P(0) = exp(-lambda) >= 1 - lambda.
+    const bool zero = !(l > 0.0) || u[j] <= 1.0 - l;
+    const bool beyond = u[j] > cdf || l > 30.0;
+    count[j] = zero ? 0.0 : (beyond ? -1.0 : k);
+  }
+  for (std::size_t j = 0; j < n; ++j)
+    if (count[j] < 0.0) count[j] = poisson_from_uniform(lambda[j], u[j]);
 }
 
 std::string_view to_string(Cadence c) noexcept {

@@ -29,7 +29,7 @@
 //   Runs without unit_series / snapshots are left unwritten in unit_* / snap_* and read as NaN
 //   (HDF5 fill value NaN). Data variables are chunked (1, D), (1, D, U) and (1, S, A), with the
 //   shuffle filter and deflate level 4.
-//   Root attributes: engine_version, git_commit, build_type, scenario_name, scenario_file,
+//   Root attributes: engine_version, git_commit, build_type, simd, scenario_name, scenario_file,
 //   scenario (resolved YAML), command_line, created_utc, Conventions = "CF-1.8",
 //   title = "KPISim results: <scenario_name>" (strings); seed (uint64); threads (int32);
 //   invariant_checks (int32, 1 when built with KPISIM_CHECKS).
@@ -335,6 +335,7 @@ void write_contents(const std::string& file_name, const ResultsMeta& meta, const
     set_string_attr(f, "engine_version", meta.engine_version, root);
     set_string_attr(f, "git_commit", meta.git_commit, root);
     set_string_attr(f, "build_type", meta.build_type, root);
+    set_string_attr(f, "simd", meta.simd, root);
     set_string_attr(f, "scenario_name", meta.scenario_name, root);
     set_string_attr(f, "scenario_file", meta.scenario_file, root);
     set_string_attr(f, "scenario", meta.scenario_yaml, root);

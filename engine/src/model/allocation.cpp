@@ -129,6 +129,7 @@ Allocation allocate_positive(const AllocationProblem& p, double k) noexcept {
     // theta = delta*(A_F + k*C_U)/(k + delta*|F|). Reclassify until the KKT conditions hold
     // (usually one or two rounds); fall back to the exact breakpoint search otherwise.
     enum : unsigned char { kFree, kZero, kCap };
+    const double inv_k = 1.0 / k;  // (allocate_batch() uses the same arithmetic)
     std::array<unsigned char, kMaxActivities> state{};
     for (int round = 0; round < 8; ++round) {
       double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
@@ -144,7 +145,7 @@ Allocation allocate_positive(const AllocationProblem& p, double k) noexcept {
       bool changed = false;
       double total = 0.0;
       for (std::size_t j = 0; j < p.n; ++j) {
-        const double t = (p.a[j] - theta) / k;
+        const double t = (p.a[j] - theta) * inv_k;
         const unsigned char want = t <= 0.0 ? kZero : (t >= p.cap[j] ? kCap : kFree);
         changed = changed || want != state[j];
         state[j] = want;
@@ -199,6 +200,163 @@ double allocation_utility(const AllocationProblem& p, const Allocation& x) noexc
   }
   // sum_{j<l} t_j t_l = (S^2 - sum t^2)/2
   return u - 0.5 * p.c * sq - p.delta * 0.5 * (s * s - sq);
+}
+
+namespace {
+constexpr int kActiveSetRounds = 4;  // vectorised active-set rounds before the scalar fallback
+}  // namespace
+
+void allocate_batch(std::size_t n, double c, double delta, const double* const a_in[kBatchActivities],
+                    const double* const cap_in[kBatchActivities], const double* budget, double* const t_in[kBatchActivities]) noexcept {
+  // Local copies of the column pointers: the compiler then knows they stay put in the loops.
+  const double* a[kBatchActivities];
+  const double* cap[kBatchActivities];
+  double* t[kBatchActivities];
+  for (std::size_t q = 0; q < kBatchActivities; ++q) {
+    a[q] = a_in[q];
+    cap[q] = cap_in[q];
+    t[q] = t_in[q];
+  }
+  constexpr std::size_t kPiece = 128;
+  constexpr int m = static_cast<int>(kBatchActivities);
+  const double k = c - delta;
+  const bool linear = !(k > 1e-12 * std::max(1.0, c));
+  const double inv_k = 1.0 / k;
+  for (std::size_t lo = 0; lo < n; lo += kPiece) {
+    const std::size_t len = std::min(kPiece, n - lo);
+    double solved[kPiece];   // 1: solved here; 0: left to allocate()
+    double binding[kPiece];  // 1: settled with the budget slack but over budget
+    std::fill_n(solved, len, 0.0);
+    if (!linear) {
+      // Budget slack (mu = 0): theta = delta*(A_F + k*C_U)/(k + delta*|F|), the rounds of allocate().
+#pragma omp simd
+      for (std::size_t r = 0; r < len; ++r) {
+        const std::size_t j = lo + r;
+        // Per activity: admissible (a > 0 and cap > 0), free, at its cap; all 0 or 1, combined by
+        // arithmetic (exact with 0 and 1) rather than branches, so that the loop vectorises.
+        double ok[m], fr[m], cp[m], tt[m];
+#pragma GCC unroll 4
+        for (int q = 0; q < m; ++q) {
+          ok[q] = a[q][j] > 0.0 ? (cap[q][j] > 0.0 ? 1.0 : 0.0) : 0.0;
+          fr[q] = ok[q];
+          cp[q] = 0.0;
+          tt[q] = 0.0;
+        }
+        double changed = 1.0;
+        double total = 0.0;
+#pragma GCC unroll 8
+        for (int round = 0; round < kActiveSetRounds; ++round) {
+          double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
+#pragma GCC unroll 4
+          for (int q = 0; q < m; ++q) {
+            a_free += fr[q] * a[q][j];
+            c_cap += cp[q] * cap[q][j];
+            n_free += fr[q];
+          }
+          const double theta = delta * (a_free + k * c_cap) / (k + delta * n_free);
+          changed = 0.0;
+          total = 0.0;
+#pragma GCC unroll 4
+          for (int q = 0; q < m; ++q) {
+            const double tq = (a[q][j] - theta) * inv_k;
+            const double cq = cap[q][j];
+            const double positive = tq > 0.0 ? ok[q] : 0.0;
+            const double u = tq >= cq ? positive : 0.0;
+            const double f = positive - u;
+            changed += std::fabs(f - fr[q]) + std::fabs(u - cp[q]);
+            fr[q] = f;
+            cp[q] = u;
+            tt[q] = positive * std::min(tq, cq) + 0.0;  // + 0.0: no negative zeros
+            total += tt[q];
+          }
+        }
+        solved[r] = changed == 0.0 ? (total <= budget[j] ? 1.0 : 0.0) : 0.0;
+        binding[r] = changed == 0.0 ? (total <= budget[j] ? 0.0 : 1.0) : 0.0;
+#pragma GCC unroll 4
+        for (int q = 0; q < m; ++q) t[q][j] = tt[q];
+      }
+      // The budget binds (mu > 0): S(theta) = B gives theta = (A_F - k*(B - C_U)) / |F|; the answer
+      // stands if the active set settles with |F| > 0 and mu = theta - delta*B >= 0 (KKT). Those
+      // problems are gathered into contiguous rows first.
+      std::size_t nb = 0;
+      std::size_t row[kPiece];
+      double ab[kBatchActivities][kPiece], cb[kBatchActivities][kPiece], bb[kPiece], tb[kBatchActivities][kPiece], good[kPiece];
+      for (std::size_t r = 0; r < len; ++r)
+        if (binding[r] != 0.0) {
+          const std::size_t j = lo + r;
+          for (std::size_t q = 0; q < kBatchActivities; ++q) {
+            ab[q][nb] = a[q][j];
+            cb[q][nb] = cap[q][j];
+          }
+          bb[nb] = budget[j];
+          row[nb++] = r;
+        }
+#pragma omp simd
+      for (std::size_t r = 0; r < nb; ++r) {
+        const double bud = bb[r];
+        double ok[m], fr[m], cp[m], tt[m];
+#pragma GCC unroll 4
+        for (int q = 0; q < m; ++q) {
+          ok[q] = ab[q][r] > 0.0 ? (cb[q][r] > 0.0 ? 1.0 : 0.0) : 0.0;
+          fr[q] = ok[q];
+          cp[q] = 0.0;
+          tt[q] = 0.0;
+        }
+        double changed = 1.0;
+        double theta = 0.0;
+        double n_free = 0.0;
+#pragma GCC unroll 8
+        for (int round = 0; round < kActiveSetRounds; ++round) {
+          double a_free = 0.0, c_cap = 0.0;
+          n_free = 0.0;
+#pragma GCC unroll 4
+          for (int q = 0; q < m; ++q) {
+            a_free += fr[q] * ab[q][r];
+            c_cap += cp[q] * cb[q][r];
+            n_free += fr[q];
+          }
+          theta = (a_free - k * (bud - c_cap)) / n_free;
+          changed = 0.0;
+#pragma GCC unroll 4
+          for (int q = 0; q < m; ++q) {
+            const double tq = (ab[q][r] - theta) * inv_k;
+            const double cq = cb[q][r];
+            const double positive = tq > 0.0 ? ok[q] : 0.0;
+            const double u = tq >= cq ? positive : 0.0;
+            const double f = positive - u;
+            changed += std::fabs(f - fr[q]) + std::fabs(u - cp[q]);
+            fr[q] = f;
+            cp[q] = u;
+            tt[q] = positive * std::min(tq, cq) + 0.0;  // + 0.0: no negative zeros
+          }
+        }
+        // (NaN from |F| = 0 fails the comparisons.)
+        good[r] = changed == 0.0 ? (n_free > 0.0 ? (theta - delta * bud >= 0.0 ? 1.0 : 0.0) : 0.0) : 0.0;
+#pragma GCC unroll 4
+        for (int q = 0; q < m; ++q) tb[q][r] = tt[q];
+      }
+      for (std::size_t r = 0; r < nb; ++r)
+        if (good[r] != 0.0) {
+          solved[row[r]] = 1.0;
+          for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][lo + row[r]] = tb[q][r];
+        }
+    }
+    for (std::size_t r = 0; r < len; ++r) {
+      if (solved[r] != 0.0) continue;
+      const std::size_t j = lo + r;
+      AllocationProblem prob;
+      prob.n = kBatchActivities;
+      prob.c = c;
+      prob.delta = delta;
+      prob.budget = budget[j];
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        prob.a[q] = a[q][j];
+        prob.cap[q] = cap[q][j];
+      }
+      const Allocation al = allocate(prob);
+      for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
+    }
+  }
 }
 
 }  // namespace kpisim

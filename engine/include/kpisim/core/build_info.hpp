@@ -9,6 +9,8 @@ std::string_view engine_version();
 std::string_view git_commit();
 /// CMake build type (Release, Debug, RelWithDebInfo).
 std::string_view build_type();
+/// Instruction set the engine was built for (-march level, or NONE for the compiler default).
+std::string_view simd_level();
 /// True when invariant checks (KPISIM_CHECKS) are compiled in.
 bool checks_enabled();
 }  // namespace kpisim

@@ -8,6 +8,7 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 namespace kpisim {
@@ -46,8 +47,68 @@ class Rng {
     return out;
   }
 
+  /// uniform4(agent0 + j, day, purpose, block) for j < count, lane l written to out[l][j]; the same
+  /// bits as the scalar call, in a form compilers vectorise across agents (Philox4x32-10 written
+  /// out with 64-bit products; tests/unit/test_batch.cpp checks it against Random123). Lanes whose
+  /// out[l] is null are not written.
+  void uniform4_batch(std::uint32_t agent0, std::size_t count, std::uint32_t day, Purpose purpose, std::uint32_t block,
+                      double* const out[4]) const noexcept {
+    constexpr std::uint32_t m0 = 0xD2511F53U;
+    constexpr std::uint32_t m1 = 0xCD9E8D57U;
+    constexpr std::uint32_t w0 = 0x9E3779B9U;
+    constexpr std::uint32_t w1 = 0xBB67AE85U;
+    const auto p = static_cast<std::uint32_t>(purpose);
+    double* const o0 = out[0];
+    double* const o1 = out[1];
+    double* const o2 = out[2];
+    double* const o3 = out[3];
+    if (o0 == nullptr || o1 == nullptr || o2 == nullptr || o3 == nullptr) {
+      constexpr std::size_t kSink = 64;
+      // Some lanes unused: write them to a sink (keeps the loop below free of branches).
+      for (std::size_t j = 0; j < count; j += kSink) {
+        const std::size_t m = count - j < kSink ? count - j : kSink;
+        double sink[kSink];
+        double* const part[4] = {o0 != nullptr ? o0 + j : sink, o1 != nullptr ? o1 + j : sink, o2 != nullptr ? o2 + j : sink,
+                                 o3 != nullptr ? o3 + j : sink};
+        uniform4_batch(agent0 + static_cast<std::uint32_t>(j), m, day, purpose, block, part);
+      }
+      return;
+    }
+#pragma omp simd
+    for (std::size_t j = 0; j < count; ++j) {
+      std::uint32_t c0 = agent0 + static_cast<std::uint32_t>(j);
+      std::uint32_t c1 = day;
+      std::uint32_t c2 = p;
+      std::uint32_t c3 = block;
+      std::uint32_t k0 = key_.v[0];
+      std::uint32_t k1 = key_.v[1];
+      for (int r = 0; r < 10; ++r) {
+        const std::uint64_t p0 = static_cast<std::uint64_t>(m0) * c0;
+        const std::uint64_t p1 = static_cast<std::uint64_t>(m1) * c2;
+        const auto hi0 = static_cast<std::uint32_t>(p0 >> 32U);
+        const auto hi1 = static_cast<std::uint32_t>(p1 >> 32U);
+        c0 = hi1 ^ c1 ^ k0;
+        c1 = static_cast<std::uint32_t>(p1);
+        c2 = hi0 ^ c3 ^ k1;
+        c3 = static_cast<std::uint32_t>(p0);
+        k0 += w0;
+        k1 += w1;
+      }
+      o0[j] = to_open01_signed(c0);
+      o1[j] = to_open01_signed(c1);
+      o2[j] = to_open01_signed(c2);
+      o3[j] = to_open01_signed(c3);
+    }
+  }
+
   /// Maps a 32-bit integer to a double in the open interval (0,1): (x + 0.5) / 2^32.
-  static constexpr double to_open01(std::uint32_t x) noexcept { return (static_cast<double>(x) + 0.5) * (1.0 / 4294967296.0); }
+  static constexpr double to_open01(std::uint32_t x) noexcept {
+    return (static_cast<double>(x) + 0.5) * (1.0 / 4294967296.0);
+  }
+  /// The same value through a signed conversion (x - 2^31 as int32, exact), which SIMD units have.
+  static constexpr double to_open01_signed(std::uint32_t x) noexcept {
+    return (static_cast<double>(static_cast<std::int32_t>(x ^ 0x80000000U)) + 2147483648.5) * (1.0 / 4294967296.0);
+  }
 
  private:
   Philox::key_type key_{};
@@ -56,6 +117,10 @@ class Rng {
 /// Standard normal by inverse CDF (Acklam's rational approximation, relative error < 1.15e-9);
 /// one uniform in, one normal out, so draws stay aligned with their counters.
 double normal_quantile(double u) noexcept;
+
+/// z[j] = normal_quantile(u[j]) for j < n (bit-identical to the scalar function): the central
+/// region in a loop compilers vectorise, the tails (about 5% of draws) fixed up afterwards.
+void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept;
 
 /// Standard normal CDF and density.
 inline double normal_cdf(double x) noexcept {
@@ -68,5 +133,10 @@ inline double normal_pdf(double x) noexcept {
 /// Poisson(lambda) by inversion of one uniform; exact for the CDF sums used (lambda <= ~30),
 /// normal approximation above that.
 std::uint32_t poisson_from_uniform(double lambda, double u) noexcept;
+
+/// count[j] = poisson_from_uniform(lambda[j], u[j]) for j < n (the same values): a few steps of
+/// the CDF sum for all draws in a loop compilers vectorise, the scalar function for the rare
+/// draws beyond them.
+void poisson_batch(const double* lambda, const double* u, double* count, std::size_t n) noexcept;
 
 }  // namespace kpisim

@@ -45,6 +45,7 @@ struct ResultsMeta {
   std::string engine_version;
   std::string git_commit;
   std::string build_type;
+  std::string simd;  ///< instruction set level the engine was built for (results do not depend on it)
   std::string scenario_name;
   std::string scenario_file;
   std::string scenario_yaml;  ///< the fully resolved scenario

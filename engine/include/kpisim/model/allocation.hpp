@@ -37,6 +37,18 @@ struct Allocation {
 /// Exact maximiser of the problem above. No allocation, no branches on agent identity.
 Allocation allocate(const AllocationProblem& p) noexcept;
 
+/// Number of activities of the batch solver (the daily loop's four: work, verification,
+/// performative use, learning).
+inline constexpr std::size_t kBatchActivities = 4;
+
+/// allocate() for n problems with kBatchActivities activities and common c and delta, given as
+/// columns (problem j: a[q][j], cap[q][j], budget[j]); writes t[q][j]. The active-set iteration runs
+/// across problems in a vectorised loop, first with the budget slack (the same rounds and arithmetic
+/// as allocate(): the same bits), then, where the budget binds, with S = budget (the same solution
+/// up to rounding); problems whose active set does not settle in a few rounds go to allocate().
+void allocate_batch(std::size_t n, double c, double delta, const double* const a[kBatchActivities],
+                    const double* const cap[kBatchActivities], const double* budget, double* const t[kBatchActivities]) noexcept;
+
 /// The agent's utility at t (for tests and diagnostics).
 double allocation_utility(const AllocationProblem& p, const Allocation& x) noexcept;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kpisim/core/vmath.hpp"
 #include "kpisim/model/spec.hpp"
 
 namespace kpisim::rules {
@@ -27,7 +28,7 @@ inline double defect_prob(const TaskSpec& t, double proficiency) noexcept {
 /// Logit choice share with temperature (0: hard threshold at z > 0).
 inline double choice_share(double z, double temperature) noexcept {
   if (temperature <= 0.0) return z > 0.0 ? 1.0 : 0.0;
-  return 1.0 / (1.0 + std::exp(-z / temperature));
+  return 1.0 / (1.0 + vmath::exp(-z / temperature));
 }
 
 /// Daily quit hazard from an annual turnover at the reference well-being of the default baseline

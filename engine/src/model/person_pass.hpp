@@ -1,0 +1,134 @@
+#pragma once
+// The fused per-person pass of the daily cycle (internal to the engine).
+//
+// Each block of kBlock agents is cut into chunks of at most kChunk agents that lie within one
+// division. A chunk runs in phases, each a loop over its agents: inputs and weekly plans (scalar),
+// random draws (Philox and normal quantiles, vectorised across agents), arrivals and the
+// allocation problem, the allocation itself (vectorised active-set solve with a scalar fallback),
+// work and errors, learning and well-being, measurement, then per-chunk sums added to the block's
+// per-division accumulators. The chunking depends only on the agent index, never on the thread
+// count, so results stay bit-identical for any number of threads.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kpisim/core/rng.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+
+namespace kpisim::detail {
+
+// Daily accumulators (sums over employees), one set per division per block.
+enum A : std::size_t {
+  a_headcount,
+  a_value,
+  a_measured,
+  a_ai_value,
+  a_backlog,
+  a_hours,
+  a_overtime,
+  a_manual,
+  a_ai_hours,
+  a_verify,
+  a_cleanup,
+  a_perf_hours,
+  a_learn,
+  a_work_hours,
+  a_tok_prod,
+  a_tok_rework,
+  a_tok_perf,
+  a_tok_script,
+  a_cost,
+  a_energy,
+  a_caught,
+  a_passed,
+  a_slop_hours,
+  a_escalations,
+  a_exhaustion,
+  a_cynicism,
+  a_efficacy,
+  a_engagement,
+  a_burnt,
+  a_quits,
+  a_skill,
+  a_prof,
+  a_trust,
+  a_belief_err,
+  a_pressure,
+  a_mandate,
+  a_scripting,
+  a_kpi,
+  a_kpi_perf,
+  a_measured_tokens,
+  a_sessions,
+  a_sx,
+  a_sy,
+  a_sxx,
+  a_syy,
+  a_sxy,
+  a_corr_n,
+  a_count
+};
+using Acc = std::array<double, a_count>;
+
+// Per-person weekly plan: aggregates over the task mix per manual-equivalent hour of work (E), and
+// the ratios the daily allocation reads, refreshed on the first working day of each week (people
+// revisit habits weekly).
+struct Plan {
+  Column<float> hours_per_e;         // hours spent per E (manual and AI parts), at least 1e-6
+  Column<float> believed_per_hour;   // believed value per hour of work
+  Column<float> tokens_per_hour;     // tokens per hour of work
+  Column<float> sessions_per_hour;   // AI-assisted tasks per hour of work
+  Column<float> ai_share;            // AI-assisted share of work hours
+  Column<float> verify_value;        // believed value of an hour of verification (before trust)
+  Column<float> true_per_e;          // true value per E
+  Column<float> manual_per_e;        // value the same E would give done manually
+  Column<float> tokens_per_e;        // tokens per E
+  Column<float> defects_per_e;       // expected AI errors per E
+  Column<float> ai_hours_per_e;      // AI-assisted hours per E
+  Column<float> escal_per_e;         // chatbot escalations per E
+  Column<float> futile_per_e;        // AI hours per E on tasks the person believes AI harms
+  Column<float> fix_per_defect;      // fix hours per caught error (weighted)
+  Column<float> loss_per_defect;     // value lost per error passed on
+  Column<float> stakes_per_defect;   // downstream hours per error passed on
+  Column<float> tokens_per_ai_task;  // tokens per AI-assisted task (a regeneration costs one)
+  Column<float> belief_err;          // mean |belief - truth| over the mix
+  Column<float> ai_tasks_per_e;      // AI-assisted tasks per E
+  Column<float> week_e;              // E done since the last plan (experience for belief updates)
+  Column<std::uint8_t> needs_plan;   // a new hire plans on their first working day
+
+  explicit Plan(std::size_t n);
+};
+
+// State the pass keeps between days, besides the World.
+struct PassState {
+  explicit PassState(const ModelSpec& spec);
+
+  Plan plan;
+  std::vector<std::vector<std::uint32_t>> div_tasks;  // per division: task types with a positive share
+  std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
+  std::vector<float> slop_share;                      // per team: workslop hours each member receives today
+  std::vector<float> team_slop_out;                   // per employee: workslop hours produced today
+};
+
+// What every chunk of one day shares.
+struct DayContext {
+  const ModelSpec& spec;
+  World& w;
+  const Rng& rng;
+  int day = 0;
+  bool workday = false;
+  bool plan_day = false;
+  double kpi_wt = 0.0;  // KPI weight per measured token (relative to the reference)
+  double kpi_ws = 0.0;  // ... per measured session
+  double kpi_wo = 0.0;  // ... per measured USD of outcome
+};
+
+/// Draws the traits of the person hired into slot i on `day`.
+void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int day, bool initial);
+
+/// Runs the day for agents [lo, hi) of one block; adds their sums to acc[division].
+void person_pass(const DayContext& c, PassState& s, Acc* acc, std::size_t lo, std::size_t hi);
+
+}  // namespace kpisim::detail

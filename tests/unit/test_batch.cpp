@@ -1,0 +1,146 @@
+// The vectorised kernels of the daily loop against their scalar definitions: Philox batches,
+// normal quantiles, Poisson draws, the exponential and the batch allocation solver.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kpisim/core/rng.hpp"
+#include "kpisim/core/vmath.hpp"
+#include "kpisim/model/allocation.hpp"
+
+namespace {
+
+bool same_bits(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("uniform4_batch gives the bits of uniform4, lane by lane", "[unit][rng]") {
+  const kpisim::Rng rng(20261121, 3);
+  for (const std::size_t count : {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{65}, std::size_t{300}}) {
+    for (const auto purpose : {kpisim::Purpose::arrivals, kpisim::Purpose::learning}) {
+      std::vector<double> l0(count), l1(count), l2(count), l3(count, -1.0);
+      double* const out[4] = {l0.data(), l1.data(), l2.data(), nullptr};
+      const std::uint32_t agent0 = 4093;
+      rng.uniform4_batch(agent0, count, 17, purpose, 2, out);
+      for (std::size_t j = 0; j < count; ++j) {
+        const auto u = rng.uniform4(agent0 + static_cast<std::uint32_t>(j), 17, purpose, 2);
+        REQUIRE(same_bits(l0[j], u.u[0]));
+        REQUIRE(same_bits(l1[j], u.u[1]));
+        REQUIRE(same_bits(l2[j], u.u[2]));
+      }
+      double* const all[4] = {l0.data(), l1.data(), l2.data(), l3.data()};
+      rng.uniform4_batch(agent0, count, 18, purpose, 0, all);
+      for (std::size_t j = 0; j < count; ++j)
+        REQUIRE(same_bits(l3[j], rng.uniform4(agent0 + static_cast<std::uint32_t>(j), 18, purpose).u[3]));
+    }
+  }
+  // The signed conversion used by the batch equals the unsigned one at the ends of the range.
+  for (const std::uint32_t x : {0U, 1U, 0x7FFFFFFFU, 0x80000000U, 0xFFFFFFFEU, 0xFFFFFFFFU})
+    REQUIRE(same_bits(kpisim::Rng::to_open01_signed(x), kpisim::Rng::to_open01(x)));
+}
+
+TEST_CASE("normal_quantile_batch gives the bits of normal_quantile, tails included", "[unit][rng]") {
+  std::vector<double> u;
+  for (int i = 1; i < 4000; ++i) u.push_back(i / 4000.0);
+  for (const double x :
+       {1.1641532182693481e-10, 1e-6, 0.02424, 0.02425, 0.02426, 0.97574, 0.97575, 0.97576, 1 - 1e-6, 1 - 1.1641532182693481e-10})
+    u.push_back(x);
+  std::vector<double> z(u.size());
+  kpisim::normal_quantile_batch(u.data(), z.data(), u.size());
+  for (std::size_t j = 0; j < u.size(); ++j) REQUIRE(same_bits(z[j], kpisim::normal_quantile(u[j])));
+}
+
+TEST_CASE("poisson_batch gives the counts of poisson_from_uniform", "[unit][rng]") {
+  const kpisim::Rng rng(7, 0);
+  std::vector<double> lambda, u;
+  for (const double l : {0.0, 1e-12, 1e-3, 0.05, 0.3, 1.0, 2.5, 7.0, 29.0, 31.0, 120.0})
+    for (std::uint32_t i = 0; i < 500; ++i) {
+      lambda.push_back(l);
+      u.push_back(rng.uniform4(i, 0, kpisim::Purpose::defects).u[0]);
+    }
+  std::vector<double> count(lambda.size());
+  kpisim::poisson_batch(lambda.data(), u.data(), count.data(), lambda.size());
+  for (std::size_t j = 0; j < lambda.size(); ++j) REQUIRE(count[j] == kpisim::poisson_from_uniform(lambda[j], u[j]));
+}
+
+TEST_CASE("vmath::exp is accurate to a few ulps and handles the ends of its range", "[unit][rng]") {
+  const kpisim::Rng rng(11, 0);
+  double worst = 0.0;
+  for (std::uint32_t i = 0; i < 20000; ++i) {
+    const auto u = rng.uniform4(i, 0, kpisim::Purpose::traits);
+    for (const double x : {1400.0 * (u.u[0] - 0.5), 20.0 * (u.u[1] - 0.5), 0.7 * (u.u[2] - 0.5)}) {
+      const double ref = std::exp(x);
+      worst = std::max(worst, std::fabs(kpisim::vmath::exp(x) - ref) / ref);
+    }
+  }
+  INFO("largest relative error " << worst);
+  REQUIRE(worst < 4.5e-16);  // two ulps
+  REQUIRE(kpisim::vmath::exp(0.0) == 1.0);
+  REQUIRE(kpisim::vmath::exp(-800.0) == 0.0);
+  REQUIRE(kpisim::vmath::exp(-std::numeric_limits<double>::infinity()) == 0.0);
+  REQUIRE(std::isinf(kpisim::vmath::exp(710.0)));
+  REQUIRE(std::isnan(kpisim::vmath::exp(std::nan(""))));
+}
+
+TEST_CASE("allocate_batch solves each problem as allocate() does", "[unit][allocation]") {
+  using kpisim::kBatchActivities;
+  const kpisim::Rng rng(42, 1);
+  std::size_t slack = 0, binding = 0;
+  for (std::uint32_t batch = 0; batch < 40; ++batch) {
+    const auto g = rng.uniform4(batch, 0, kpisim::Purpose::decision, 7);
+    const double c = 0.5 + 10 * g.u[0];
+    const double delta = batch % 10 == 9 ? c : c * 0.95 * g.u[1];  // every tenth batch: perfect substitutes
+    const std::size_t n = 150 + batch;
+    std::vector<double> a[kBatchActivities], cap[kBatchActivities], t[kBatchActivities], budget(n);
+    for (std::size_t q = 0; q < kBatchActivities; ++q) {
+      a[q].resize(n);
+      cap[q].resize(n);
+      t[q].resize(n);
+    }
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const auto v = rng.uniform4(batch, j, kpisim::Purpose::decision, 8);
+      budget[j] = v.u[0] < 0.3 ? 1e300 : (v.u[0] < 0.35 ? 0.0 : 12 * v.u[1]);
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        const auto w = rng.uniform4(batch, j, kpisim::Purpose::decision, static_cast<std::uint32_t>(9 + q));
+        a[q][j] = 200 * (w.u[0] - 0.3);
+        cap[q][j] = w.u[1] < 0.3 ? 1e300 : (w.u[1] < 0.35 ? 0.0 : 10 * w.u[2]);
+      }
+    }
+    const double* const ap[kBatchActivities] = {a[0].data(), a[1].data(), a[2].data(), a[3].data()};
+    const double* const cp[kBatchActivities] = {cap[0].data(), cap[1].data(), cap[2].data(), cap[3].data()};
+    double* const tp[kBatchActivities] = {t[0].data(), t[1].data(), t[2].data(), t[3].data()};
+    kpisim::allocate_batch(n, c, delta, ap, cp, budget.data(), tp);
+    for (std::size_t j = 0; j < n; ++j) {
+      kpisim::AllocationProblem p;
+      p.n = kBatchActivities;
+      p.c = c;
+      p.delta = delta;
+      p.budget = budget[j];
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        p.a[q] = a[q][j];
+        p.cap[q] = cap[q][j];
+      }
+      const kpisim::Allocation x = kpisim::allocate(p);
+      if (x.multiplier == 0.0) {
+        ++slack;  // the budget is slack: the same rounds, the same bits
+        for (std::size_t q = 0; q < kBatchActivities; ++q) {
+          INFO("batch " << batch << " problem " << j << " activity " << q << ": " << t[q][j] << " vs " << x.t[q] << ", budget " << p.budget
+                        << ", a " << p.a[0] << " " << p.a[1] << " " << p.a[2] << " " << p.a[3] << ", cap " << p.cap[0] << " " << p.cap[1]
+                        << " " << p.cap[2] << " " << p.cap[3] << ", c " << c << ", delta " << delta);
+          REQUIRE(same_bits(t[q][j], x.t[q]));
+        }
+      } else {
+        ++binding;  // the budget binds: the same solution up to rounding
+        for (std::size_t q = 0; q < kBatchActivities; ++q) REQUIRE(t[q][j] == Approx(x.t[q]).margin(1e-9 * (1 + p.budget)));
+      }
+    }
+  }
+  // Both regimes were exercised.
+  REQUIRE(slack > 1000);
+  REQUIRE(binding > 1000);
+}
