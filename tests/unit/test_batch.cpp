@@ -87,6 +87,22 @@ TEST_CASE("vmath::exp is accurate to a few ulps and handles the ends of its rang
   REQUIRE(std::isnan(kpisim::vmath::exp(std::nan(""))));
 }
 
+TEST_CASE("vmath::log is accurate to a few ulps over the range the quantile tails use", "[unit][rng]") {
+  const kpisim::Rng rng(12, 0);
+  double worst = 0.0;
+  for (std::uint32_t i = 0; i < 20000; ++i) {
+    const auto u = rng.uniform4(i, 0, kpisim::Purpose::traits);
+    for (const double x : {u.u[0], std::exp(-25.0 * u.u[1]), 1e6 * u.u[2], 0.7 + 0.6 * u.u[3]}) {
+      const double ref = std::log(x);
+      worst = std::max(worst, std::fabs(kpisim::vmath::log(x) - ref) / std::max(std::fabs(ref), 1e-300));
+    }
+  }
+  INFO("largest relative error " << worst);
+  REQUIRE(worst < 4.5e-16);
+  REQUIRE(kpisim::vmath::log(1.0) == 0.0);
+  REQUIRE(kpisim::vmath::log(std::exp(1.0)) == Approx(1.0).epsilon(1e-15));
+}
+
 TEST_CASE("allocate_batch solves each problem as allocate() does", "[unit][allocation]") {
   using kpisim::kBatchActivities;
   const kpisim::Rng rng(42, 1);

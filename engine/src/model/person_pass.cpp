@@ -55,18 +55,19 @@ Scratch& scratch() {
   return *s;
 }
 
-// Sum of x[0..n) in a fixed order (four interleaved partial sums; vectorised).
+// Sum of x[0..n) in a fixed order: sixteen interleaved partial sums (enough independent additions
+// to hide their latency once vectorised), combined pairwise.
 double chunk_sum(const double* x, std::size_t n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  constexpr std::size_t kLanes = 16;
+  double s[kLanes] = {};
   std::size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    s0 += x[j];
-    s1 += x[j + 1];
-    s2 += x[j + 2];
-    s3 += x[j + 3];
-  }
-  for (; j < n; ++j) s0 += x[j];
-  return (s0 + s1) + (s2 + s3);
+  for (; j + kLanes <= n; j += kLanes)
+#pragma GCC unroll 16
+    for (std::size_t l = 0; l < kLanes; ++l) s[l] += x[j + l];
+  for (std::size_t l = 0; j < n; ++j, ++l) s[l] += x[j];
+  for (std::size_t width = kLanes / 2; width > 0; width /= 2)
+    for (std::size_t l = 0; l < width; ++l) s[l] += s[l + width];
+  return s[0];
 }
 
 // Weekly plans for agents [lo, lo + n) (scratch rows from `row`): the AI-or-manual choice per task

@@ -118,8 +118,8 @@ class Rng {
 /// one uniform in, one normal out, so draws stay aligned with their counters.
 double normal_quantile(double u) noexcept;
 
-/// z[j] = normal_quantile(u[j]) for j < n (bit-identical to the scalar function): the central
-/// region in a loop compilers vectorise, the tails (about 5% of draws) fixed up afterwards.
+/// z[j] = normal_quantile(u[j]) for j < n (bit-identical to the scalar function), in a loop
+/// compilers vectorise.
 void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept;
 
 /// Standard normal CDF and density.

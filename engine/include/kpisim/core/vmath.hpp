@@ -40,4 +40,36 @@ inline double exp(double x) noexcept {
   return x < -708.0 ? 0.0 : (x > 709.0 ? std::numeric_limits<double>::infinity() : y);
 }
 
+/// Natural logarithm with a relative error below 4e-16 for normal positive x (what the normal
+/// quantile's tails need: x in [1e-10, 0.03]). x = 2^e m with m in [sqrt(1/2), sqrt(2)), then
+/// log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| < 0.172, by its series to s^23 (truncation below
+/// 1e-18). Zero, negative, subnormal and non-finite x are not handled (the callers never pass them).
+inline double log(double x) noexcept {
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+  // Mantissa scaled into [1, 2), then into [sqrt(1/2), sqrt(2)) by moving one factor 2 to e.
+  const std::uint64_t mant_bits = (bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL;
+  double m = std::bit_cast<double>(mant_bits);
+  double e = static_cast<double>(static_cast<std::int64_t>(bits >> 52U) - 1023);
+  const bool high = m > 1.4142135623730951;
+  m = high ? 0.5 * m : m;
+  e = high ? e + 1.0 : e;
+  const double s = (m - 1.0) / (m + 1.0);
+  const double s2 = s * s;
+  double p = 1.0 / 23.0;
+  p = p * s2 + 1.0 / 21.0;
+  p = p * s2 + 1.0 / 19.0;
+  p = p * s2 + 1.0 / 17.0;
+  p = p * s2 + 1.0 / 15.0;
+  p = p * s2 + 1.0 / 13.0;
+  p = p * s2 + 1.0 / 11.0;
+  p = p * s2 + 1.0 / 9.0;
+  p = p * s2 + 1.0 / 7.0;
+  p = p * s2 + 1.0 / 5.0;
+  p = p * s2 + 1.0 / 3.0;
+  const double log_m = 2.0 * s + 2.0 * s * s2 * p;
+  return (e * kLn2Hi + log_m) + e * kLn2Lo;
+}
+
 }  // namespace kpisim::vmath
