@@ -1,16 +1,19 @@
 """Checks the HDF5 results layout with h5py and xarray (engine="h5netcdf").
 
-Needs the file written by tests/tools/write_sample_h5 (see the value formulas there); its path comes
-from the environment variable KPISIM_SAMPLE_H5. Run with /usr/bin/python3 (Debian's h5py/xarray):
+Needs the files written by tests/tools/write_sample_h5 (see the value formulas there): the run-style
+file from KPISIM_SAMPLE_H5 and the sweep-style file (streamed with ResultsWriter: parameter
+coordinates, status, tables in groups) from KPISIM_SWEEP_H5 (its tests are skipped when unset).
+Run with /usr/bin/python3 (Debian's h5py/xarray):
 
-    write_sample_h5 /tmp/sample.h5
-    KPISIM_SAMPLE_H5=/tmp/sample.h5 /usr/bin/python3 -m pytest -q tests/python/test_hdf5_layout.py
+    write_sample_h5 /tmp/sample.h5 /tmp/sweep.h5
+    KPISIM_SAMPLE_H5=/tmp/sample.h5 KPISIM_SWEEP_H5=/tmp/sweep.h5 /usr/bin/python3 -m pytest -q tests/python/test_hdf5_layout.py
 """
 import os
 
 import pytest
 
 SAMPLE = os.environ.get("KPISIM_SAMPLE_H5")
+SWEEP = os.environ.get("KPISIM_SWEEP_H5")
 if not SAMPLE:
     pytest.skip(
         "KPISIM_SAMPLE_H5 is not set: build tests/tools/write_sample_h5, run "
@@ -229,3 +232,150 @@ def test_raw_values_h5py(h5):
     assert h5.attrs["threads"].dtype == np.int32
     for name in ROOT_STRING_ATTRS:
         assert isinstance(h5.attrs[name], str), name
+
+
+# ------------------------------------------------------------------------- sweep-style file (xarray)
+
+SW_RUNS, SW_DAYS, SW_UNITS = 12, 10, 2
+SW_POLICIES = ["baseline"] * 6 + ["quota"] * 6
+SW_POINT = [0, 0, 1, 1, 2, 2] * 2
+SW_REPLICATION = [0, 1] * 6
+SW_EFFORT = [[0.5, 1.0, 1.5][p] for p in SW_POINT]
+SW_EMA = [[5.0, 10.0, 20.0][p] for p in SW_POINT]
+SW_FAILED = 7
+SW_MESSAGE = "simulated failure: hours exceed the daily cap on day 3"
+EFFORT, EMA = "behaviour.effort_cost", "measurement.ema_days"
+SW_COORDINATES = f"policy policy_type replication point {EFFORT} {EMA} status error"
+SW_TABLE = "sensitivity/true_value_per_fte"
+
+
+def sweep_path():
+    if not SWEEP:
+        pytest.skip("KPISIM_SWEEP_H5 is not set: run `write_sample_h5 OUT.h5 SWEEP.h5` and set it")
+    assert os.path.isfile(SWEEP), f"KPISIM_SWEEP_H5={SWEEP} does not exist"
+    return SWEEP
+
+
+@pytest.fixture(scope="module")
+def sw():
+    with xr.open_dataset(sweep_path(), engine="h5netcdf") as d:
+        d.load()
+        yield d
+
+
+@pytest.fixture(scope="module")
+def sw_h5():
+    with h5py.File(sweep_path(), "r") as f:
+        yield f
+
+
+def sw_expected(var_index):
+    """headcount-style values of daily variable `var_index`, NaN for the failed run."""
+    r = np.arange(SW_RUNS, dtype=float)[:, None]
+    d = np.arange(SW_DAYS)[None, :]
+    v = 10000.0 * r + 100.0 * var_index + 0.25 * d
+    v[SW_FAILED, :] = np.nan
+    return v
+
+
+def test_sweep_dimensions_and_run_coordinates(sw):
+    assert dict(sw.sizes) == {"run": SW_RUNS, "day": SW_DAYS, "unit": SW_UNITS}
+    assert set(sw.indexes) == {"run", "day", "unit"}
+    names = ["policy", "policy_type", "replication", "point", EFFORT, EMA, "status", "error"]
+    for name in names:
+        assert name in sw.coords and name not in sw.data_vars, name
+        assert sw[name].dims == ("run",), name
+        assert "long_name" in sw[name].attrs, name
+    assert list(sw.policy.values) == SW_POLICIES
+    np.testing.assert_array_equal(sw.point.values, SW_POINT)
+    np.testing.assert_array_equal(sw.replication.values, SW_REPLICATION)
+    for name, values, units in [(EFFORT, SW_EFFORT, "1"), (EMA, SW_EMA, "day")]:
+        assert sw[name].dtype == np.float64, name  # units "day" is not decoded to timedelta64
+        np.testing.assert_array_equal(sw[name].values, values)
+        assert sw[name].attrs["units"] == units
+        assert sw[name].attrs["kpisim_role"] == "parameter"
+    assert sw[EFFORT].attrs["long_name"] == "cost of effort"
+    for name, var in sw.data_vars.items():
+        assert set(var.coords) >= set(names), name
+
+
+def test_sweep_status_and_error(sw):
+    assert sw.status.dtype == np.int8
+    want = np.zeros(SW_RUNS, dtype=np.int8)
+    want[SW_FAILED] = 1
+    np.testing.assert_array_equal(sw.status.values, want)
+    assert list(sw.status.attrs["flag_values"]) == [-1, 0, 1]
+    assert sw.status.attrs["flag_meanings"] == "not_written ok failed"
+    errors = list(sw.error.values)
+    assert errors[SW_FAILED] == SW_MESSAGE
+    assert all(e == "" for i, e in enumerate(errors) if i != SW_FAILED)
+    assert np.isnan(sw.headcount.sel(run=SW_FAILED).values).all()
+    assert np.isnan(sw.unit_headcount.sel(run=SW_FAILED).values).all()
+    ok = sw.where(sw.status == 0, drop=True)
+    assert ok.sizes["run"] == SW_RUNS - 1 and SW_FAILED not in ok.run.values
+
+
+def test_sweep_values_written_out_of_order(sw):
+    np.testing.assert_array_equal(sw.headcount.values, sw_expected(0))
+    np.testing.assert_array_equal(sw.unit_headcount.values, sw_expected(0)[:, :, None] + 0.125 * (np.arange(SW_UNITS) + 1))
+
+
+def test_sweep_groupby_policy_and_parameter(sw):
+    groups = dict(sw.groupby("policy"))
+    assert sorted(groups) == ["baseline", "quota"]
+    assert all(g.sizes["run"] == 6 for g in groups.values())
+    mean = sw.headcount.groupby("policy").mean()  # skipna: the failed run drops out
+    assert mean.dims == ("policy", "day")
+    assert mean.sel(policy="baseline", day=0).item() == 10000.0 * np.mean([0, 1, 2, 3, 4, 5])
+    assert mean.sel(policy="quota", day=0).item() == 10000.0 * np.mean([6, 8, 9, 10, 11])
+    by_effort = sw.headcount.isel(day=0).groupby(EFFORT).mean()
+    np.testing.assert_array_equal(by_effort[EFFORT].values, [0.5, 1.0, 1.5])
+    assert by_effort.sel({EFFORT: 1.0}).item() == 10000.0 * np.mean([2, 3, 8, 9])
+
+
+def test_sweep_select_runs_by_parameter(sw):
+    sub = sw.sel(run=sw[EFFORT] == 1.0)
+    np.testing.assert_array_equal(sub.run.values, [2, 3, 8, 9])
+    np.testing.assert_array_equal(sub.point.values, [1, 1, 1, 1])
+    np.testing.assert_array_equal(sub[EMA].values, [10.0] * 4)
+    dropped = sw.where((sw[EFFORT] == 1.5) & (sw.policy == "quota"), drop=True)
+    np.testing.assert_array_equal(dropped.run.values, [10, 11])
+    indexed = sw.headcount.set_index(run=["policy", EFFORT, "replication"])
+    assert np.isnan(indexed.sel({"policy": "quota", EFFORT: 0.5, "replication": 1}).values).all()  # the failed run
+    row = indexed.sel({"policy": "quota", EFFORT: 1.0, "replication": 1})
+    np.testing.assert_array_equal(row.values, sw_expected(0)[9])
+    frame = sw.headcount.isel(day=0).to_dataframe()
+    assert frame.loc[4, EFFORT] == 1.5 and frame.loc[4, "policy"] == "baseline"
+
+
+def test_sweep_root_attributes(sw, sw_h5):
+    assert sw.attrs["kind"] == "sweep"
+    assert sw.attrs["experiment"].startswith("base: sample.yaml")
+    assert sw.attrs["title"] == "KPISim results: sweep sample"
+    assert isinstance(sw_h5.attrs["kind"], str)
+
+
+def test_sweep_tables_in_groups(sw):
+    with xr.open_dataset(sweep_path(), engine="h5netcdf", group=SW_TABLE) as t:
+        assert dict(t.sizes) == {"parameter": 2}
+        assert list(t.parameter.values) == [EFFORT, EMA]
+        np.testing.assert_array_equal(t.S1.values, [0.25, 0.5])
+        np.testing.assert_array_equal(t.ST.values, [0.375, 0.625])
+        assert t.S1.sel(parameter=EMA).item() == 0.5
+        assert t.S1.attrs["long_name"] == "first-order Sobol index"
+        assert t.attrs == {"method": "sobol", "output": "true_value_per_fte"}
+    with xr.open_dataset(sweep_path(), engine="h5netcdf", group="compare") as c:
+        # A table dimension may share a name with a root coordinate: groups are separate namespaces.
+        assert list(c.policy.values) == ["baseline", "quota"]
+        assert c.true_value_per_fte_mean.sel(policy="quota").item() == 2.5
+    assert "S1" not in sw.data_vars  # the root dataset does not pull in group variables
+
+
+def test_sweep_h5py_layout(sw_h5):
+    for name in [EFFORT, EMA, "point", "status", "error"]:
+        assert sw_h5[name].dims[0].keys() == ["run"], name
+    for name, obj in sw_h5.items():
+        if isinstance(obj, h5py.Dataset) and obj.ndim >= 2:
+            assert obj.attrs["coordinates"] == SW_COORDINATES, name
+    assert sw_h5[f"{SW_TABLE}/S1"].dims[0].keys() == ["parameter"]
+    assert sw_h5["error"].asstr()[SW_FAILED] == SW_MESSAGE

@@ -1,38 +1,50 @@
-// HDF5 results writer. This file is the only code that knows the layout of a results file.
+// HDF5 results writer. This file defines the layout of a results file; hdf5_reader.cpp reads it
+// back (no other code knows it).
 //
-// Layout (everything in the root group "/"; R = runs, D = days, U = units, S = snapshots,
-// A = sampled agents). Strings are variable-length UTF-8. "Scale" means the dataset is an HDF5
-// dimension scale (H5DSset_scale, NAME = dataset name); every axis of every N-D dataset has its
-// scale attached (H5DSattach_scale), which is what makes h5netcdf/xarray see named dimensions.
+// Layout (data in the root group "/"; R = runs, D = days, U = units, S = snapshots, A = sampled
+// agents). Strings are variable-length UTF-8. "Scale" means the dataset is an HDF5 dimension scale
+// (H5DSset_scale, NAME = dataset name); every axis of every N-D dataset has its scale attached
+// (H5DSattach_scale), which is what makes h5netcdf/xarray see named dimensions. Link creation order
+// is tracked in every group, so variables list in the order written.
 //
 //   Dimension coordinates (1-D scales, contiguous):
 //     run(run)            int64   0..R-1                  long_name "run index", units "1"
 //     day(day)            int32   0..D-1                  long_name "simulation day (day 0 is a Monday)", units "1"
-//     unit(unit)          string  meta.unit_names          long_name "division"
-//                         (only if some run has non-empty unit_series)
-//     snapshot(snapshot)  int32   snapshot_days            long_name "day on which the agent snapshot was taken (day 0 is a Monday)", units
-//     "1" agent(agent)        uint32  snapshot_agents          long_name "employee slot", units "1"
-//                         (snapshot and agent only if some run has non-empty snapshots; values
-//                          from the first such run, every other such run must match)
+//     unit(unit)          string  layout.unit_names        long_name "division"  (only if unit names are given)
+//     snapshot(snapshot)  int32   layout.snapshot_days     long_name "day on which the agent snapshot was taken
+//                                                          (day 0 is a Monday)", units "1"
+//     agent(agent)        uint32  layout.snapshot_agents   long_name "employee slot", units "1"
+//                         (snapshot and agent only if snapshot days are given)
 //   Non-index coordinates on run (1-D, run scale attached, contiguous):
-//     policy(run)         string  RunResult::policy        long_name "policy label"
-//     policy_type(run)    string  RunResult::policy_type   long_name "KPI regime type"
-//     replication(run)    int32   RunResult::replication   long_name "replication index", units "1"
+//     policy(run)         string  layout.policy            long_name "policy label"
+//     policy_type(run)    string  layout.policy_type       long_name "KPI regime type"
+//     replication(run)    int32   layout.replication       long_name "replication index", units "1"
+//     point(run)          int32   layout.point             long_name "parameter point index", units "1"  (if given)
+//     <parameter>(run)    float64 layout.parameters[i]     long_name, units as given; kpisim_role = "parameter"
+//                                                          (names like "behaviour.effort_cost")
+//     status(run)         int8    -1 not written, 0 ok, 1 failed; flag_values, flag_meanings  (if layout.status)
+//     error(run)          string  "" or the failure message                                   (if layout.status)
 //   Data variables (attributes units, long_name from the variable tables, _FillValue = NaN of
-//   the dataset's type, coordinates = "policy policy_type replication"):
+//   the dataset's type, coordinates = every run coordinate above, space-separated, in that order):
 //     <name>(run, day)                   float64  daily_variables(), from RunResult::series
 //     unit_<name>(run, day, unit)        float64  daily variables with per_unit, from
 //                                                 RunResult::unit_series [pv][unit][day]
 //                                                 (only if the unit coordinate exists)
 //     snap_<name>(run, snapshot, agent)  float32  snapshot_variables(), from RunResult::snapshots
 //                                                 (only if the snapshot coordinate exists)
-//   Runs without unit_series / snapshots are left unwritten in unit_* / snap_* and read as NaN
-//   (HDF5 fill value NaN). Data variables are chunked (1, D), (1, D, U) and (1, S, A), with the
-//   shuffle filter and deflate level 4.
+//   Everything is created when the writer opens; runs are written as they arrive, in any order.
+//   Unwritten runs, failed runs and runs without unit_series / snapshots read as NaN (HDF5 fill
+//   value NaN). Data variables are chunked (1, D), (1, D, U) and (1, S, A) (one run per chunk),
+//   with the shuffle filter and deflate level 4; the writer disables their chunk cache, so each
+//   run's chunks go to the file when written.
+//   Tables (write_table), each in its own group G (possibly nested, e.g. "sensitivity/x"):
+//     G/<dim>(<dim>)      string  labels (scale)
+//     G/<column>(<dim>)   float64 long_name, units as given
+//     string attributes of G as given
 //   Root attributes: engine_version, git_commit, build_type, simd, scenario_name, scenario_file,
 //   scenario (resolved YAML), command_line, created_utc, Conventions = "CF-1.8",
-//   title = "KPISim results: <scenario_name>" (strings); seed (uint64); threads (int32);
-//   invariant_checks (int32, 1 when built with KPISIM_CHECKS).
+//   title = "KPISim results: <scenario_name>", then meta.extra_attrs (strings); seed (uint64);
+//   threads (int32); invariant_checks (int32, 1 when built with KPISIM_CHECKS).
 //
 // The file is written as "<path>.tmp-<pid>", closed and fsync'ed, then moved into place: with
 // overwrite, renamed over <path>; without, hard-linked to <path> (link(2) fails if <path> exists,
@@ -45,12 +57,15 @@
 #include <hdf5_hl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,108 +74,30 @@
 
 #include <fmt/format.h>
 
+#include "hdf5_util.hpp"
 #include "kpisim/core/error.hpp"
 
 namespace kpisim {
 namespace {
 
 namespace fs = std::filesystem;
+using h5::check;
+using h5::Hid;
+using h5::kAllSpace;
+using h5::kDefault;
+using h5::simple_space;
+using h5::utf8_string_type;
 
-// Some HDF5 macros expand to C-style casts; take their values once here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-const hid_t kDefault = H5P_DEFAULT;
-const hid_t kAllSpace = H5S_ALL;
-const hid_t kDefaultErrorStack = H5E_DEFAULT;
-const std::size_t kVariableSize = H5T_VARIABLE;
-#pragma GCC diagnostic pop
-
-constexpr const char* kCoordinates = "policy policy_type replication";
 constexpr unsigned kDeflateLevel = 4;
+constexpr std::int8_t kStatusNotWritten = -1;
+constexpr std::int8_t kStatusOk = 0;
+constexpr std::int8_t kStatusFailed = 1;
 
-/// Disables HDF5's automatic error-stack printing for the lifetime of the object.
-class SilenceHdf5Errors {
- public:
-  SilenceHdf5Errors() noexcept {
-    saved_ = H5Eget_auto2(kDefaultErrorStack, &func_, &data_) >= 0;
-    static_cast<void>(H5Eset_auto2(kDefaultErrorStack, nullptr, nullptr));
-  }
-  ~SilenceHdf5Errors() {
-    if (saved_) static_cast<void>(H5Eset_auto2(kDefaultErrorStack, func_, data_));
-  }
-  SilenceHdf5Errors(const SilenceHdf5Errors&) = delete;
-  SilenceHdf5Errors& operator=(const SilenceHdf5Errors&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-  bool saved_ = false;
-};
-
-/// The innermost message of the current HDF5 error stack (then clears the stack).
-std::string hdf5_error_detail() {
-  std::string detail;
-  const auto walker = [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
-    if (n == 0 && err != nullptr && err->desc != nullptr) *static_cast<std::string*>(out) = err->desc;
-    return 0;
-  };
-  static_cast<void>(H5Ewalk2(kDefaultErrorStack, H5E_WALK_UPWARD, walker, &detail));
-  static_cast<void>(H5Eclear2(kDefaultErrorStack));
-  return detail;
-}
-
-[[noreturn]] void fail(std::string_view what) {
-  const std::string detail = hdf5_error_detail();
-  if (detail.empty()) throw std::runtime_error(fmt::format("{} failed", what));
-  throw std::runtime_error(fmt::format("{} failed (HDF5: {})", what, detail));
-}
-
-void check(herr_t status, std::string_view what) {
-  if (status < 0) fail(what);
-}
-
-/// Owns an HDF5 identifier and closes it with the matching H5*close function.
-class Hid {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Hid(hid_t id, Closer closer, std::string_view what) : id_(id), closer_(closer) {
-    if (id_ < 0) fail(what);
-  }
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, -1)), closer_(other.closer_) {}
-  Hid& operator=(Hid&&) = delete;
-  ~Hid() {
-    if (id_ >= 0) static_cast<void>(closer_(id_));
-  }
-  [[nodiscard]] hid_t get() const noexcept { return id_; }
-  /// Closes now and checks the result (needed for the file, whose close flushes data).
-  void close(std::string_view what) {
-    const hid_t id = std::exchange(id_, -1);
-    check(closer_(id), what);
-  }
-
- private:
-  hid_t id_;
-  Closer closer_;
-};
-
-Hid utf8_string_type() {
-  Hid type(H5Tcopy(H5T_C_S1), H5Tclose, "copying the string type");
-  check(H5Tset_size(type.get(), kVariableSize), "making the string type variable-length");
-  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "setting the string type to UTF-8");
-  return type;
-}
-
-Hid simple_space(const std::vector<hsize_t>& dims) {
-  return Hid(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "creating a dataspace");
-}
-
-void set_string_attr(hid_t obj, const char* name, const std::string& value, std::string_view where) {
+void set_string_attr(hid_t obj, const std::string& name, const std::string& value, std::string_view where) {
   const Hid type = utf8_string_type();
   const Hid space(H5Screate(H5S_SCALAR), H5Sclose, "creating a scalar dataspace");
   const std::string what = fmt::format("writing attribute '{}' of {}", name, where);
-  const Hid attr(H5Acreate2(obj, name, type.get(), space.get(), kDefault, kDefault), H5Aclose, what);
+  const Hid attr(H5Acreate2(obj, name.c_str(), type.get(), space.get(), kDefault, kDefault), H5Aclose, what);
   const char* ptr = value.c_str();
   check(H5Awrite(attr.get(), type.get(), static_cast<const void*>(&ptr)), what);
 }
@@ -173,6 +110,14 @@ void set_scalar_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_typ
   check(H5Awrite(attr.get(), mem_type, static_cast<const void*>(&value)), what);
 }
 
+template <typename T>
+void set_array_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const std::vector<T>& values, std::string_view where) {
+  const Hid space = simple_space({static_cast<hsize_t>(values.size())});
+  const std::string what = fmt::format("writing attribute '{}' of {}", name, where);
+  const Hid attr(H5Acreate2(obj, name, file_type, space.get(), kDefault, kDefault), H5Aclose, what);
+  check(H5Awrite(attr.get(), mem_type, static_cast<const void*>(values.data())), what);
+}
+
 void set_name_attrs(hid_t obj, const std::string& name, std::string_view long_name, std::string_view units) {
   const std::string where = fmt::format("dataset '{}'", name);
   set_string_attr(obj, "long_name", std::string(long_name), where);
@@ -181,26 +126,28 @@ void set_name_attrs(hid_t obj, const std::string& name, std::string_view long_na
 
 /// A 1-D contiguous dataset holding `data` (numeric).
 template <typename T>
-Hid numeric_1d(hid_t file, const std::string& name, hid_t file_type, hid_t mem_type, const std::vector<T>& data) {
+Hid numeric_1d(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type, const std::vector<T>& data) {
   const Hid space = simple_space({static_cast<hsize_t>(data.size())});
   const std::string what = fmt::format("creating dataset '{}'", name);
-  Hid dset(H5Dcreate2(file, name.c_str(), file_type, space.get(), kDefault, kDefault, kDefault), H5Dclose, what);
-  check(H5Dwrite(dset.get(), mem_type, kAllSpace, kAllSpace, kDefault, static_cast<const void*>(data.data())),
-        fmt::format("writing dataset '{}'", name));
+  Hid dset(H5Dcreate2(loc, name.c_str(), file_type, space.get(), kDefault, kDefault, kDefault), H5Dclose, what);
+  if (!data.empty())
+    check(H5Dwrite(dset.get(), mem_type, kAllSpace, kAllSpace, kDefault, static_cast<const void*>(data.data())),
+          fmt::format("writing dataset '{}'", name));
   return dset;
 }
 
 /// A 1-D contiguous dataset of variable-length UTF-8 strings.
-Hid string_1d(hid_t file, const std::string& name, const std::vector<std::string>& data) {
+Hid string_1d(hid_t loc, const std::string& name, const std::vector<std::string>& data) {
   const Hid type = utf8_string_type();
   const Hid space = simple_space({static_cast<hsize_t>(data.size())});
   const std::string what = fmt::format("creating dataset '{}'", name);
-  Hid dset(H5Dcreate2(file, name.c_str(), type.get(), space.get(), kDefault, kDefault, kDefault), H5Dclose, what);
+  Hid dset(H5Dcreate2(loc, name.c_str(), type.get(), space.get(), kDefault, kDefault, kDefault), H5Dclose, what);
   std::vector<const char*> ptrs;
   ptrs.reserve(data.size());
   for (const auto& s : data) ptrs.push_back(s.c_str());
-  check(H5Dwrite(dset.get(), type.get(), kAllSpace, kAllSpace, kDefault, static_cast<const void*>(ptrs.data())),
-        fmt::format("writing dataset '{}'", name));
+  if (!data.empty())
+    check(H5Dwrite(dset.get(), type.get(), kAllSpace, kAllSpace, kDefault, static_cast<const void*>(ptrs.data())),
+          fmt::format("writing dataset '{}'", name));
   return dset;
 }
 
@@ -215,10 +162,10 @@ void attach_scales(hid_t dset, const std::string& name, const std::vector<hid_t>
 }
 
 /// A chunked (1, dims[1], ...), shuffled, deflated float dataset with NaN fill value, its
-/// attributes and its dimension scales attached.
+/// attributes and its dimension scales attached. `dapl` disables the chunk cache.
 template <typename T>
 Hid data_variable(hid_t file, const std::string& name, hid_t file_type, hid_t mem_type, const std::vector<hsize_t>& dims,
-                  const std::vector<hid_t>& scales, const VariableInfo& info) {
+                  const std::vector<hid_t>& scales, const VariableInfo& info, const std::string& coordinates, hid_t dapl) {
   const T nan = std::numeric_limits<T>::quiet_NaN();
   const std::string what = fmt::format("creating dataset '{}'", name);
   const Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
@@ -229,214 +176,42 @@ Hid data_variable(hid_t file, const std::string& name, hid_t file_type, hid_t me
   check(H5Pset_deflate(dcpl.get(), kDeflateLevel), what);
   check(H5Pset_fill_value(dcpl.get(), mem_type, &nan), what);
   const Hid space = simple_space(dims);
-  Hid dset(H5Dcreate2(file, name.c_str(), file_type, space.get(), kDefault, dcpl.get(), kDefault), H5Dclose, what);
+  Hid dset(H5Dcreate2(file, name.c_str(), file_type, space.get(), kDefault, dcpl.get(), dapl), H5Dclose, what);
   const std::string where = fmt::format("dataset '{}'", name);
   set_name_attrs(dset.get(), name, info.long_name, info.units);
   set_scalar_attr(dset.get(), "_FillValue", file_type, mem_type, nan, where);
-  set_string_attr(dset.get(), "coordinates", kCoordinates, where);
+  set_string_attr(dset.get(), "coordinates", coordinates, where);
   attach_scales(dset.get(), name, scales);
   return dset;
 }
 
 /// Writes the slab of run `run` (dims[1..] values, row-major) into an N-D dataset.
 template <typename T>
-void write_run(hid_t dset, hid_t mem_type, const std::string& name, const std::vector<hsize_t>& dims, std::size_t run, const T* data) {
+void write_slab(hid_t dset, hid_t mem_type, std::string_view name, std::size_t run, const T* data) {
   const std::string what = fmt::format("writing run {} of dataset '{}'", run, name);
-  std::vector<hsize_t> start(dims.size(), 0);
-  std::vector<hsize_t> count = dims;
+  const Hid file_space(H5Dget_space(dset), H5Sclose, what);
+  const int rank = H5Sget_simple_extent_ndims(file_space.get());
+  if (rank < 1) h5::fail(what);
+  std::vector<hsize_t> count(static_cast<std::size_t>(rank));
+  check(H5Sget_simple_extent_dims(file_space.get(), count.data(), nullptr), what);
+  std::vector<hsize_t> start(count.size(), 0);
   start[0] = static_cast<hsize_t>(run);
   count[0] = 1;
-  const Hid file_space(H5Dget_space(dset), H5Sclose, what);
   check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), what);
   const Hid mem_space = simple_space(count);
   check(H5Dwrite(dset, mem_type, mem_space.get(), file_space.get(), kDefault, static_cast<const void*>(data)), what);
 }
 
-/// Dimensions of the file, established (and checked) before anything is written.
-struct Shape {
-  std::size_t runs = 0;
-  std::size_t days = 0;
-  std::size_t units = 0;                    ///< 0: no unit dimension
-  std::vector<std::size_t> per_unit;        ///< daily indices of per_unit variables
-  const RunResult* snapshot_ref = nullptr;  ///< first run with snapshots; nullptr: none
-  std::size_t snapshots = 0;
-  std::size_t agents = 0;
-};
-
-std::string describe(const std::vector<RunResult>& runs, std::size_t i) {
-  return fmt::format("run {} (policy '{}', replication {})", i, runs[i].policy, runs[i].replication);
-}
-
-Shape check_shape(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs) {
-  const auto bad = [&](const std::string& why) { return RunError(fmt::format("cannot write results file '{}': {}", path, why)); };
-  if (runs.empty()) throw bad("there are no runs to write");
-  Shape s;
-  s.runs = runs.size();
-  if (runs[0].days <= 0) throw bad(fmt::format("{} has {} days; at least 1 is needed", describe(runs, 0), runs[0].days));
-  for (std::size_t i = 1; i < runs.size(); ++i)
-    if (runs[i].days != runs[0].days)
-      throw bad(fmt::format("all runs must have the same number of days, but {} has {} and {} has {}", describe(runs, 0), runs[0].days,
-                            describe(runs, i), runs[i].days));
-  if (meta.days != 0 && meta.days != runs[0].days)
-    throw bad(fmt::format("the metadata says {} days but the runs have {}", meta.days, runs[0].days));
-  s.days = static_cast<std::size_t>(runs[0].days);
-
-  const auto& daily = daily_variables();
-  for (std::size_t v = 0; v < daily.size(); ++v)
-    if (daily[v].per_unit) s.per_unit.push_back(v);
-  bool any_units = false;
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (runs[i].series.size() != daily.size() * s.days)
-      throw bad(fmt::format("{} has {} daily values; expected {} variables x {} days", describe(runs, i), runs[i].series.size(),
-                            daily.size(), s.days));
-    any_units = any_units || !runs[i].unit_series.empty();
-  }
-  if (any_units) {
-    s.units = meta.unit_names.size();
-    if (s.units == 0) throw bad("runs have per-unit series but the metadata has no unit names");
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      if (!runs[i].unit_series.empty() && runs[i].unit_series.size() != s.per_unit.size() * s.units * s.days)
-        throw bad(fmt::format("{} has {} per-unit values; expected {} variables x {} units x {} days", describe(runs, i),
-                              runs[i].unit_series.size(), s.per_unit.size(), s.units, s.days));
-  }
-
-  const std::size_t n_snap_vars = snapshot_variables().size();
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const RunResult& r = runs[i];
-    if (r.snapshots.empty()) continue;
-    if (s.snapshot_ref == nullptr) {
-      if (r.snapshot_days.empty() || r.snapshot_agents.empty())
-        throw bad(fmt::format("{} has snapshot values but no snapshot days or no sampled agents", describe(runs, i)));
-      s.snapshot_ref = &r;
-      s.snapshots = r.snapshot_days.size();
-      s.agents = r.snapshot_agents.size();
-    } else if (r.snapshot_days != s.snapshot_ref->snapshot_days || r.snapshot_agents != s.snapshot_ref->snapshot_agents) {
-      throw bad(fmt::format("{} has different snapshot days or sampled agents than the first run with snapshots", describe(runs, i)));
-    }
-    if (r.snapshots.size() != n_snap_vars * s.snapshots * s.agents)
-      throw bad(fmt::format("{} has {} snapshot values; expected {} variables x {} snapshots x {} agents", describe(runs, i),
-                            r.snapshots.size(), n_snap_vars, s.snapshots, s.agents));
-  }
-  return s;
-}
-
-void write_contents(const std::string& file_name, const ResultsMeta& meta, const std::vector<RunResult>& runs, const Shape& s) {
-  const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
-  // Closing the file closes everything in it, so the file really is closed before the rename.
-  check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
-  Hid file(H5Fcreate(file_name.c_str(), H5F_ACC_TRUNC, kDefault, fapl.get()), H5Fclose,
-           fmt::format("creating temporary file '{}'", file_name));
-  const hid_t f = file.get();
-  {
-    // Root attributes.
-    const std::string root = "the root group";
-    set_string_attr(f, "Conventions", "CF-1.8", root);
-    set_string_attr(f, "title", "KPISim results: " + meta.scenario_name, root);
-    set_string_attr(f, "engine_version", meta.engine_version, root);
-    set_string_attr(f, "git_commit", meta.git_commit, root);
-    set_string_attr(f, "build_type", meta.build_type, root);
-    set_string_attr(f, "simd", meta.simd, root);
-    set_string_attr(f, "scenario_name", meta.scenario_name, root);
-    set_string_attr(f, "scenario_file", meta.scenario_file, root);
-    set_string_attr(f, "scenario", meta.scenario_yaml, root);
-    set_string_attr(f, "command_line", meta.command_line, root);
-    set_string_attr(f, "created_utc", meta.created_utc, root);
-    const std::uint64_t seed = meta.seed;
-    set_scalar_attr(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, seed, root);
-    const std::int32_t threads = meta.threads;
-    set_scalar_attr(f, "threads", H5T_STD_I32LE, H5T_NATIVE_INT32, threads, root);
-    const std::int32_t checks = meta.invariant_checks ? 1 : 0;
-    set_scalar_attr(f, "invariant_checks", H5T_STD_I32LE, H5T_NATIVE_INT32, checks, root);
-
-    // Dimension coordinates.
-    std::vector<std::int64_t> run_ids(s.runs);
-    for (std::size_t i = 0; i < s.runs; ++i) run_ids[i] = static_cast<std::int64_t>(i);
-    const Hid run = numeric_1d(f, "run", H5T_STD_I64LE, H5T_NATIVE_INT64, run_ids);
-    set_name_attrs(run.get(), "run", "run index", "1");
-    make_scale(run.get(), "run");
-
-    std::vector<std::int32_t> day_ids(s.days);
-    for (std::size_t d = 0; d < s.days; ++d) day_ids[d] = static_cast<std::int32_t>(d);
-    const Hid day = numeric_1d(f, "day", H5T_STD_I32LE, H5T_NATIVE_INT32, day_ids);
-    set_name_attrs(day.get(), "day", "simulation day (day 0 is a Monday)", "1");
-    make_scale(day.get(), "day");
-
-    // Non-index coordinates on run.
-    std::vector<std::string> policy, policy_type;
-    std::vector<std::int32_t> replication;
-    for (const RunResult& r : runs) {
-      policy.push_back(r.policy);
-      policy_type.push_back(r.policy_type);
-      replication.push_back(static_cast<std::int32_t>(r.replication));
-    }
-    {
-      const Hid d = string_1d(f, "policy", policy);
-      set_name_attrs(d.get(), "policy", "policy label", "");
-      attach_scales(d.get(), "policy", {run.get()});
-    }
-    {
-      const Hid d = string_1d(f, "policy_type", policy_type);
-      set_name_attrs(d.get(), "policy_type", "KPI regime type", "");
-      attach_scales(d.get(), "policy_type", {run.get()});
-    }
-    {
-      const Hid d = numeric_1d(f, "replication", H5T_STD_I32LE, H5T_NATIVE_INT32, replication);
-      set_name_attrs(d.get(), "replication", "replication index", "1");
-      attach_scales(d.get(), "replication", {run.get()});
-    }
-
-    // Daily variables.
-    const auto& daily = daily_variables();
-    const std::vector<hsize_t> dims2{s.runs, s.days};
-    for (std::size_t v = 0; v < daily.size(); ++v) {
-      const std::string name(daily[v].name);
-      const Hid d = data_variable<double>(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims2, {run.get(), day.get()}, daily[v]);
-      for (std::size_t i = 0; i < s.runs; ++i) write_run(d.get(), H5T_NATIVE_DOUBLE, name, dims2, i, runs[i].series.data() + v * s.days);
-    }
-
-    // Per-unit variables, transposed from [unit][day] to (day, unit).
-    if (s.units > 0) {
-      const Hid unit = string_1d(f, "unit", meta.unit_names);
-      set_name_attrs(unit.get(), "unit", "division", "");
-      make_scale(unit.get(), "unit");
-      const std::vector<hsize_t> dims3{s.runs, s.days, s.units};
-      std::vector<double> buf(s.days * s.units);
-      for (std::size_t pv = 0; pv < s.per_unit.size(); ++pv) {
-        const VariableInfo& info = daily[s.per_unit[pv]];
-        const std::string name = "unit_" + std::string(info.name);
-        const Hid d = data_variable<double>(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims3, {run.get(), day.get(), unit.get()}, info);
-        for (std::size_t i = 0; i < s.runs; ++i) {
-          const auto& us = runs[i].unit_series;
-          if (us.empty()) continue;  // left as fill value (NaN)
-          for (std::size_t u = 0; u < s.units; ++u)
-            for (std::size_t dd = 0; dd < s.days; ++dd) buf[dd * s.units + u] = us[(pv * s.units + u) * s.days + dd];
-          write_run(d.get(), H5T_NATIVE_DOUBLE, name, dims3, i, buf.data());
-        }
-      }
-    }
-
-    // Per-agent snapshots.
-    if (s.snapshot_ref != nullptr) {
-      std::vector<std::int32_t> snap_days(s.snapshot_ref->snapshot_days.begin(), s.snapshot_ref->snapshot_days.end());
-      const Hid snapshot = numeric_1d(f, "snapshot", H5T_STD_I32LE, H5T_NATIVE_INT32, snap_days);
-      set_name_attrs(snapshot.get(), "snapshot", "day on which the agent snapshot was taken (day 0 is a Monday)", "1");
-      make_scale(snapshot.get(), "snapshot");
-      const Hid agent = numeric_1d(f, "agent", H5T_STD_U32LE, H5T_NATIVE_UINT32, s.snapshot_ref->snapshot_agents);
-      set_name_attrs(agent.get(), "agent", "employee slot", "1");
-      make_scale(agent.get(), "agent");
-      const auto& svars = snapshot_variables();
-      const std::vector<hsize_t> dims3{s.runs, s.snapshots, s.agents};
-      const std::size_t block = s.snapshots * s.agents;
-      for (std::size_t sv = 0; sv < svars.size(); ++sv) {
-        const std::string name = "snap_" + std::string(svars[sv].name);
-        const Hid d =
-            data_variable<float>(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims3, {run.get(), snapshot.get(), agent.get()}, svars[sv]);
-        for (std::size_t i = 0; i < s.runs; ++i)
-          if (!runs[i].snapshots.empty()) write_run(d.get(), H5T_NATIVE_FLOAT, name, dims3, i, runs[i].snapshots.data() + sv * block);
-      }
-    }
-  }
-  file.close(fmt::format("closing temporary file '{}'", file_name));
+/// Writes one element of a 1-D dataset (numeric; for strings pass a `const char*` and the string type).
+template <typename T>
+void write_element(hid_t dset, hid_t mem_type, std::string_view name, std::size_t run, const T& value) {
+  const std::string what = fmt::format("writing run {} of '{}'", run, name);
+  const Hid file_space(H5Dget_space(dset), H5Sclose, what);
+  const hsize_t start = run;
+  const hsize_t count = 1;
+  check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr), what);
+  const Hid mem_space = simple_space({1});
+  check(H5Dwrite(dset, mem_type, mem_space.get(), file_space.get(), kDefault, static_cast<const void*>(&value)), what);
 }
 
 /// Flushes a closed file's data to disk so the rename cannot expose an incomplete file.
@@ -458,52 +233,545 @@ bool path_exists(const std::string& path) {
   throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", path));
 }
 
-}  // namespace
-
-void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite) {
-  if (!overwrite && path_exists(path)) refuse_overwrite(path);
-  const Shape shape = check_shape(path, meta, runs);
-
-  const std::string tmp = fmt::format("{}.tmp-{}", path, static_cast<long>(::getpid()));
-  const SilenceHdf5Errors silence;
-  try {
-    write_contents(tmp, meta, runs, shape);
-    sync_to_disk(tmp);
-    if (overwrite) {
+/// Moves the closed, synced temporary file to `path` (see the header comment).
+void move_into_place(const std::string& tmp, const std::string& path, bool overwrite) {
+  if (overwrite) {
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw std::runtime_error(fmt::format("renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
+    return;
+  }
+  // link(2) fails if the target exists, so a file that appeared meanwhile is never replaced.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    if (err == EEXIST) refuse_overwrite(path);
+    if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EXDEV) {
+      // No hard links here: fall back to check-then-rename (a narrow race remains).
+      if (path_exists(path)) refuse_overwrite(path);
       std::error_code ec;
       fs::rename(tmp, path, ec);
       if (ec) throw std::runtime_error(fmt::format("renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
-    } else {
-      // link(2) fails if the target exists, so a file that appeared meanwhile is never replaced.
-      if (::link(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        if (err == EEXIST) refuse_overwrite(path);
-        if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EXDEV) {
-          // No hard links here: fall back to check-then-rename (a narrow race remains).
-          if (path_exists(path)) refuse_overwrite(path);
-          std::error_code ec;
-          fs::rename(tmp, path, ec);
-          if (ec) throw std::runtime_error(fmt::format("renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
-          return;
-        }
-        throw std::runtime_error(fmt::format("linking '{}' to '{}' failed: {}", tmp, path, std::strerror(err)));
-      }
+      return;
+    }
+    throw std::runtime_error(fmt::format("linking '{}' to '{}' failed: {}", tmp, path, std::strerror(err)));
+  }
+  std::error_code ignored;
+  fs::remove(tmp, ignored);
+}
+
+/// Runs `f` with HDF5's error printing off; any non-RunError exception becomes a RunError naming `path`.
+template <typename F>
+void guarded(const std::string& path, F&& f) {
+  const h5::SilenceErrors silence;
+  try {
+    std::forward<F>(f)();
+  } catch (const RunError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw RunError(fmt::format("cannot write results file '{}': {}", path, e.what()));
+  }
+}
+
+std::string describe(std::size_t run, const RunResult& r) {
+  return fmt::format("run {} (policy '{}', replication {})", run, r.policy, r.replication);
+}
+
+/// A name usable for an HDF5 link and inside the space-separated `coordinates` attribute.
+bool valid_name(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(),
+                      [](char c) { return c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; });
+}
+
+/// Names of every dataset the root group can hold apart from parameters.
+std::set<std::string, std::less<>> reserved_names() {
+  std::set<std::string, std::less<>> names{"run",         "day",         "unit",  "snapshot", "agent", "policy",
+                                           "policy_type", "replication", "point", "status",   "error"};
+  for (const auto& v : daily_variables()) {
+    names.emplace(v.name);
+    if (v.per_unit) names.insert("unit_" + std::string(v.name));
+  }
+  for (const auto& v : snapshot_variables()) names.insert("snap_" + std::string(v.name));
+  return names;
+}
+
+constexpr std::string_view kBuiltinAttrs[] = {"Conventions", "title",         "engine_version", "git_commit",      "build_type",
+                                              "simd",        "scenario_name", "scenario_file",  "scenario",        "command_line",
+                                              "created_utc", "seed",          "threads",        "invariant_checks"};
+
+void validate_layout(const std::string& path, const ResultsMeta& meta, const ResultsLayout& l) {
+  const auto bad = [&](const std::string& why) { return RunError(fmt::format("cannot write results file '{}': {}", path, why)); };
+  if (l.runs == 0) throw bad("there are no runs to write");
+  if (l.days <= 0) throw bad(fmt::format("the layout has {} days; at least 1 is needed", l.days));
+  if (meta.days != 0 && meta.days != l.days) throw bad(fmt::format("the metadata says {} days but the layout has {}", meta.days, l.days));
+  const auto check_size = [&](std::string_view what, std::size_t n) {
+    if (n != l.runs) throw bad(fmt::format("the layout has {} runs but {} values of '{}'", l.runs, n, what));
+  };
+  check_size("policy", l.policy.size());
+  check_size("policy_type", l.policy_type.size());
+  check_size("replication", l.replication.size());
+  if (!l.point.empty()) check_size("point", l.point.size());
+  if (l.snapshot_days.empty() != l.snapshot_agents.empty())
+    throw bad(l.snapshot_days.empty() ? "the layout has sampled agents but no snapshot days"
+                                      : "the layout has snapshot days but no sampled agents");
+
+  const auto reserved = reserved_names();
+  std::set<std::string, std::less<>> seen;
+  for (const auto& p : l.parameters) {
+    if (!valid_name(p.name))
+      throw bad(fmt::format("parameter name '{}' is not usable as a variable name (empty, '.', or containing '/' or white space)", p.name));
+    if (reserved.count(p.name) > 0) throw bad(fmt::format("parameter name '{}' clashes with a variable of the results file", p.name));
+    if (!seen.insert(p.name).second) throw bad(fmt::format("parameter '{}' is given twice", p.name));
+    check_size(p.name, p.values.size());
+  }
+  seen.clear();
+  for (const auto& [name, value] : meta.extra_attrs) {
+    if (name.empty()) throw bad("an extra root attribute has an empty name");
+    if (std::find(std::begin(kBuiltinAttrs), std::end(kBuiltinAttrs), name) != std::end(kBuiltinAttrs))
+      throw bad(fmt::format("extra root attribute '{}' clashes with a built-in attribute", name));
+    if (!seen.insert(name).second) throw bad(fmt::format("extra root attribute '{}' is given twice", name));
+  }
+}
+
+}  // namespace
+
+struct ResultsWriter::Impl {
+  std::string path, tmp;
+  bool overwrite = false;
+  std::size_t runs = 0, days = 0, units = 0, snapshots = 0, agents = 0;
+  std::vector<int> snapshot_days;
+  std::vector<std::uint32_t> snapshot_agents;
+  bool status = false;
+  std::vector<std::size_t> per_unit;  ///< daily indices of per_unit variables
+  std::vector<bool> written;          ///< run has data (not NaN) in the file
+  std::vector<bool> failed;           ///< run has a non-empty error message
+  std::optional<Hid> file;
+  std::vector<Hid> daily, unit, snap;
+  std::optional<Hid> status_ds, error_ds;
+  std::vector<double> buf;  ///< one run's (day, unit) slab, or NaN row
+  std::vector<float> fbuf;  ///< one run's NaN snapshot slab
+  bool finished = false;    ///< committed, or a commit failed: nothing more can be done
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  Impl(Impl&&) = delete;
+  Impl& operator=(Impl&&) = delete;
+  ~Impl() {
+    if (!finished) abandon();
+  }
+
+  void close_datasets() noexcept {
+    daily.clear();
+    unit.clear();
+    snap.clear();
+    status_ds.reset();
+    error_ds.reset();
+  }
+
+  /// Closes everything and removes the temporary file (errors ignored).
+  void abandon() noexcept {
+    const h5::SilenceErrors silence;
+    close_datasets();
+    if (file) file->reset();
+    file.reset();
+    if (!tmp.empty()) {
       std::error_code ignored;
       fs::remove(tmp, ignored);
     }
-  } catch (const RunError&) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw RunError(fmt::format("cannot write results file '{}': {}", path, e.what()));
+    finished = true;
+  }
+
+  void create(const ResultsMeta& meta, const ResultsLayout& l);
+  void write_nan(std::size_t run);
+  void check_run(std::size_t run) const;
+};
+
+void ResultsWriter::Impl::check_run(std::size_t run) const {
+  if (finished) throw RunError(fmt::format("cannot write results file '{}': the writer has already committed or failed", path));
+  if (run >= runs)
+    throw RunError(fmt::format("cannot write results file '{}': run index {} is out of range (the file has {} runs)", path, run, runs));
+}
+
+void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l) {
+  runs = l.runs;
+  days = static_cast<std::size_t>(l.days);
+  units = l.unit_names.size();
+  snapshot_days = l.snapshot_days;
+  snapshot_agents = l.snapshot_agents;
+  snapshots = snapshot_days.size();
+  agents = snapshot_agents.size();
+  status = l.status;
+  written.assign(runs, false);
+  failed.assign(runs, false);
+  const auto& dvars = daily_variables();
+  for (std::size_t v = 0; v < dvars.size(); ++v)
+    if (dvars[v].per_unit) per_unit.push_back(v);
+
+  const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
+  // Closing the file closes everything in it, so the file really is closed before the rename.
+  check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
+  const Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "creating file creation properties");
+  check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
+  file.emplace(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose, fmt::format("creating temporary file '{}'", tmp));
+  const hid_t f = file->get();
+
+  // Root attributes.
+  const std::string root = "the root group";
+  set_string_attr(f, "Conventions", "CF-1.8", root);
+  set_string_attr(f, "title", "KPISim results: " + meta.scenario_name, root);
+  set_string_attr(f, "engine_version", meta.engine_version, root);
+  set_string_attr(f, "git_commit", meta.git_commit, root);
+  set_string_attr(f, "build_type", meta.build_type, root);
+  set_string_attr(f, "simd", meta.simd, root);
+  set_string_attr(f, "scenario_name", meta.scenario_name, root);
+  set_string_attr(f, "scenario_file", meta.scenario_file, root);
+  set_string_attr(f, "scenario", meta.scenario_yaml, root);
+  set_string_attr(f, "command_line", meta.command_line, root);
+  set_string_attr(f, "created_utc", meta.created_utc, root);
+  for (const auto& [name, value] : meta.extra_attrs) set_string_attr(f, name, value, root);
+  const std::uint64_t seed = meta.seed;
+  set_scalar_attr(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, seed, root);
+  const std::int32_t threads = meta.threads;
+  set_scalar_attr(f, "threads", H5T_STD_I32LE, H5T_NATIVE_INT32, threads, root);
+  const std::int32_t checks = meta.invariant_checks ? 1 : 0;
+  set_scalar_attr(f, "invariant_checks", H5T_STD_I32LE, H5T_NATIVE_INT32, checks, root);
+
+  // Dimension coordinates.
+  std::vector<std::int64_t> run_ids(runs);
+  for (std::size_t i = 0; i < runs; ++i) run_ids[i] = static_cast<std::int64_t>(i);
+  const Hid run = numeric_1d(f, "run", H5T_STD_I64LE, H5T_NATIVE_INT64, run_ids);
+  set_name_attrs(run.get(), "run", "run index", "1");
+  make_scale(run.get(), "run");
+  run_ids = {};
+
+  std::vector<std::int32_t> day_ids(days);
+  for (std::size_t d = 0; d < days; ++d) day_ids[d] = static_cast<std::int32_t>(d);
+  const Hid day = numeric_1d(f, "day", H5T_STD_I32LE, H5T_NATIVE_INT32, day_ids);
+  set_name_attrs(day.get(), "day", "simulation day (day 0 is a Monday)", "1");
+  make_scale(day.get(), "day");
+
+  // Non-index coordinates on run.
+  std::string coordinates = "policy policy_type replication";
+  {
+    const Hid d = string_1d(f, "policy", l.policy);
+    set_name_attrs(d.get(), "policy", "policy label", "");
+    attach_scales(d.get(), "policy", {run.get()});
+  }
+  {
+    const Hid d = string_1d(f, "policy_type", l.policy_type);
+    set_name_attrs(d.get(), "policy_type", "KPI regime type", "");
+    attach_scales(d.get(), "policy_type", {run.get()});
+  }
+  {
+    const Hid d = numeric_1d(f, "replication", H5T_STD_I32LE, H5T_NATIVE_INT32, l.replication);
+    set_name_attrs(d.get(), "replication", "replication index", "1");
+    attach_scales(d.get(), "replication", {run.get()});
+  }
+  if (!l.point.empty()) {
+    const Hid d = numeric_1d(f, "point", H5T_STD_I32LE, H5T_NATIVE_INT32, l.point);
+    set_name_attrs(d.get(), "point", "parameter point index", "1");
+    attach_scales(d.get(), "point", {run.get()});
+    coordinates += " point";
+  }
+  for (const auto& p : l.parameters) {
+    const Hid d = numeric_1d(f, p.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, p.values);
+    set_name_attrs(d.get(), p.name, p.long_name.empty() ? p.name : p.long_name, p.units);
+    set_string_attr(d.get(), "kpisim_role", "parameter", fmt::format("dataset '{}'", p.name));
+    attach_scales(d.get(), p.name, {run.get()});
+    coordinates += " " + p.name;
+  }
+  if (status) {
+    Hid d = numeric_1d(f, "status", H5T_STD_I8LE, H5T_NATIVE_INT8, std::vector<std::int8_t>(runs, kStatusNotWritten));
+    set_string_attr(d.get(), "long_name", "run status", "dataset 'status'");
+    set_array_attr(d.get(), "flag_values", H5T_STD_I8LE, H5T_NATIVE_INT8,
+                   std::vector<std::int8_t>{kStatusNotWritten, kStatusOk, kStatusFailed}, "dataset 'status'");
+    set_string_attr(d.get(), "flag_meanings", "not_written ok failed", "dataset 'status'");
+    attach_scales(d.get(), "status", {run.get()});
+    status_ds.emplace(std::move(d));
+    Hid e = string_1d(f, "error", std::vector<std::string>(runs));
+    set_name_attrs(e.get(), "error", "error message of a failed run (empty when it succeeded or was not written)", "");
+    attach_scales(e.get(), "error", {run.get()});
+    error_ds.emplace(std::move(e));
+    coordinates += " status error";
+  }
+
+  // Data variables, with the chunk cache off: every write covers whole chunks (one run), so
+  // nothing needs caching and memory stays at one run's data.
+  const Hid dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "creating dataset access properties");
+  check(H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0), "disabling the chunk cache");
+  const std::vector<hsize_t> dims2{runs, days};
+  for (const auto& v : dvars)
+    daily.push_back(data_variable<double>(f, std::string(v.name), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims2, {run.get(), day.get()}, v,
+                                          coordinates, dapl.get()));
+  if (units > 0) {
+    const Hid unit_scale = string_1d(f, "unit", l.unit_names);
+    set_name_attrs(unit_scale.get(), "unit", "division", "");
+    make_scale(unit_scale.get(), "unit");
+    const std::vector<hsize_t> dims3{runs, days, units};
+    for (const std::size_t v : per_unit)
+      unit.push_back(data_variable<double>(f, "unit_" + std::string(dvars[v].name), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims3,
+                                           {run.get(), day.get(), unit_scale.get()}, dvars[v], coordinates, dapl.get()));
+  }
+  if (snapshots > 0) {
+    std::vector<std::int32_t> snap_days(snapshot_days.begin(), snapshot_days.end());
+    const Hid snapshot = numeric_1d(f, "snapshot", H5T_STD_I32LE, H5T_NATIVE_INT32, snap_days);
+    set_name_attrs(snapshot.get(), "snapshot", "day on which the agent snapshot was taken (day 0 is a Monday)", "1");
+    make_scale(snapshot.get(), "snapshot");
+    const Hid agent = numeric_1d(f, "agent", H5T_STD_U32LE, H5T_NATIVE_UINT32, snapshot_agents);
+    set_name_attrs(agent.get(), "agent", "employee slot", "1");
+    make_scale(agent.get(), "agent");
+    const std::vector<hsize_t> dims3{runs, snapshots, agents};
+    for (const auto& v : snapshot_variables())
+      snap.push_back(data_variable<float>(f, "snap_" + std::string(v.name), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims3,
+                                          {run.get(), snapshot.get(), agent.get()}, v, coordinates, dapl.get()));
+  }
+}
+
+/// Overwrites every data slab of `run` with NaN (for a run written before and now failed or rewritten without some parts).
+void ResultsWriter::Impl::write_nan(std::size_t run) {
+  const auto& dvars = daily_variables();
+  buf.assign(std::max(days, days * units), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t v = 0; v < daily.size(); ++v) write_slab(daily[v].get(), H5T_NATIVE_DOUBLE, dvars[v].name, run, buf.data());
+  for (std::size_t pv = 0; pv < unit.size(); ++pv)
+    write_slab(unit[pv].get(), H5T_NATIVE_DOUBLE, fmt::format("unit_{}", dvars[per_unit[pv]].name), run, buf.data());
+  if (!snap.empty()) {
+    fbuf.assign(snapshots * agents, std::numeric_limits<float>::quiet_NaN());
+    for (std::size_t sv = 0; sv < snap.size(); ++sv)
+      write_slab(snap[sv].get(), H5T_NATIVE_FLOAT, fmt::format("snap_{}", snapshot_variables()[sv].name), run, fbuf.data());
+  }
+  buf = {};
+  fbuf = {};
+}
+
+ResultsWriter::ResultsWriter(std::string path, const ResultsMeta& meta, ResultsLayout layout, bool overwrite) : path_(std::move(path)) {
+  if (!overwrite && path_exists(path_)) refuse_overwrite(path_);
+  validate_layout(path_, meta, layout);
+  auto impl = std::make_unique<Impl>();
+  impl->path = path_;
+  impl->tmp = fmt::format("{}.tmp-{}", path_, static_cast<long>(::getpid()));
+  impl->overwrite = overwrite;
+  guarded(path_, [&] { impl->create(meta, layout); });  // on failure ~Impl removes the temporary file
+  impl_ = std::move(impl);
+}
+
+ResultsWriter::~ResultsWriter() = default;
+ResultsWriter::ResultsWriter(ResultsWriter&&) noexcept = default;
+ResultsWriter& ResultsWriter::operator=(ResultsWriter&&) noexcept = default;
+
+void ResultsWriter::write_run(std::size_t run, const RunResult& r) {
+  if (!impl_) throw RunError("cannot write results: the writer was moved from");
+  Impl& m = *impl_;
+  m.check_run(run);
+  const auto bad = [&](const std::string& why) { return RunError(fmt::format("cannot write results file '{}': {}", path_, why)); };
+  const auto& dvars = daily_variables();
+  const auto& svars = snapshot_variables();
+  if (r.days != static_cast<int>(m.days))
+    throw bad(
+        fmt::format("all runs must have the same number of days, but the file has {} and {} has {}", m.days, describe(run, r), r.days));
+  if (r.series.size() != dvars.size() * m.days)
+    throw bad(
+        fmt::format("{} has {} daily values; expected {} variables x {} days", describe(run, r), r.series.size(), dvars.size(), m.days));
+  if (!r.unit_series.empty()) {
+    if (m.units == 0) throw bad(fmt::format("{} has per-unit series but the file has no unit names", describe(run, r)));
+    if (r.unit_series.size() != m.per_unit.size() * m.units * m.days)
+      throw bad(fmt::format("{} has {} per-unit values; expected {} variables x {} units x {} days", describe(run, r), r.unit_series.size(),
+                            m.per_unit.size(), m.units, m.days));
+  }
+  if (!r.snapshots.empty()) {
+    if (m.snapshots == 0) throw bad(fmt::format("{} has snapshot values but the file has no snapshot days", describe(run, r)));
+    if (r.snapshot_days != m.snapshot_days || r.snapshot_agents != m.snapshot_agents)
+      throw bad(fmt::format("{} has different snapshot days or sampled agents than the file", describe(run, r)));
+    if (r.snapshots.size() != svars.size() * m.snapshots * m.agents)
+      throw bad(fmt::format("{} has {} snapshot values; expected {} variables x {} snapshots x {} agents", describe(run, r),
+                            r.snapshots.size(), svars.size(), m.snapshots, m.agents));
+  }
+
+  guarded(path_, [&] {
+    // Parts this run does not have must not keep an earlier write's values.
+    if (m.written[run] && ((m.units > 0 && r.unit_series.empty()) || (m.snapshots > 0 && r.snapshots.empty()))) m.write_nan(run);
+    for (std::size_t v = 0; v < m.daily.size(); ++v)
+      write_slab(m.daily[v].get(), H5T_NATIVE_DOUBLE, dvars[v].name, run, r.series.data() + v * m.days);
+    if (!r.unit_series.empty()) {
+      // Transposed from [unit][day] to (day, unit).
+      m.buf.resize(m.days * m.units);
+      for (std::size_t pv = 0; pv < m.unit.size(); ++pv) {
+        for (std::size_t u = 0; u < m.units; ++u)
+          for (std::size_t d = 0; d < m.days; ++d) m.buf[d * m.units + u] = r.unit_series[(pv * m.units + u) * m.days + d];
+        write_slab(m.unit[pv].get(), H5T_NATIVE_DOUBLE, fmt::format("unit_{}", dvars[m.per_unit[pv]].name), run, m.buf.data());
+      }
+      m.buf = {};
+    }
+    if (!r.snapshots.empty()) {
+      const std::size_t block = m.snapshots * m.agents;
+      for (std::size_t sv = 0; sv < m.snap.size(); ++sv)
+        write_slab(m.snap[sv].get(), H5T_NATIVE_FLOAT, fmt::format("snap_{}", svars[sv].name), run, r.snapshots.data() + sv * block);
+    }
+    if (m.status) {
+      write_element(m.status_ds->get(), H5T_NATIVE_INT8, "status", run, kStatusOk);
+      if (m.failed[run]) {
+        const Hid type = utf8_string_type();
+        const char* empty = "";
+        write_element(m.error_ds->get(), type.get(), "error", run, empty);
+        m.failed[run] = false;
+      }
+    }
+    m.written[run] = true;
+  });
+}
+
+void ResultsWriter::write_failure(std::size_t run, const std::string& message) {
+  if (!impl_) throw RunError("cannot write results: the writer was moved from");
+  Impl& m = *impl_;
+  m.check_run(run);
+  if (!m.status)
+    throw RunError(fmt::format("cannot write results file '{}': recording failed run {} needs a layout with status = true", path_, run));
+  guarded(path_, [&] {
+    if (m.written[run]) m.write_nan(run);
+    m.written[run] = false;
+    write_element(m.status_ds->get(), H5T_NATIVE_INT8, "status", run, kStatusFailed);
+    const Hid type = utf8_string_type();
+    const char* text = message.c_str();
+    write_element(m.error_ds->get(), type.get(), "error", run, text);
+    m.failed[run] = !message.empty();
+  });
+}
+
+void ResultsWriter::write_table(const std::string& group, const std::string& dim, const std::vector<std::string>& labels,
+                                const std::vector<Column>& columns, const std::vector<std::pair<std::string, std::string>>& attrs) {
+  if (!impl_) throw RunError("cannot write results: the writer was moved from");
+  Impl& m = *impl_;
+  const auto bad = [&](const std::string& why) {
+    return RunError(fmt::format("cannot write results file '{}': table '{}': {}", path_, group, why));
+  };
+  if (m.finished) throw RunError(fmt::format("cannot write results file '{}': the writer has already committed or failed", path_));
+  // Validate everything before creating anything.
+  std::vector<std::string> parts;
+  {
+    std::string_view rest(group);
+    while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+    if (rest.empty()) throw bad("a table needs a group name other than the root");
+    while (!rest.empty()) {
+      const std::size_t slash = rest.find('/');
+      const std::string_view part = rest.substr(0, slash);
+      if (!valid_name(part)) throw bad(fmt::format("'{}' is not a usable group name", part));
+      parts.emplace_back(part);
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    }
+  }
+  if (!valid_name(dim)) throw bad(fmt::format("dimension name '{}' is not usable (empty, '.', or containing '/' or white space)", dim));
+  std::set<std::string, std::less<>> names{dim};
+  for (const auto& c : columns) {
+    if (!valid_name(c.name))
+      throw bad(fmt::format("column name '{}' is not usable (empty, '.', or containing '/' or white space)", c.name));
+    if (!names.insert(c.name).second) throw bad(fmt::format("the name '{}' is used twice", c.name));
+    if (c.values.size() != labels.size())
+      throw bad(fmt::format("column '{}' has {} values but there are {} labels", c.name, c.values.size(), labels.size()));
+  }
+  std::set<std::string, std::less<>> attr_names;
+  for (const auto& a : attrs)
+    if (a.first.empty() || !attr_names.insert(a.first).second)
+      throw bad(fmt::format("attribute name '{}' is empty or given twice", a.first));
+
+  guarded(path_, [&] {
+    const Hid gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "creating group creation properties");
+    check(H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
+    std::optional<Hid> g;
+    std::string sofar;
+    for (const auto& part : parts) {
+      const hid_t parent = g ? g->get() : m.file->get();
+      sofar += (sofar.empty() ? "" : "/") + part;
+      const htri_t exists = H5Lexists(parent, part.c_str(), kDefault);
+      if (exists < 0) h5::fail(fmt::format("looking up '{}'", sofar));
+      if (exists > 0) {
+        {
+          const Hid obj(H5Oopen(parent, part.c_str(), kDefault), H5Oclose, fmt::format("opening '{}'", sofar));
+          if (H5Iget_type(obj.get()) != H5I_GROUP) throw bad(fmt::format("'{}' exists and is not a group", sofar));
+        }
+        g.emplace(H5Gopen2(parent, part.c_str(), kDefault), H5Gclose, fmt::format("opening group '{}'", sofar));
+      } else {
+        g.emplace(H5Gcreate2(parent, part.c_str(), kDefault, gcpl.get(), kDefault), H5Gclose, fmt::format("creating group '{}'", sofar));
+      }
+    }
+    const hid_t gid = g->get();
+    for (const auto& n : names) {
+      const htri_t exists = H5Lexists(gid, n.c_str(), kDefault);
+      if (exists < 0) h5::fail(fmt::format("looking up '{}/{}'", sofar, n));
+      if (exists > 0) throw bad(fmt::format("the group already has a variable '{}'", n));
+    }
+    for (const auto& a : attrs) {
+      const htri_t exists = H5Aexists(gid, a.first.c_str());
+      if (exists < 0) h5::fail(fmt::format("looking up attribute '{}' of '{}'", a.first, sofar));
+      if (exists > 0) throw bad(fmt::format("the group already has an attribute '{}'", a.first));
+    }
+    const Hid scale = string_1d(gid, dim, labels);
+    make_scale(scale.get(), dim);
+    for (const auto& c : columns) {
+      const Hid d = numeric_1d(gid, c.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.values);
+      set_name_attrs(d.get(), c.name, c.long_name.empty() ? c.name : c.long_name, c.units);
+      attach_scales(d.get(), c.name, {scale.get()});
+    }
+    const std::string where = fmt::format("group '{}'", sofar);
+    for (const auto& [name, value] : attrs) set_string_attr(gid, name, value, where);
+  });
+}
+
+void ResultsWriter::commit() {
+  if (!impl_) throw RunError("cannot write results: the writer was moved from");
+  Impl& m = *impl_;
+  if (m.finished) throw RunError(fmt::format("cannot write results file '{}': the writer has already committed or failed", path_));
+  try {
+    guarded(path_, [&] {
+      m.close_datasets();
+      m.file->close(fmt::format("closing temporary file '{}'", m.tmp));
+      m.file.reset();
+      sync_to_disk(m.tmp);
+      move_into_place(m.tmp, m.path, m.overwrite);
+    });
   } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
+    m.abandon();
     throw;
   }
+  m.finished = true;
+}
+
+void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite) {
+  if (!overwrite && path_exists(path)) refuse_overwrite(path);
+  const auto bad = [&](const std::string& why) { return RunError(fmt::format("cannot write results file '{}': {}", path, why)); };
+  if (runs.empty()) throw bad("there are no runs to write");
+  if (runs[0].days <= 0) throw bad(fmt::format("{} has {} days; at least 1 is needed", describe(0, runs[0]), runs[0].days));
+
+  ResultsLayout layout;
+  layout.runs = runs.size();
+  layout.days = runs[0].days;
+  bool any_units = false;
+  const RunResult* snapshot_ref = nullptr;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunResult& r = runs[i];
+    layout.policy.push_back(r.policy);
+    layout.policy_type.push_back(r.policy_type);
+    layout.replication.push_back(static_cast<std::int32_t>(r.replication));
+    any_units = any_units || !r.unit_series.empty();
+    if (snapshot_ref == nullptr && !r.snapshots.empty()) {
+      if (r.snapshot_days.empty() || r.snapshot_agents.empty())
+        throw bad(fmt::format("{} has snapshot values but no snapshot days or no sampled agents", describe(i, r)));
+      snapshot_ref = &r;
+    }
+  }
+  if (meta.days != 0 && meta.days != layout.days)
+    throw bad(fmt::format("the metadata says {} days but the runs have {}", meta.days, layout.days));
+  if (any_units) {
+    if (meta.unit_names.empty()) throw bad("runs have per-unit series but the metadata has no unit names");
+    layout.unit_names = meta.unit_names;
+  }
+  if (snapshot_ref != nullptr) {
+    layout.snapshot_days = snapshot_ref->snapshot_days;
+    layout.snapshot_agents = snapshot_ref->snapshot_agents;
+  }
+
+  ResultsWriter writer(path, meta, std::move(layout), overwrite);
+  for (std::size_t i = 0; i < runs.size(); ++i) writer.write_run(i, runs[i]);
+  writer.commit();
 }
 
 }  // namespace kpisim

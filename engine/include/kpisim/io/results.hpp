@@ -1,9 +1,11 @@
 #pragma once
 // What a run produces, independent of the file format. The HDF5 writer (src/io/hdf5_writer.cpp)
-// is the only code that knows the file layout; see docs/output-schema.md.
+// and reader (src/io/hdf5_reader.cpp) are the only code that knows the file layout; see
+// docs/output-schema.md.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kpisim {
@@ -56,6 +58,9 @@ struct ResultsMeta {
   bool invariant_checks = false;  ///< built with KPISIM_CHECKS
   int days = 0;
   std::vector<std::string> unit_names;  ///< division names (dimension `unit`)
+  /// More root string attributes (e.g. "experiment": the resolved experiment YAML, "kind": "sweep");
+  /// names must not repeat a built-in attribute.
+  std::vector<std::pair<std::string, std::string>> extra_attrs;
 };
 
 }  // namespace kpisim

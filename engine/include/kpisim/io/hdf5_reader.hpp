@@ -1,0 +1,39 @@
+#pragma once
+// Reading results files written by ResultsWriter / write_hdf5 (layout: src/io/hdf5_writer.cpp and
+// docs/output-schema.md). Nothing here holds more than one run's data at a time.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kpisim/io/hdf5_writer.hpp"
+
+namespace kpisim {
+
+/// The coordinates and provenance of a results file (no data variables).
+struct ResultsIndex {
+  std::size_t runs = 0;
+  int days = 0;
+  std::vector<std::pair<std::string, std::string>> string_attrs;  ///< every string root attribute (sorted by name)
+  std::uint64_t seed = 0;
+  std::vector<std::string> policy, policy_type;
+  std::vector<std::int32_t> replication;
+  std::vector<std::int32_t> point;                              ///< empty if the file has none
+  std::vector<ResultsLayout::Numeric> parameters;               ///< empty if none; in the order written (kpisim_role = "parameter")
+  std::vector<std::int8_t> status;                              ///< empty if none
+  std::vector<std::string> error;                               ///< empty if none
+  [[nodiscard]] std::string attr(std::string_view name) const;  ///< "" when absent
+};
+
+/// Throws RunError with a clear message (file not found, not a KPISim results file, ...).
+ResultsIndex read_results_index(const std::string& path);
+
+/// Mean of daily variable `variable` over days [first_day, last_day] (inclusive) for every run,
+/// NaN days skipped (as xarray's skipna; a run with no non-NaN day, e.g. a failed run, gives NaN).
+/// Reads run by run (bounded memory). Throws RunError for an unknown variable (with the nearest
+/// valid name suggested) or a bad window.
+std::vector<double> read_window_means(const std::string& path, std::string_view variable, int first_day, int last_day);
+
+}  // namespace kpisim
