@@ -6,7 +6,7 @@ set -euo pipefail
 
 cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-tidy
           libtbb-dev libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools catch2
-          librandom123-dev libcli11-dev libfmt-dev libboost-dev)
+          librandom123-dev libcli11-dev libfmt-dev libboost-dev libopenmpi-dev openmpi-bin)
 py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy
          python3-scipy python3-matplotlib python3-pytest python3-yaml)
 

@@ -17,10 +17,15 @@
 #include "kpisim/config/loader.hpp"
 #include "kpisim/core/build_info.hpp"
 #include "kpisim/core/error.hpp"
+#include "kpisim/experiment/analysis.hpp"
+#include "kpisim/experiment/experiment.hpp"
+#include "kpisim/experiment/sweep.hpp"
+#include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
 #include "kpisim/io/summary.hpp"
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
+#include "mpi.hpp"
 
 namespace {
 
@@ -30,6 +35,7 @@ constexpr int kExitRunError = 1;
 constexpr int kExitInputError = 2;
 constexpr int kExitOutputExists = 3;
 constexpr int kExitTooLarge = 4;
+constexpr int kExitRunsFailed = 5;
 
 std::size_t available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
@@ -52,7 +58,8 @@ std::string utc_now() {
 
 class ProgressBar {
  public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+  explicit ProgressBar(bool enabled, std::string unit = "policy-days")
+      : enabled_(enabled && isatty(STDERR_FILENO) != 0), unit_(std::move(unit)), start_(std::chrono::steady_clock::now()) {}
   void update(long long done, long long total) {
     if (!enabled_ || total <= 0) return;
     const double elapsed = seconds();
@@ -61,8 +68,8 @@ class ProgressBar {
     const int width = 30;
     const int filled = static_cast<int>(frac * width);
     const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0.0;
-    std::fprintf(stderr, "\r[%-*s] %5.1f%%  %lld/%lld policy-days  %.0fs elapsed, ~%.0fs left ", width,
-                 std::string(static_cast<std::size_t>(filled), '#').c_str(), 100 * frac, done, total, elapsed, eta);
+    std::fprintf(stderr, "\r[%-*s] %5.1f%%  %lld/%lld %s  %.0fs elapsed, ~%.0fs left ", width,
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(), 100 * frac, done, total, unit_.c_str(), elapsed, eta);
     shown_ = true;
   }
   void finish() {
@@ -72,6 +79,7 @@ class ProgressBar {
 
  private:
   bool enabled_;
+  std::string unit_;
   bool shown_ = false;
   std::chrono::steady_clock::time_point start_;
 };
@@ -87,7 +95,43 @@ struct RunArgs {
   bool no_progress = false;
 };
 
+kpisim::ResultsMeta provenance(const std::string& command_line, int threads) {
+  kpisim::ResultsMeta meta;
+  meta.engine_version = std::string(kpisim::engine_version());
+  meta.git_commit = std::string(kpisim::git_commit());
+  meta.build_type = std::string(kpisim::build_type());
+  meta.simd = std::string(kpisim::simd_level());
+  meta.command_line = command_line;
+  meta.created_utc = utc_now();
+  meta.threads = threads;
+  meta.invariant_checks = kpisim::checks_enabled();
+  return meta;
+}
+
+std::string mib(std::size_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.1f} GiB", b / (1024.0 * 1024 * 1024));
+  return fmt::format("{:.1f} MiB", b / (1024.0 * 1024));
+}
+
+std::string duration(double s) {
+  if (s < 1) return "under a second";
+  if (s < 90) return fmt::format("{:.0f} s", s);
+  if (s < 5400) return fmt::format("{:.0f} min", s / 60);
+  return fmt::format("{:.1f} h", s / 3600);
+}
+
+int cmd_validate_experiment(const std::string& file) {
+  const kpisim::Sweep sw = kpisim::Sweep::load(file);
+  fmt::print("{}: OK: experiment '{}': {} point{} x {} polic{} x {} replication{} = {} runs of '{}' ({} employees, {} days)\n", file,
+             sw.experiment.name, sw.points.size(), sw.points.size() == 1 ? "" : "s", sw.policies.size(),
+             sw.policies.size() == 1 ? "y" : "ies", sw.experiment.replications, sw.experiment.replications == 1 ? "" : "s", sw.runs(),
+             sw.base.name, sw.base.organisation.employees, sw.base.days);
+  return kExitOk;
+}
+
 int cmd_validate(const std::string& file) {
+  if (kpisim::is_experiment_file(file)) return cmd_validate_experiment(file);
   const kpisim::Scenario s = kpisim::load_scenario_file(file);
   const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file);
   const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
@@ -162,9 +206,116 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   return kExitOk;
 }
 
+struct SweepArgs {
+  std::string experiment;
+  std::string output;
+  int threads = 0;
+  bool force = false;
+  bool resume = false;
+  bool keep_parts = false;
+  bool dry_run = false;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpisim::app::Mpi& mpi) {
+  SweepArgs a = a_in;
+  if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints, estimates and merges
+  const kpisim::Sweep sw = kpisim::Sweep::load(a.experiment);
+  const std::string out = a.output.empty() ? sw.experiment.name + ".h5" : a.output;
+  if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+    fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
+    return kExitOutputExists;
+  }
+  std::optional<tbb::global_control> limit;
+  if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
+  const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+
+  // Pre-flight estimate.
+  const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads);
+  const std::size_t avail = available_memory_bytes();
+  if (!a.quiet || a.dry_run)
+    fmt::print(
+        "kpisim {}: experiment '{}' - {} runs ({} points x {} policies x {} replications), {} employees, {} days, {} threads{}\n"
+        "estimate: {:.3g} agent-days, about {}, peak memory about {}, results file at most {} (before compression)\n",
+        kpisim::engine_version(), sw.experiment.name, est.runs, sw.points.size(), sw.policies.size(), sw.experiment.replications,
+        sw.base.organisation.employees, sw.days(), threads, mpi.size() > 1 ? fmt::format(" in each of {} processes", mpi.size()) : "",
+        static_cast<double>(est.agent_days), duration(est.seconds / mpi.size()), mib(est.memory_bytes), mib(est.output_bytes));
+  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
+    fmt::print(stderr,
+               "kpisim: refusing to run: the sweep needs an estimated {} at {} threads but only {} is available; use fewer --threads or a "
+               "smaller organisation\n",
+               mib(est.memory_bytes), threads, mib(avail));
+    return kExitTooLarge;
+  }
+  if (a.dry_run) return kExitOk;
+
+  kpisim::SweepOptions o;
+  o.output = out;
+  o.overwrite = a.force;
+  o.resume = a.resume;
+  o.keep_parts = a.keep_parts;
+  o.meta = provenance(command_line, threads);
+  o.meta.scenario_name = sw.base.name;
+  o.meta.scenario_file = sw.experiment.base.empty() ? a.experiment : sw.experiment.base;
+  o.meta.scenario_yaml = kpisim::to_yaml(sw.base);
+  o.meta.seed = sw.base.seed;
+  o.process = mpi.rank();
+  o.processes = mpi.size();
+  if (mpi.distributed()) {
+    o.agree = [&](const std::string& text) { return mpi.agree(text); };
+    o.barrier = [&] { mpi.barrier(); };
+  }
+  ProgressBar bar(!a.quiet && !a.no_progress, "run-days");
+  o.progress = [&](long long d, long long t) { bar.update(d, t); };
+  const kpisim::SweepReport rep = kpisim::run_sweep(sw, o);
+  bar.finish();
+  if (mpi.rank() != 0) return kExitOk;
+  if (!a.quiet) {
+    fmt::print("{}", kpisim::format_analysis(sw, rep.analysis));
+    fmt::print("\n{} runs: {} run now, {} from an earlier invocation, {} failed; {:.1f} s; wrote {}\n", rep.runs, rep.ran, rep.resumed,
+               rep.failures.size(), bar.seconds(), out);
+  }
+  if (!rep.failures.empty()) {
+    fmt::print(stderr, "kpisim: {} of {} runs failed (their data are NaN; see the status and error variables):\n", rep.failures.size(),
+               rep.runs);
+    for (std::size_t i = 0; i < rep.failures.size() && i < 10; ++i)
+      fmt::print(stderr, "  run {}: {}\n", rep.failures[i].first, rep.failures[i].second);
+    if (rep.failures.size() > 10) fmt::print(stderr, "  ... and {} more\n", rep.failures.size() - 10);
+    return kExitRunsFailed;
+  }
+  return kExitOk;
+}
+
+int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& command_line, const kpisim::app::Mpi& mpi) {
+  if (kpisim::is_experiment_file(file)) {
+    SweepArgs b = a;
+    b.experiment = file;
+    return cmd_sweep(b, command_line, mpi);
+  }
+  if (mpi.rank() != 0) return kExitOk;
+  const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
+  const std::string yaml = idx.attr("experiment");
+  if (yaml.empty())
+    throw kpisim::InputError(
+        fmt::format("{}: error: not a sweep results file (no 'experiment' attribute); `compare` reads the output of "
+                    "`kpisim sweep`, or runs an experiment file",
+                    file));
+  const kpisim::Sweep sw = kpisim::Sweep::from_text(yaml, file + " (experiment attribute)", ".");
+  if (sw.runs() != idx.runs)
+    throw kpisim::RunError(fmt::format("'{}' has {} runs but its experiment describes {}", file, idx.runs, sw.runs()));
+  std::vector<std::vector<double>> values;
+  for (const auto& name : sw.experiment.analysis.outputs)
+    values.push_back(kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day()));
+  const kpisim::Analysis an = kpisim::analyse(sw, values);
+  fmt::print("{}: experiment '{}', {} runs\n{}", file, sw.experiment.name, idx.runs, kpisim::format_analysis(sw, an));
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const kpisim::app::Mpi mpi(argc, argv);
   CLI::App app{
       "KPISim: test a KPI policy for AI adoption on a simulated organisation before rolling it out.\n"
       "Simulates employees, managers and AI tools under KPI regimes and writes productivity, burnout\n"
@@ -175,9 +326,13 @@ int main(int argc, char** argv) {
       "  kpisim run scenarios/compare_regimes.yaml --days 90 --seed 7 --threads 2 -o short.h5\n"
       "  kpisim validate my_org.yaml                                 check a scenario without running it\n"
       "  kpisim reference > docs/scenario-reference.md               every scenario key with its default\n"
+      "  kpisim sweep scenarios/experiments/compare_crn.yaml -o crn.h5  replications, CIs, paired differences\n"
+      "  kpisim sweep EXPERIMENT -o out.h5 --resume                  continue an interrupted sweep\n"
+      "  kpisim compare crn.h5                                       the comparison table of a sweep's file\n"
       "\n"
-      "Exit codes: 0 success; 1 run or output error; 2 invalid scenario or arguments;\n"
-      "            3 output file exists (use --force); 4 scenario too large for this machine's memory.\n"
+      "Exit codes: 0 success; 1 run or output error; 2 invalid scenario, experiment or arguments;\n"
+      "            3 output file exists (use --force); 4 too large for this machine's memory;\n"
+      "            5 sweep finished but some runs failed (their status and error are in the file).\n"
       "Read results in Python: xarray.open_dataset(FILE, engine=\"h5netcdf\"); see docs/output-schema.md.");
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("kpisim {} (commit {}, {} build, {})", kpisim::engine_version(), kpisim::git_commit(),
@@ -195,8 +350,27 @@ int main(int argc, char** argv) {
   run->add_flag("--no-progress", ra.no_progress, "no progress bar");
 
   std::string vfile;
-  auto* validate = app.add_subcommand("validate", "check a scenario file and print what it describes");
-  validate->add_option("SCENARIO", vfile, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  auto* validate = app.add_subcommand("validate", "check a scenario or experiment file and print what it describes");
+  validate->add_option("FILE", vfile, "scenario or experiment file (YAML)")->required()->check(CLI::ExistingFile);
+
+  SweepArgs sa;
+  auto* sweep = app.add_subcommand("sweep", "run an experiment: every policy, parameter point and replication; one results file");
+  sweep->add_option("EXPERIMENT", sa.experiment, "experiment file (YAML; docs/experiments.md)")->required()->check(CLI::ExistingFile);
+  std::string cfile;
+  auto* compare = app.add_subcommand(
+      "compare", "print the comparison (paired differences, intervals) of a sweep's results file, or run an experiment and print it");
+  compare->add_option("FILE", cfile, "results file of `kpisim sweep` (.h5), or an experiment file")->required()->check(CLI::ExistingFile);
+  for (auto* sub : {sweep, compare}) {
+    sub->add_option("-o,--output", sa.output, "results file (default: the experiment's name with .h5, in the current directory)");
+    sub->add_option("--threads", sa.threads, "worker threads (default: all cores); results do not depend on it")
+        ->check(CLI::Range(1, 4096));
+    sub->add_flag("--force", sa.force, "replace an existing results file and discard the parts of an interrupted sweep");
+    sub->add_flag("--resume", sa.resume, "continue an interrupted sweep of the same experiment: only the missing runs are run");
+    sub->add_flag("--keep-parts", sa.keep_parts, "keep the per-run part files (FILE.parts/) after the merge");
+    sub->add_flag("--dry-run", sa.dry_run, "print the pre-flight estimate and stop");
+    sub->add_flag("-q,--quiet", sa.quiet, "print nothing but errors");
+    sub->add_flag("--no-progress", sa.no_progress, "no progress bar");
+  }
 
   auto* reference = app.add_subcommand("reference", "print the scenario reference (Markdown) generated from the parameter declarations");
 
@@ -211,22 +385,28 @@ int main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(ra, command_line);
     if (*validate) return cmd_validate(vfile);
+    if (*sweep) return cmd_sweep(sa, command_line, mpi);
+    if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
     if (*reference) {
       std::cout << kpisim::scenario_reference_markdown();
       return kExitOk;
     }
   } catch (const kpisim::InputError& e) {
-    std::cerr << e.what();
-    if (std::string_view(e.what()).empty() || std::string_view(e.what()).back() != '\n') std::cerr << "\n";
-    return kExitInputError;
+    if (mpi.rank() == 0) {
+      std::cerr << e.what();
+      if (std::string_view(e.what()).empty() || std::string_view(e.what()).back() != '\n') std::cerr << "\n";
+    }
+    return kExitInputError;  // every process reads the same files: all stop here
   } catch (const kpisim::OutputExistsError& e) {
-    std::cerr << "kpisim: " << e.what() << "\n";
+    if (mpi.rank() == 0) std::cerr << "kpisim: " << e.what() << "\n";
     return kExitOutputExists;
   } catch (const kpisim::RunError& e) {
     std::cerr << "kpisim: " << e.what() << "\n";
+    mpi.abort(kExitRunError);
     return kExitRunError;
   } catch (const std::exception& e) {
     std::cerr << "kpisim: internal error: " << e.what() << "\n";
+    mpi.abort(kExitRunError);
     return kExitRunError;
   }
   return kExitOk;

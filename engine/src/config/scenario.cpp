@@ -7,6 +7,7 @@
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/regimes/regime.hpp"
+#include "scenario_node.hpp"
 
 namespace kpisim {
 namespace {
@@ -74,14 +75,19 @@ Scenario::Scenario() {
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& name) {
-  Diagnostics diag(name);
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
+    Diagnostics diag(name);
     diag.error(e.mark.line, e.mark.column, "YAML syntax: " + e.msg);
     diag.throw_if_errors();
   }
+  return load_scenario_node(root, name);
+}
+
+Scenario load_scenario_node(const YAML::Node& root, const std::string& name) {
+  Diagnostics diag(name);
   if (!root.IsMap()) {
     diag.error(root.Mark().line, root.Mark().column,
                "a scenario must be a mapping of keys to values (for example `days: 364`), got " +

@@ -209,6 +209,43 @@ void YamlReader::text(std::string_view key, std::string& x, const TextMeta& /*m*
   x = n.Scalar();
 }
 
+void YamlReader::numbers(std::string_view key, std::vector<double>& x, const Meta& m) {
+  const YAML::Node n = take(key);
+  if (!n) return;
+  if (!n.IsSequence() || n.size() == 0) {
+    error_at(n, fmt::format("'{}' expects a non-empty list of numbers in {}, got {}", join(key), range_text(m), describe(n)));
+    return;
+  }
+  std::vector<double> out;
+  for (const auto& el : n) {
+    double v = 0.0;
+    if (!el.IsScalar() || !parse_double(el.Scalar(), v) || std::isnan(v) || v < m.lo || v > m.hi) {
+      error_at(el, fmt::format("'{}' expects numbers in {}, got {}", join(key), range_text(m), describe(el)));
+      return;
+    }
+    out.push_back(v);
+  }
+  x = std::move(out);
+}
+
+void YamlReader::texts(std::string_view key, std::vector<std::string>& x, const TextMeta& /*m*/) {
+  const YAML::Node n = take(key);
+  if (!n) return;
+  if (!n.IsSequence()) {
+    error_at(n, fmt::format("'{}' expects a list of names, for example [a, b], got {}", join(key), describe(n)));
+    return;
+  }
+  std::vector<std::string> out;
+  for (const auto& el : n) {
+    if (!el.IsScalar()) {
+      error_at(el, fmt::format("'{}' expects a list of names, got {} in it", join(key), describe(el)));
+      return;
+    }
+    out.push_back(el.Scalar());
+  }
+  x = std::move(out);
+}
+
 void YamlReader::weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m) {
   const YAML::Node n = take(key);
   if (!n) return;
@@ -326,6 +363,16 @@ void YamlWriter::flag(std::string_view key, bool& x, const TextMeta& /*m*/) {
 void YamlWriter::text(std::string_view key, std::string& x, const TextMeta& /*m*/) {
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << x;
 }
+void YamlWriter::numbers(std::string_view key, std::vector<double>& x, const Meta& /*m*/) {
+  out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const double v : x) out_ << YAML::Precision(17) << v;
+  out_ << YAML::EndSeq;
+}
+void YamlWriter::texts(std::string_view key, std::vector<std::string>& x, const TextMeta& /*m*/) {
+  out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& v : x) out_ << v;
+  out_ << YAML::EndSeq;
+}
 void YamlWriter::weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& /*m*/) {
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginMap;
   for (const auto& e : w) out_ << YAML::Key << e.name << YAML::Value << YAML::Precision(17) << e.value;
@@ -353,6 +400,18 @@ void DocWriter::flag(std::string_view key, bool& x, const TextMeta& m) {
 }
 void DocWriter::text(std::string_view key, std::string& x, const TextMeta& m) {
   rows_.push_back({path(key), "text", "", "", x.empty() ? "(empty)" : x, std::string(m.doc), std::string(m.source)});
+}
+void DocWriter::numbers(std::string_view key, std::vector<double>& x, const Meta& m) {
+  std::string def;
+  for (const double v : x) def += (def.empty() ? "" : ", ") + format_number(v);
+  rows_.push_back({path(key), "list of numbers", std::string(m.unit), range_text(m), def.empty() ? "(none)" : "[" + def + "]",
+                   std::string(m.doc), std::string(m.source)});
+}
+void DocWriter::texts(std::string_view key, std::vector<std::string>& x, const TextMeta& m) {
+  std::string def;
+  for (const auto& v : x) def += (def.empty() ? "" : ", ") + v;
+  rows_.push_back(
+      {path(key), "list of names", "", "", def.empty() ? "(none)" : "[" + def + "]", std::string(m.doc), std::string(m.source)});
 }
 void DocWriter::weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m) {
   std::string def;

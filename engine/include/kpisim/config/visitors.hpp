@@ -41,6 +41,8 @@ class YamlReader {
   void flag(std::string_view key, bool& x, const TextMeta& m);
   void text(std::string_view key, std::string& x, const TextMeta& m);
   void weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m);
+  void numbers(std::string_view key, std::vector<double>& x, const Meta& m);
+  void texts(std::string_view key, std::vector<std::string>& x, const TextMeta& m);
   void policy_body(PolicySpec& p);
 
   template <class E, std::size_t N>
@@ -162,6 +164,8 @@ class YamlWriter {
   void flag(std::string_view key, bool& x, const TextMeta& m);
   void text(std::string_view key, std::string& x, const TextMeta& m);
   void weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m);
+  void numbers(std::string_view key, std::vector<double>& x, const Meta& m);
+  void texts(std::string_view key, std::vector<std::string>& x, const TextMeta& m);
   void policy_body(PolicySpec& p);
 
   template <class E, std::size_t N>
@@ -218,6 +222,8 @@ class DocWriter {
   void flag(std::string_view key, bool& x, const TextMeta& m);
   void text(std::string_view key, std::string& x, const TextMeta& m);
   void weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& m);
+  void numbers(std::string_view key, std::vector<double>& x, const Meta& m);
+  void texts(std::string_view key, std::vector<std::string>& x, const TextMeta& m);
   void policy_body(PolicySpec& p);
 
   template <class E, std::size_t N>

@@ -1,0 +1,161 @@
+#pragma once
+// Experiment files: a base scenario, the policies to compare, the parameters to vary and how,
+// replications and a seed. An experiment expands into runs, one per (parameter point, policy,
+// replication); replication k of every point and policy shares its random streams (common random
+// numbers), so differences between policies or points are their effect. See docs/experiments.md.
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kpisim/config/params.hpp"
+#include "kpisim/config/scenario.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/stats/design.hpp"
+
+namespace kpisim {
+
+/// True if the YAML file at `path` is an experiment (it has a top-level `base` or `scenario` key)
+/// rather than a scenario. False if it cannot be read or parsed (the loaders then report why).
+bool is_experiment_file(const std::string& path);
+
+/// One varied parameter: a scenario key path (for example `behaviour.effort_cost` or
+/// `policies.leaderboard.prize_usd`) with explicit values (grid designs) or a range.
+struct SweepParameter {
+  std::string name;  ///< the scenario key path (the key under `parameters`)
+  std::vector<double> values;
+  double lower = std::numeric_limits<double>::quiet_NaN();
+  double upper = std::numeric_limits<double>::quiet_NaN();
+  enum class Scale : std::uint8_t { linear, log } scale = Scale::linear;
+  int levels = 3;
+  int line = -1;
+  int col = -1;
+
+  template <class V>
+  void visit(V& v) {
+    v.numbers("values", values, {"", -params::kInf, params::kInf, "explicit values (grid design only)", ""});
+    v.num("lower", lower, {"", -params::kInf, params::kInf, "lower end of the range", ""});
+    v.num("upper", upper, {"", -params::kInf, params::kInf, "upper end of the range", ""});
+    v.choice("scale", scale, std::array<params::Choice<Scale>, 2>{{{"linear", Scale::linear}, {"log", Scale::log}}},
+             {"spacing of the range: log needs lower > 0", ""});
+    v.integer("levels", levels, {"1", 1, 1000, "grid design: equally spaced values over the range (ends included)", ""});
+  }
+};
+
+/// How the parameter points are chosen.
+struct DesignSpec {
+  enum class Type : std::uint8_t { grid, lhs, sobol, saltelli, morris } type = Type::grid;
+  int points = 16;        ///< lhs, sobol: points; saltelli: base rows N (N (d + 2) points)
+  int trajectories = 10;  ///< morris: r trajectories (r (d + 1) points)
+  int levels = 4;         ///< morris: p levels (even)
+
+  template <class V>
+  void visit(V& v) {
+    v.choice(
+        "type", type,
+        std::array<params::Choice<Type>, 5>{
+            {{"grid", Type::grid}, {"lhs", Type::lhs}, {"sobol", Type::sobol}, {"saltelli", Type::saltelli}, {"morris", Type::morris}}},
+        {"grid: every combination of the parameters' values; lhs: Latin hypercube; sobol: Sobol points; "
+         "saltelli: Sobol sensitivity indices; morris: elementary effects",
+         "Saltelli et al. 2010; Morris 1991"});
+    v.integer("points", points, {"1", 1, 10'000'000, "lhs and sobol: number of points; saltelli: base rows N (N (d + 2) points)", ""});
+    v.integer("trajectories", trajectories, {"1", 1, 100'000, "morris: number of trajectories r (r (d + 1) points)", ""});
+    v.integer("levels", levels, {"1", 2, 1000, "morris: number of levels p of the grid (even)", "Morris 1991"});
+  }
+};
+
+/// What `compare` and the sensitivity analysis summarise.
+struct AnalysisSpec {
+  std::vector<std::string> outputs = {"true_value_per_fte", "measured_value_per_fte", "burnout_share",        "exhaustion_mean",
+                                      "token_cost_usd",     "cleanup_hours_per_fte",  "kpi_value_correlation"};
+  int first_day = 0;
+  int last_day = -1;  ///< -1: the last day
+  double level = 0.95;
+  int resamples = 1000;
+
+  template <class V>
+  void visit(V& v) {
+    v.texts("outputs", outputs, {"daily variables summarised (names as in docs/output-schema.md)", ""});
+    v.integer("first_day", first_day, {"day", 0, 36500, "first day of the window each run is summarised over (its mean)", ""});
+    v.integer("last_day", last_day, {"day", -1, 36500, "last day of the window (-1: the last simulated day)", ""});
+    v.num("level", level, {"1", 0.5, 0.9999, "confidence level of the intervals", ""});
+    v.integer("resamples", resamples,
+              {"1", 0, 1'000'000, "bootstrap resamples of the Sobol indices (0: no intervals)", "Saltelli et al. 2010"});
+  }
+};
+
+/// An experiment file.
+struct Experiment {
+  std::string name = "experiment";
+  std::string description;
+  std::string base;                   ///< scenario file, relative to the experiment file
+  std::vector<std::string> policies;  ///< policies of the base to run (empty: all)
+  std::string baseline;               ///< policy the others are compared with (empty: the first)
+  int replications = 10;
+  std::uint64_t seed = 0;  ///< 0: the base scenario's seed
+  int days = 0;            ///< 0: the base scenario's horizon
+  std::vector<SweepParameter> parameters;
+  DesignSpec design;
+  AnalysisSpec analysis;
+
+  template <class V>
+  void visit(V& v) {
+    v.text("name", name, {"short name of the experiment", ""});
+    v.text("description", description, {"free text", ""});
+    v.text("base", base, {"the base scenario file, relative to this file (or give `scenario:` inline)", ""});
+    v.accept("scenario");  // an inline base scenario, read by the loader
+    v.texts("policies", policies, {"policies of the base scenario to run (default: all)", ""});
+    v.text("baseline", baseline, {"policy the others are compared with (default: the first)", ""});
+    v.integer("replications", replications, {"1", 1, 1'000'000, "replications per policy and point (common random numbers)", ""});
+    v.integer("seed", seed, {"1", 0, 1.8e19, "master seed (0: the base scenario's seed)", ""});
+    v.integer("days", days, {"day", 0, 36500, "horizon (0: the base scenario's)", ""});
+    v.named("parameters", parameters, {"parameters to vary: scenario key path -> {values} or {lower, upper, scale, levels}", ""},
+            params::Merge::replace);
+    v.section("design", design, {"how parameter points are chosen", ""});
+    v.section("analysis", analysis, {"what compare and the sensitivity analysis summarise", ""});
+  }
+};
+
+/// One run of an expanded experiment.
+struct SweepRun {
+  std::size_t point = 0;          ///< parameter point
+  std::size_t policy = 0;         ///< index into Sweep::policies
+  std::uint32_t replication = 0;  ///< replication k (its random streams)
+};
+
+/// An experiment expanded into points and runs, ready to execute.
+class Sweep {
+ public:
+  /// Reads and checks an experiment file: errors name file:line:column (unknown keys with a
+  /// suggestion; parameter paths the scenario does not have; values the scenario refuses; design
+  /// requirements). Throws InputError listing every problem.
+  static Sweep load(const std::string& path);
+  /// The same from text; `dir` resolves a relative `base`.
+  static Sweep from_text(const std::string& text, const std::string& name, const std::string& dir);
+
+  Experiment experiment;
+  Scenario base;                            ///< the base scenario (seed and days already overridden)
+  std::vector<std::string> policies;        ///< labels of the policies run, in output order
+  std::vector<std::size_t> policy_index;    ///< their index in base.policies
+  std::size_t baseline = 0;                 ///< index into `policies`
+  std::vector<std::vector<double>> points;  ///< [point][parameter] values
+  stats::MorrisDesign morris;               ///< the Morris design (design.type morris only)
+
+  [[nodiscard]] std::size_t runs() const noexcept {
+    return points.size() * policies.size() * static_cast<std::size_t>(experiment.replications);
+  }
+  [[nodiscard]] SweepRun run(std::size_t r) const noexcept;
+  /// The resolved scenario of a point (base with the point's parameter values applied).
+  [[nodiscard]] Scenario scenario_at(std::size_t point) const;
+  /// The resolved experiment as YAML (stored in results and in the resume manifest).
+  [[nodiscard]] std::string to_yaml() const;
+  [[nodiscard]] int days() const noexcept { return base.days; }
+  [[nodiscard]] int last_day() const noexcept;  ///< the analysis window's last day, resolved
+
+ private:
+  std::string source_;  ///< file name for messages
+};
+
+}  // namespace kpisim

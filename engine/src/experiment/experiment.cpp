@@ -1,0 +1,371 @@
+// Experiment files: reading, checking, and expansion into parameter points and runs.
+#include "kpisim/experiment/experiment.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "../config/scenario_node.hpp"
+#include "kpisim/config/diagnostics.hpp"
+#include "kpisim/config/loader.hpp"
+#include "kpisim/config/visitors.hpp"
+#include "kpisim/core/error.hpp"
+#include "kpisim/io/results.hpp"
+#include "kpisim/stats/design.hpp"
+
+namespace kpisim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (const char ch : path) {
+    if (ch == '.') {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
+// The node at `path` in a resolved scenario tree, or an explanation of why there is none.
+struct Found {
+  YAML::Node node;
+  std::string problem;
+};
+
+Found find_path(const YAML::Node& root, const std::string& path) {
+  YAML::Node cur = root;
+  std::string walked;
+  for (const auto& key : split_path(path)) {
+    if (!cur.IsMap()) return {{}, fmt::format("'{}' is a value, not a section: it has no key '{}'", walked, key)};
+    YAML::Node next = cur[key];
+    if (!next) {
+      std::vector<std::string> keys;
+      for (const auto& kv : cur) keys.push_back(kv.first.as<std::string>());
+      const std::string near = params::nearest(key, keys);
+      const std::string where = walked.empty() ? "the scenario" : fmt::format("'{}'", walked);
+      return {{}, fmt::format("{} has no key '{}'{}", where, key, near.empty() ? "" : fmt::format("; did you mean '{}'?", near))};
+    }
+    walked += (walked.empty() ? "" : ".") + key;
+    cur.reset(next);  // rebinds (assignment would overwrite the node cur refers to)
+  }
+  if (!cur.IsScalar()) return {{}, fmt::format("'{}' is a section, not a number: name one of its keys", path)};
+  return {cur, ""};
+}
+
+bool is_integer_text(const std::string& s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!(std::isdigit(static_cast<unsigned char>(s[i])) != 0 || (i == 0 && (s[i] == '-' || s[i] == '+')))) return false;
+  return true;
+}
+
+// The message of the first error in an InputError report, without its file:line:column prefix.
+std::string first_message(const std::string& report) {
+  const std::string first = report.substr(0, report.find('\n'));
+  const auto pos = first.find("error: ");
+  return pos == std::string::npos ? first : first.substr(pos + 7);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: error: cannot open the experiment file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+bool is_experiment_file(const std::string& path) {
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    return root.IsMap() && (root["base"] || root["scenario"]);
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+Sweep Sweep::load(const std::string& path) {
+  const fs::path p(path);
+  return from_text(read_file(path), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+}
+
+Sweep Sweep::from_text(const std::string& text, const std::string& name, const std::string& dir) {
+  Diagnostics diag(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark.line, e.mark.column, "YAML syntax: " + e.msg);
+    diag.throw_if_errors();
+  }
+  if (!root.IsMap()) {
+    diag.error(root.Mark().line, root.Mark().column, "an experiment must be a mapping of keys to values (for example `replications: 10`)");
+    diag.throw_if_errors();
+  }
+  Sweep sw;
+  sw.source_ = name;
+  Experiment& e = sw.experiment;
+  SourceMap where;
+  params::YamlReader reader(root, diag, "", &where);
+  e.visit(reader);
+  reader.finish();
+  diag.throw_if_errors();
+
+  // The base scenario: a file, or inline.
+  const YAML::Node inline_scenario = root["scenario"];
+  if (e.base.empty() == !inline_scenario) {
+    diag.error(root.Mark().line, root.Mark().column,
+               e.base.empty() ? "an experiment needs a base scenario: `base: FILE` (relative to the experiment file) or `scenario:` inline"
+                              : "give either `base:` or `scenario:`, not both");
+    diag.throw_if_errors();
+  }
+  if (!e.base.empty()) {
+    const fs::path base_path = fs::path(e.base).is_absolute() ? fs::path(e.base) : fs::path(dir) / e.base;
+    if (!fs::exists(base_path)) diag.error_at_path(&where, "base", fmt::format("base scenario '{}' not found", base_path.string()));
+    diag.throw_if_errors();
+    sw.base = load_scenario_file(base_path.string());
+  } else {
+    sw.base = load_scenario_node(inline_scenario, name);
+  }
+  if (e.seed != 0) sw.base.seed = e.seed;
+  if (e.days != 0) sw.base.days = e.days;
+  {
+    const Scenario checked = sw.base;
+    static_cast<void>(ModelSpec::resolve(checked, name));  // cross-field checks of the base
+  }
+
+  // Policies.
+  if (e.policies.empty())
+    for (const auto& pol : sw.base.policies) e.policies.push_back(pol.name);
+  for (const auto& label : e.policies) {
+    std::size_t found = sw.base.policies.size();
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < sw.base.policies.size(); ++i) {
+      names.push_back(sw.base.policies[i].name);
+      if (sw.base.policies[i].name == label) found = i;
+    }
+    if (found == sw.base.policies.size()) {
+      const std::string near = params::nearest(label, names);
+      diag.error_at_path(
+          &where, "policies",
+          fmt::format("the base scenario has no policy '{}'{}", label, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      continue;
+    }
+    sw.policies.push_back(label);
+    sw.policy_index.push_back(found);
+  }
+  if (e.baseline.empty() && !sw.policies.empty()) e.baseline = sw.policies.front();
+  for (std::size_t i = 0; i < sw.policies.size(); ++i)
+    if (sw.policies[i] == e.baseline) sw.baseline = i;
+  if (!sw.policies.empty() && sw.policies[sw.baseline] != e.baseline)
+    diag.error_at_path(&where, "baseline", fmt::format("baseline '{}' is not among the policies run", e.baseline));
+
+  // Outputs summarised, and the window.
+  {
+    std::vector<std::string> names;
+    for (const auto& info : daily_variables()) names.emplace_back(info.name);
+    for (const auto& out : e.analysis.outputs) {
+      if (std::find(names.begin(), names.end(), out) != names.end()) continue;
+      const std::string near = params::nearest(out, names);
+      diag.error_at_path(
+          &where, "analysis.outputs",
+          fmt::format("'{}' is not an output variable{}", out, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+    }
+    if (e.analysis.outputs.empty()) diag.error_at_path(&where, "analysis.outputs", "name at least one output to summarise");
+    const int last = e.analysis.last_day < 0 ? sw.base.days - 1 : e.analysis.last_day;
+    if (e.analysis.first_day > last || last > sw.base.days - 1)
+      diag.error_at_path(&where, "analysis.first_day",
+                         fmt::format("the window (days {} to {}) must lie within the {} simulated days (0 to {})", e.analysis.first_day,
+                                     last, sw.base.days, sw.base.days - 1));
+  }
+
+  // Parameters: their paths exist in the scenario and the scenario accepts their values.
+  const YAML::Node resolved = YAML::Load(kpisim::to_yaml(sw.base));
+  const bool grid = e.design.type == DesignSpec::Type::grid;
+  std::vector<stats::Parameter> box;
+  std::vector<std::vector<double>> grid_values;
+  for (auto& prm : e.parameters) {
+    const std::string key = "parameters." + prm.name;
+    const auto at = [&](const std::string& msg) {
+      if (prm.line >= 0)
+        diag.error(prm.line, prm.col, fmt::format("parameter '{}': {}", prm.name, msg));
+      else
+        diag.error_at_path(&where, key, fmt::format("parameter '{}': {}", prm.name, msg));
+    };
+    const Found f = find_path(resolved, prm.name);
+    if (!f.problem.empty()) {
+      at(f.problem);
+      continue;
+    }
+    if (prm.name == "seed" || prm.name == "days") {
+      at("vary `seed` with replications and `days` with the experiment's `days`, not as parameters");
+      continue;
+    }
+    const bool have_range = !std::isnan(prm.lower) || !std::isnan(prm.upper);
+    if (!prm.values.empty() && have_range) {
+      at("give either `values` or `lower`/`upper`, not both");
+      continue;
+    }
+    if (have_range && (std::isnan(prm.lower) || std::isnan(prm.upper) || !(prm.lower < prm.upper))) {
+      at("a range needs `lower` < `upper`");
+      continue;
+    }
+    if (prm.values.empty() && !have_range) {
+      at("give `values: [...]` or a range `lower:` and `upper:`");
+      continue;
+    }
+    if (!grid && !prm.values.empty()) {
+      at("explicit `values` need `design.type: grid`; the other designs sample a range (`lower`, `upper`)");
+      continue;
+    }
+    if (prm.scale == SweepParameter::Scale::log && have_range && !(prm.lower > 0)) {
+      at("a log scale needs `lower` > 0");
+      continue;
+    }
+    // Integer parameters take whole values: the designs' values are rounded.
+    const bool integer = is_integer_text(f.node.Scalar());
+    std::vector<double> candidates = prm.values;
+    if (have_range) candidates = {prm.lower, prm.upper};
+    for (double v : candidates) {
+      YAML::Node trial = YAML::Clone(resolved);
+      const Found tf = find_path(trial, prm.name);
+      YAML::Node target = tf.node;
+      target = params::format_number(integer ? std::round(v) : v);
+      try {
+        static_cast<void>(load_scenario_node(trial, name));
+      } catch (const InputError& err) {
+        at(fmt::format("the scenario refuses {}: {}", params::format_number(v), first_message(err.what())));
+        break;
+      }
+    }
+    box.push_back({prm.name, have_range ? prm.lower : 0.0, have_range ? prm.upper : 1.0, prm.scale == SweepParameter::Scale::log});
+    std::vector<double> gv = prm.values;
+    if (gv.empty()) {
+      for (int l = 0; l < prm.levels; ++l) {
+        const double u = prm.levels == 1 ? 0.0 : static_cast<double>(l) / (prm.levels - 1);
+        gv.push_back(stats::to_parameter(box.back(), u));
+      }
+    }
+    if (integer)
+      for (double& v : gv) v = std::round(v);
+    grid_values.push_back(gv);
+  }
+  diag.throw_if_errors();
+
+  // Design.
+  const std::size_t d = e.parameters.size();
+  const auto design_error = [&](const std::string& msg) { diag.error_at_path(&where, "design.type", msg); };
+  if (d == 0 && e.design.type != DesignSpec::Type::grid) design_error("this design needs at least one parameter under `parameters`");
+  if (e.design.type == DesignSpec::Type::morris && e.design.levels % 2 != 0)
+    diag.error_at_path(&where, "design.levels", "morris needs an even number of levels");
+  diag.throw_if_errors();
+  const std::uint64_t design_seed = sw.base.seed;
+  auto take = [&](const stats::Design& des) {
+    for (std::size_t i = 0; i < des.size(); ++i) {
+      std::vector<double> row(d);
+      for (std::size_t j = 0; j < d; ++j) row[j] = des.values(i, j);
+      sw.points.push_back(std::move(row));
+    }
+  };
+  switch (e.design.type) {
+    case DesignSpec::Type::grid: {
+      sw.points.emplace_back();  // the empty product: one point
+      for (const auto& gv : grid_values) {
+        std::vector<std::vector<double>> next;
+        for (const auto& pt : sw.points)
+          for (const double v : gv) {
+            auto row = pt;
+            row.push_back(v);
+            next.push_back(std::move(row));
+          }
+        sw.points = std::move(next);
+      }
+      break;
+    }
+    case DesignSpec::Type::lhs:
+      take(stats::latin_hypercube(box, static_cast<std::size_t>(e.design.points), design_seed));
+      break;
+    case DesignSpec::Type::sobol:
+      take(stats::sobol_design(box, static_cast<std::size_t>(e.design.points)));
+      break;
+    case DesignSpec::Type::saltelli:
+      take(stats::saltelli_design(box, static_cast<std::size_t>(e.design.points)));
+      break;
+    case DesignSpec::Type::morris: {
+      sw.morris = stats::morris_design(box, static_cast<std::size_t>(e.design.trajectories), static_cast<std::size_t>(e.design.levels),
+                                       design_seed);
+      take(sw.morris.points);
+      break;
+    }
+  }
+  // Integer parameters take whole values.
+  for (std::size_t j = 0; j < d; ++j) {
+    const Found f = find_path(resolved, e.parameters[j].name);
+    if (is_integer_text(f.node.Scalar()))
+      for (auto& row : sw.points) row[j] = std::round(row[j]);
+  }
+  return sw;
+}
+
+SweepRun Sweep::run(std::size_t r) const noexcept {
+  const auto reps = static_cast<std::size_t>(experiment.replications);
+  SweepRun out;
+  out.replication = static_cast<std::uint32_t>(r % reps);
+  out.policy = (r / reps) % policies.size();
+  out.point = r / reps / policies.size();
+  return out;
+}
+
+Scenario Sweep::scenario_at(std::size_t point) const {
+  if (experiment.parameters.empty()) return base;
+  YAML::Node tree = YAML::Load(kpisim::to_yaml(base));
+  for (std::size_t j = 0; j < experiment.parameters.size(); ++j) {
+    const Found f = find_path(tree, experiment.parameters[j].name);
+    YAML::Node target = f.node;
+    target = params::format_number(points[point][j]);
+  }
+  return load_scenario_node(tree, fmt::format("{} (point {})", source_, point));
+}
+
+std::string Sweep::to_yaml() const {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  params::YamlWriter w(out);
+  Experiment copy = experiment;
+  copy.base.clear();  // the scenario is stored inline, resolved
+  copy.visit(w);
+  out << YAML::Key << "scenario" << YAML::Value << YAML::Load(kpisim::to_yaml(base));
+  out << YAML::EndMap;
+  // A parameter has either values or a range: drop the unused keys (empty list, NaN ends).
+  YAML::Node tree = YAML::Load(out.c_str());
+  for (auto kv : tree["parameters"]) {
+    YAML::Node entry = kv.second;
+    if (entry["values"] && entry["values"].size() == 0) entry.remove("values");
+    for (const char* key : {"lower", "upper"})
+      if (entry[key] && entry[key].Scalar() == ".nan") entry.remove(key);
+  }
+  YAML::Emitter clean;
+  clean << tree;
+  return std::string(clean.c_str()) + "\n";
+}
+
+int Sweep::last_day() const noexcept {
+  return experiment.analysis.last_day < 0 ? base.days - 1 : std::min(experiment.analysis.last_day, base.days - 1);
+}
+
+}  // namespace kpisim
