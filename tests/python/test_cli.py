@@ -90,7 +90,7 @@ def test_run_help_lists_options(cli):
 def test_version(cli):
     r = cli("--version")
     assert r.returncode == EXIT_OK
-    assert re.match(r"^kpisim \S+ \(commit \S+, \w+ build, \S+\)", r.stdout), r.stdout
+    assert re.match(r"^kpisim \S+ \(commit \S+, \w+ build, [^,)]+(, MPI)?\)", r.stdout), r.stdout
 
 
 def test_no_subcommand_is_an_argument_error(cli):

@@ -335,8 +335,13 @@ int main(int argc, char** argv) {
       "            5 sweep finished but some runs failed (their status and error are in the file).\n"
       "Read results in Python: xarray.open_dataset(FILE, engine=\"h5netcdf\"); see docs/output-schema.md.");
   app.require_subcommand(1);
-  app.set_version_flag("--version", fmt::format("kpisim {} (commit {}, {} build, {})", kpisim::engine_version(), kpisim::git_commit(),
-                                                kpisim::build_type(), kpisim::simd_level()));
+#ifdef KPISIM_HAVE_MPI
+  constexpr const char* kMpi = ", MPI";
+#else
+  constexpr const char* kMpi = "";
+#endif
+  app.set_version_flag("--version", fmt::format("kpisim {} (commit {}, {} build, {}{})", kpisim::engine_version(), kpisim::git_commit(),
+                                                kpisim::build_type(), kpisim::simd_level(), kMpi));
 
   RunArgs ra;
   auto* run = app.add_subcommand("run", "run every policy of a scenario and write an HDF5 results file");

@@ -123,10 +123,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   SourceMap where;
   params::YamlReader reader(root, diag, "", &where);
   e.visit(reader);
-  reader.finish();
-  diag.throw_if_errors();
+  reader.finish();  // problems so far are reported together with those found below
 
-  // The base scenario: a file, or inline.
+  // The base scenario: a file, or inline. Without one nothing else can be checked.
   const YAML::Node inline_scenario = root["scenario"];
   if (e.base.empty() == !inline_scenario) {
     diag.error(root.Mark().line, root.Mark().column,
@@ -134,13 +133,20 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
                               : "give either `base:` or `scenario:`, not both");
     diag.throw_if_errors();
   }
-  if (!e.base.empty()) {
-    const fs::path base_path = fs::path(e.base).is_absolute() ? fs::path(e.base) : fs::path(dir) / e.base;
-    if (!fs::exists(base_path)) diag.error_at_path(&where, "base", fmt::format("base scenario '{}' not found", base_path.string()));
-    diag.throw_if_errors();
-    sw.base = load_scenario_file(base_path.string());
-  } else {
-    sw.base = load_scenario_node(inline_scenario, name);
+  try {
+    if (!e.base.empty()) {
+      const fs::path base_path = fs::path(e.base).is_absolute() ? fs::path(e.base) : fs::path(dir) / e.base;
+      if (!fs::exists(base_path)) {
+        diag.error_at_path(&where, "base", fmt::format("base scenario '{}' not found", base_path.string()));
+        diag.throw_if_errors();
+      }
+      sw.base = load_scenario_file(base_path.string());
+    } else {
+      sw.base = load_scenario_node(inline_scenario, name);
+    }
+  } catch (const InputError& err) {
+    if (diag.ok() || std::string_view(err.what()).find(diag.report()) != std::string_view::npos) throw;
+    throw InputError(diag.report() + "\n" + err.what());  // the experiment's problems, then the scenario's
   }
   if (e.seed != 0) sw.base.seed = e.seed;
   if (e.days != 0) sw.base.days = e.days;
