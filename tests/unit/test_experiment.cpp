@@ -76,6 +76,10 @@ parameters:
       REQUIRE(p[1] <= 0.1 * (1 + 1e-12));
       REQUIRE(p[2] == std::round(p[2]));  // an integer parameter takes whole values
     }
+  // A real parameter whose default happens to be whole (effort_cost = 8) is not rounded.
+  std::size_t fractional = 0;
+  for (const auto& p : lhs.points) fractional += p[0] != std::round(p[0]) ? 1 : 0;
+  REQUIRE(fractional >= 9);
 }
 
 TEST_CASE("experiment errors name the position and what was expected", "[unit][experiment]") {

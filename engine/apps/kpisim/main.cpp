@@ -114,6 +114,25 @@ std::string mib(std::size_t bytes) {
   return fmt::format("{:.1f} MiB", b / (1024.0 * 1024));
 }
 
+std::string plural(std::size_t n, const char* one, const char* many = nullptr) {
+  return fmt::format("{} {}", n, n == 1 ? std::string(one) : (many != nullptr ? std::string(many) : std::string(one) + "s"));
+}
+
+/// FNV-1a hash of this program's executable: --resume accepts only parts written by the same binary.
+std::string executable_hash() {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::uint64_t h = 14695981039346656037ULL;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      h ^= static_cast<unsigned char>(buf[i]);
+      h *= 1099511628211ULL;
+    }
+    if (!in) break;
+  }
+  return fmt::format("{:016x}", h);
+}
+
 std::string duration(double s) {
   if (s < 1) return "under a second";
   if (s < 90) return fmt::format("{:.0f} s", s);
@@ -223,39 +242,53 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints, estimates and merges
   const kpisim::Sweep sw = kpisim::Sweep::load(a.experiment);
   const std::string out = a.output.empty() ? sw.experiment.name + ".h5" : a.output;
-  if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
-    fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
-    return kExitOutputExists;
-  }
   std::optional<tbb::global_control> limit;
   if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
 
-  // Pre-flight estimate.
-  const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads);
-  const std::size_t avail = available_memory_bytes();
-  if (!a.quiet || a.dry_run)
-    fmt::print(
-        "kpisim {}: experiment '{}' - {} runs ({} points x {} policies x {} replications), {} employees, {} days, {} threads{}\n"
-        "estimate: {:.3g} agent-days, about {}, peak memory about {}, results file at most {} (before compression)\n",
-        kpisim::engine_version(), sw.experiment.name, est.runs, sw.points.size(), sw.policies.size(), sw.experiment.replications,
-        sw.base.organisation.employees, sw.days(), threads, mpi.size() > 1 ? fmt::format(" in each of {} processes", mpi.size()) : "",
-        static_cast<double>(est.agent_days), duration(est.seconds / mpi.size()), mib(est.memory_bytes), mib(est.output_bytes));
-  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
-    fmt::print(stderr,
-               "kpisim: refusing to run: the sweep needs an estimated {} at {} threads but only {} is available; use fewer --threads or a "
-               "smaller organisation\n",
-               mib(est.memory_bytes), threads, mib(avail));
-    return kExitTooLarge;
+  // Pre-flight: process 0 decides for every process (files and free memory may look different
+  // elsewhere, and a process that stops alone would leave the others waiting).
+  int verdict = kExitOk;
+  if (mpi.rank() == 0) {
+    if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+      fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n",
+                 out);
+      verdict = kExitOutputExists;
+    } else {
+      const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads);
+      const std::size_t avail = available_memory_bytes();
+      if (!a.quiet || a.dry_run)
+        fmt::print(
+            "kpisim {}: experiment '{}' - {} ({} x {} x {}), {} employees, {} days, {}{}\n"
+            "estimate: {:.3g} agent-days, about {}, peak memory about {}{}, results file at most {} (before compression)\n",
+            kpisim::engine_version(), sw.experiment.name, plural(est.runs, "run"), plural(sw.points.size(), "point"),
+            plural(sw.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(sw.experiment.replications), "replication"),
+            sw.base.organisation.employees, sw.days(), plural(static_cast<std::size_t>(threads), "thread"),
+            mpi.size() > 1 ? fmt::format(" in each of {} processes", mpi.size()) : "", static_cast<double>(est.agent_days),
+            duration(est.seconds / mpi.size()), mib(est.memory_bytes), mpi.size() > 1 ? " per process" : "", mib(est.output_bytes));
+      if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
+        fmt::print(stderr,
+                   "kpisim: refusing to run: the sweep needs an estimated {} at {} threads but only {} is available; use fewer --threads "
+                   "or a smaller organisation\n",
+                   mib(est.memory_bytes), threads, mib(avail));
+        verdict = kExitTooLarge;
+      } else if (a.dry_run) {
+        verdict = -1;  // stop, successfully
+      }
+    }
   }
-  if (a.dry_run) return kExitOk;
+  if (mpi.distributed()) verdict = std::stoi(mpi.agree(std::to_string(verdict)));
+  if (verdict == -1) return kExitOk;
+  if (verdict != kExitOk) return verdict;
 
   kpisim::SweepOptions o;
   o.output = out;
   o.overwrite = a.force;
   o.resume = a.resume;
   o.keep_parts = a.keep_parts;
+  o.build_id = executable_hash();
   o.meta = provenance(command_line, threads);
+  o.meta.extra_attrs.emplace_back("processes", std::to_string(mpi.size()));
   o.meta.scenario_name = sw.base.name;
   o.meta.scenario_file = sw.experiment.base.empty() ? a.experiment : sw.experiment.base;
   o.meta.scenario_yaml = kpisim::to_yaml(sw.base);
@@ -273,8 +306,8 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   if (mpi.rank() != 0) return kExitOk;
   if (!a.quiet) {
     fmt::print("{}", kpisim::format_analysis(sw, rep.analysis));
-    fmt::print("\n{} runs: {} run now, {} from an earlier invocation, {} failed; {:.1f} s; wrote {}\n", rep.runs, rep.ran, rep.resumed,
-               rep.failures.size(), bar.seconds(), out);
+    fmt::print("\n{}: {} run now, {} from an earlier invocation, {} failed; {:.1f} s; wrote {}\n", plural(rep.runs, "run"), rep.ran,
+               rep.resumed, rep.failures.size(), bar.seconds(), out);
   }
   if (!rep.failures.empty()) {
     fmt::print(stderr, "kpisim: {} of {} runs failed (their data are NaN; see the status and error variables):\n", rep.failures.size(),
@@ -282,6 +315,10 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
     for (std::size_t i = 0; i < rep.failures.size() && i < 10; ++i)
       fmt::print(stderr, "  run {}: {}\n", rep.failures[i].first, rep.failures[i].second);
     if (rep.failures.size() > 10) fmt::print(stderr, "  ... and {} more\n", rep.failures.size() - 10);
+    fmt::print(stderr,
+               "The finished runs are kept in '{}': after fixing the cause, `kpisim sweep {} -o {} --resume --force` runs the failed runs "
+               "again.\n",
+               kpisim::parts_directory(out), a.experiment, out);
     return kExitRunsFailed;
   }
   return kExitOk;
@@ -387,6 +424,25 @@ int main(int argc, char** argv) {
   }
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  // Several processes only make sense for sweeps, and only with an MPI build.
+  const int processes = std::max(mpi.size(), kpisim::app::Mpi::launched_size());
+  if (processes > 1) {
+#ifndef KPISIM_HAVE_MPI
+    if (kpisim::app::Mpi::launched_size() > 1) {
+      fmt::print(stderr,
+                 "kpisim: started as {} processes, but this kpisim was built without MPI: each would run everything. Rebuild "
+                 "with MPI (scripts/setup.sh installs Open MPI; cmake -DKPISIM_MPI=ON) or run one process.\n",
+                 processes);
+      return kExitInputError;
+    }
+#endif
+    if (!*sweep && !*compare) {
+      if (mpi.rank() == 0)
+        fmt::print(stderr,
+                   "kpisim: only `sweep` (and `compare` of an experiment) run on several processes; run this command as one process\n");
+      return kExitInputError;
+    }
+  }
   try {
     if (*run) return cmd_run(ra, command_line);
     if (*validate) return cmd_validate(vfile);

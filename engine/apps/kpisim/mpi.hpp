@@ -74,6 +74,14 @@ class Mpi {
 #endif
   }
 
+  /// The number of processes a launcher says it started (1 without a launcher or when it does not say).
+  static int launched_size() {
+    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+      if (const char* v = std::getenv(var))  // NOLINT(concurrency-mt-unsafe): before any thread starts
+        return std::atoi(v) > 1 ? std::atoi(v) : 1;
+    return 1;
+  }
+
   /// True when an MPI launcher (mpirun/mpiexec of Open MPI or MPICH, srun with PMI/PMIx) started us.
   static bool launched() {
     for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"})

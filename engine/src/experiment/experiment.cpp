@@ -73,11 +73,34 @@ bool is_integer_text(const std::string& s) {
   return true;
 }
 
+// The first error message of a scenario that does not load, or "" if it loads.
+std::string load_error(const YAML::Node& tree, const std::string& name);
+
+// Whether the scenario declares the key at `path` as an integer: its value is written as a whole
+// number and the scenario refuses that number plus a half as "not a whole number".
+bool declared_integer(const YAML::Node& resolved, const std::string& path, const std::string& name) {
+  const Found f = find_path(resolved, path);
+  if (!f.problem.empty() || !is_integer_text(f.node.Scalar())) return false;
+  YAML::Node trial = YAML::Clone(resolved);
+  YAML::Node target = find_path(trial, path).node;
+  target = params::format_number(std::stod(f.node.Scalar()) + 0.5);
+  return load_error(trial, name).find("whole number") != std::string::npos;
+}
+
 // The message of the first error in an InputError report, without its file:line:column prefix.
 std::string first_message(const std::string& report) {
   const std::string first = report.substr(0, report.find('\n'));
   const auto pos = first.find("error: ");
   return pos == std::string::npos ? first : first.substr(pos + 7);
+}
+
+std::string load_error(const YAML::Node& tree, const std::string& name) {
+  try {
+    static_cast<void>(load_scenario_node(tree, name));
+  } catch (const InputError& err) {
+    return first_message(err.what());
+  }
+  return "";
 }
 
 std::string read_file(const std::string& path) {
@@ -244,7 +267,7 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
       continue;
     }
     // Integer parameters take whole values: the designs' values are rounded.
-    const bool integer = is_integer_text(f.node.Scalar());
+    const bool integer = declared_integer(resolved, prm.name, name);
     std::vector<double> candidates = prm.values;
     if (have_range) candidates = {prm.lower, prm.upper};
     for (double v : candidates) {
@@ -321,8 +344,7 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   }
   // Integer parameters take whole values.
   for (std::size_t j = 0; j < d; ++j) {
-    const Found f = find_path(resolved, e.parameters[j].name);
-    if (is_integer_text(f.node.Scalar()))
+    if (declared_integer(resolved, e.parameters[j].name, name))
       for (auto& row : sw.points) row[j] = std::round(row[j]);
   }
   return sw;

@@ -176,9 +176,10 @@ void write_text_atomically(const std::string& path, const std::string& text) {
 }
 
 /// What identifies a sweep for resuming: the resolved experiment and the build.
-std::string manifest_text(const Sweep& sweep, const ResultsMeta& meta) {
-  return fmt::format("# KPISim sweep parts: resumable only by the same experiment and build\nengine_version: {}\ngit_commit: {}\n---\n{}",
-                     meta.engine_version, meta.git_commit, sweep.to_yaml());
+std::string manifest_text(const Sweep& sweep, const ResultsMeta& meta, const std::string& build_id) {
+  return fmt::format(
+      "# KPISim sweep parts: resumable only by the same experiment and build\nengine_version: {}\ngit_commit: {}\nbuild_id: {}\n---\n{}",
+      meta.engine_version, meta.git_commit, build_id, sweep.to_yaml());
 }
 
 /// Runs named in KPISIM_TEST_FAIL_RUNS (comma-separated indices) throw: a fault-injection hook
@@ -302,7 +303,7 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
 
   // The part directory (prepared by process 0; the others learn its verdict).
   const std::string dir = parts_directory(o.output);
-  const std::string manifest = manifest_text(sweep, o.meta);
+  const std::string manifest = manifest_text(sweep, o.meta, o.build_id);
   const std::string manifest_path = dir + "/experiment.yaml";
   std::string verdict;
   if (o.process == 0) {
@@ -448,6 +449,7 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
 
   const auto& outputs = sweep.experiment.analysis.outputs;
   std::vector<std::size_t> var;
+  var.reserve(outputs.size());
   for (const auto& name : outputs) var.push_back(daily_index(name));
   std::vector<std::vector<double>> values(outputs.size(), std::vector<double>(report.runs, std::nan("")));
   const int first = sweep.experiment.analysis.first_day;
@@ -473,7 +475,9 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   report.analysis = analyse(sweep, values);
   write_tables(writer, sweep, report.analysis);
   writer.commit();
-  if (!o.keep_parts) fs::remove_all(dir);
+  // With failures the parts stay, so that --resume can run the failed runs again.
+  report.parts_kept = o.keep_parts || !report.failures.empty();
+  if (!report.parts_kept) fs::remove_all(dir);
   return report;
 }
 

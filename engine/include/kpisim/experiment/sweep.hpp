@@ -18,7 +18,8 @@ struct SweepOptions {
   std::string output;       ///< the results file
   bool overwrite = false;   ///< replace an existing results file, and discard parts of another sweep
   bool resume = false;      ///< continue from the parts of an interrupted sweep of the same experiment
-  bool keep_parts = false;  ///< keep the part files after the merge
+  bool keep_parts = false;  ///< keep the part files after the merge (they are kept anyway when runs failed)
+  std::string build_id;     ///< identifies the program (e.g. a hash of its executable): --resume requires the same
   ResultsMeta meta;         ///< provenance written to the results file
   /// Called from the calling thread: (simulated run-days done, total run-days to do).
   std::function<void(long long, long long)> progress;
@@ -41,6 +42,7 @@ struct SweepReport {
   std::size_t ran = 0;                                        ///< run by this invocation (by this process, with several)
   std::vector<std::pair<std::size_t, std::string>> failures;  ///< (run, message), in run order
   Analysis analysis;                                          ///< comparison and sensitivity (also written to the file)
+  bool parts_kept = false;  ///< the part directory was kept (--keep-parts, or failed runs to retry with --resume)
 };
 
 /// The part directory of a results file: "<output>.parts".
