@@ -24,6 +24,10 @@ std::string interval(const stats::TInterval& ci) {
 
 }  // namespace
 
+std::string reference_name(const Sweep& sw) {
+  return sw.policies.size() == 1 && sw.points.size() > 1 ? std::string("point 0") : sw.policies[sw.baseline];
+}
+
 Analysis analyse(const Sweep& sw, const std::vector<std::vector<double>>& values, std::size_t max_points) {
   Analysis out;
   const auto& spec = sw.experiment.analysis;
@@ -35,8 +39,11 @@ Analysis analyse(const Sweep& sw, const std::vector<std::vector<double>>& values
   for (std::size_t o = 0; o < spec.outputs.size(); ++o) {
     const std::vector<double>& v = values[o];
     for (std::size_t point = 0; point < out.points_compared; ++point) {
+      // The reference: the baseline policy at the same point; with one policy, the same policy
+      // at point 0 (a parameter sweep compares points).
+      const bool by_point = n_pol == 1;
       std::vector<double> base(reps);
-      for (std::size_t k = 0; k < reps; ++k) base[k] = v[index(point, sw.baseline, k)];
+      for (std::size_t k = 0; k < reps; ++k) base[k] = v[by_point ? index(0, 0, k) : index(point, sw.baseline, k)];
       for (std::size_t pol = 0; pol < n_pol; ++pol) {
         std::vector<double> y(reps);
         for (std::size_t k = 0; k < reps; ++k) y[k] = v[index(point, pol, k)];
@@ -114,10 +121,10 @@ std::string format_analysis(const Sweep& sw, const Analysis& a) {
       s += fmt::format("\n{} ({}; mean over days {}-{} of each run; {} intervals over {} replications)\n", row.output, units, first, last,
                        level, sw.experiment.replications);
       s += fmt::format("| {}policy | mean | {} interval | paired difference from {} | {} interval | unpaired interval |\n",
-                       sw.points.size() > 1 ? "point | " : "", level, sw.policies[sw.baseline], level);
+                       sw.points.size() > 1 ? "point | " : "", level, reference_name(sw), level);
       s += sw.points.size() > 1 ? "|---:|---|---:|---|---:|---|---|\n" : "|---|---:|---|---:|---|---|\n";
     }
-    const bool is_base = row.policy == sw.policies[sw.baseline];
+    const bool is_base = sw.policies.size() == 1 ? row.point == 0 : row.policy == sw.policies[sw.baseline];
     std::string failed = row.summary.n_failed > 0 ? fmt::format(" ({} failed)", row.summary.n_failed) : "";
     s += fmt::format("| {}{}{} | {} | {} | {} | {} | {} |\n", sw.points.size() > 1 ? fmt::format("{} | ", row.point) : "", row.policy,
                      failed, num(row.summary.mean), interval(row.summary.ci), is_base ? "(baseline)" : num(row.paired.mean),

@@ -225,7 +225,6 @@ class SpecCache {
 
 void write_tables(ResultsWriter& w, const Sweep& sweep, const Analysis& a) {
   using Column = ResultsWriter::Column;
-  const std::string baseline = sweep.policies[sweep.baseline];
   for (const auto& output : sweep.experiment.analysis.outputs) {
     std::vector<std::string> labels;
     std::vector<Column> cols = {{"mean", "mean over replications", "", {}},
@@ -233,7 +232,7 @@ void write_tables(ResultsWriter& w, const Sweep& sweep, const Analysis& a) {
                                 {"upper", "upper end of the confidence interval of the mean", "", {}},
                                 {"n", "replications used", "1", {}},
                                 {"n_failed", "replications failed", "1", {}},
-                                {"difference", "mean paired difference from the baseline policy", "", {}},
+                                {"difference", "mean paired difference from the reference (attribute baseline)", "", {}},
                                 {"difference_lower", "lower end of the paired difference's interval", "", {}},
                                 {"difference_upper", "upper end of the paired difference's interval", "", {}},
                                 {"unpaired_lower", "lower end of the unpaired (Welch) interval of the difference", "", {}},
@@ -255,7 +254,7 @@ void write_tables(ResultsWriter& w, const Sweep& sweep, const Analysis& a) {
     }
     if (!labels.empty())
       w.write_table("comparison/" + output, "row", labels, cols,
-                    {{"baseline", baseline},
+                    {{"baseline", reference_name(sweep)},
                      {"level", fmt::format("{}", sweep.experiment.analysis.level)},
                      {"window", fmt::format("days {} to {}", sweep.experiment.analysis.first_day, sweep.last_day())}});
   }

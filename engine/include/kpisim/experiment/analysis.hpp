@@ -18,7 +18,7 @@ struct ComparisonRow {
   std::size_t point = 0;
   std::string policy;
   stats::Summary summary;           ///< over replications
-  stats::Summary paired;            ///< policy - baseline, replication by replication
+  stats::Summary paired;            ///< policy - reference (reference_name), replication by replication
   stats::WelchComparison unpaired;  ///< the same difference, ignoring the pairing (for reference)
 };
 
@@ -38,6 +38,10 @@ struct Analysis {
 /// `values[o][r]`: the summary of output o (experiment.analysis.outputs) for run r, NaN for a
 /// failed run. Comparisons are made per point when there are at most `max_points` points.
 Analysis analyse(const Sweep& sweep, const std::vector<std::vector<double>>& values, std::size_t max_points = 12);
+
+/// What paired differences are taken from: the baseline policy at the same point, or, when the
+/// experiment runs a single policy over several points, that policy at point 0.
+std::string reference_name(const Sweep& sweep);
 
 /// The comparison and sensitivity as text tables (what `kpisim sweep` and `compare` print).
 std::string format_analysis(const Sweep& sweep, const Analysis& analysis);

@@ -1,0 +1,209 @@
+"""Runs the validation claims of tests/validation/claims/*.yaml and checks each one statistically.
+
+A claim names an experiment file (a sweep), an output, two arms (a policy and, optionally, values of
+the experiment's varied parameters) and what is expected of arm B minus arm A. Each run is
+summarised by the mean of the output over the claim's window; the two arms are paired by
+replication (common random numbers: replication k of every policy and parameter point has the same
+people, tasks and luck), and the mean paired difference gets a Student t interval at the claim's
+level (default 95%). Expectations:
+
+  increase      the interval lies above 0          decrease      the interval lies below 0
+  at_most V     the interval's upper end is <= V   at_least V    the interval's lower end is >= V
+
+Usage:
+  check_claims.py KPISIM [--only ID,...] [--json OUT.json] [--markdown docs/validation.md]
+                  [--check-markdown docs/validation.md]
+
+Exit status 1 when a claim fails, or when --check-markdown finds the document out of date.
+"""
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import yaml
+from scipy import stats
+
+REPO = Path(__file__).resolve().parents[2]
+CLAIMS = REPO / "tests" / "validation" / "claims"  # one YAML file per section, read in name order
+
+
+def window_means(path, output, first, last):
+    with h5py.File(path, "r") as f:
+        data = f[output][()]  # (run, day)
+        last = data.shape[1] - 1 if last < 0 else last
+        coords = {
+            "policy": [p.decode() if isinstance(p, bytes) else p for p in f["policy"][()]],
+            "replication": f["replication"][()],
+        }
+        params = {}
+        for name, obj in f.items():
+            if isinstance(obj, h5py.Dataset) and obj.attrs.get("kpisim_role", b"") in (b"parameter", "parameter"):
+                params[name] = obj[()]
+        return np.nanmean(data[:, first:last + 1], axis=1), coords, params
+
+
+def select(arm, coords, params):
+    """Indices of the runs of an arm, by replication."""
+    mask = np.array([p == arm["policy"] for p in coords["policy"]])
+    for key, value in arm.items():
+        if key == "policy":
+            continue
+        if key not in params:
+            raise SystemExit(f"arm {arm}: the experiment has no varied parameter '{key}' (it has {sorted(params)})")
+        mask &= np.isclose(params[key], float(value), rtol=1e-12, atol=0)
+    idx = np.nonzero(mask)[0]
+    reps = coords["replication"][idx]
+    order = np.argsort(reps)
+    return idx[order], reps[order]
+
+
+def evaluate(claim, path):
+    first, last = claim.get("window", [0, -1])
+    y, coords, params = window_means(path, claim["output"], first, last)
+    ia, ra = select(claim["a"], coords, params)
+    ib, rb = select(claim["b"], coords, params)
+    if len(ia) == 0 or len(ib) == 0 or not np.array_equal(ra, rb):
+        raise SystemExit(f"{claim['id']}: arms a and b must have the same replications (a: {list(ra)}, b: {list(rb)})")
+    d = y[ib] - y[ia]
+    d = d[np.isfinite(d)]
+    n = len(d)
+    level = claim.get("level", 0.95)
+    mean = float(np.mean(d))
+    se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * se) if n > 1 else float("nan")
+    lo, hi = mean - half, mean + half
+    expect = claim["expect"]
+    if expect == "increase":
+        ok = lo > 0
+    elif expect == "decrease":
+        ok = hi < 0
+    elif expect == "at_most":
+        ok = hi <= float(claim["value"])
+    elif expect == "at_least":
+        ok = lo >= float(claim["value"])
+    else:
+        raise SystemExit(f"{claim['id']}: unknown expectation '{expect}'")
+    return {
+        "id": claim["id"], "ok": bool(ok), "n": n, "level": level, "a_mean": float(np.nanmean(y[ia])),
+        "b_mean": float(np.nanmean(y[ib])), "difference": mean, "lower": lo, "upper": hi,
+    }
+
+
+def run_experiments(kpisim, claims, workdir):
+    files = {}
+    for c in claims:
+        exp = REPO / c["experiment"]
+        if exp in files:
+            continue
+        out = Path(workdir) / (exp.stem + ".h5")
+        r = subprocess.run([str(kpisim), "sweep", str(exp), "-o", str(out), "-q", "--force"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"kpisim sweep {exp} failed (exit {r.returncode}):\n{r.stderr}")
+        files[exp] = out
+    return files
+
+
+def fmt(x):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    a = abs(x)
+    if a != 0 and (a >= 1e5 or a < 1e-3):
+        return f"{x:.3g}"
+    return f"{x:.4g}"
+
+
+def cell(text):
+    """Table-cell text: a '|' would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
+def markdown(claims, results, closed_forms):
+    by_id = {r["id"]: r for r in results}
+    lines = [
+        "# Validation",
+        "",
+        "Every validation claim, the test that checks it, and what the model gives. Generated by",
+        "`tests/validation/check_claims.py KPISIM --markdown docs/validation.md` from `tests/validation/claims/`;",
+        "the ctest entry `docs_validation_current` fails when this file is out of date. Do not edit by hand.",
+        "",
+        "## Closed forms (calibration.md, part A)",
+        "",
+        "| claim | theory | test | tolerance |",
+        "|---|---|---|---|",
+    ]
+    for cf in closed_forms:
+        lines.append(f"| {cell(cf['claim'])} | {cell(cf['theory'])} | `{cell(cf['test'])}` | {cell(cf['tolerance'])} |")
+    sections = {}
+    for c in claims:
+        sections.setdefault(c.get("section", "Other"), []).append(c)
+    for section, items in sections.items():
+        lines += ["", f"## {section}", "",
+                  "| claim | expected | arms (B vs A) | output (window) | A | B | B − A [95% interval], n | holds |",
+                  "|---|---|---|---|---:|---:|---|---|"]
+        for c in items:
+            r = by_id[c["id"]]
+            exp = c["expect"] + (f" {c['value']}" if "value" in c else "")
+            arm = lambda a: ", ".join(f"{k}={v}" for k, v in a.items())  # noqa: E731
+            first, last = c.get("window", [0, -1])
+            lines.append(
+                f"| **{c['id']}**: {cell(c['claim'])} | {exp} | {arm(c['b'])} vs {arm(c['a'])} | `{c['output']}` (days {first}–"
+                f"{'end' if last < 0 else last}) | {fmt(r['a_mean'])} | {fmt(r['b_mean'])} | {fmt(r['difference'])} "
+                f"[{fmt(r['lower'])}, {fmt(r['upper'])}], {r['n']} | {'yes' if r['ok'] else '**no**'} |")
+        lines.append("")
+        for c in items:
+            if c.get("note"):
+                lines.append(f"- **{c['id']}**: {c['note'].strip()}")
+        lines.append("")
+        for c in items:
+            lines.append(f"- **{c['id']}**: `{c['experiment']}`; source: {c.get('source', '')}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kpisim")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--json")
+    ap.add_argument("--markdown")
+    ap.add_argument("--check-markdown")
+    a = ap.parse_args()
+    claims, closed_forms = [], []
+    for f in sorted(CLAIMS.glob("*.yaml")):
+        doc = yaml.safe_load(f.read_text()) or {}
+        for c in doc.get("claims", []):
+            c.setdefault("section", doc.get("section", f.stem))
+            claims.append(c)
+        closed_forms += doc.get("closed_forms", [])
+    if a.only:
+        keep = set(a.only.split(","))
+        claims = [c for c in claims if c["id"] in keep]
+    with tempfile.TemporaryDirectory() as tmp:
+        files = run_experiments(a.kpisim, claims, tmp)
+        results = [evaluate(c, files[REPO / c["experiment"]]) for c in claims]
+    failed = [r for r in results if not r["ok"]]
+    for r in results:
+        print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['id']}: B - A = {fmt(r['difference'])} [{fmt(r['lower'])}, {fmt(r['upper'])}] "
+              f"(A {fmt(r['a_mean'])}, B {fmt(r['b_mean'])}, n {r['n']})")
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=1))
+    text = markdown(claims, results, closed_forms)
+    if a.markdown:
+        Path(a.markdown).write_text(text)
+    status = 1 if failed else 0
+    if a.check_markdown:
+        current = Path(a.check_markdown).read_text() if Path(a.check_markdown).exists() else ""
+        if current != text:
+            print(f"{a.check_markdown} is out of date: regenerate it with\n"
+                  f"  /usr/bin/python3 tests/validation/check_claims.py build/checked/engine/kpisim --markdown {a.check_markdown}")
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
