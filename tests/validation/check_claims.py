@@ -95,6 +95,32 @@ def evaluate(claim, path):
     }
 
 
+def calibrate(entry, path):
+    """A model figure to set beside an empirical one: per run, the sum of the numerator outputs'
+    window means over the sum of the denominator's (or the numerator alone); the mean over runs of
+    the policy with its t interval; `matches` when the mean lies within the entry's `range`."""
+    first, last = entry.get("window", [0, -1])
+    num = None
+    den = None
+    coords = None
+    for name in entry["numerator"]:
+        y, coords, _ = window_means(path, name, first, last)
+        num = y if num is None else num + y
+    for name in entry.get("denominator", []):
+        y, coords, _ = window_means(path, name, first, last)
+        den = y if den is None else den + y
+    mask = np.array([p == entry["policy"] for p in coords["policy"]])
+    v = (num / den if den is not None else num)[mask]
+    v = v[np.isfinite(v)]
+    n = len(v)
+    mean = float(np.mean(v))
+    half = float(stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+    scale = float(entry.get("scale", 1.0))
+    lo, hi = entry["range"]
+    return {"id": entry["id"], "value": mean * scale, "lower": (mean - half) * scale, "upper": (mean + half) * scale, "n": n,
+            "matches": bool(lo <= mean * scale <= hi)}
+
+
 def run_experiments(kpisim, claims, workdir):
     files = {}
     for c in claims:
@@ -123,7 +149,7 @@ def cell(text):
     return str(text).replace("|", "\\|")
 
 
-def markdown(claims, results, closed_forms):
+def markdown(claims, results, closed_forms, calibration=(), calibrated=()):
     by_id = {r["id"]: r for r in results}
     lines = [
         "# Validation",
@@ -162,6 +188,21 @@ def markdown(claims, results, closed_forms):
         lines.append("")
         for c in items:
             lines.append(f"- **{c['id']}**: `{c['experiment']}`; source: {c.get('source', '')}")
+    if calibration:
+        lines += ["", "## Calibration: the model's emergent figures beside the empirical ones (calibration.md, part B)", "",
+                  "Reported, not enforced: a mismatch is a finding about the model, stated here as it is.", "",
+                  "| figure | empirical | model (policy, output) | model value [95% interval], runs | matches |",
+                  "|---|---|---|---|---|"]
+        cal_by_id = {r["id"]: r for r in calibrated}
+        for e in calibration:
+            r = cal_by_id[e["id"]]
+            what = " + ".join(e["numerator"]) + (f" / ({' + '.join(e['denominator'])})" if e.get("denominator") else "")
+            lines.append(f"| **{e['id']}**: {cell(e['figure'])} | {cell(e['empirical'])} | {e['policy']}: `{what}` | "
+                         f"{fmt(r['value'])}{e.get('unit', '')} [{fmt(r['lower'])}, {fmt(r['upper'])}], {r['n']} | "
+                         f"{'yes' if r['matches'] else 'no'} (range {e['range'][0]}–{e['range'][1]}) |")
+        lines.append("")
+        for e in calibration:
+            lines.append(f"- **{e['id']}**: `{e['experiment']}`; source: {e['source']}" + (f". {e['note'].strip()}" if e.get("note") else ""))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -173,26 +214,32 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--check-markdown")
     a = ap.parse_args()
-    claims, closed_forms = [], []
+    claims, closed_forms, calibration = [], [], []
     for f in sorted(CLAIMS.glob("*.yaml")):
         doc = yaml.safe_load(f.read_text()) or {}
         for c in doc.get("claims", []):
             c.setdefault("section", doc.get("section", f.stem))
             claims.append(c)
         closed_forms += doc.get("closed_forms", [])
+        calibration += doc.get("calibration", [])
     if a.only:
         keep = set(a.only.split(","))
         claims = [c for c in claims if c["id"] in keep]
+    if a.only:
+        calibration = [e for e in calibration if e["id"] in keep]
     with tempfile.TemporaryDirectory() as tmp:
-        files = run_experiments(a.kpisim, claims, tmp)
+        files = run_experiments(a.kpisim, claims + calibration, tmp)
         results = [evaluate(c, files[REPO / c["experiment"]]) for c in claims]
+        calibrated = [calibrate(e, files[REPO / e["experiment"]]) for e in calibration]
+    for r in calibrated:
+        print(f"cal  {r['id']}: {fmt(r['value'])} [{fmt(r['lower'])}, {fmt(r['upper'])}] ({'matches' if r['matches'] else 'does not match'})")
     failed = [r for r in results if not r["ok"]]
     for r in results:
         print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['id']}: B - A = {fmt(r['difference'])} [{fmt(r['lower'])}, {fmt(r['upper'])}] "
               f"(A {fmt(r['a_mean'])}, B {fmt(r['b_mean'])}, n {r['n']})")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
-    text = markdown(claims, results, closed_forms)
+    text = markdown(claims, results, closed_forms, calibration, calibrated)
     if a.markdown:
         Path(a.markdown).write_text(text)
     status = 1 if failed else 0

@@ -470,6 +470,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_ai_hours][j] = ai_hours;
     o[a_verify][j] = t_v;
     o[a_cleanup][j] = cleanup_today;
+    o[a_time_saved][j] = e - t_w;  // manual-equivalent hours done minus the hours they took
     o[a_perf_hours][j] = t_p;
     o[a_learn][j] = t_l;
     o[a_work_hours][j] = t_w;
@@ -502,7 +503,7 @@ void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   auto& o = s.out;
   for (std::size_t v :
        {a_value, a_measured,   a_ai_value, a_hours,      a_overtime, a_manual, a_ai_hours,   a_verify,      a_cleanup,    a_perf_hours,
-        a_learn, a_work_hours, a_tok_prod, a_tok_rework, a_caught,   a_passed, a_slop_hours, a_escalations, a_belief_err, a_sessions})
+        a_learn, a_work_hours, a_tok_prod, a_tok_rework, a_caught,   a_passed, a_slop_hours, a_escalations, a_belief_err, a_sessions, a_time_saved})
     std::fill_n(o[v], n, 0.0);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {

@@ -68,6 +68,7 @@ enum A : std::size_t {
   a_syy,
   a_sxy,
   a_corr_n,
+  a_time_saved,
   a_count
 };
 using Acc = std::array<double, a_count>;

@@ -249,6 +249,7 @@ void Simulation::step() {
     put("cleanup_hours_per_fte", ac[a_cleanup] / n);
     put("performative_hours_per_fte", ac[a_perf_hours] / n);
     put("learning_hours_per_fte", ac[a_learn] / n);
+    put("time_saved_per_fte", ac[a_time_saved] / n);
     put("tokens_productive", ac[a_tok_prod]);
     put("tokens_rework", ac[a_tok_rework]);
     put("tokens_performative", ac[a_tok_perf]);
