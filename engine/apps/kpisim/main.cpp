@@ -135,9 +135,9 @@ std::string executable_hash() {
 
 std::string duration(double s) {
   if (s < 1) return "under a second";
-  if (s < 90) return fmt::format("{:.0f} s", s);
-  if (s < 5400) return fmt::format("{:.0f} min", s / 60);
-  return fmt::format("{:.1f} h", s / 3600);
+  if (s < 90) return fmt::format("about {:.0f} s", s);
+  if (s < 5400) return fmt::format("about {:.0f} min", s / 60);
+  return fmt::format("about {:.1f} h", s / 3600);
 }
 
 int cmd_validate_experiment(const std::string& file) {
@@ -154,9 +154,9 @@ int cmd_validate(const std::string& file) {
   const kpisim::Scenario s = kpisim::load_scenario_file(file);
   const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file);
   const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
-  fmt::print("{}: OK: '{}', {} employees in {} units ({} teams), {} task types, {} policies, {} days; estimated memory {:.1f} MiB\n", file,
-             s.name, spec.employees, spec.units.size(), spec.team_units.size(), spec.task_count(), s.policies.size(), s.days,
-             static_cast<double>(est) / (1024.0 * 1024.0));
+  fmt::print("{}: OK: '{}', {} employees in {} units ({} teams), {} task types, {}, {} days; estimated memory {:.1f} MiB\n", file, s.name,
+             spec.employees, spec.units.size(), spec.team_units.size(), spec.task_count(), plural(s.policies.size(), "policy", "policies"),
+             s.days, static_cast<double>(est) / (1024.0 * 1024.0));
   return kExitOk;
 }
 
@@ -176,6 +176,13 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
     return kExitOutputExists;
   }
+  {
+    // The output's directory must exist before the run, not after it (created like the results/ of scripts/run.sh).
+    const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) throw kpisim::RunError(fmt::format("cannot create the directory '{}' for the results file: {}", parent.string(), ec.message()));
+  }
   const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, a.scenario);
   const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
   const std::size_t avail = available_memory_bytes();
@@ -191,8 +198,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
 
   if (!a.quiet)
-    fmt::print("kpisim {}: '{}' - {} employees, {} policies, {} days, seed {}, {} threads\n", kpisim::engine_version(), s.name,
-               spec.employees, s.policies.size(), s.days, s.seed, threads);
+    fmt::print("kpisim {}: '{}' - {} employees, {}, {} days, seed {}, {}\n", kpisim::engine_version(), s.name, spec.employees,
+               plural(s.policies.size(), "policy", "policies"), s.days, s.seed, plural(static_cast<std::size_t>(threads), "thread"));
   ProgressBar bar(!a.quiet && !a.no_progress);
   auto runs = kpisim::run_policies(spec, 0, [&](long long d, long long t) { bar.update(d, t); });
   bar.finish();
@@ -260,7 +267,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
       if (!a.quiet || a.dry_run)
         fmt::print(
             "kpisim {}: experiment '{}' - {} ({} x {} x {}), {} employees, {} days, {}{}\n"
-            "estimate: {:.3g} agent-days, about {}, peak memory about {}{}, results file at most {} (before compression)\n",
+            "estimate: {:.3g} agent-days, {}, peak memory about {}{}, results file at most {} (before compression)\n",
             kpisim::engine_version(), sw.experiment.name, plural(est.runs, "run"), plural(sw.points.size(), "point"),
             plural(sw.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(sw.experiment.replications), "replication"),
             sw.base.organisation.employees, sw.days(), plural(static_cast<std::size_t>(threads), "thread"),

@@ -186,7 +186,8 @@ class LeaderboardRegime final : public Regime {
     const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);
     for (std::size_t i = 0; i < n; ++i) {
       const double score = extrapolate * window_[i];
-      double m = n_top > 0 ? rules::contest_marginal(p_.prize_usd + p_.status_usd, score, top_cut, sigma_top, p_.noise) : 0.0;
+      // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
+      double m = n_top > 0 && n_top < n ? rules::contest_marginal(p_.prize_usd + p_.status_usd, score, top_cut, sigma_top, p_.noise) : 0.0;
       if (n_bottom > 0) m += rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise);
       out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
       if (pay) fresh_[i] = 0;
