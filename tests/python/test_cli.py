@@ -215,13 +215,20 @@ def test_run_default_output_name_in_current_directory(cli, small_scenario, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small_compare.h5"]
 
 
-def test_run_into_missing_directory_fails_cleanly(cli, small_scenario, tmp_path):
-    out = tmp_path / "no_such_dir" / "out.h5"
+def test_run_into_missing_directory_creates_it(cli, small_scenario, tmp_path):
+    out = tmp_path / "no_such_dir" / "deeper" / "out.h5"
     r = cli("run", small_scenario, "-o", out, "-q", "--days", "7")
-    assert r.returncode in (EXIT_RUN_ERROR, EXIT_INPUT_ERROR), r.stderr
-    assert r.stderr.strip(), "a failed run must say why"
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert r.returncode == 0, r.stderr
+    assert out.is_file()
+
+
+def test_run_into_an_impossible_directory_fails_before_running(cli, small_scenario, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    r = cli("run", small_scenario, "-o", blocker / "out.h5", "-q", "--days", "7")
+    assert r.returncode == EXIT_RUN_ERROR, r.stderr
+    assert "cannot create the directory" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
 
 
 def test_run_onto_a_directory_fails_cleanly(cli, small_scenario, tmp_path):

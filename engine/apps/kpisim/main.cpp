@@ -176,13 +176,6 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
     return kExitOutputExists;
   }
-  {
-    // The output's directory must exist before the run, not after it (created like the results/ of scripts/run.sh).
-    const std::filesystem::path parent = std::filesystem::path(out).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec) throw kpisim::RunError(fmt::format("cannot create the directory '{}' for the results file: {}", parent.string(), ec.message()));
-  }
   const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, a.scenario);
   const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
   const std::size_t avail = available_memory_bytes();
@@ -192,6 +185,13 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
                "{:.1f} GiB is available; reduce organisation.employees, the number of policies or the horizon\n",
                static_cast<double>(est) / (1 << 30), spec.employees, s.policies.size(), s.days, static_cast<double>(avail) / (1 << 30));
     return kExitTooLarge;
+  }
+  {
+    // The output's directory must exist before the run, not after it (created like the results/ of scripts/run.sh).
+    const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) throw kpisim::RunError(fmt::format("cannot create the directory '{}' for the results file: {}", parent.string(), ec.message()));
   }
   std::optional<tbb::global_control> limit;
   if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));

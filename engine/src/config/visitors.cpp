@@ -344,12 +344,18 @@ void YamlReader::finish() {
 // ---------------------------------------------------------------------------------------------
 // YamlWriter
 
+namespace {
+// A number as YAML: the shortest text that reads back as the same double (0.3, not
+// 0.29999999999999999), or YAML's .inf / .nan.
+std::string yaml_number(double x) {
+  if (std::isnan(x)) return ".nan";
+  if (std::isinf(x)) return x > 0 ? ".inf" : "-.inf";
+  return format_number(x);
+}
+}  // namespace
+
 void YamlWriter::num(std::string_view key, double& x, const Meta& /*m*/) {
-  out_ << YAML::Key << std::string(key) << YAML::Value;
-  if (std::isinf(x))
-    out_ << (x > 0 ? ".inf" : "-.inf");
-  else
-    out_ << YAML::Precision(17) << x;
+  out_ << YAML::Key << std::string(key) << YAML::Value << yaml_number(x);
 }
 void YamlWriter::integer(std::string_view key, int& x, const Meta& /*m*/) {
   out_ << YAML::Key << std::string(key) << YAML::Value << x;
@@ -365,7 +371,7 @@ void YamlWriter::text(std::string_view key, std::string& x, const TextMeta& /*m*
 }
 void YamlWriter::numbers(std::string_view key, std::vector<double>& x, const Meta& /*m*/) {
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
-  for (const double v : x) out_ << YAML::Precision(17) << v;
+  for (const double v : x) out_ << yaml_number(v);
   out_ << YAML::EndSeq;
 }
 void YamlWriter::texts(std::string_view key, std::vector<std::string>& x, const TextMeta& /*m*/) {
@@ -375,7 +381,7 @@ void YamlWriter::texts(std::string_view key, std::vector<std::string>& x, const 
 }
 void YamlWriter::weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& /*m*/) {
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginMap;
-  for (const auto& e : w) out_ << YAML::Key << e.name << YAML::Value << YAML::Precision(17) << e.value;
+  for (const auto& e : w) out_ << YAML::Key << e.name << YAML::Value << yaml_number(e.value);
   out_ << YAML::EndMap;
 }
 void YamlWriter::policy_body(PolicySpec& p) {
