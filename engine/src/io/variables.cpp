@@ -24,7 +24,8 @@ const std::vector<VariableInfo>& daily_variables() {
       {"cleanup_hours_per_fte", "hours cleaning up AI errors (own found late, and received workslop) per employee", "h/person/day", true},
       {"performative_hours_per_fte", "hours of performative AI use (padding, redundant prompts) per employee", "h/person/day", true},
       {"learning_hours_per_fte", "hours learning AI per employee", "h/person/day", true},
-      {"time_saved_per_fte", "time saved by AI: manual-equivalent hours of work done minus the hours it took (negative when AI slows work)", "h/person/day", true},
+      {"time_saved_per_fte", "time saved by AI: manual-equivalent hours of work done minus the hours it took (negative when AI slows work)",
+       "h/person/day", true},
       // tokens and waste
       {"tokens_productive", "tokens used for real work and learning", "token/day", true},
       {"tokens_rework", "tokens used regenerating output with caught errors", "token/day", true},

@@ -501,9 +501,9 @@ void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   const auto wb = c.spec.scenario.wellbeing;
   World& w = c.w;
   auto& o = s.out;
-  for (std::size_t v :
-       {a_value, a_measured,   a_ai_value, a_hours,      a_overtime, a_manual, a_ai_hours,   a_verify,      a_cleanup,    a_perf_hours,
-        a_learn, a_work_hours, a_tok_prod, a_tok_rework, a_caught,   a_passed, a_slop_hours, a_escalations, a_belief_err, a_sessions, a_time_saved})
+  for (std::size_t v : {a_value,  a_measured, a_ai_value,   a_hours,       a_overtime,   a_manual,   a_ai_hours,
+                        a_verify, a_cleanup,  a_perf_hours, a_learn,       a_work_hours, a_tok_prod, a_tok_rework,
+                        a_caught, a_passed,   a_slop_hours, a_escalations, a_belief_err, a_sessions, a_time_saved})
     std::fill_n(o[v], n, 0.0);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
