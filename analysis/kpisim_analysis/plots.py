@@ -317,19 +317,17 @@ def goodhart_scatter(ds, days=None, max_policies: int = 8):
                 ax.scatter(x[~sc], y[~sc], s=16, color=colours[p], alpha=0.75, lw=0)
                 ax.scatter(x[sc], y[sc], s=26, marker="x", color="#000000", lw=1.1)
                 fin = np.isfinite(x) & np.isfinite(y)
-                r_txt = "sample r = n/a"
+                # The correlations go in the panel's title, where they cannot hide a point.
+                r_txt = "r n/a"
                 if fin.sum() >= 3 and np.std(x[fin]) > 0 and np.std(y[fin]) > 0:
-                    r_txt = f"sample r = {np.corrcoef(x[fin], y[fin])[0, 1]:+.2f}"
+                    r_txt = f"r = {np.corrcoef(x[fin], y[fin])[0, 1]:+.2f}"
                 if everyone is not None and np.isfinite(everyone[r, d]):
-                    r_txt += f"\neveryone r = {everyone[r, d]:+.2f}"
-                ax.text(0.03, 0.95, r_txt, transform=ax.transAxes, va="top", fontsize=9,
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#bbbbbb", "alpha": 0.9})
+                    r_txt += f" (everyone {everyone[r, d]:+.2f})"
+                ax.set_title(f"day {d}: {r_txt}", fontsize=9, fontweight="normal")
                 ax.xaxis.set_major_formatter(HUMAN)
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
                 ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
                 ax.tick_params(labelsize=8)
-                if i == 0:
-                    ax.set_title(f"day {d}")
                 if j == 0:
                     ax.set_ylabel(f"{p}\ntrue value (USD/day)", fontsize=8.5)
                 if i == nrows - 1:

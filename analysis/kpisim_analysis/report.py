@@ -107,8 +107,9 @@ KEY_NUMBERS = (
 
 def _key_values(ds, name: str, how: str) -> np.ndarray:
     if how == "attrition":
-        heads = np.nanmean(np.asarray(ds["headcount"].values, dtype=float), axis=1)
-        return T.window_stat(ds, "quits", "sum") / heads
+        heads = T.window_stat(ds, "headcount", "mean")  # NaN for a failed run, without a warning
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return T.window_stat(ds, "quits", "sum") / heads
     if how == "perf_share":
         total = sum(T.window_stat(ds, c, "sum") for c in S.TOKEN_CATEGORIES)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -206,7 +207,9 @@ def sensitivity_html(tables) -> str:
             vals = [float(t[c].values[i]) for c in cols]
             rows.append(f"<tr><th scope=row>{_e(p)}</th>{''.join(f'<td>{fmt(v)}</td>' for v in vals)}</tr>")
             csv_rows.append([str(p), *vals])
-        parts.append(f"<h4>{_e(out)} <span class=unit>(policy {_e(pol)}; {_e(t.attrs.get('method', ''))})</span></h4>"
+        info = S.DAILY.get(out)
+        label = info.label[0].upper() + info.label[1:] if info else out
+        parts.append(f"<h4>{_e(label)} <span class=unit>({_e(out)}, policy {_e(pol)}; {_e(t.attrs.get('method', ''))})</span></h4>"
                      f"<div class=scroll><table class=numbers><thead><tr><th>parameter</th>{head}</tr></thead>"
                      f"<tbody>{''.join(rows)}</tbody></table></div><p class=tablenote>"
                      f"{_csv_link(f'sensitivity_{out}_{pol}.csv', ['parameter', *cols], csv_rows)}</p>")
@@ -367,6 +370,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
         s.figures.append(fig("comparison", "Change from the baseline", "Percentage change of each policy's number "
                              f"from {_e(base)}'s (mean over the runs of each line).", P.change_chart))
         if s.figures[-1] is None:
+            s.intro = ""
             s.note = "Only one policy in this file: nothing to compare."
     sections.append(s)
 
