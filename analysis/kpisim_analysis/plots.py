@@ -130,15 +130,17 @@ def band_note(ds: xr.Dataset) -> str:
     return "One replication per policy: no confidence bands (run `kpisim sweep` with replications for them)."
 
 
-def _axis_label(name: str) -> tuple[str, str]:
-    info = R.variable(name)
+def _axis_label(name: str, ds=None) -> tuple[str, str]:
+    info = R.variable(name, ds)
     return info.label, info.weekly_unit()
 
 
-def trajectories(ds: xr.Dataset, names, ncols: int = 2, sharey: bool = False, titles=None,
+def trajectories(ds: xr.Dataset, names, ncols: int = 2, sharey: bool = False, titles: dict | None = None,
                  zero_line: bool = False):
-    """One panel per daily variable, one line per policy (and point), with bands over replications."""
+    """One panel per daily variable, one line per policy (and point), with bands over replications.
+    Variables the file lacks are left out; titles maps a variable to its panel title (default: its label)."""
     names = [n for n in names if n in ds]
+    titles = titles or {}
     if not names:
         return None
     groups = T.run_groups(ds)
@@ -148,7 +150,7 @@ def trajectories(ds: xr.Dataset, names, ncols: int = 2, sharey: bool = False, ti
         fig, axes = _grid(len(names), ncols, sharey=sharey)
         handles, labels = [], []
         for i, (ax, name) in enumerate(zip(axes, names)):
-            label, unit = _axis_label(name)
+            label, unit = _axis_label(name, ds)
             for g in groups:
                 x, v = T.weekly(ds, name, g.runs)
                 mean, b = T.band(v, pooled)
@@ -159,7 +161,7 @@ def trajectories(ds: xr.Dataset, names, ncols: int = 2, sharey: bool = False, ti
                 if i == 0:
                     handles.append(line)
                     labels.append(g.label)
-            ax.set_title(titles[i] if titles else label[0].upper() + label[1:])
+            ax.set_title(titles.get(name) or label[0].upper() + label[1:])
             ax.set_ylabel(unit)
             ax.set_xlabel("day")
             ax.yaxis.set_major_formatter(HUMAN)
@@ -174,33 +176,91 @@ def trajectories(ds: xr.Dataset, names, ncols: int = 2, sharey: bool = False, ti
 def productivity(ds):
     """True and measured value per employee (USD per working day), on one scale."""
     return trajectories(ds, ["true_value_per_fte", "measured_value_per_fte"], sharey=True,
-                        titles=["True value per employee", "Measured (reported) value per employee"])
+                        titles={"true_value_per_fte": "True value per employee",
+                                "measured_value_per_fte": "Measured (reported) value per employee"})
 
 
 def burnout(ds):
     """Mean exhaustion and cynicism (MBI 0-6) and the share burnt out (%)."""
     return trajectories(ds, ["exhaustion_mean", "cynicism_mean", "burnout_share"], ncols=3,
-                        titles=["Mean exhaustion", "Mean cynicism", "Share burnt out (high exhaustion)"])
+                        titles={"exhaustion_mean": "Mean exhaustion", "cynicism_mean": "Mean cynicism",
+                                "burnout_share": "Share burnt out (high exhaustion)"})
 
 
 def tokens(ds):
     """Tokens by category per week, and their cost."""
     return trajectories(ds, [*S.TOKEN_CATEGORIES, "token_cost_usd"], ncols=2,
-                        titles=["Productive tokens", "Rework tokens (regenerating failed output)",
-                                "Performative tokens (padding, scripts)", "Token cost"])
+                        titles={"tokens_productive": "Productive tokens",
+                                "tokens_rework": "Rework tokens (regenerating failed output)",
+                                "tokens_performative": "Performative tokens (padding, scripts)",
+                                "token_cost_usd": "Token cost"})
 
 
 def invisible_labour(ds):
-    """Clean-up and verification hours per employee (per working day)."""
-    return trajectories(ds, ["cleanup_hours_per_fte", "verification_hours_per_fte"],
-                        titles=["Clean-up of AI errors per employee", "Verification of AI output per employee"])
+    """Clean-up and verification hours per employee (per working day), beside the time AI saves
+    when the file has it (time_saved_per_fte): what review and fixing take back of the saving."""
+    names = ["cleanup_hours_per_fte", "verification_hours_per_fte", "time_saved_per_fte"]
+    return trajectories(ds, names, ncols=3 if "time_saved_per_fte" in ds else 2, sharey=True,
+                        titles={"cleanup_hours_per_fte": "Clean-up of AI errors",
+                                "verification_hours_per_fte": "Verification of AI output",
+                                "time_saved_per_fte": "Time saved by AI"}, zero_line=True)
 
 
 def goodhart_series(ds):
     """The KPI-true value correlation, the reported-vs-true gap and the performative share of the KPI."""
     return trajectories(ds, ["kpi_value_correlation", "reported_true_gap", "performative_kpi_share"], ncols=3,
-                        titles=["KPI vs true value: correlation", "Reported vs true value: gap",
-                                "Share of the KPI from performative use"], zero_line=True)
+                        titles={"kpi_value_correlation": "KPI vs true value: correlation",
+                                "reported_true_gap": "Reported vs true value: gap",
+                                "performative_kpi_share": "Share of the KPI from performative use"}, zero_line=True)
+
+
+# Per-division figure: the variables shown, one row each.
+DIVISION_VARIABLES = ("true_value_per_fte", "burnout_share", "cleanup_hours_per_fte", "tokens_performative")
+
+
+def divisions(ds, names=DIVISION_VARIABLES, max_units: int = 6):
+    """Per-division trajectories (output.per_unit): one row per variable, one column per division
+    (the first max_units), one line per policy; rows share their scale so that divisions compare.
+    None when the file has no per-division series."""
+    if not R.has_units(ds):
+        return None
+    names = [n for n in names if S.UNIT_PREFIX + n in ds]
+    units = [str(u) for u in ds[S.UNIT].values[:max_units]]
+    if not names or not units:
+        return None
+    groups = T.run_groups(ds)
+    colours = policy_colours(ds)
+    pooled = T.pooled_over_points(ds)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(names), len(units), figsize=(FIG_W, 2.35 * len(names) + 0.3),
+                                 layout="constrained", squeeze=False, sharey="row", sharex=True)
+        handles, labels = [], []
+        for i, name in enumerate(names):
+            label, unit_txt = _axis_label(name, ds)
+            for j, u in enumerate(units):
+                ax = axes[i, j]
+                for g in groups:
+                    x, v = T.weekly(ds, name, g.runs, unit=j)
+                    mean, b = T.band(v, pooled)
+                    st = _style(g, ds, colours)
+                    (line,) = ax.plot(x, mean, lw=1.5, **st)
+                    if b is not None:
+                        ax.fill_between(x, b[0], b[1], color=st["color"], alpha=0.14, lw=0)
+                    if i == 0 and j == 0:
+                        handles.append(line)
+                        labels.append(g.label)
+                if i == 0:
+                    ax.set_title(u)
+                if j == 0:
+                    ax.set_ylabel(f"{label}\n({unit_txt})", fontsize=8.5)
+                if i == len(names) - 1:
+                    ax.set_xlabel("day")
+                ax.yaxis.set_major_formatter(HUMAN)
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+                ax.tick_params(labelsize=8)
+                ax.margins(x=0.01)
+        _legend_below(fig, handles, labels)
+    return fig
 
 
 def attrition(ds):
@@ -231,6 +291,7 @@ def attrition(ds):
         ax.set_ylabel("% of the workforce")
         ax.set_xlabel("day")
         ax.set_ylim(bottom=0)
+        ax.margins(x=0.01)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
         _legend_below(fig, handles, labels)
     return fig
@@ -365,7 +426,8 @@ def comparison_row_label(ds: xr.Dataset, table: xr.Dataset, i: int) -> str:
 
 def comparison_chart(ds, tables: dict[str, xr.Dataset]):
     """Forest plot per output of a sweep's comparison tables: the paired difference from the
-    baseline with its interval, over the (wider) unpaired interval, one row per policy (and point)."""
+    baseline with its interval, over the (wider) unpaired interval, one row per policy (and point).
+    None without tables or when the tables hold the baseline only."""
     if not tables:
         return None
     colours = policy_colours(ds)
@@ -374,6 +436,8 @@ def comparison_chart(ds, tables: dict[str, xr.Dataset]):
     base = first.attrs.get("baseline", "")
     keep = np.asarray(first[S.POLICY].values) != base
     labels = [comparison_row_label(ds, first, i) for i in np.flatnonzero(keep)]
+    if not labels:  # only the baseline policy: nothing to compare
+        return None
     ncols = 2 if len(outputs) > 1 else 1
     with plt.rc_context(STYLE):
         h = 0.36 * max(len(labels), 2) + 1.4
@@ -511,7 +575,7 @@ def parameter_response(ds, outputs, max_outputs: int = 4):
         fig, axes = plt.subplots(len(outputs), len(params), figsize=(min(FIG_W, 3.6 * len(params) + 0.8), 2.7 * len(outputs) + 0.7),
                                  layout="constrained", squeeze=False)
         for i, out in enumerate(outputs):
-            info = R.variable(out)
+            info = R.variable(out, ds)
             y = T.window_stat(ds, out, "mean", first, last) * (100.0 if info.percent else 1.0)
             for j, p in enumerate(params):
                 ax = axes[i, j]

@@ -29,8 +29,8 @@ from . import stats as T
 REPORT_NAME = "report.html"
 
 # Section ids, in page order (tests check that each is present).
-SECTIONS = ("summary", "productivity", "burnout", "tokens", "labour", "attrition", "goodhart", "comparison",
-            "sensitivity", "parameters", "provenance")
+SECTIONS = ("summary", "productivity", "burnout", "tokens", "labour", "attrition", "divisions", "goodhart",
+            "comparison", "sensitivity", "parameters", "provenance")
 
 
 class ReportExistsError(Exception):
@@ -314,16 +314,31 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
                          "labels: the total cost and the performative share.", P.token_totals))
     sections.append(s)
 
+    saved = "time_saved_per_fte" in ds
     s = Section("labour", "Invisible labour",
                 intro="Hours the usage dashboard does not show: checking AI output, and cleaning up its errors "
-                      "(own errors found late, and workslop received from colleagues).")
-    s.figures.append(fig("labour", "Clean-up and verification hours per employee", per + band, P.invisible_labour))
+                      "(own errors found late, and workslop received from colleagues)"
+                      + (", beside the time AI saves (manual-equivalent hours of the work done minus the hours it "
+                         "took; negative where AI slows the work): review and clean-up take part of it back."
+                         if saved else "."))
+    s.figures.append(fig("labour", "Clean-up and verification hours per employee" + (", and time saved" if saved else ""),
+                         per + band, P.invisible_labour))
     sections.append(s)
 
     s = Section("attrition", "Attrition",
                 intro="Everyone who quits is replaced at once by a less skilled hire; the curve counts quits since day 0.")
     s.figures.append(fig("attrition", "Cumulative quits", "Quits since day 0 as a percentage of the mean headcount. "
                          + band, P.attrition))
+    sections.append(s)
+
+    s = Section("divisions", "Per division", short="Divisions",
+                intro="The same quantities within each division: where a policy's costs fall (pressure that "
+                      "trickles down to administrative staff, clean-up where AI is used outside its frontier).")
+    s.figures.append(fig("divisions", "True value, burnout, clean-up and padding per division",
+                         per + band + " Rows share their scale.", P.divisions))
+    if s.figures[-1] is None:
+        s.note = ("This file has no per-division series. Set <code>output: {per_unit: true}</code> in the scenario "
+                  "(the default) to write them.")
     sections.append(s)
 
     s = Section("goodhart", "Goodhart diagnostics", short="Goodhart",

@@ -169,12 +169,15 @@ def has_units(ds: xr.Dataset) -> bool:
     return S.UNIT in ds.dims
 
 
-def variable(name: str) -> S.Variable:
-    """Presentation facts of a daily variable (KeyError with the known names if unknown)."""
-    try:
+def variable(name: str, ds: xr.Dataset | None = None) -> S.Variable:
+    """Presentation facts of a daily variable. A variable schema.DAILY does not describe (written by
+    a newer engine) is described from the file's own attributes when ds is given (long_name, units;
+    the weekly aggregation guessed from the units); otherwise KeyError with the known names."""
+    if name in S.DAILY:
         return S.DAILY[name]
-    except KeyError:
-        raise KeyError(f"unknown daily variable '{name}'; known: {', '.join(S.DAILY)}") from None
+    if ds is not None and name in ds:
+        return S.infer_variable(str(ds[name].attrs.get("long_name", name)), str(ds[name].attrs.get("units", "1")))
+    raise KeyError(f"unknown daily variable '{name}'; known: {', '.join(S.DAILY)}")
 
 
 def _groups(path: Path, prefix: str, depth: int) -> list[str]:

@@ -79,7 +79,8 @@ class Variable:
         return self.unit
 
 
-# Every daily variable of docs/output-schema.md, in its order.
+# Every daily variable of docs/output-schema.md, in its order. A file may lack some (written by an
+# older engine); one with a variable missing here is still read (results.variable infers it).
 DAILY = {
     # productivity
     "headcount": Variable("headcount", "people", STATE),
@@ -98,6 +99,7 @@ DAILY = {
     "cleanup_hours_per_fte": Variable("clean-up of AI errors", "h/person/day", WORKDAY),
     "performative_hours_per_fte": Variable("performative AI use", "h/person/day", WORKDAY),
     "learning_hours_per_fte": Variable("learning AI", "h/person/day", WORKDAY),
+    "time_saved_per_fte": Variable("time saved by AI", "h/person/day", WORKDAY),
     # tokens and waste
     "tokens_productive": Variable("productive tokens", "tokens/day", FLOW),
     "tokens_rework": Variable("rework tokens", "tokens/day", FLOW),
@@ -137,6 +139,19 @@ DAILY = {
     "reported_true_gap": Variable("reported vs true value gap", "1", WORKDAY, percent=True),
     "performative_kpi_share": Variable("share of KPI from performative use", "1", WORKDAY, percent=True),
 }
+
+def infer_variable(long_name: str, units: str) -> Variable:
+    """A Variable for a daily variable this table does not describe, from the file's attributes:
+    per-person daily rates are WORKDAY, other daily totals FLOW, the rest STATE."""
+    if units.endswith("person/day"):
+        kind = WORKDAY
+    elif units.endswith("/day"):
+        kind = FLOW
+    else:
+        kind = STATE
+    label = long_name.split(":")[0].split(" (")[0]
+    return Variable(label, units, kind)
+
 
 # Snapshot variables (without the `snap_` prefix) and their labels.
 SNAPSHOT_VARIABLES = {

@@ -62,8 +62,9 @@ def pooled_over_points(ds: xr.Dataset) -> bool:
     return len(R.points(ds)) > MAX_POINTS_SHOWN
 
 
-def weekly(ds: xr.Dataset, name: str, runs=None) -> tuple[np.ndarray, np.ndarray]:
-    """Weekly aggregate of a daily variable for the given runs.
+def weekly(ds: xr.Dataset, name: str, runs=None, unit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weekly aggregate of a daily variable for the given runs (of division number `unit`, from the
+    per-unit series unit_NAME, when given).
 
     Returns (x, values): x is the day at the middle of each week (float), values has shape
     (len(runs), weeks). WORKDAY variables are averaged over working days, STATE variables over all
@@ -71,8 +72,10 @@ def weekly(ds: xr.Dataset, name: str, runs=None) -> tuple[np.ndarray, np.ndarray
     is a rate too). Percentage variables are multiplied by 100. Horizons shorter than two weeks
     are returned per day instead.
     """
-    info = R.variable(name)
-    da = ds[name] if runs is None else ds[name].isel(run=np.asarray(runs))
+    info = R.variable(name, ds)
+    da = ds[name] if unit is None else ds[S.UNIT_PREFIX + name].isel(unit=unit)
+    if runs is not None:
+        da = da.isel(run=np.asarray(runs))
     a = np.asarray(da.values, dtype=float)
     days = ds[S.DAY].values.astype(int)
     scale = 100.0 if info.percent else 1.0
@@ -142,7 +145,7 @@ def window_stat(ds: xr.Dataset, name: str, how: str, first: int = 0, last: int |
         if how == "sum":
             return np.nansum(a, axis=1)
         if how == "mean":
-            if R.variable(name).kind == S.WORKDAY:
+            if R.variable(name, ds).kind == S.WORKDAY:
                 a = a[:, work]
             return np.nanmean(a, axis=1)
         if how == "end":

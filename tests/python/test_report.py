@@ -76,11 +76,11 @@ class _Links(html.parser.HTMLParser):
 
 
 EXPECTED_FIGURES = {
-    "run": {"productivity", "burnout", "tokens", "token_totals", "labour", "attrition", "goodhart", "goodhart_scatter",
-            "comparison"},
-    "crn": {"productivity", "burnout", "tokens", "token_totals", "labour", "attrition", "goodhart", "goodhart_scatter",
+    "run": {"productivity", "burnout", "tokens", "token_totals", "labour", "attrition", "divisions", "goodhart",
+            "goodhart_scatter", "comparison"},
+    "crn": {"productivity", "burnout", "tokens", "token_totals", "labour", "attrition", "divisions", "goodhart", "goodhart_scatter",
             "comparison", "parameters"},
-    "sobol": {"productivity", "burnout", "tokens", "token_totals", "labour", "attrition", "goodhart", "goodhart_scatter",
+    "sobol": {"productivity", "burnout", "tokens", "token_totals", "labour", "attrition", "divisions", "goodhart", "goodhart_scatter",
               "sensitivity", "parameters"},
 }
 
