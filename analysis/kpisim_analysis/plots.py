@@ -91,9 +91,14 @@ def _legend_below(fig, handles, labels, ncol=None):
     if not handles:
         return
     if ncol is None:
-        # As many columns as fit across the figure (about 0.065 in per character at 9 pt, plus the handle).
-        entry_w = max(len(s) for s in labels) * 0.065 + 0.6
-        ncol = max(1, min(len(labels), int(fig.get_figwidth() // entry_w)))
+        # One row when the entries fit across the figure (about 0.07 in per character at 9 pt, plus the
+        # handle and spacing), else as many columns of the widest entry as fit.
+        widths = [len(t) * 0.07 + 0.65 for t in labels]
+        if sum(widths) <= 0.95 * fig.get_figwidth():
+            ncol = len(labels)
+        else:  # as few rows as the widest entry allows, balanced (2 + 2, not 3 + 1)
+            most = max(1, min(len(labels), int(fig.get_figwidth() // max(widths))))
+            ncol = math.ceil(len(labels) / math.ceil(len(labels) / most))
     # Anchored just below the figure's bottom edge: save_figure's tight bounding box takes it in
     # (matplotlib 3.6's constrained layout does not make room for figure legends itself).
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, handlelength=2.6)
@@ -162,7 +167,8 @@ def trajectories(ds: xr.Dataset, names, ncols: int = 2, sharey: bool = False, ti
                     handles.append(line)
                     labels.append(g.label)
             ax.set_title(titles.get(name) or label[0].upper() + label[1:])
-            ax.set_ylabel(unit)
+            if not sharey or i % min(ncols, len(names)) == 0:  # a shared scale is labelled once per row
+                ax.set_ylabel(unit)
             ax.set_xlabel("day")
             ax.yaxis.set_major_formatter(HUMAN)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=7))
