@@ -76,6 +76,8 @@ def _info(path: Path) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # `kpisim report` (engine/apps/kpisim/report.hpp) adds --as-kpisim so that usage and errors name
+    # the command the user typed; it has no other effect.
     argv = [a for a in argv if a != "--as-kpisim"]
     args = _parser().parse_args(argv)
     from . import report as RP

@@ -11,11 +11,16 @@ Run with Debian's Python (it has h5py, xarray and h5netcdf):
 """
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The analysis package (analysis/kpisim_analysis) for test_analysis.py and test_report.py; ctest also
+# sets PYTHONPATH, this lets a plain `pytest tests/python` find it too.
+if str(REPO_ROOT / "analysis") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "analysis"))
 DEFAULT_BIN = REPO_ROOT / "build" / "checked" / "engine" / "kpisim"
 
 # The small scenario that the session fixture runs once (relative to the source dir).
