@@ -43,6 +43,7 @@ STYLE = {
     "axes.spines.right": False,
     "axes.grid": True,
     "axes.axisbelow": True,
+    "text.parse_math": False,  # labels come from the file (policy names): a '$' is a dollar, not TeX
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
     "legend.fontsize": 9,

@@ -234,3 +234,14 @@ def test_a_variable_the_schema_does_not_know_is_read_from_the_file(small_run, tm
     assert len([a for a in fig.axes if a.get_visible()]) == 1
     with pytest.raises(KeyError, match="unknown daily variable"):
         R.variable("nonsense")
+
+
+def test_names_from_the_file_are_text_not_markup(small_run, tmp_path):
+    """Policy names are the scenario's keys: '$' or '<' in them must neither break a plot nor the page."""
+    ds = KA.open_results(small_run)
+    names = ["cost$", "a_b $x", "<b>bold</b>", "outcome", "x&y"]
+    ds = ds.assign_coords(policy=("run", names))
+    P.save_figure(P.productivity(ds), tmp_path / "p.png")
+    from kpisim_analysis.report import write_report
+    text = write_report(ds, tmp_path / "rep").read_text()
+    assert "<b>bold</b>" not in text and "&lt;b&gt;bold&lt;/b&gt;" in text
