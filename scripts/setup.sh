@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Install KPISim's build and test dependencies from Debian 12's archive.
 # Idempotent: packages already present are skipped; nothing is installed when all are there.
-# Usage: scripts/setup.sh [--python]   (--python adds the Python stack used by tests and analysis)
+# Usage: scripts/setup.sh [--python]   (--python adds the Python stack used by tests and analysis,
+#                                      Chromium for the report test and R's hdf5r for the R reader test)
 set -euo pipefail
 
 cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-tidy
           libtbb-dev libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools catch2
           librandom123-dev libcli11-dev libfmt-dev libboost-dev libopenmpi-dev openmpi-bin)
+# chromium: the report test opens report.html headless; r-cran-hdf5r: the test of the R snippet
+# in docs/output-schema.md (together about 30 s to install).
 py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy
-         python3-scipy python3-matplotlib python3-pytest python3-yaml)
+         python3-scipy python3-matplotlib python3-pytest python3-yaml chromium r-cran-hdf5r)
 
 want=("${cpp_pkgs[@]}")
 if [[ "${1:-}" == "--python" ]]; then want+=("${py_pkgs[@]}"); fi

@@ -11,11 +11,16 @@ Run with Debian's Python (it has h5py, xarray and h5netcdf):
 """
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The analysis package (analysis/kpisim_analysis) for test_analysis.py and test_report.py; ctest also
+# sets PYTHONPATH, this lets a plain `pytest tests/python` find it too.
+if str(REPO_ROOT / "analysis") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "analysis"))
 DEFAULT_BIN = REPO_ROOT / "build" / "checked" / "engine" / "kpisim"
 
 # The small scenario that the session fixture runs once (relative to the source dir).
@@ -95,3 +100,61 @@ def small_run(cli, small_scenario, tmp_path_factory):
     assert r.returncode == 0, f"kpisim run failed (exit {r.returncode}):\n{r.stderr}"
     assert out.is_file(), f"kpisim run exited 0 but wrote no {out}"
     yield out
+
+
+# Results files for the analysis and report tests (test_analysis.py, test_report.py).
+
+
+def _sweep(kpisim, experiment, out, env=None):
+    e = dict(os.environ, **(env or {}))
+    r = subprocess.run([str(kpisim), "sweep", str(experiment), "-o", str(out), "-q", "--no-progress"],
+                       capture_output=True, text=True, timeout=300, env=e, check=False)
+    return r
+
+
+@pytest.fixture(scope="session")
+def crn_sweep(kpisim, source_dir, tmp_path_factory):
+    """tests/data/experiments/small_crn.yaml swept: 2 points x 2 policies x 5 replications, comparison tables."""
+    out = tmp_path_factory.mktemp("crn") / "small_crn.h5"
+    r = _sweep(kpisim, source_dir / "tests" / "data" / "experiments" / "small_crn.yaml", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def sobol_sweep(kpisim, source_dir, tmp_path_factory):
+    """tests/data/experiments/small_saltelli.yaml swept: 32 points, one policy, Sobol tables."""
+    out = tmp_path_factory.mktemp("sobol") / "small_saltelli.h5"
+    r = _sweep(kpisim, source_dir / "tests" / "data" / "experiments" / "small_saltelli.yaml", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def failed_sweep(kpisim, source_dir, tmp_path_factory):
+    """The small CRN sweep with run 3 made to fail (exit 5): status 1 and an error message for it."""
+    out = tmp_path_factory.mktemp("failed") / "failed.h5"
+    r = _sweep(kpisim, source_dir / "tests" / "data" / "experiments" / "small_crn.yaml", out,
+               env={"KPISIM_TEST_FAIL_RUNS": "3"})
+    assert r.returncode == 5 and out.is_file(), r.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def no_snapshot_run(cli, small_scenario, tmp_path_factory):
+    """The small scenario without agent snapshots, over 10 days (shorter than two weeks: daily plots)."""
+    d = tmp_path_factory.mktemp("nosnap")
+    text = small_scenario.read_text().replace("snapshot_every: 14", "snapshot_every: 0")
+    assert "snapshot_every: 0" in text
+    scen = d / "no_snapshots.yaml"
+    scen.write_text(text)
+    out = d / "no_snapshots.h5"
+    r = cli("run", scen, "--days", "10", "-o", out, "--quiet", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def results_files(small_run, crn_sweep, sobol_sweep):
+    """{"run": kpisim run file, "crn": CRN sweep, "sobol": Saltelli sweep}."""
+    return {"run": small_run, "crn": crn_sweep, "sobol": sobol_sweep}

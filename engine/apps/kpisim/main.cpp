@@ -26,6 +26,7 @@
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
 #include "mpi.hpp"
+#include "report.hpp"
 
 namespace {
 
@@ -373,6 +374,7 @@ int main(int argc, char** argv) {
       "  kpisim sweep scenarios/experiments/compare_crn.yaml -o crn.h5  replications, CIs, paired differences\n"
       "  kpisim sweep EXPERIMENT -o out.h5 --resume                  continue an interrupted sweep\n"
       "  kpisim compare crn.h5                                       the comparison table of a sweep's file\n"
+      "  kpisim report crn.h5 -o crn_report/                         plots and a self-contained report.html\n"
       "\n"
       "Exit codes: 0 success; 1 run or output error; 2 invalid scenario, experiment or arguments;\n"
       "            3 output file exists (use --force); 4 too large for this machine's memory;\n"
@@ -423,6 +425,10 @@ int main(int argc, char** argv) {
 
   auto* reference = app.add_subcommand("reference", "print the scenario reference (Markdown) generated from the parameter declarations");
 
+  // Everything after `report` (--help included) goes to the Python analysis package (report.hpp).
+  auto* report = app.add_subcommand("report", "write PNG plots and one self-contained report.html for a results file (docs/report.md)");
+  report->prefix_command()->allow_extras()->set_help_flag();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -455,6 +461,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(vfile);
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
+    if (*report) return kpisim::app::run_report(report->remaining());
     if (*reference) {
       std::cout << kpisim::scenario_reference_markdown();
       return kExitOk;
