@@ -204,6 +204,54 @@ double allocation_utility(const AllocationProblem& p, const Allocation& x) noexc
 
 namespace {
 constexpr int kActiveSetRounds = 4;  // vectorised active-set rounds before the scalar fallback
+constexpr int kM = static_cast<int>(kBatchActivities);
+
+// The active set of one problem in allocate_batch(): per activity, admissible (a > 0 and cap > 0),
+// free, at its cap, all 0 or 1 and combined by arithmetic (exact with 0 and 1) rather than branches,
+// so that the loops calling it vectorise; and the hours t at the current theta.
+struct ActiveSet {
+  double ok[kM], fr[kM], cp[kM], t[kM];
+
+  [[gnu::always_inline]] inline void start(const double (&a)[kM], const double (&cap)[kM]) {
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      ok[q] = a[q] > 0.0 ? (cap[q] > 0.0 ? 1.0 : 0.0) : 0.0;
+      fr[q] = ok[q];
+      cp[q] = 0.0;
+      t[q] = 0.0;
+    }
+  }
+  /// A_F (sum of the free activities' a), C_U (sum of the capped activities' caps) and |F|.
+  [[gnu::always_inline]] inline void sums(const double (&a)[kM], const double (&cap)[kM], double& a_free, double& c_cap,
+                                          double& n_free) const {
+    a_free = c_cap = n_free = 0.0;
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      a_free += fr[q] * a[q];
+      c_cap += cp[q] * cap[q];
+      n_free += fr[q];
+    }
+  }
+  /// Classifies every activity at theta and sets t; returns a count of changes (0: settled) and
+  /// adds the hours to `total`.
+  [[gnu::always_inline]] inline double reclassify(const double (&a)[kM], const double (&cap)[kM], double theta, double inv_k,
+                                                  double& total) {
+    double changed = 0.0;
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      const double tq = (a[q] - theta) * inv_k;
+      const double positive = tq > 0.0 ? ok[q] : 0.0;
+      const double u = tq >= cap[q] ? positive : 0.0;
+      const double f = positive - u;
+      changed += std::fabs(f - fr[q]) + std::fabs(u - cp[q]);
+      fr[q] = f;
+      cp[q] = u;
+      t[q] = positive * std::min(tq, cap[q]) + 0.0;  // + 0.0: no negative zeros
+      total += t[q];
+    }
+    return changed;
+  }
+};
 }  // namespace
 
 void allocate_batch(std::size_t n, double c, double delta, const double* const a_in[kBatchActivities],
@@ -218,7 +266,6 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
     t[q] = t_in[q];
   }
   constexpr std::size_t kPiece = 128;
-  constexpr int m = static_cast<int>(kBatchActivities);
   const double k = c - delta;
   const bool linear = !(k > 1e-12 * std::max(1.0, c));
   const double inv_k = 1.0 / k;
@@ -232,48 +279,28 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
 #pragma omp simd
       for (std::size_t r = 0; r < len; ++r) {
         const std::size_t j = lo + r;
-        // Per activity: admissible (a > 0 and cap > 0), free, at its cap; all 0 or 1, combined by
-        // arithmetic (exact with 0 and 1) rather than branches, so that the loop vectorises.
-        double ok[m], fr[m], cp[m], tt[m];
+        double av[kM], cv[kM];
 #pragma GCC unroll 4
-        for (int q = 0; q < m; ++q) {
-          ok[q] = a[q][j] > 0.0 ? (cap[q][j] > 0.0 ? 1.0 : 0.0) : 0.0;
-          fr[q] = ok[q];
-          cp[q] = 0.0;
-          tt[q] = 0.0;
+        for (int q = 0; q < kM; ++q) {
+          av[q] = a[q][j];
+          cv[q] = cap[q][j];
         }
+        ActiveSet set;
+        set.start(av, cv);
         double changed = 1.0;
         double total = 0.0;
 #pragma GCC unroll 8
         for (int round = 0; round < kActiveSetRounds; ++round) {
           double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
-#pragma GCC unroll 4
-          for (int q = 0; q < m; ++q) {
-            a_free += fr[q] * a[q][j];
-            c_cap += cp[q] * cap[q][j];
-            n_free += fr[q];
-          }
+          set.sums(av, cv, a_free, c_cap, n_free);
           const double theta = delta * (a_free + k * c_cap) / (k + delta * n_free);
-          changed = 0.0;
           total = 0.0;
-#pragma GCC unroll 4
-          for (int q = 0; q < m; ++q) {
-            const double tq = (a[q][j] - theta) * inv_k;
-            const double cq = cap[q][j];
-            const double positive = tq > 0.0 ? ok[q] : 0.0;
-            const double u = tq >= cq ? positive : 0.0;
-            const double f = positive - u;
-            changed += std::fabs(f - fr[q]) + std::fabs(u - cp[q]);
-            fr[q] = f;
-            cp[q] = u;
-            tt[q] = positive * std::min(tq, cq) + 0.0;  // + 0.0: no negative zeros
-            total += tt[q];
-          }
+          changed = set.reclassify(av, cv, theta, inv_k, total);
         }
         solved[r] = changed == 0.0 ? (total <= budget[j] ? 1.0 : 0.0) : 0.0;
         binding[r] = changed == 0.0 ? (total <= budget[j] ? 0.0 : 1.0) : 0.0;
 #pragma GCC unroll 4
-        for (int q = 0; q < m; ++q) t[q][j] = tt[q];
+        for (int q = 0; q < kM; ++q) t[q][j] = set.t[q];
       }
       // The budget binds (mu > 0): S(theta) = B gives theta = (A_F - k*(B - C_U)) / |F|; the answer
       // stands if the active set settles with |F| > 0 and mu = theta - delta*B >= 0 (KKT). Those
@@ -294,46 +321,28 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
 #pragma omp simd
       for (std::size_t r = 0; r < nb; ++r) {
         const double bud = bb[r];
-        double ok[m], fr[m], cp[m], tt[m];
+        double av[kM], cv[kM];
 #pragma GCC unroll 4
-        for (int q = 0; q < m; ++q) {
-          ok[q] = ab[q][r] > 0.0 ? (cb[q][r] > 0.0 ? 1.0 : 0.0) : 0.0;
-          fr[q] = ok[q];
-          cp[q] = 0.0;
-          tt[q] = 0.0;
+        for (int q = 0; q < kM; ++q) {
+          av[q] = ab[q][r];
+          cv[q] = cb[q][r];
         }
+        ActiveSet set;
+        set.start(av, cv);
         double changed = 1.0;
         double theta = 0.0;
         double n_free = 0.0;
 #pragma GCC unroll 8
         for (int round = 0; round < kActiveSetRounds; ++round) {
-          double a_free = 0.0, c_cap = 0.0;
-          n_free = 0.0;
-#pragma GCC unroll 4
-          for (int q = 0; q < m; ++q) {
-            a_free += fr[q] * ab[q][r];
-            c_cap += cp[q] * cb[q][r];
-            n_free += fr[q];
-          }
+          double a_free = 0.0, c_cap = 0.0, total = 0.0;
+          set.sums(av, cv, a_free, c_cap, n_free);
           theta = (a_free - k * (bud - c_cap)) / n_free;
-          changed = 0.0;
-#pragma GCC unroll 4
-          for (int q = 0; q < m; ++q) {
-            const double tq = (ab[q][r] - theta) * inv_k;
-            const double cq = cb[q][r];
-            const double positive = tq > 0.0 ? ok[q] : 0.0;
-            const double u = tq >= cq ? positive : 0.0;
-            const double f = positive - u;
-            changed += std::fabs(f - fr[q]) + std::fabs(u - cp[q]);
-            fr[q] = f;
-            cp[q] = u;
-            tt[q] = positive * std::min(tq, cq) + 0.0;  // + 0.0: no negative zeros
-          }
+          changed = set.reclassify(av, cv, theta, inv_k, total);
         }
         // (NaN from |F| = 0 fails the comparisons.)
         good[r] = changed == 0.0 ? (n_free > 0.0 ? (theta - delta * bud >= 0.0 ? 1.0 : 0.0) : 0.0) : 0.0;
 #pragma GCC unroll 4
-        for (int q = 0; q < m; ++q) tb[q][r] = tt[q];
+        for (int q = 0; q < kM; ++q) tb[q][r] = set.t[q];
       }
       for (std::size_t r = 0; r < nb; ++r)
         if (good[r] != 0.0) {
