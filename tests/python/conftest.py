@@ -105,39 +105,32 @@ def small_run(cli, small_scenario, tmp_path_factory):
 # Results files for the analysis and report tests (test_analysis.py, test_report.py).
 
 
-def _sweep(kpisim, experiment, out, env=None):
-    e = dict(os.environ, **(env or {}))
-    r = subprocess.run([str(kpisim), "sweep", str(experiment), "-o", str(out), "-q", "--no-progress"],
-                       capture_output=True, text=True, timeout=300, env=e, check=False)
-    return r
+def _swept(kpisim, source_dir, tmp_path_factory, name, env=None, exit_code=0):
+    """Sweeps tests/data/experiments/NAME.yaml into a fresh directory; checks the exit code."""
+    out = tmp_path_factory.mktemp(name) / f"{name}.h5"
+    r = subprocess.run([str(kpisim), "sweep", str(source_dir / "tests" / "data" / "experiments" / f"{name}.yaml"), "-o", str(out),
+                        "-q", "--no-progress"], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, **(env or {})), check=False)
+    assert r.returncode == exit_code and out.is_file(), r.stderr
+    return out
 
 
 @pytest.fixture(scope="session")
 def crn_sweep(kpisim, source_dir, tmp_path_factory):
     """tests/data/experiments/small_crn.yaml swept: 2 points x 2 policies x 5 replications, comparison tables."""
-    out = tmp_path_factory.mktemp("crn") / "small_crn.h5"
-    r = _sweep(kpisim, source_dir / "tests" / "data" / "experiments" / "small_crn.yaml", out)
-    assert r.returncode == 0, r.stderr
-    return out
+    return _swept(kpisim, source_dir, tmp_path_factory, "small_crn")
 
 
 @pytest.fixture(scope="session")
 def sobol_sweep(kpisim, source_dir, tmp_path_factory):
     """tests/data/experiments/small_saltelli.yaml swept: 32 points, one policy, Sobol tables."""
-    out = tmp_path_factory.mktemp("sobol") / "small_saltelli.h5"
-    r = _sweep(kpisim, source_dir / "tests" / "data" / "experiments" / "small_saltelli.yaml", out)
-    assert r.returncode == 0, r.stderr
-    return out
+    return _swept(kpisim, source_dir, tmp_path_factory, "small_saltelli")
 
 
 @pytest.fixture(scope="session")
 def failed_sweep(kpisim, source_dir, tmp_path_factory):
     """The small CRN sweep with run 3 made to fail (exit 5): status 1 and an error message for it."""
-    out = tmp_path_factory.mktemp("failed") / "failed.h5"
-    r = _sweep(kpisim, source_dir / "tests" / "data" / "experiments" / "small_crn.yaml", out,
-               env={"KPISIM_TEST_FAIL_RUNS": "3"})
-    assert r.returncode == 5 and out.is_file(), r.stderr
-    return out
+    return _swept(kpisim, source_dir, tmp_path_factory, "small_crn", env={"KPISIM_TEST_FAIL_RUNS": "3"}, exit_code=5)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "h5_test_support.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
@@ -31,40 +32,9 @@ using kpisim::RunResult;
 
 namespace {
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-const hid_t kDefault = H5P_DEFAULT;
-const hid_t kAll = H5S_ALL;
-const std::size_t kVariable = H5T_VARIABLE;
-#pragma GCC diagnostic pop
+using namespace kpisim::test;  // NOLINT(google-build-using-namespace): the shared test helpers
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() / ("kpisim_h5_stream_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-  [[nodiscard]] std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-    return names;
-  }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 ResultsMeta make_meta() {
   ResultsMeta m;
@@ -137,34 +107,6 @@ ResultsLayout make_layout() {
   return l;
 }
 
-/// Owns an hid_t.
-class Id {
- public:
-  Id(hid_t id, herr_t (*closer)(hid_t)) : id_(id), closer_(closer) { REQUIRE(id_ >= 0); }
-  ~Id() {
-    if (id_ >= 0) static_cast<void>(closer_(id_));
-  }
-  Id(const Id&) = delete;
-  Id& operator=(const Id&) = delete;
-  [[nodiscard]] hid_t get() const { return id_; }
-
- private:
-  hid_t id_;
-  herr_t (*closer_)(hid_t);
-};
-
-std::string string_attr(hid_t obj, const std::string& name) {
-  const Id attr(H5Aopen(obj, name.c_str(), kDefault), H5Aclose);
-  const Id type(H5Tcopy(H5T_C_S1), H5Tclose);
-  REQUIRE(H5Tset_size(type.get(), kVariable) >= 0);
-  REQUIRE(H5Tset_cset(type.get(), H5T_CSET_UTF8) >= 0);
-  char* p = nullptr;
-  REQUIRE(H5Aread(attr.get(), type.get(), &p) >= 0);
-  std::string out(p);
-  H5free_memory(p);
-  return out;
-}
-
 std::vector<double> read_doubles(hid_t loc, const std::string& name) {
   const Id dset(H5Dopen2(loc, name.c_str(), kDefault), H5Dclose);
   const Id space(H5Dget_space(dset.get()), H5Sclose);
@@ -187,7 +129,7 @@ double window_mean(const RunResult& r, std::size_t var, int first, int last) {
 }  // namespace
 
 TEST_CASE("ResultsWriter streams runs out of order and the reader reads them back", "[io]") {
-  TempDir dir;
+  TempDir dir("kpisim_h5_stream");
   const std::string path = dir.file("sweep.h5");
   std::vector<RunResult> runs;
   for (std::size_t r = 0; r < kRuns; ++r) runs.push_back(make_run(r, kDays, kUnits.size(), kSnapDays, kAgents));
@@ -269,10 +211,10 @@ TEST_CASE("ResultsWriter streams runs out of order and the reader reads them bac
     const std::string coords = "policy policy_type replication point behaviour.effort_cost measurement.ema_days status error";
     for (const char* name : {"headcount", "unit_headcount", "snap_skill"}) {
       const Id ds(H5Dopen2(file.get(), name, kDefault), H5Dclose);
-      CHECK(string_attr(ds.get(), "coordinates") == coords);
+      CHECK(read_string_attr(ds.get(), "coordinates") == coords);
     }
     const Id p(H5Dopen2(file.get(), "behaviour.effort_cost", kDefault), H5Dclose);
-    CHECK(string_attr(p.get(), "kpisim_role") == "parameter");
+    CHECK(read_string_attr(p.get(), "kpisim_role") == "parameter");
     const auto unit = read_doubles(file.get(), "unit_headcount");  // (run, day, unit)
     const std::size_t slab = static_cast<std::size_t>(kDays) * kUnits.size();
     REQUIRE(unit.size() == kRuns * slab);
@@ -291,8 +233,8 @@ TEST_CASE("ResultsWriter streams runs out of order and the reader reads them bac
     CHECK(std::isnan(snaps[3 * block]));
 
     const Id g(H5Gopen2(file.get(), "sensitivity/true_value_per_fte", kDefault), H5Gclose);
-    CHECK(string_attr(g.get(), "method") == "sobol");
-    CHECK(string_attr(g.get(), "output") == "true_value_per_fte");
+    CHECK(read_string_attr(g.get(), "method") == "sobol");
+    CHECK(read_string_attr(g.get(), "output") == "true_value_per_fte");
     const auto s1 = read_doubles(g.get(), "S1");
     CHECK(s1 == std::vector<double>{0.25, 0.5});
     const auto st = read_doubles(g.get(), "ST");
@@ -303,7 +245,7 @@ TEST_CASE("ResultsWriter streams runs out of order and the reader reads them bac
 }
 
 TEST_CASE("an uncommitted ResultsWriter leaves no file behind", "[io]") {
-  TempDir dir;
+  TempDir dir("kpisim_h5_stream");
   const std::string path = dir.file("out.h5");
   SECTION("destroyed after writing") {
     {
@@ -336,7 +278,7 @@ TEST_CASE("an uncommitted ResultsWriter leaves no file behind", "[io]") {
 }
 
 TEST_CASE("ResultsWriter refuses to overwrite unless asked to", "[io]") {
-  TempDir dir;
+  TempDir dir("kpisim_h5_stream");
   const std::string path = dir.file("out.h5");
   { std::ofstream(path) << "precious"; }
   CHECK_THROWS_AS(ResultsWriter(path, make_meta(), make_layout(), false), OutputExistsError);
@@ -366,7 +308,7 @@ TEST_CASE("ResultsWriter refuses to overwrite unless asked to", "[io]") {
 }
 
 TEST_CASE("ResultsWriter rejects bad layouts, runs and tables with clear messages", "[io]") {
-  TempDir dir;
+  TempDir dir("kpisim_h5_stream");
   const std::string path = dir.file("out.h5");
   SECTION("layouts (nothing is created)") {
     ResultsLayout l = make_layout();
@@ -442,7 +384,7 @@ TEST_CASE("ResultsWriter rejects bad layouts, runs and tables with clear message
 }
 
 TEST_CASE("the reader reads write_hdf5 files and reports bad input clearly", "[io]") {
-  TempDir dir;
+  TempDir dir("kpisim_h5_stream");
   const std::string path = dir.file("run.h5");
   ResultsMeta meta = make_meta();
   meta.extra_attrs.clear();

@@ -125,10 +125,10 @@ struct Part {
   RunResult result;
 };
 
-/// A whole part of `run`, or nothing (missing, incomplete or not a part).
-std::optional<Part> read_part(const std::string& dir, std::size_t run) {
-  const std::string path = part_path(dir, run);
-  std::ifstream in(path, std::ios::binary);
+/// Opens the part of `run` and checks that it is whole (its trailer) and is that run's (its
+/// header); leaves `in` after the header. Nothing if it is missing, incomplete or not a part.
+std::optional<PartHeader> open_part(std::ifstream& in, const std::string& dir, std::size_t run) {
+  in.open(part_path(dir, run), std::ios::binary);
   if (!in) return std::nullopt;
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::uint64_t>(in.tellg());
@@ -141,17 +141,32 @@ std::optional<Part> read_part(const std::string& dir, std::size_t run) {
   PartHeader h{};
   in.read(reinterpret_cast<char*>(&h), sizeof h);  // NOLINT
   if (!in || std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.run != run) return std::nullopt;
+  return h;
+}
+
+/// True if the part of `run` is whole and holds a finished (not failed) run; reads only its ends.
+bool part_finished(const std::string& dir, std::size_t run) {
+  std::ifstream in;
+  const auto h = open_part(in, dir, run);
+  return h && h->failed == 0;
+}
+
+/// A whole part of `run`, or nothing (missing, incomplete or not a part).
+std::optional<Part> read_part(const std::string& dir, std::size_t run) {
+  std::ifstream in;
+  const auto h = open_part(in, dir, run);
+  if (!h) return std::nullopt;
   Part p;
-  p.failed = h.failed != 0;
-  p.message.resize(h.message_bytes);
-  in.read(p.message.data(), static_cast<std::streamsize>(h.message_bytes));
+  p.failed = h->failed != 0;
+  p.message.resize(h->message_bytes);
+  in.read(p.message.data(), static_cast<std::streamsize>(h->message_bytes));
   if (!in) return std::nullopt;
   if (!p.failed) {
     RunResult& r = p.result;
-    r.days = h.days;
-    r.replication = h.replication;
-    if (!get(in, r.series, h.series) || !get(in, r.unit_series, h.unit_series) || !get(in, r.snapshot_days, h.snapshot_days) ||
-        !get(in, r.snapshot_agents, h.snapshot_agents) || !get(in, r.snapshots, h.snapshots))
+    r.days = h->days;
+    r.replication = h->replication;
+    if (!get(in, r.series, h->series) || !get(in, r.unit_series, h->unit_series) || !get(in, r.snapshot_days, h->snapshot_days) ||
+        !get(in, r.snapshot_agents, h->snapshot_agents) || !get(in, r.snapshots, h->snapshots))
       return std::nullopt;
   }
   return p;
@@ -336,8 +351,7 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   // Runs still to do (a failed run is done again).
   std::vector<std::size_t> todo;
   for (std::size_t r = 0; r < report.runs; ++r) {
-    const auto part = read_part(dir, r);
-    if (part && !part->failed)
+    if (part_finished(dir, r))
       ++report.resumed;
     else
       todo.push_back(r);

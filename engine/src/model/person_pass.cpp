@@ -101,28 +101,18 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double tok_h = t.tokens_per_use / (t.base_hours * t.time_factor);
     const double sessions_h = 1.0 / (t.base_hours * t.time_factor);  // one session per AI-assisted task
     const double inv_base = 1.0 / t.base_hours;
-    // The task's switches as 0/1 weights: the loop below combines both sides arithmetically
-    // (exact with weights 0 and 1) rather than branching on them, so that it vectorises.
-    // The formulas are those of rules::ai_gain and rules::choice_share.
-    const double gaining = t.value_gain >= 0.0 ? 1.0 : 0.0;
-    const double slope_on = t.inside ? 1.0 : 0.0;
+    // A chatbot is the front door: its use is forced (weight 1; 0/1 weights keep the loop free of
+    // branches, as in rules::ai_gain and rules::choice_share, so that it vectorises).
     const double forced = t.chatbot ? 1.0 : 0.0;
-    const double hard = b.choice_temperature_usd > 0.0 ? 0.0 : 1.0;
-    const double inv_temp = b.choice_temperature_usd > 0.0 ? 1.0 / b.choice_temperature_usd : 0.0;
-    auto share = [&](double score) {
-      const double logit = 1.0 / (1.0 + vmath::exp(-score * inv_temp));
-      const double choice = hard * (score > 0.0 ? 1.0 : 0.0) + (1.0 - hard) * logit;
-      return forced + (1.0 - forced) * choice;
-    };
+    const double temperature = b.choice_temperature_usd;
+    auto share = [&](double score) { return forced + (1.0 - forced) * rules::choice_share(score, temperature); };
 #pragma omp simd
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t i = lo + j;
       const double skill = w.skill[i];
       const double prof = w.proficiency[i];
       const double sens = w.reward_sensitivity[i];
-      const double novice = slope_on * std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill)) + (1.0 - slope_on);
-      const double g_true =
-          gaining * (t.value_gain * novice * (0.5 + 0.5 * prof)) + (1.0 - gaining) * std::max(-1.0, t.value_gain * (1.5 - 0.5 * prof));
+      const double g_true = rules::ai_gain(t, skill, prof);
       const double r_man = skill * t.value_per_hour;
       // Incentives for AI use on this task that do not depend on the belief, and the weight of
       // the belief in the score.

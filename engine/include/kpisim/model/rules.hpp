@@ -12,12 +12,14 @@ namespace kpisim::rules {
 /// and AI proficiency. Inside the frontier novices gain more (slope): gains shrink to 0 for
 /// experts. Gains grow with proficiency; losses are worse at low proficiency. Outside the frontier
 /// skill does not change the gain (AI does not lift the floor there).
+/// Written without branches: the task's switches become weights 0 and 1 that combine both cases
+/// exactly, so that the weekly plan's loop over people vectorises.
 inline double ai_gain(const TaskSpec& t, double skill, double proficiency) noexcept {
-  if (t.value_gain >= 0.0) {
-    const double novice = t.inside ? std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill)) : 1.0;
-    return t.value_gain * novice * (0.5 + 0.5 * proficiency);
-  }
-  return std::max(-1.0, t.value_gain * (1.5 - 0.5 * proficiency));  // a task's value cannot turn negative
+  const double gaining = t.value_gain >= 0.0 ? 1.0 : 0.0;
+  const double slope_on = t.inside ? 1.0 : 0.0;
+  const double novice = slope_on * std::max(0.0, 1.0 + t.novice_slope * (1.0 - skill)) + (1.0 - slope_on);
+  return gaining * (t.value_gain * novice * (0.5 + 0.5 * proficiency)) +
+         (1.0 - gaining) * std::max(-1.0, t.value_gain * (1.5 - 0.5 * proficiency));  // a task's value cannot turn negative
 }
 
 /// Probability that one AI output has an error, given proficiency in [0,1].
@@ -25,10 +27,12 @@ inline double defect_prob(const TaskSpec& t, double proficiency) noexcept {
   return std::clamp(t.defect_prob * (1.25 - 0.5 * proficiency), 0.0, 1.0);
 }
 
-/// Logit choice share with temperature (0: hard threshold at z > 0).
+/// Logit choice share with temperature (0: hard threshold at z > 0). Without branches, as ai_gain.
 inline double choice_share(double z, double temperature) noexcept {
-  if (temperature <= 0.0) return z > 0.0 ? 1.0 : 0.0;
-  return 1.0 / (1.0 + vmath::exp(-z / temperature));
+  const double hard = temperature > 0.0 ? 0.0 : 1.0;
+  const double inv_temperature = temperature > 0.0 ? 1.0 / temperature : 0.0;
+  const double logit = 1.0 / (1.0 + vmath::exp(-z * inv_temperature));
+  return hard * (z > 0.0 ? 1.0 : 0.0) + (1.0 - hard) * logit;
 }
 
 /// Daily quit hazard from an annual turnover at the reference well-being of the default baseline
