@@ -45,7 +45,6 @@ struct TempDir {
     for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
     return names;
   }
-
 };
 
 /// Owns an hid_t.
