@@ -6,48 +6,24 @@
 #include <cmath>
 #include <memory>
 
+#include "allocation_problem.hpp"
+#include "arrivals.hpp"
+#include "chunk.hpp"
 #include "kpisim/core/check.hpp"
 #include "kpisim/core/vmath.hpp"
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
+#include "learning.hpp"
+#include "measurement.hpp"
+#include "scripting.hpp"
+#include "wellbeing.hpp"
+#include "work.hpp"
 
 namespace kpisim::detail {
 namespace {
 
-double clamp01(double x) {
-  return std::clamp(x, 0.0, 1.0);
-}
-
-// Fixed constants of the model (documented in docs/model.md, 7.13).
-constexpr double kShameDecay = 0.9;        // shame left after a day
-constexpr double kMandateHindrance = 0.5;  // hindrance demand of working under a mandate
-constexpr double kEngagementDrain = 2.0;   // engagement loss per unit exhaustion, relative to engagement_rate
-constexpr double kMandateAutonomy = 0.5;   // share of autonomy left under a mandate
-
-constexpr std::size_t kChunk = 256;  // agents per chunk: the scratch below stays in L2
-
-// Per-chunk working arrays, one set per thread (a chunk never yields its thread mid-way).
-struct Scratch {
-  // Inputs.
-  double pressure[kChunk], mandate[kChunk], slop[kChunk], filter[kChunk], scripted[kChunk], script_sessions[kChunk];
-  // Uniforms and normals.
-  double u_arr[kChunk], u_noise[kChunk], u_quit[kChunk], u_meas[kChunk];
-  double z_arr[kChunk], z_noise[kChunk], z_meas[kChunk];
-  double u_dec[4][kChunk], z_dec[4][kChunk];
-  double u_def[3][kChunk];
-  // Arrivals and the allocation problem.
-  double backlog[kChunk], cleanup[kChunk], cleanup_today[kChunk];
-  double a[4][kChunk], cap[4][kChunk], budget[kChunk], t[4][kChunk];
-  double gaming[kChunk], quit[kChunk];  // flags, 0 or 1 (doubles vectorise with the rest)
-  // Work: Poisson rates and counts (caught, passed on, escalations).
-  double e[kChunk], lambda[3][kChunk], count[3][kChunk], perf_sessions[kChunk];
-  // Contributions to the accumulators.
-  double out[a_count][kChunk];
-  // Weekly plans: learning noise and the sums over the task mix.
-  double u_learn[4][kChunk], z_learn[4][kChunk];
-  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], stk[kChunk], loss[kChunk], aih[kChunk], esc[kChunk],
-      fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk];
-};
+using wellbeing::clamp01;
+using wellbeing::kShameDecay;
 
 Scratch& scratch() {
   thread_local std::unique_ptr<Scratch> s;
@@ -70,126 +46,6 @@ double chunk_sum(const double* x, std::size_t n) {
   return s[0];
 }
 
-// Weekly plans for agents [lo, lo + n) (scratch rows from `row`): the AI-or-manual choice per task
-// type, and the aggregates per E. Also folds the past week's experience into beliefs. Tasks in the
-// outer loop, agents in the inner (vectorised) one; every agent's sums run in task order.
-void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, std::size_t lo, std::size_t n) {
-  const ModelSpec& spec = c.spec;
-  World& w = c.w;
-  Plan& p = ps.plan;
-  const auto b = spec.scenario.behaviour;
-  const auto lr = spec.scenario.learning;
-  const std::size_t dv = spec.division_of[lo];
-  const std::vector<std::uint32_t>& tasks = ps.div_tasks[dv];
-  const DivisionSpec& div = spec.divisions[dv];
-  const double mandate_usd = b.mandate_usd_per_hour;
-  const double* pressure = s.pressure + row;
-  const double* mandate = s.mandate + row;
-  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask}) std::fill_n(a, n, 0.0);
-  for (std::size_t jt = 0; jt < tasks.size(); ++jt) {
-    const std::uint32_t k = tasks[jt];
-    const TaskSpec t = spec.tasks[k];
-    const double pi = div.mix[k];
-    if (jt % 4 == 0) {
-      double* const u4[4] = {s.u_learn[0], s.u_learn[1], s.u_learn[2], s.u_learn[3]};
-      c.rng.uniform4_batch(static_cast<std::uint32_t>(lo), n, static_cast<std::uint32_t>(c.day), Purpose::learning,
-                           static_cast<std::uint32_t>(jt / 4), u4);
-      for (std::size_t q = 0; q < 4; ++q) normal_quantile_batch(s.u_learn[q], s.z_learn[q], n);
-    }
-    const double* z = s.z_learn[jt % 4];
-    float* belief = &w.belief[k * w.n + lo];
-    const double tok_h = t.tokens_per_use / (t.base_hours * t.time_factor);
-    const double sessions_h = 1.0 / (t.base_hours * t.time_factor);  // one session per AI-assisted task
-    const double inv_base = 1.0 / t.base_hours;
-    // A chatbot is the front door: its use is forced (weight 1; 0/1 weights keep the loop free of
-    // branches, as in rules::ai_gain and rules::choice_share, so that it vectorises).
-    const double forced = t.chatbot ? 1.0 : 0.0;
-    const double temperature = b.choice_temperature_usd;
-    auto share = [&](double score) { return forced + (1.0 - forced) * rules::choice_share(score, temperature); };
-#pragma omp simd
-    for (std::size_t j = 0; j < n; ++j) {
-      const std::size_t i = lo + j;
-      const double skill = w.skill[i];
-      const double prof = w.proficiency[i];
-      const double sens = w.reward_sensitivity[i];
-      const double g_true = rules::ai_gain(t, skill, prof);
-      const double r_man = skill * t.value_per_hour;
-      // Incentives for AI use on this task that do not depend on the belief, and the weight of
-      // the belief in the score.
-      const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
-                                   mandate[j] * mandate_usd);
-      const double per_belief = b.intrinsic_weight * r_man * (1.0 - b.cynicism_drag * w.cynicism[i]) + sens * w.inc_outcome[i] * r_man;
-      // Experience from last week updates the belief first. Hours used on k last week are
-      // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
-      const double bel0 = belief[j];
-      const double u_prev = share(per_belief * bel0 + fixed);
-      const double hours_used = p.week_e[i] * pi * u_prev * t.time_factor;
-      const double pdef = rules::defect_prob(t, prof);
-      // What people experience: the true gain less the clean-up that comes back to them; the share
-      // of their errors that lands on colleagues (workslop) stays invisible to them.
-      const double returned = pdef * t.stakes_hours * (1.0 - b.workslop_share) / (t.base_hours * t.time_factor);
-      const double obs = g_true - returned + lr.observation_sd * z[j] / std::sqrt(std::max(1.0, hours_used));
-      const double weight = std::min(1.0, lr.belief_rate * hours_used);
-      const float bel_f = hours_used > 0 ? static_cast<float>(bel0 + weight * (obs - bel0)) : belief[j];
-      belief[j] = bel_f;
-      const double bel = bel_f;
-      const double u = share(per_belief * bel + fixed);
-      const double pu = pi * u;
-      s.h[j] += pi * ((1.0 - u) + u * t.time_factor);
-      s.vb[j] += pi * r_man * ((1.0 - u) + u * (1.0 + bel) * t.time_factor);
-      s.vt[j] += pi * r_man * ((1.0 - u) + u * (1.0 + g_true) * t.time_factor);
-      s.vm[j] += pi * r_man * ((1.0 - u) + u * t.time_factor);
-      s.tok[j] += pu * t.tokens_per_use * inv_base;
-      s.ntask[j] += pu * inv_base;
-      s.def[j] += pu * pdef * inv_base;
-      s.stk[j] += pu * pdef * t.stakes_hours * inv_base;
-      s.loss[j] += pu * pdef * t.value_usd * skill * inv_base;
-      s.fix[j] += pu * pdef * t.fix_hours * inv_base;
-      s.aih[j] += pu * t.time_factor;
-      s.esc[j] += pu * (1.0 - t.containment) * inv_base;
-      s.fut[j] += bel < 0 ? pu * t.time_factor : 0.0;
-      s.err[j] += pi * std::fabs(bel - g_true);
-    }
-  }
-  // Per hour of work (the allocation's view) and per error.
-  const double verify_scale = b.verification_efficacy / b.verification_ratio;
-#pragma omp simd
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::size_t i = lo + j;
-    const double def = s.def[j];
-    const double aih = s.aih[j];
-    const double ntask = s.ntask[j];
-    const double tok = s.tok[j];
-    const double h_e = std::max(1e-6, s.h[j]);
-    const double f_believed = s.vb[j] / h_e;
-    const double per_defect_loss = def > 0 ? s.loss[j] / def : 0.0;
-    const double per_defect_stakes = def > 0 ? s.stk[j] / def : 0.0;
-    const double defects_per_ai_hour = aih > 0 ? def / aih : 0.0;
-    const double cost_per_defect = per_defect_stakes * f_believed + per_defect_loss;
-    p.hours_per_e[i] = static_cast<float>(h_e);
-    p.believed_per_hour[i] = static_cast<float>(f_believed);
-    p.tokens_per_hour[i] = static_cast<float>(tok / h_e);
-    p.sessions_per_hour[i] = static_cast<float>(ntask / h_e);
-    p.ai_share[i] = static_cast<float>(aih / h_e);
-    p.verify_value[i] = static_cast<float>(verify_scale * defects_per_ai_hour * cost_per_defect);
-    p.true_per_e[i] = static_cast<float>(s.vt[j]);
-    p.manual_per_e[i] = static_cast<float>(s.vm[j]);
-    p.tokens_per_e[i] = static_cast<float>(tok);
-    p.defects_per_e[i] = static_cast<float>(def);
-    p.ai_hours_per_e[i] = static_cast<float>(aih);
-    p.escal_per_e[i] = static_cast<float>(s.esc[j]);
-    p.futile_per_e[i] = static_cast<float>(s.fut[j]);
-    p.fix_per_defect[i] = static_cast<float>(def > 0 ? s.fix[j] / def : 0.0);
-    p.loss_per_defect[i] = static_cast<float>(per_defect_loss);
-    p.stakes_per_defect[i] = static_cast<float>(per_defect_stakes);
-    p.tokens_per_ai_task[i] = static_cast<float>(ntask > 0 ? tok / ntask : 0.0);
-    p.belief_err[i] = static_cast<float>(s.err[j]);
-    p.ai_tasks_per_e[i] = static_cast<float>(ntask);
-    p.week_e[i] = 0.0F;
-    p.needs_plan[i] = 0;
-  }
-}
-
 // Phase 1: team inputs, the scripting decision (every day) and weekly plans (working days).
 void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std::size_t n) {
   const ModelSpec& spec = c.spec;
@@ -207,16 +63,12 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     // audited people know it: they keep only the rest of what padding and scripts earn.
     const double filter = std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
     s.filter[j] = filter;
-    // Scripted padding: tokens without hours, every day (weekends included).
+    // Scripted padding (7.5): tokens without hours, every day (weekends included).
     const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
     const double script_sessions = b.script_sessions_per_day * w.script_scale[i];
-    const double net = w.reward_sensitivity[i] * ((1.0 - filter) * (w.inc_usage[i] * script_tokens + w.inc_sessions[i] * script_sessions) -
-                                                  w.inc_script_penalty[i]) -
-                       w.integrity[i] * b.script_integrity_cost_usd;
-    if (w.scripting[i] == 0 && net > b.script_hysteresis_usd)
-      w.scripting[i] = 1;
-    else if (w.scripting[i] != 0 && net < -b.script_hysteresis_usd)
-      w.scripting[i] = 0;
+    const double net = scripting::net_payoff(b, w.reward_sensitivity[i], w.integrity[i], 1.0 - filter, w.inc_usage[i], w.inc_sessions[i],
+                                             w.inc_script_penalty[i], script_tokens, script_sessions);
+    w.scripting[i] = scripting::decide(w.scripting[i], net, b.script_hysteresis_usd);
     s.scripted[j] = w.scripting[i] != 0 ? script_tokens : 0.0;
     s.script_sessions[j] = w.scripting[i] != 0 ? script_sessions : 0.0;
   }
@@ -267,50 +119,37 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
   const auto ms = sc.measurement;
   const DivisionSpec& div = c.spec.divisions[c.spec.division_of[lo]];
   const double norm = b.norm_hours;
-  // Arrivals: lognormal with mean 1.
-  const double sigma = std::sqrt(std::log1p(sc.arrivals.workload_cv * sc.arrivals.workload_cv));
-  const double mean_shift = 0.5 * sigma * sigma;
-  const double arrive_scale = div.workload * norm;
+  // Arrivals (7.6): lognormal with mean workload x norm.
+  const arrivals::Lognormal arrive_dist = arrivals::lognormal(sc.arrivals.workload_cv, div.workload * norm);
   const double max_backlog = sc.arrivals.max_backlog_days * norm;
   const double cleanup_cap = std::min(b.max_cleanup_hours, b.max_hours);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
-    const double arrive = arrive_scale * vmath::exp(sigma * s.z_arr[j] - mean_shift);
-    const double backlog = std::min<double>(w.backlog_hours[i] + arrive, max_backlog);
-    const double cleanup = w.cleanup_hours[i] + s.slop[j];
-    const double cleanup_today = std::min(cleanup, cleanup_cap);
+    const double backlog = std::min<double>(w.backlog_hours[i] + arrivals::arrive(arrive_dist, s.z_arr[j]), max_backlog);
+    const arrivals::Cleanup cleanup = arrivals::cleanup(w.cleanup_hours[i], s.slop[j], cleanup_cap);
     s.backlog[j] = backlog;
-    s.cleanup[j] = cleanup - cleanup_today;
-    s.cleanup_today[j] = cleanup_today;
+    s.cleanup[j] = cleanup.left;
+    s.cleanup_today[j] = cleanup.today;
 
-    // Allocation: work (W), verification (V), performative (P), learning (L).
-    const double sens = w.reward_sensitivity[i];
-    const double inc_usage = w.inc_usage[i];
-    const double inc_sessions = w.inc_sessions[i];
-    const double inc_outcome = w.inc_outcome[i];
-    const double kept = 1.0 - s.filter[j];
-    const double h_e = p.hours_per_e[i];
-    const double f_believed = p.believed_per_hour[i];
-    const double ai_share = p.ai_share[i];
-    const double visible = s.pressure[j] * b.pressure_usd_per_hour + s.mandate[j] * b.mandate_usd_per_hour;
-    const double budget = std::max(0.0, b.max_hours - cleanup_today);
+    // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
+    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i], w.trust[i],
+                                     w.inc_usage[i],          w.inc_sessions[i],      w.inc_outcome[i], w.inc_padding_penalty[i],
+                                     1.0 - s.filter[j],       s.pressure[j],          s.mandate[j],     p.believed_per_hour[i],
+                                     p.tokens_per_hour[i],    p.sessions_per_hour[i], p.ai_share[i],    p.verify_value[i]};
+    const allocation_problem::Marginals m = allocation_problem::marginals(b, ms, v);
+    const double budget = std::max(0.0, b.max_hours - cleanup.today);
+    const allocation_problem::Caps cap = allocation_problem::caps(b, backlog, p.hours_per_e[i], v.ai_share, budget);
     s.budget[j] = budget;
-    s.a[0][j] = b.intrinsic_weight * f_believed + sens * (inc_usage * p.tokens_per_hour[i] + inc_sessions * p.sessions_per_hour[i] +
-                                                          inc_outcome * f_believed + visible * ai_share);
-    // Trust in AI breeds complacency: checking feels worth 1.25 - 0.5 x trust of its value.
-    s.a[1][j] = (b.intrinsic_weight + sens * inc_outcome) * p.verify_value[i] * (1.25 - 0.5 * w.trust[i]);
-    const double pad_pay = kept * (inc_usage * b.padding_tokens_per_hour + inc_sessions * b.padding_sessions_per_hour) +
-                           s.pressure[j] * b.pressure_usd_per_hour;
-    const double game_pay = kept * inc_outcome * ms.gaming_usd_per_hour;
-    s.gaming[j] = game_pay > pad_pay ? 1.0 : 0.0;
-    s.a[2][j] = sens * (std::max(pad_pay, game_pay) - w.inc_padding_penalty[i]) - w.integrity[i] * b.integrity_cost_usd_per_hour;
-    s.a[3][j] =
-        b.intrinsic_weight * b.learning_value_usd_per_hour * (1.0 - w.proficiency[i]) + sens * inc_usage * b.learning_tokens_per_hour;
-    s.cap[0][j] = backlog * h_e;
-    s.cap[1][j] = b.verification_ratio * ai_share * std::min(s.cap[0][j], budget);
-    s.cap[2][j] = budget;
-    s.cap[3][j] = b.max_learning_hours;
+    s.gaming[j] = m.gaming;
+    s.a[0][j] = m.work;
+    s.a[1][j] = m.verify;
+    s.a[2][j] = m.perform;
+    s.a[3][j] = m.learn;
+    s.cap[0][j] = cap.work;
+    s.cap[1][j] = cap.verify;
+    s.cap[2][j] = cap.perform;
+    s.cap[3][j] = cap.learn;
   }
   if (b.decision_noise_usd > 0)
     for (std::size_t q = 0; q < 4; ++q)
@@ -318,7 +157,7 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
 }
 
 // Phase 5 (working days): work done, errors and escalations.
-void work(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std::size_t n) {
+void work_phase(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std::size_t n) {
   const auto b = c.spec.scenario.behaviour;
   const Plan& p = ps.plan;
 #pragma omp simd
@@ -328,8 +167,7 @@ void work(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std::s
     s.e[j] = e;
     const double ai_hours = e * p.ai_hours_per_e[i];
     const double lambda = e * p.defects_per_e[i];
-    const double coverage = ai_hours > 0 ? std::min(1.0, s.t[1][j] / (b.verification_ratio * ai_hours)) : 0.0;
-    const double q = coverage * b.verification_efficacy;
+    const double q = work::catch_probability(s.t[1][j], ai_hours, b.verification_ratio, b.verification_efficacy);
     s.lambda[0][j] = lambda * q;
     s.lambda[1][j] = lambda * (1.0 - q);
     s.lambda[2][j] = e * p.escal_per_e[i];
@@ -373,24 +211,18 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     // Trust follows what people see: errors they catch and their own errors that come back to
     // them; errors that land on colleagues (workslop) stay unseen.
     const double ai_tasks = e * p.ai_tasks_per_e[i];
-    {
-      const double trust = w.trust[i];
-      const double seen_ok = 1.0 - std::min(1.0, (caught + passed * (1.0 - b.workslop_share)) / ai_tasks);
-      const double rate = std::min(1.0, lr.trust_rate * ai_tasks);
-      w.trust[i] = ai_tasks > 0 ? static_cast<float>(clamp01(trust + rate * (seen_ok - trust))) : w.trust[i];
-    }
-    double x = w.exhaustion[i];
-    double y = w.cynicism[i];
+    w.trust[i] = static_cast<float>(learning::trust(lr, w.trust[i], ai_tasks, caught, passed, b.workslop_share));
+    const double x0 = w.exhaustion[i];
     // Exhaustion lowers performance (job demands-resources: the health-impairment path).
-    const double performance = 1.0 - wb.performance_loss * x;
-    const double value = std::max(0.0, e * p.true_per_e[i] * performance - passed * p.loss_per_defect[i]);
+    const double performance = 1.0 - wb.performance_loss * x0;
+    const double value = work::value(e, p.true_per_e[i], performance, passed, p.loss_per_defect[i]);
     const double manual_value = e * p.manual_per_e[i] * performance;
     const double tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour;
     // Each caught error is regenerated: one more use of the tool.
     const double tok_rework = caught * p.tokens_per_ai_task[i];
     const double work_sessions = e * p.ai_tasks_per_e[i] + caught;
     const double stakes = passed * p.stakes_per_defect[i];
-    const double cleanup = s.cleanup[j] + caught * p.fix_per_defect[i] + stakes * (1.0 - b.workslop_share);
+    const double cleanup = work::cleanup_queue(s.cleanup[j], caught, p.fix_per_defect[i], stakes, b.workslop_share);
     const double slop_out = stakes * b.workslop_share;
     const double futile = e * p.futile_per_e[i];
     const bool gaming = s.gaming[j] != 0.0;
@@ -403,36 +235,25 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double cleanup_today = s.cleanup_today[j];
     const double hours = cleanup_today + t_w + t_v + t_p + t_l;
 
-    // Learning: proficiency from genuine use and learning; skill from practice, eroded by AI.
-    double prof = w.proficiency[i];
-    prof += (lr.proficiency_rate * ai_hours + lr.learning_rate * t_l) * (1.0 - prof);
-    w.proficiency[i] = static_cast<float>(clamp01(prof));
-    double sk = w.skill[i];
+    // Learning (7.12): proficiency from genuine use and learning; skill from practice, eroded by AI.
+    w.proficiency[i] = static_cast<float>(learning::proficiency(lr, w.proficiency[i], ai_hours, t_l));
     const double manual_hours = std::max(0.0, t_w - ai_hours);
-    sk += lr.skill_practice_rate * manual_hours * (lr.skill_max - sk) - lr.skill_erosion_rate * ai_hours * sk;
-    const double skill = std::clamp(sk, 0.05, lr.skill_max);
+    const double skill = learning::skill(lr, w.skill[i], manual_hours, ai_hours);
     w.skill[i] = static_cast<float>(skill);
 
-    // Well-being on a working day (job demands-resources).
+    // Well-being on a working day (7.13, job demands-resources).
     const double pressure = s.pressure[j];
     const double mandate = s.mandate[j];
-    const double hindrance = pressure + mandate * kMandateHindrance + w.shame[i];
+    const double hindrance = wellbeing::hindrance(pressure, mandate, w.shame[i]);
     const double fear = pressure * p.ai_share[i];
-    const double demand = wb.base_demand + wb.weight_overtime * std::max(0.0, hours - norm) * inv_norm +
-                          wb.weight_cleanup * cleanup_today * inv_norm + wb.weight_hindrance * hindrance + wb.weight_fear * fear +
-                          wb.weight_backlog * std::max(0.0, backlog * inv_norm - 1.0);
-    const double resources = wb.resources_autonomy * (mandate != 0.0 ? kMandateAutonomy : 1.0) + wb.resources_support;
-    x += w.strain[i] * wb.drain_rate * demand / (1.0 + resources) * (1.0 - x) - wb.recovery_rate_workday * resources * x;
+    const double demand = wellbeing::demand(wb, norm, inv_norm, hours, cleanup_today, hindrance, fear, backlog);
+    const double resources = wellbeing::resources(wb, mandate);
+    const double x = wellbeing::exhaustion_workday(wb, x0, w.strain[i], demand, resources);
     const double meaningless = (t_p + futile) * inv_norm;
-    x = clamp01(x);
-    y += wb.cynicism_rate * meaningless * (1.0 - y) + wb.cynicism_from_exhaustion * x * (1.0 - y) - wb.cynicism_recovery * y;
-    y = clamp01(y);
+    const double y = wellbeing::cynicism_workday(wb, w.cynicism[i], meaningless, x);
     const double expected = norm * static_cast<double>(static_cast<float>(skill)) * div_vph;
-    const double achieved = expected > 0 ? clamp01(value / expected) : 0.0;
-    w.efficacy[i] = static_cast<float>(clamp01(w.efficacy[i] + wb.efficacy_rate * (achieved - w.efficacy[i])));
-    double en = w.engagement[i];
-    en += wb.engagement_rate * (resources * (1.0 + demand) * (1.0 - en) - kEngagementDrain * x * en);
-    w.engagement[i] = static_cast<float>(clamp01(en));
+    w.efficacy[i] = static_cast<float>(wellbeing::efficacy_workday(wb, w.efficacy[i], value, expected));
+    w.engagement[i] = static_cast<float>(wellbeing::engagement_workday(wb, w.engagement[i], demand, resources, x));
     w.shame[i] = static_cast<float>(w.shame[i] * kShameDecay);
     w.exhaustion[i] = static_cast<float>(x);
     w.cynicism[i] = static_cast<float>(y);
@@ -498,10 +319,8 @@ void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
-    const double x = w.exhaustion[i];
-    const double y = w.cynicism[i];
-    w.exhaustion[i] = static_cast<float>(clamp01(x - wb.recovery_rate_day_off * x));
-    w.cynicism[i] = static_cast<float>(clamp01(y - wb.cynicism_recovery * y));
+    w.exhaustion[i] = static_cast<float>(wellbeing::exhaustion_day_off(wb, w.exhaustion[i]));
+    w.cynicism[i] = static_cast<float>(wellbeing::cynicism_day_off(wb, w.cynicism[i]));
     w.shame[i] = static_cast<float>(w.shame[i] * kShameDecay);
     w.performative_tokens[i] = static_cast<float>(s.scripted[j]);
     w.performative_hours[i] = 0.0F;
@@ -532,9 +351,9 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     const double value = o[a_value][j];
     const double tokens = o[a_tok_prod][j] + o[a_tok_rework][j] + tok_perf;
     const double usage_factor = usage_noise ? 1.0 + ms.usage_noise_cv * s.z_meas[j] : 1.0;
-    const double measured_tokens = std::max(0.0, (tokens - filter * tok_perf) * usage_factor);
-    const double measured = o[a_measured][j] - filter * gamed;
-    const double measured_sessions = o[a_sessions][j] + (1.0 - filter) * perf_sessions;
+    const double measured_tokens = measurement::tokens(tokens, tok_perf, filter, usage_factor);
+    const double measured = measurement::outcome(o[a_measured][j], gamed, filter);
+    const double measured_sessions = measurement::sessions(o[a_sessions][j], perf_sessions, filter);
     w.measured_tokens[i] = static_cast<float>(measured_tokens);
     w.measured_sessions[i] = static_cast<float>(measured_sessions);
     w.measured_outcome[i] = static_cast<float>(measured);
@@ -544,8 +363,8 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     const double kpi_perf = (1.0 - filter) * (c.kpi_wt * tok_perf + c.kpi_ws * perf_sessions + c.kpi_wo * gamed);
     const double ek_prev = w.ema_kpi[i];
     const double ev_prev = w.ema_value[i];
-    w.ema_kpi[i] = static_cast<float>(ek_prev + ema_rate * (kpi_today - ek_prev));
-    w.ema_value[i] = static_cast<float>(ev_prev + ema_rate * (value - ev_prev));
+    w.ema_kpi[i] = static_cast<float>(measurement::ema(ek_prev, kpi_today, ema_rate));
+    w.ema_value[i] = static_cast<float>(measurement::ema(ev_prev, value, ema_rate));
     const double ek = w.ema_kpi[i];
     const double ev = w.ema_value[i];
     const double x = w.exhaustion[i];
@@ -607,40 +426,6 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   team_slop_out.assign(spec.employees, 0.0F);
 }
 
-void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int day, bool initial) {
-  const auto& wf = spec.scenario.workforce;
-  const auto slot = static_cast<std::uint32_t>(i);
-  const auto hd = static_cast<std::uint32_t>(day);
-  const auto u0 = rng.uniform4(slot, hd, Purpose::traits, 0);
-  const auto u1 = rng.uniform4(slot, hd, Purpose::traits, 1);
-  const double base_skill = initial ? wf.skill_mean : wf.replacement_skill;
-  w.skill[i] = static_cast<float>(std::clamp(base_skill + wf.skill_sd * normal_quantile(u0.u[0]), 0.2, 2.5));
-  const double prof = initial ? wf.proficiency_mean : std::max(0.0, wf.proficiency_mean - wf.proficiency_sd);
-  w.proficiency[i] = static_cast<float>(clamp01(prof + wf.proficiency_sd * normal_quantile(u0.u[1])));
-  w.integrity[i] = static_cast<float>(clamp01(wf.integrity_mean + wf.integrity_sd * normal_quantile(u0.u[2])));
-  w.reward_sensitivity[i] =
-      static_cast<float>(std::max(0.0, wf.reward_sensitivity_mean + wf.reward_sensitivity_sd * normal_quantile(u0.u[3])));
-  w.script_scale[i] = static_cast<float>(std::exp(wf.script_scale_sigma * normal_quantile(u1.u[0])));
-  const auto u2 = rng.uniform4(slot, hd, Purpose::traits, 2);
-  w.strain[i] = static_cast<float>(std::exp(wf.strain_sigma * normal_quantile(u2.u[0])));
-  const double optimism = wf.prior_gain + wf.prior_gain_sd * normal_quantile(u1.u[1]);
-  for (std::size_t k = 0; k < w.k; ++k) w.belief[k * w.n + i] = static_cast<float>(optimism);
-  w.hire_day[i] = day;
-  w.exhaustion[i] = static_cast<float>(0.2 + 0.1 * u1.u[2]);
-  w.cynicism[i] = static_cast<float>(0.1 + 0.1 * u1.u[3]);
-  w.efficacy[i] = 0.7F;
-  w.trust[i] = static_cast<float>(clamp01(wf.trust_mean + wf.trust_sd * normal_quantile(u2.u[1])));
-  w.engagement[i] = 0.6F;
-  w.shame[i] = 0.0F;
-  w.backlog_hours[i] = static_cast<float>(spec.scenario.behaviour.norm_hours);
-  w.cleanup_hours[i] = 0.0F;
-  w.scripting[i] = 0;
-  w.ema_kpi[i] = 0.0F;
-  w.ema_value[i] = 0.0F;
-  w.reward_usd[i] = 0.0F;
-  w.rank[i] = UINT32_MAX;
-}
-
 void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, std::size_t hi) {
   const ModelSpec& spec = c.spec;
   const auto& b = spec.scenario.behaviour;
@@ -662,7 +447,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
         double* const t[4] = {s.t[0], s.t[1], s.t[2], s.t[3]};
         allocate_batch(n, b.effort_cost, b.crowding, a, cap, s.budget, t);
       }
-      work(c, ps, s, start, n);
+      work_phase(c, ps, s, start, n);
       outcomes(c, ps, s, start, n);
     } else {
       day_off(c, s, start, n);

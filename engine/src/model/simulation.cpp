@@ -21,7 +21,10 @@
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
+#include "managers.hpp"
+#include "outputs.hpp"
 #include "person_pass.hpp"
+#include "workslop.hpp"
 
 namespace kpisim {
 
@@ -149,21 +152,9 @@ void Simulation::step() {
   const bool no_kpi = kw.tokens == 0 && kw.outcome == 0 && kw.sessions == 0;
   if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
 
-  // (2) Pressure trickles down: parents come after children in spec.units.
-  for (std::size_t u = spec.units.size(); u-- > 0;) {
-    const Unit& unit = spec.units[u];
-    const double parent = unit.parent >= 0 ? w.unit_pressure[static_cast<std::size_t>(unit.parent)] : 0.0;
-    w.unit_pressure[u] = static_cast<float>(w.unit_pressure_own[u] + sc.managers.trickle * parent);
-  }
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
-    w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
-    // A mandate comes from pressure above the threshold, or from a division head who believes
-    // (from what they observe) that AI adds more than managers.mandate_belief_usd per person-day.
-    const Unit& team_unit = spec.units[spec.team_units[t]];
-    const bool believer =
-        w.unit_manager_belief[im.division_unit[static_cast<std::size_t>(team_unit.division)]] > sc.managers.mandate_belief_usd;
-    w.team_mandate[t] = (w.team_pressure[t] > sc.managers.mandate_threshold || believer) ? 1 : 0;
-  }
+  // (2) Pressure trickles down and mandates are set (managers.cpp, 7.1).
+  managers::trickle_pressure(spec, sc.managers.trickle, w);
+  managers::team_mandates(spec, sc.managers, im.division_unit, w);
 
   // (3) The fused per-person pass (person_pass.cpp).
   const detail::DayContext day{spec,
@@ -187,114 +178,26 @@ void Simulation::step() {
   for (std::size_t blk = 0; blk < im.blocks; ++blk)
     for (std::size_t dv = 0; dv < im.ndiv; ++dv)
       for (std::size_t j = 0; j < a_count; ++j) div_acc[dv][j] += im.acc[blk * im.ndiv + dv][j];
-  // Team workslop pools: hours produced today are shared among members on the next working day.
-  for (std::size_t t = 0; workday && t < spec.team_units.size(); ++t) {
-    const Unit& u = spec.units[spec.team_units[t]];
-    double s = 0;
-    for (std::uint32_t i = u.first; i < u.end; ++i) s += im.pass.team_slop_out[i];
-    im.pass.slop_share[t] = static_cast<float>(s / im.team_size[t]);
-  }
+  // Team workslop pools (workslop.cpp, 7.8): shared among members on the next working day.
+  if (workday) workslop::pool(spec, im.pass.team_slop_out, im.team_size, im.pass.slop_share);
 
   // (5) Regimes close the day.
   regime_->end_of_day(ctx, 1.0);
 
-  // (6) Managers' beliefs about AI value, from what they observe.
-  double ai_signal_total = 0.0;
-  {
-    // Division-level observation: usage-based KPIs show tokens (read at an assumed exchange
-    // rate); outcome KPIs show measured value against its manual-equivalent; with no KPI,
-    // qualitative feedback reports the true value added.
-    for (std::size_t u = 0; u < spec.units.size(); ++u) {
-      const Unit& unit = spec.units[u];
-      if (unit.depth != 1) continue;
-      const Acc& ac = div_acc[static_cast<std::size_t>(unit.division)];
-      const double n = std::max(1.0, ac[a_headcount]);
-      double signal = ac[a_ai_value] / n;
-      if (!no_kpi && kw.tokens > 0)
-        signal = sc.managers.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
-      else if (!no_kpi && kw.sessions > 0)
-        signal = sc.managers.assumed_usd_per_session * ac[a_sessions] / n;
-      else if (!no_kpi && kw.outcome > 0)
-        signal = (ac[a_measured] - ac[a_value]) / n + ac[a_ai_value] / n;
-      if (workday)
-        w.unit_manager_belief[u] =
-            static_cast<float>(w.unit_manager_belief[u] + sc.managers.belief_rate * (signal - w.unit_manager_belief[u]));
-      ai_signal_total += w.unit_manager_belief[u] * ac[a_headcount];
-    }
-  }
+  // (6) Managers' beliefs about AI value, from what they observe (managers.cpp, 7.17).
+  const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
+  const double ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, div_acc, w);
 
   // (7) Record the day.
   const std::size_t days = static_cast<std::size_t>(sc.days);
   const auto& vars = daily_variables();
   // Token cost and energy: use the mean price of the tools weighted by each division's mix.
-  auto fill = [&](const Acc& ac, auto&& put) {
-    const double n = std::max(1.0, ac[a_headcount]);
-    const double corr_n = ac[a_corr_n];
-    const double vx = corr_n * ac[a_sxx] - ac[a_sx] * ac[a_sx];
-    const double vy = corr_n * ac[a_syy] - ac[a_sy] * ac[a_sy];
-    // Variances below rounding level (everyone equal) give no correlation rather than noise.
-    const bool spread = vx > 1e-12 * corr_n * ac[a_sxx] && vy > 1e-12 * corr_n * ac[a_syy];
-    const double corr = spread ? std::clamp((corr_n * ac[a_sxy] - ac[a_sx] * ac[a_sy]) / std::sqrt(vx * vy), -1.0, 1.0) : std::nan("");
-    put("headcount", ac[a_headcount]);
-    put("true_value_per_fte", ac[a_value] / n);
-    put("measured_value_per_fte", ac[a_measured] / n);
-    put("ai_value_per_fte", ac[a_ai_value] / n);
-    put("ai_task_share", ac[a_work_hours] > 0 ? ac[a_ai_hours] / ac[a_work_hours] : 0.0);
-    put("backlog_hours_per_fte", ac[a_backlog] / n);
-    put("hours_per_fte", ac[a_hours] / n);
-    put("overtime_per_fte", ac[a_overtime] / n);
-    put("manual_hours_per_fte", ac[a_manual] / n);
-    put("ai_hours_per_fte", ac[a_ai_hours] / n);
-    put("verification_hours_per_fte", ac[a_verify] / n);
-    put("cleanup_hours_per_fte", ac[a_cleanup] / n);
-    put("performative_hours_per_fte", ac[a_perf_hours] / n);
-    put("learning_hours_per_fte", ac[a_learn] / n);
-    put("time_saved_per_fte", ac[a_time_saved] / n);
-    put("tokens_productive", ac[a_tok_prod]);
-    put("tokens_rework", ac[a_tok_rework]);
-    put("tokens_performative", ac[a_tok_perf]);
-    put("tokens_scripted", ac[a_tok_script]);
-    put("ai_sessions", ac[a_sessions]);
-    put("token_cost_usd", ac[a_cost]);
-    put("energy_kwh", ac[a_energy]);
-    put("defects_caught", ac[a_caught]);
-    put("defects_passed", ac[a_passed]);
-    put("workslop_hours", ac[a_slop_hours]);
-    put("escalations", ac[a_escalations]);
-    put("exhaustion_mean", 6.0 * ac[a_exhaustion] / n);
-    put("cynicism_mean", 6.0 * ac[a_cynicism] / n);
-    put("efficacy_mean", 6.0 * ac[a_efficacy] / n);
-    put("engagement_mean", ac[a_engagement] / n);
-    put("burnout_share", ac[a_burnt] / n);
-    put("quits", ac[a_quits]);
-    put("skill_mean", ac[a_skill] / n);
-    put("proficiency_mean", ac[a_prof] / n);
-    put("trust_mean", ac[a_trust] / n);
-    put("belief_error", workday ? ac[a_belief_err] / n : std::nan(""));
-    put("pressure_mean", ac[a_pressure] / n);
-    put("mandate_share", ac[a_mandate] / n);
-    put("scripting_share", ac[a_scripting] / n);
-    put("kpi_value_correlation", corr);
-    put("reported_true_gap", ac[a_value] > 0 ? (ac[a_measured] - ac[a_value]) / ac[a_value] : std::nan(""));
-    put("performative_kpi_share", ac[a_kpi] > 0 ? ac[a_kpi_perf] / ac[a_kpi] : 0.0);
-  };
-  // Cost and energy need per-task prices: tokens are priced at each division's mix-weighted price.
-  for (std::size_t dv = 0; dv < im.ndiv; ++dv) {
-    double price = 0, energy = 0, wsum = 0;
-    for (std::size_t k = 0; k < spec.tasks.size(); ++k) {
-      price += spec.divisions[dv].mix[k] * spec.tasks[k].usd_per_token;
-      energy += spec.divisions[dv].mix[k] * spec.tasks[k].wh_per_token;
-      wsum += spec.divisions[dv].mix[k];
-    }
-    const double tokens = div_acc[dv][a_tok_prod] + div_acc[dv][a_tok_rework] + div_acc[dv][a_tok_perf];
-    div_acc[dv][a_cost] = wsum > 0 ? tokens * price / wsum : 0.0;
-    div_acc[dv][a_energy] = wsum > 0 ? tokens * energy / wsum / 1000.0 : 0.0;
-  }
+  outputs::price_tokens(spec, div_acc);
   Acc total{};
   for (const auto& ac : div_acc)
     for (std::size_t j = 0; j < a_count; ++j) total[j] += ac[j];
   const auto dd = static_cast<std::size_t>(d);
-  fill(total, [&](std::string_view name, double v) { result_.series[daily_index(name) * days + dd] = v; });
+  outputs::daily(total, workday, [&](std::string_view name, double v) { result_.series[daily_index(name) * days + dd] = v; });
   auto put_run = [&](std::string_view name, double v) { result_.series[daily_index(name) * days + dd] = v; };
   put_run("rewards_usd", w.rewards_paid_today);
   put_run("penalties_usd", w.penalties_today);
@@ -309,7 +212,7 @@ void Simulation::step() {
     for (std::size_t v = 0; v < vars.size(); ++v)
       if (vars[v].per_unit) pos[v] = c++;
     for (std::size_t dv = 0; dv < im.ndiv; ++dv)
-      fill(div_acc[dv], [&](std::string_view name, double v) {
+      outputs::daily(div_acc[dv], workday, [&](std::string_view name, double v) {
         const std::size_t p = pos[daily_index(name)];
         if (p != SIZE_MAX) result_.unit_series[(p * im.ndiv + dv) * days + dd] = v;
       });

@@ -1,0 +1,32 @@
+#pragma once
+// Proficiency, skill and trust: docs/model.md section 7.12.
+// Pure functions of one person's working day, inlined into the per-person pass (person_pass.cpp)
+// and tested directly in tests/unit/test_learning.cpp.
+#include <algorithm>
+
+#include "kpisim/config/scenario.hpp"
+
+namespace kpisim::detail::learning {
+
+/// AI proficiency after a working day: genuine AI use and learning hours close part of the gap to 1.
+inline double proficiency(const Learning& lr, double prof, double ai_hours, double learning_hours) noexcept {
+  prof += (lr.proficiency_rate * ai_hours + lr.learning_rate * learning_hours) * (1.0 - prof);
+  return std::clamp(prof, 0.0, 1.0);
+}
+
+/// Domain skill after a working day: practice on manual hours, erosion on AI-assisted hours.
+inline double skill(const Learning& lr, double sk, double manual_hours, double ai_hours) noexcept {
+  sk += lr.skill_practice_rate * manual_hours * (lr.skill_max - sk) - lr.skill_erosion_rate * ai_hours * sk;
+  return std::clamp(sk, 0.05, lr.skill_max);
+}
+
+/// Trust in AI output after a working day with `ai_tasks` AI-assisted tasks, from the errors the
+/// person sees: those caught and the share of passed ones that come back to them (workslop handed to
+/// colleagues stays unseen). Unchanged without AI-assisted tasks.
+inline double trust(const Learning& lr, double trust, double ai_tasks, double caught, double passed, double workslop_share) noexcept {
+  const double seen_ok = 1.0 - std::min(1.0, (caught + passed * (1.0 - workslop_share)) / ai_tasks);
+  const double rate = std::min(1.0, lr.trust_rate * ai_tasks);
+  return ai_tasks > 0 ? std::clamp(trust + rate * (seen_ok - trust), 0.0, 1.0) : trust;
+}
+
+}  // namespace kpisim::detail::learning

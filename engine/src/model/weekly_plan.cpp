@@ -1,0 +1,131 @@
+// The weekly plan: AI or manual per task type, and the plan's aggregates per manual-equivalent
+// hour of work (docs/model.md section 7.2), with the belief updates of section 7.11 (beliefs.hpp)
+// folded in first. Tested directly in tests/unit/test_weekly_plan.cpp.
+#include <algorithm>
+#include <cmath>
+
+#include "beliefs.hpp"
+#include "chunk.hpp"
+#include "kpisim/core/vmath.hpp"
+#include "kpisim/model/rules.hpp"
+
+namespace kpisim::detail {
+
+// Weekly plans for agents [lo, lo + n) (scratch rows from `row`): the AI-or-manual choice per task
+// type, and the aggregates per E. Also folds the past week's experience into beliefs. Tasks in the
+// outer loop, agents in the inner (vectorised) one; every agent's sums run in task order.
+void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, std::size_t lo, std::size_t n) {
+  const ModelSpec& spec = c.spec;
+  World& w = c.w;
+  Plan& p = ps.plan;
+  const auto b = spec.scenario.behaviour;
+  const auto lr = spec.scenario.learning;
+  const std::size_t dv = spec.division_of[lo];
+  const std::vector<std::uint32_t>& tasks = ps.div_tasks[dv];
+  const DivisionSpec& div = spec.divisions[dv];
+  const double mandate_usd = b.mandate_usd_per_hour;
+  const double* pressure = s.pressure + row;
+  const double* mandate = s.mandate + row;
+  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask}) std::fill_n(a, n, 0.0);
+  for (std::size_t jt = 0; jt < tasks.size(); ++jt) {
+    const std::uint32_t k = tasks[jt];
+    const TaskSpec t = spec.tasks[k];
+    const double pi = div.mix[k];
+    if (jt % 4 == 0) {
+      double* const u4[4] = {s.u_learn[0], s.u_learn[1], s.u_learn[2], s.u_learn[3]};
+      c.rng.uniform4_batch(static_cast<std::uint32_t>(lo), n, static_cast<std::uint32_t>(c.day), Purpose::learning,
+                           static_cast<std::uint32_t>(jt / 4), u4);
+      for (std::size_t q = 0; q < 4; ++q) normal_quantile_batch(s.u_learn[q], s.z_learn[q], n);
+    }
+    const double* z = s.z_learn[jt % 4];
+    float* belief = &w.belief[k * w.n + lo];
+    const double tok_h = t.tokens_per_use / (t.base_hours * t.time_factor);
+    const double sessions_h = 1.0 / (t.base_hours * t.time_factor);  // one session per AI-assisted task
+    const double inv_base = 1.0 / t.base_hours;
+    // A chatbot is the front door: its use is forced (weight 1; 0/1 weights keep the loop free of
+    // branches, as in rules::ai_gain and rules::choice_share, so that it vectorises).
+    const double forced = t.chatbot ? 1.0 : 0.0;
+    const double temperature = b.choice_temperature_usd;
+    auto share = [&](double score) { return forced + (1.0 - forced) * rules::choice_share(score, temperature); };
+#pragma omp simd
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t i = lo + j;
+      const double skill = w.skill[i];
+      const double prof = w.proficiency[i];
+      const double sens = w.reward_sensitivity[i];
+      const double g_true = rules::ai_gain(t, skill, prof);
+      const double r_man = skill * t.value_per_hour;
+      // Incentives for AI use on this task that do not depend on the belief, and the weight of
+      // the belief in the score.
+      const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
+                                   mandate[j] * mandate_usd);
+      const double per_belief = b.intrinsic_weight * r_man * (1.0 - b.cynicism_drag * w.cynicism[i]) + sens * w.inc_outcome[i] * r_man;
+      // Experience from last week updates the belief first. Hours used on k last week are
+      // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
+      const double bel0 = belief[j];
+      const double u_prev = share(per_belief * bel0 + fixed);
+      const double hours_used = p.week_e[i] * pi * u_prev * t.time_factor;
+      const double pdef = rules::defect_prob(t, prof);
+      // What people experience (7.11): the true gain less the clean-up that comes back to them.
+      const double experienced = beliefs::experienced_gain(t, g_true, pdef, b.workslop_share);
+      const float bel_f = beliefs::update(belief[j], experienced, lr, z[j], hours_used);
+      belief[j] = bel_f;
+      const double bel = bel_f;
+      const double u = share(per_belief * bel + fixed);
+      const double pu = pi * u;
+      s.h[j] += pi * ((1.0 - u) + u * t.time_factor);
+      s.vb[j] += pi * r_man * ((1.0 - u) + u * (1.0 + bel) * t.time_factor);
+      s.vt[j] += pi * r_man * ((1.0 - u) + u * (1.0 + g_true) * t.time_factor);
+      s.vm[j] += pi * r_man * ((1.0 - u) + u * t.time_factor);
+      s.tok[j] += pu * t.tokens_per_use * inv_base;
+      s.ntask[j] += pu * inv_base;
+      s.def[j] += pu * pdef * inv_base;
+      s.stk[j] += pu * pdef * t.stakes_hours * inv_base;
+      s.loss[j] += pu * pdef * t.value_usd * skill * inv_base;
+      s.fix[j] += pu * pdef * t.fix_hours * inv_base;
+      s.aih[j] += pu * t.time_factor;
+      s.esc[j] += pu * (1.0 - t.containment) * inv_base;
+      s.fut[j] += bel < 0 ? pu * t.time_factor : 0.0;
+      s.err[j] += pi * std::fabs(bel - g_true);
+    }
+  }
+  // Per hour of work (the allocation's view) and per error.
+  const double verify_scale = b.verification_efficacy / b.verification_ratio;
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::size_t i = lo + j;
+    const double def = s.def[j];
+    const double aih = s.aih[j];
+    const double ntask = s.ntask[j];
+    const double tok = s.tok[j];
+    const double h_e = std::max(1e-6, s.h[j]);
+    const double f_believed = s.vb[j] / h_e;
+    const double per_defect_loss = def > 0 ? s.loss[j] / def : 0.0;
+    const double per_defect_stakes = def > 0 ? s.stk[j] / def : 0.0;
+    const double defects_per_ai_hour = aih > 0 ? def / aih : 0.0;
+    const double cost_per_defect = per_defect_stakes * f_believed + per_defect_loss;
+    p.hours_per_e[i] = static_cast<float>(h_e);
+    p.believed_per_hour[i] = static_cast<float>(f_believed);
+    p.tokens_per_hour[i] = static_cast<float>(tok / h_e);
+    p.sessions_per_hour[i] = static_cast<float>(ntask / h_e);
+    p.ai_share[i] = static_cast<float>(aih / h_e);
+    p.verify_value[i] = static_cast<float>(verify_scale * defects_per_ai_hour * cost_per_defect);
+    p.true_per_e[i] = static_cast<float>(s.vt[j]);
+    p.manual_per_e[i] = static_cast<float>(s.vm[j]);
+    p.tokens_per_e[i] = static_cast<float>(tok);
+    p.defects_per_e[i] = static_cast<float>(def);
+    p.ai_hours_per_e[i] = static_cast<float>(aih);
+    p.escal_per_e[i] = static_cast<float>(s.esc[j]);
+    p.futile_per_e[i] = static_cast<float>(s.fut[j]);
+    p.fix_per_defect[i] = static_cast<float>(def > 0 ? s.fix[j] / def : 0.0);
+    p.loss_per_defect[i] = static_cast<float>(per_defect_loss);
+    p.stakes_per_defect[i] = static_cast<float>(per_defect_stakes);
+    p.tokens_per_ai_task[i] = static_cast<float>(ntask > 0 ? tok / ntask : 0.0);
+    p.belief_err[i] = static_cast<float>(s.err[j]);
+    p.ai_tasks_per_e[i] = static_cast<float>(ntask);
+    p.week_e[i] = 0.0F;
+    p.needs_plan[i] = 0;
+  }
+}
+
+}  // namespace kpisim::detail

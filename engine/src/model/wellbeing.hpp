@@ -1,0 +1,71 @@
+#pragma once
+// Well-being (job demands-resources): docs/model.md section 7.13.
+// Pure functions of one person's day, inlined into the vectorised per-person pass
+// (person_pass.cpp) and tested directly in tests/unit/test_wellbeing.cpp.
+#include <algorithm>
+
+#include "kpisim/config/scenario.hpp"
+
+namespace kpisim::detail::wellbeing {
+
+// Fixed constants of the model (documented in docs/model.md, 7.13 and Known simplifications).
+constexpr double kShameDecay = 0.9;        // shame left after a day
+constexpr double kMandateHindrance = 0.5;  // hindrance demand of working under a mandate
+constexpr double kEngagementDrain = 2.0;   // engagement loss per unit exhaustion, relative to engagement_rate
+constexpr double kMandateAutonomy = 0.5;   // share of autonomy left under a mandate
+
+inline double clamp01(double x) noexcept {
+  return std::clamp(x, 0.0, 1.0);
+}
+
+/// Hindrance demands: felt pressure, working under a mandate (0 or 1), leaderboard shame.
+inline double hindrance(double pressure, double mandate, double shame) noexcept {
+  return pressure + mandate * kMandateHindrance + shame;
+}
+
+/// The day's job demands D. `backlog` is the work still pending after today's work.
+inline double demand(const Wellbeing& wb, double norm, double inv_norm, double hours, double cleanup_today, double hindrance, double fear,
+                     double backlog) noexcept {
+  return wb.base_demand + wb.weight_overtime * std::max(0.0, hours - norm) * inv_norm + wb.weight_cleanup * cleanup_today * inv_norm +
+         wb.weight_hindrance * hindrance + wb.weight_fear * fear + wb.weight_backlog * std::max(0.0, backlog * inv_norm - 1.0);
+}
+
+/// Job resources R: autonomy (halved under a mandate) and support.
+inline double resources(const Wellbeing& wb, double mandate) noexcept {
+  return wb.resources_autonomy * (mandate != 0.0 ? kMandateAutonomy : 1.0) + wb.resources_support;
+}
+
+/// Exhaustion after a working day, clamped to [0, 1].
+inline double exhaustion_workday(const Wellbeing& wb, double x, double strain, double demand, double resources) noexcept {
+  x += strain * wb.drain_rate * demand / (1.0 + resources) * (1.0 - x) - wb.recovery_rate_workday * resources * x;
+  return clamp01(x);
+}
+
+/// Cynicism after a working day, from meaningless work (performative and futile AI hours per norm
+/// hour) and today's updated exhaustion x, clamped to [0, 1].
+inline double cynicism_workday(const Wellbeing& wb, double y, double meaningless, double x) noexcept {
+  y += wb.cynicism_rate * meaningless * (1.0 - y) + wb.cynicism_from_exhaustion * x * (1.0 - y) - wb.cynicism_recovery * y;
+  return clamp01(y);
+}
+
+/// Efficacy moves towards today's achievement (value against the value expected of the person).
+inline double efficacy_workday(const Wellbeing& wb, double efficacy, double value, double expected) noexcept {
+  const double achieved = expected > 0 ? clamp01(value / expected) : 0.0;
+  return clamp01(efficacy + wb.efficacy_rate * (achieved - efficacy));
+}
+
+/// Engagement: built by resources under demand, drained by exhaustion x (today's).
+inline double engagement_workday(const Wellbeing& wb, double engagement, double demand, double resources, double x) noexcept {
+  engagement += wb.engagement_rate * (resources * (1.0 + demand) * (1.0 - engagement) - kEngagementDrain * x * engagement);
+  return clamp01(engagement);
+}
+
+/// Recovery on a day off.
+inline double exhaustion_day_off(const Wellbeing& wb, double x) noexcept {
+  return clamp01(x - wb.recovery_rate_day_off * x);
+}
+inline double cynicism_day_off(const Wellbeing& wb, double y) noexcept {
+  return clamp01(y - wb.cynicism_recovery * y);
+}
+
+}  // namespace kpisim::detail::wellbeing
