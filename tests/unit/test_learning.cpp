@@ -1,0 +1,49 @@
+// Proficiency, skill and trust (docs/model.md 7.12, engine/src/model/learning.hpp) on hand-built
+// inputs.
+#include <catch2/catch.hpp>
+
+#include "learning.hpp"
+
+using Catch::Detail::Approx;
+namespace lrn = kpisim::detail::learning;
+
+TEST_CASE("learning: proficiency closes the gap to 1 with AI hours and learning hours", "[unit][learning]") {
+  const kpisim::Learning p{};
+  // 0.5 + (0.01 x 5 + 0.05 x 1) x 0.5 = 0.55.
+  CHECK(lrn::proficiency(p, 0.5, 5, 1) == Approx(0.55));
+  CHECK(lrn::proficiency(p, 0.5, 0, 0) == 0.5);
+  CHECK(lrn::proficiency(p, 1.0, 8, 2) == 1.0);
+}
+
+TEST_CASE("learning: skill grows with manual practice towards skill_max and erodes with AI hours", "[unit][learning]") {
+  const kpisim::Learning p{};
+  // 1 + 0.0003 x 4 x (2 - 1) - 0.0001 x 4 x 1 = 1.0008.
+  CHECK(lrn::skill(p, 1.0, 4, 4) == Approx(1.0008));
+  // The crossover: with m manual and a AI hours a day skill tends to skill_max p m / (p m + e a).
+  const double m = 2.3;
+  const double a = 5.1;
+  const double fixed = 2.0 * 0.0003 * m / (0.0003 * m + 0.0001 * a);
+  CHECK(lrn::skill(p, fixed, m, a) == Approx(fixed).epsilon(1e-12));
+  CHECK(lrn::skill(p, fixed + 0.1, m, a) < fixed + 0.1);
+  CHECK(lrn::skill(p, fixed - 0.1, m, a) > fixed - 0.1);
+  // Bounds: never below 0.05, never above skill_max.
+  auto q = p;
+  q.skill_erosion_rate = 1;
+  CHECK(lrn::skill(q, 0.5, 0, 8) == 0.05);
+  q = p;
+  q.skill_practice_rate = 1;
+  CHECK(lrn::skill(q, 1.9, 8, 0) == Approx(2.0));
+}
+
+TEST_CASE("learning: trust moves towards the share of AI output seen without error", "[unit][learning]") {
+  const kpisim::Learning p{};
+  // 10 AI tasks, 1 caught, 2 passed of which half come back: seen errors 2 of 10, seen_ok 0.8;
+  // rate min(1, 0.02 x 10) = 0.2: 0.9 + 0.2 x (0.8 - 0.9) = 0.88.
+  CHECK(lrn::trust(p, 0.9, 10, 1, 2, 0.5) == Approx(0.88));
+  // Workslop handed on stays unseen: with workslop share 1 the passed errors do not count.
+  CHECK(lrn::trust(p, 0.9, 10, 1, 2, 1.0) == Approx(0.9));
+  // No AI use: unchanged.
+  CHECK(lrn::trust(p, 0.7, 0, 0, 0, 0.5) == 0.7);
+  // Many tasks: the rate is capped at 1 (trust jumps to what was seen).
+  CHECK(lrn::trust(p, 0.2, 100, 0, 0, 0.5) == Approx(1.0));
+}

@@ -1,0 +1,113 @@
+// The managers' submodels (docs/model.md 7.1 and 7.17, engine/src/model/managers.cpp) on a
+// hand-built organisation: pressure trickle-down, mandates, what a division head observes and how
+// the belief moves.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "kpisim/config/loader.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "managers.hpp"
+
+using Catch::Detail::Approx;
+namespace mg = kpisim::detail::managers;
+
+namespace {
+kpisim::ModelSpec org() {
+  // 2 divisions of 16, teams of 4, span 2: per division 4 teams, 2 departments, 1 division unit.
+  auto s = kpisim::load_scenario_text(
+      "organisation:\n  employees: 32\n  team_size: 4\n  span: 2\n  divisions:\n    a: {share: 1}\n    b: {share: 1}\n", "org.yaml");
+  return kpisim::ModelSpec::resolve(s);
+}
+std::vector<std::size_t> division_units(const kpisim::ModelSpec& spec) {
+  std::vector<std::size_t> du(spec.divisions.size());
+  for (std::size_t u = 0; u < spec.units.size(); ++u)
+    if (spec.units[u].depth == 1) du[static_cast<std::size_t>(spec.units[u].division)] = u;
+  return du;
+}
+}  // namespace
+
+TEST_CASE("managers: pressure from the root reaches depth d multiplied by trickle^d", "[unit][managers]") {
+  const auto spec = org();
+  kpisim::World w(spec);
+  const std::size_t root = spec.units.size() - 1;
+  w.unit_pressure_own[root] = 1.0F;
+  mg::trickle_pressure(spec, 0.5, w);
+  for (std::size_t u = 0; u < spec.units.size(); ++u) CHECK(w.unit_pressure[u] == Approx(std::pow(0.5, spec.units[u].depth)));
+  // Teams sit at depth 3 here (root, division, department, team): 1/8.
+  const auto& team = spec.units[spec.team_units[0]];
+  CHECK(team.depth == 3);
+  CHECK(w.unit_pressure[spec.team_units[0]] == Approx(0.125));
+}
+
+TEST_CASE("managers: a division head's own pressure reaches only her division", "[unit][managers]") {
+  const auto spec = org();
+  kpisim::World w(spec);
+  const auto du = division_units(spec);
+  w.unit_pressure_own[du[0]] = 2.0F;
+  mg::trickle_pressure(spec, 0.8, w);
+  kpisim::Managers m{};
+  mg::team_mandates(spec, m, du, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+    const auto& u = spec.units[spec.team_units[t]];
+    // Division a: 2 x 0.8^2 = 1.28 at the teams (two levels below the division); division b: none.
+    CHECK(w.team_pressure[t] == Approx(u.division == 0 ? 1.28 : 0.0));
+    CHECK(w.team_mandate[t] == (u.division == 0 ? 1 : 0));  // 1.28 > threshold 0.5
+  }
+  // Trickle 0.4: 2 x 0.16 = 0.32 < 0.5, no mandate.
+  mg::trickle_pressure(spec, 0.4, w);
+  mg::team_mandates(spec, m, du, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.team_mandate[t] == 0);
+}
+
+TEST_CASE("managers: a division head who believes AI adds more than the threshold mandates it in her division", "[unit][managers]") {
+  const auto spec = org();
+  kpisim::World w(spec);
+  const auto du = division_units(spec);
+  kpisim::Managers m{};  // mandate_belief_usd 150
+  w.unit_manager_belief[du[1]] = 151.0F;
+  w.unit_manager_belief[du[0]] = 149.0F;
+  mg::trickle_pressure(spec, m.trickle, w);
+  mg::team_mandates(spec, m, du, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t)
+    CHECK(w.team_mandate[t] == (spec.units[spec.team_units[t]].division == 1 ? 1 : 0));
+}
+
+TEST_CASE("managers: what a division head observes depends on the KPI in force", "[unit][managers]") {
+  const kpisim::Managers m{};  // 0.5 USD per thousand tokens, 2.5 USD per session
+  kpisim::detail::Acc ac{};
+  ac[kpisim::detail::a_headcount] = 10;
+  ac[kpisim::detail::a_ai_value] = 200;           // true AI value added: 20 per FTE
+  ac[kpisim::detail::a_measured_tokens] = 1.0e6;  // 100k tokens per FTE
+  ac[kpisim::detail::a_sessions] = 40;            // 4 per FTE
+  ac[kpisim::detail::a_value] = 5000;
+  ac[kpisim::detail::a_measured] = 5300;  // 30 per FTE over the true value
+  mg::KpiView none{};
+  CHECK(mg::observed_ai_value(m, none, ac) == Approx(20));  // qualitative feedback (today: the true value)
+  mg::KpiView tokens{1, 0, 0, false};
+  CHECK(mg::observed_ai_value(m, tokens, ac) == Approx(50));  // 100 ktok x 0.5
+  mg::KpiView sessions{0, 1, 0, false};
+  CHECK(mg::observed_ai_value(m, sessions, ac) == Approx(10));  // 4 x 2.5
+  mg::KpiView outcome{0, 0, 1, false};
+  CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(50));  // 30 + 20
+}
+
+TEST_CASE("managers: beliefs move towards the observation on working days only", "[unit][managers]") {
+  const auto spec = org();
+  kpisim::World w(spec);
+  const kpisim::Managers m{};  // belief_rate 0.05
+  std::vector<kpisim::detail::Acc> sums(2, kpisim::detail::Acc{});
+  sums[0][kpisim::detail::a_headcount] = 16;
+  sums[0][kpisim::detail::a_ai_value] = 16 * 40.0;
+  sums[1][kpisim::detail::a_headcount] = 16;
+  sums[1][kpisim::detail::a_ai_value] = 16 * 20.0;
+  const mg::KpiView none{};
+  const double weighted = mg::update_beliefs(spec, m, none, true, sums, w);
+  const auto du = division_units(spec);
+  CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // 0 + 0.05 x 40
+  CHECK(w.unit_manager_belief[du[1]] == Approx(1.0));
+  CHECK(weighted == Approx(16 * 2.0 + 16 * 1.0));
+  mg::update_beliefs(spec, m, none, false, sums, w);
+  CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // a day off: unchanged
+}

@@ -1,0 +1,80 @@
+// Well-being (docs/model.md 7.13, engine/src/model/wellbeing.hpp): the job demands-resources
+// equations on hand-built inputs. Expected values are worked out by hand in the comments.
+#include <catch2/catch.hpp>
+
+#include "wellbeing.hpp"
+
+using Catch::Detail::Approx;
+namespace wb = kpisim::detail::wellbeing;
+
+namespace {
+kpisim::Wellbeing defaults() {
+  return kpisim::Wellbeing{};
+}
+}  // namespace
+
+TEST_CASE("wellbeing: demand adds the ordinary day, overtime, clean-up, hindrance, fear and backlog", "[unit][wellbeing]") {
+  const auto p = defaults();
+  // An 8-hour day with no clean-up, hindrance, fear or backlog beyond one day: the base demand.
+  CHECK(wb::demand(p, 8, 1.0 / 8, 8, 0, 0, 0, 8) == Approx(0.8));
+  // 10 hours (0.25 norm-days over), 2 h clean-up (0.25), hindrance 0.5, fear 0.2, backlog 24 h (2 days beyond one):
+  // 0.8 + 1 x 0.25 + 1 x 0.25 + 0.6 x 0.5 + 0.3 x 0.2 + 0.1 x 2 = 1.86.
+  CHECK(wb::demand(p, 8, 1.0 / 8, 10, 2, 0.5, 0.2, 24) == Approx(1.86));
+  // Fewer hours than the norm are not negative overtime; a backlog under one day adds nothing.
+  CHECK(wb::demand(p, 8, 1.0 / 8, 4, 0, 0, 0, 2) == Approx(0.8));
+}
+
+TEST_CASE("wellbeing: a mandate adds hindrance and halves autonomy", "[unit][wellbeing]") {
+  const auto p = defaults();
+  CHECK(wb::hindrance(0.3, 0, 0.1) == Approx(0.4));
+  CHECK(wb::hindrance(0.3, 1, 0.1) == Approx(0.9));  // + 0.5 under a mandate
+  CHECK(wb::resources(p, 0) == Approx(1.0));         // 0.6 autonomy + 0.4 support
+  CHECK(wb::resources(p, 1) == Approx(0.7));         // 0.3 + 0.4
+}
+
+TEST_CASE("wellbeing: exhaustion drains with demand over resources and recovers with resources", "[unit][wellbeing]") {
+  const auto p = defaults();
+  // x = 0.3, strain 1, D = 0.8, R = 1: x + 0.03 x 0.8 / 2 x 0.7 - 0.0075 x 1 x 0.3 = 0.3 + 0.0084 - 0.00225 = 0.30615.
+  CHECK(wb::exhaustion_workday(p, 0.3, 1.0, 0.8, 1.0) == Approx(0.30615));
+  // Twice the strain doubles the drain only: 0.3 + 0.0168 - 0.00225.
+  CHECK(wb::exhaustion_workday(p, 0.3, 2.0, 0.8, 1.0) == Approx(0.31455));
+  // The equilibrium of the drain and recovery: x* = a / (a + b R) with a = strain x drain x D/(1+R).
+  const double a = 0.03 * 0.8 / 2.0;
+  const double xs = a / (a + 0.0075);
+  CHECK(wb::exhaustion_workday(p, xs, 1.0, 0.8, 1.0) == Approx(xs).epsilon(1e-12));
+  // Clamped to [0, 1] even with absurd rates.
+  auto q = p;
+  q.drain_rate = 10;
+  CHECK(wb::exhaustion_workday(q, 0.5, 5.0, 10, 0) == 1.0);
+  q = p;
+  q.recovery_rate_workday = 10;
+  CHECK(wb::exhaustion_workday(q, 0.5, 1.0, 0, 1) == 0.0);
+}
+
+TEST_CASE("wellbeing: cynicism grows with meaningless work and exhaustion, and decays", "[unit][wellbeing]") {
+  const auto p = defaults();
+  // y = 0.2, no meaningless work, x = 0.5: 0.2 + 0.004 x 0.5 x 0.8 - 0.01 x 0.2 = 0.2016 - 0.002 = 0.1996.
+  CHECK(wb::cynicism_workday(p, 0.2, 0, 0.5) == Approx(0.1996));
+  // One norm-day of meaningless work adds 0.03 x 1 x 0.8 = 0.024.
+  CHECK(wb::cynicism_workday(p, 0.2, 1, 0.5) == Approx(0.2236));
+}
+
+TEST_CASE("wellbeing: efficacy tracks achievement, engagement is built by resources and drained by exhaustion", "[unit][wellbeing]") {
+  const auto p = defaults();
+  // Achieved 400 of 500 expected (0.8): 0.7 + 0.02 x (0.8 - 0.7) = 0.702.
+  CHECK(wb::efficacy_workday(p, 0.7, 400, 500) == Approx(0.702));
+  // Achievement is capped at 1 and is 0 when nothing is expected.
+  CHECK(wb::efficacy_workday(p, 0.7, 900, 500) == Approx(0.706));
+  CHECK(wb::efficacy_workday(p, 0.7, 400, 0) == Approx(0.686));
+  // e = 0.6, R = 1, D = 0.8, x = 0.3: 0.6 + 0.02 x (1 x 1.8 x 0.4 - 2 x 0.3 x 0.6) = 0.6 + 0.02 x 0.36 = 0.6072.
+  CHECK(wb::engagement_workday(p, 0.6, 0.8, 1.0, 0.3) == Approx(0.6072));
+}
+
+TEST_CASE("wellbeing: days off recover exhaustion and cynicism", "[unit][wellbeing]") {
+  const auto p = defaults();
+  CHECK(wb::exhaustion_day_off(p, 0.4) == Approx(0.38));  // 5% a day
+  CHECK(wb::cynicism_day_off(p, 0.4) == Approx(0.396));   // 1% a day
+  auto q = p;
+  q.recovery_rate_day_off = 3;  // above 1: 0, not negative
+  CHECK(wb::exhaustion_day_off(q, 0.4) == 0.0);
+}
