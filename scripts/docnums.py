@@ -111,6 +111,38 @@ def code(text):
     return "```\n" + text + ("" if text.endswith("\n") else "\n") + "```\n"
 
 
+def grouped(cell):
+    """A printed number as the sheets quote it: thousands separators from five digits on, minus as U+2212."""
+    m = re.fullmatch(r"([-+]?)(\d+)(\.\d+)?", cell)
+    if m and len(m.group(2)) >= 5:
+        cell = f"{m.group(1)}{int(m.group(2)):,}{m.group(3) or ''}"
+    return cell.replace("-", "\u2212")
+
+
+def short(x, spec):
+    """fmt(x, spec), but '0' when the value rounds to zero (the sheets' tables write 0, not 0.00)."""
+    s = fmt(x, spec)
+    return "0" if not re.search(r"[1-9]", s) else s
+
+
+def mdtable(header, rows, align=None):
+    """A Markdown table; align is one '---'/'---:' per column (default: first left, others right)."""
+    align = align or ["---"] + ["---:"] * (len(header) - 1)
+    def line(cells):
+        return "|" + "|".join(f" {c} " if str(c) else " " for c in cells) + "|"
+    lines = [line(header), "|" + "|".join(align) + "|"] + [line(row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def summary_table(printed, rows, policies):
+    """Selected rows of a `kpisim run` summary: rows are (label in the sheet, row label or (a, b) for 'a / b')."""
+    out = []
+    for shown, label in rows:
+        labels = label if isinstance(label, tuple) else (label,)
+        out.append([shown] + [" / ".join(grouped(printed.cell(lb, p)) for lb in labels) for p in policies])
+    return mdtable([""] + list(policies), out)
+
+
 def num(cell):
     """A number as printed by kpisim (plain, with exponent, or with a leading '+')."""
     return float(cell.replace(",", ""))
@@ -205,6 +237,18 @@ class Printed:
             column = next(c for c in self.table(output)[0] if c.startswith("paired difference") and " :: " in c)
         lo, hi = self.tcell(output, policy, column, point, **params).strip("[]").split(", ")
         return num(lo), num(hi)
+
+    def pd(self, output, policy, point=None, **params):
+        """The paired difference of a sweep table's row at full precision, from the results file:
+        (mean, lo, hi) over the table's window, against the table's baseline at the same point."""
+        lines = self.text.splitlines()
+        head = next(line for line in lines if line.startswith(output + " ("))
+        first, last = (int(x) for x in re.search(r"mean over days (\d+)-(\d+)", head).groups())
+        i = lines.index(head)
+        base = re.search(r"paired difference from (\w+)", lines[i + 1]).group(1)
+        if point is not None:
+            params = {k.split(".")[-1]: v for k, v in self.points()[point].items()}
+        return self.paired(output, base, policy, first, last, a_params=params, b_params=params)
 
     # --- the results file ---
     def var(self, name):
@@ -346,7 +390,8 @@ class Document:
             target = self.work / m.group(1)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(m.group(2))
-        ns = {"fmt": fmt, "interval": interval, "code": code, "np": np, "run": self.run, "sweep": self.sweep,
+        ns = {"fmt": fmt, "interval": interval, "code": code, "grouped": grouped, "short": short, "mdtable": mdtable,
+              "summary_table": summary_table, "np": np, "run": self.run, "sweep": self.sweep,
               "variant": self.variant, "edited": self.edited, "DocError": DocError}
         blocks = {}
         for m in GEN_RE.finditer(text):
