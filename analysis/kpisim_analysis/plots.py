@@ -205,12 +205,17 @@ def tokens(ds):
 
 def invisible_labour(ds):
     """Clean-up and verification hours per employee (per working day), beside the time AI saves
-    when the file has it (time_saved_per_fte): what review and fixing take back of the saving."""
-    names = ["cleanup_hours_per_fte", "verification_hours_per_fte", "time_saved_per_fte"]
-    return trajectories(ds, names, ncols=3 if "time_saved_per_fte" in ds else 2, sharey=True,
-                        titles={"cleanup_hours_per_fte": "Clean-up of AI errors",
-                                "verification_hours_per_fte": "Verification of AI output",
-                                "time_saved_per_fte": "Time saved by AI"}, zero_line=True)
+    before them (time_saved_gross_per_fte) and after them (time_saved_per_fte, net) when the file has
+    them: what review and fixing take back of the saving. Older files have only time_saved_per_fte,
+    which was then the gross saving."""
+    saved = [v for v in ("time_saved_gross_per_fte", "time_saved_per_fte") if v in ds]
+    if saved == ["time_saved_per_fte"]:
+        titles = {"time_saved_per_fte": "Time saved by AI"}
+    else:
+        titles = {"time_saved_gross_per_fte": "Time saved by AI, gross", "time_saved_per_fte": "Time saved by AI, net"}
+    names = ["cleanup_hours_per_fte", "verification_hours_per_fte"] + saved
+    titles.update({"cleanup_hours_per_fte": "Clean-up of AI errors", "verification_hours_per_fte": "Verification of AI output"})
+    return trajectories(ds, names, ncols=min(len(names), 4) if len(names) > 2 else 2, sharey=True, titles=titles, zero_line=True)
 
 
 def goodhart_series(ds):

@@ -319,7 +319,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
                 intro="Hours the usage dashboard does not show: checking AI output, and cleaning up its errors "
                       "(own errors found late, and workslop received from colleagues)"
                       + (", beside the time AI saves (manual-equivalent hours of the work done minus the hours it "
-                         "took; negative where AI slows the work): review and clean-up take part of it back."
+                         "took; negative where AI slows the work), gross and net of review and clean-up, which take part of it back."
                          if saved else "."))
     s.figures.append(fig("labour", "Clean-up and verification hours per employee" + (", and time saved" if saved else ""),
                          per + band, P.invisible_labour))

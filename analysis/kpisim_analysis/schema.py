@@ -86,7 +86,8 @@ DAILY = {
     "headcount": Variable("headcount", "people", STATE),
     "true_value_per_fte": Variable("true value per employee", "USD/person/day", WORKDAY),
     "measured_value_per_fte": Variable("measured value per employee", "USD/person/day", WORKDAY),
-    "ai_value_per_fte": Variable("value added by AI per employee", "USD/person/day", WORKDAY),
+    "ai_value_per_fte": Variable("value added by AI per employee (net)", "USD/person/day", WORKDAY),
+    "ai_value_gross_per_fte": Variable("value added by AI per employee (gross)", "USD/person/day", WORKDAY),
     "manager_ai_value_belief": Variable("managers' belief in AI's value", "USD/person/day", WORKDAY),
     "ai_task_share": Variable("share of work hours with AI", "1", WORKDAY, percent=True),
     "backlog_hours_per_fte": Variable("backlog per employee", "h/person", STATE),
@@ -99,7 +100,8 @@ DAILY = {
     "cleanup_hours_per_fte": Variable("clean-up of AI errors", "h/person/day", WORKDAY),
     "performative_hours_per_fte": Variable("performative AI use", "h/person/day", WORKDAY),
     "learning_hours_per_fte": Variable("learning AI", "h/person/day", WORKDAY),
-    "time_saved_per_fte": Variable("time saved by AI", "h/person/day", WORKDAY),
+    "time_saved_per_fte": Variable("time saved by AI (net)", "h/person/day", WORKDAY),
+    "time_saved_gross_per_fte": Variable("time saved by AI (gross)", "h/person/day", WORKDAY),
     # tokens and waste
     "tokens_productive": Variable("productive tokens", "tokens/day", FLOW),
     "tokens_rework": Variable("rework tokens", "tokens/day", FLOW),
@@ -112,6 +114,7 @@ DAILY = {
     "defects_caught": Variable("AI errors caught", "errors/day", FLOW),
     "defects_passed": Variable("AI errors passed on (workslop)", "errors/day", FLOW),
     "workslop_hours": Variable("workslop hours handed on", "h/day", FLOW),
+    "workslop_recipient_share": Variable("received workslop in the last 28 days", "1", STATE, percent=True),
     "escalations": Variable("chatbot escalations", "requests/day", FLOW),
     # well-being
     "exhaustion_mean": Variable("mean exhaustion", "MBI 0-6", STATE),

@@ -37,6 +37,7 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   const double optimism = wf.prior_gain + wf.prior_gain_sd * normal_quantile(u1.u[1]);
   for (std::size_t k = 0; k < w.k; ++k) w.belief[k * w.n + i] = static_cast<float>(optimism);
   w.hire_day[i] = day;
+  w.last_slop_day[i] = World::kNever;
   w.exhaustion[i] = static_cast<float>(0.2 + 0.1 * u1.u[2]);
   w.cynicism[i] = static_cast<float>(0.1 + 0.1 * u1.u[3]);
   w.efficacy[i] = 0.7F;

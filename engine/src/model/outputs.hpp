@@ -31,6 +31,7 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("true_value_per_fte", ac[a_value] / n);
   put("measured_value_per_fte", ac[a_measured] / n);
   put("ai_value_per_fte", ac[a_ai_value] / n);
+  put("ai_value_gross_per_fte", ac[a_ai_value_gross] / n);
   put("ai_task_share", ac[a_work_hours] > 0 ? ac[a_ai_hours] / ac[a_work_hours] : 0.0);
   put("backlog_hours_per_fte", ac[a_backlog] / n);
   put("hours_per_fte", ac[a_hours] / n);
@@ -42,6 +43,7 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("performative_hours_per_fte", ac[a_perf_hours] / n);
   put("learning_hours_per_fte", ac[a_learn] / n);
   put("time_saved_per_fte", ac[a_time_saved] / n);
+  put("time_saved_gross_per_fte", ac[a_time_saved_gross] / n);
   put("tokens_productive", ac[a_tok_prod]);
   put("tokens_rework", ac[a_tok_rework]);
   put("tokens_performative", ac[a_tok_perf]);
@@ -52,6 +54,7 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("defects_caught", ac[a_caught]);
   put("defects_passed", ac[a_passed]);
   put("workslop_hours", ac[a_slop_hours]);
+  put("workslop_recipient_share", ac[a_slop_recent] / n);
   put("escalations", ac[a_escalations]);
   put("exhaustion_mean", 6.0 * ac[a_exhaustion] / n);
   put("cynicism_mean", 6.0 * ac[a_cynicism] / n);

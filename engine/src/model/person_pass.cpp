@@ -24,6 +24,7 @@ namespace {
 
 using wellbeing::clamp01;
 using wellbeing::kShameDecay;
+constexpr int kSlopWindowDays = 28;  // "received workslop in the last month" (BetterUp Labs & Stanford 2025)
 
 Scratch& scratch() {
   thread_local std::unique_ptr<Scratch> s;
@@ -58,7 +59,7 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     const bool mandate = w.team_mandate[team] != 0;
     s.pressure[j] = pressure;
     s.mandate[j] = mandate ? 1.0 : 0.0;
-    s.slop[j] = ps.slop_share[team];
+    s.slop[j] = ps.slop_in[i];
     // Audits filter this share of performative tokens and gamed outcomes out of the KPI, and
     // audited people know it: they keep only the rest of what padding and scripts earn.
     const double filter = std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
@@ -98,7 +99,7 @@ void draws(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
       c.rng.uniform4_batch(agent0, n, day, Purpose::decision, 0, decision);
       for (std::size_t q = 0; q < 4; ++q) normal_quantile_batch(s.u_dec[q], s.z_dec[q], n);
     }
-    double* const defects[4] = {s.u_def[0], s.u_def[1], s.u_def[2], nullptr};
+    double* const defects[4] = {s.u_def[0], s.u_def[1], s.u_def[2], s.u_def[3]};
     c.rng.uniform4_batch(agent0, n, day, Purpose::defects, 0, defects);
   }
   if (sc.measurement.usage_noise_cv > 0) {
@@ -271,17 +272,24 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     w.performative_tokens[i] = static_cast<float>(tok_perf);
     w.performative_hours[i] = static_cast<float>(t_p);
     w.gamed_outcome[i] = static_cast<float>(gamed);
-    ps.team_slop_out[i] = static_cast<float>(slop_out);
+    ps.slop_out[i] = static_cast<float>(slop_out);
+    ps.slop_pick[i] = s.u_def[3][j];
     o[a_value][j] = value;
     o[a_measured][j] = value + gamed + noise_o;  // before the audit filter (applied in measure())
-    o[a_ai_value][j] = value - manual_value;
+    // AI value added and time saved, net of verification and clean-up (7.7): those hours are valued at
+    // what they would have produced as manual work.
+    const double manual_per_hour = p.manual_per_e[i] * performance / p.hours_per_e[i];
+    const double overhead_hours = t_v + cleanup_today;
+    o[a_ai_value_gross][j] = value - manual_value;
+    o[a_ai_value][j] = value - manual_value - overhead_hours * manual_per_hour;
     o[a_hours][j] = hours;
     o[a_overtime][j] = std::max(0.0, hours - norm);
     o[a_manual][j] = manual_hours;
     o[a_ai_hours][j] = ai_hours;
     o[a_verify][j] = t_v;
     o[a_cleanup][j] = cleanup_today;
-    o[a_time_saved][j] = e - t_w;  // manual-equivalent hours done minus the hours they took
+    o[a_time_saved_gross][j] = e - t_w;  // manual-equivalent hours done minus the hours they took
+    o[a_time_saved][j] = e - t_w - overhead_hours;
     o[a_perf_hours][j] = t_p;
     o[a_learn][j] = t_l;
     o[a_work_hours][j] = t_w;
@@ -312,9 +320,10 @@ void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   const auto wb = c.spec.scenario.wellbeing;
   World& w = c.w;
   auto& o = s.out;
-  for (std::size_t v : {a_value,  a_measured, a_ai_value,   a_hours,       a_overtime,   a_manual,   a_ai_hours,
-                        a_verify, a_cleanup,  a_perf_hours, a_learn,       a_work_hours, a_tok_prod, a_tok_rework,
-                        a_caught, a_passed,   a_slop_hours, a_escalations, a_belief_err, a_sessions, a_time_saved})
+  for (std::size_t v :
+       {a_value,      a_measured,    a_ai_value,   a_hours,      a_overtime,   a_manual,           a_ai_hours,      a_verify,
+        a_cleanup,    a_perf_hours,  a_learn,      a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,        a_passed,
+        a_slop_hours, a_escalations, a_belief_err, a_sessions,   a_time_saved, a_time_saved_gross, a_ai_value_gross})
     std::fill_n(o[v], n, 0.0);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
@@ -384,6 +393,7 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     o[a_engagement][j] = w.engagement[i];
     o[a_burnt][j] = x >= wb.burnout_threshold ? 1.0 : 0.0;
     o[a_quits][j] = s.quit[j];
+    o[a_slop_recent][j] = c.day - w.last_slop_day[i] < kSlopWindowDays ? 1.0 : 0.0;
     o[a_skill][j] = w.skill[i];
     o[a_prof][j] = w.proficiency[i];
     o[a_trust][j] = w.trust[i];
@@ -422,8 +432,9 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
     div_tasks.push_back(std::move(active));
     div_value_per_hour.push_back(vph);
   }
-  slop_share.assign(spec.team_units.size(), 0.0F);
-  team_slop_out.assign(spec.employees, 0.0F);
+  slop_in.assign(spec.employees, 0.0F);
+  slop_out.assign(spec.employees, 0.0F);
+  slop_pick.assign(spec.employees, 0.0);
 }
 
 void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, std::size_t hi) {

@@ -69,6 +69,9 @@ enum A : std::size_t {
   a_sxy,
   a_corr_n,
   a_time_saved,
+  a_time_saved_gross,
+  a_ai_value_gross,
+  a_slop_recent,
   a_count
 };
 using Acc = std::array<double, a_count>;
@@ -109,8 +112,9 @@ struct PassState {
   Plan plan;
   std::vector<std::vector<std::uint32_t>> div_tasks;  // per division: task types with a positive share
   std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
-  std::vector<float> slop_share;                      // per team: workslop hours each member receives today
-  std::vector<float> team_slop_out;                   // per employee: workslop hours produced today
+  std::vector<float> slop_in;                         // per employee: workslop hours received, to clean up on the next working day
+  std::vector<float> slop_out;                        // per employee: workslop hours produced today
+  std::vector<double> slop_pick;                      // per employee: today's uniform that picks the colleague who receives it
 };
 
 // What every chunk of one day shares.

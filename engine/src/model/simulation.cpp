@@ -64,6 +64,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &reward_usd})
     f(*c);
   hire_day.assign(n, 0);
+  last_slop_day.assign(n, kNever);
   belief.assign(n * k, 0.0F);
   scripting.assign(n, 0);
   rank.assign(n, UINT32_MAX);
@@ -85,11 +86,6 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the accumulato
 struct Simulation::Impl {
   explicit Impl(const ModelSpec& spec) : pass(spec), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
     acc.assign(blocks * ndiv, Acc{});
-    team_size.resize(spec.team_units.size());
-    for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
-      const Unit& u = spec.units[spec.team_units[t]];
-      team_size[t] = static_cast<float>(u.end - u.first);
-    }
     division_unit.assign(spec.divisions.size(), spec.units.size() - 1);
     for (std::size_t u = 0; u < spec.units.size(); ++u)
       if (spec.units[u].depth == 1) division_unit[static_cast<std::size_t>(spec.units[u].division)] = u;
@@ -99,7 +95,6 @@ struct Simulation::Impl {
   std::size_t blocks;
   std::size_t ndiv;
   std::vector<Acc> acc;  // [block][division]
-  std::vector<float> team_size;
   std::vector<std::uint32_t> snapshot_slots;
   std::vector<std::size_t> division_unit;  // unit index of each division's root
 };
@@ -178,8 +173,8 @@ void Simulation::step() {
   for (std::size_t blk = 0; blk < im.blocks; ++blk)
     for (std::size_t dv = 0; dv < im.ndiv; ++dv)
       for (std::size_t j = 0; j < a_count; ++j) div_acc[dv][j] += im.acc[blk * im.ndiv + dv][j];
-  // Team workslop pools (workslop.cpp, 7.8): shared among members on the next working day.
-  if (workday) workslop::pool(spec, im.pass.team_slop_out, im.team_size, im.pass.slop_share);
+  // Workslop reaches colleagues (workslop.cpp, 7.8): cleaned up on the next working day.
+  if (workday) workslop::distribute(spec, d, im.pass.slop_out, im.pass.slop_pick, im.pass.slop_in, w.last_slop_day);
 
   // (5) Regimes close the day.
   regime_->end_of_day(ctx, 1.0);

@@ -229,11 +229,11 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
 }
 
 std::size_t state_bytes_per_employee(std::size_t task_types) {
-  // World: 29 float columns, hire_day and rank (4 bytes each), scripting (1), beliefs (k floats);
-  // weekly plan: 20 float columns and a flag; the workslop column (4); spec: team_of (4),
-  // division_of (2), is_manager (1); regime state: about 40 bytes per person for the largest
-  // regime (nested hybrids add theirs).
-  constexpr std::size_t fixed = 29 * 4 + 2 * 4 + 1 + 20 * 4 + 1 + 4 + 4 + 2 + 1 + 40;
+  // World: 29 float columns, hire_day, rank and last_slop_day (4 bytes each), scripting (1), beliefs
+  // (k floats); weekly plan: 20 float columns and a flag; the workslop columns (4 + 4 + 8); spec:
+  // team_of (4), division_of (2), is_manager (1); regime state: about 40 bytes per person for the
+  // largest regime (nested hybrids add theirs).
+  constexpr std::size_t fixed = 29 * 4 + 3 * 4 + 1 + 20 * 4 + 1 + 16 + 4 + 2 + 1 + 40;
   return fixed + task_types * sizeof(float);
 }
 

@@ -1,14 +1,22 @@
-// Workslop pools (docs/model.md section 7.8). See workslop.hpp.
+// Workslop reaches colleagues (docs/model.md section 7.8). See workslop.hpp.
 #include "workslop.hpp"
+
+#include <algorithm>
 
 namespace kpisim::detail::workslop {
 
-void pool(const ModelSpec& spec, const std::vector<float>& produced, const std::vector<float>& team_size, std::vector<float>& share) {
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
-    const Unit& u = spec.units[spec.team_units[t]];
-    double s = 0;
-    for (std::uint32_t i = u.first; i < u.end; ++i) s += produced[i];
-    share[t] = static_cast<float>(s / team_size[t]);
+void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
+                std::vector<float>& received, std::vector<std::int32_t>& last_received) {
+  std::fill(received.begin(), received.end(), 0.0F);
+  for (const std::uint32_t team : spec.team_units) {
+    const Unit& u = spec.units[team];
+    const std::uint32_t size = u.end - u.first;
+    for (std::uint32_t i = u.first; i < u.end; ++i) {
+      if (!(produced[i] > 0.0F)) continue;
+      const std::uint32_t r = u.first + recipient(i - u.first, size, pick[i]);
+      received[r] += produced[i];
+      if (r != i) last_received[r] = day;
+    }
   }
 }
 

@@ -2,14 +2,26 @@
 // Workslop: where the undetected errors' downstream hours land, docs/model.md section 7.8.
 // Called by Simulation::step after a working day's per-person pass; tested directly in
 // tests/unit/test_workslop.cpp.
+#include <cstdint>
 #include <vector>
 
 #include "kpisim/model/spec.hpp"
 
 namespace kpisim::detail::workslop {
 
-/// Each team pools the workslop hours its members produced today and shares them equally among its
-/// members (the author included): share[t] = sum of produced[i] over t's members / team_size[t].
-void pool(const ModelSpec& spec, const std::vector<float>& produced, const std::vector<float>& team_size, std::vector<float>& share);
+/// The colleague who receives the workslop of the member at offset `author` of a team of `size`,
+/// for a uniform `pick` in (0, 1): uniformly one of the other members (the author in a team of one).
+inline std::uint32_t recipient(std::uint32_t author, std::uint32_t size, double pick) noexcept {
+  if (size <= 1) return author;
+  auto k = static_cast<std::uint32_t>(pick * static_cast<double>(size - 1));
+  if (k > size - 2) k = size - 2;  // pick < 1, but guard the rounding
+  return k >= author ? k + 1 : k;
+}
+
+/// The workslop hours each person produced today go to one colleague in the team, chosen with the
+/// person's uniform `pick`; `received` is rebuilt (hours each person cleans up on the next working day)
+/// and `last_received[r]` set to `day` for every person r who received workslop from someone else.
+void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
+                std::vector<float>& received, std::vector<std::int32_t>& last_received);
 
 }  // namespace kpisim::detail::workslop

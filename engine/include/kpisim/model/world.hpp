@@ -18,6 +18,8 @@ struct World {
   /// regimes write).
   void clear_incentives();
 
+  static constexpr std::int32_t kNever = -1000000;  ///< a day long before any run
+
   std::size_t n = 0;  ///< employees
   std::size_t k = 0;  ///< task types
 
@@ -31,9 +33,10 @@ struct World {
   Column<float> exhaustion, cynicism, efficacy, engagement, shame;
 
   // Work state.
-  Column<float> backlog_hours;     ///< pending work in manual hours at skill 1
-  Column<float> cleanup_hours;     ///< pending clean-up (own late-found errors, received workslop)
-  Column<std::uint8_t> scripting;  ///< runs a padding script
+  Column<float> backlog_hours;         ///< pending work in manual hours at skill 1
+  Column<float> cleanup_hours;         ///< pending clean-up (own late-found errors, received workslop)
+  Column<std::uint8_t> scripting;      ///< runs a padding script
+  Column<std::int32_t> last_slop_day;  ///< last day workslop from a colleague reached the person (or far in the past)
 
   // Today's measured quantities (written by the agent loop; regimes read them at end of day).
   Column<float> measured_tokens;      ///< as the usage dashboard sees them (audit corrections excluded)
