@@ -241,6 +241,21 @@ class Printed:
     def replications(self):
         return int(re.search(r"intervals over (\d+) replications", self.text).group(1))
 
+    def morris(self, output):
+        """The Morris table of an output: {parameter: {"mu*": .., "mu": .., "sigma": ..}}."""
+        lines = self.text.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(f"Morris elementary effects of {output} "):
+                header = [c.strip() for c in lines[i + 1].strip("|").split("|")]
+                out = {}
+                for row in lines[i + 3:]:
+                    if not row.startswith("|"):
+                        break
+                    cells = dict(zip(header, (c.strip() for c in row.strip("|").split("|"))))
+                    out[cells["parameter"]] = {k: num(cells[k]) for k in ("mu*", "mu", "sigma")}
+                return out
+        raise DocError(f"no Morris table for {output!r} in the output of {' '.join(self.argv)}")
+
     def points(self):
         pts = {}
         for m in re.finditer(r"^  (\d+): (.*)$", self.text, re.M):
@@ -426,6 +441,10 @@ class Document:
     def sweep(self, path, *args, set=None):  # noqa: A002
         return self._cached("sweep", path, args, set)
 
+    def yaml_load(self, path):
+        """A scenario or experiment file of the tree, as Python data."""
+        return yaml.safe_load((self.work / path).read_text())
+
     def edited(self, path, old, new):
         """The first line kpisim validate prints for a copy of a file with `old` replaced by `new`."""
         text = (self.work / path).read_text()
@@ -446,7 +465,7 @@ class Document:
             target.write_text(m.group(2))
         ns = {"fmt": fmt, "interval": interval, "times": times, "words": words, "sig": sig, "sigspec": sigspec, "code": code, "grouped": grouped, "short": short, "mdtable": mdtable,
               "summary_table": summary_table, "np": np, "run": self.run, "sweep": self.sweep,
-              "variant": self.variant, "edited": self.edited, "DocError": DocError}
+              "variant": self.variant, "edited": self.edited, "yaml_load": self.yaml_load, "re": re, "DocError": DocError}
         blocks = {}
         for m in GEN_RE.finditer(text):
             command = m.group(3)
