@@ -331,6 +331,8 @@ class Printed:
             mask_ = pol == policy
             for name, val in params.items():
                 keys = [k for k in f if k.split(".")[-1] == name and isinstance(f[k], h5py.Dataset)]
+                if len(keys) > 1:  # an output and a parameter share the last name: the parameter is dotted
+                    keys = [k for k in keys if "." in k]
                 if len(keys) != 1:
                     raise DocError(f"parameter {name}: {keys}")
                 mask_ &= np.isclose(f[keys[0]][()], val)
