@@ -27,6 +27,14 @@ Markers (HTML comments, invisible on GitHub):
   <!-- v:EXPR|SPEC -->text<!-- /v -->            a number in the prose: EXPR formatted with the
                                                  Python format SPEC (minus signs as U+2212; a SPEC
                                                  starting with '!' keeps ASCII); a string is kept
+                                                 (times(x) words a ratio: "about four times";
+                                                 sig(x, n) gives n significant digits)
+
+  <!-- kpisim-assert: EXPR  # what the prose says --> a claim the prose makes about the numbers
+                                                 ("X is larger than Y", "the interval excludes 0"):
+                                                 EXPR must be true, or --check and --write fail
+                                                 naming the line and the claim (the prose needs
+                                                 rewording, not just new numbers)
 
 Commands run in document order, each once (a `kpisim-gen` block always runs: the tutorial shows
 the refusal to overwrite); `run(...)` and `sweep(...)` in definitions are cached per invocation.
@@ -37,7 +45,7 @@ Usage:
   scripts/docnums.py --check [--kpisim build/checked/engine/kpisim] [FILE.md ...]
   scripts/docnums.py --write [--kpisim build/release/engine/kpisim] [FILE.md ...]
 Without files: every document listed in DOCUMENTS. Exit status 1 when --check finds a difference
-(a unified diff is printed), 2 on a usage or marker error.
+(a unified diff is printed) or a claim (kpisim-assert) no longer holds, 2 on a usage or marker error.
 """
 import argparse
 import difflib
@@ -69,6 +77,7 @@ FILE_RE = re.compile(r"<!-- kpisim-file: (\S+) -->\n```[a-z]*\n(.*?)```\n", re.S
 GEN_RE = re.compile(r"(<!-- kpisim-gen(?:\[(\w+)\])?: (.*?) -->\n)(.*?)(<!-- /kpisim-gen -->)", re.S)
 DEF_RE = re.compile(r"<!-- kpisim-def\n(.*?)-->", re.S)
 VAL_RE = re.compile(r"<!-- v:(.*?) -->(.*?)<!-- /v -->", re.S)
+ASSERT_RE = re.compile(r"<!-- kpisim-assert: (.*?) -->", re.S)
 
 # What varies from one call or machine to the next: compared as '<*>'.
 MASKS = [
@@ -100,6 +109,40 @@ def fmt(x, spec=""):
     if s.startswith("-") and not re.search(r"[1-9]", s.split("e")[0]):
         s = s[1:]  # no "-0.0"
     return s if ascii_minus else s.replace("-", "\u2212")
+
+
+NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                "eleven", "twelve"]
+
+
+def times(x, how="about"):
+    """A ratio in words: 'about four times', 'more than twice' (how: about, more than, almost)."""
+    n = {"about": round, "more than": math.floor, "almost": math.ceil}[how](x)
+    if how == "more than" and n == x:
+        n -= 1
+    if n < 2:
+        raise DocError(f"times({x!r}, {how!r}): a ratio below two has no words here; rephrase")
+    word = "twice" if n == 2 else f"{NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else n} times"
+    return f"{how} {word}"
+
+
+def words(n):
+    """A small whole number in words ('four'), larger ones as digits."""
+    n = int(round(n))
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
+
+
+def sigspec(x, n=3, maxd=None, sign=False):
+    """The format spec that shows x with n significant digits (at most maxd decimals), grouped."""
+    d = 0 if x == 0 or not math.isfinite(x) else max(0, n - 1 - math.floor(math.log10(abs(x))))
+    d = d if maxd is None else min(d, maxd)
+    return ("+" if sign else "") + f",.{d}f"
+
+
+def sig(x, n=3, maxd=None, sign=False):
+    """x with n significant digits (at most maxd decimals), '0' when it rounds to zero."""
+    s = fmt(x, sigspec(x, n, maxd, sign))
+    return "0" if not re.search(r"[1-9]", s) else s
 
 
 def interval(lo, hi, spec):
@@ -186,7 +229,33 @@ class Printed:
     def row(self, label, policy):
         return num(self.cell(label, policy))
 
+    def seed(self):
+        """The scenario seed in the header line."""
+        return int(re.search(r"seed (\d+)", self.text).group(1))
+
     # --- the comparison tables of `kpisim sweep` ---
+    def window(self):
+        """(first, last) day of the sweep tables' means."""
+        return tuple(int(x) for x in re.search(r"mean over days (\d+)-(\d+)", self.text).groups())
+
+    def replications(self):
+        return int(re.search(r"intervals over (\d+) replications", self.text).group(1))
+
+    def morris(self, output):
+        """The Morris table of an output: {parameter: {"mu*": .., "mu": .., "sigma": ..}}."""
+        lines = self.text.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(f"Morris elementary effects of {output} "):
+                header = [c.strip() for c in lines[i + 1].strip("|").split("|")]
+                out = {}
+                for row in lines[i + 3:]:
+                    if not row.startswith("|"):
+                        break
+                    cells = dict(zip(header, (c.strip() for c in row.strip("|").split("|"))))
+                    out[cells["parameter"]] = {k: num(cells[k]) for k in ("mu*", "mu", "sigma")}
+                return out
+        raise DocError(f"no Morris table for {output!r} in the output of {' '.join(self.argv)}")
+
     def points(self):
         pts = {}
         for m in re.finditer(r"^  (\d+): (.*)$", self.text, re.M):
@@ -262,6 +331,8 @@ class Printed:
             mask_ = pol == policy
             for name, val in params.items():
                 keys = [k for k in f if k.split(".")[-1] == name and isinstance(f[k], h5py.Dataset)]
+                if len(keys) > 1:  # an output and a parameter share the last name: the parameter is dotted
+                    keys = [k for k in keys if "." in k]
                 if len(keys) != 1:
                     raise DocError(f"parameter {name}: {keys}")
                 mask_ &= np.isclose(f[keys[0]][()], val)
@@ -372,6 +443,10 @@ class Document:
     def sweep(self, path, *args, set=None):  # noqa: A002
         return self._cached("sweep", path, args, set)
 
+    def yaml_load(self, path):
+        """A scenario or experiment file of the tree, as Python data."""
+        return yaml.safe_load((self.work / path).read_text())
+
     def edited(self, path, old, new):
         """The first line kpisim validate prints for a copy of a file with `old` replaced by `new`."""
         text = (self.work / path).read_text()
@@ -390,9 +465,9 @@ class Document:
             target = self.work / m.group(1)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(m.group(2))
-        ns = {"fmt": fmt, "interval": interval, "code": code, "grouped": grouped, "short": short, "mdtable": mdtable,
+        ns = {"fmt": fmt, "interval": interval, "times": times, "words": words, "sig": sig, "sigspec": sigspec, "code": code, "grouped": grouped, "short": short, "mdtable": mdtable,
               "summary_table": summary_table, "np": np, "run": self.run, "sweep": self.sweep,
-              "variant": self.variant, "edited": self.edited, "DocError": DocError}
+              "variant": self.variant, "edited": self.edited, "yaml_load": self.yaml_load, "re": re, "DocError": DocError}
         blocks = {}
         for m in GEN_RE.finditer(text):
             command = m.group(3)
@@ -435,6 +510,10 @@ class Document:
             expr, spec = (m.group(1).rsplit("|", 1) + [""])[:2] if "|" in m.group(1) else (m.group(1), "")
             return f"<!-- v:{m.group(1)} -->{fmt(evaluate(expr, m.start()), spec)}<!-- /v -->"
 
+        self.failed = []
+        for m in ASSERT_RE.finditer(text):
+            if not evaluate(m.group(1), m.start()):
+                self.failed.append(f"{os.path.relpath(self.path, REPO)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(1).strip()}")
         return VAL_RE.sub(val, GEN_RE.sub(gen, text))
 
 
@@ -450,14 +529,16 @@ def main():
     if not kpisim.is_file():
         ap.error(f"no kpisim binary at {a.kpisim} (build it, or pass --kpisim PATH)")
     files = [Path(f).resolve() for f in a.files] or [REPO / d for d in DOCUMENTS]
-    stale = []
+    stale, failed = [], []
     with tempfile.TemporaryDirectory(prefix="docnums-") as scratch:
         for path in files:
+            doc = Document(path, kpisim, scratch)
             try:
-                new = Document(path, kpisim, scratch).render()
+                new = doc.render()
             except DocError as e:
                 print(f"docnums: {e}", file=sys.stderr)
                 return 2
+            failed += doc.failed
             old = path.read_text()
             if new == old:
                 continue
@@ -474,6 +555,11 @@ def main():
               "If the change of the model is intended, regenerate them and review the diff:\n"
               "  scripts/docnums.py --write --kpisim build/release/engine/kpisim\n"
               "(then check that the prose around the numbers still says what they show).", file=sys.stderr)
+    if failed:
+        print(f"\ndocnums: {len(failed)} claim(s) in the prose no longer hold for what kpisim prints now:\n  "
+              + "\n  ".join(failed)
+              + "\nReword the text around each (kpisim-assert) and the assertion itself.", file=sys.stderr)
+    if stale or failed:
         return 1
     return 0
 
