@@ -309,6 +309,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   }
   ProgressBar bar(!a.quiet && !a.no_progress, "run-days");
   o.progress = [&](long long d, long long t) { bar.update(d, t); };
+  o.notice = [](const std::string& text) { fmt::print(stderr, "kpisim: {}\n", text); };  // also with -q: a repaired part is news
   const kpisim::SweepReport rep = kpisim::run_sweep(sw, o);
   bar.finish();
   if (mpi.rank() != 0) return kExitOk;
