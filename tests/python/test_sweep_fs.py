@@ -93,7 +93,7 @@ def test_kill_9_at_every_phase_then_resume_gives_the_same_bits(kpisim, tiny, ref
     if results:
         assert identical(reference, out), "the file linked into place is already complete"
         r = sweep(kpisim, tiny, out, "--resume")
-        assert r.returncode == 3 and "--force" in r.stderr, r.stderr  # never clobbered without --force
+        assert r.returncode == 3 and "add --force to run what is missing or failed and merge again" in r.stderr, r.stderr  # never clobbered without --force
         r = sweep(kpisim, tiny, out, "--resume", "--force")
     else:
         r = sweep(kpisim, tiny, out, "--resume")

@@ -123,8 +123,8 @@ std::string unusable_dir(const struct stat& st) {
 }
 
 [[noreturn]] void refuse_dir(const std::string& dir, const std::string& why) {
-  throw RunError(
-      fmt::format("cannot use the part directory '{}': it {}; kpisim neither uses nor removes it (move it away, or choose another -o)", dir, why));
+  throw RunError(fmt::format(
+      "cannot use the part directory '{}': it {}; kpisim neither uses nor removes it (move it away, or choose another -o)", dir, why));
 }
 
 PartsDir open_parts_dir(const std::string& dir) {
@@ -373,7 +373,8 @@ std::optional<OpenPart> open_part(const PartsDir& d, std::size_t run) {
   PartTrailer t{};
   if (!read_at(p.fd.get(), &t, sizeof t, p.size - sizeof t) || t.bytes != p.size || std::memcmp(t.magic, kMagic, sizeof kMagic) != 0)
     return std::nullopt;
-  if (!read_at(p.fd.get(), &p.h, sizeof p.h, 0) || std::memcmp(p.h.magic, kMagic, sizeof kMagic) != 0 || p.h.run != run) return std::nullopt;
+  if (!read_at(p.fd.get(), &p.h, sizeof p.h, 0) || std::memcmp(p.h.magic, kMagic, sizeof kMagic) != 0 || p.h.run != run)
+    return std::nullopt;
   return p;
 }
 
@@ -401,7 +402,8 @@ std::string inconsistency(const OpenPart& p, const Expected& e) {
   }
   if (!e.error.empty()) return "its parameter point cannot be resolved: " + e.error;
   if (h.days != e.days) return fmt::format("it has {} days; the run has {}", h.days, e.days);
-  if (h.replication != e.replication) return fmt::format("it is of replication {}; the run is of replication {}", h.replication, e.replication);
+  if (h.replication != e.replication)
+    return fmt::format("it is of replication {}; the run is of replication {}", h.replication, e.replication);
   if (h.series != e.series) return fmt::format("it has {} daily values; the run has {}", h.series, e.series);
   if (h.unit_series != e.unit_series) return fmt::format("it has {} per-unit values; the run has {}", h.unit_series, e.unit_series);
   if (h.snapshot_days != e.snapshot.days.size() || h.snapshot_agents != e.snapshot.agents.size() || h.snapshots != e.snapshots)
@@ -479,10 +481,10 @@ PartsDir prepare_parts_dir(const std::string& dir, const std::string& manifest, 
     }
     if (o.resume) {
       if (!has_manifest)
-        throw RunError(
-            fmt::format("cannot resume: '{}' has no {} to tell which experiment its files belong to; run without --resume and with --force to "
-                        "discard them",
-                        dir, kManifest));
+        throw RunError(fmt::format(
+            "cannot resume: '{}' has no {} to tell which experiment its files belong to; run without --resume and with --force to "
+            "discard them",
+            dir, kManifest));
       if (!manifest_matches(d, manifest))
         throw RunError(
             fmt::format("cannot resume: the parts in '{}' belong to another experiment or another build of kpisim; "
@@ -663,7 +665,8 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     }
     todo.push_back(r);
     if (!why.empty() && o.process == 0 && o.notice)
-      o.notice(fmt::format("the part of run {} in '{}' is not a record of that run ({}): it is discarded and the run is done again", r, dir, why));
+      o.notice(fmt::format("the part of run {} in '{}' is not a record of that run ({}): it is discarded and the run is done again", r, dir,
+                           why));
   }
   if (o.processes > 1) {
     if (o.barrier) o.barrier();  // every process has listed the missing runs before any writes a part

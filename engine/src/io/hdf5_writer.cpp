@@ -486,7 +486,8 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
     // HDF5 opens the temporary file by name: it must be the file we created, not one put in its place.
     void* handle = nullptr;
     check(H5Fget_vfd_handle(f, fapl.get(), &handle), fmt::format("inspecting temporary file '{}'", tmp));
-    struct stat ours {}, opened {};
+    struct stat ours {
+    }, opened{};
     if (handle == nullptr || ::fstat(tmp_fd, &ours) != 0 || ::fstat(*static_cast<const int*>(handle), &opened) != 0 ||
         ours.st_dev != opened.st_dev || ours.st_ino != opened.st_ino)
       throw std::runtime_error(fmt::format("the temporary file '{}' was replaced while it was being opened", tmp));
