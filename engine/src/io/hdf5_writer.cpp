@@ -480,10 +480,14 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
   const Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "creating file creation properties");
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
-  file.emplace(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose, fmt::format("creating temporary file '{}'", tmp));
+  // HDF5 opens files by name. Through /proc/self/fd it reaches the very file we created, whatever is
+  // put at its name meanwhile; without /proc, by its name, and the check below refuses a substitute.
+  const std::string by_fd = fmt::format("/proc/self/fd/{}", tmp_fd);
+  const std::string open_name = ::access(by_fd.c_str(), F_OK) == 0 ? by_fd : tmp;
+  file.emplace(H5Fcreate(open_name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose,
+               fmt::format("creating temporary file '{}'", tmp));
   const hid_t f = file->get();
   {
-    // HDF5 opens the temporary file by name: it must be the file we created, not one put in its place.
     void* handle = nullptr;
     check(H5Fget_vfd_handle(f, fapl.get(), &handle), fmt::format("inspecting temporary file '{}'", tmp));
     struct stat ours {
