@@ -47,7 +47,8 @@
 //   threads (int32); invariant_checks (int32, 1 when built with KPISIM_CHECKS).
 //
 // The file is written as "<path>.tmp-<pid>-<host>-<random>" (created by us with O_EXCL |
-// O_NOFOLLOW, so never an existing file or a planted link; HDF5 must then open that very inode),
+// O_NOFOLLOW, so never an existing file or a planted link; HDF5 opens it through /proc/self/fd and
+// must find that very inode),
 // closed and fsync'ed, then moved into place: with overwrite, renamed over <path>; without,
 // hard-linked to <path> (link(2) fails if <path> exists, so a file that appeared meanwhile is never
 // replaced) and the temporary removed. On file systems without hard links the existence check and
