@@ -217,3 +217,10 @@ def test_stale_temporaries_of_the_results_file_go_only_when_their_process_is_gon
     assert identical(reference, out)
     assert sorted(temporaries(out)) == sorted([live.name, other_host.name, link.name])
     assert victim.read_text() == "precious\n"
+
+
+def test_an_output_in_a_new_directory_still_works(kpisim, tiny, reference, tmp_path):
+    out = tmp_path / "new" / "dir" / "out.h5"  # the part directory's parents are created, as before
+    r = sweep(kpisim, tiny, out)
+    assert r.returncode == 0, r.stderr
+    assert identical(reference, out)

@@ -503,6 +503,8 @@ PartsDir prepare_parts_dir(const std::string& dir, const std::string& manifest, 
   } else if (errno != ENOENT) {
     throw RunError(fmt::format("cannot inspect the part directory '{}': {}", dir, errno_text(errno)));
   }
+  if (const fs::path parent = fs::path(dir).parent_path(); !parent.empty())
+    fs::create_directories(parent);  // as before: -o may name a new directory
   if (::mkdir(dir.c_str(), 0700) != 0) throw RunError(fmt::format("cannot create the part directory '{}': {}", dir, errno_text(errno)));
   PartsDir d = open_parts_dir(dir);
   kill_point("parts-dir");
