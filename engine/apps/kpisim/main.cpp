@@ -261,6 +261,11 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
     if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
       fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n",
                  out);
+      if (a.resume && std::filesystem::symlink_status(kpisim::parts_directory(out)).type() == std::filesystem::file_type::directory)
+        fmt::print(stderr,
+                   "kpisim: '{}' is kept too: add --force to run what is missing or failed and merge again (a sweep killed after "
+                   "linking '{}' into place left it complete)\n",
+                   kpisim::parts_directory(out), out);
       verdict = kExitOutputExists;
     } else {
       const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads);
@@ -309,6 +314,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   }
   ProgressBar bar(!a.quiet && !a.no_progress, "run-days");
   o.progress = [&](long long d, long long t) { bar.update(d, t); };
+  o.notice = [](const std::string& text) { fmt::print(stderr, "kpisim: {}\n", text); };  // also with -q: a repaired part is news
   const kpisim::SweepReport rep = kpisim::run_sweep(sw, o);
   bar.finish();
   if (mpi.rank() != 0) return kExitOk;

@@ -4,29 +4,44 @@
 // series, per-unit series and snapshots (raw native doubles and floats, exactly the bits the
 // simulation produced) or its failure message, and a trailer repeating the header's magic and the
 // file size. A part is written under a temporary name and renamed, so a killed sweep leaves only
-// whole parts; a part without a valid trailer is ignored and its run is done again. The
-// directory's "experiment.yaml" holds the resolved experiment and the build that started it:
-// `--resume` continues only the same experiment with the same build, so that the merged file is
-// bit-identical to an uninterrupted sweep.
+// whole parts; a part without a valid trailer, or whose contents cannot be its run's (sizes,
+// days, replication, snapshot layout checked against the run's model), is ignored and its run is
+// done again. The directory's "experiment.yaml" holds the resolved experiment and the build that
+// started it: `--resume` continues only the same experiment with the same build, so that the
+// merged file is bit-identical to an uninterrupted sweep.
+//
+// The part directory is a directory of ours (created 0700; an existing one must be a real
+// directory owned by this user and not writable by others), opened once without following links;
+// every file in it is reached through that descriptor, created with O_EXCL | O_NOFOLLOW (a
+// leftover of the name is unlinked first, never written through) and renamed into place.
 #include "kpisim/experiment/sweep.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <system_error>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -41,9 +56,200 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'K', 'P', 'S', 'P', 'A', 'R', 'T', '1'};
+constexpr const char* kManifest = "experiment.yaml";
 
-std::string part_path(const std::string& dir, std::size_t run) {
-  return fmt::format("{}/run-{:09d}.part", dir, run);
+std::string part_name(std::size_t run) {
+  return fmt::format("run-{:09d}.part", run);
+}
+
+/// KPISIM_TEST_KILL_AT=<phase>: the process kills itself (SIGKILL) on reaching that phase, so that
+/// the tests can interrupt a sweep deterministically at each phase (tests/python/test_sweep_fs.py).
+/// Phases: plan, parts-dir, manifest, part-tmp, part, merge, commit, merged (docs/experiments.md).
+void kill_point(std::string_view phase) {
+  static const std::string at = [] {
+    const char* env = std::getenv("KPISIM_TEST_KILL_AT");  // NOLINT(concurrency-mt-unsafe): read once
+    return std::string(env == nullptr ? "" : env);
+  }();
+  if (!at.empty() && at == phase) static_cast<void>(std::raise(SIGKILL));
+}
+
+/// An owned file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) static_cast<void>(::close(fd_));
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      if (fd_ >= 0) static_cast<void>(::close(fd_));
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+  /// Closes now; 0 or the errno of close(2) (a delayed write error, e.g. a full disk).
+  int close() noexcept {
+    const int rc = ::close(std::exchange(fd_, -1));
+    return rc == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
+
+/// The part directory, opened without following a link at its name; every file in it is reached
+/// through this descriptor (openat), so a directory swapped for a link later is not followed either.
+struct PartsDir {
+  std::string path;
+  Fd fd;
+};
+
+/// Why `st` (lstat or fstat of a part directory) is not a directory kpisim may use, or "".
+std::string unusable_dir(const struct stat& st) {
+  if (S_ISLNK(st.st_mode)) return "is a symbolic link";
+  if (!S_ISDIR(st.st_mode)) return "is not a directory";
+  if (st.st_uid != ::geteuid()) return "belongs to another user";
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return "is writable by other users (chmod go-w if it is yours)";
+  return "";
+}
+
+[[noreturn]] void refuse_dir(const std::string& dir, const std::string& why) {
+  throw RunError(fmt::format(
+      "cannot use the part directory '{}': it {}; kpisim neither uses nor removes it (move it away, or choose another -o)", dir, why));
+}
+
+PartsDir open_parts_dir(const std::string& dir) {
+  PartsDir d{dir, Fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))};
+  if (!d.fd.valid()) {
+    const int err = errno;
+    if (err == ELOOP || err == ENOTDIR) refuse_dir(dir, "is a symbolic link or not a directory");
+    throw RunError(fmt::format("cannot open the part directory '{}': {}", dir, errno_text(err)));
+  }
+  struct stat st {};
+  if (::fstat(d.fd.get(), &st) != 0) throw RunError(fmt::format("cannot inspect the part directory '{}': {}", dir, errno_text(errno)));
+  if (const std::string why = unusable_dir(st); !why.empty()) refuse_dir(dir, why);
+  return d;
+}
+
+/// The names in the directory (without "." and "..").
+std::vector<std::string> list_names(const PartsDir& d) {
+  std::vector<std::string> out;
+  const int copy = ::dup(d.fd.get());  // closed by closedir
+  DIR* dir = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (dir == nullptr) {
+    const int err = errno;
+    if (copy >= 0) static_cast<void>(::close(copy));
+    throw RunError(fmt::format("cannot list the part directory '{}': {}", d.path, errno_text(err)));
+  }
+  while (const dirent* e = ::readdir(dir)) {  // NOLINT(concurrency-mt-unsafe): one stream per call
+    const std::string_view n = e->d_name;     // NOLINT(cppcoreguidelines-pro-bounds-array-to-pointer-decay)
+    if (n != "." && n != "..") out.emplace_back(n);
+  }
+  static_cast<void>(::closedir(dir));
+  return out;
+}
+
+/// "run-NNNNNNNNN.part" (nine digits), optionally followed by `suffix`.
+bool is_part_name(std::string_view n, std::string_view suffix = "") {
+  constexpr std::string_view prefix = "run-", ext = ".part";
+  if (n.size() != prefix.size() + 9 + ext.size() + suffix.size()) return false;
+  if (n.substr(0, prefix.size()) != prefix || n.substr(prefix.size() + 9) != fmt::format("{}{}", ext, suffix)) return false;
+  return std::all_of(n.begin() + static_cast<std::ptrdiff_t>(prefix.size()), n.begin() + static_cast<std::ptrdiff_t>(prefix.size() + 9),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// A temporary file of a sweep (removed when found: its writer was killed).
+bool is_temporary_name(std::string_view n) {
+  return n == fmt::format("{}.tmp", kManifest) || is_part_name(n, ".tmp");
+}
+
+void write_all(int fd, const void* data, std::size_t n, const std::string& shown) {
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw RunError(fmt::format("writing '{}' failed: {}", shown, w < 0 ? errno_text(errno) : "nothing was written"));
+    p += w;  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+template <class T>
+void put(int fd, const std::vector<T>& v, const std::string& shown) {
+  write_all(fd, v.data(), v.size() * sizeof(T), shown);
+}
+
+/// Reads exactly `n` bytes at `offset`; false at the end of the file or on an error.
+bool read_at(int fd, void* data, std::size_t n, std::uint64_t offset) {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    n -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+template <class T>
+bool get(int fd, std::vector<T>& v, std::uint64_t n, std::uint64_t& offset) {
+  v.resize(n);
+  if (!read_at(fd, v.data(), n * sizeof(T), offset)) return false;
+  offset += n * sizeof(T);
+  return true;
+}
+
+/// Creates `name` in the directory for writing, exclusively and without following links. A
+/// leftover of that name (a killed sweep's temporary file, or anything planted there) is unlinked
+/// first, never written through.
+Fd create_exclusive(const PartsDir& d, const std::string& name) {
+  for (int attempt = 0;; ++attempt) {
+    Fd fd(::openat(d.fd.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.valid()) return fd;
+    const int err = errno;
+    if (err != EEXIST || attempt > 0 || ::unlinkat(d.fd.get(), name.c_str(), 0) != 0)
+      throw RunError(fmt::format("cannot create '{}/{}': {}", d.path, name, errno_text(err)));
+  }
+}
+
+/// Writes `tmp` with `fill(fd, shown)`, closes it and renames it to `name` (replacing, never
+/// following, whatever has that name); on an error the temporary file is removed.
+template <class F>
+void write_atomically(const PartsDir& d, const std::string& name, F&& fill, std::string_view kill_before_rename = "") {
+  const std::string tmp = name + ".tmp";
+  const std::string shown = fmt::format("{}/{}", d.path, tmp);
+  try {
+    Fd fd = create_exclusive(d, tmp);
+    std::forward<F>(fill)(fd.get(), shown);
+    if (const int err = fd.close(); err != 0) throw RunError(fmt::format("writing '{}' failed: {}", shown, errno_text(err)));
+    if (!kill_before_rename.empty()) kill_point(kill_before_rename);
+    if (::renameat(d.fd.get(), tmp.c_str(), d.fd.get(), name.c_str()) != 0)
+      throw RunError(fmt::format("renaming '{}' failed: {}", shown, errno_text(errno)));
+  } catch (...) {
+    static_cast<void>(::unlinkat(d.fd.get(), tmp.c_str(), 0));
+    throw;
+  }
+}
+
+/// Opens `name` in the directory for reading if it is a regular file (a link at the name is not
+/// followed, a FIFO does not block); `size` is its size.
+Fd open_regular(const PartsDir& d, const std::string& name, std::uint64_t& size) {
+  Fd fd(::openat(d.fd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return Fd();
+  size = static_cast<std::uint64_t>(st.st_size);
+  return fd;
 }
 
 struct PartHeader {
@@ -66,19 +272,7 @@ struct PartTrailer {
   char magic[8];
 };
 
-template <class T>
-void put(std::ostream& out, const std::vector<T>& v) {
-  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));  // NOLINT
-}
-
-template <class T>
-bool get(std::istream& in, std::vector<T>& v, std::uint64_t n) {
-  v.resize(n);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T)));  // NOLINT
-  return static_cast<bool>(in);
-}
-
-void write_part(const std::string& dir, std::size_t run, const RunResult* r, const std::string& message) {
+void write_part(const PartsDir& d, std::size_t run, const RunResult* r, const std::string& message) {
   PartHeader h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.run = run;
@@ -93,30 +287,135 @@ void write_part(const std::string& dir, std::size_t run, const RunResult* r, con
     h.snapshot_agents = r->snapshot_agents.size();
     h.snapshots = r->snapshots.size();
   }
-  const std::string final_path = part_path(dir, run);
-  const std::string tmp = final_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw RunError(fmt::format("cannot create part file '{}'", tmp));
-    out.write(reinterpret_cast<const char*>(&h), sizeof h);  // NOLINT
-    out.write(message.data(), static_cast<std::streamsize>(message.size()));
-    if (r != nullptr) {
-      put(out, r->series);
-      put(out, r->unit_series);
-      put(out, r->snapshot_days);
-      put(out, r->snapshot_agents);
-      put(out, r->snapshots);
+  write_atomically(
+      d, part_name(run),
+      [&](int fd, const std::string& shown) {
+        write_all(fd, &h, sizeof h, shown);
+        write_all(fd, message.data(), message.size(), shown);
+        std::uint64_t bytes = sizeof h + message.size();
+        if (r != nullptr) {
+          put(fd, r->series, shown);
+          put(fd, r->unit_series, shown);
+          put(fd, r->snapshot_days, shown);
+          put(fd, r->snapshot_agents, shown);
+          put(fd, r->snapshots, shown);
+          bytes += r->series.size() * sizeof(double) + r->unit_series.size() * sizeof(double) + r->snapshot_days.size() * sizeof(int) +
+                   r->snapshot_agents.size() * sizeof(std::uint32_t) + r->snapshots.size() * sizeof(float);
+        }
+        PartTrailer t{};
+        t.bytes = bytes + sizeof t;
+        std::memcpy(t.magic, kMagic, sizeof kMagic);
+        write_all(fd, &t, sizeof t, shown);
+      },
+      "part-tmp");
+  kill_point("part");
+}
+
+/// What a finished run must have recorded (from its point's model): a part is checked against it.
+struct Expected {
+  int days = 0;
+  std::uint32_t replication = 0;
+  std::uint64_t series = 0;
+  std::uint64_t unit_series = 0;
+  std::uint64_t snapshots = 0;
+  SnapshotLayout snapshot;
+  std::string error;  ///< the point's model cannot be resolved: no part can be a finished run of it
+};
+
+/// The expected shape of each point's runs, computed when first asked for.
+class Expectations {
+ public:
+  explicit Expectations(const Sweep& sweep) : sweep_(sweep), points_(sweep.points.size()) {}
+  Expected of(std::size_t run) {
+    const SweepRun sr = sweep_.run(run);
+    auto& e = points_.at(sr.point);
+    if (!e) {
+      e.emplace();
+      try {
+        const ModelSpec spec = ModelSpec::resolve(sweep_.scenario_at(sr.point), sweep_.experiment.name);
+        const auto days = static_cast<std::uint64_t>(spec.scenario.days);
+        e->days = spec.scenario.days;
+        e->series = daily_variables().size() * days;
+        if (spec.scenario.output.per_unit) {
+          const auto& vars = daily_variables();
+          const auto nu = static_cast<std::uint64_t>(std::count_if(vars.begin(), vars.end(), [](const auto& v) { return v.per_unit; }));
+          e->unit_series = nu * spec.divisions.size() * days;
+        }
+        e->snapshot = snapshot_layout(spec);
+        e->snapshots = snapshot_variables().size() * e->snapshot.days.size() * e->snapshot.agents.size();
+      } catch (const std::exception& ex) {
+        e->error = ex.what();
+      }
     }
-    PartTrailer t{};
-    t.bytes = static_cast<std::uint64_t>(out.tellp()) + sizeof t;
-    std::memcpy(t.magic, kMagic, sizeof kMagic);
-    out.write(reinterpret_cast<const char*>(&t), sizeof t);  // NOLINT
-    out.flush();
-    if (!out) throw RunError(fmt::format("writing part file '{}' failed (disk full?)", tmp));
+    Expected out = *e;
+    out.replication = sr.replication;
+    return out;
   }
-  std::error_code ec;
-  fs::rename(tmp, final_path, ec);
-  if (ec) throw RunError(fmt::format("renaming part file '{}' failed: {}", tmp, ec.message()));
+
+ private:
+  const Sweep& sweep_;
+  std::vector<std::optional<Expected>> points_;
+};
+
+/// A part that is whole (its trailer) and is its run's (its header).
+struct OpenPart {
+  Fd fd;
+  PartHeader h{};
+  std::uint64_t size = 0;
+};
+
+/// The part of `run` if it is whole and is that run's; nothing if it is missing, incomplete, not
+/// a regular file or not a part.
+std::optional<OpenPart> open_part(const PartsDir& d, std::size_t run) {
+  OpenPart p;
+  p.fd = open_regular(d, part_name(run), p.size);
+  if (!p.fd.valid() || p.size < sizeof(PartHeader) + sizeof(PartTrailer)) return std::nullopt;
+  PartTrailer t{};
+  if (!read_at(p.fd.get(), &t, sizeof t, p.size - sizeof t) || t.bytes != p.size || std::memcmp(t.magic, kMagic, sizeof kMagic) != 0)
+    return std::nullopt;
+  if (!read_at(p.fd.get(), &p.h, sizeof p.h, 0) || std::memcmp(p.h.magic, kMagic, sizeof kMagic) != 0 || p.h.run != run)
+    return std::nullopt;
+  return p;
+}
+
+/// Why a whole part cannot be the record of its run (a crafted or corrupted part), or "".
+std::string inconsistency(const OpenPart& p, const Expected& e) {
+  const PartHeader& h = p.h;
+  // The declared blocks must fill the file exactly (each is checked against the size first, so the sum cannot overflow).
+  const std::pair<std::uint64_t, std::uint64_t> blocks[] = {{h.message_bytes, 1},
+                                                            {h.series, sizeof(double)},
+                                                            {h.unit_series, sizeof(double)},
+                                                            {h.snapshot_days, sizeof(int)},
+                                                            {h.snapshot_agents, sizeof(std::uint32_t)},
+                                                            {h.snapshots, sizeof(float)}};
+  std::uint64_t total = sizeof(PartHeader) + sizeof(PartTrailer);
+  for (const auto& [n, width] : blocks) {
+    if (n > p.size / width) return "its header declares more data than the file holds";
+    total += n * width;
+    if (total > p.size) return "its header declares more data than the file holds";
+  }
+  if (total != p.size) return fmt::format("its header declares {} bytes but the file has {}", total, p.size);
+  if (h.failed != 0 && h.failed != 1) return fmt::format("its status {} is neither finished (0) nor failed (1)", h.failed);
+  if (h.failed == 1) {
+    if (h.series + h.unit_series + h.snapshot_days + h.snapshot_agents + h.snapshots != 0) return "it records a failure but holds data";
+    return "";
+  }
+  if (!e.error.empty()) return "its parameter point cannot be resolved: " + e.error;
+  if (h.days != e.days) return fmt::format("it has {} days; the run has {}", h.days, e.days);
+  if (h.replication != e.replication)
+    return fmt::format("it is of replication {}; the run is of replication {}", h.replication, e.replication);
+  if (h.series != e.series) return fmt::format("it has {} daily values; the run has {}", h.series, e.series);
+  if (h.unit_series != e.unit_series) return fmt::format("it has {} per-unit values; the run has {}", h.unit_series, e.unit_series);
+  if (h.snapshot_days != e.snapshot.days.size() || h.snapshot_agents != e.snapshot.agents.size() || h.snapshots != e.snapshots)
+    return fmt::format("it has {} snapshot values ({} days x {} agents); the run has {} ({} x {})", h.snapshots, h.snapshot_days,
+                       h.snapshot_agents, e.snapshots, e.snapshot.days.size(), e.snapshot.agents.size());
+  std::uint64_t offset = sizeof(PartHeader) + h.message_bytes + (h.series + h.unit_series) * sizeof(double);
+  std::vector<int> days;
+  std::vector<std::uint32_t> agents;
+  if (!get(p.fd.get(), days, h.snapshot_days, offset) || !get(p.fd.get(), agents, h.snapshot_agents, offset))
+    return "its snapshot days cannot be read";
+  if (days != e.snapshot.days || agents != e.snapshot.agents) return "its snapshot days or sampled agents are not the run's";
+  return "";
 }
 
 struct Part {
@@ -125,71 +424,93 @@ struct Part {
   RunResult result;
 };
 
-/// Opens the part of `run` and checks that it is whole (its trailer) and is that run's (its
-/// header); leaves `in` after the header. Nothing if it is missing, incomplete or not a part.
-std::optional<PartHeader> open_part(std::ifstream& in, const std::string& dir, std::size_t run) {
-  in.open(part_path(dir, run), std::ios::binary);
-  if (!in) return std::nullopt;
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<std::uint64_t>(in.tellg());
-  if (size < sizeof(PartHeader) + sizeof(PartTrailer)) return std::nullopt;
-  in.seekg(static_cast<std::streamoff>(size - sizeof(PartTrailer)));
-  PartTrailer t{};
-  in.read(reinterpret_cast<char*>(&t), sizeof t);  // NOLINT
-  if (!in || t.bytes != size || std::memcmp(t.magic, kMagic, sizeof kMagic) != 0) return std::nullopt;
-  in.seekg(0);
-  PartHeader h{};
-  in.read(reinterpret_cast<char*>(&h), sizeof h);  // NOLINT
-  if (!in || std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.run != run) return std::nullopt;
-  return h;
-}
-
-/// True if the part of `run` is whole and holds a finished (not failed) run; reads only its ends.
-bool part_finished(const std::string& dir, std::size_t run) {
-  std::ifstream in;
-  const auto h = open_part(in, dir, run);
-  return h && h->failed == 0;
-}
-
-/// A whole part of `run`, or nothing (missing, incomplete or not a part).
-std::optional<Part> read_part(const std::string& dir, std::size_t run) {
-  std::ifstream in;
-  const auto h = open_part(in, dir, run);
-  if (!h) return std::nullopt;
-  Part p;
-  p.failed = h->failed != 0;
-  p.message.resize(h->message_bytes);
-  in.read(p.message.data(), static_cast<std::streamsize>(h->message_bytes));
-  if (!in) return std::nullopt;
-  if (!p.failed) {
-    RunResult& r = p.result;
-    r.days = h->days;
-    r.replication = h->replication;
-    if (!get(in, r.series, h->series) || !get(in, r.unit_series, h->unit_series) || !get(in, r.snapshot_days, h->snapshot_days) ||
-        !get(in, r.snapshot_agents, h->snapshot_agents) || !get(in, r.snapshots, h->snapshots))
+/// The part of `run` if it is whole and consistent with the run, or nothing.
+std::optional<Part> read_part(const PartsDir& d, std::size_t run, Expectations& expect) {
+  auto p = open_part(d, run);
+  if (!p || !inconsistency(*p, expect.of(run)).empty()) return std::nullopt;
+  const PartHeader& h = p->h;
+  Part out;
+  out.failed = h.failed != 0;
+  out.message.resize(h.message_bytes);
+  std::uint64_t offset = sizeof(PartHeader);
+  if (!read_at(p->fd.get(), out.message.data(), out.message.size(), offset)) return std::nullopt;
+  offset += h.message_bytes;
+  if (!out.failed) {
+    RunResult& r = out.result;
+    r.days = h.days;
+    r.replication = h.replication;
+    const int fd = p->fd.get();
+    if (!get(fd, r.series, h.series, offset) || !get(fd, r.unit_series, h.unit_series, offset) ||
+        !get(fd, r.snapshot_days, h.snapshot_days, offset) || !get(fd, r.snapshot_agents, h.snapshot_agents, offset) ||
+        !get(fd, r.snapshots, h.snapshots, offset))
       return std::nullopt;
   }
-  return p;
+  return out;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+/// True if the directory's manifest is a regular file holding exactly `expected`.
+bool manifest_matches(const PartsDir& d, const std::string& expected) {
+  std::uint64_t size = 0;
+  const Fd fd = open_regular(d, kManifest, size);
+  if (!fd.valid() || size != expected.size()) return false;
+  std::string text(expected.size(), '\0');
+  return read_at(fd.get(), text.data(), text.size(), 0) && text == expected;
 }
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw RunError(fmt::format("cannot write '{}'", tmp));
+void write_manifest(const PartsDir& d, const std::string& text) {
+  write_atomically(d, kManifest, [&](int fd, const std::string& shown) { write_all(fd, text.data(), text.size(), shown); });
+}
+
+/// Prepares the part directory for this sweep (process 0; see docs/experiments.md, "--resume"):
+/// creates it (mode 0700, a link at its name is never followed), or checks an existing one (a
+/// directory of ours, with the manifest of this very sweep when resuming) and removes the temporary
+/// files of a killed invocation.
+PartsDir prepare_parts_dir(const std::string& dir, const std::string& manifest, const SweepOptions& o) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0) {
+    if (const std::string why = unusable_dir(st); !why.empty()) refuse_dir(dir, why);
+    PartsDir d = open_parts_dir(dir);
+    const std::vector<std::string> names = list_names(d);
+    const bool has_manifest = std::find(names.begin(), names.end(), kManifest) != names.end();
+    const bool only_temporaries = std::all_of(names.begin(), names.end(), is_temporary_name);
+    if (!has_manifest && only_temporaries) {
+      // Killed before its manifest was written, so before any run: nothing to resume.
+      for (const auto& n : names) static_cast<void>(::unlinkat(d.fd.get(), n.c_str(), 0));
+      write_manifest(d, manifest);
+      return d;
+    }
+    if (o.resume) {
+      if (!has_manifest)
+        throw RunError(fmt::format(
+            "cannot resume: '{}' has no {} to tell which experiment its files belong to; run without --resume and with --force to "
+            "discard them",
+            dir, kManifest));
+      if (!manifest_matches(d, manifest))
+        throw RunError(
+            fmt::format("cannot resume: the parts in '{}' belong to another experiment or another build of kpisim; "
+                        "run without --resume and with --force to discard them",
+                        dir));
+      for (const auto& n : names)
+        if (is_temporary_name(n)) static_cast<void>(::unlinkat(d.fd.get(), n.c_str(), 0));
+      return d;
+    }
+    if (!o.overwrite)
+      throw RunError(
+          fmt::format("'{}' holds the finished runs of an interrupted sweep: add --resume to continue it, "
+                      "or --force to start again",
+                      dir));
+    fs::remove_all(dir);  // a directory of ours (checked above); remove_all never follows links
+  } else if (errno != ENOENT) {
+    throw RunError(fmt::format("cannot inspect the part directory '{}': {}", dir, errno_text(errno)));
   }
-  fs::rename(tmp, path);
+  if (const fs::path parent = fs::path(dir).parent_path(); !parent.empty())
+    fs::create_directories(parent);  // as before: -o may name a new directory
+  if (::mkdir(dir.c_str(), 0700) != 0) throw RunError(fmt::format("cannot create the part directory '{}': {}", dir, errno_text(errno)));
+  PartsDir d = open_parts_dir(dir);
+  kill_point("parts-dir");
+  write_manifest(d, manifest);
+  return d;
 }
-
 /// What identifies a sweep for resuming: the resolved experiment and the build.
 std::string manifest_text(const Sweep& sweep, const ResultsMeta& meta, const std::string& build_id) {
   return fmt::format(
@@ -314,32 +635,16 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   report.runs = sweep.runs();
   if (!o.overwrite && fs::exists(o.output))
     throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", o.output));
+  kill_point("plan");
 
   // The part directory (prepared by process 0; the others learn its verdict).
   const std::string dir = parts_directory(o.output);
   const std::string manifest = manifest_text(sweep, o.meta, o.build_id);
-  const std::string manifest_path = dir + "/experiment.yaml";
+  std::optional<PartsDir> parts;
   std::string verdict;
   if (o.process == 0) {
     try {
-      if (fs::exists(dir)) {
-        if (o.resume) {
-          if (read_text(manifest_path) != manifest)
-            throw RunError(
-                fmt::format("cannot resume: the parts in '{}' belong to another experiment or another build of kpisim; "
-                            "run without --resume and with --force to discard them",
-                            dir));
-        } else if (o.overwrite) {
-          fs::remove_all(dir);
-        } else {
-          throw RunError(
-              fmt::format("'{}' holds the finished runs of an interrupted sweep: add --resume to continue it, "
-                          "or --force to start again",
-                          dir));
-        }
-      }
-      fs::create_directories(dir);
-      if (!fs::exists(manifest_path)) write_text_atomically(manifest_path, manifest);
+      parts = prepare_parts_dir(dir, manifest, o);
     } catch (const std::exception& e) {
       verdict = e.what();
       if (verdict.empty()) verdict = "cannot prepare the part directory";
@@ -347,14 +652,23 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   }
   if (o.processes > 1 && o.agree) verdict = o.agree(verdict);
   if (!verdict.empty()) throw RunError(verdict);
+  if (!parts) parts = open_parts_dir(dir);
+  kill_point("manifest");
 
-  // Runs still to do (a failed run is done again).
+  // Runs still to do: missing, incomplete or failed, or with a part that cannot be the run's.
+  Expectations expect(sweep);
   std::vector<std::size_t> todo;
   for (std::size_t r = 0; r < report.runs; ++r) {
-    if (part_finished(dir, r))
+    const auto part = open_part(*parts, r);
+    std::string why;
+    if (part && part->h.failed == 0 && (why = inconsistency(*part, expect.of(r))).empty()) {
       ++report.resumed;
-    else
-      todo.push_back(r);
+      continue;
+    }
+    todo.push_back(r);
+    if (!why.empty() && o.process == 0 && o.notice)
+      o.notice(fmt::format("the part of run {} in '{}' is not a record of that run ({}): it is discarded and the run is done again", r, dir,
+                           why));
   }
   if (o.processes > 1) {
     if (o.barrier) o.barrier();  // every process has listed the missing runs before any writes a part
@@ -389,10 +703,10 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
             done.fetch_add(1);
           }
           const RunResult result = sim.take_result();
-          write_part(dir, r, &result, "");
+          write_part(*parts, r, &result, "");
         } catch (const std::exception& e) {
           try {
-            write_part(dir, r, nullptr, e.what());
+            write_part(*parts, r, nullptr, e.what());
           } catch (...) {
             // Cannot even record the failure (disk full, directory removed): stop the sweep.
             if (!stop.exchange(true)) fatal = std::current_exception();
@@ -435,7 +749,7 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   if (sweep.base.output.per_unit)
     for (const auto& dv : spec0.divisions) layout.unit_names.push_back(dv.name);
   for (std::size_t r = 0; r < report.runs && sweep.base.output.snapshot_every > 0; ++r) {
-    const auto part = read_part(dir, r);
+    const auto part = read_part(*parts, r, expect);
     if (part && !part->failed && !part->result.snapshot_days.empty()) {
       layout.snapshot_days = part->result.snapshot_days;
       layout.snapshot_agents = part->result.snapshot_agents;
@@ -468,10 +782,10 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   const int first = sweep.experiment.analysis.first_day;
   const int last = sweep.last_day();
   for (std::size_t r = 0; r < report.runs; ++r) {
-    auto part = read_part(dir, r);
-    if (!part) {
-      writer.write_failure(r, "the run's part file is missing or incomplete");
-      report.failures.emplace_back(r, "the run's part file is missing or incomplete");
+    auto part = read_part(*parts, r, expect);
+    if (!part) {  // only if it was removed or changed during the sweep
+      writer.write_failure(r, "the run's part file is missing, incomplete or inconsistent");
+      report.failures.emplace_back(r, "the run's part file is missing, incomplete or inconsistent");
       continue;
     }
     if (part->failed) {
@@ -483,14 +797,20 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     res.policy = layout.policy[r];
     res.policy_type = layout.policy_type[r];
     writer.write_run(r, res);
+    if (r == 0) kill_point("merge");
     for (std::size_t k = 0; k < outputs.size(); ++k) values[k][r] = window_mean(res, var[k], first, last);
   }
   report.analysis = analyse(sweep, values);
   write_tables(writer, sweep, report.analysis);
+  kill_point("commit");
   writer.commit();
+  kill_point("merged");
   // With failures the parts stay, so that --resume can run the failed runs again.
   report.parts_kept = o.keep_parts || !report.failures.empty();
-  if (!report.parts_kept) fs::remove_all(dir);
+  if (!report.parts_kept) {
+    parts.reset();
+    fs::remove_all(dir);  // never follows a link
+  }
   return report;
 }
 

@@ -46,25 +46,35 @@
 //   title = "KPISim results: <scenario_name>", then meta.extra_attrs (strings); seed (uint64);
 //   threads (int32); invariant_checks (int32, 1 when built with KPISIM_CHECKS).
 //
-// The file is written as "<path>.tmp-<pid>", closed and fsync'ed, then moved into place: with
-// overwrite, renamed over <path>; without, hard-linked to <path> (link(2) fails if <path> exists,
-// so a file that appeared meanwhile is never replaced) and the temporary removed. On file systems
-// without hard links the existence check and rename are used instead.
+// The file is written as "<path>.tmp-<pid>-<host>-<random>" (created by us with O_EXCL |
+// O_NOFOLLOW, so never an existing file or a planted link; HDF5 opens it through /proc/self/fd and
+// must find that very inode),
+// closed and fsync'ed, then moved into place: with overwrite, renamed over <path>; without,
+// hard-linked to <path> (link(2) fails if <path> exists, so a file that appeared meanwhile is never
+// replaced) and the temporary removed. On file systems without hard links the existence check and
+// rename are used instead. A writer killed (kill -9) leaves its temporary file; the next writer of
+// the same <path> removes those of this user whose process no longer runs on this host.
 #include "kpisim/io/hdf5_writer.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <optional>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -259,6 +269,58 @@ void move_into_place(const std::string& tmp, const std::string& path, bool overw
   fs::remove(tmp, ignored);
 }
 
+/// The temporary files' tag of this host (PIDs are only meaningful on their host).
+std::string host_tag() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return "00000000";
+  return fmt::format("{:08x}", static_cast<std::uint32_t>(std::hash<std::string>{}(name.data())));
+}
+
+/// Creates the temporary file of `path` exclusively, without following links, under an
+/// unpredictable name (returned in `tmp`), with the mode HDF5 would give it (0666 less the umask).
+/// Returns its descriptor, kept open so that the file HDF5 opens can be checked to be this one.
+int create_temporary(const std::string& path, std::string& tmp) {
+  std::random_device random;
+  const std::string prefix = fmt::format("{}.tmp-{}-{}-", path, static_cast<long>(::getpid()), host_tag());
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    tmp = fmt::format("{}{:08x}", prefix, static_cast<std::uint32_t>(random()));
+    const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) break;
+  }
+  const int err = errno;
+  const std::string shown = tmp;
+  tmp.clear();  // nothing of ours to remove
+  throw std::runtime_error(fmt::format("creating temporary file '{}' failed: {}", shown, std::strerror(err)));
+}
+
+/// Removes the temporary files of `path` that killed writers left: named as create_temporary names
+/// them, with this host's tag and the PID of no running process, regular files of this user.
+void remove_stale_temporaries(const std::string& path) {
+  const fs::path p(path);
+  const std::string prefix = p.filename().string() + ".tmp-";
+  const std::string tag = host_tag();
+  std::error_code ec;
+  for (fs::directory_iterator it(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    // <pid>-<tag>-<random>: 1 to 10 digits, then two groups of 8 hex digits.
+    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    const auto dash = rest.find('-');
+    const auto all = [](std::string_view text, int (*is)(int)) {
+      return std::all_of(text.begin(), text.end(), [is](char c) { return is(static_cast<unsigned char>(c)) != 0; });
+    };
+    if (dash == std::string_view::npos || dash == 0 || dash > 10 || rest.size() != dash + 18 || rest[dash + 9] != '-' ||
+        rest.substr(dash + 1, 8) != tag || !all(rest.substr(0, dash), ::isdigit) || !all(rest.substr(dash + 10), ::isxdigit))
+      continue;
+    const long pid = std::stol(std::string(rest.substr(0, dash)));
+    if (pid <= 0 || pid == static_cast<long>(::getpid()) || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    static_cast<void>(::unlink(it->path().c_str()));
+  }
+}
+
 /// Runs `f` with HDF5's error printing off; any non-RunError exception becomes a RunError naming `path`.
 template <typename F>
 void guarded(const std::string& path, F&& f) {
@@ -337,6 +399,7 @@ void validate_layout(const std::string& path, const ResultsMeta& meta, const Res
 
 struct ResultsWriter::Impl {
   std::string path, tmp;
+  int tmp_fd = -1;  ///< the temporary file as we created it (create_temporary), open until the end
   bool overwrite = false;
   std::size_t runs = 0, days = 0, units = 0, snapshots = 0, agents = 0;
   std::vector<int> snapshot_days;
@@ -375,11 +438,16 @@ struct ResultsWriter::Impl {
     close_datasets();
     if (file) file->reset();
     file.reset();
+    close_tmp_fd();
     if (!tmp.empty()) {
       std::error_code ignored;
       fs::remove(tmp, ignored);
     }
     finished = true;
+  }
+
+  void close_tmp_fd() noexcept {
+    if (tmp_fd >= 0) static_cast<void>(::close(std::exchange(tmp_fd, -1)));
   }
 
   void create(const ResultsMeta& meta, const ResultsLayout& l);
@@ -413,8 +481,22 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
   const Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "creating file creation properties");
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
-  file.emplace(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose, fmt::format("creating temporary file '{}'", tmp));
+  // HDF5 opens files by name. Through /proc/self/fd it reaches the very file we created, whatever is
+  // put at its name meanwhile; without /proc, by its name, and the check below refuses a substitute.
+  const std::string by_fd = fmt::format("/proc/self/fd/{}", tmp_fd);
+  const std::string open_name = ::access(by_fd.c_str(), F_OK) == 0 ? by_fd : tmp;
+  file.emplace(H5Fcreate(open_name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose,
+               fmt::format("creating temporary file '{}'", tmp));
   const hid_t f = file->get();
+  {
+    void* handle = nullptr;
+    check(H5Fget_vfd_handle(f, fapl.get(), &handle), fmt::format("inspecting temporary file '{}'", tmp));
+    struct stat ours {
+    }, opened{};
+    if (handle == nullptr || ::fstat(tmp_fd, &ours) != 0 || ::fstat(*static_cast<const int*>(handle), &opened) != 0 ||
+        ours.st_dev != opened.st_dev || ours.st_ino != opened.st_ino)
+      throw std::runtime_error(fmt::format("the temporary file '{}' was replaced while it was being opened", tmp));
+  }
 
   // Root attributes.
   const std::string root = "the root group";
@@ -549,9 +631,12 @@ ResultsWriter::ResultsWriter(std::string path, const ResultsMeta& meta, ResultsL
   validate_layout(path_, meta, layout);
   auto impl = std::make_unique<Impl>();
   impl->path = path_;
-  impl->tmp = fmt::format("{}.tmp-{}", path_, static_cast<long>(::getpid()));
   impl->overwrite = overwrite;
-  guarded(path_, [&] { impl->create(meta, layout); });  // on failure ~Impl removes the temporary file
+  guarded(path_, [&] {
+    remove_stale_temporaries(path_);
+    impl->tmp_fd = create_temporary(path_, impl->tmp);
+    impl->create(meta, layout);
+  });  // on failure ~Impl removes the temporary file
   impl_ = std::move(impl);
 }
 
@@ -732,6 +817,7 @@ void ResultsWriter::commit() {
     m.abandon();
     throw;
   }
+  m.close_tmp_fd();
   m.finished = true;
 }
 

@@ -99,6 +99,18 @@ struct Simulation::Impl {
   std::vector<std::size_t> division_unit;  // unit index of each division's root
 };
 
+SnapshotLayout snapshot_layout(const ModelSpec& spec) {
+  SnapshotLayout l;
+  const auto& out = spec.scenario.output;
+  if (out.snapshot_every <= 0) return l;
+  const std::size_t n = spec.employees;
+  const std::size_t m = std::min<std::size_t>(static_cast<std::size_t>(out.snapshot_sample), n);
+  for (std::size_t j = 0; j < m; ++j) l.agents.push_back(static_cast<std::uint32_t>((2 * j + 1) * n / (2 * m)));
+  for (int d = 0; d < spec.scenario.days; ++d)
+    if ((d + 1) % out.snapshot_every == 0) l.days.push_back(d);  // as Simulation::step records them
+  return l;
+}
+
 Simulation::Simulation(const ModelSpec& spec, std::size_t policy_index, std::uint32_t replication, RunOptions options)
     : spec_(spec),
       world_(spec),
@@ -121,8 +133,7 @@ Simulation::Simulation(const ModelSpec& spec, std::size_t policy_index, std::uin
   }
   const auto& out = spec.scenario.output;
   if (out.snapshot_every > 0) {
-    const std::size_t m = std::min<std::size_t>(static_cast<std::size_t>(out.snapshot_sample), world_.n);
-    for (std::size_t j = 0; j < m; ++j) impl_->snapshot_slots.push_back(static_cast<std::uint32_t>((2 * j + 1) * world_.n / (2 * m)));
+    impl_->snapshot_slots = snapshot_layout(spec).agents;
     result_.snapshot_agents = impl_->snapshot_slots;
   }
 }

@@ -23,6 +23,9 @@ struct SweepOptions {
   ResultsMeta meta;         ///< provenance written to the results file
   /// Called from the calling thread: (simulated run-days done, total run-days to do).
   std::function<void(long long, long long)> progress;
+  /// Called (by process 0) with a message about something the sweep repaired, e.g. a part that is
+  /// not a record of its run and is run again.
+  std::function<void(const std::string&)> notice;
 
   /// Distribution over processes (MPI ranks; the engine itself does not depend on MPI). Every
   /// process calls run_sweep with the same experiment and options. Process 0 checks and prepares

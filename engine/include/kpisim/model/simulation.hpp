@@ -17,6 +17,14 @@ struct RunOptions {
   bool serial = false;  ///< use the serial reference path instead of TBB (same bits)
 };
 
+/// What every finished run of `spec` records as RunResult::snapshot_days and snapshot_agents (both
+/// empty without snapshots); the sweep checks saved parts against it.
+struct SnapshotLayout {
+  std::vector<int> days;
+  std::vector<std::uint32_t> agents;
+};
+SnapshotLayout snapshot_layout(const ModelSpec& spec);
+
 class Simulation {
  public:
   /// Builds the world for `policy_index` of spec.scenario.policies. Replication r of every policy
