@@ -128,8 +128,11 @@ TEST_CASE("audit: honest people are flagged at the false-positive rate, fined an
 
 TEST_CASE("audit: the false-positive rate does not change the expected penalty for padding", "[unit][audit]") {
   for (const double fpr : {0.0, 0.5}) {
-    Fixture f("{type: audit, cadence: weekly, probability: 0.25, detection: 0.4, penalty_usd_per_hour: 10, penalty_usd_per_script: 700, "
-              "false_positive_rate: " + std::to_string(fpr) + "}", 100);
+    Fixture f(
+        "{type: audit, cadence: weekly, probability: 0.25, detection: 0.4, penalty_usd_per_hour: 10, penalty_usd_per_script: 700, "
+        "false_positive_rate: " +
+            std::to_string(fpr) + "}",
+        100);
     f.day(0);
     REQUIRE(f.world.inc_padding_penalty[0] == Approx(0.25 * 0.4 * 10));
     // A script that runs all week is found unless none of its seven days is examined.

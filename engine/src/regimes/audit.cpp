@@ -39,8 +39,9 @@ struct AuditParams {
   void visit(V& v) {
     v.choice("cadence", cadence, kCadenceChoices, {"audit period", "assumption"});
     v.num("probability", probability, {"1", 0, 1, "share of people audited each period", "assumption"});
-    v.num("detection", detection,
-          {"1", 0, 1, "probability that the audit examines a given day's usage record (all performative use on it is found)", "assumption"});
+    v.num(
+        "detection", detection,
+        {"1", 0, 1, "probability that the audit examines a given day's usage record (all performative use on it is found)", "assumption"});
     v.num("penalty_usd_per_hour", penalty_usd_per_hour, {"USD/h", 0, 1e7, "fine per detected performative hour", "assumption"});
     v.num("penalty_usd_per_script", penalty_usd_per_script, {"USD", 0, 1e8, "fine for a detected padding script", "assumption"});
     v.num("cost_hours", cost_hours, {"h", 0, 100, "hours an audit takes from the audited person", "assumption"});
