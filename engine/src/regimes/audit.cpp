@@ -1,12 +1,19 @@
-// Regime `audit`: a modifier that audits a random share of people each period.
+// Regime `audit`: a modifier that audits a random share of people each period (docs/model.md 7.15.5).
 //
-// An audited person is under review for the next period: the audit filters `detection` of their
-// performative tokens and gamed outcomes out of the measured KPI, and at the end of the period
-// fines `penalty_usd_per_hour` per detected performative hour and `penalty_usd_per_script` for a
-// detected script. Everyone expects the penalty ex ante (probability x detection x fine), which
-// deters padding. Each audit costs the audited person `cost_hours` (added to their clean-up).
-// Combine with another regime through `hybrid`.
+// An audited person is under review for the next period. The review is a sample of the period's
+// daily usage records (audit sampling): each day's record is examined with probability `detection`,
+// independently, and all performative use on an examined day is found. At the end of the period
+// the audit fines `penalty_usd_per_hour` per detected performative hour and `penalty_usd_per_script`
+// once if a script ran on an examined day, so a padder can be missed (false negative). Independently
+// of any padding, the review wrongly flags an audited person with probability `false_positive_rate`
+// (legitimate use read as padding) and fines `false_positive_hours` at the hourly rate (false
+// positive). Being flagged (rightly or not) adds `shame` (a hindrance demand, 7.13). Everyone expects
+// the fines for padding and scripts ex ante (probability x chance of detection x fine), which deters
+// them; the expected false-positive fine does not depend on padding and enters no decision. Audited
+// people know the expected share an audit finds (`perf_filter` = detection). Each audit costs the
+// audited person `cost_hours` (added to their clean-up). Combine with another regime through `hybrid`.
 #include <algorithm>
+#include <cmath>
 
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/model/spec.hpp"
@@ -24,28 +31,41 @@ struct AuditParams {
   double penalty_usd_per_hour = 100.0;
   double penalty_usd_per_script = 2000.0;
   double cost_hours = 1.0;
+  double false_positive_rate = 0.05;
+  double false_positive_hours = 4.0;
+  double shame = 0.3;
 
   template <class V>
   void visit(V& v) {
     v.choice("cadence", cadence, kCadenceChoices, {"audit period", "assumption"});
     v.num("probability", probability, {"1", 0, 1, "share of people audited each period", "assumption"});
-    v.num("detection", detection, {"1", 0, 1, "share of performative use an audit finds (and filters)", "assumption"});
+    v.num(
+        "detection", detection,
+        {"1", 0, 1, "probability that the audit examines a given day's usage record (all performative use on it is found)", "assumption"});
     v.num("penalty_usd_per_hour", penalty_usd_per_hour, {"USD/h", 0, 1e7, "fine per detected performative hour", "assumption"});
     v.num("penalty_usd_per_script", penalty_usd_per_script, {"USD", 0, 1e8, "fine for a detected padding script", "assumption"});
     v.num("cost_hours", cost_hours, {"h", 0, 100, "hours an audit takes from the audited person", "assumption"});
+    v.num("false_positive_rate", false_positive_rate,
+          {"1", 0, 1, "probability that an audit wrongly flags the audited person's legitimate use as padding", "assumption"});
+    v.num("false_positive_hours", false_positive_hours,
+          {"h", 0, 1000, "legitimate hours a false positive fines as performative (at penalty_usd_per_hour)", "assumption"});
+    v.num("shame", shame, {"1", 0, 10, "hindrance demand added by being flagged, rightly or not (decays 10%/day)", "assumption"});
   }
 };
 
 class AuditRegime final : public Regime {
  public:
   AuditRegime(const AuditParams& p, const ModelSpec& spec)
-      : p_(p), audited_(spec.employees, 0), hours_(spec.employees, 0.0), script_days_(spec.employees, 0), hires_(spec.employees) {}
+      : p_(p), audited_(spec.employees, 0), found_hours_(spec.employees, 0.0), script_found_(spec.employees, 0), hires_(spec.employees) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     const double days = cadence_days(p_.cadence);
+    // E[detected hours | audited] = detection x H: each hour lies on a day examined with probability
+    // `detection`. A script that runs throughout a period is found unless none of its days is examined.
+    const double script_found = 1.0 - std::pow(1.0 - p_.detection, days);
     const auto per_hour = static_cast<float>(weight * p_.probability * p_.detection * p_.penalty_usd_per_hour);
-    const auto per_script_day = static_cast<float>(weight * p_.probability * p_.detection * p_.penalty_usd_per_script / days);
+    const auto per_script_day = static_cast<float>(weight * p_.probability * script_found * p_.penalty_usd_per_script / days);
     const auto filter = static_cast<float>(p_.detection);
     for (std::size_t i = 0; i < w.n; ++i) {
       w.inc_padding_penalty[i] += per_hour;
@@ -56,33 +76,43 @@ class AuditRegime final : public Regime {
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
+    const auto day = static_cast<std::uint32_t>(ctx.day);
     for (std::size_t i = 0; i < w.n; ++i) {
       if (hires_.replaced(w.hire_day, i)) {  // a new hire is not under its predecessor's audit
         audited_[i] = 0;
-        hours_[i] = 0.0;
-        script_days_[i] = 0;
+        found_hours_[i] = 0.0;
+        script_found_[i] = 0;
       }
       if (audited_[i] == 0) continue;
-      hours_[i] += w.performative_hours[i];
-      script_days_[i] += w.scripting[i];
+      // Lane 0: is today's record examined?
+      if (ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[0] < p_.detection) {
+        found_hours_[i] += w.performative_hours[i];
+        if (w.scripting[i] != 0) script_found_[i] = 1;
+      }
     }
     if (!is_period_end(ctx.day, p_.cadence)) return;
     for (std::size_t i = 0; i < w.n; ++i) {
       if (audited_[i] != 0) {
-        const double fine =
-            p_.detection * hours_[i] * p_.penalty_usd_per_hour + (script_days_[i] > 0 ? p_.detection * p_.penalty_usd_per_script : 0.0);
         w.audits_today += 1;
+        // Lane 1 of the period-end day: a false positive, independent of what there was to find.
+        const bool false_positive =
+            ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[1] < p_.false_positive_rate;
+        const double hours = found_hours_[i] + (false_positive ? p_.false_positive_hours : 0.0);
+        const double fine = hours * p_.penalty_usd_per_hour + (script_found_[i] != 0 ? p_.penalty_usd_per_script : 0.0);
+        if (found_hours_[i] > 0 || script_found_[i] != 0 || false_positive) {
+          w.audit_detections_today += 1;  // what the organisation sees: true and false positives alike
+          w.shame[i] += static_cast<float>(weight * p_.shame);
+        }
         if (fine > 0) {
-          w.audit_detections_today += 1;
           w.reward_usd[i] -= static_cast<float>(weight * fine);
           w.penalties_today += weight * fine;
         }
       }
       // Draw who is audited next period.
-      const auto u = ctx.rng.uniform4(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(ctx.day), Purpose::audit);
+      const auto u = ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit);
       audited_[i] = u.u[0] < p_.probability ? 1 : 0;
-      hours_[i] = 0.0;
-      script_days_[i] = 0;
+      found_hours_[i] = 0.0;
+      script_found_[i] = 0;
       if (audited_[i] != 0) {
         w.cleanup_hours[i] += static_cast<float>(p_.cost_hours);
         w.audit_hours_today += p_.cost_hours;
@@ -93,10 +123,11 @@ class AuditRegime final : public Regime {
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {}; }
 
  private:
+  static constexpr std::uint32_t kReviewBlock = 1;  ///< block 0 is the selection draw
   AuditParams p_;
   std::vector<std::uint8_t> audited_;
-  std::vector<double> hours_;
-  std::vector<int> script_days_;
+  std::vector<double> found_hours_;  ///< performative hours on the examined days of the period
+  std::vector<std::uint8_t> script_found_;
   HireTracker hires_;
 };
 
@@ -105,7 +136,8 @@ class AuditRegime final : public Regime {
 RegimeInfo audit_regime() {
   return {"audit",
           "Audits (a modifier: combine with another regime in a `hybrid`). A random share of people is audited each period; "
-          "audits filter detected performative usage out of the KPI and fine it; everyone expects the fine ex ante.",
+          "the review examines a random sample of their days and fines the performative use it finds, misses the rest, and "
+          "wrongly flags some honest people; everyone expects the fine ex ante.",
           &make_config<AuditParams, AuditRegime>};
 }
 

@@ -1,0 +1,227 @@
+// The audit regime (docs/model.md 7.15.5) on hand-built worlds: detection is a draw (a sample of
+// the period's days is examined), padders can be missed, honest people are flagged at the
+// false-positive rate, fines are the penalty times what was found, and a zero-strength audit is no
+// audit at all.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "kpisim/config/loader.hpp"
+#include "kpisim/model/simulation.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "kpisim/regimes/regime.hpp"
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(const std::string& policy_yaml, int employees = 4000)
+      : spec(kpisim::ModelSpec::resolve(kpisim::load_scenario_text(
+            "organisation: {employees: " + std::to_string(employees) + ", team_size: 10}\npolicies:\n  p: " + policy_yaml + "\n",
+            "t.yaml"))),
+        world(spec),
+        rng(7, 0),
+        regime(spec.scenario.policies[0].config->instantiate(spec)) {}
+
+  void day(int d) {
+    kpisim::RegimeContext ctx{spec, world, rng, d};
+    world.clear_incentives();
+    regime->apply(ctx, 1.0);
+    regime->end_of_day(ctx, 1.0);
+  }
+
+  kpisim::ModelSpec spec;
+  kpisim::World world;
+  kpisim::Rng rng;
+  std::unique_ptr<kpisim::Regime> regime;
+};
+
+// |count - n p| within 4 binomial standard deviations.
+void require_binomial(double count, double n, double p) {
+  INFO("count " << count << " of " << n << ", expected share " << p);
+  REQUIRE(std::fabs(count - n * p) <= 4.0 * std::sqrt(n * p * (1.0 - p)));
+}
+
+// Weekly audits of everyone: selected at the end of week 0 (day 6), reviewed during week 1 (days
+// 7-13), fined at the end of day 13.
+const char* kWeekly = "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, penalty_usd_per_script: 0, shame: 0";
+
+}  // namespace
+
+TEST_CASE("audit: a padder is found with the probability that a padding day is examined", "[unit][audit]") {
+  Fixture f(std::string(kWeekly) + ", detection: 0.3, false_positive_rate: 0, penalty_usd_per_hour: 10}");
+  for (int d = 0; d < 13; ++d) {
+    std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), d == 9 ? 2.0F : 0.0F);
+    f.day(d);
+  }
+  std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), 0.0F);
+  f.day(13);
+  const auto n = static_cast<double>(f.world.n);
+  REQUIRE(f.world.audits_today == n);
+  // One padding day: found with probability `detection`; the others are missed (false negatives).
+  require_binomial(f.world.audit_detections_today, n, 0.3);
+  REQUIRE(f.world.audit_detections_today < n);
+  // A fine is the penalty times the hours found: all two hours or none.
+  double fined = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    REQUIRE((f.world.reward_usd[i] == 0.0F || f.world.reward_usd[i] == -20.0F));
+    fined += f.world.reward_usd[i] < 0 ? 1 : 0;
+  }
+  REQUIRE(fined == f.world.audit_detections_today);
+  REQUIRE(f.world.penalties_today == Approx(20.0 * fined));
+}
+
+TEST_CASE("audit: the more days of padding, the likelier a padder is found, and fines match the days found", "[unit][audit]") {
+  Fixture f(std::string(kWeekly) + ", detection: 0.3, false_positive_rate: 0, penalty_usd_per_hour: 10}");
+  for (int d = 0; d < 14; ++d) {
+    std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), d >= 7 && d % 7 < 5 ? 1.0F : 0.0F);
+    f.day(d);
+  }
+  const auto n = static_cast<double>(f.world.n);
+  require_binomial(f.world.audit_detections_today, n, 1.0 - std::pow(0.7, 5));  // five padding days
+  // Hours found: Binomial(5, 0.3) per person, so fines are whole multiples of 10 USD with mean 15.
+  double total = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    const double fine = -f.world.reward_usd[i];
+    REQUIRE(std::fmod(fine, 10.0) == 0.0);
+    REQUIRE(fine <= 50.0);
+    total += fine;
+  }
+  const double sd_mean = 10.0 * std::sqrt(5 * 0.3 * 0.7 / n);
+  REQUIRE(std::fabs(total / n - 15.0) <= 4.0 * sd_mean);
+}
+
+TEST_CASE("audit: a script is found if it ran on an examined day", "[unit][audit]") {
+  Fixture f(
+      "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, shame: 0, detection: 0.2, false_positive_rate: 0, "
+      "penalty_usd_per_hour: 0, penalty_usd_per_script: 500}");
+  std::fill(f.world.scripting.begin(), f.world.scripting.end(), std::uint8_t{1});
+  for (int d = 0; d < 14; ++d) f.day(d);
+  const auto n = static_cast<double>(f.world.n);
+  require_binomial(f.world.audit_detections_today, n, 1.0 - std::pow(0.8, 7));
+  REQUIRE(f.world.penalties_today == Approx(500.0 * f.world.audit_detections_today));
+}
+
+TEST_CASE("audit: honest people are flagged at the false-positive rate, fined and shamed", "[unit][audit]") {
+  Fixture f(
+      "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, detection: 0.8, false_positive_rate: 0.05, "
+      "false_positive_hours: 3, penalty_usd_per_hour: 10, shame: 0.4}");
+  for (int d = 0; d < 14; ++d) f.day(d);  // nobody pads
+  const auto n = static_cast<double>(f.world.n);
+  require_binomial(f.world.audit_detections_today, n, 0.05);
+  double flagged = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    if (f.world.reward_usd[i] == 0.0F) {
+      REQUIRE(f.world.shame[i] == 0.0F);
+      continue;
+    }
+    ++flagged;
+    REQUIRE(f.world.reward_usd[i] == Approx(-30.0));
+    REQUIRE(f.world.shame[i] == Approx(0.4));
+  }
+  REQUIRE(flagged == f.world.audit_detections_today);
+  // The next week is a fresh draw: about the same rate, mostly different people.
+  for (int d = 14; d < 21; ++d) f.day(d);
+  require_binomial(f.world.audit_detections_today, n, 0.05);
+}
+
+TEST_CASE("audit: the false-positive rate does not change the expected penalty for padding", "[unit][audit]") {
+  for (const double fpr : {0.0, 0.5}) {
+    Fixture f(
+        "{type: audit, cadence: weekly, probability: 0.25, detection: 0.4, penalty_usd_per_hour: 10, penalty_usd_per_script: 700, "
+        "false_positive_rate: " +
+            std::to_string(fpr) + "}",
+        100);
+    f.day(0);
+    REQUIRE(f.world.inc_padding_penalty[0] == Approx(0.25 * 0.4 * 10));
+    // A script that runs all week is found unless none of its seven days is examined.
+    REQUIRE(f.world.inc_script_penalty[0] == Approx(0.25 * (1.0 - std::pow(0.6, 7)) * 700 / 7));
+  }
+}
+
+TEST_CASE("audit: the filter and the expected fine vanish with detection", "[unit][audit]") {
+  Fixture f(std::string(kWeekly) + ", detection: 0, false_positive_rate: 0, penalty_usd_per_hour: 10}");
+  std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), 1.0F);
+  std::fill(f.world.scripting.begin(), f.world.scripting.end(), std::uint8_t{1});
+  for (int d = 0; d < 14; ++d) f.day(d);
+  REQUIRE(f.world.inc_padding_penalty[0] == 0.0F);
+  REQUIRE(f.world.inc_script_penalty[0] == 0.0F);
+  REQUIRE(f.world.audits_today == static_cast<double>(f.world.n));
+  REQUIRE(f.world.audit_detections_today == 0.0);
+  REQUIRE(f.world.penalties_today == 0.0);
+}
+
+TEST_CASE("audit: a new hire is not fined for the predecessor's padding", "[unit][audit]") {
+  Fixture f(std::string(kWeekly) + ", detection: 1, false_positive_rate: 0, penalty_usd_per_hour: 10}", 10);
+  std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), 1.0F);
+  for (int d = 0; d < 10; ++d) f.day(d);
+  // Slot 3's holder quits on day 10; the replacement does not pad.
+  f.world.hire_day[3] = 10;
+  f.world.reward_usd[3] = 0.0F;
+  f.world.performative_hours[3] = 0.0F;
+  for (int d = 10; d < 14; ++d) f.day(d);
+  REQUIRE(f.world.reward_usd[3] == 0.0F);
+  REQUIRE(f.world.reward_usd[4] == Approx(-10.0 * 7));  // seven days of one hour, every day examined
+  REQUIRE(f.world.audits_today == 9.0);                 // the new hire is not under the predecessor's audit
+}
+
+namespace {
+
+const char* kSimScenario = R"(
+seed: 5
+days: 63
+organisation: {employees: 600, team_size: 8}
+output: {snapshot_every: 7, snapshot_sample: 20}
+policies:
+  plain: {type: hybrid, components: [{weight: 1, policy: {type: leaderboard}}]}
+  zero_audit:
+    type: hybrid
+    components:
+      - {weight: 1, policy: {type: leaderboard}}
+      - {weight: 1, policy: {type: audit, cadence: weekly, probability: 0, penalty_usd_per_hour: 0, penalty_usd_per_script: 0, false_positive_rate: 0}}
+  weak_audit:
+    type: hybrid
+    components:
+      - {weight: 1, policy: {type: leaderboard}}
+      - {weight: 1, policy: {type: audit, cadence: weekly, probability: 1, penalty_usd_per_hour: 0, penalty_usd_per_script: 0, false_positive_rate: 0.3, false_positive_hours: 0, cost_hours: 0, shame: 0, detection: 0}}
+)";
+
+kpisim::RunResult run(const kpisim::ModelSpec& spec, std::size_t policy) {
+  kpisim::Simulation sim(spec, policy, 0, {});
+  for (int d = 0; d < spec.scenario.days; ++d) sim.step();
+  return sim.take_result();
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("audit: a zero-strength audit equals no audit, bit for bit", "[unit][audit]") {
+  const auto spec = kpisim::ModelSpec::resolve(kpisim::load_scenario_text(kSimScenario, "t.yaml"));
+  const auto plain = run(spec, 0);
+  const auto zero = run(spec, 1);
+  REQUIRE(same_bits(plain.series, zero.series));
+  REQUIRE(same_bits(plain.unit_series, zero.unit_series));
+  REQUIRE(same_bits(plain.snapshots, zero.snapshots));
+  // Audits that find nothing, fine nothing, shame nobody and cost nothing change only the counters.
+  const auto weak = run(spec, 2);
+  const auto audits = kpisim::daily_index("audits");
+  const auto detections = kpisim::daily_index("audit_detections");
+  double n_audits = 0;
+  double n_flagged = 0;
+  for (int d = 0; d < weak.days; ++d) {
+    n_audits += weak.at(audits, d);
+    n_flagged += weak.at(detections, d);
+  }
+  REQUIRE(n_audits > 1000);
+  require_binomial(n_flagged, n_audits, 0.3);
+  for (std::size_t v = 0; v < kpisim::daily_variables().size(); ++v) {
+    if (v == audits || v == detections) continue;
+    INFO("variable " << kpisim::daily_variables()[v].name);
+    for (int d = 0; d < weak.days; ++d) REQUIRE(std::memcmp(&weak.series[v * 63 + d], &plain.series[v * 63 + d], sizeof(double)) == 0);
+  }
+}
