@@ -135,7 +135,8 @@ DAILY = {
     "rewards_usd": Variable("KPI rewards paid", "USD/day", FLOW),
     "penalties_usd": Variable("audit penalties", "USD/day", FLOW),
     "audits": Variable("audits", "audits/day", FLOW),
-    "audit_detections": Variable("audits that found padding", "audits/day", FLOW),
+    "audit_detections": Variable("audits that flagged someone", "audits/day", FLOW),
+    "audit_false_positives": Variable("audits that flagged an honest record", "audits/day", FLOW),
     "audit_hours": Variable("hours taken by audits", "h/day", FLOW),
     # Goodhart diagnostics
     "kpi_value_correlation": Variable("KPI-true value correlation", "Pearson r", WORKDAY),

@@ -211,16 +211,20 @@ TEST_CASE("audit: a zero-strength audit equals no audit, bit for bit", "[unit][a
   const auto weak = run(spec, 2);
   const auto audits = kpisim::daily_index("audits");
   const auto detections = kpisim::daily_index("audit_detections");
+  const auto false_positives = kpisim::daily_index("audit_false_positives");
   double n_audits = 0;
   double n_flagged = 0;
+  double n_false = 0;
   for (int d = 0; d < weak.days; ++d) {
     n_audits += weak.at(audits, d);
     n_flagged += weak.at(detections, d);
+    n_false += weak.at(false_positives, d);
   }
   REQUIRE(n_audits > 1000);
   require_binomial(n_flagged, n_audits, 0.3);
+  REQUIRE(n_false == n_flagged);  // nothing is found at detection 0: every flag is a false positive
   for (std::size_t v = 0; v < kpisim::daily_variables().size(); ++v) {
-    if (v == audits || v == detections) continue;
+    if (v == audits || v == detections || v == false_positives) continue;
     INFO("variable " << kpisim::daily_variables()[v].name);
     for (int d = 0; d < weak.days; ++d) REQUIRE(std::memcmp(&weak.series[v * 63 + d], &plain.series[v * 63 + d], sizeof(double)) == 0);
   }

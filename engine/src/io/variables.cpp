@@ -67,7 +67,8 @@ const std::vector<VariableInfo>& daily_variables() {
       {"rewards_usd", "KPI rewards paid", "USD/day", false},
       {"penalties_usd", "audit penalties imposed", "USD/day", false},
       {"audits", "audits carried out", "1/day", false},
-      {"audit_detections", "audits that found performative use", "1/day", false},
+      {"audit_detections", "audits that flagged the audited person (performative use found, or a false positive)", "1/day", false},
+      {"audit_false_positives", "audits that flagged a person whose examined days showed no performative use", "1/day", false},
       {"audit_hours", "hours audits took from the audited", "h/day", false},
       // Goodhart diagnostics
       {"kpi_value_correlation", "correlation across people of the KPI and true value (moving averages)", "1", true},

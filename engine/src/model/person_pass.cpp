@@ -64,6 +64,7 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     // audited people know it: they keep only the rest of what padding and scripts earn.
     const double filter = std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
     s.filter[j] = filter;
+    s.removed[j] = std::clamp<double>(w.perf_removed[i], 0.0, 1.0);  // what the audit really removes today
     // Scripted padding (7.5): tokens without hours, every day (weekends included).
     const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
     const double script_sessions = b.script_sessions_per_day * w.script_scale[i];
@@ -353,7 +354,7 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
-    const double filter = s.filter[j];
+    const double filter = s.removed[j];
     const double tok_perf = o[a_tok_perf][j];
     const double perf_sessions = s.perf_sessions[j];
     const double gamed = w.gamed_outcome[i];

@@ -53,6 +53,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &performative_hours,
                   &gamed_outcome,
                   &perf_filter,
+                  &perf_removed,
                   &measured_sessions,
                   &inc_sessions,
                   &inc_usage,
@@ -76,9 +77,10 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
 }
 
 void World::clear_incentives() {
-  for (auto* c : {&inc_usage, &inc_sessions, &inc_outcome, &inc_padding_penalty, &inc_script_penalty, &perf_filter, &unit_pressure_own})
+  for (auto* c : {&inc_usage, &inc_sessions, &inc_outcome, &inc_padding_penalty, &inc_script_penalty, &perf_filter, &perf_removed,
+                  &unit_pressure_own})
     std::fill(c->begin(), c->end(), 0.0F);
-  rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_hours_today = 0.0;
+  rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }
 
 using namespace detail;  // NOLINT(google-build-using-namespace): the accumulator indices a_*
@@ -209,6 +211,7 @@ void Simulation::step() {
   put_run("penalties_usd", w.penalties_today);
   put_run("audits", w.audits_today);
   put_run("audit_detections", w.audit_detections_today);
+  put_run("audit_false_positives", w.audit_false_positives_today);
   put_run("audit_hours", w.audit_hours_today);
   put_run("manager_ai_value_belief", total[a_headcount] > 0 ? ai_signal_total / total[a_headcount] : 0.0);
   if (!result_.unit_series.empty()) {

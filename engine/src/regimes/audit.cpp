@@ -10,7 +10,9 @@
 // positive). Being flagged (rightly or not) adds `shame` (a hindrance demand, 7.13). Everyone expects
 // the fines for padding and scripts ex ante (probability x chance of detection x fine), which deters
 // them; the expected false-positive fine does not depend on padding and enters no decision. Audited
-// people know the expected share an audit finds (`perf_filter` = detection). Each audit costs the
+// people know the expected share an audit finds (`perf_filter` = detection, read by decisions); what
+// an examined day shows is removed from the measured KPI (`perf_removed`, read by the measurement).
+// Each audit costs the
 // audited person `cost_hours` (added to their clean-up). Combine with another regime through `hybrid`.
 #include <algorithm>
 #include <cmath>
@@ -67,10 +69,15 @@ class AuditRegime final : public Regime {
     const auto per_hour = static_cast<float>(weight * p_.probability * p_.detection * p_.penalty_usd_per_hour);
     const auto per_script_day = static_cast<float>(weight * p_.probability * script_found * p_.penalty_usd_per_script / days);
     const auto filter = static_cast<float>(p_.detection);
+    const auto day = static_cast<std::uint32_t>(ctx.day);
     for (std::size_t i = 0; i < w.n; ++i) {
       w.inc_padding_penalty[i] += per_hour;
       w.inc_script_penalty[i] += per_script_day;
-      if (audited_[i] != 0) w.perf_filter[i] = std::max(w.perf_filter[i], filter);
+      if (audited_[i] == 0) continue;
+      // The audited know the expected share found; the KPI loses what is found: all of an examined
+      // day's performative use (the same draw as end_of_day's examination).
+      w.perf_filter[i] = std::max(w.perf_filter[i], filter);
+      if (examined(ctx, i, day)) w.perf_removed[i] = 1.0F;
     }
   }
 
@@ -84,8 +91,7 @@ class AuditRegime final : public Regime {
         script_found_[i] = 0;
       }
       if (audited_[i] == 0) continue;
-      // Lane 0: is today's record examined?
-      if (ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[0] < p_.detection) {
+      if (examined(ctx, i, day)) {
         found_hours_[i] += w.performative_hours[i];
         if (w.scripting[i] != 0) script_found_[i] = 1;
       }
@@ -99,7 +105,9 @@ class AuditRegime final : public Regime {
             ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[1] < p_.false_positive_rate;
         const double hours = found_hours_[i] + (false_positive ? p_.false_positive_hours : 0.0);
         const double fine = hours * p_.penalty_usd_per_hour + (script_found_[i] != 0 ? p_.penalty_usd_per_script : 0.0);
-        if (found_hours_[i] > 0 || script_found_[i] != 0 || false_positive) {
+        const bool found = found_hours_[i] > 0 || script_found_[i] != 0;
+        if (false_positive && !found) w.audit_false_positives_today += 1;
+        if (found || false_positive) {
           w.audit_detections_today += 1;  // what the organisation sees: true and false positives alike
           w.shame[i] += static_cast<float>(weight * p_.shame);
         }
@@ -124,6 +132,11 @@ class AuditRegime final : public Regime {
 
  private:
   static constexpr std::uint32_t kReviewBlock = 1;  ///< block 0 is the selection draw
+
+  /// Lane 0 of the review block: is person i's usage record of `day` examined?
+  [[nodiscard]] bool examined(const RegimeContext& ctx, std::size_t i, std::uint32_t day) const {
+    return ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[0] < p_.detection;
+  }
   AuditParams p_;
   std::vector<std::uint8_t> audited_;
   std::vector<double> found_hours_;  ///< performative hours on the examined days of the period

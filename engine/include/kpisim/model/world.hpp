@@ -52,7 +52,8 @@ struct World {
   Column<float> inc_outcome;          ///< USD per measured USD of value
   Column<float> inc_padding_penalty;  ///< expected USD penalty per performative hour
   Column<float> inc_script_penalty;   ///< expected USD penalty per day of running a script
-  Column<float> perf_filter;          ///< share of performative tokens/gaming an audit filters out of the KPI
+  Column<float> perf_filter;          ///< share of performative tokens/gaming the person expects an audit to filter out (decisions)
+  Column<float> perf_removed;         ///< share of today's performative tokens/gaming the audit really removes from the KPI (measurement)
 
   // Goodhart diagnostics: exponential moving averages of the KPI and of true value.
   Column<float> ema_kpi, ema_value;
@@ -75,6 +76,7 @@ struct World {
   double penalties_today = 0.0;
   double audits_today = 0.0;
   double audit_detections_today = 0.0;
+  double audit_false_positives_today = 0.0;
   double audit_hours_today = 0.0;
 };
 
