@@ -187,7 +187,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     std::uint64_t v = 0;
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (t.empty() || ec != std::errc() || p != t.data() + t.size())
-      throw kpisim::InputError(fmt::format("--seed: expected a whole number in [0, 18446744073709551615], got '{}'", t));
+      throw kpisim::InputError(fmt::format("--seed: expected a whole number in [0, 18446744073709551615], got '{}'", kpisim::printable(t)));
     s.seed = v;
   }
   if (a.days) s.days = *a.days;
@@ -221,7 +221,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
 
   if (!a.quiet)
-    fmt::print("kpisim {}: '{}' - {} employees, {}, {} days, seed {}, {}\n", kpisim::engine_version(), s.name, spec.employees,
+    fmt::print("kpisim {}: '{}' - {} employees, {}, {} days, seed {}, {}\n", kpisim::engine_version(), kpisim::printable(s.name),
+               spec.employees,
                plural(s.policies.size(), "policy", "policies"), s.days, s.seed, plural(static_cast<std::size_t>(threads), "thread"));
   ProgressBar bar(!a.quiet && !a.no_progress);
   auto runs = kpisim::run_policies(spec, 0, [&](long long d, long long t) { bar.update(d, t); });

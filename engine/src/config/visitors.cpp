@@ -95,11 +95,14 @@ std::string printable(std::string_view text, std::size_t max_chars) {
 std::string name_problem(std::string_view name) {
   if (name.empty()) return "a name must not be empty";
   if (name.size() > kMaxNameBytes) return fmt::format("a name has at most {} bytes (this one has {})", kMaxNameBytes, name.size());
-  for (const char ch : name) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char ch = name[i];
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
-    if (!ok)
+    if (!ok) {
+      const std::size_t len = static_cast<unsigned char>(ch) < 0x80 ? 1 : std::max<std::size_t>(1, decode_utf8(name, i).second);
       return fmt::format("'{}' is not allowed in a name: names use letters A-Z a-z, digits, '_', '-' and '.'",
-                         printable(std::string_view(&ch, 1)));
+                         printable(name.substr(i, len)));
+    }
   }
   if (name.front() == '.') return "a name must not start with '.'";
   if (name.find("..") != std::string_view::npos) return "a name must not contain '..'";

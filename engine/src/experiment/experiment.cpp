@@ -131,9 +131,12 @@ std::size_t design_point_count(const Experiment& e, const std::vector<std::vecto
 
 bool is_experiment_file(const std::string& path) {
   try {
-    const YAML::Node root = YAML::LoadFile(path);
+    // Through the same size limit as the loaders; a file refused here is refused by them too.
+    const YAML::Node root = YAML::Load(params::read_input_file(path, "experiment"));
     return root.IsMap() && (root["base"] || root["scenario"]);
   } catch (const YAML::Exception&) {
+    return false;
+  } catch (const InputError&) {
     return false;
   }
 }
@@ -322,7 +325,12 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   if (e.design.type == DesignSpec::Type::morris && e.design.levels % 2 != 0)
     diag.error_at_path(&where, "design.levels", "morris needs an even number of levels");
   // The size of the design, from the counts alone, before any point is generated.
-  if (const std::size_t n = design_point_count(e, grid_values); n > kMaxDesignPoints) {
+  const std::size_t n_points = design_point_count(e, grid_values);
+  if (d > 0 && n_points <= kMaxDesignPoints && n_points * d > kMaxDesignValues)
+    diag.error_at_path(&where, "parameters",
+                       fmt::format("the design has {} points x {} parameters = {} values; at most {} are allowed", n_points, d,
+                                   n_points * d, kMaxDesignValues));
+  if (const std::size_t n = n_points; n > kMaxDesignPoints) {
     std::string how;
     switch (e.design.type) {
       case DesignSpec::Type::grid:

@@ -22,6 +22,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -500,7 +501,12 @@ SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory
   const Scenario& base = sweep.base;
   const auto employees = static_cast<std::size_t>(base.organisation.employees);
   const auto days = static_cast<std::size_t>(sweep.days());
-  e.agent_days = e.runs * employees * days;
+  // Products in double, saturated: a run count near 2^64 must not wrap to a small estimate.
+  const auto sat = [](double x) {
+    return x >= 1.8e19 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(x);
+  };
+  const auto runs = static_cast<double>(e.runs);
+  e.agent_days = sat(runs * static_cast<double>(employees) * static_cast<double>(days));
   const double parallel = static_cast<double>(std::max(1, std::min(threads, static_cast<int>(std::min<std::size_t>(e.runs, 1 << 20)))));
   const auto concurrent = static_cast<std::size_t>(parallel);
   // Memory, from the counts alone (nothing is built before it is known to fit): each concurrent
@@ -517,12 +523,13 @@ SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory
   const std::size_t per_run = estimate_memory_bytes(largest, tasks, 1) + organisation_bytes(largest);
   const std::size_t d = sweep.experiment.parameters.size();
   const std::size_t design = sweep.points.size() * (3 * d * sizeof(double) + 48);  // rows, and the generator's matrices
-  const std::size_t merge = e.runs * (2 * sizeof(std::string) + 2 * sizeof(std::int32_t) + d * sizeof(double) +
-                                      sweep.experiment.analysis.outputs.size() * sizeof(double));
-  e.memory_bytes = concurrent * per_run + design + merge + organisation_bytes(largest);
+  const double merge = runs * static_cast<double>(2 * sizeof(std::string) + 2 * sizeof(std::int32_t) + d * sizeof(double) +
+                                                 sweep.experiment.analysis.outputs.size() * sizeof(double));
+  e.memory_bytes = sat(static_cast<double>(concurrent) * static_cast<double>(per_run) + static_cast<double>(design) + merge +
+                       static_cast<double>(organisation_bytes(largest)));
   std::size_t per_run_out = daily_variables().size() * days * sizeof(double);
   if (base.output.per_unit) per_run_out *= 1 + base.organisation.divisions.size();
-  e.output_bytes = e.runs * per_run_out;
+  e.output_bytes = sat(runs * static_cast<double>(per_run_out));
   if (memory_limit > 0 && e.memory_bytes > memory_limit) {
     e.seconds = std::nan("");  // too large: nothing is built to time it
     return e;

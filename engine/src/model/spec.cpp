@@ -70,7 +70,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
       for (const auto& tl : s.tools) names.push_back(tl.name);
       const std::string near = params::nearest(t.tool, names);
       diag.error_at_path(s.source.get(), "tasks." + t.name + ".tool",
-                         fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, t.tool,
+                         fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, printable(t.tool),
                                      near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
       tool = &fallback_tool;  // keep the task so that later checks do not cascade
     }
@@ -125,7 +125,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
       if (it == m.task_names.end()) {
         const std::string near = params::nearest(e.name, m.task_names);
         diag.error(e.line, e.col,
-                   fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, e.name,
+                   fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, printable(e.name),
                                near.empty() ? "; tasks are defined under `tasks`" : fmt::format("; did you mean '{}'?", near)));
         unknown = true;
         continue;

@@ -24,6 +24,8 @@ bool is_experiment_file(const std::string& path);
 /// The most parameter points an experiment may have (checked from the counts before the design
 /// is generated; docs/experiments.md).
 inline constexpr std::size_t kMaxDesignPoints = 1'000'000;
+/// The most values (points x parameters) a design may hold.
+inline constexpr std::size_t kMaxDesignValues = 10'000'000;
 
 /// One varied parameter: a scenario key path (for example `behaviour.effort_cost` or
 /// `policies.leaderboard.prize_usd`) with explicit values (grid designs) or a range.
