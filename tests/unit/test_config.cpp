@@ -121,9 +121,10 @@ TEST_CASE("user text in messages is escaped and cut", "[unit][config]") {
   REQUIRE(printable("plain_name-1.0") == "plain_name-1.0");
   REQUIRE(printable("a\nb.yaml:1:1: error: x") == "a\\nb.yaml:1:1: error: x");
   REQUIRE(printable("\x1b[31mred\t\\") == "\\x1B[31mred\\t\\\\");
-  REQUIRE(printable("caf\xc3\xa9") == "caf\xc3\xa9");             // valid UTF-8 is kept
-  REQUIRE(printable("bad\xff\xc3(") == "bad\\xFF\\xC3(");           // invalid bytes are shown
-  REQUIRE(printable("a\xe2\x80\xae" "b") == "a\\u{202E}b");        // a bidirectional override
+  REQUIRE(printable("caf\xc3\xa9") == "caf\xc3\xa9");      // valid UTF-8 is kept
+  REQUIRE(printable("bad\xff\xc3(") == "bad\\xFF\\xC3(");  // invalid bytes are shown
+  REQUIRE(printable("a\xe2\x80\xae"
+                    "b") == "a\\u{202E}b");  // a bidirectional override
   const std::string mb(1 << 20, 'x');
   const std::string cut = printable(mb);
   REQUIRE(cut.size() < 100);
@@ -144,7 +145,8 @@ TEST_CASE("names are plain: letters, digits, _ - . without .. or a leading dot",
   REQUIRE_THAT(error_of("policies:\n  \"a b\": {type: none}\n"), Contains("s.yaml:2:3: error: 'a b' in 'policies'"));
   REQUIRE_THAT(error_of("policies:\n  a/b: {type: none}\n"), Contains("'/' is not allowed"));
   REQUIRE_THAT(error_of("policies:\n  ..: {type: none}\n"), Contains("s.yaml:2:3"));
-  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    x\xff: {}\n"), Contains("s.yaml:3:5: error: 'x\\xFF' in 'organisation.divisions'"));
+  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    x\xff: {}\n"),
+               Contains("s.yaml:3:5: error: 'x\\xFF' in 'organisation.divisions'"));
   REQUIRE_THAT(error_of("organisation:\n  divisions:\n    \"x\\xff\": {}\n"), Contains("'\xc3\xbf' is not allowed"));
   REQUIRE_THAT(error_of("tasks:\n  \"\": {}\n"), Contains("must not be empty"));
   REQUIRE_THAT(error_of("tools:\n  \"t\\n\": {}\n"), Contains("'t\\n' in 'tools'"));

@@ -1,6 +1,6 @@
 // Experiment files: reading, error messages, and the expansion into points and runs.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <set>
@@ -130,22 +130,28 @@ TEST_CASE("an inline base scenario keeps the experiment file's positions", "[uni
 TEST_CASE("experiment names and sizes are checked from the text, before anything is built", "[unit][experiment]") {
   // The name becomes NAME.h5 in the current directory: no paths.
   for (const char* name : {"../escaped_out", "/tmp/abs", "\"\"", "\"a\\nb\"", "\"\\xff\""})
-    REQUIRE_THAT(error_of(std::string("name: ") + name + "\nbase: ../small_compare.yaml\n"), Catch::Contains("exp.yaml:1:7: error: experiment name"));
+    REQUIRE_THAT(error_of(std::string("name: ") + name + "\nbase: ../small_compare.yaml\n"),
+                 Catch::Contains("exp.yaml:1:7: error: experiment name"));
   // A grid of 10^12 points is refused from its counts.
   std::string e = error_of(
       "base: ../small_compare.yaml\nparameters:\n"
       "  behaviour.effort_cost: {lower: 4, upper: 10, levels: 1000}\n  behaviour.crowding: {lower: 0, upper: 1, levels: 1000}\n"
       "  wellbeing.drain_rate: {lower: 0.01, upper: 0.1, levels: 1000}\n  wellbeing.base_demand: {lower: 0.1, upper: 1, levels: 1000}\n");
-  REQUIRE_THAT(e, Catch::Contains("exp.yaml:3:3: error: the design has 1000000000000 parameter points (a grid of 1000 x 1000 x 1000 x 1000"));
+  REQUIRE_THAT(e,
+               Catch::Contains("exp.yaml:3:3: error: the design has 1000000000000 parameter points (a grid of 1000 x 1000 x 1000 x 1000"));
   // Saltelli: N (d + 2) points.
-  e = error_of("base: ../small_compare.yaml\ndesign: {type: saltelli, points: 1000000}\nparameters:\n"
-               "  behaviour.effort_cost: {lower: 4, upper: 10}\n  wellbeing.drain_rate: {lower: 0.01, upper: 0.1}\n");
+  e = error_of(
+      "base: ../small_compare.yaml\ndesign: {type: saltelli, points: 1000000}\nparameters:\n"
+      "  behaviour.effort_cost: {lower: 4, upper: 10}\n  wellbeing.drain_rate: {lower: 0.01, upper: 0.1}\n");
   REQUIRE_THAT(e, Catch::Contains("the design has 4000000 parameter points (N (d + 2) with N = 1000000, d = 2)"));
-  REQUIRE_THAT(error_of("base: ../small_compare.yaml\ndesign: {type: lhs, points: 10000000}\nparameters:\n  behaviour.effort_cost: {lower: 4, upper: 10}\n"),
+  REQUIRE_THAT(error_of("base: ../small_compare.yaml\ndesign: {type: lhs, points: 10000000}\nparameters:\n  behaviour.effort_cost: {lower: "
+                        "4, upper: 10}\n"),
                Catch::Contains("[1, 1000000]"));
   // Duplicated parameters, a base that is a directory.
-  e = error_of("base: ../small_compare.yaml\nparameters:\n  behaviour.effort_cost: {values: [4]}\n  behaviour.effort_cost: {values: [5]}\n");
-  REQUIRE_THAT(e, Catch::Contains("exp.yaml:4:3: error: 'behaviour.effort_cost' appears twice in 'parameters' (first at line 3, column 3)"));
+  e = error_of(
+      "base: ../small_compare.yaml\nparameters:\n  behaviour.effort_cost: {values: [4]}\n  behaviour.effort_cost: {values: [5]}\n");
+  REQUIRE_THAT(e,
+               Catch::Contains("exp.yaml:4:3: error: 'behaviour.effort_cost' appears twice in 'parameters' (first at line 3, column 3)"));
   REQUIRE_THAT(error_of("base: ..\n"), Catch::Contains("exp.yaml:1:7: error: base scenario '"));
   REQUIRE_THAT(error_of("base: ..\n"), Catch::Contains("is a directory"));
   REQUIRE_THAT(error_of(""), Catch::Contains("exp.yaml:1:1: error: an experiment must be a mapping"));

@@ -4,8 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -222,8 +222,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
 
   if (!a.quiet)
     fmt::print("kpisim {}: '{}' - {} employees, {}, {} days, seed {}, {}\n", kpisim::engine_version(), kpisim::printable(s.name),
-               spec.employees,
-               plural(s.policies.size(), "policy", "policies"), s.days, s.seed, plural(static_cast<std::size_t>(threads), "thread"));
+               spec.employees, plural(s.policies.size(), "policy", "policies"), s.days, s.seed,
+               plural(static_cast<std::size_t>(threads), "thread"));
   ProgressBar bar(!a.quiet && !a.no_progress);
   auto runs = kpisim::run_policies(spec, 0, [&](long long d, long long t) { bar.update(d, t); });
   bar.finish();
@@ -297,7 +297,8 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
             plural(sw.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(sw.experiment.replications), "replication"),
             sw.base.organisation.employees, sw.days(), plural(static_cast<std::size_t>(threads), "thread"),
             mpi.size() > 1 ? fmt::format(" in each of {} processes", mpi.size()) : "", static_cast<double>(est.agent_days),
-            std::isnan(est.seconds) ? std::string("time not estimated") : duration(est.seconds / mpi.size()), mib(est.memory_bytes), mpi.size() > 1 ? " per process" : "", mib(est.output_bytes));
+            std::isnan(est.seconds) ? std::string("time not estimated") : duration(est.seconds / mpi.size()), mib(est.memory_bytes),
+            mpi.size() > 1 ? " per process" : "", mib(est.output_bytes));
       if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
         fmt::print(stderr,
                    "kpisim: refusing to run: the sweep needs an estimated {} at {} threads but only {} is available; use fewer --threads "

@@ -108,7 +108,9 @@ Scenario load_scenario_node(const YAML::Node& root, const std::string& name) {
   return s;
 }
 
-Scenario load_scenario_file(const std::string& path) { return load_scenario_text(params::read_input_file(path, "scenario"), path); }
+Scenario load_scenario_file(const std::string& path) {
+  return load_scenario_text(params::read_input_file(path, "scenario"), path);
+}
 
 std::string to_yaml(const Scenario& s) {
   YAML::Emitter out;

@@ -247,7 +247,8 @@ std::string read_input_file(const std::string& path, std::string_view what) {
   namespace fs = std::filesystem;
   const std::string shown = printable(path, 300);
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw InputError(fmt::format("{}: error: is a directory, not {} file", shown, what == "experiment" ? "an experiment" : "a scenario"));
+  if (fs::is_directory(path, ec))
+    throw InputError(fmt::format("{}: error: is a directory, not {} file", shown, what == "experiment" ? "an experiment" : "a scenario"));
   const std::uintmax_t size = fs::file_size(path, ec);
   if (!ec && size > kMaxFileBytes)
     throw InputError(fmt::format("{}: error: the {} file has {} bytes; at most {} MiB are read", shown, what, size, kMaxFileBytes >> 20u));
@@ -464,7 +465,8 @@ void YamlReader::weights(std::string_view key, std::vector<WeightEntry>& w, cons
     e.col = kv.first.Mark().column;
     double v = 0.0;
     if (!kv.second.IsScalar() || !parse_double(kv.second.Scalar(), v) || !(v >= m.lo && v <= m.hi)) {
-      error_at(kv.second, fmt::format("'{}.{}' expects a number in {}, got {}", join(key), printable(e.name), range_text(m), describe(kv.second)));
+      error_at(kv.second,
+               fmt::format("'{}.{}' expects a number in {}, got {}", join(key), printable(e.name), range_text(m), describe(kv.second)));
       continue;
     }
     e.value = v;
@@ -545,7 +547,8 @@ void YamlReader::finish() {
     bool dup = false;
     for (const auto& [prev, mark] : seen)
       if (prev == kv.first.Scalar()) {
-        error_at(kv.first, fmt::format("duplicate key '{}' (first at line {}, column {})", printable(prev), mark.line + 1, mark.column + 1));
+        error_at(kv.first,
+                 fmt::format("duplicate key '{}' (first at line {}, column {})", printable(prev), mark.line + 1, mark.column + 1));
         dup = true;
         break;
       }

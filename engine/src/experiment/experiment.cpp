@@ -59,7 +59,8 @@ Found find_path(const YAML::Node& root, const std::string& path) {
         if (kv.first.IsScalar()) keys.push_back(kv.first.Scalar());
       const std::string near = params::nearest(key, keys);
       const std::string where = walked.empty() ? "the scenario" : fmt::format("'{}'", walked);
-      return {{}, fmt::format("{} has no key '{}'{}", where, printable(key), near.empty() ? "" : fmt::format("; did you mean '{}'?", near))};
+      return {{},
+              fmt::format("{} has no key '{}'{}", where, printable(key), near.empty() ? "" : fmt::format("; did you mean '{}'?", near))};
     }
     walked += (walked.empty() ? "" : ".") + key;
     cur.reset(next);  // rebinds (assignment would overwrite the node cur refers to)
@@ -151,7 +152,8 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   const YAML::Node root = params::load_document(text, diag);
   diag.throw_if_errors();
   if (!root.IsMap()) {
-    diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column), "an experiment must be a mapping of keys to values (for example `replications: 10`)");
+    diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column),
+               "an experiment must be a mapping of keys to values (for example `replications: 10`)");
     diag.throw_if_errors();
   }
   Sweep sw;
@@ -212,9 +214,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
     }
     if (found == sw.base.policies.size()) {
       const std::string near = params::nearest(label, names);
-      diag.error_at_path(
-          &where, "policies",
-          fmt::format("the base scenario has no policy '{}'{}", printable(label), near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      diag.error_at_path(&where, "policies",
+                         fmt::format("the base scenario has no policy '{}'{}", printable(label),
+                                     near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
       continue;
     }
     sw.policies.push_back(label);

@@ -502,9 +502,7 @@ SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory
   const auto employees = static_cast<std::size_t>(base.organisation.employees);
   const auto days = static_cast<std::size_t>(sweep.days());
   // Products in double, saturated: a run count near 2^64 must not wrap to a small estimate.
-  const auto sat = [](double x) {
-    return x >= 1.8e19 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(x);
-  };
+  const auto sat = [](double x) { return x >= 1.8e19 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(x); };
   const auto runs = static_cast<double>(e.runs);
   e.agent_days = sat(runs * static_cast<double>(employees) * static_cast<double>(days));
   const double parallel = static_cast<double>(std::max(1, std::min(threads, static_cast<int>(std::min<std::size_t>(e.runs, 1 << 20)))));
@@ -524,7 +522,7 @@ SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory
   const std::size_t d = sweep.experiment.parameters.size();
   const std::size_t design = sweep.points.size() * (3 * d * sizeof(double) + 48);  // rows, and the generator's matrices
   const double merge = runs * static_cast<double>(2 * sizeof(std::string) + 2 * sizeof(std::int32_t) + d * sizeof(double) +
-                                                 sweep.experiment.analysis.outputs.size() * sizeof(double));
+                                                  sweep.experiment.analysis.outputs.size() * sizeof(double));
   e.memory_bytes = sat(static_cast<double>(concurrent) * static_cast<double>(per_run) + static_cast<double>(design) + merge +
                        static_cast<double>(organisation_bytes(largest)));
   std::size_t per_run_out = daily_variables().size() * days * sizeof(double);

@@ -1,7 +1,7 @@
 #pragma once
+#include <cstddef>
 #include <map>
 #include <memory>
-#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>

@@ -20,9 +20,9 @@ namespace kpisim::params {
 
 // Limits that keep a small input file from describing a huge amount of work: checked on the
 // parsed document before anything is built from it (docs/scenario-reference.md, "Limits").
-inline constexpr std::size_t kMaxYamlNodes = 100'000;  ///< nodes of a document, YAML aliases expanded
-inline constexpr int kMaxYamlDepth = 64;               ///< nesting of mappings and lists
-inline constexpr std::size_t kMaxEntries = 10'000;     ///< entries of one mapping or list
+inline constexpr std::size_t kMaxYamlNodes = 100'000;        ///< nodes of a document, YAML aliases expanded
+inline constexpr int kMaxYamlDepth = 64;                     ///< nesting of mappings and lists
+inline constexpr std::size_t kMaxEntries = 10'000;           ///< entries of one mapping or list
 inline constexpr std::uintmax_t kMaxFileBytes = 16u << 20u;  ///< size of a scenario or experiment file
 
 /// The contents of a scenario or experiment file (`what` names it in messages). Throws InputError
