@@ -1,6 +1,9 @@
 // Experiment files: reading, checking, and expansion into parameter points and runs.
 #include "kpisim/experiment/experiment.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -413,31 +417,44 @@ SweepRun Sweep::run(std::size_t r) const noexcept {
 
 void Sweep::check_points() const {
   if (experiment.parameters.empty()) return;
-  // One tree, its parameter nodes found once and overwritten point by point.
-  YAML::Node tree = YAML::Load(kpisim::to_yaml(base));
-  std::vector<YAML::Node> targets;
-  targets.reserve(experiment.parameters.size());
-  for (const auto& prm : experiment.parameters) targets.push_back(find_path(tree, prm.name).node);
+  // Each thread keeps one tree, its parameter nodes found once and overwritten point by point.
+  struct Work {
+    YAML::Node tree;
+    std::vector<YAML::Node> targets;
+  };
+  const std::string resolved = kpisim::to_yaml(base);
+  tbb::enumerable_thread_specific<Work> work([&] {
+    Work w{YAML::Load(resolved), {}};
+    for (const auto& prm : experiment.parameters) w.targets.push_back(find_path(w.tree, prm.name).node);
+    return w;
+  });
+  std::mutex mutex;
+  std::vector<std::pair<std::size_t, std::string>> failures;  // (point, problem)
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, points.size(), 64), [&](const tbb::blocked_range<std::size_t>& range) {
+    Work& w = work.local();
+    for (std::size_t p = range.begin(); p != range.end(); ++p) {
+      for (std::size_t j = 0; j < w.targets.size(); ++j) w.targets[j] = params::format_number(points[p][j]);
+      try {
+        const Scenario sc = load_scenario_node(w.tree, source_);
+        static_cast<void>(ModelSpec::resolve(sc, source_, /*organisation=*/false));
+      } catch (const InputError& err) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        failures.emplace_back(p, first_message(err.what()));
+      }
+    }
+  });
+  if (failures.empty()) return;
+  std::sort(failures.begin(), failures.end());  // the same report for any number of threads
   Diagnostics diag(source_);
   const auto& first = experiment.parameters.front();
-  std::size_t failed = 0;
-  for (std::size_t p = 0; p < points.size(); ++p) {
-    for (std::size_t j = 0; j < targets.size(); ++j) targets[j] = params::format_number(points[p][j]);
-    std::string problem;
-    try {
-      const Scenario sc = load_scenario_node(tree, source_);
-      static_cast<void>(ModelSpec::resolve(sc, source_, /*organisation=*/false));
-    } catch (const InputError& err) {
-      problem = first_message(err.what());
-    }
-    if (problem.empty()) continue;
-    if (++failed > 10) continue;  // counted, not listed
+  for (std::size_t k = 0; k < failures.size() && k < 10; ++k) {
+    const auto& [p, problem] = failures[k];
     std::string values;
-    for (std::size_t j = 0; j < targets.size(); ++j)
+    for (std::size_t j = 0; j < experiment.parameters.size(); ++j)
       values += fmt::format("{}{} = {}", values.empty() ? "" : ", ", experiment.parameters[j].name, params::format_number(points[p][j]));
     diag.error(first.line, first.col, fmt::format("parameter point {} ({}): the scenario refuses it: {}", p, values, problem));
   }
-  if (failed > 10) diag.error(first.line, first.col, fmt::format("... {} parameter points in all are refused", failed));
+  if (failures.size() > 10) diag.error(first.line, first.col, fmt::format("... {} parameter points in all are refused", failures.size()));
   diag.throw_if_errors();
 }
 
