@@ -1,8 +1,10 @@
 // Scenario files: defaults, errors with file:line:column, suggestions, ranges, round trip.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
+#include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/loader.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/regimes/regime.hpp"
@@ -110,4 +112,81 @@ TEST_CASE("the reference documents every regime", "[unit][config]") {
   for (const auto& info : kpisim::regime_registry()) REQUIRE_THAT(md, Contains("### `" + std::string(info.name) + "`"));
   REQUIRE_THAT(md, Contains("`organisation.employees`"));
   REQUIRE_THAT(md, Contains("`policies.NAME.type`"));
+}
+
+// Issue 9 (hardening): input files are untrusted.
+
+TEST_CASE("user text in messages is escaped and cut", "[unit][config]") {
+  using kpisim::printable;
+  REQUIRE(printable("plain_name-1.0") == "plain_name-1.0");
+  REQUIRE(printable("a\nb.yaml:1:1: error: x") == "a\\nb.yaml:1:1: error: x");
+  REQUIRE(printable("\x1b[31mred\t\\") == "\\x1B[31mred\\t\\\\");
+  REQUIRE(printable("caf\xc3\xa9") == "caf\xc3\xa9");      // valid UTF-8 is kept
+  REQUIRE(printable("bad\xff\xc3(") == "bad\\xFF\\xC3(");  // invalid bytes are shown
+  REQUIRE(printable("a\xe2\x80\xae"
+                    "b") == "a\\u{202E}b");  // a bidirectional override
+  const std::string mb(1 << 20, 'x');
+  const std::string cut = printable(mb);
+  REQUIRE(cut.size() < 100);
+  REQUIRE_THAT(cut, Contains("…(1048576 bytes)"));
+  // A value with a newline cannot forge a second message line.
+  const auto e = error_of("behaviour: {effort_cost: \"1\\nfake.yaml:1:1: error: forged\"}\n");
+  REQUIRE(std::count(e.begin(), e.end(), '\n') == 1);
+  REQUIRE_THAT(e, Contains("got '1\\nfake.yaml:1:1: error: forged'"));
+  REQUIRE(error_of("dayz" + mb + ": 1\n").size() < 400);  // a megabyte key is not echoed whole
+}
+
+TEST_CASE("names are plain: letters, digits, _ - . without .. or a leading dot", "[unit][config]") {
+  using kpisim::name_problem;
+  for (const char* ok : {"a", "leaderboard", "quota-2", "v1.5", "A_b"}) REQUIRE(name_problem(ok).empty());
+  for (const char* bad : {"", "a b", "../x", "a/b", ".hidden", "a..b", "/abs", "x\ny", "caf\xc3\xa9", "\xff"})
+    REQUIRE_FALSE(name_problem(bad).empty());
+  REQUIRE_FALSE(name_problem(std::string(kpisim::kMaxNameBytes + 1, 'a')).empty());
+  REQUIRE_THAT(error_of("policies:\n  \"a b\": {type: none}\n"), Contains("s.yaml:2:3: error: 'a b' in 'policies'"));
+  REQUIRE_THAT(error_of("policies:\n  a/b: {type: none}\n"), Contains("'/' is not allowed"));
+  REQUIRE_THAT(error_of("policies:\n  ..: {type: none}\n"), Contains("s.yaml:2:3"));
+  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    x\xff: {}\n"),
+               Contains("s.yaml:3:5: error: 'x\\xFF' in 'organisation.divisions'"));
+  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    \"x\\xff\": {}\n"), Contains("'\xc3\xbf' is not allowed"));
+  REQUIRE_THAT(error_of("tasks:\n  \"\": {}\n"), Contains("must not be empty"));
+  REQUIRE_THAT(error_of("tools:\n  \"t\\n\": {}\n"), Contains("'t\\n' in 'tools'"));
+}
+
+TEST_CASE("a name given twice is an error naming both positions", "[unit][config]") {
+  REQUIRE_THAT(error_of("policies:\n  a: {type: none}\n  a: {type: quota}\n"),
+               Contains("s.yaml:3:3: error: 'a' appears twice in 'policies' (first at line 2, column 3)"));
+  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    d: {}\n    d: {}\n"), Contains("s.yaml:4:5"));
+  REQUIRE_THAT(error_of("tasks:\n  memo: {}\n  memo: {}\n"), Contains("appears twice in 'tasks'"));
+  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    d: {task_mix: {memo: 1, memo: 2}}\n"),
+               Contains("'memo' appears twice in 'organisation.divisions.d.task_mix'"));
+  REQUIRE_THAT(error_of("days: 3\ndays: 4\n"), Contains("s.yaml:2:1: error: duplicate key 'days' (first at line 1, column 1)"));
+}
+
+TEST_CASE("odd documents are errors with a position", "[unit][config]") {
+  REQUIRE_THAT(error_of(""), Contains("s.yaml:1:1: error: a scenario must be a mapping"));
+  REQUIRE_THAT(error_of("days: 3\n---\ndays: 4\n"), Contains("s.yaml:3:1: error: a second YAML document"));
+  const auto e = error_of("policies:\n  ? [a, b]\n  : {type: none}\n");
+  REQUIRE_THAT(e, Contains("s.yaml:2:5: error: the keys of 'policies' must be plain names"));
+  REQUIRE_THAT(error_of("? {a: 1}\n: 2\n"), Contains("s.yaml:1:3: error: keys must be plain names"));
+}
+
+TEST_CASE("a few lines of YAML aliases cannot expand into millions of nodes", "[unit][config]") {
+  // Eight levels of ten aliases each: 10^8 hybrid components if expanded.
+  std::string yaml = "policies:\n  p1: &p1 {type: hybrid, components: [{weight: 1, policy: {type: none}}]}\n";
+  for (int i = 2; i <= 9; ++i) {
+    yaml += "  p" + std::to_string(i) + ": &p" + std::to_string(i) + " {type: hybrid, components: [";
+    for (int k = 0; k < 10; ++k) yaml += std::string(k ? ", " : "") + "{weight: 1, policy: *p" + std::to_string(i - 1) + "}";
+    yaml += "]}\n";
+  }
+  REQUIRE(yaml.size() < 3000);
+  REQUIRE_THAT(error_of(yaml), Contains("more than 100000 YAML nodes"));
+  std::string deep = "a: ";
+  for (int i = 0; i < 100; ++i) deep += "{b: ";
+  deep += "1" + std::string(100, '}') + "\n";
+  REQUIRE_THAT(error_of(deep), Contains("nested more than 64 deep"));
+}
+
+TEST_CASE("the seed takes every 64-bit value", "[unit][config]") {
+  REQUIRE(load_scenario_text("seed: 18446744073709551615\n", "s.yaml").seed == 18446744073709551615ULL);
+  REQUIRE_THAT(error_of("seed: 18446744073709551616\n"), Contains("64-bit"));
 }

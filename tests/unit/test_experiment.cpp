@@ -1,11 +1,14 @@
 // Experiment files: reading, error messages, and the expansion into points and runs.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <set>
 #include <string>
 
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/experiment.hpp"
+#include "kpisim/experiment/sweep.hpp"
 
 using kpisim::Sweep;
 
@@ -122,4 +125,71 @@ TEST_CASE("an inline base scenario keeps the experiment file's positions", "[uni
   // The resolved experiment reads back as the same experiment.
   const Sweep again = Sweep::from_text(sw.to_yaml(), "again.yaml", ".");
   REQUIRE(again.to_yaml() == sw.to_yaml());
+}
+
+TEST_CASE("experiment names and sizes are checked from the text, before anything is built", "[unit][experiment]") {
+  // The name becomes NAME.h5 in the current directory: no paths.
+  for (const char* name : {"../escaped_out", "/tmp/abs", "\"\"", "\"a\\nb\"", "\"\\xff\""})
+    REQUIRE_THAT(error_of(std::string("name: ") + name + "\nbase: ../small_compare.yaml\n"),
+                 Catch::Contains("exp.yaml:1:7: error: experiment name"));
+  // A grid of 10^12 points is refused from its counts.
+  std::string e = error_of(
+      "base: ../small_compare.yaml\nparameters:\n"
+      "  behaviour.effort_cost: {lower: 4, upper: 10, levels: 1000}\n  behaviour.crowding: {lower: 0, upper: 1, levels: 1000}\n"
+      "  wellbeing.drain_rate: {lower: 0.01, upper: 0.1, levels: 1000}\n  wellbeing.base_demand: {lower: 0.1, upper: 1, levels: 1000}\n");
+  REQUIRE_THAT(e,
+               Catch::Contains("exp.yaml:3:3: error: the design has 1000000000000 parameter points (a grid of 1000 x 1000 x 1000 x 1000"));
+  // Saltelli: N (d + 2) points.
+  e = error_of(
+      "base: ../small_compare.yaml\ndesign: {type: saltelli, points: 1000000}\nparameters:\n"
+      "  behaviour.effort_cost: {lower: 4, upper: 10}\n  wellbeing.drain_rate: {lower: 0.01, upper: 0.1}\n");
+  REQUIRE_THAT(e, Catch::Contains("the design has 4000000 parameter points (N (d + 2) with N = 1000000, d = 2)"));
+  REQUIRE_THAT(error_of("base: ../small_compare.yaml\ndesign: {type: lhs, points: 10000000}\nparameters:\n  behaviour.effort_cost: {lower: "
+                        "4, upper: 10}\n"),
+               Catch::Contains("[1, 1000000]"));
+  // Duplicated parameters, a base that is a directory.
+  e = error_of(
+      "base: ../small_compare.yaml\nparameters:\n  behaviour.effort_cost: {values: [4]}\n  behaviour.effort_cost: {values: [5]}\n");
+  REQUIRE_THAT(e,
+               Catch::Contains("exp.yaml:4:3: error: 'behaviour.effort_cost' appears twice in 'parameters' (first at line 3, column 3)"));
+  REQUIRE_THAT(error_of("base: ..\n"), Catch::Contains("exp.yaml:1:7: error: base scenario '"));
+  REQUIRE_THAT(error_of("base: ..\n"), Catch::Contains("is a directory"));
+  REQUIRE_THAT(error_of(""), Catch::Contains("exp.yaml:1:1: error: an experiment must be a mapping"));
+  REQUIRE_THAT(error_of("base: ../small_compare.yaml\n---\nbase: x\n"), Catch::Contains("exp.yaml:3:1: error: a second YAML document"));
+  // The seed takes every 64-bit value.
+  REQUIRE(Sweep::from_text("base: ../small_compare.yaml\nseed: 18446744073709551615\n", "exp.yaml", kData + "/experiments").base.seed ==
+          18446744073709551615ULL);
+}
+
+TEST_CASE("every parameter point is checked as a run would check it, at the experiment's positions", "[unit][experiment]") {
+  const Sweep sw = Sweep::from_text(
+      "base: ../small_compare.yaml\nparameters:\n  behaviour.effort_cost: {values: [2, 8]}\n  behaviour.crowding: {values: [3]}\n",
+      "exp.yaml", kData + "/experiments");
+  std::string e;
+  try {
+    sw.check_points();
+  } catch (const kpisim::InputError& err) {
+    e = err.what();
+  }
+  REQUIRE_THAT(e, Catch::Contains("exp.yaml:3:3: error: parameter point 0 (behaviour.effort_cost = 2, behaviour.crowding = 3)"));
+  REQUIRE_THAT(e, Catch::Contains("must not exceed behaviour.effort_cost"));
+  REQUIRE_THAT(e, !Catch::Contains("point 1"));  // point 1 (effort_cost 8) is valid
+}
+
+TEST_CASE("the sweep's memory estimate counts the design, the organisation and the runs", "[unit][experiment]") {
+  const auto estimate = [](const std::string& extra) {
+    const Sweep sw = Sweep::from_text("base: ../small_compare.yaml\nreplications: 1\n" + extra, "exp.yaml", kData + "/experiments");
+    return kpisim::estimate_sweep(sw, 2, 1);  // a limit of 1 byte: counts only, no timing run
+  };
+  const auto small = estimate("design: {type: lhs, points: 10}\nparameters:\n  behaviour.effort_cost: {lower: 4, upper: 10}\n");
+  const auto big = estimate("design: {type: lhs, points: 1000000}\nparameters:\n  behaviour.effort_cost: {lower: 4, upper: 10}\n");
+  REQUIRE(std::isnan(big.seconds));
+  // A million points of one value each, and five million runs: at least their bytes.
+  REQUIRE(big.memory_bytes - small.memory_bytes >= 1'000'000 * sizeof(double) + big.runs * 2 * sizeof(std::string));
+  // The organisation, from its counts (50 million employees are counted, not built).
+  const auto org = [](int n) {
+    const Sweep sw = Sweep::from_text(fmt::format("scenario: {{organisation: {{employees: {}}}}}\nreplications: 1\n", n), "exp.yaml", ".");
+    return kpisim::estimate_sweep(sw, 1, 1).memory_bytes;
+  };
+  REQUIRE(org(50'000'000) - org(1000) >= std::size_t{50'000'000 - 1000} * (4 + 2 + 1));
 }

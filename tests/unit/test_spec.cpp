@@ -82,3 +82,36 @@ TEST_CASE("chatbot tasks fold containment into their time factor", "[unit][spec]
 TEST_CASE("state per employee is under 1 KiB", "[unit][spec]") {
   REQUIRE(kpisim::state_bytes_per_employee(16) < 1024);
 }
+
+TEST_CASE("the organisation's size is known from its counts, before it is built", "[unit][spec]") {
+  for (const char* shape : {"team_size: 6\n  span: 3\n  divisions:\n    a: {share: 2}\n    b: {share: 1}\n    c: {share: 1}\n",
+                            "team_size: 2\n  span: 2\n", "team_size: 1000\n  span: 1000\n"}) {
+    for (int n : {3, 7, 40, 1001, 12345}) {
+      auto s = kpisim::load_scenario_text(std::string("organisation:\n  ") + shape, "s.yaml");
+      s.organisation.employees = n;
+      const auto counts = kpisim::count_organisation(s);
+      const auto built = kpisim::ModelSpec::resolve(s);
+      REQUIRE(counts.units == built.units.size());
+      REQUIRE(counts.teams == built.team_units.size());
+      // Checks only: nothing per employee.
+      const auto checked = kpisim::ModelSpec::resolve(s, "s.yaml", false);
+      REQUIRE(checked.units.empty());
+      REQUIRE(checked.team_of.empty());
+      REQUIRE(checked.employees == static_cast<std::size_t>(n));
+    }
+  }
+}
+
+TEST_CASE("an empty division map and a task mix summing to zero are errors with a position", "[unit][spec]") {
+  const auto error_of = [](const std::string& yaml) {
+    try {
+      static_cast<void>(kpisim::ModelSpec::resolve(kpisim::load_scenario_text(yaml, "s.yaml"), "s.yaml", false));
+    } catch (const kpisim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  REQUIRE_THAT(error_of("organisation:\n  divisions: {}\n"), Contains("s.yaml:2:14: error: organisation.divisions is empty"));
+  REQUIRE_THAT(error_of("organisation:\n  divisions:\n    a: {task_mix: {memo: 0}}\n"),
+               Contains("s.yaml:3:19: error: organisation.divisions.a.task_mix sums to zero"));
+}

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/loader.hpp"
 #include "kpisim/core/build_info.hpp"
 #include "kpisim/core/error.hpp"
@@ -141,23 +143,40 @@ std::string duration(double s) {
   return fmt::format("about {:.1f} h", s / 3600);
 }
 
+// A warning (validate) when the estimate exceeds what `run` or `sweep` would accept here.
+void warn_if_too_large(const std::string& file, std::size_t est, const char* command) {
+  const std::size_t avail = available_memory_bytes();
+  if (avail > 0 && est > avail / 10 * 8)
+    fmt::print(stderr,
+               "{}: warning: valid, but too large for this machine: it needs an estimated {} and only {} is available; `kpisim {}` "
+               "would refuse it (exit 4)\n",
+               kpisim::printable(file, 300), mib(est), mib(avail), command);
+}
+
 int cmd_validate_experiment(const std::string& file) {
   const kpisim::Sweep sw = kpisim::Sweep::load(file);
+  sw.check_points();  // the same checks as `sweep` and `sweep --dry-run`
   fmt::print("{}: OK: experiment '{}': {} point{} x {} polic{} x {} replication{} = {} runs of '{}' ({} employees, {} days)\n", file,
              sw.experiment.name, sw.points.size(), sw.points.size() == 1 ? "" : "s", sw.policies.size(),
              sw.policies.size() == 1 ? "y" : "ies", sw.experiment.replications, sw.experiment.replications == 1 ? "" : "s", sw.runs(),
-             sw.base.name, sw.base.organisation.employees, sw.base.days);
+             kpisim::printable(sw.base.name), sw.base.organisation.employees, sw.base.days);
+  // Memory only (a limit of 1 byte skips the timing probe, which would build a run).
+  const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  warn_if_too_large(file, kpisim::estimate_sweep(sw, threads, 1).memory_bytes, "sweep");
   return kExitOk;
 }
 
 int cmd_validate(const std::string& file) {
   if (kpisim::is_experiment_file(file)) return cmd_validate_experiment(file);
   const kpisim::Scenario s = kpisim::load_scenario_file(file);
-  const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file);
+  // Checks only: the organisation is counted, not built (it may not fit in memory).
+  const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file, /*organisation=*/false);
+  const kpisim::OrganisationCounts org = kpisim::count_organisation(s);
   const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
-  fmt::print("{}: OK: '{}', {} employees in {} units ({} teams), {} task types, {}, {} days; estimated memory {:.1f} MiB\n", file, s.name,
-             spec.employees, spec.units.size(), spec.team_units.size(), spec.task_count(), plural(s.policies.size(), "policy", "policies"),
-             s.days, static_cast<double>(est) / (1024.0 * 1024.0));
+  fmt::print("{}: OK: '{}', {} employees in {} units ({} teams), {} task types, {}, {} days; estimated memory {:.1f} MiB\n", file,
+             kpisim::printable(s.name), spec.employees, org.units, org.teams, spec.task_count(),
+             plural(s.policies.size(), "policy", "policies"), s.days, static_cast<double>(est) / (1024.0 * 1024.0));
+  warn_if_too_large(file, est, "run");
   return kExitOk;
 }
 
@@ -168,7 +187,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     std::uint64_t v = 0;
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (t.empty() || ec != std::errc() || p != t.data() + t.size())
-      throw kpisim::InputError(fmt::format("--seed: expected a whole number in [0, 18446744073709551615], got '{}'", t));
+      throw kpisim::InputError(fmt::format("--seed: expected a whole number in [0, 18446744073709551615], got '{}'", kpisim::printable(t)));
     s.seed = v;
   }
   if (a.days) s.days = *a.days;
@@ -177,16 +196,19 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
     return kExitOutputExists;
   }
-  const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, a.scenario);
-  const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
+  // The size check comes from the counts, before the organisation is built.
+  const std::size_t est = kpisim::estimate_memory_bytes(s, s.tasks.size(), s.policies.size());
   const std::size_t avail = available_memory_bytes();
   if (avail > 0 && est > avail / 10 * 8) {
+    static_cast<void>(kpisim::ModelSpec::resolve(s, a.scenario, /*organisation=*/false));  // invalid input is still exit 2
     fmt::print(stderr,
                "kpisim: refusing to run: the scenario needs an estimated {:.1f} GiB ({} employees x {} policies, {} days) but only "
                "{:.1f} GiB is available; reduce organisation.employees, the number of policies or the horizon\n",
-               static_cast<double>(est) / (1 << 30), spec.employees, s.policies.size(), s.days, static_cast<double>(avail) / (1 << 30));
+               static_cast<double>(est) / (1 << 30), s.organisation.employees, s.policies.size(), s.days,
+               static_cast<double>(avail) / (1 << 30));
     return kExitTooLarge;
   }
+  const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, a.scenario);
   {
     // The output's directory must exist before the run, not after it (created like the results/ of scripts/run.sh).
     const std::filesystem::path parent = std::filesystem::path(out).parent_path();
@@ -199,8 +221,9 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
 
   if (!a.quiet)
-    fmt::print("kpisim {}: '{}' - {} employees, {}, {} days, seed {}, {}\n", kpisim::engine_version(), s.name, spec.employees,
-               plural(s.policies.size(), "policy", "policies"), s.days, s.seed, plural(static_cast<std::size_t>(threads), "thread"));
+    fmt::print("kpisim {}: '{}' - {} employees, {}, {} days, seed {}, {}\n", kpisim::engine_version(), kpisim::printable(s.name),
+               spec.employees, plural(s.policies.size(), "policy", "policies"), s.days, s.seed,
+               plural(static_cast<std::size_t>(threads), "thread"));
   ProgressBar bar(!a.quiet && !a.no_progress);
   auto runs = kpisim::run_policies(spec, 0, [&](long long d, long long t) { bar.update(d, t); });
   bar.finish();
@@ -249,6 +272,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   SweepArgs a = a_in;
   if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints, estimates and merges
   const kpisim::Sweep sw = kpisim::Sweep::load(a.experiment);
+  sw.check_points();  // every point's scenario, as `validate` checks it
   const std::string out = a.output.empty() ? sw.experiment.name + ".h5" : a.output;
   std::optional<tbb::global_control> limit;
   if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
@@ -268,17 +292,18 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
                    kpisim::parts_directory(out), out);
       verdict = kExitOutputExists;
     } else {
-      const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads);
       const std::size_t avail = available_memory_bytes();
+      const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads, avail / 10 * 8);
       if (!a.quiet || a.dry_run)
         fmt::print(
             "kpisim {}: experiment '{}' - {} ({} x {} x {}), {} employees, {} days, {}{}\n"
             "estimate: {:.3g} agent-days, {}, peak memory about {}{}, results file at most {} (before compression)\n",
-            kpisim::engine_version(), sw.experiment.name, plural(est.runs, "run"), plural(sw.points.size(), "point"),
+            kpisim::engine_version(), kpisim::printable(sw.experiment.name), plural(est.runs, "run"), plural(sw.points.size(), "point"),
             plural(sw.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(sw.experiment.replications), "replication"),
             sw.base.organisation.employees, sw.days(), plural(static_cast<std::size_t>(threads), "thread"),
             mpi.size() > 1 ? fmt::format(" in each of {} processes", mpi.size()) : "", static_cast<double>(est.agent_days),
-            duration(est.seconds / mpi.size()), mib(est.memory_bytes), mpi.size() > 1 ? " per process" : "", mib(est.output_bytes));
+            std::isnan(est.seconds) ? std::string("time not estimated") : duration(est.seconds / mpi.size()), mib(est.memory_bytes),
+            mpi.size() > 1 ? " per process" : "", mib(est.output_bytes));
       if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
         fmt::print(stderr,
                    "kpisim: refusing to run: the sweep needs an estimated {} at {} threads but only {} is available; use fewer --threads "

@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
 #include "kpisim/config/loader.hpp"
 #include "kpisim/config/visitors.hpp"
@@ -75,21 +74,17 @@ Scenario::Scenario() {
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    Diagnostics diag(name);
-    diag.error(e.mark.line, e.mark.column, "YAML syntax: " + e.msg);
-    diag.throw_if_errors();
-  }
+  Diagnostics diag(name);
+  const YAML::Node root = params::load_document(text, diag);
+  diag.throw_if_errors();
   return load_scenario_node(root, name);
 }
 
 Scenario load_scenario_node(const YAML::Node& root, const std::string& name) {
   Diagnostics diag(name);
   if (!root.IsMap()) {
-    diag.error(root.Mark().line, root.Mark().column,
+    // An empty document has no position of its own: point at its start.
+    diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column),
                "a scenario must be a mapping of keys to values (for example `days: 364`), got " +
                    std::string(root.IsNull() ? "an empty document" : "something else"));
     diag.throw_if_errors();
@@ -114,11 +109,7 @@ Scenario load_scenario_node(const YAML::Node& root, const std::string& name) {
 }
 
 Scenario load_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: error: cannot open the scenario file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_scenario_text(ss.str(), path);
+  return load_scenario_text(params::read_input_file(path, "scenario"), path);
 }
 
 std::string to_yaml(const Scenario& s) {
@@ -160,6 +151,20 @@ std::string scenario_reference_markdown() {
       "values outside their range are errors; every error names file:line:column. Ranges are inclusive.\n"
       "`kpisim validate FILE` checks a file without running it; the fully resolved scenario (all defaults\n"
       "filled in) is stored in every output file as the root attribute `scenario`.\n\n";
+  md += fmt::format(
+      "**Names** (the keys under `policies`, `organisation.divisions`, `tasks` and `tools`, and an experiment's `name` and\n"
+      "parameter paths) become labels, HDF5 group names and file names: 1 to {} bytes of letters `A-Z a-z`, digits, `_`, `-`\n"
+      "and `.`, not starting with `.` and without `..`. Each name appears once in its map; a key given twice is an error\n"
+      "naming both positions.\n\n",
+      kMaxNameBytes);
+  md += fmt::format(
+      "**Limits.** A file is one YAML document of at most {} MiB, with at most {} nodes counted with YAML aliases\n"
+      "expanded (`*name` counts as a copy of what it names), nested at most {} deep, and at most {} entries in any one\n"
+      "mapping or list. These are checked on the parsed file before anything is built from it. A scenario\n"
+      "whose estimated memory exceeds 80% of the machine's available memory is refused by `kpisim run` (exit 4) from\n"
+      "arithmetic on its counts, before the organisation is built; `kpisim validate` warns about it.\n"
+      "Values quoted in messages are escaped (`\\n`, `\\xNN`, ...) and cut after 60 characters.\n\n",
+      params::kMaxFileBytes >> 20u, params::kMaxYamlNodes, params::kMaxYamlDepth, params::kMaxEntries);
   md +=
       "Units: `h` hours, `USD` US dollars, `token` AI tokens, `Wh` watt-hours, `1` dimensionless.\n"
       "Sources are given in full in docs/model.md (References).\n\n";

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "kpisim/config/scenario.hpp"
@@ -13,11 +16,105 @@
 
 namespace kpisim {
 
+namespace {
+// The code point of the UTF-8 sequence at s[i] and its length, or length 0 when it is not valid
+// UTF-8 (overlong forms, surrogates and values above U+10FFFF included).
+std::pair<char32_t, std::size_t> decode_utf8(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  char32_t cp = 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+    cp = b0 & 0x1Fu;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    cp = b0 & 0x0Fu;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    cp = b0 & 0x07u;
+  } else {
+    return {0, 0};
+  }
+  if (i + len > s.size()) return {0, 0};
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0u) != 0x80u) return {0, 0};
+    cp = (cp << 6u) | (b & 0x3Fu);
+  }
+  const char32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0, 0};
+  return {cp, len};
+}
+}  // namespace
+
+std::string printable(std::string_view text, std::size_t max_chars) {
+  std::string out;
+  std::size_t chars = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (chars == max_chars) {
+      out += fmt::format("…({} bytes)", text.size());
+      return out;
+    }
+    ++chars;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c < 0x20 || c == 0x7F)
+        out += fmt::format("\\x{:02X}", c);
+      else
+        out += static_cast<char>(c);
+      continue;
+    }
+    const auto [cp, len] = decode_utf8(text, i);
+    if (len == 0) {
+      out += fmt::format("\\x{:02X}", c);
+      ++i;
+      continue;
+    }
+    // C1 controls, zero-width and bidirectional formatting characters ("Trojan Source"), BOM.
+    const bool hidden = (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+                        (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+    if (hidden)
+      out += fmt::format("\\u{{{:04X}}}", static_cast<std::uint32_t>(cp));
+    else
+      out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+std::string name_problem(std::string_view name) {
+  if (name.empty()) return "a name must not be empty";
+  if (name.size() > kMaxNameBytes) return fmt::format("a name has at most {} bytes (this one has {})", kMaxNameBytes, name.size());
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char ch = name[i];
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+    if (!ok) {
+      const std::size_t len = static_cast<unsigned char>(ch) < 0x80 ? 1 : std::max<std::size_t>(1, decode_utf8(name, i).second);
+      return fmt::format("'{}' is not allowed in a name: names use letters A-Z a-z, digits, '_', '-' and '.'",
+                         printable(name.substr(i, len)));
+    }
+  }
+  if (name.front() == '.') return "a name must not start with '.'";
+  if (name.find("..") != std::string_view::npos) return "a name must not contain '..'";
+  return {};
+}
+
 void Diagnostics::error(int line0, int col0, std::string message) {
+  const std::string file = printable(file_, 300);
   if (line0 >= 0)
-    messages_.push_back(fmt::format("{}:{}:{}: error: {}", file_, line0 + 1, col0 + 1, message));
+    messages_.push_back(fmt::format("{}:{}:{}: error: {}", file, line0 + 1, col0 + 1, message));
   else
-    messages_.push_back(fmt::format("{}: error: {}", file_, message));
+    messages_.push_back(fmt::format("{}: error: {}", file, message));
 }
 
 void Diagnostics::error_at_path(const SourceMap* where, const std::string& path, std::string message) {
@@ -58,6 +155,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string nearest(std::string_view key, const std::vector<std::string>& candidates) {
+  if (key.size() > 2 * kMaxNameBytes) return {};  // no name is that long; spare the quadratic distance
   std::string best;
   std::size_t best_d = std::numeric_limits<std::size_t>::max();
   for (const auto& c : candidates) {
@@ -87,7 +185,7 @@ std::string range_text(const Meta& m) {
   return fmt::format("[{}, {}]", format_number(m.lo), format_number(m.hi));
 }
 std::string describe(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsScalar()) return "'" + printable(n.Scalar()) + "'";
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a mapping";
   return "nothing";
@@ -103,7 +201,89 @@ bool parse_double(const std::string& s, double& out) {
   auto [p, ec] = std::from_chars(b, e, out);
   return ec == std::errc() && p == e;
 }
+// Walks the document as yaml-cpp holds it (an alias is the anchored node again, so a few lines of
+// aliases can stand for billions of nodes) and stops at the first limit exceeded.
+class SizeCheck {
+ public:
+  explicit SizeCheck(Diagnostics& diag) : diag_(diag) {}
+  bool walk(const YAML::Node& n, int depth) {
+    if (++nodes_ > kMaxYamlNodes) {
+      diag_.error(n.Mark().line, n.Mark().column,
+                  fmt::format("the document has more than {} YAML nodes (counting each use of an alias `*name` as a copy of its "
+                              "anchored node; the count passed the limit here); split or simplify the file",
+                              kMaxYamlNodes));
+      return false;
+    }
+    if (depth > kMaxYamlDepth) {
+      diag_.error(n.Mark().line, n.Mark().column, fmt::format("mappings and lists are nested more than {} deep here", kMaxYamlDepth));
+      return false;
+    }
+    if (n.IsMap() || n.IsSequence()) {
+      std::size_t entries = 0;
+      for (const auto& el : n) {
+        if (++entries > kMaxEntries) {
+          diag_.error(n.Mark().line, n.Mark().column,
+                      fmt::format("this {} has more than {} entries", n.IsMap() ? "mapping" : "list", kMaxEntries));
+          return false;
+        }
+        if (n.IsMap()) {
+          if (!walk(el.first, depth + 1) || !walk(el.second, depth + 1)) return false;
+        } else if (!walk(el, depth + 1)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  Diagnostics& diag_;
+  std::size_t nodes_ = 0;
+};
+
 }  // namespace
+
+std::string read_input_file(const std::string& path, std::string_view what) {
+  namespace fs = std::filesystem;
+  const std::string shown = printable(path, 300);
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw InputError(fmt::format("{}: error: is a directory, not {} file", shown, what == "experiment" ? "an experiment" : "a scenario"));
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxFileBytes)
+    throw InputError(fmt::format("{}: error: the {} file has {} bytes; at most {} MiB are read", shown, what, size, kMaxFileBytes >> 20u));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: error: cannot open the {} file", shown, what));
+  std::string text;
+  std::array<char, 1 << 16> buf{};
+  while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
+    text.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxFileBytes)  // grew while being read, or a pipe or device without a size
+      throw InputError(fmt::format("{}: error: the {} file has more than {} MiB", shown, what, kMaxFileBytes >> 20u));
+    if (!in) break;
+  }
+  return text;
+}
+
+YAML::Node load_document(const std::string& text, Diagnostics& diag) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    diag.error(std::max(0, e.mark.line), std::max(0, e.mark.column), "YAML syntax: " + printable(e.msg, 200));
+    return YAML::Node();
+  }
+  if (docs.size() > 1) {
+    const YAML::Mark m = docs[1].Mark();
+    diag.error(std::max(0, m.line), std::max(0, m.column),
+               "a second YAML document begins here (after `---`); a file holds one document: remove the rest or split the file");
+    return YAML::Node();
+  }
+  if (docs.empty()) return YAML::Node(YAML::NodeType::Null);
+  SizeCheck check(diag);
+  if (!check.walk(docs[0], 0)) return YAML::Node();
+  return docs[0];
+}
 
 YamlReader::YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path, SourceMap* where)
     : node_(node), diag_(diag), path_(std::move(path)), where_(where) {}
@@ -126,6 +306,30 @@ YAML::Node YamlReader::take(std::string_view key) {
       return kv.second;
     }
   return YAML::Node(YAML::NodeType::Undefined);
+}
+
+bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen,
+                            bool is_name) {
+  if (!k.IsScalar()) {
+    error_at(k, fmt::format("the keys of '{}' must be plain names, got {}", join(key), describe(k)));
+    return false;
+  }
+  const std::string& name = k.Scalar();
+  for (const auto& [prev, mark] : seen)
+    if (prev == name) {
+      error_at(k, fmt::format("'{}' appears twice in '{}' (first at line {}, column {}); give each name once", printable(name), join(key),
+                              mark.line + 1, mark.column + 1));
+      return false;
+    }
+  if (is_name) {
+    const std::string problem = name_problem(name);
+    if (!problem.empty()) {
+      error_at(k, fmt::format("'{}' in '{}': {}", printable(name), join(key), problem));
+      return false;
+    }
+  }
+  seen.emplace_back(name, k.Mark());
+  return true;
 }
 
 bool YamlReader::expect_map(const YAML::Node& n, std::string_view what) {
@@ -178,7 +382,8 @@ void YamlReader::integer(std::string_view key, int& x, const Meta& m) {
 void YamlReader::integer(std::string_view key, std::uint64_t& x, const Meta& m) {
   const YAML::Node n = take(key);
   if (!n) return;
-  if (!read_integer(n, x, m.lo, m.hi))
+  // The 64-bit range is checked by the conversion itself; m.hi as a double cannot say 2^64-1.
+  if (!read_integer(n, x, m.lo, params::kInf))
     error_at(n, fmt::format("'{}' expects a non-negative whole number (64-bit), got {}", join(key), describe(n)));
 }
 
@@ -251,14 +456,17 @@ void YamlReader::weights(std::string_view key, std::vector<WeightEntry>& w, cons
   if (!n) return;
   if (!expect_map(n, key)) return;
   w.clear();
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
   for (const auto& kv : n) {
+    if (!entry_name(kv.first, key, seen, false)) continue;
     WeightEntry e;
-    e.name = kv.first.as<std::string>();
+    e.name = kv.first.Scalar();
     e.line = kv.first.Mark().line;
     e.col = kv.first.Mark().column;
     double v = 0.0;
     if (!kv.second.IsScalar() || !parse_double(kv.second.Scalar(), v) || !(v >= m.lo && v <= m.hi)) {
-      error_at(kv.second, fmt::format("'{}.{}' expects a number in {}, got {}", join(key), e.name, range_text(m), describe(kv.second)));
+      error_at(kv.second,
+               fmt::format("'{}.{}' expects a number in {}, got {}", join(key), printable(e.name), range_text(m), describe(kv.second)));
       continue;
     }
     e.value = v;
@@ -320,7 +528,8 @@ void YamlReader::finish() {
     }
     const std::string& key = kv.first.Scalar();
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-    std::string msg = path_.empty() ? fmt::format("unknown key '{}'", key) : fmt::format("unknown key '{}' in '{}'", key, path_);
+    std::string msg =
+        path_.empty() ? fmt::format("unknown key '{}'", printable(key)) : fmt::format("unknown key '{}' in '{}'", printable(key), path_);
     const std::string s = nearest(key, known_);
     if (!s.empty())
       msg += fmt::format("; did you mean '{}'?", s);
@@ -331,13 +540,19 @@ void YamlReader::finish() {
     }
     error_at(kv.first, msg);
   }
-  // Duplicate keys (yaml-cpp keeps both): report the second occurrence.
-  std::vector<std::string> seen;
+  // Duplicate keys (yaml-cpp keeps both): report the second occurrence with the first's position.
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
   for (const auto& kv : node_) {
     if (!kv.first.IsScalar()) continue;
-    if (std::find(seen.begin(), seen.end(), kv.first.Scalar()) != seen.end())
-      error_at(kv.first, fmt::format("duplicate key '{}'", kv.first.Scalar()));
-    seen.push_back(kv.first.Scalar());
+    bool dup = false;
+    for (const auto& [prev, mark] : seen)
+      if (prev == kv.first.Scalar()) {
+        error_at(kv.first,
+                 fmt::format("duplicate key '{}' (first at line {}, column {})", printable(prev), mark.line + 1, mark.column + 1));
+        dup = true;
+        break;
+      }
+    if (!dup) seen.emplace_back(kv.first.Scalar(), kv.first.Mark());
   }
 }
 

@@ -1,6 +1,9 @@
 // Experiment files: reading, checking, and expansion into parameter points and runs.
 #include "kpisim/experiment/experiment.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,6 +11,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <mutex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -54,10 +59,12 @@ Found find_path(const YAML::Node& root, const std::string& path) {
     YAML::Node next = cur[key];
     if (!next) {
       std::vector<std::string> keys;
-      for (const auto& kv : cur) keys.push_back(kv.first.as<std::string>());
+      for (const auto& kv : cur)
+        if (kv.first.IsScalar()) keys.push_back(kv.first.Scalar());
       const std::string near = params::nearest(key, keys);
       const std::string where = walked.empty() ? "the scenario" : fmt::format("'{}'", walked);
-      return {{}, fmt::format("{} has no key '{}'{}", where, key, near.empty() ? "" : fmt::format("; did you mean '{}'?", near))};
+      return {{},
+              fmt::format("{} has no key '{}'{}", where, printable(key), near.empty() ? "" : fmt::format("; did you mean '{}'?", near))};
     }
     walked += (walked.empty() ? "" : ".") + key;
     cur.reset(next);  // rebinds (assignment would overwrite the node cur refers to)
@@ -103,41 +110,54 @@ std::string load_error(const YAML::Node& tree, const std::string& name) {
   return "";
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: error: cannot open the experiment file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// The number of points of the design, from the counts alone (saturating at limit + 1).
+std::size_t design_point_count(const Experiment& e, const std::vector<std::vector<double>>& grid_values) {
+  const std::size_t d = e.parameters.size();
+  constexpr std::size_t over = std::numeric_limits<std::size_t>::max();  // saturates: "more than 2^64"
+  const auto mul = [](std::size_t a, std::size_t b) { return (b != 0 && a > over / b) ? over : a * b; };
+  switch (e.design.type) {
+    case DesignSpec::Type::grid: {
+      std::size_t n = 1;
+      for (const auto& gv : grid_values) n = mul(n, gv.size());
+      return n;
+    }
+    case DesignSpec::Type::lhs:
+    case DesignSpec::Type::sobol:
+      return static_cast<std::size_t>(e.design.points);
+    case DesignSpec::Type::saltelli:
+      return mul(static_cast<std::size_t>(e.design.points), d + 2);
+    case DesignSpec::Type::morris:
+      return mul(static_cast<std::size_t>(e.design.trajectories), d + 1);
+  }
+  return over;
 }
 
 }  // namespace
 
 bool is_experiment_file(const std::string& path) {
   try {
-    const YAML::Node root = YAML::LoadFile(path);
+    // Through the same size limit as the loaders; a file refused here is refused by them too.
+    const YAML::Node root = YAML::Load(params::read_input_file(path, "experiment"));
     return root.IsMap() && (root["base"] || root["scenario"]);
   } catch (const YAML::Exception&) {
+    return false;
+  } catch (const InputError&) {
     return false;
   }
 }
 
 Sweep Sweep::load(const std::string& path) {
   const fs::path p(path);
-  return from_text(read_file(path), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+  return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
 }
 
 Sweep Sweep::from_text(const std::string& text, const std::string& name, const std::string& dir) {
   Diagnostics diag(name);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    diag.error(e.mark.line, e.mark.column, "YAML syntax: " + e.msg);
-    diag.throw_if_errors();
-  }
+  const YAML::Node root = params::load_document(text, diag);
+  diag.throw_if_errors();
   if (!root.IsMap()) {
-    diag.error(root.Mark().line, root.Mark().column, "an experiment must be a mapping of keys to values (for example `replications: 10`)");
+    diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column),
+               "an experiment must be a mapping of keys to values (for example `replications: 10`)");
     diag.throw_if_errors();
   }
   Sweep sw;
@@ -147,6 +167,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   params::YamlReader reader(root, diag, "", &where);
   e.visit(reader);
   reader.finish();  // problems so far are reported together with those found below
+  // The name becomes the default results file (NAME.h5 in the current directory): a plain name.
+  if (const std::string problem = name_problem(e.name); !problem.empty())
+    diag.error_at_path(&where, "name", fmt::format("experiment name '{}': {}", printable(e.name), problem));
 
   // The base scenario: a file, or inline. Without one nothing else can be checked.
   const YAML::Node inline_scenario = root["scenario"];
@@ -159,8 +182,11 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   try {
     if (!e.base.empty()) {
       const fs::path base_path = fs::path(e.base).is_absolute() ? fs::path(e.base) : fs::path(dir) / e.base;
-      if (!fs::exists(base_path)) {
-        diag.error_at_path(&where, "base", fmt::format("base scenario '{}' not found", base_path.string()));
+      std::error_code ec;
+      if (!fs::exists(base_path, ec) || fs::is_directory(base_path, ec)) {
+        diag.error_at_path(&where, "base",
+                           fmt::format("base scenario '{}' {}", printable(base_path.string(), 300),
+                                       fs::is_directory(base_path, ec) ? "is a directory, not a scenario file" : "not found"));
         diag.throw_if_errors();
       }
       sw.base = load_scenario_file(base_path.string());
@@ -175,7 +201,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   if (e.days != 0) sw.base.days = e.days;
   {
     const Scenario checked = sw.base;
-    static_cast<void>(ModelSpec::resolve(checked, name));  // cross-field checks of the base
+    // Cross-field checks of the base, without building its organisation (which may be too large
+    // for this machine: the sweep's estimate refuses that with its own exit code).
+    static_cast<void>(ModelSpec::resolve(checked, name, /*organisation=*/false));
   }
 
   // Policies.
@@ -190,9 +218,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
     }
     if (found == sw.base.policies.size()) {
       const std::string near = params::nearest(label, names);
-      diag.error_at_path(
-          &where, "policies",
-          fmt::format("the base scenario has no policy '{}'{}", label, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      diag.error_at_path(&where, "policies",
+                         fmt::format("the base scenario has no policy '{}'{}", printable(label),
+                                     near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
       continue;
     }
     sw.policies.push_back(label);
@@ -202,7 +230,7 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   for (std::size_t i = 0; i < sw.policies.size(); ++i)
     if (sw.policies[i] == e.baseline) sw.baseline = i;
   if (!sw.policies.empty() && sw.policies[sw.baseline] != e.baseline)
-    diag.error_at_path(&where, "baseline", fmt::format("baseline '{}' is not among the policies run", e.baseline));
+    diag.error_at_path(&where, "baseline", fmt::format("baseline '{}' is not among the policies run", printable(e.baseline)));
 
   // Outputs summarised, and the window.
   {
@@ -213,7 +241,7 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
       const std::string near = params::nearest(out, names);
       diag.error_at_path(
           &where, "analysis.outputs",
-          fmt::format("'{}' is not an output variable{}", out, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+          fmt::format("'{}' is not an output variable{}", printable(out), near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
     }
     if (e.analysis.outputs.empty()) diag.error_at_path(&where, "analysis.outputs", "name at least one output to summarise");
     const int last = e.analysis.last_day < 0 ? sw.base.days - 1 : e.analysis.last_day;
@@ -302,6 +330,34 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   if (d == 0 && e.design.type != DesignSpec::Type::grid) design_error("this design needs at least one parameter under `parameters`");
   if (e.design.type == DesignSpec::Type::morris && e.design.levels % 2 != 0)
     diag.error_at_path(&where, "design.levels", "morris needs an even number of levels");
+  // The size of the design, from the counts alone, before any point is generated.
+  const std::size_t n_points = design_point_count(e, grid_values);
+  if (d > 0 && n_points <= kMaxDesignPoints && n_points * d > kMaxDesignValues)
+    diag.error_at_path(&where, "parameters",
+                       fmt::format("the design has {} points x {} parameters = {} values; at most {} are allowed", n_points, d,
+                                   n_points * d, kMaxDesignValues));
+  if (const std::size_t n = n_points; n > kMaxDesignPoints) {
+    std::string how;
+    switch (e.design.type) {
+      case DesignSpec::Type::grid:
+        for (const auto& gv : grid_values) how += (how.empty() ? "" : " x ") + std::to_string(gv.size());
+        how = "a grid of " + how + " values";
+        break;
+      case DesignSpec::Type::saltelli:
+        how = fmt::format("N (d + 2) with N = {}, d = {}", e.design.points, d);
+        break;
+      case DesignSpec::Type::morris:
+        how = fmt::format("r (d + 1) with r = {}, d = {}", e.design.trajectories, d);
+        break;
+      default:
+        how = fmt::format("{} points", e.design.points);
+    }
+    diag.error_at_path(&where, e.design.type == DesignSpec::Type::grid ? "parameters" : "design.type",
+                       fmt::format("the design has {} parameter points ({}); at most {} are allowed: fewer values or levels, fewer "
+                                   "points, or a sampling design",
+                                   n == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64") : std::to_string(n), how,
+                                   kMaxDesignPoints));
+  }
   diag.throw_if_errors();
   const std::uint64_t design_seed = sw.base.seed;
   auto take = [&](const stats::Design& des) {
@@ -357,6 +413,49 @@ SweepRun Sweep::run(std::size_t r) const noexcept {
   out.policy = (r / reps) % policies.size();
   out.point = r / reps / policies.size();
   return out;
+}
+
+void Sweep::check_points() const {
+  if (experiment.parameters.empty()) return;
+  // Each thread keeps one tree, its parameter nodes found once and overwritten point by point.
+  struct Work {
+    YAML::Node tree;
+    std::vector<YAML::Node> targets;
+  };
+  const std::string resolved = kpisim::to_yaml(base);
+  tbb::enumerable_thread_specific<Work> work([&] {
+    Work w{YAML::Load(resolved), {}};
+    for (const auto& prm : experiment.parameters) w.targets.push_back(find_path(w.tree, prm.name).node);
+    return w;
+  });
+  std::mutex mutex;
+  std::vector<std::pair<std::size_t, std::string>> failures;  // (point, problem)
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, points.size(), 64), [&](const tbb::blocked_range<std::size_t>& range) {
+    Work& w = work.local();
+    for (std::size_t p = range.begin(); p != range.end(); ++p) {
+      for (std::size_t j = 0; j < w.targets.size(); ++j) w.targets[j] = params::format_number(points[p][j]);
+      try {
+        const Scenario sc = load_scenario_node(w.tree, source_);
+        static_cast<void>(ModelSpec::resolve(sc, source_, /*organisation=*/false));
+      } catch (const InputError& err) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        failures.emplace_back(p, first_message(err.what()));
+      }
+    }
+  });
+  if (failures.empty()) return;
+  std::sort(failures.begin(), failures.end());  // the same report for any number of threads
+  Diagnostics diag(source_);
+  const auto& first = experiment.parameters.front();
+  for (std::size_t k = 0; k < failures.size() && k < 10; ++k) {
+    const auto& [p, problem] = failures[k];
+    std::string values;
+    for (std::size_t j = 0; j < experiment.parameters.size(); ++j)
+      values += fmt::format("{}{} = {}", values.empty() ? "" : ", ", experiment.parameters[j].name, params::format_number(points[p][j]));
+    diag.error(first.line, first.col, fmt::format("parameter point {} ({}): the scenario refuses it: {}", p, values, problem));
+  }
+  if (failures.size() > 10) diag.error(first.line, first.col, fmt::format("... {} parameter points in all are refused", failures.size()));
+  diag.throw_if_errors();
 }
 
 Scenario Sweep::scenario_at(std::size_t point) const {

@@ -34,6 +34,8 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -814,26 +816,52 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   return report;
 }
 
-SweepEstimate estimate_sweep(const Sweep& sweep, int threads) {
+SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory_limit) {
   SweepEstimate e;
   e.runs = sweep.runs();
-  const ModelSpec spec = ModelSpec::resolve(sweep.scenario_at(0), sweep.experiment.name);
-  const auto employees = static_cast<std::size_t>(spec.employees);
-  e.agent_days = e.runs * employees * static_cast<std::size_t>(sweep.days());
+  const Scenario& base = sweep.base;
+  const auto employees = static_cast<std::size_t>(base.organisation.employees);
+  const auto days = static_cast<std::size_t>(sweep.days());
+  // Products in double, saturated: a run count near 2^64 must not wrap to a small estimate.
+  const auto sat = [](double x) { return x >= 1.8e19 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(x); };
+  const auto runs = static_cast<double>(e.runs);
+  e.agent_days = sat(runs * static_cast<double>(employees) * static_cast<double>(days));
+  const double parallel = static_cast<double>(std::max(1, std::min(threads, static_cast<int>(std::min<std::size_t>(e.runs, 1 << 20)))));
+  const auto concurrent = static_cast<std::size_t>(parallel);
+  // Memory, from the counts alone (nothing is built before it is known to fit): each concurrent
+  // run holds its organisation, its state and its daily results; the design and the per-run
+  // tables of the merge are held throughout. Point values move parameters within ranges that do
+  // not change the counts, except organisation.employees, taken at its largest.
+  Scenario largest = base;
+  for (std::size_t j = 0; j < sweep.experiment.parameters.size(); ++j)
+    if (sweep.experiment.parameters[j].name == "organisation.employees")
+      for (const auto& pt : sweep.points)
+        largest.organisation.employees = std::max(largest.organisation.employees, static_cast<int>(pt[j]));
+  largest.policies.resize(1);  // one run at a time per worker
+  const std::size_t tasks = base.tasks.size();
+  const std::size_t per_run = estimate_memory_bytes(largest, tasks, 1) + organisation_bytes(largest);
+  const std::size_t d = sweep.experiment.parameters.size();
+  const std::size_t design = sweep.points.size() * (3 * d * sizeof(double) + 48);  // rows, and the generator's matrices
+  const double merge = runs * static_cast<double>(2 * sizeof(std::string) + 2 * sizeof(std::int32_t) + d * sizeof(double) +
+                                                  sweep.experiment.analysis.outputs.size() * sizeof(double));
+  e.memory_bytes = sat(static_cast<double>(concurrent) * static_cast<double>(per_run) + static_cast<double>(design) + merge +
+                       static_cast<double>(organisation_bytes(largest)));
+  std::size_t per_run_out = daily_variables().size() * days * sizeof(double);
+  if (base.output.per_unit) per_run_out *= 1 + base.organisation.divisions.size();
+  e.output_bytes = sat(runs * static_cast<double>(per_run_out));
+  if (memory_limit > 0 && e.memory_bytes > memory_limit) {
+    e.seconds = std::nan("");  // too large: nothing is built to time it
+    return e;
+  }
   // Calibrate on the first run: a week of simulated days.
+  const ModelSpec spec = ModelSpec::resolve(sweep.scenario_at(0), sweep.experiment.name);
   Simulation sim(spec, sweep.policy_index[0], 0);
   const int probe = std::min(7, sweep.days());
   const auto t0 = std::chrono::steady_clock::now();
-  for (int d = 0; d < probe; ++d) sim.step();
+  for (int day = 0; day < probe; ++day) sim.step();
   const double per_agent_day = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
-                               static_cast<double>(employees * static_cast<std::size_t>(probe));
-  const double parallel = static_cast<double>(std::max(1, std::min(threads, static_cast<int>(e.runs))));
+                               static_cast<double>(spec.employees * static_cast<std::size_t>(probe));
   e.seconds = per_agent_day * static_cast<double>(e.agent_days) / parallel;
-  const auto concurrent = static_cast<std::size_t>(parallel);
-  e.memory_bytes = estimate_memory_bytes(sweep.base, spec.task_count(), concurrent);
-  std::size_t per_run = daily_variables().size() * static_cast<std::size_t>(sweep.days()) * sizeof(double);
-  if (sweep.base.output.per_unit) per_run *= 1 + spec.divisions.size();
-  e.output_bytes = e.runs * per_run;
   return e;
 }
 

@@ -40,7 +40,7 @@ std::vector<std::size_t> apportion(std::size_t n, const std::vector<double>& sha
 
 }  // namespace
 
-ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) {
+ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, bool organisation) {
   Diagnostics diag(file);
   ModelSpec m;
   m.scenario = scenario;
@@ -70,7 +70,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
       for (const auto& tl : s.tools) names.push_back(tl.name);
       const std::string near = params::nearest(t.tool, names);
       diag.error_at_path(s.source.get(), "tasks." + t.name + ".tool",
-                         fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, t.tool,
+                         fmt::format("tasks.{}.tool: no tool named '{}'{}", t.name, printable(t.tool),
                                      near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
       tool = &fallback_tool;  // keep the task so that later checks do not cascade
     }
@@ -107,7 +107,8 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
 
   // Divisions and their task mixes.
   const auto& divs = s.organisation.divisions;
-  if (divs.empty()) diag.error(-1, -1, "organisation.divisions is empty: give at least one division");
+  if (divs.empty())
+    diag.error_at_path(s.source.get(), "organisation.divisions", "organisation.divisions is empty: give at least one division");
   if (divs.size() > 65535) diag.error(-1, -1, "too many divisions (at most 65535)");
   for (const auto& d : divs) {
     if (!(d.share > 0))
@@ -124,7 +125,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
       if (it == m.task_names.end()) {
         const std::string near = params::nearest(e.name, m.task_names);
         diag.error(e.line, e.col,
-                   fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, e.name,
+                   fmt::format("organisation.divisions.{}.task_mix: unknown task '{}'{}", d.name, printable(e.name),
                                near.empty() ? "; tasks are defined under `tasks`" : fmt::format("; did you mean '{}'?", near)));
         unknown = true;
         continue;
@@ -137,7 +138,8 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
       total = static_cast<double>(ds.mix.size());
     }
     if (!(total > 0) && !unknown) {
-      diag.error(-1, -1, fmt::format("organisation.divisions.{}.task_mix sums to zero", d.name));
+      diag.error_at_path(s.source.get(), "organisation.divisions." + d.name + ".task_mix",
+                         fmt::format("organisation.divisions.{}.task_mix sums to zero", d.name));
     }
     if (!(total > 0)) total = 1.0;
     for (auto& x : ds.mix) x /= total;
@@ -145,6 +147,8 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   }
   if (s.policies.empty()) diag.error(-1, -1, "no policies to run");
   diag.throw_if_errors();
+  m.employees = static_cast<std::size_t>(s.organisation.employees);
+  if (!organisation) return m;
 
   // The organisation tree: teams (contiguous members; first member manages), grouped by `span`
   // into departments up to one root per division, under one organisation root.
@@ -228,6 +232,33 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file) 
   return m;
 }
 
+OrganisationCounts count_organisation(const Scenario& s) {
+  // The same steps as the tree built by ModelSpec::resolve, on counts only.
+  OrganisationCounts c;
+  const auto& divs = s.organisation.divisions;
+  if (divs.empty()) return c;
+  std::vector<double> shares;
+  shares.reserve(divs.size());
+  for (const auto& d : divs) shares.push_back(d.share);
+  if (std::accumulate(shares.begin(), shares.end(), 0.0) <= 0) shares.assign(divs.size(), 1.0);
+  const auto sizes = apportion(static_cast<std::size_t>(s.organisation.employees), shares);
+  const auto team_size = static_cast<std::size_t>(s.organisation.team_size);
+  const auto span = static_cast<std::size_t>(s.organisation.span);
+  for (const std::size_t nd : sizes) {
+    const std::size_t nteams = std::max<std::size_t>(1, (nd + team_size - 1) / team_size);
+    c.teams += nteams;
+    c.units += nteams;
+    std::size_t level = nteams;
+    while (level > 1) {
+      level = (level + span - 1) / span;
+      c.units += level;
+    }
+    if (nteams == 1) c.units += 1;  // a division unit above its single team
+  }
+  c.units += 1;  // the organisation root
+  return c;
+}
+
 std::size_t state_bytes_per_employee(std::size_t task_types) {
   // World: 29 float columns, hire_day, rank and last_slop_day (4 bytes each), scripting (1), beliefs
   // (k floats); weekly plan: 20 float columns and a flag; the workslop columns (4 + 4 + 8); spec:
@@ -235,6 +266,11 @@ std::size_t state_bytes_per_employee(std::size_t task_types) {
   // largest regime (nested hybrids add theirs).
   constexpr std::size_t fixed = 29 * 4 + 3 * 4 + 1 + 20 * 4 + 1 + 16 + 4 + 2 + 1 + 40;
   return fixed + task_types * sizeof(float);
+}
+
+std::size_t organisation_bytes(const Scenario& s) {
+  const auto n = static_cast<std::size_t>(s.organisation.employees);
+  return n * (sizeof(std::uint32_t) + sizeof(std::uint16_t) + sizeof(std::uint8_t)) + count_organisation(s).units * sizeof(Unit);
 }
 
 std::size_t estimate_memory_bytes(const Scenario& s, std::size_t task_types, std::size_t parallel_runs) {
@@ -249,7 +285,9 @@ std::size_t estimate_memory_bytes(const Scenario& s, std::size_t task_types, std
   if (s.output.snapshot_every > 0)
     per_run_out += (days / static_cast<std::size_t>(s.output.snapshot_every) + 1) * static_cast<std::size_t>(s.output.snapshot_sample) *
                    snapshot_variables().size() * 4;
-  return std::min(parallel_runs, runs) * per_run_state + runs * per_run_out;
+  // The organisation tree (units) is built once and shared; its per-employee tables are counted
+  // in state_bytes_per_employee.
+  return std::min(parallel_runs, runs) * per_run_state + runs * per_run_out + count_organisation(s).units * sizeof(Unit);
 }
 
 }  // namespace kpisim

@@ -1,11 +1,25 @@
 #pragma once
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace kpisim {
+
+/// User text made safe to quote in a message: control characters, invalid UTF-8, bidirectional
+/// overrides and backslashes are escaped (\n, \t, \xNN, \u{NNNN}, \\), and text longer than
+/// `max_chars` characters is cut with "…(N bytes)". Every message that quotes a value from an
+/// input file goes through this, so that a value cannot forge extra lines or flood the terminal.
+std::string printable(std::string_view text, std::size_t max_chars = 60);
+
+/// Limits on names that become HDF5 labels, group names and file names (policies, divisions,
+/// tasks, tools, experiment parameters, the experiment's name): 1 to kMaxNameBytes bytes of
+/// [A-Za-z0-9_.-], not starting with '.', without "..". Returns what is wrong, or "" when valid.
+inline constexpr std::size_t kMaxNameBytes = 128;
+std::string name_problem(std::string_view name);
 
 /// Where each key of a scenario file was found: dotted path -> 0-based (line, column) of its value.
 using SourceMap = std::map<std::string, std::pair<int, int>>;

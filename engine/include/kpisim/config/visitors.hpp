@@ -18,6 +18,22 @@ struct WeightEntry;
 
 namespace kpisim::params {
 
+// Limits that keep a small input file from describing a huge amount of work: checked on the
+// parsed document before anything is built from it (docs/scenario-reference.md, "Limits").
+inline constexpr std::size_t kMaxYamlNodes = 100'000;        ///< nodes of a document, YAML aliases expanded
+inline constexpr int kMaxYamlDepth = 64;                     ///< nesting of mappings and lists
+inline constexpr std::size_t kMaxEntries = 10'000;           ///< entries of one mapping or list
+inline constexpr std::uintmax_t kMaxFileBytes = 16u << 20u;  ///< size of a scenario or experiment file
+
+/// The contents of a scenario or experiment file (`what` names it in messages). Throws InputError
+/// for a directory, an unreadable file or one larger than kMaxFileBytes, before reading it.
+std::string read_input_file(const std::string& path, std::string_view what);
+
+/// Parses `text` as exactly one YAML document and checks it against the limits above. Problems
+/// (syntax, a second document, too many nodes, too deep) go to `diag` with their positions; the
+/// returned node is then null.
+YAML::Node load_document(const std::string& text, Diagnostics& diag);
+
 /// Records where a struct came from, for structs that keep a position (members line, col).
 template <class S>
 void set_mark(S& s, const YAML::Mark& m) {
@@ -81,8 +97,10 @@ class YamlReader {
     if (!n) return;
     if (!expect_map(n, key)) return;
     if (merge == Merge::replace) items.clear();
+    std::vector<std::pair<std::string, YAML::Mark>> seen;
     for (const auto& kv : n) {
-      const std::string name = kv.first.as<std::string>();
+      if (!entry_name(kv.first, key, seen, true)) continue;
+      const std::string& name = seen.back().first;
       S* target = nullptr;
       for (auto& it : items)
         if (it.name == name) target = &it;
@@ -145,6 +163,9 @@ class YamlReader {
   bool expect_map(const YAML::Node& n, std::string_view what);
   void bad_choice(const YAML::Node& n, std::string_view key, const std::vector<std::string>& names);
   [[nodiscard]] std::string join(std::string_view key) const;
+  /// Checks the key of an entry of the map `key`: a plain scalar, not seen before (both positions
+  /// reported), and, when `is_name`, a valid name (name_problem). Appends it to `seen` if valid.
+  bool entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name);
 
   YAML::Node node_;
   Diagnostics& diag_;

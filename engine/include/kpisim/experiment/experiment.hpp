@@ -21,6 +21,12 @@ namespace kpisim {
 /// rather than a scenario. False if it cannot be read or parsed (the loaders then report why).
 bool is_experiment_file(const std::string& path);
 
+/// The most parameter points an experiment may have (checked from the counts before the design
+/// is generated; docs/experiments.md).
+inline constexpr std::size_t kMaxDesignPoints = 1'000'000;
+/// The most values (points x parameters) a design may hold.
+inline constexpr std::size_t kMaxDesignValues = 10'000'000;
+
 /// One varied parameter: a scenario key path (for example `behaviour.effort_cost` or
 /// `policies.leaderboard.prize_usd`) with explicit values (grid designs) or a range.
 struct SweepParameter {
@@ -60,7 +66,7 @@ struct DesignSpec {
         {"grid: every combination of the parameters' values; lhs: Latin hypercube; sobol: Sobol points; "
          "saltelli: Sobol sensitivity indices; morris: elementary effects",
          "Saltelli et al. 2010; Morris 1991"});
-    v.integer("points", points, {"1", 1, 10'000'000, "lhs and sobol: number of points; saltelli: base rows N (N (d + 2) points)", ""});
+    v.integer("points", points, {"1", 1, 1'000'000, "lhs and sobol: number of points; saltelli: base rows N (N (d + 2) points)", ""});
     v.integer("trajectories", trajectories, {"1", 1, 100'000, "morris: number of trajectories r (r (d + 1) points)", ""});
     v.integer("levels", levels, {"1", 2, 1000, "morris: number of levels p of the grid (even)", "Morris 1991"});
   }
@@ -147,6 +153,11 @@ class Sweep {
     return points.size() * policies.size() * static_cast<std::size_t>(experiment.replications);
   }
   [[nodiscard]] SweepRun run(std::size_t r) const noexcept;
+  /// Checks the scenario of every parameter point as `run` would (cross-field checks such as
+  /// crowding <= effort_cost, which single values cannot show), without building organisations.
+  /// Throws InputError naming the experiment file, the parameters' positions and each failing
+  /// point's values (at most 10 points listed). `validate` and `sweep` both call it.
+  void check_points() const;
   /// The resolved scenario of a point (base with the point's parameter values applied).
   [[nodiscard]] Scenario scenario_at(std::size_t point) const;
   /// The resolved experiment as YAML (stored in results and in the resume manifest).

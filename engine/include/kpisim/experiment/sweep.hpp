@@ -65,7 +65,9 @@ struct SweepEstimate {
   std::size_t memory_bytes = 0;  ///< peak memory: concurrent runs' state and results
   std::size_t output_bytes = 0;  ///< results file, uncompressed upper bound
 };
-/// Times a few simulated days of the first run to calibrate (about 0.1 s).
-SweepEstimate estimate_sweep(const Sweep& sweep, int threads);
+/// Memory and output size from arithmetic on the counts (the design, the organisation, the runs);
+/// then, only when the memory is within `memory_limit` (0: no limit), times a few simulated days
+/// of the first run to estimate the time (about 0.1 s); otherwise `seconds` is NaN.
+SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory_limit = 0);
 
 }  // namespace kpisim

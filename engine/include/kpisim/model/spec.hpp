@@ -50,7 +50,9 @@ class ModelSpec {
  public:
   /// Validates cross-references (task mixes, tools) and builds the flat tables. Throws InputError
   /// with file:line:column messages where positions are known.
-  static ModelSpec resolve(const Scenario& scenario, const std::string& file = "<scenario>");
+  /// With `organisation` false, only the checks, tasks and divisions: no per-employee tables and
+  /// no units (O(1) in the number of employees; for validating before a size check).
+  static ModelSpec resolve(const Scenario& scenario, const std::string& file = "<scenario>", bool organisation = true);
 
   Scenario scenario;  ///< the fully resolved scenario (defaults filled in)
   std::vector<std::string> task_names;
@@ -65,6 +67,17 @@ class ModelSpec {
 
   [[nodiscard]] std::size_t task_count() const noexcept { return tasks.size(); }
 };
+
+/// The size of the organisation tree that ModelSpec::resolve builds, from arithmetic on the counts
+/// (no tree is built): units (teams, departments, divisions and the root) and teams.
+struct OrganisationCounts {
+  std::size_t units = 0;
+  std::size_t teams = 0;
+};
+OrganisationCounts count_organisation(const Scenario& s);
+
+/// Bytes of one built organisation: the per-employee tables and the units.
+std::size_t organisation_bytes(const Scenario& s);
 
 /// Bytes of simulation state per employee for this spec (used for the memory estimate).
 std::size_t state_bytes_per_employee(std::size_t task_types);
