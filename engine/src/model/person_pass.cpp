@@ -279,7 +279,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_measured][j] = value + gamed + noise_o;  // before the audit filter (applied in measure())
     // AI value added and time saved, net of verification and clean-up (7.7): those hours are valued at
     // what they would have produced as manual work.
-    const double manual_per_hour = p.manual_per_e[i] * performance / p.hours_per_e[i];
+    const double manual_per_hour = p.manual_per_hour[i] * performance;
     const double overhead_hours = t_v + cleanup_today;
     o[a_ai_value_gross][j] = value - manual_value;
     o[a_ai_value][j] = value - manual_value - overhead_hours * manual_per_hour;
@@ -413,9 +413,9 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
 
 Plan::Plan(std::size_t n) {
   for (auto* c :
-       {&hours_per_e,     &believed_per_hour, &tokens_per_hour,    &sessions_per_hour, &ai_share,       &verify_value, &true_per_e,
-        &manual_per_e,    &tokens_per_e,      &defects_per_e,      &ai_hours_per_e,    &escal_per_e,    &futile_per_e, &fix_per_defect,
-        &loss_per_defect, &stakes_per_defect, &tokens_per_ai_task, &belief_err,        &ai_tasks_per_e, &week_e})
+       {&hours_per_e,    &believed_per_hour, &tokens_per_hour,   &sessions_per_hour,  &ai_share,       &verify_value,   &true_per_e,
+        &manual_per_e,   &manual_per_hour,   &tokens_per_e,      &defects_per_e,      &ai_hours_per_e, &escal_per_e,    &futile_per_e,
+        &fix_per_defect, &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task, &belief_err,     &ai_tasks_per_e, &week_e})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   needs_plan.assign(n, 1);

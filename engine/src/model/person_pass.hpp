@@ -88,6 +88,7 @@ struct Plan {
   Column<float> verify_value;        // believed value of an hour of verification (before trust)
   Column<float> true_per_e;          // true value per E
   Column<float> manual_per_e;        // value the same E would give done manually
+  Column<float> manual_per_hour;     // manual value per hour of work (manual_per_e / hours_per_e)
   Column<float> tokens_per_e;        // tokens per E
   Column<float> defects_per_e;       // expected AI errors per E
   Column<float> ai_hours_per_e;      // AI-assisted hours per E

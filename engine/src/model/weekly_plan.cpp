@@ -112,6 +112,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     p.verify_value[i] = static_cast<float>(verify_scale * defects_per_ai_hour * cost_per_defect);
     p.true_per_e[i] = static_cast<float>(s.vt[j]);
     p.manual_per_e[i] = static_cast<float>(s.vm[j]);
+    p.manual_per_hour[i] = static_cast<float>(s.vm[j] / h_e);
     p.tokens_per_e[i] = static_cast<float>(tok);
     p.defects_per_e[i] = static_cast<float>(def);
     p.ai_hours_per_e[i] = static_cast<float>(aih);

@@ -1,21 +1,21 @@
 // Workslop reaches colleagues (docs/model.md section 7.8). See workslop.hpp.
 #include "workslop.hpp"
 
-#include <algorithm>
-
 namespace kpisim::detail::workslop {
 
 void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
-                std::vector<float>& received, std::vector<std::int32_t>& last_received) {
-  std::fill(received.begin(), received.end(), 0.0F);
-  for (const std::uint32_t team : spec.team_units) {
-    const Unit& u = spec.units[team];
+                std::vector<float>& received, std::vector<std::int32_t>& last_received, std::size_t team_lo, std::size_t team_hi) {
+  for (std::size_t t = team_lo; t < team_hi; ++t) {
+    const Unit& u = spec.units[spec.team_units[t]];
     const std::uint32_t size = u.end - u.first;
+    for (std::uint32_t i = u.first; i < u.end; ++i) received[i] = 0.0F;
+    // Without branches on who produced workslop (about a third of people a day, at random): adding
+    // 0 hours changes no sum, and the day is recorded only where something arrived from someone else.
     for (std::uint32_t i = u.first; i < u.end; ++i) {
-      if (!(produced[i] > 0.0F)) continue;
       const std::uint32_t r = u.first + recipient(i - u.first, size, pick[i]);
-      received[r] += produced[i];
-      if (r != i) last_received[r] = day;
+      const float hours = produced[i];
+      received[r] += hours;
+      last_received[r] = (hours > 0.0F && r != i) ? day : last_received[r];
     }
   }
 }

@@ -21,7 +21,15 @@ inline std::uint32_t recipient(std::uint32_t author, std::uint32_t size, double 
 /// The workslop hours each person produced today go to one colleague in the team, chosen with the
 /// person's uniform `pick`; `received` is rebuilt (hours each person cleans up on the next working day)
 /// and `last_received[r]` set to `day` for every person r who received workslop from someone else.
+/// Teams [team_lo, team_hi) only: each team touches only its members, so disjoint ranges of teams
+/// can run in parallel with the same result.
 void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
-                std::vector<float>& received, std::vector<std::int32_t>& last_received);
+                std::vector<float>& received, std::vector<std::int32_t>& last_received, std::size_t team_lo, std::size_t team_hi);
+
+/// All teams.
+inline void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
+                       std::vector<float>& received, std::vector<std::int32_t>& last_received) {
+  distribute(spec, day, produced, pick, received, last_received, 0, spec.team_units.size());
+}
 
 }  // namespace kpisim::detail::workslop
