@@ -393,6 +393,7 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
   }
   if (mpi.rank() != 0) return kExitOk;
   return isolated(file, [&] {
+    kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
     const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
     const std::string yaml = idx.attr("experiment");
     if (yaml.empty())
@@ -419,6 +420,7 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  kpisim::disable_hdf5_exit_handler();  // before any HDF5 call: a full disk must not crash the exit
   const kpisim::app::Mpi mpi(argc, argv);
   CLI::App app{
       "KPISim: test a KPI policy for AI adoption on a simulated organisation before rolling it out.\n"
