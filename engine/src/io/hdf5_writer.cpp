@@ -434,6 +434,10 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
   const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
   // Closing the file closes everything in it, so the file really is closed before the rename.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
+  // The HDF5 1.10 file format: its object headers, chunk indexes (fixed arrays), B-trees and
+  // heaps carry checksums, so damaged metadata are detected as well as damaged data (the format
+  // of earlier versions checksums nothing). Readers need HDF5 1.10 or later (Debian 12 has 1.10.8).
+  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), "choosing the HDF5 1.10 file format");
   const Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "creating file creation properties");
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
   file.emplace(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose, fmt::format("creating temporary file '{}'", tmp));
