@@ -204,7 +204,8 @@ TEST_CASE("write_hdf5 round-trips values, coordinates and attributes exactly", "
     CHECK(H5Pget_filter2(dcpl.get(), 1, &flags, &nelmts, &level, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE);
     CHECK(level == 4);
     nelmts = 0;
-    CHECK(H5Pget_filter2(dcpl.get(), 2, &flags, &nelmts, nullptr, 0, nullptr, nullptr) == H5Z_FILTER_FLETCHER32);  // last: checksums the stored bytes
+    CHECK(H5Pget_filter2(dcpl.get(), 2, &flags, &nelmts, nullptr, 0, nullptr, nullptr) ==
+          H5Z_FILTER_FLETCHER32);  // last: checksums the stored bytes
     const Id run = open_dataset(file, "run");
     {
       // The numeric coordinates are checksummed too; the file is in the checksummed 1.10 format.

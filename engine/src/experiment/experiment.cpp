@@ -157,8 +157,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
     diag.throw_if_errors();
   }
   if (!e.base.empty() && base_file == BaseFile::refused) {
-    diag.error_at_path(&where, "base",
-                       fmt::format("the base scenario must be stored inline (`scenario:`); the file '{}' named here is not opened", e.base));
+    diag.error_at_path(
+        &where, "base",
+        fmt::format("the base scenario must be stored inline (`scenario:`); the file '{}' named here is not opened", e.base));
     diag.throw_if_errors();
   }
   try {

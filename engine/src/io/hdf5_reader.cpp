@@ -4,16 +4,16 @@
 
 #include <hdf5.h>
 
-#include <algorithm>
 #include <hdf5_hl.h>
+#include <algorithm>
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <new>
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -50,7 +50,8 @@ auto guarded(const std::string& path, F&& f) {
   } catch (const ResultsFileError&) {
     throw;
   } catch (const std::bad_alloc&) {
-    throw ResultsFileError(fmt::format("cannot read results file '{}': it describes more data than fits in memory (damaged or crafted?)", path));
+    throw ResultsFileError(
+        fmt::format("cannot read results file '{}': it describes more data than fits in memory (damaged or crafted?)", path));
   } catch (const std::exception& e) {
     throw ResultsFileError(fmt::format("cannot read results file '{}': {}", path, e.what()));
   }
@@ -501,7 +502,7 @@ void verify_group(hid_t g, const std::string& prefix, std::size_t runs, int dept
   if (depth > kMaxGroupDepth) throw BadFile(fmt::format("groups nest deeper than {} levels", kMaxGroupDepth));
   verify_attributes(g, prefix.empty() ? std::string("the root group") : fmt::format("group '{}'", prefix));
   for (const auto& name : link_names(g)) {
-    const std::string path_name = prefix.empty() ? name : prefix + "/" + name;
+    const std::string path_name = prefix.empty() ? name : fmt::format("{}/{}", prefix, name);
     require_hard_link(g, name);
     const Hid obj(H5Oopen(g, name.c_str(), kDefault), H5Oclose, fmt::format("opening '{}'", path_name));
     switch (H5Iget_type(obj.get())) {

@@ -762,7 +762,9 @@ void ResultsWriter::commit() {
   m.finished = true;
 }
 
-void disable_hdf5_exit_handler() noexcept { static_cast<void>(H5dont_atexit()); }
+void disable_hdf5_exit_handler() noexcept {
+  static_cast<void>(H5dont_atexit());
+}
 
 void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite) {
   if (!overwrite && path_exists(path)) refuse_overwrite(path);
