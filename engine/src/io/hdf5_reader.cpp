@@ -465,6 +465,19 @@ void verify_dataset(hid_t loc, const std::string& name, const std::string& path_
   const Hid dset = open_dataset(loc, name);
   const auto dims = h5::dataset_dims(dset.get(), fmt::format("reading the shape of '{}'", path_name));
   verify_attributes(dset.get(), fmt::format("'{}'", path_name));
+  // Dereference every attached dimension scale, as xarray does (a damaged reference fails here).
+  for (std::size_t axis = 0; axis < dims.size(); ++axis) {
+    const int n = H5DSget_num_scales(dset.get(), static_cast<unsigned>(axis));
+    if (n < 0) h5::fail(fmt::format("reading the dimension scales of '{}'", path_name));
+    for (int idx = 0; idx < n;) {
+      const auto visit = [](hid_t /*did*/, unsigned /*dim*/, hid_t dsid, void* /*data*/) -> herr_t {
+        return H5Iget_name(dsid, nullptr, 0) > 0 ? 1 : -1;
+      };
+      if (H5DSiterate_scales(dset.get(), static_cast<unsigned>(axis), &idx, visit, nullptr) < 0)
+        throw BadFile(fmt::format("'{}' has a damaged dimension scale on axis {}", path_name, axis));
+      ++idx;
+    }
+  }
   if (dims.empty() || dims.size() > 3)
     throw BadFile(fmt::format("'{}' has {} dimensions; a results file has 1 to 3", path_name, dims.size()));
   if (dims.size() == 1) {
