@@ -102,6 +102,11 @@ def main(argv=None) -> int:
     except OSError as e:
         print(f"kpisim report: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as e:  # noqa: BLE001 - a damaged or crafted file: one line and exit 2, never a traceback
+        first = str(e).splitlines()[0] if str(e) else ""
+        print(f"kpisim report: cannot read results file '{args.results}' (damaged or crafted?): "
+              f"{type(e).__name__}: {first}", file=sys.stderr)
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":

@@ -195,7 +195,7 @@ TEST_CASE("write_hdf5 round-trips values, coordinates and attributes exactly", "
     REQUIRE(H5Pget_chunk(dcpl.get(), 2, chunk) == 2);
     CHECK(chunk[0] == 1);
     CHECK(chunk[1] == static_cast<hsize_t>(days));
-    REQUIRE(H5Pget_nfilters(dcpl.get()) == 2);
+    REQUIRE(H5Pget_nfilters(dcpl.get()) == 3);
     unsigned flags = 0;
     std::size_t nelmts = 1;
     unsigned level = 0;
@@ -203,7 +203,23 @@ TEST_CASE("write_hdf5 round-trips values, coordinates and attributes exactly", "
     nelmts = 1;
     CHECK(H5Pget_filter2(dcpl.get(), 1, &flags, &nelmts, &level, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE);
     CHECK(level == 4);
+    nelmts = 0;
+    CHECK(H5Pget_filter2(dcpl.get(), 2, &flags, &nelmts, nullptr, 0, nullptr, nullptr) ==
+          H5Z_FILTER_FLETCHER32);  // last: checksums the stored bytes
     const Id run = open_dataset(file, "run");
+    {
+      // The numeric coordinates are checksummed too; the file is in the checksummed 1.10 format.
+      const Id run_dcpl(H5Dget_create_plist(run.get()), H5Pclose);
+      REQUIRE(H5Pget_layout(run_dcpl.get()) == H5D_CHUNKED);
+      REQUIRE(H5Pget_nfilters(run_dcpl.get()) == 1);
+      nelmts = 0;
+      CHECK(H5Pget_filter2(run_dcpl.get(), 0, &flags, &nelmts, nullptr, 0, nullptr, nullptr) == H5Z_FILTER_FLETCHER32);
+      const Id fapl(H5Fget_access_plist(file.get()), H5Pclose);
+      H5F_libver_t low = H5F_LIBVER_EARLIEST;
+      H5F_libver_t high = H5F_LIBVER_EARLIEST;
+      REQUIRE(H5Pget_libver_bounds(fapl.get(), &low, &high) >= 0);
+      CHECK(low == H5F_LIBVER_V110);
+    }
     const Id day = open_dataset(file, "day");
     CHECK(H5DSis_attached(ds.get(), run.get(), 0) > 0);
     CHECK(H5DSis_attached(ds.get(), day.get(), 1) > 0);

@@ -1,15 +1,20 @@
 // kpisim: the command-line program. Argument parsing, progress, exit codes; nothing else.
+#include <sys/wait.h>
 #include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 
@@ -39,6 +44,54 @@ constexpr int kExitInputError = 2;
 constexpr int kExitOutputExists = 3;
 constexpr int kExitTooLarge = 4;
 constexpr int kExitRunsFailed = 5;
+
+/// Runs `f` (which reads the results file `file`) in a child process and returns its exit code.
+/// A damaged or crafted file can crash the HDF5 library itself, which no check before the read can
+/// rule out; in the child that crash becomes a clear message and exit code 2 instead of a
+/// segfault. Exceptions thrown by `f` are reported as main() reports them.
+int isolated(const std::string& file, const std::function<int()>& f) {
+  const auto run = [&]() -> int {
+    try {
+      return f();
+    } catch (const kpisim::ResultsFileError& e) {
+      std::cerr << "kpisim: " << e.what() << "\n";
+      return kExitInputError;
+    } catch (const kpisim::InputError& e) {
+      std::cerr << e.what();
+      if (std::string_view(e.what()).empty() || std::string_view(e.what()).back() != '\n') std::cerr << "\n";
+      return kExitInputError;
+    } catch (const kpisim::RunError& e) {
+      std::cerr << "kpisim: " << e.what() << "\n";
+      return kExitRunError;
+    } catch (const std::exception& e) {
+      std::cerr << "kpisim: internal error: " << e.what() << "\n";
+      return kExitRunError;
+    }
+  };
+  std::cout.flush();
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return run();  // no child possible: read here
+  if (pid == 0) {
+    const int rc = run();
+    std::cout.flush();
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) {
+      fmt::print(stderr, "kpisim: waiting for the reader of '{}' failed: {}\n", file, std::strerror(errno));
+      return kExitRunError;
+    }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  fmt::print(stderr,
+             "kpisim: cannot read results file '{}': the HDF5 library crashed reading it (signal {}, {}): the file is damaged or "
+             "crafted\n",
+             file, sig, sig != 0 ? strsignal(sig) : "unknown");
+  return kExitInputError;
+}
 
 std::size_t available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
@@ -370,27 +423,35 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
     return cmd_sweep(b, command_line, mpi);
   }
   if (mpi.rank() != 0) return kExitOk;
-  const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
-  const std::string yaml = idx.attr("experiment");
-  if (yaml.empty())
-    throw kpisim::InputError(
-        fmt::format("{}: error: not a sweep results file (no 'experiment' attribute); `compare` reads the output of "
-                    "`kpisim sweep`, or runs an experiment file",
-                    file));
-  const kpisim::Sweep sw = kpisim::Sweep::from_text(yaml, file + " (experiment attribute)", ".");
-  if (sw.runs() != idx.runs)
-    throw kpisim::RunError(fmt::format("'{}' has {} runs but its experiment describes {}", file, idx.runs, sw.runs()));
-  std::vector<std::vector<double>> values;
-  for (const auto& name : sw.experiment.analysis.outputs)
-    values.push_back(kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day()));
-  const kpisim::Analysis an = kpisim::analyse(sw, values);
-  fmt::print("{}: experiment '{}', {} runs\n{}", file, sw.experiment.name, idx.runs, kpisim::format_analysis(sw, an));
+  return isolated(file, [&] {
+    kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
+    const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
+    const std::string yaml = idx.attr("experiment");
+    if (yaml.empty())
+      throw kpisim::InputError(
+          fmt::format("{}: error: not a sweep results file (no 'experiment' attribute); `compare` reads the output of "
+                      "`kpisim sweep`, or runs an experiment file",
+                      file));
+    // The experiment text comes from the file: parsed with the experiment loader's limits, and its
+    // scenario must be the resolved one stored inline (a `base:` path named in the file is refused,
+    // never opened).
+    const kpisim::Sweep sw = kpisim::Sweep::from_text(yaml, file + " (experiment attribute)", ".", kpisim::BaseFile::refused);
+    if (sw.runs() != idx.runs)
+      throw kpisim::ResultsFileError(fmt::format("'{}' has {} runs but its experiment describes {}", file, idx.runs, sw.runs()));
+    std::vector<std::vector<double>> values;
+    for (const auto& name : sw.experiment.analysis.outputs)
+      values.push_back(kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day()));
+    const kpisim::Analysis an = kpisim::analyse(sw, values);
+    fmt::print("{}: experiment '{}', {} runs\n{}", file, sw.experiment.name, idx.runs, kpisim::format_analysis(sw, an));
+    return kExitOk;
+  });
   return kExitOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  kpisim::disable_hdf5_exit_handler();  // before any HDF5 call: a full disk must not crash the exit
   const kpisim::app::Mpi mpi(argc, argv);
   CLI::App app{
       "KPISim: test a KPI policy for AI adoption on a simulated organisation before rolling it out.\n"
@@ -492,7 +553,20 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(vfile);
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
-    if (*report) return kpisim::app::run_report(report->remaining());
+    if (*report) {
+      // The analysis package reads the file with h5py, which has no defence against a crafted file:
+      // the whole file is verified first, in a child process (isolated()), so that a damaged file
+      // gives exit code 2 and a message instead of a traceback or a crash of the interpreter.
+      const std::vector<std::string> args = report->remaining();
+      if (const std::string file = kpisim::app::report_results_argument(args); !file.empty()) {
+        const int rc = isolated(file, [&] {
+          kpisim::verify_results_file(file);
+          return kExitOk;
+        });
+        if (rc != kExitOk) return rc;
+      }
+      return kpisim::app::run_report(args);
+    }
     if (*reference) {
       std::cout << kpisim::scenario_reference_markdown();
       return kExitOk;
@@ -506,6 +580,9 @@ int main(int argc, char** argv) {
   } catch (const kpisim::OutputExistsError& e) {
     if (mpi.rank() == 0) std::cerr << "kpisim: " << e.what() << "\n";
     return kExitOutputExists;
+  } catch (const kpisim::ResultsFileError& e) {
+    std::cerr << "kpisim: " << e.what() << "\n";
+    return kExitInputError;
   } catch (const kpisim::RunError& e) {
     std::cerr << "kpisim: " << e.what() << "\n";
     mpi.abort(kExitRunError);

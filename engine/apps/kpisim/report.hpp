@@ -20,6 +20,28 @@
 
 namespace kpisim::app {
 
+/// The results file named by `kpisim report`'s arguments, or "" when there is none to check (help
+/// asked for, no positional argument, or no such regular file: the package then says why).
+[[nodiscard]] inline std::string report_results_argument(const std::vector<std::string>& args) {
+  std::string file;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") return "";
+    if (a == "-o" || a == "--output" || a == "--goodhart-days" || a == "--title") {
+      ++i;  // the option's value
+      continue;
+    }
+    if (a == "--") {
+      if (i + 1 < args.size() && file.empty()) file = args[i + 1];
+      break;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    if (file.empty()) file = a;
+  }
+  std::error_code ec;
+  return !file.empty() && std::filesystem::is_regular_file(file, ec) ? file : std::string();
+}
+
 /// Runs the analysis package's `report` command with `args`. Returns only on failure to start it
 /// (exit code 1, with a message on standard error naming what is missing and how to get it).
 [[nodiscard]] inline int run_report(const std::vector<std::string>& args) {

@@ -151,7 +151,7 @@ Sweep Sweep::load(const std::string& path) {
   return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
 }
 
-Sweep Sweep::from_text(const std::string& text, const std::string& name, const std::string& dir) {
+Sweep Sweep::from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file) {
   Diagnostics diag(name);
   const YAML::Node root = params::load_document(text, diag);
   diag.throw_if_errors();
@@ -177,6 +177,12 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
     diag.error(root.Mark().line, root.Mark().column,
                e.base.empty() ? "an experiment needs a base scenario: `base: FILE` (relative to the experiment file) or `scenario:` inline"
                               : "give either `base:` or `scenario:`, not both");
+    diag.throw_if_errors();
+  }
+  if (!e.base.empty() && base_file == BaseFile::refused) {
+    diag.error_at_path(
+        &where, "base",
+        fmt::format("the base scenario must be stored inline (`scenario:`); the file '{}' named here is not opened", e.base));
     diag.throw_if_errors();
   }
   try {

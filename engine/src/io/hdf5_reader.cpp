@@ -4,12 +4,16 @@
 
 #include <hdf5.h>
 
+#include <hdf5_hl.h>
 #include <algorithm>
+
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -37,17 +41,55 @@ class BadFile : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Runs `f` with HDF5's error printing off; every exception becomes a RunError naming `path`.
+/// Runs `f` with HDF5's error printing off; every exception becomes a ResultsFileError naming `path`.
 template <typename F>
 auto guarded(const std::string& path, F&& f) {
   const h5::SilenceErrors silence;
   try {
     return std::forward<F>(f)();
-  } catch (const RunError&) {
+  } catch (const ResultsFileError&) {
     throw;
+  } catch (const std::bad_alloc&) {
+    throw ResultsFileError(
+        fmt::format("cannot read results file '{}': it describes more data than fits in memory (damaged or crafted?)", path));
   } catch (const std::exception& e) {
-    throw RunError(fmt::format("cannot read results file '{}': {}", path, e.what()));
+    throw ResultsFileError(fmt::format("cannot read results file '{}': {}", path, e.what()));
   }
+}
+
+/// The size of the file being read: nothing stored in it (a string, a coordinate) can be longer,
+/// so every size read from its metadata is checked against this before memory is allocated.
+thread_local std::uintmax_t g_file_size = 0;
+
+/// Throws BadFile unless `n` items of `item_bytes` fit in the file.
+void check_fits(std::string_view name, std::uintmax_t n, std::uintmax_t item_bytes) {
+  if (item_bytes != 0 && n > g_file_size / item_bytes)
+    throw BadFile(fmt::format("'{}' claims {} values of {} bytes, more than the file's {} bytes (damaged or crafted)", name, n, item_bytes,
+                              g_file_size));
+}
+
+/// The class of a dataset's stored type.
+H5T_class_t type_class(hid_t dset, std::string_view name) {
+  const Hid type(H5Dget_type(dset), H5Tclose, fmt::format("reading the type of '{}'", name));
+  return H5Tget_class(type.get());
+}
+
+/// Throws BadFile unless dataset `dset` stores numbers (integers or floating point).
+void require_numeric(hid_t dset, std::string_view name) {
+  const H5T_class_t c = type_class(dset, name);
+  if (c != H5T_INTEGER && c != H5T_FLOAT) throw BadFile(fmt::format("'{}' does not hold numbers", name));
+}
+
+/// Throws BadFile unless a 1-D dataset of `n` values has its data stored in the file (a
+/// coordinate is always written in full): bounds the sizes that come from the file's metadata.
+void require_stored(hid_t dset, std::string_view name, std::size_t n) {
+  const Hid type(H5Dget_type(dset), H5Tclose, fmt::format("reading the type of '{}'", name));
+  const std::size_t item = H5Tget_size(type.get());
+  if (item == 0) h5::fail(fmt::format("reading the type of '{}'", name));
+  check_fits(name, n, item);
+  const hsize_t stored = H5Dget_storage_size(dset);
+  if (n > 0 && stored < static_cast<hsize_t>(n) * item)
+    throw BadFile(fmt::format("'{}' has {} values but only {} bytes of them are stored (damaged or crafted)", name, n, stored));
 }
 
 bool has_link(hid_t loc, const std::string& name) {
@@ -62,6 +104,8 @@ Hid open_results(const std::string& path) {
   const fs::file_status st = fs::status(path, ec);
   if (!fs::exists(st)) throw BadFile("no such file");
   if (fs::is_directory(st)) throw BadFile("it is a directory");
+  g_file_size = fs::file_size(path, ec);
+  if (ec) throw BadFile(fmt::format("cannot get its size: {}", ec.message()));
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) h5::fail("checking the file format");
   if (is_hdf5 == 0) throw BadFile("it is not an HDF5 file");
@@ -74,7 +118,17 @@ Hid open_results(const std::string& path) {
   return file;
 }
 
+/// Throws BadFile unless `name` in `loc` is a hard link: a soft or external link would make HDF5
+/// open another object or another file named inside this one.
+void require_hard_link(hid_t loc, const std::string& name) {
+  H5L_info_t link{};
+  check(H5Lget_info(loc, name.c_str(), &link, kDefault), fmt::format("looking up '{}'", name));
+  if (link.type != H5L_TYPE_HARD)
+    throw BadFile(fmt::format("'{}' is a soft or external link; a results file has none (links are not followed)", name));
+}
+
 Hid open_dataset(hid_t loc, const std::string& name) {
+  require_hard_link(loc, name);
   return {H5Dopen2(loc, name.c_str(), kDefault), H5Dclose, fmt::format("opening dataset '{}'", name)};
 }
 
@@ -91,6 +145,8 @@ std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t mem_type, 
   const Hid dset = open_dataset(loc, name);
   const std::size_t n = length_1d(dset.get(), name);
   if (n != expected) throw BadFile(fmt::format("'{}' has {} values but there are {} runs", name, n, expected));
+  require_numeric(dset.get(), name);
+  require_stored(dset.get(), name, n);
   std::vector<T> out(n);
   if (n > 0) check(H5Dread(dset.get(), mem_type, h5::kAllSpace, h5::kAllSpace, kDefault, out.data()), fmt::format("reading '{}'", name));
   return out;
@@ -104,6 +160,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
   const std::string what = fmt::format("reading '{}'", name);
   const Hid file_type(H5Dget_type(dset.get()), H5Tclose, what);
   if (H5Tget_class(file_type.get()) != H5T_STRING) throw BadFile(fmt::format("'{}' does not hold strings", name));
+  require_stored(dset.get(), name, n);
   std::vector<std::string> out(n);
   if (n == 0) return out;
   const htri_t variable = H5Tis_variable_str(file_type.get());
@@ -112,13 +169,17 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
     const Hid mem_type = h5::utf8_string_type();
     std::vector<char*> ptrs(n, nullptr);
     check(H5Dread(dset.get(), mem_type.get(), h5::kAllSpace, h5::kAllSpace, kDefault, ptrs.data()), what);
+    std::size_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      if (ptrs[i] != nullptr) out[i] = ptrs[i];
-      static_cast<void>(H5free_memory(ptrs[i]));
+      if (ptrs[i] != nullptr) out[i].assign(ptrs[i], ::strnlen(ptrs[i], static_cast<std::size_t>(g_file_size)));
+      total += out[i].size();
     }
+    static_cast<void>(H5Dvlen_reclaim(mem_type.get(), h5::kAllSpace, kDefault, ptrs.data()));
+    if (total > g_file_size) throw BadFile(fmt::format("the strings of '{}' are longer than the file (damaged or crafted)", name));
   } else {
     const std::size_t size = H5Tget_size(file_type.get());
     if (size == 0) h5::fail(what);
+    check_fits(name, n, size);
     const Hid mem_type(H5Tcopy(file_type.get()), H5Tclose, what);
     std::vector<char> buf(n * size);
     check(H5Dread(dset.get(), mem_type.get(), h5::kAllSpace, h5::kAllSpace, kDefault, buf.data()), what);
@@ -149,11 +210,17 @@ std::optional<std::string> read_string_attr(hid_t obj, const std::string& name) 
     const Hid mem_type = h5::utf8_string_type();
     char* p = nullptr;
     check(H5Aread(attr.get(), mem_type.get(), static_cast<void*>(&p)), what);
-    std::string out = p != nullptr ? std::string(p) : std::string();
+    const std::size_t len = p != nullptr ? ::strnlen(p, static_cast<std::size_t>(g_file_size) + 1) : 0;
+    if (len > g_file_size) {
+      static_cast<void>(H5free_memory(p));
+      throw BadFile(fmt::format("attribute '{}' is longer than the file (damaged or crafted)", name));
+    }
+    std::string out(p != nullptr ? p : "", len);
     static_cast<void>(H5free_memory(p));
     return out;
   }
   const std::size_t size = H5Tget_size(file_type.get());
+  check_fits(name, 1, size);
   const Hid mem_type(H5Tcopy(file_type.get()), H5Tclose, what);
   std::vector<char> buf(size + 1, '\0');
   check(H5Aread(attr.get(), mem_type.get(), buf.data()), what);
@@ -184,6 +251,7 @@ std::vector<std::string> link_names(hid_t loc) {
   check(H5Gget_info(loc, &info), "listing the root group");
   std::vector<std::string> names;
   if (info.nlinks == 0) return names;
+  check_fits("the root group", info.nlinks, 1);
   H5_index_t index = H5_INDEX_CRT_ORDER;
   if (H5Lget_name_by_idx(loc, ".", index, H5_ITER_INC, 0, nullptr, 0, kDefault) < 0) {
     static_cast<void>(H5Eclear2(h5::kDefaultErrorStack));
@@ -192,6 +260,7 @@ std::vector<std::string> link_names(hid_t loc) {
   for (hsize_t i = 0; i < info.nlinks; ++i) {
     const ssize_t len = H5Lget_name_by_idx(loc, ".", index, H5_ITER_INC, i, nullptr, 0, kDefault);
     if (len < 0) h5::fail("listing the root group");
+    if (static_cast<std::uintmax_t>(len) > g_file_size) throw BadFile("a link name is longer than the file (damaged or crafted)");
     std::vector<char> buf(static_cast<std::size_t>(len) + 1, '\0');
     if (H5Lget_name_by_idx(loc, ".", index, H5_ITER_INC, i, buf.data(), buf.size(), kDefault) < 0) h5::fail("listing the root group");
     names.emplace_back(buf.data(), static_cast<std::size_t>(len));
@@ -201,19 +270,48 @@ std::vector<std::string> link_names(hid_t loc) {
 
 /// The dimensions of dataset `name` in `loc`, or nullopt if `name` is not a dataset.
 std::optional<std::vector<hsize_t>> dataset_shape(hid_t loc, const std::string& name) {
+  require_hard_link(loc, name);
   const Hid obj(H5Oopen(loc, name.c_str(), kDefault), H5Oclose, fmt::format("opening '{}'", name));
   if (H5Iget_type(obj.get()) != H5I_DATASET) return std::nullopt;
   return h5::dataset_dims(obj.get(), fmt::format("reading the shape of '{}'", name));
 }
 
+/// Throws BadFile unless every axis of N-D dataset `dset` has exactly one dimension scale attached,
+/// named as in `scales` (the writer attaches run, day, ...: xarray reads them as dimension names).
+void require_scales(hid_t dset, const std::string& name, const std::vector<std::string>& scales) {
+  for (std::size_t axis = 0; axis < scales.size(); ++axis) {
+    const int n = H5DSget_num_scales(dset, static_cast<unsigned>(axis));
+    if (n != 1)
+      throw BadFile(fmt::format("'{}' has {} dimension scales on axis {}; expected one ('{}')", name, std::max(n, 0), axis, scales[axis]));
+    std::string scale_name;
+    const auto visit = [](hid_t /*did*/, unsigned /*dim*/, hid_t dsid, void* data) -> herr_t {
+      const ssize_t len = H5Iget_name(dsid, nullptr, 0);
+      if (len <= 0 || len > 4096) return -1;
+      std::string buf(static_cast<std::size_t>(len) + 1, '\0');
+      if (H5Iget_name(dsid, buf.data(), buf.size()) != len) return -1;
+      buf.resize(static_cast<std::size_t>(len));
+      *static_cast<std::string*>(data) = buf;
+      return 1;
+    };
+    int idx = 0;
+    if (H5DSiterate_scales(dset, static_cast<unsigned>(axis), &idx, visit, &scale_name) < 0 || scale_name != "/" + scales[axis])
+      throw BadFile(fmt::format("'{}' has the wrong dimension scale on axis {}; expected '{}'", name, axis, scales[axis]));
+  }
+}
+
 std::size_t run_count(hid_t file) {
   const Hid run = open_dataset(file, "run");
-  return length_1d(run.get(), "run");
+  const std::size_t runs = length_1d(run.get(), "run");
+  require_numeric(run.get(), "run");
+  require_stored(run.get(), "run", runs);
+  return runs;
 }
 
 int day_count(hid_t file) {
   const Hid day = open_dataset(file, "day");
   const std::size_t days = length_1d(day.get(), "day");
+  require_numeric(day.get(), "day");
+  require_stored(day.get(), "day", days);
   if (days > static_cast<std::size_t>(std::numeric_limits<int>::max())) throw BadFile("the day dimension is too long");
   return static_cast<int>(days);
 }
@@ -240,6 +338,10 @@ ResultsIndex read_results_index(const std::string& path) {
     if (has_seed < 0) h5::fail("looking up attribute 'seed'");
     if (has_seed > 0) {
       const Hid attr(H5Aopen(f, "seed", kDefault), H5Aclose, "reading attribute 'seed'");
+      const Hid type(H5Aget_type(attr.get()), H5Tclose, "reading attribute 'seed'");
+      const Hid space(H5Aget_space(attr.get()), H5Sclose, "reading attribute 'seed'");
+      if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_npoints(space.get()) != 1)
+        throw BadFile("attribute 'seed' is not one whole number");
       check(H5Aread(attr.get(), H5T_NATIVE_UINT64, &ix.seed), "reading attribute 'seed'");
     }
 
@@ -248,6 +350,7 @@ ResultsIndex read_results_index(const std::string& path) {
     ix.replication = read_numeric<std::int32_t>(f, "replication", H5T_NATIVE_INT32, ix.runs);
     if (has_link(f, "point")) ix.point = read_numeric<std::int32_t>(f, "point", H5T_NATIVE_INT32, ix.runs);
     for (const auto& name : link_names(f)) {
+      require_hard_link(f, name);
       const htri_t tagged = H5Aexists_by_name(f, name.c_str(), "kpisim_role", kDefault);
       if (tagged <= 0) {
         static_cast<void>(H5Eclear2(h5::kDefaultErrorStack));
@@ -298,6 +401,8 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
 
     const std::string what = fmt::format("reading '{}'", name);
     const Hid dset = open_dataset(f, name);
+    require_numeric(dset.get(), name);
+    require_scales(dset.get(), name, {"run", "day"});
     const Hid file_space(H5Dget_space(dset.get()), H5Sclose, what);
     const hsize_t count[2] = {1, static_cast<hsize_t>(last_day - first_day + 1)};
     const Hid mem_space = h5::simple_space({count[1]});
@@ -317,6 +422,129 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
       means[r] = n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
     }
     return means;
+  });
+}
+
+namespace {
+
+constexpr int kMaxGroupDepth = 8;
+/// The most values verify_results_file reads at once (a run's slab of a data variable): 256 MiB of doubles.
+constexpr std::uintmax_t kMaxSlabValues = std::uintmax_t{1} << 25;
+
+/// Reads every numeric attribute of `obj` and every string one (bounded by the file size).
+void verify_attributes(hid_t obj, const std::string& where) {
+  for (const auto& name : attribute_names(obj)) {
+    // Dimension-scale bookkeeping (object references) is checked through the H5DS calls instead.
+    if (name == "DIMENSION_LIST" || name == "REFERENCE_LIST") continue;
+    const std::string what = fmt::format("reading attribute '{}' of {}", name, where);
+    const Hid attr(H5Aopen(obj, name.c_str(), kDefault), H5Aclose, what);
+    const Hid type(H5Aget_type(attr.get()), H5Tclose, what);
+    const Hid space(H5Aget_space(attr.get()), H5Sclose, what);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    if (n < 0) h5::fail(what);
+    switch (H5Tget_class(type.get())) {
+      case H5T_STRING:
+        if (n != 1) throw BadFile(fmt::format("attribute '{}' of {} holds {} strings; expected one", name, where, n));
+        static_cast<void>(read_string_attr(obj, name));
+        break;
+      case H5T_INTEGER:
+      case H5T_FLOAT: {
+        check_fits(name, static_cast<std::uintmax_t>(n), sizeof(double));
+        std::vector<double> values(static_cast<std::size_t>(n));
+        if (n > 0) check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, values.data()), what);
+        break;
+      }
+      default:
+        throw BadFile(fmt::format("attribute '{}' of {} is neither numbers nor a string", name, where));
+    }
+  }
+}
+
+/// Reads every value of dataset `name` in `loc`: Fletcher-32 checksums are verified on the way.
+void verify_dataset(hid_t loc, const std::string& name, const std::string& path_name, std::size_t runs) {
+  const Hid dset = open_dataset(loc, name);
+  const auto dims = h5::dataset_dims(dset.get(), fmt::format("reading the shape of '{}'", path_name));
+  verify_attributes(dset.get(), fmt::format("'{}'", path_name));
+  // Dereference every attached dimension scale, as xarray does (a damaged reference fails here).
+  for (std::size_t axis = 0; axis < dims.size(); ++axis) {
+    const int n = H5DSget_num_scales(dset.get(), static_cast<unsigned>(axis));
+    if (n < 0) h5::fail(fmt::format("reading the dimension scales of '{}'", path_name));
+    for (int idx = 0; idx < n;) {
+      const auto visit = [](hid_t /*did*/, unsigned /*dim*/, hid_t dsid, void* /*data*/) -> herr_t {
+        return H5Iget_name(dsid, nullptr, 0) > 0 ? 1 : -1;
+      };
+      if (H5DSiterate_scales(dset.get(), static_cast<unsigned>(axis), &idx, visit, nullptr) < 0)
+        throw BadFile(fmt::format("'{}' has a damaged dimension scale on axis {}", path_name, axis));
+      ++idx;
+    }
+  }
+  if (dims.empty() || dims.size() > 3)
+    throw BadFile(fmt::format("'{}' has {} dimensions; a results file has 1 to 3", path_name, dims.size()));
+  if (dims.size() == 1) {
+    if (type_class(dset.get(), path_name) == H5T_STRING) {
+      static_cast<void>(read_strings(loc, name, static_cast<std::size_t>(dims[0])));
+      return;
+    }
+    static_cast<void>(read_numeric<double>(loc, name, H5T_NATIVE_DOUBLE, static_cast<std::size_t>(dims[0])));
+    return;
+  }
+  // A data variable (run, ...): read run by run.
+  require_numeric(dset.get(), path_name);
+  if (dims[0] != runs) throw BadFile(fmt::format("'{}' has {} runs; the file has {}", path_name, dims[0], runs));
+  std::uintmax_t slab = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) {
+    if (dims[i] == 0 || dims[i] > kMaxSlabValues / slab)
+      throw BadFile(fmt::format("'{}' has a run slab of more than {} values (damaged or crafted)", path_name, kMaxSlabValues));
+    slab *= dims[i];
+  }
+  const std::string what = fmt::format("reading '{}'", path_name);
+  const Hid file_space(H5Dget_space(dset.get()), H5Sclose, what);
+  std::vector<hsize_t> start(dims.size(), 0);
+  std::vector<hsize_t> count = dims;
+  count[0] = 1;
+  const Hid mem_space = h5::simple_space(count);
+  std::vector<double> buf(static_cast<std::size_t>(slab));
+  for (hsize_t r = 0; r < dims[0]; ++r) {
+    start[0] = r;
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), what);
+    check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), kDefault, buf.data()), what);
+  }
+}
+
+void verify_group(hid_t g, const std::string& prefix, std::size_t runs, int depth) {
+  if (depth > kMaxGroupDepth) throw BadFile(fmt::format("groups nest deeper than {} levels", kMaxGroupDepth));
+  verify_attributes(g, prefix.empty() ? std::string("the root group") : fmt::format("group '{}'", prefix));
+  for (const auto& name : link_names(g)) {
+    const std::string path_name = prefix.empty() ? name : fmt::format("{}/{}", prefix, name);
+    require_hard_link(g, name);
+    const Hid obj(H5Oopen(g, name.c_str(), kDefault), H5Oclose, fmt::format("opening '{}'", path_name));
+    switch (H5Iget_type(obj.get())) {
+      case H5I_DATASET:
+        verify_dataset(g, name, path_name, runs);
+        break;
+      case H5I_GROUP:
+        verify_group(obj.get(), path_name, runs, depth + 1);
+        break;
+      default:
+        throw BadFile(fmt::format("'{}' is neither a dataset nor a group", path_name));
+    }
+  }
+}
+
+}  // namespace
+
+void verify_results_file(const std::string& path) {
+  const ResultsIndex ix = read_results_index(path);
+  guarded(path, [&] {
+    const Hid file = open_results(path);
+    // The daily variables are what compare and report read: their scales must be the file's.
+    for (const auto& link : link_names(file.get())) {
+      const auto shape = dataset_shape(file.get(), link);
+      if (!shape || shape->size() < 2) continue;
+      const Hid dset = open_dataset(file.get(), link);
+      if (shape->size() == 2) require_scales(dset.get(), link, {"run", "day"});
+    }
+    verify_group(file.get(), "", ix.runs, 0);
   });
 }
 

@@ -3,7 +3,10 @@
 // directory includes <hdf5.h>).
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +54,11 @@ inline std::string error_detail() {
   };
   static_cast<void>(H5Ewalk2(kDefaultErrorStack, H5E_WALK_UPWARD, walker, &detail));
   static_cast<void>(H5Eclear2(kDefaultErrorStack));
+  // A failed write(2) or read(2) comes with a multi-line dump of HDF5's internals: keep its errno.
+  if (const std::size_t at = detail.find("errno = "); at != std::string::npos) {
+    const int err = std::atoi(detail.c_str() + at + 8);
+    if (err > 0) return fmt::format("{}: {}", detail.substr(0, std::min(detail.find(", time"), detail.find(": time"))), std::strerror(err));
+  }
   return detail;
 }
 

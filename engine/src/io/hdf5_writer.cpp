@@ -7,7 +7,7 @@
 // (H5DSattach_scale), which is what makes h5netcdf/xarray see named dimensions. Link creation order
 // is tracked in every group, so variables list in the order written.
 //
-//   Dimension coordinates (1-D scales, contiguous):
+//   Dimension coordinates (1-D scales; numeric ones checksummed, strings contiguous):
 //     run(run)            int64   0..R-1                  long_name "run index", units "1"
 //     day(day)            int32   0..D-1                  long_name "simulation day (day 0 is a Monday)", units "1"
 //     unit(unit)          string  layout.unit_names        long_name "division"  (only if unit names are given)
@@ -15,7 +15,7 @@
 //                                                          (day 0 is a Monday)", units "1"
 //     agent(agent)        uint32  layout.snapshot_agents   long_name "employee slot", units "1"
 //                         (snapshot and agent only if snapshot days are given)
-//   Non-index coordinates on run (1-D, run scale attached, contiguous):
+//   Non-index coordinates on run (1-D, run scale attached; numeric ones checksummed, strings contiguous):
 //     policy(run)         string  layout.policy            long_name "policy label"
 //     policy_type(run)    string  layout.policy_type       long_name "KPI regime type"
 //     replication(run)    int32   layout.replication       long_name "replication index", units "1"
@@ -35,8 +35,12 @@
 //   Everything is created when the writer opens; runs are written as they arrive, in any order.
 //   Unwritten runs, failed runs and runs without unit_series / snapshots read as NaN (HDF5 fill
 //   value NaN). Data variables are chunked (1, D), (1, D, U) and (1, S, A) (one run per chunk),
-//   with the shuffle filter and deflate level 4; the writer disables their chunk cache, so each
-//   run's chunks go to the file when written.
+//   with the shuffle filter, deflate level 4 and the Fletcher-32 checksum filter; the writer
+//   disables their chunk cache, so each run's chunks go to the file when written. "Checksummed"
+//   1-D datasets are chunked (up to 4096 values a chunk) with the Fletcher-32 filter alone (empty
+//   table columns stay contiguous). Every chunk of every numeric dataset thus carries a checksum,
+//   which HDF5 verifies on reading: damaged data fail to read instead of reading as intact.
+//   String datasets stay contiguous (HDF5 allows no filter on variable-length data).
 //   Tables (write_table), each in its own group G (possibly nested, e.g. "sensitivity/x"):
 //     G/<dim>(<dim>)      string  labels (scale)
 //     G/<column>(<dim>)   float64 long_name, units as given
@@ -99,6 +103,10 @@ using h5::simple_space;
 using h5::utf8_string_type;
 
 constexpr unsigned kDeflateLevel = 4;
+/// Values per chunk of the 1-D datasets: a chunk (at most 64 KiB of variable-length string
+/// references) fits HDF5's default 1 MiB chunk cache, so writing one run's status is not a
+/// read-modify-write of the whole coordinate.
+constexpr hsize_t kChunk1d = 4096;
 constexpr std::int8_t kStatusNotWritten = -1;
 constexpr std::int8_t kStatusOk = 0;
 constexpr std::int8_t kStatusFailed = 1;
@@ -134,19 +142,33 @@ void set_name_attrs(hid_t obj, const std::string& name, std::string_view long_na
   if (!units.empty()) set_string_attr(obj, "units", std::string(units), where);
 }
 
-/// A 1-D contiguous dataset holding `data` (numeric).
+/// Creation properties of a 1-D dataset of `n` values: chunks of up to kChunk1d values with the
+/// Fletcher-32 checksum filter (a damaged chunk then fails to read instead of reading as intact).
+/// An empty dataset (a table without rows) stays contiguous: it has no data to damage.
+Hid checksummed_1d(std::size_t n, std::string_view what) {
+  Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+  if (n == 0) return dcpl;
+  const hsize_t chunk = std::min<hsize_t>(n, kChunk1d);
+  check(H5Pset_chunk(dcpl.get(), 1, &chunk), what);
+  check(H5Pset_fletcher32(dcpl.get()), what);
+  return dcpl;
+}
+
+/// A 1-D checksummed dataset holding `data` (numeric).
 template <typename T>
 Hid numeric_1d(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type, const std::vector<T>& data) {
   const Hid space = simple_space({static_cast<hsize_t>(data.size())});
   const std::string what = fmt::format("creating dataset '{}'", name);
-  Hid dset(H5Dcreate2(loc, name.c_str(), file_type, space.get(), kDefault, kDefault, kDefault), H5Dclose, what);
+  const Hid dcpl = checksummed_1d(data.size(), what);
+  Hid dset(H5Dcreate2(loc, name.c_str(), file_type, space.get(), kDefault, dcpl.get(), kDefault), H5Dclose, what);
   if (!data.empty())
     check(H5Dwrite(dset.get(), mem_type, kAllSpace, kAllSpace, kDefault, static_cast<const void*>(data.data())),
           fmt::format("writing dataset '{}'", name));
   return dset;
 }
 
-/// A 1-D contiguous dataset of variable-length UTF-8 strings.
+/// A 1-D contiguous dataset of variable-length UTF-8 strings (HDF5 allows no filter, hence no
+/// checksum, on variable-length data).
 Hid string_1d(hid_t loc, const std::string& name, const std::vector<std::string>& data) {
   const Hid type = utf8_string_type();
   const Hid space = simple_space({static_cast<hsize_t>(data.size())});
@@ -184,6 +206,7 @@ Hid data_variable(hid_t file, const std::string& name, hid_t file_type, hid_t me
   check(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), what);
   check(H5Pset_shuffle(dcpl.get()), what);
   check(H5Pset_deflate(dcpl.get(), kDeflateLevel), what);
+  check(H5Pset_fletcher32(dcpl.get()), what);  // last: it checksums the bytes as stored
   check(H5Pset_fill_value(dcpl.get(), mem_type, &nan), what);
   const Hid space = simple_space(dims);
   Hid dset(H5Dcreate2(file, name.c_str(), file_type, space.get(), kDefault, dcpl.get(), dapl), H5Dclose, what);
@@ -479,6 +502,10 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
   const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
   // Closing the file closes everything in it, so the file really is closed before the rename.
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "setting the file close degree");
+  // The HDF5 1.10 file format: its object headers, chunk indexes (fixed arrays), B-trees and
+  // heaps carry checksums, so damaged metadata are detected as well as damaged data (the format
+  // of earlier versions checksums nothing). Readers need HDF5 1.10 or later (Debian 12 has 1.10.8).
+  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), "choosing the HDF5 1.10 file format");
   const Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "creating file creation properties");
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
   // HDF5 opens files by name. Through /proc/self/fd it reaches the very file we created, whatever is
@@ -819,6 +846,10 @@ void ResultsWriter::commit() {
   }
   m.close_tmp_fd();
   m.finished = true;
+}
+
+void disable_hdf5_exit_handler() noexcept {
+  static_cast<void>(H5dont_atexit());
 }
 
 void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite) {

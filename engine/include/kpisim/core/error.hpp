@@ -22,6 +22,13 @@ class OutputExistsError : public RunError {
   using RunError::RunError;
 };
 
+/// A results file that cannot be read: missing, not a KPISim results file, damaged or crafted
+/// (exit code 2; what() is user-facing and names the file).
+class ResultsFileError : public RunError {
+ public:
+  using RunError::RunError;
+};
+
 /// A violated model invariant (only thrown by checked builds).
 class InvariantError : public std::logic_error {
  public:

@@ -124,6 +124,11 @@ struct Experiment {
   }
 };
 
+/// Whether an experiment text may name its base scenario by file (`base:`). Text stored in a
+/// results file must not: its scenario is stored inline, and a path named inside an untrusted file
+/// is never opened.
+enum class BaseFile : std::uint8_t { allowed, refused };
+
 /// One run of an expanded experiment.
 struct SweepRun {
   std::size_t point = 0;          ///< parameter point
@@ -138,8 +143,9 @@ class Sweep {
   /// suggestion; parameter paths the scenario does not have; values the scenario refuses; design
   /// requirements). Throws InputError listing every problem.
   static Sweep load(const std::string& path);
-  /// The same from text; `dir` resolves a relative `base`.
-  static Sweep from_text(const std::string& text, const std::string& name, const std::string& dir);
+  /// The same from text; `dir` resolves a relative `base`. With BaseFile::refused a `base:` key is
+  /// an error (the file it names is not opened).
+  static Sweep from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed);
 
   Experiment experiment;
   Scenario base;                            ///< the base scenario (seed and days already overridden)

@@ -27,7 +27,8 @@ struct ResultsIndex {
   [[nodiscard]] std::string attr(std::string_view name) const;  ///< "" when absent
 };
 
-/// Throws RunError with a clear message (file not found, not a KPISim results file, ...).
+/// Throws ResultsFileError with a clear message (file not found, not a KPISim results file, damaged
+/// or crafted: wrong types or shapes, sizes beyond the file's, ...).
 ResultsIndex read_results_index(const std::string& path);
 
 /// Mean of daily variable `variable` over days [first_day, last_day] (inclusive) for every run,
@@ -35,5 +36,12 @@ ResultsIndex read_results_index(const std::string& path);
 /// Reads run by run (bounded memory). Throws RunError for an unknown variable (with the nearest
 /// valid name suggested) or a bad window.
 std::vector<double> read_window_means(const std::string& path, std::string_view variable, int first_day, int last_day);
+
+/// Reads everything in a results file once, in bounded memory (one run's slab at a time): the
+/// index, every dataset of every group (so HDF5 verifies each chunk's Fletcher-32 checksum), every
+/// attribute, and the dimension scales of the daily variables. Throws ResultsFileError naming the
+/// first problem. Damaged metadata can still crash the HDF5 library itself: run this in a child
+/// process (see `kpisim report` and `kpisim compare`) when the file is untrusted.
+void verify_results_file(const std::string& path);
 
 }  // namespace kpisim

@@ -85,6 +85,12 @@ class ResultsWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Stops the HDF5 library from registering its exit handler; call first thing in main(), before
+/// any other HDF5 use. After a failed H5Fclose (a full disk) HDF5 keeps the file half-closed, and
+/// its exit handler then crashes (SIGSEGV in H5F__close_cb) trying to close it again; every file
+/// the program opens is closed explicitly, so nothing is lost without the handler.
+void disable_hdf5_exit_handler() noexcept;
+
 /// Writes runs to an HDF5 file readable by h5py and xarray (engine="h5netcdf").
 ///
 /// The file is written under a temporary name in the same directory and renamed over `path`
