@@ -47,6 +47,10 @@ while IFS= read -r f; do
     cp "$f" "$seeds/scenario/$id.yaml"
   fi
 done < <(find scenarios tests/data -name '*.yaml' | sort)
+# Inputs that once crashed a target (tests/fuzz/regressions/TARGET/): every run starts with them.
+for t in scenario experiment results; do
+  if [[ -d tests/fuzz/regressions/$t ]]; then cp tests/fuzz/regressions/$t/* "$seeds/$t/" 2>/dev/null || true; fi
+done
 # Results seeds: written by the project's own tools, small (a week, few people).
 build/fuzz/tests/fuzz/write_sample_h5 "$seeds/results/sample.h5" "$seeds/results/sweep_sample.h5" >/dev/null
 tmp=$(mktemp -d)
