@@ -85,7 +85,8 @@ for t in "${targets[@]}"; do
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${extra[@]}" >"$log" 2>&1; then
     status=1
     echo "fuzz_$t: FAILED (reproduce: $bin/fuzz_$t $work/artifacts/$t-<file>)"
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|    #[0-9] |fuzz_.*property failed)' "$log" | head -20 || true
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|terminate called|  what\(\)|fuzz_.*property failed|Test unit written)|#[0-9]+ .* in .*(kpisim::|LLVMFuzzerTestOneInput)' "$log" |
+      head -20 || true
   fi
   units=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
   secs=$(sed -nE 's/^Done [0-9]+ runs in ([0-9]+) second.*/\1/p' "$log" | tail -1)
