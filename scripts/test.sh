@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run every test: the checked build (release optimisation with
 # invariant checks and warnings as errors), formatting and static analysis, and, unless --quick,
-# the sanitizer build (ASan+UBSan) with its tests.
+# the sanitizer build (ASan+UBSan) with its tests and a bounded fuzzing run of the loaders and readers
+# (scripts/fuzz.sh, docs/fuzzing.md).
 # Usage: scripts/test.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +32,8 @@ if [[ "${1:-}" != "--quick" ]]; then
     build/$preset/engine/kpisim run scenarios/compare_regimes.yaml --days 63 -q -o "$tmp/$preset.h5"
   done
   /usr/bin/python3 tests/python/compare_results.py "$tmp/checked.h5" "$tmp/sanitize.h5"
+  # A bounded number of inputs per target (not a time: the same work on any machine), ASan + UBSan.
+  echo "== fuzz (docs/fuzzing.md)"
+  scripts/fuzz.sh --runs "${KPISIM_FUZZ_RUNS:-2000}"
 fi
 echo "== all tests passed"
