@@ -5,7 +5,6 @@ Exit codes (engine/apps/kpisim/main.cpp): 0 ok, 1 run/output error, 2 invalid sc
 arguments, 3 output exists without --force, 4 too large for memory.
 """
 import re
-import time
 
 import h5py
 import numpy as np
@@ -240,7 +239,7 @@ def test_run_onto_a_directory_fails_cleanly(cli, small_scenario, tmp_path):
     assert leftovers(tmp_path) == [], "temporary file left behind"
 
 
-def test_too_large_scenario_is_refused_quickly(cli, bad_dir, tmp_path):
+def test_too_large_scenario_is_refused_with_an_estimate(cli, bad_dir, tmp_path):
     # tests/data/bad/too_large.yaml: 50 million employees x 4 policies, estimated at ~50 GiB.
     avail_gib = None
     with open("/proc/meminfo", encoding="ascii") as f:
@@ -252,14 +251,13 @@ def test_too_large_scenario_is_refused_quickly(cli, bad_dir, tmp_path):
     if avail_gib is None or 0.8 * avail_gib > 40:
         pytest.skip(f"MemAvailable is {avail_gib} GiB: the scenario might fit on this machine")
     out = tmp_path / "big.h5"
-    t0 = time.monotonic()
     r = cli("run", bad_dir / "too_large.yaml", "-o", out, "-q", timeout=60)
-    elapsed = time.monotonic() - t0
     assert r.returncode == EXIT_TOO_LARGE, f"exit {r.returncode}: {r.stderr}"
     assert re.search(r"\d+(\.\d+)? GiB", r.stderr), r.stderr
     m = re.search(r"estimated (\d+(?:\.\d+)?) GiB", r.stderr)
     assert m and float(m.group(1)) > 10, r.stderr
-    assert elapsed < 5, f"refusal took {elapsed:.1f} s"
+    # No wall-clock bound here (shared CI machines): the refusal's cost is checked by its peak memory
+    # in test_edge_cases.py::test_too_large_scenario_is_refused_before_the_organisation_is_built.
     assert list(tmp_path.iterdir()) == []
 
 
