@@ -229,3 +229,31 @@ TEST_CASE("audit: a zero-strength audit equals no audit, bit for bit", "[unit][a
     for (int d = 0; d < weak.days; ++d) REQUIRE(std::memcmp(&weak.series[v * 63 + d], &plain.series[v * 63 + d], sizeof(double)) == 0);
   }
 }
+
+TEST_CASE("audit: the measured KPI loses exactly what the examined days show, people expect the share d", "[unit][audit]") {
+  Fixture f(std::string(kWeekly) + ", detection: 0.3, false_positive_rate: 0, penalty_usd_per_hour: 10}");
+  // Everyone pads 1 hour on every day of week 1; count, per person, the days on which the KPI lost
+  // the padding (perf_removed = 1 when the day's incentives are written).
+  std::vector<int> removed_days(f.world.n, 0);
+  for (int d = 0; d < 14; ++d) {
+    std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), d >= 7 ? 1.0F : 0.0F);
+    kpisim::RegimeContext ctx{f.spec, f.world, f.rng, d};
+    f.world.clear_incentives();
+    f.regime->apply(ctx, 1.0);
+    for (std::size_t i = 0; i < f.world.n; ++i) {
+      REQUIRE((f.world.perf_removed[i] == 0.0F || f.world.perf_removed[i] == 1.0F));
+      if (d < 7) REQUIRE(f.world.perf_removed[i] == 0.0F);         // nobody is under review in week 0
+      if (d >= 7) REQUIRE(f.world.perf_filter[i] == Approx(0.3));  // what everyone under review expects
+      removed_days[i] += f.world.perf_removed[i] != 0.0F ? 1 : 0;
+    }
+    f.regime->end_of_day(ctx, 1.0);
+  }
+  // The fine at the end of day 13 is the penalty times the hours found on examined days: the same
+  // days the KPI lost.
+  double total_days = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    REQUIRE(f.world.reward_usd[i] == Approx(-10.0 * removed_days[i]));
+    total_days += removed_days[i];
+  }
+  require_binomial(total_days, 7.0 * static_cast<double>(f.world.n), 0.3);
+}
