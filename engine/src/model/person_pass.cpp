@@ -18,6 +18,7 @@
 #include "scripting.hpp"
 #include "wellbeing.hpp"
 #include "work.hpp"
+#include "workslop.hpp"
 
 namespace kpisim::detail {
 namespace {
@@ -74,8 +75,17 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     s.scripted[j] = w.scripting[i] != 0 ? script_tokens : 0.0;
     s.script_sessions[j] = w.scripting[i] != 0 ? script_sessions : 0.0;
   }
-  // Weekly plans: everyone on the first working day of the week; new hires on their first.
   if (!c.workday) return;
+  // Each person's team (slots [first, first + size)), for the workslop recipient: teams are runs of
+  // consecutive slots, so the chunk is covered team by team.
+  for (std::size_t j = 0; j < n;) {
+    const Unit& u = spec.units[spec.team_units[spec.team_of[lo + j]]];
+    const std::size_t stop = std::min<std::size_t>(u.end - lo, n);
+    std::fill(s.team_first + j, s.team_first + stop, u.first);
+    std::fill(s.team_size + j, s.team_size + stop, u.end - u.first);
+    j = stop;
+  }
+  // Weekly plans: everyone on the first working day of the week; new hires on their first.
   if (c.plan_day) {
     plan_week(c, ps, s, 0, lo, n);
   } else {
@@ -274,7 +284,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     w.performative_hours[i] = static_cast<float>(t_p);
     w.gamed_outcome[i] = static_cast<float>(gamed);
     ps.slop_out[i] = static_cast<float>(slop_out);
-    ps.slop_pick[i] = s.u_def[3][j];
+    ps.slop_to[i] = workslop::recipient_slot(static_cast<std::uint32_t>(i), s.team_first[j], s.team_size[j], s.u_def[3][j]);
     o[a_value][j] = value;
     o[a_measured][j] = value + gamed + noise_o;  // before the audit filter (applied in measure())
     // AI value added and time saved, net of verification and clean-up (7.7): those hours are valued at
@@ -435,7 +445,7 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   }
   slop_in.assign(spec.employees, 0.0F);
   slop_out.assign(spec.employees, 0.0F);
-  slop_pick.assign(spec.employees, 0.0);
+  slop_to.assign(spec.employees, 0);
 }
 
 void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, std::size_t hi) {

@@ -189,7 +189,7 @@ void Simulation::step() {
   // Workslop reaches colleagues (workslop.cpp, 7.8): cleaned up on the next working day.
   if (workday) {
     auto teams = [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      workslop::distribute(spec, d, im.pass.slop_out, im.pass.slop_pick, im.pass.slop_in, w.last_slop_day, lo, hi);
+      workslop::scatter(spec, d, im.pass.slop_out.data(), im.pass.slop_to.data(), im.pass.slop_in.data(), w.last_slop_day.data(), lo, hi);
     };
     if (options_.serial)
       for_blocks_serial(spec.team_units.size(), teams);
