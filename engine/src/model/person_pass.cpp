@@ -326,16 +326,24 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     }
 }
 
+// The contributions that are 0 on a day off and that measure() does not write: their sums are skipped
+// on days off (adding 0 leaves an accumulator as it was: it starts at +0 and never becomes -0).
+constexpr std::array<bool, a_count> kWorkOnly = [] {
+  std::array<bool, a_count> m{};
+  for (std::size_t v : {a_value,     a_ai_value,   a_hours,      a_overtime,    a_manual,     a_ai_hours,         a_verify,
+                        a_cleanup,   a_perf_hours, a_learn,      a_work_hours,  a_tok_prod,   a_tok_rework,       a_caught,
+                        a_passed,    a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross})
+    m[v] = true;
+  return m;
+}();
+
 // Phase 6 on a day off: recovery, scripts keep running.
 void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   const auto wb = c.spec.scenario.wellbeing;
   World& w = c.w;
   auto& o = s.out;
-  for (std::size_t v :
-       {a_value,      a_measured,    a_ai_value,   a_hours,      a_overtime,   a_manual,           a_ai_hours,      a_verify,
-        a_cleanup,    a_perf_hours,  a_learn,      a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,        a_passed,
-        a_slop_hours, a_escalations, a_belief_err, a_sessions,   a_time_saved, a_time_saved_gross, a_ai_value_gross})
-    std::fill_n(o[v], n, 0.0);
+  // The contributions measure() reads; the other work-only ones are not summed on a day off (kWorkOnly).
+  for (std::size_t v : {a_value, a_measured, a_tok_prod, a_tok_rework, a_sessions}) std::fill_n(o[v], n, 0.0);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -479,7 +487,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
     a[a_headcount] += static_cast<double>(n);
     a[a_corr_n] += static_cast<double>(n);
     for (std::size_t v = 0; v < a_count; ++v)
-      if (v != a_headcount && v != a_corr_n && v != a_cost && v != a_energy) a[v] += chunk_sum(s.out[v], n);
+      if (v != a_headcount && v != a_corr_n && v != a_cost && v != a_energy && (c.workday || !kWorkOnly[v])) a[v] += chunk_sum(s.out[v], n);
     // Quitters are replaced at once by new hires (after the day's sums).
     for (std::size_t j = 0; j < n; ++j)
       if (s.quit[j] != 0.0) {
