@@ -10,6 +10,7 @@
 #include "arrivals.hpp"
 #include "chunk.hpp"
 #include "kpisim/core/check.hpp"
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/core/vmath.hpp"
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
@@ -454,6 +455,12 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   slop_in.assign(spec.employees, 0.0F);
   slop_out.assign(spec.employees, 0.0F);
   slop_to.assign(spec.employees, 0);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+    const Unit& u = spec.units[spec.team_units[t]];
+    // workslop::scatter_within and the chunk's team runs rely on teams tiling the slots in order.
+    KPISIM_CHECK(u.first == (t == 0 ? 0U : spec.units[spec.team_units[t - 1]].end) && u.end > u.first, "teams tile the slots in order");
+    if (u.end > u.first && u.first / kBlock != (u.end - 1) / kBlock) split_teams.push_back(static_cast<std::uint32_t>(t));
+  }
 }
 
 void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, std::size_t hi) {
@@ -497,6 +504,11 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
       }
     start = end;
   }
+  // Workslop reaches colleagues (7.8), for the teams wholly inside this block: every member has been
+  // through the day (inputs read slop_in, measure read last_slop_day, quitters were replaced), and no
+  // other block touches them.
+  if (c.workday)
+    workslop::scatter_within(spec, c.day, ps.slop_out.data(), ps.slop_to.data(), ps.slop_in.data(), c.w.last_slop_day.data(), lo, hi);
 }
 
 }  // namespace kpisim::detail

@@ -37,4 +37,14 @@ void scatter(const ModelSpec& spec, int day, const float* produced, const std::u
   }
 }
 
+void scatter_within(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received,
+                    std::int32_t* last_received, std::size_t lo, std::size_t hi) {
+  if (lo >= hi) return;
+  std::size_t t = spec.team_of[lo];
+  if (spec.units[spec.team_units[t]].first < lo) ++t;  // starts before lo
+  std::size_t t_end = t;
+  while (t_end < spec.team_units.size() && spec.units[spec.team_units[t_end]].end <= hi) ++t_end;
+  scatter(spec, day, produced, to, received, last_received, t, t_end);
+}
+
 }  // namespace kpisim::detail::workslop

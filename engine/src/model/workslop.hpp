@@ -38,6 +38,10 @@ void distribute(const ModelSpec& spec, int day, const std::vector<float>& produc
 void scatter(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received, std::int32_t* last_received,
              std::size_t team_lo, std::size_t team_hi);
 
+/// scatter for the teams whose members all lie in slots [lo, hi) (the others are left as they are).
+void scatter_within(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received,
+                    std::int32_t* last_received, std::size_t lo, std::size_t hi);
+
 /// All teams.
 inline void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
                        std::vector<float>& received, std::vector<std::int32_t>& last_received) {
