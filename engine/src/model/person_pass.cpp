@@ -331,9 +331,9 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
 // on days off (adding 0 leaves an accumulator as it was: it starts at +0 and never becomes -0).
 constexpr std::array<bool, a_count> kWorkOnly = [] {
   std::array<bool, a_count> m{};
-  for (std::size_t v : {a_value,     a_ai_value,   a_hours,      a_overtime,    a_manual,     a_ai_hours,         a_verify,
-                        a_cleanup,   a_perf_hours, a_learn,      a_work_hours,  a_tok_prod,   a_tok_rework,       a_caught,
-                        a_passed,    a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross})
+  for (std::size_t v : {a_value,   a_ai_value,   a_hours,       a_overtime,   a_manual,     a_ai_hours,         a_verify,
+                        a_cleanup, a_perf_hours, a_learn,       a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,
+                        a_passed,  a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross})
     m[v] = true;
   return m;
 }();

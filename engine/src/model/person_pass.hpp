@@ -115,8 +115,8 @@ struct PassState {
   std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
   std::vector<float> slop_in;                         // per employee: workslop hours received, to clean up on the next working day
   std::vector<float> slop_out;                        // per employee: workslop hours produced today
-  std::vector<std::uint32_t> split_teams;             // teams with members in more than one block (kBlock): their workslop is scattered after the pass
-  std::vector<std::uint32_t> slop_to;                 // per employee: the slot of the colleague who receives it (workslop::recipient_slot)
+  std::vector<std::uint32_t> split_teams;  // teams with members in more than one block (kBlock): their workslop is scattered after the pass
+  std::vector<std::uint32_t> slop_to;      // per employee: the slot of the colleague who receives it (workslop::recipient_slot)
 };
 
 // What every chunk of one day shares.
