@@ -2,6 +2,7 @@
 // The working arrays of one chunk of the per-person pass (internal to person_pass.cpp and the
 // phase files it calls: weekly_plan.cpp). See person_pass.hpp for how the work is cut.
 #include <cstddef>
+#include <cstdint>
 
 #include "person_pass.hpp"
 
@@ -17,7 +18,8 @@ struct Scratch {
   double u_arr[kChunk], u_noise[kChunk], u_quit[kChunk], u_meas[kChunk];
   double z_arr[kChunk], z_noise[kChunk], z_meas[kChunk];
   double u_dec[4][kChunk], z_dec[4][kChunk];
-  double u_def[4][kChunk];  // caught, passed, escalations, the workslop recipient
+  double u_def[4][kChunk];                              // caught, passed, escalations, the workslop recipient
+  std::uint32_t team_first[kChunk], team_size[kChunk];  // each person's team: slots [first, first + size)
   // Arrivals and the allocation problem.
   double backlog[kChunk], cleanup[kChunk], cleanup_today[kChunk];
   double a[4][kChunk], cap[4][kChunk], budget[kChunk], t[4][kChunk];

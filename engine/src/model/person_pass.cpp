@@ -10,6 +10,7 @@
 #include "arrivals.hpp"
 #include "chunk.hpp"
 #include "kpisim/core/check.hpp"
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/core/vmath.hpp"
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
@@ -18,6 +19,7 @@
 #include "scripting.hpp"
 #include "wellbeing.hpp"
 #include "work.hpp"
+#include "workslop.hpp"
 
 namespace kpisim::detail {
 namespace {
@@ -74,8 +76,17 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     s.scripted[j] = w.scripting[i] != 0 ? script_tokens : 0.0;
     s.script_sessions[j] = w.scripting[i] != 0 ? script_sessions : 0.0;
   }
-  // Weekly plans: everyone on the first working day of the week; new hires on their first.
   if (!c.workday) return;
+  // Each person's team (slots [first, first + size)), for the workslop recipient: teams are runs of
+  // consecutive slots, so the chunk is covered team by team.
+  for (std::size_t j = 0; j < n;) {
+    const Unit& u = spec.units[spec.team_units[spec.team_of[lo + j]]];
+    const std::size_t stop = std::min<std::size_t>(u.end - lo, n);
+    std::fill(s.team_first + j, s.team_first + stop, u.first);
+    std::fill(s.team_size + j, s.team_size + stop, u.end - u.first);
+    j = stop;
+  }
+  // Weekly plans: everyone on the first working day of the week; new hires on their first.
   if (c.plan_day) {
     plan_week(c, ps, s, 0, lo, n);
   } else {
@@ -274,7 +285,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     w.performative_hours[i] = static_cast<float>(t_p);
     w.gamed_outcome[i] = static_cast<float>(gamed);
     ps.slop_out[i] = static_cast<float>(slop_out);
-    ps.slop_pick[i] = s.u_def[3][j];
+    ps.slop_to[i] = workslop::recipient_slot(static_cast<std::uint32_t>(i), s.team_first[j], s.team_size[j], s.u_def[3][j]);
     o[a_value][j] = value;
     o[a_measured][j] = value + gamed + noise_o;  // before the audit filter (applied in measure())
     // AI value added and time saved, net of verification and clean-up (7.7): those hours are valued at
@@ -316,16 +327,24 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     }
 }
 
+// The contributions that are 0 on a day off and that measure() does not write: their sums are skipped
+// on days off (adding 0 leaves an accumulator as it was: it starts at +0 and never becomes -0).
+constexpr std::array<bool, a_count> kWorkOnly = [] {
+  std::array<bool, a_count> m{};
+  for (std::size_t v : {a_value,   a_ai_value,   a_hours,       a_overtime,   a_manual,     a_ai_hours,         a_verify,
+                        a_cleanup, a_perf_hours, a_learn,       a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,
+                        a_passed,  a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross})
+    m[v] = true;
+  return m;
+}();
+
 // Phase 6 on a day off: recovery, scripts keep running.
 void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   const auto wb = c.spec.scenario.wellbeing;
   World& w = c.w;
   auto& o = s.out;
-  for (std::size_t v :
-       {a_value,      a_measured,    a_ai_value,   a_hours,      a_overtime,   a_manual,           a_ai_hours,      a_verify,
-        a_cleanup,    a_perf_hours,  a_learn,      a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,        a_passed,
-        a_slop_hours, a_escalations, a_belief_err, a_sessions,   a_time_saved, a_time_saved_gross, a_ai_value_gross})
-    std::fill_n(o[v], n, 0.0);
+  // The contributions measure() reads; the other work-only ones are not summed on a day off (kWorkOnly).
+  for (std::size_t v : {a_value, a_measured, a_tok_prod, a_tok_rework, a_sessions}) std::fill_n(o[v], n, 0.0);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -435,7 +454,13 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   }
   slop_in.assign(spec.employees, 0.0F);
   slop_out.assign(spec.employees, 0.0F);
-  slop_pick.assign(spec.employees, 0.0);
+  slop_to.assign(spec.employees, 0);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+    const Unit& u = spec.units[spec.team_units[t]];
+    // workslop::scatter_within and the chunk's team runs rely on teams tiling the slots in order.
+    KPISIM_CHECK(u.first == (t == 0 ? 0U : spec.units[spec.team_units[t - 1]].end) && u.end > u.first, "teams tile the slots in order");
+    if (u.end > u.first && u.first / kBlock != (u.end - 1) / kBlock) split_teams.push_back(static_cast<std::uint32_t>(t));
+  }
 }
 
 void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, std::size_t hi) {
@@ -469,7 +494,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
     a[a_headcount] += static_cast<double>(n);
     a[a_corr_n] += static_cast<double>(n);
     for (std::size_t v = 0; v < a_count; ++v)
-      if (v != a_headcount && v != a_corr_n && v != a_cost && v != a_energy) a[v] += chunk_sum(s.out[v], n);
+      if (v != a_headcount && v != a_corr_n && v != a_cost && v != a_energy && (c.workday || !kWorkOnly[v])) a[v] += chunk_sum(s.out[v], n);
     // Quitters are replaced at once by new hires (after the day's sums).
     for (std::size_t j = 0; j < n; ++j)
       if (s.quit[j] != 0.0) {
@@ -479,6 +504,11 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
       }
     start = end;
   }
+  // Workslop reaches colleagues (7.8), for the teams wholly inside this block: every member has been
+  // through the day (inputs read slop_in, measure read last_slop_day, quitters were replaced), and no
+  // other block touches them.
+  if (c.workday)
+    workslop::scatter_within(spec, c.day, ps.slop_out.data(), ps.slop_to.data(), ps.slop_in.data(), c.w.last_slop_day.data(), lo, hi);
 }
 
 }  // namespace kpisim::detail

@@ -115,7 +115,8 @@ struct PassState {
   std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
   std::vector<float> slop_in;                         // per employee: workslop hours received, to clean up on the next working day
   std::vector<float> slop_out;                        // per employee: workslop hours produced today
-  std::vector<double> slop_pick;                      // per employee: today's uniform that picks the colleague who receives it
+  std::vector<std::uint32_t> split_teams;  // teams with members in more than one block (kBlock): their workslop is scattered after the pass
+  std::vector<std::uint32_t> slop_to;      // per employee: the slot of the colleague who receives it (workslop::recipient_slot)
 };
 
 // What every chunk of one day shares.
@@ -134,7 +135,9 @@ struct DayContext {
 /// Draws the traits of the person hired into slot i on `day`.
 void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int day, bool initial);
 
-/// Runs the day for agents [lo, hi) of one block; adds their sums to acc[division].
+/// Runs the day for agents [lo, hi) of one block (for_blocks); adds their sums to acc[division]. On a
+/// working day it ends by scattering the workslop of the teams wholly inside the block (workslop.hpp),
+/// while the block's columns are still in cache; the day's caller scatters split_teams after the pass.
 void person_pass(const DayContext& c, PassState& s, Acc* acc, std::size_t lo, std::size_t hi);
 
 }  // namespace kpisim::detail

@@ -186,16 +186,11 @@ void Simulation::step() {
   for (std::size_t blk = 0; blk < im.blocks; ++blk)
     for (std::size_t dv = 0; dv < im.ndiv; ++dv)
       for (std::size_t j = 0; j < a_count; ++j) div_acc[dv][j] += im.acc[blk * im.ndiv + dv][j];
-  // Workslop reaches colleagues (workslop.cpp, 7.8): cleaned up on the next working day.
-  if (workday) {
-    auto teams = [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      workslop::distribute(spec, d, im.pass.slop_out, im.pass.slop_pick, im.pass.slop_in, w.last_slop_day, lo, hi);
-    };
-    if (options_.serial)
-      for_blocks_serial(spec.team_units.size(), teams);
-    else
-      for_blocks(spec.team_units.size(), teams);
-  }
+  // Workslop reaches colleagues (workslop.cpp, 7.8): cleaned up on the next working day. Each block
+  // of the pass scattered its own teams; here the few teams split between blocks.
+  if (workday)
+    for (const std::uint32_t t : im.pass.split_teams)
+      workslop::scatter(spec, d, im.pass.slop_out.data(), im.pass.slop_to.data(), im.pass.slop_in.data(), w.last_slop_day.data(), t, t + 1);
 
   // (5) Regimes close the day.
   regime_->end_of_day(ctx, 1.0);

@@ -1,6 +1,8 @@
 // Workslop reaches colleagues (docs/model.md section 7.8). See workslop.hpp.
 #include "workslop.hpp"
 
+#include <algorithm>
+
 namespace kpisim::detail::workslop {
 
 void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
@@ -18,6 +20,31 @@ void distribute(const ModelSpec& spec, int day, const std::vector<float>& produc
       last_received[r] = (hours > 0.0F && r != i) ? day : last_received[r];
     }
   }
+}
+
+void scatter(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received, std::int32_t* last_received,
+             std::size_t team_lo, std::size_t team_hi) {
+  for (std::size_t t = team_lo; t < team_hi; ++t) {
+    const Unit& u = spec.units[spec.team_units[t]];
+    std::fill(received + u.first, received + u.end, 0.0F);
+    // As in distribute: every member in slot order (adding 0 hours changes no sum).
+    for (std::uint32_t i = u.first; i < u.end; ++i) {
+      const std::uint32_t r = to[i];
+      const float hours = produced[i];
+      received[r] += hours;
+      last_received[r] = (hours > 0.0F && r != i) ? day : last_received[r];
+    }
+  }
+}
+
+void scatter_within(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received,
+                    std::int32_t* last_received, std::size_t lo, std::size_t hi) {
+  if (lo >= hi) return;
+  std::size_t t = spec.team_of[lo];
+  if (spec.units[spec.team_units[t]].first < lo) ++t;  // starts before lo
+  std::size_t t_end = t;
+  while (t_end < spec.team_units.size() && spec.units[spec.team_units[t_end]].end <= hi) ++t_end;
+  scatter(spec, day, produced, to, received, last_received, t, t_end);
 }
 
 }  // namespace kpisim::detail::workslop
