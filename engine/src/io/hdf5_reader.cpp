@@ -174,7 +174,10 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
       if (ptrs[i] != nullptr) out[i].assign(ptrs[i], ::strnlen(ptrs[i], static_cast<std::size_t>(g_file_size)));
       total += out[i].size();
     }
-    static_cast<void>(H5Dvlen_reclaim(mem_type.get(), h5::kAllSpace, kDefault, ptrs.data()));
+    // H5Dvlen_reclaim needs the dataset's own dataspace (H5S_ALL is refused there, and the strings
+    // would leak).
+    const Hid space(H5Dget_space(dset.get()), H5Sclose, what);
+    check(H5Dvlen_reclaim(mem_type.get(), space.get(), kDefault, ptrs.data()), what);
     if (total > g_file_size) throw BadFile(fmt::format("the strings of '{}' are longer than the file (damaged or crafted)", name));
   } else {
     const std::size_t size = H5Tget_size(file_type.get());

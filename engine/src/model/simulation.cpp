@@ -3,7 +3,8 @@
 // Per day: (1) regimes write incentives; (2) pressure trickles down the unit tree; (3) one fused
 // parallel pass over employees does arrivals, allocation, work, measurement, learning,
 // well-being and attrition for each person (agent-local phases, fused for memory bandwidth);
-// (4) deterministic reductions give the day's outputs and the team workslop pools;
+// (4) deterministic reductions give the day's outputs, and each author's workslop reaches its
+// recipient (inside the pass for teams within one block, here for teams split across blocks);
 // (5) regimes close the day (windows, rewards, ranks, audits); (6) managers update beliefs.
 #include "kpisim/model/simulation.hpp"
 
