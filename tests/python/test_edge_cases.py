@@ -257,3 +257,12 @@ def test_the_largest_seed_is_accepted(kpisim, tmp_path):
     assert r.returncode == 0, r.stderr
     r, _ = check(kpisim, tmp_path, f"base: {SMALL}\nseed: 18446744073709551615\nreplications: 1\n")
     assert r.returncode == 0, r.stderr
+
+
+def test_a_stream_that_makes_yaml_cpp_loop_is_refused(kpisim):
+    # ",\n {\n}\n": yaml-cpp 0.7's LoadAll loops for ever on it, allocating (yaml-cpp issue #1040,
+    # found by tests/fuzz); the loader reads one document and looks for a second with a bounded parser.
+    rc, _, err, kb = measured(kpisim, "validate", os.path.join(BAD, "yaml_cpp_loadall_loop.yaml"))
+    assert rc == 2, err
+    assert "yaml_cpp_loadall_loop.yaml:1:1: error:" in err
+    assert kb < REFUSED_WITHIN_KB

@@ -1,6 +1,8 @@
 #include "kpisim/config/visitors.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <array>
@@ -9,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
+#include <sstream>
 
 #include "kpisim/config/scenario.hpp"
 #include "kpisim/core/error.hpp"
@@ -265,24 +269,64 @@ std::string read_input_file(const std::string& path, std::string_view what) {
   return text;
 }
 
+namespace {
+
+/// Parser events of a YAML stream: where the first node of the second document starts, if any.
+class SecondDocument final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override { ++documents_; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/, const std::string& /*value*/) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                       YAML::EmitterStyle::value /*style*/) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+  std::optional<YAML::Mark> second_mark;  ///< the first node of the second document
+
+ private:
+  void node(const YAML::Mark& m) {
+    if (documents_ == 2 && !second_mark) second_mark = m;
+  }
+  int documents_ = 0;
+};
+
+}  // namespace
+
 YAML::Node load_document(const std::string& text, Diagnostics& diag) {
-  std::vector<YAML::Node> docs;
+  // YAML::LoadAll is not used: yaml-cpp 0.7 (Debian 12) can loop for ever, allocating, on some
+  // malformed streams (yaml-cpp issue #1040; found by tests/fuzz). The first document is loaded,
+  // and a second is looked for by a parser that reads at most two documents' events.
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(text);
+    doc = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    SecondDocument second;
+    if (parser.HandleNextDocument(second) && parser.HandleNextDocument(second)) {
+      const YAML::Mark m = second.second_mark.value_or(YAML::Mark());
+      diag.error(std::max(0, m.line), std::max(0, m.column),
+                 "a second YAML document begins here (after `---`); a file holds one document: remove the rest or split the file");
+      return YAML::Node();
+    }
   } catch (const YAML::Exception& e) {
     diag.error(std::max(0, e.mark.line), std::max(0, e.mark.column), "YAML syntax: " + printable(e.msg, 200));
     return YAML::Node();
   }
-  if (docs.size() > 1) {
-    const YAML::Mark m = docs[1].Mark();
-    diag.error(std::max(0, m.line), std::max(0, m.column),
-               "a second YAML document begins here (after `---`); a file holds one document: remove the rest or split the file");
-    return YAML::Node();
-  }
-  if (docs.empty()) return YAML::Node(YAML::NodeType::Null);
+  if (!doc.IsDefined()) return YAML::Node(YAML::NodeType::Null);
   SizeCheck check(diag);
-  if (!check.walk(docs[0], 0)) return YAML::Node();
-  return docs[0];
+  if (!check.walk(doc, 0)) return YAML::Node();
+  return doc;
 }
 
 YamlReader::YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path, SourceMap* where)
