@@ -77,7 +77,8 @@ commit=$(build/fuzz/engine/kpisim --version | sed -nE 's/.*\(commit ([^,]+),.*/\
 for f in sample sweep_sample run sweep; do
   fixed=()
   if [[ $f == run || $f == sweep ]]; then
-    created=$(strings "$gen/$f.h5" | grep -Em1 '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
+    # (sed, not grep -m1, reads all its input: strings must not die of SIGPIPE under pipefail)
+    created=$(strings "$gen/$f.h5" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' | sed -n 1p)
     fixed=("$created=2000-01-01T00:00:00Z" "$commit=$(printf '%*s' ${#commit} '' | tr ' ' 0)")
   fi
   /usr/bin/python3 tests/fuzz/normalise_h5.py "$gen/$f.h5" "${fixed[@]}" >/dev/null
@@ -104,6 +105,11 @@ cp tests/fuzz/results.dict "$work/dict/results.dict"
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="symbolize=1:external_symbolizer_path=$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer)"
+# Address-space layout randomisation makes libFuzzer's runs differ from one to the next (the
+# coverage of some code depends on addresses): the targets run without it, when the system lets
+# setarch turn it off, so that the same seed and corpus give the same inputs and the same verdict.
+norandom=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then norandom=(setarch "$(uname -m)" -R); else echo "fuzz: cannot turn off ASLR (setarch -R): runs may differ"; fi
 status=0
 summary=()
 known=()
@@ -128,7 +134,7 @@ for t in "${targets[@]}"; do
     rm -f "$work"/artifacts/"$t"-*
     TIMEFORMAT='%R %U %S'
     set +e
-    { time "$bin/fuzz_$t" "$corpus" "$seeds/$t" -runs="$left" -seed=$((segment + 1)) -dict="$work/dict/$t.dict" -timeout=30 \
+    { time "${norandom[@]}" "$bin/fuzz_$t" "$corpus" "$seeds/$t" -runs="$left" -seed=$((segment + 1)) -dict="$work/dict/$t.dict" -timeout=30 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${extra[@]}" >"$log" 2>&1; } 2>"$work/$t.time"
     rc=$?
     set -e

@@ -111,7 +111,7 @@ def classify(text, binary):
         return False, kind + ": no stack"
     fault = faulting(st[0][1], binary)
     # The KPISim call that led into the library (the first frame with a source file of ours).
-    caller = next((f for f in st[0][1] if f[2] is not None and not is_runtime(f, binary)), None)
+    caller = next((f for f in st[0][1] if f[2] is not None and re.search(r"kpisim::|LLVMFuzzerTestOneInput", f[0])), None)
     sig = f"{kind} in {name(fault, st[0][1])}, called from {name(caller)}"
     if not in_hdf5(fault):
         return False, sig
