@@ -32,8 +32,10 @@ if [[ "${1:-}" != "--quick" ]]; then
     build/$preset/engine/kpisim run scenarios/compare_regimes.yaml --days 63 -q -o "$tmp/$preset.h5"
   done
   /usr/bin/python3 tests/python/compare_results.py "$tmp/checked.h5" "$tmp/sanitize.h5"
-  # A bounded number of inputs per target (not a time: the same work on any machine), ASan + UBSan.
+  # A bounded number of inputs per target (not a time: the same work on any machine), ASan + UBSan,
+  # from the seeds alone (--fresh): the same inputs on every run. A crash inside libhdf5 is listed,
+  # not a failure; one in KPISim's code fails (docs/fuzzing.md, "Triage").
   echo "== fuzz (docs/fuzzing.md)"
-  scripts/fuzz.sh --runs "${KPISIM_FUZZ_RUNS:-2000}"
+  scripts/fuzz.sh --fresh --runs "${KPISIM_FUZZ_RUNS:-2000}"
 fi
 echo "== all tests passed"
