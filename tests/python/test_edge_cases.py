@@ -72,7 +72,7 @@ def _sanitized(kpisim):
     key = str(kpisim)
     if key not in _SANITIZED:
         with open(key, "rb") as f:
-            _SANITIZED[key] = b"AddressSanitizer" in f.read()
+            _SANITIZED[key] = b"__asan_init" in f.read()
     return _SANITIZED[key]
 
 
