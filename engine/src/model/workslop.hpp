@@ -25,16 +25,12 @@ inline std::uint32_t recipient_slot(std::uint32_t i, std::uint32_t first, std::u
   return first + recipient(i - first, size, pick);
 }
 
-/// The workslop hours each person produced today go to one colleague in the team, chosen with the
-/// person's uniform `pick`; `received` is rebuilt (hours each person cleans up on the next working day)
-/// and `last_received[r]` set to `day` for every person r who received workslop from someone else.
-/// Teams [team_lo, team_hi) only: each team touches only its members, so disjoint ranges of teams
-/// can run in parallel with the same result.
-void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
-                std::vector<float>& received, std::vector<std::int32_t>& last_received, std::size_t team_lo, std::size_t team_hi);
-
-/// The same, with each person's recipient already chosen: `to[i]` = recipient_slot(i, first, size, pick[i])
-/// (the per-person pass computes it in its chunk, which keeps the day-level loop to a tight scatter).
+/// The workslop hours each person produced today go to the colleague in slot `to[i]`
+/// (= recipient_slot(i, first, size, pick[i]); the per-person pass computes it in its chunk). For the
+/// teams [team_lo, team_hi): `received` is rebuilt (hours each member cleans up on the next working
+/// day) and `last_received[r]` set to `day` for every member r who received workslop from someone
+/// else. Each team touches only its members, so disjoint ranges of teams give the same result in
+/// any order.
 void scatter(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received, std::int32_t* last_received,
              std::size_t team_lo, std::size_t team_hi);
 
@@ -42,10 +38,8 @@ void scatter(const ModelSpec& spec, int day, const float* produced, const std::u
 void scatter_within(const ModelSpec& spec, int day, const float* produced, const std::uint32_t* to, float* received,
                     std::int32_t* last_received, std::size_t lo, std::size_t hi);
 
-/// All teams.
-inline void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
-                       std::vector<float>& received, std::vector<std::int32_t>& last_received) {
-  distribute(spec, day, produced, pick, received, last_received, 0, spec.team_units.size());
-}
+/// All teams, recipients chosen from each person's uniform `pick` (the reference the tests use).
+void distribute(const ModelSpec& spec, int day, const std::vector<float>& produced, const std::vector<double>& pick,
+                std::vector<float>& received, std::vector<std::int32_t>& last_received);
 
 }  // namespace kpisim::detail::workslop
