@@ -13,7 +13,8 @@ constexpr std::size_t kChunk = 256;  // agents per chunk: the scratch below stay
 // Per-chunk working arrays, one set per thread (a chunk never yields its thread mid-way).
 struct Scratch {
   // Inputs.
-  double pressure[kChunk], mandate[kChunk], slop[kChunk], filter[kChunk], removed[kChunk], scripted[kChunk], script_sessions[kChunk];
+  double pressure[kChunk], mandate[kChunk], slop[kChunk], filter[kChunk], removed[kChunk], scripted[kChunk], script_sessions[kChunk],
+      script_on[kChunk];
   // Uniforms and normals.
   double u_arr[kChunk], u_noise[kChunk], u_quit[kChunk], u_meas[kChunk];
   double z_arr[kChunk], z_noise[kChunk], z_meas[kChunk];

@@ -53,29 +53,43 @@ double chunk_sum(const double* x, std::size_t n) {
 void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std::size_t n) {
   const ModelSpec& spec = c.spec;
   World& w = c.w;
-  const auto& b = spec.scenario.behaviour;
+  const auto b = spec.scenario.behaviour;
+  // Local pointers: the loop writes only doubles, so the compiler can keep these in registers (a
+  // write to the uint8 scripting column could alias anything, hence the separate loop after it).
+  const std::uint32_t* const team_of = spec.team_of.data() + lo;
+  const float* const team_pressure = w.team_pressure.data();
+  const std::uint8_t* const team_mandate = w.team_mandate.data();
+  const float* const slop_in = ps.slop_in.data() + lo;
+  const float* const perf_filter = w.perf_filter.data() + lo;
+  const float* const perf_removed = w.perf_removed.data() + lo;
+  const float* const script_scale = w.script_scale.data() + lo;
+  const float* const sensitivity = w.reward_sensitivity.data() + lo;
+  const float* const integrity = w.integrity.data() + lo;
+  const float* const inc_usage = w.inc_usage.data() + lo;
+  const float* const inc_sessions = w.inc_sessions.data() + lo;
+  const float* const inc_script_penalty = w.inc_script_penalty.data() + lo;
+  const std::uint8_t* const scripting = w.scripting.data() + lo;
   for (std::size_t j = 0; j < n; ++j) {
-    const std::size_t i = lo + j;
-    const std::uint32_t team = spec.team_of[i];
-    const double pressure = w.team_pressure[team];
-    const bool mandate = w.team_mandate[team] != 0;
-    s.pressure[j] = pressure;
-    s.mandate[j] = mandate ? 1.0 : 0.0;
-    s.slop[j] = ps.slop_in[i];
+    const std::uint32_t team = team_of[j];
+    s.pressure[j] = team_pressure[team];
+    s.mandate[j] = team_mandate[team] != 0 ? 1.0 : 0.0;
+    s.slop[j] = slop_in[j];
     // Audits filter this share of performative tokens and gamed outcomes out of the KPI, and
     // audited people know it: they keep only the rest of what padding and scripts earn.
-    const double filter = std::clamp<double>(w.perf_filter[i], 0.0, 1.0);
+    const double filter = std::clamp<double>(perf_filter[j], 0.0, 1.0);
     s.filter[j] = filter;
-    s.removed[j] = std::clamp<double>(w.perf_removed[i], 0.0, 1.0);  // what the audit really removes today
+    s.removed[j] = std::clamp<double>(perf_removed[j], 0.0, 1.0);  // what the audit really removes today
     // Scripted padding (7.5): tokens without hours, every day (weekends included).
-    const double script_tokens = b.script_tokens_per_day * w.script_scale[i];
-    const double script_sessions = b.script_sessions_per_day * w.script_scale[i];
-    const double net = scripting::net_payoff(b, w.reward_sensitivity[i], w.integrity[i], 1.0 - filter, w.inc_usage[i], w.inc_sessions[i],
-                                             w.inc_script_penalty[i], script_tokens, script_sessions);
-    w.scripting[i] = scripting::decide(w.scripting[i], net, b.script_hysteresis_usd);
-    s.scripted[j] = w.scripting[i] != 0 ? script_tokens : 0.0;
-    s.script_sessions[j] = w.scripting[i] != 0 ? script_sessions : 0.0;
+    const double script_tokens = b.script_tokens_per_day * script_scale[j];
+    const double script_sessions = b.script_sessions_per_day * script_scale[j];
+    const double net = scripting::net_payoff(b, sensitivity[j], integrity[j], 1.0 - filter, inc_usage[j], inc_sessions[j],
+                                             inc_script_penalty[j], script_tokens, script_sessions);
+    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0;
+    s.script_on[j] = on ? 1.0 : 0.0;
+    s.scripted[j] = on ? script_tokens : 0.0;
+    s.script_sessions[j] = on ? script_sessions : 0.0;
   }
+  for (std::size_t j = 0; j < n; ++j) w.scripting[lo + j] = s.script_on[j] != 0.0 ? 1 : 0;
   if (!c.workday) return;
   // Each person's team (slots [first, first + size)), for the workslop recipient: teams are runs of
   // consecutive slots, so the chunk is covered team by team.
