@@ -14,7 +14,6 @@ ap::View view() {
   v.sensitivity = 1.0;
   v.integrity = 0.5;
   v.proficiency = 0.4;
-  v.trust = 0.5;
   v.kept = 1.0;
   v.believed_per_hour = 60.0;
   v.tokens_per_hour = 10000.0;
@@ -30,9 +29,9 @@ TEST_CASE("allocation problem: without incentives work is worth its believed val
   const kpisim::Measurement ms{};
   const auto m = ap::marginals(b, ms, view());
   CHECK(m.work == Approx(60.0));
-  CHECK(m.verify == Approx(40.0 * (1.25 - 0.5 * 0.5)));  // complacency at trust 0.5: x 1.0
-  CHECK(m.perform == Approx(-0.5 * 20.0));               // integrity cost 20 USD/h
-  CHECK(m.learn == Approx(25.0 * 0.6));                  // learning value x (1 - proficiency)
+  CHECK(m.verify == Approx(40.0));          // the perceived value of checking (at the perceived error rate)
+  CHECK(m.perform == Approx(-0.5 * 20.0));  // integrity cost 20 USD/h
+  CHECK(m.learn == Approx(25.0 * 0.6));     // learning value x (1 - proficiency)
   CHECK(m.gaming == 0.0);
 }
 

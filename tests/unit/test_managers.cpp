@@ -78,19 +78,21 @@ TEST_CASE("managers: what a division head observes depends on the KPI in force",
   const kpisim::Managers m{};  // 0.5 USD per thousand tokens, 2.5 USD per session
   kpisim::detail::Acc ac{};
   ac[kpisim::detail::a_headcount] = 10;
-  ac[kpisim::detail::a_ai_value] = 200;           // true AI value added: 20 per FTE
+  ac[kpisim::detail::a_ai_value] = -1e6;          // true AI value added: no manager may read it
+  ac[kpisim::detail::a_value] = -1e6;             // nor the true value
+  ac[kpisim::detail::a_ai_value_reported] = 200;  // what people say AI adds: 20 per FTE
   ac[kpisim::detail::a_measured_tokens] = 1.0e6;  // 100k tokens per FTE
   ac[kpisim::detail::a_sessions] = 40;            // 4 per FTE
-  ac[kpisim::detail::a_value] = 5000;
-  ac[kpisim::detail::a_measured] = 5300;  // 30 per FTE over the true value
+  ac[kpisim::detail::a_value_reported] = 5000;    // what people say they produced
+  ac[kpisim::detail::a_measured] = 5300;          // the dashboard shows 30 per FTE more
   mg::KpiView none{};
-  CHECK(mg::observed_ai_value(m, none, ac) == Approx(20));  // qualitative feedback (today: the true value)
+  CHECK(mg::observed_ai_value(m, none, ac) == Approx(20));  // qualitative feedback
   mg::KpiView tokens{1, 0, 0, false};
   CHECK(mg::observed_ai_value(m, tokens, ac) == Approx(50));  // 100 ktok x 0.5
   mg::KpiView sessions{0, 1, 0, false};
   CHECK(mg::observed_ai_value(m, sessions, ac) == Approx(10));  // 4 x 2.5
   mg::KpiView outcome{0, 0, 1, false};
-  CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(50));  // 30 + 20
+  CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(50));  // the dashboard's excess, 30, credited to AI, + 20
 }
 
 TEST_CASE("managers: beliefs move towards the observation on working days only", "[unit][managers]") {
@@ -99,9 +101,9 @@ TEST_CASE("managers: beliefs move towards the observation on working days only",
   const kpisim::Managers m{};  // belief_rate 0.05
   std::vector<kpisim::detail::Acc> sums(2, kpisim::detail::Acc{});
   sums[0][kpisim::detail::a_headcount] = 16;
-  sums[0][kpisim::detail::a_ai_value] = 16 * 40.0;
+  sums[0][kpisim::detail::a_ai_value_reported] = 16 * 40.0;
   sums[1][kpisim::detail::a_headcount] = 16;
-  sums[1][kpisim::detail::a_ai_value] = 16 * 20.0;
+  sums[1][kpisim::detail::a_ai_value_reported] = 16 * 20.0;
   const mg::KpiView none{};
   const double weighted = mg::update_beliefs(spec, m, none, true, sums, w);
   const auto du = division_units(spec);

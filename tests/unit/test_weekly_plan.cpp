@@ -26,7 +26,8 @@ struct Fixture {
         s(std::make_unique<Scratch>()) {
     for (std::size_t i = 0; i < w.n; ++i) {
       w.skill[i] = 1.0F;
-      w.proficiency[i] = 1.0F;
+      w.proficiency[i] = 1.0F;  // no adoption friction
+      w.trust[i] = 1.0F;        // perceives no errors: no expected checking or clean-up
       w.cynicism[i] = 0.0F;
       w.reward_sensitivity[i] = 0.0F;
       ps.plan.week_e[i] = 0.0F;  // no experience: beliefs stay as set
@@ -106,4 +107,27 @@ TEST_CASE("weekly plan: incentives, pressure and mandates shift the score, chatb
   // Person 1: memo score 15 USD/h, share 1/(1 + e^-3.75).
   const double u = 1.0 / (1.0 + std::exp(-3.75));
   CHECK(p.hours_per_e[1] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
+}
+
+TEST_CASE("weekly plan: the choice weighs the checking and clean-up expected at the perceived error rate", "[unit][weekly_plan]") {
+  Fixture f("{memo: 1}");
+  const std::size_t k = f.task("memo");
+  for (std::size_t i = 0; i < f.w.n; ++i) f.w.belief[k * f.w.n + i] = 0.1F;
+  f.w.trust[0] = 0.8F;  // perceives 20% of AI outputs wrong (the division's only task: its nominal rate is the mean)
+  f.w.proficiency[1] = 0.5F;  // trust 1, half-proficient: friction 4 x 0.5 = 2 USD/h
+  f.plan();
+  const Plan& p = f.ps.plan;
+  // Person 0: 0.2 errors per output / (0.5 h x 0.8) = 0.5 errors per AI hour; a passed error costs
+  // 0.3 h downstream + 30/60 h of value = 0.8 h; checking all: 0.3 + 0.5 x (0.8 x 0.25 + 0.2 x 0.8) =
+  // 0.48 h, checking none: 0.5 x 0.8 = 0.4 h. Score 60 x 0.1 - 60 x 0.4 = -18 USD/h.
+  const double u0 = 1.0 / (1.0 + std::exp(18.0 / 4.0));
+  CHECK(p.ai_hours_per_e[0] == Approx(u0 * 0.8).epsilon(1e-5));
+  // Verification is valued at the perceived 0.5 errors per AI hour: efficacy / ratio x 0.5 x
+  // (0.3 h x believed value per hour + 30 USD).
+  CHECK(p.verify_value[0] == Approx(0.8 / 0.3 * 0.5 * (0.3 * p.believed_per_hour[0] + 30.0)).epsilon(1e-5));
+  // Person 1: score 6 - 2 = 4 USD/h.
+  const double u1 = 1.0 / (1.0 + std::exp(-1.0));
+  CHECK(p.ai_hours_per_e[1] == Approx(u1 * 0.8).epsilon(1e-5));
+  // Person 2 (trust 1, proficient): score 6 USD/h, as in the first test.
+  CHECK(p.ai_hours_per_e[2] == Approx(0.8 / (1.0 + std::exp(-1.5))).epsilon(1e-5));
 }

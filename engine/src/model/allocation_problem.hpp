@@ -11,7 +11,7 @@ namespace kpisim::detail::allocation_problem {
 
 /// What the person knows today: traits, incentives as published, the weekly plan's ratios.
 struct View {
-  double sensitivity, integrity, proficiency, trust;
+  double sensitivity, integrity, proficiency;
   double inc_usage, inc_sessions, inc_outcome, inc_padding_penalty;
   double kept;  // 1 - the audit filter: the share of performative KPI an audit leaves
   double pressure, mandate;
@@ -31,8 +31,8 @@ inline Marginals marginals(const Behaviour& b, const Measurement& ms, const View
   m.work =
       b.intrinsic_weight * v.believed_per_hour + v.sensitivity * (v.inc_usage * v.tokens_per_hour + v.inc_sessions * v.sessions_per_hour +
                                                                   v.inc_outcome * v.believed_per_hour + visible * v.ai_share);
-  // Trust in AI breeds complacency: checking feels worth 1.25 - 0.5 x trust of its value.
-  m.verify = (b.intrinsic_weight + v.sensitivity * v.inc_outcome) * v.verify_value * (1.25 - 0.5 * v.trust);
+  // verify_value is valued at the perceived error rate (1 - trust, 7.2): trust breeds complacency.
+  m.verify = (b.intrinsic_weight + v.sensitivity * v.inc_outcome) * v.verify_value;
   const double pad_pay = v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour) +
                          v.pressure * b.pressure_usd_per_hour;
   const double game_pay = v.kept * v.inc_outcome * ms.gaming_usd_per_hour;

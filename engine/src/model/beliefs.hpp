@@ -10,12 +10,11 @@
 
 namespace kpisim::detail::beliefs {
 
-/// The gain a person experiences per AI hour on task t: the true gain less the clean-up hours per
-/// AI hour that come back to them (the workslop share of their errors lands on colleagues unseen).
-inline double experienced_gain(const TaskSpec& t, double true_gain, double defect_prob, double workslop_share) noexcept {
-  const double returned = defect_prob * t.stakes_hours * (1.0 - workslop_share) / (t.base_hours * t.time_factor);
-  return true_gain - returned;
-}
+/// The gain in value per hour of AI-assisted work a person perceives on a task: the gain as it
+/// happens, shifted by the perception bias (METR 2025: developers who were 19% slower believed they
+/// were 20% faster). Errors and their clean-up are not in it: people learn those as trust (7.12)
+/// and weigh them in the choice (7.2, ai_choice.hpp).
+inline double perceived_gain(double true_gain, double perception_bias) noexcept { return true_gain + perception_bias; }
 
 /// The belief after a week with `hours_used` AI hours on the task: a noisy observation (sd shrinking
 /// with the hours of experience; z a standard normal draw) pulls it with weight min(1, rate x hours).

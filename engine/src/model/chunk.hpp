@@ -31,7 +31,7 @@ struct Scratch {
   double out[a_count][kChunk];
   // Weekly plans: learning noise and the sums over the task mix.
   double u_learn[4][kChunk], z_learn[4][kChunk];
-  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], stk[kChunk], loss[kChunk], aih[kChunk], esc[kChunk],
+  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], dhat[kChunk], stk[kChunk], loss[kChunk], aih[kChunk], esc[kChunk],
       fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk];
 };
 

@@ -27,13 +27,17 @@ void team_mandates(const ModelSpec& spec, const Managers& m, const std::vector<s
 
 double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& ac) {
   const double n = std::max(1.0, ac[a_headcount]);
-  double signal = ac[a_ai_value] / n;
+  // Qualitative feedback: what the division's people say AI adds (their beliefs, less the checking
+  // and clean-up hours they spent).
+  double signal = ac[a_ai_value_reported] / n;
   if (!kpi.none && kpi.tokens > 0)
     signal = m.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
   else if (!kpi.none && kpi.sessions > 0)
     signal = m.assumed_usd_per_session * ac[a_sessions] / n;
   else if (!kpi.none && kpi.outcome > 0)
-    signal = (ac[a_measured] - ac[a_value]) / n + ac[a_ai_value] / n;
+    // The outcome dashboard above what people say they produced is credited to AI, on top of what
+    // they say AI adds: gamed output and measurement noise corrupt the belief because she reads them.
+    signal = (ac[a_measured] - ac[a_value_reported]) / n + ac[a_ai_value_reported] / n;
   return signal;
 }
 

@@ -160,7 +160,7 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.cleanup_today[j] = cleanup.today;
 
     // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
-    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i], w.trust[i],
+    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i],
                                      w.inc_usage[i],          w.inc_sessions[i],      w.inc_outcome[i], w.inc_padding_penalty[i],
                                      1.0 - s.filter[j],       s.pressure[j],          s.mandate[j],     p.believed_per_hour[i],
                                      p.tokens_per_hour[i],    p.sessions_per_hour[i], p.ai_share[i],    p.verify_value[i]};
@@ -308,6 +308,10 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double overhead_hours = t_v + cleanup_today;
     o[a_ai_value_gross][j] = value - manual_value;
     o[a_ai_value][j] = value - manual_value - overhead_hours * manual_per_hour;
+    // What people tell their managers (7.17): the same accounting at their believed value per hour.
+    const double believed_value = e * p.believed_per_hour[i] * p.hours_per_e[i] * performance;
+    o[a_value_reported][j] = believed_value;
+    o[a_ai_value_reported][j] = believed_value - manual_value - overhead_hours * manual_per_hour;
     o[a_hours][j] = hours;
     o[a_overtime][j] = std::max(0.0, hours - norm);
     o[a_manual][j] = manual_hours;
@@ -347,7 +351,8 @@ constexpr std::array<bool, a_count> kWorkOnly = [] {
   std::array<bool, a_count> m{};
   for (std::size_t v : {a_value,   a_ai_value,   a_hours,       a_overtime,   a_manual,     a_ai_hours,         a_verify,
                         a_cleanup, a_perf_hours, a_learn,       a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,
-                        a_passed,  a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross})
+                        a_passed,  a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross,
+                        a_value_reported, a_ai_value_reported})
     m[v] = true;
   return m;
 }();
@@ -458,13 +463,16 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   for (const auto& d : spec.divisions) {
     std::vector<std::uint32_t> active;
     double vph = 0.0;
+    double nominal = 0.0;
     for (std::size_t k = 0; k < d.mix.size(); ++k)
       if (d.mix[k] > 0) {
         active.push_back(static_cast<std::uint32_t>(k));
         vph += d.mix[k] * spec.tasks[k].value_per_hour;
+        nominal += d.mix[k] * spec.tasks[k].defect_prob;
       }
     div_tasks.push_back(std::move(active));
     div_value_per_hour.push_back(vph);
+    div_defect_nominal.push_back(nominal);
   }
   slop_in.assign(spec.employees, 0.0F);
   slop_out.assign(spec.employees, 0.0F);

@@ -72,6 +72,8 @@ enum A : std::size_t {
   a_time_saved_gross,
   a_ai_value_gross,
   a_slop_recent,
+  a_value_reported,     // the value of the day's work as its authors believe it (what they tell their managers)
+  a_ai_value_reported,  // the value AI added as its users believe it, less the checking and clean-up hours they spent
   a_count
 };
 using Acc = std::array<double, a_count>;
@@ -85,7 +87,7 @@ struct Plan {
   Column<float> tokens_per_hour;     // tokens per hour of work
   Column<float> sessions_per_hour;   // AI-assisted tasks per hour of work
   Column<float> ai_share;            // AI-assisted share of work hours
-  Column<float> verify_value;        // believed value of an hour of verification (before trust)
+  Column<float> verify_value;        // perceived value of an hour of verification (at the perceived error rate)
   Column<float> true_per_e;          // true value per E
   Column<float> manual_per_e;        // value the same E would give done manually
   Column<float> manual_per_hour;     // manual value per hour of work (manual_per_e / hours_per_e)
@@ -113,6 +115,7 @@ struct PassState {
   Plan plan;
   std::vector<std::vector<std::uint32_t>> div_tasks;  // per division: task types with a positive share
   std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
+  std::vector<double> div_defect_nominal;             // mix-weighted nominal error rate per AI output (ai_choice.hpp)
   std::vector<float> slop_in;                         // per employee: workslop hours received, to clean up on the next working day
   std::vector<float> slop_out;                        // per employee: workslop hours produced today
   std::vector<std::uint32_t> split_teams;  // teams with members in more than one block (kBlock): their workslop is scattered after the pass

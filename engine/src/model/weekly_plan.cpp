@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ai_choice.hpp"
 #include "beliefs.hpp"
 #include "chunk.hpp"
 #include "kpisim/core/vmath.hpp"
@@ -26,7 +27,10 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double mandate_usd = b.mandate_usd_per_hour;
   const double* pressure = s.pressure + row;
   const double* mandate = s.mandate + row;
-  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask}) std::fill_n(a, n, 0.0);
+  const double nominal_mean = ps.div_defect_nominal[dv];
+  const double friction_usd = b.adoption_friction_usd_per_hour;
+  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask})
+    std::fill_n(a, n, 0.0);
   for (std::size_t jt = 0; jt < tasks.size(); ++jt) {
     const std::uint32_t k = tasks[jt];
     const TaskSpec t = spec.tasks[k];
@@ -57,18 +61,23 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double r_man = skill * t.value_per_hour;
       // Incentives for AI use on this task that do not depend on the belief, and the weight of
       // the belief in the score.
-      const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
-                                   mandate[j] * mandate_usd);
+      const double value_weight = b.intrinsic_weight + sens * w.inc_outcome[i];
       const double per_belief = b.intrinsic_weight * r_man * (1.0 - b.cynicism_drag * w.cynicism[i]) + sens * w.inc_outcome[i] * r_man;
+      // The checking and clean-up she expects per AI hour (at her perceived error rate), valued at
+      // what those hours would produce, and the friction of leaving her habits.
+      const double p_hat = ai_choice::perceived_defect_prob(t, w.trust[i], nominal_mean);
+      const double overhead = ai_choice::overhead_per_ai_hour(t, p_hat, b.verification_ratio, b.verification_efficacy);
+      const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
+                                   mandate[j] * mandate_usd) -
+                           value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof);
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
       const double bel0 = belief[j];
       const double u_prev = share(per_belief * bel0 + fixed);
       const double hours_used = p.week_e[i] * pi * u_prev * t.time_factor;
       const double pdef = rules::defect_prob(t, prof);
-      // What people experience (7.11): the true gain less the clean-up that comes back to them.
-      const double experienced = beliefs::experienced_gain(t, g_true, pdef, b.workslop_share);
-      const float bel_f = beliefs::update(belief[j], experienced, lr, z[j], hours_used);
+      // What people perceive (7.11): the gain as it happens, with the perception bias.
+      const float bel_f = beliefs::update(belief[j], beliefs::perceived_gain(g_true, lr.perception_bias), lr, z[j], hours_used);
       belief[j] = bel_f;
       const double bel = bel_f;
       const double u = share(per_belief * bel + fixed);
@@ -80,6 +89,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       s.tok[j] += pu * t.tokens_per_use * inv_base;
       s.ntask[j] += pu * inv_base;
       s.def[j] += pu * pdef * inv_base;
+      s.dhat[j] += pu * p_hat * inv_base;
       s.stk[j] += pu * pdef * t.stakes_hours * inv_base;
       s.loss[j] += pu * pdef * t.value_usd * skill * inv_base;
       s.fix[j] += pu * pdef * t.fix_hours * inv_base;
@@ -102,7 +112,9 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double f_believed = s.vb[j] / h_e;
     const double per_defect_loss = def > 0 ? s.loss[j] / def : 0.0;
     const double per_defect_stakes = def > 0 ? s.stk[j] / def : 0.0;
-    const double defects_per_ai_hour = aih > 0 ? def / aih : 0.0;
+    // Verification is valued at the perceived error rate (7.4); the cost of an error is weighted
+    // over task types by nominal error rates (proportional to the true ones and the perceived ones).
+    const double defects_per_ai_hour = aih > 0 ? s.dhat[j] / aih : 0.0;
     const double cost_per_defect = per_defect_stakes * f_believed + per_defect_loss;
     p.hours_per_e[i] = static_cast<float>(h_e);
     p.believed_per_hour[i] = static_cast<float>(f_believed);

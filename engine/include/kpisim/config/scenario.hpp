@@ -215,6 +215,7 @@ struct Behaviour {
   double script_tokens_per_day = 2.0e6;
   double script_integrity_cost_usd = 60.0;
   double script_hysteresis_usd = 10.0;
+  double adoption_friction_usd_per_hour = 4.0;
 
   template <class V>
   void visit(V& v) {
@@ -264,6 +265,10 @@ struct Behaviour {
           {"USD/day", 0, 1e6, "daily disutility of running a script at integrity 1", "assumption"});
     v.num("script_hysteresis_usd", script_hysteresis_usd,
           {"USD/day", 0, 1e6, "net gain needed to start (or loss to stop) a script", "assumption"});
+    v.num("adoption_friction_usd_per_hour", adoption_friction_usd_per_hour,
+          {"USD/h", 0, 1e5,
+           "felt cost of working with AI instead of by habit, per hour, at proficiency 0 (falls linearly to 0 at proficiency 1)",
+           "assumption (Humlum & Vestergaard 2025: training needs and habit are the main adoption barriers)"});
   }
 };
 
@@ -288,6 +293,7 @@ struct Learning {
   double skill_erosion_rate = 0.0001;
   double skill_max = 2.0;
   double trust_rate = 0.02;
+  double perception_bias = 0.0;
 
   template <class V>
   void visit(V& v) {
@@ -305,6 +311,9 @@ struct Learning {
     v.num("trust_rate", trust_rate,
           {"1/task", 0, 1, "trust update per AI-assisted task towards the share seen without error", "assumption"});
     v.num("skill_max", skill_max, {"1", 0.1, 10, "ceiling of domain skill", "assumption"});
+    v.num("perception_bias", perception_bias,
+          {"1", -1, 1, "bias of perceived AI gain (relative value per hour) over the gain experienced",
+           "METR 2025: developers 19% slower believed they were 20% faster (about +0.39); 0: unbiased"});
   }
 };
 
