@@ -3,6 +3,8 @@
 // (test_allocation.cpp).
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "allocation_problem.hpp"
 
 using Catch::Detail::Approx;
@@ -40,18 +42,26 @@ TEST_CASE("allocation problem: usage incentives pay work, padding and learning p
   const kpisim::Measurement ms{};
   auto v = view();
   v.inc_usage = 1e-4;  // USD per token
+  v.inc_usage_cap = 1e6;  // a prize so large that an hour of padding is paid at the margin
   v.pressure = 0.5;
   v.mandate = 1.0;
   const auto m = ap::marginals(b, ms, v);
   // Work: 60 + 1 x (1e-4 x 10000 + visible 0.5 x 20 + 15 = 25 times the AI share 0.5) = 60 + 1 + 12.5.
   CHECK(m.work == Approx(73.5));
   // Padding: 200000 tokens/h x 1e-4 + pressure 0.5 x 20 = 30 USD/h, less integrity 10.
-  CHECK(m.perform == Approx(20.0));
+  CHECK(m.perform == Approx(20.0).epsilon(1e-4));
   // Learning: 15 + 1e-4 x 20000 = 17.
   CHECK(m.learn == Approx(17.0));
   // An audit that filters 75% of performative tokens leaves a quarter of the padding pay.
   v.kept = 0.25;
-  CHECK(ap::marginals(b, ms, v).perform == Approx(0.25 * 20.0 + 10.0 - 10.0));
+  CHECK(ap::marginals(b, ms, v).perform == Approx(0.25 * 20.0 + 10.0 - 10.0).epsilon(1e-4));
+  // A small prize bounds what an hour of padding can earn: 5 x (1 - e^-4) of the 20 USD at the margin.
+  v.kept = 1.0;
+  v.inc_usage_cap = 5.0;
+  CHECK(ap::marginals(b, ms, v).perform == Approx(5.0 * (1.0 - std::exp(-4.0)) + 10.0 - 10.0));
+  // No prize at all: padding pays only the pressure.
+  v.inc_usage_cap = 0.0;
+  CHECK(ap::marginals(b, ms, v).perform == Approx(10.0 - 10.0));
 }
 
 TEST_CASE("allocation problem: an outcome bonus values verification and can make gaming pay more than padding", "[unit][allocation]") {

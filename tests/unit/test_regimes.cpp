@@ -59,6 +59,24 @@ TEST_CASE("leaderboard: the top share win each week, and incentives peak near th
   REQUIRE(f.world.inc_usage[50] >= 0.0F);
 }
 
+TEST_CASE("leaderboard: each person weighs more usage at her score without her own padding, bounded by the stake", "[unit][regimes]") {
+  Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 70, status_usd: 0, bottom_share: 0, shame_usd: 0}");
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));
+  // Person 0 scripts her way to the top of the board: 200000 measured tokens a day, all padding.
+  f.world.measured_tokens[0] = 200000.0F;
+  f.world.performative_tokens[0] = 199000.0F;
+  for (int d = 0; d < 7; ++d) f.day(d);
+  REQUIRE(f.world.reward_usd[0] > 0.0F);  // she won
+  f.day(7);
+  // Judged without her padding she stands where person 0 would stand (1000 a day), far below the
+  // cutoff: like person 1 (2000 a day), not like a clear leader. The incentive does not flip with
+  // her own script, so she has no reason to stop and restart week after week.
+  REQUIRE(f.world.inc_usage[0] == Approx(f.world.inc_usage[1]).epsilon(0.5));
+  REQUIRE(f.world.inc_usage[0] > 0.0F);
+  // The stake bounds what a jump in usage can be worth: 70 USD a week, 10 USD a day.
+  REQUIRE(f.world.inc_usage_cap[50] == Approx(10.0));
+}
+
 TEST_CASE("a sessions leaderboard ranks measured sessions and pays per session", "[unit][regimes]") {
   Fixture f("{type: leaderboard, metric: sessions, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0}");
   for (std::size_t i = 0; i < f.world.n; ++i) {

@@ -6,13 +6,14 @@
 #include <algorithm>
 
 #include "kpisim/config/scenario.hpp"
+#include "scripting.hpp"
 
 namespace kpisim::detail::allocation_problem {
 
 /// What the person knows today: traits, incentives as published, the weekly plan's ratios.
 struct View {
   double sensitivity, integrity, proficiency;
-  double inc_usage, inc_sessions, inc_outcome, inc_padding_penalty;
+  double inc_usage, inc_sessions, inc_usage_cap, inc_outcome, inc_padding_penalty;
   double kept;  // 1 - the audit filter: the share of performative KPI an audit leaves
   double pressure, mandate;
   double believed_per_hour, tokens_per_hour, sessions_per_hour, ai_share, verify_value;
@@ -33,7 +34,9 @@ inline Marginals marginals(const Behaviour& b, const Measurement& ms, const View
                                                                   v.inc_outcome * v.believed_per_hour + visible * v.ai_share);
   // verify_value is valued at the perceived error rate (1 - trust, 7.2): trust breeds complacency.
   m.verify = (b.intrinsic_weight + v.sensitivity * v.inc_outcome) * v.verify_value;
-  const double pad_pay = v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour) +
+  // An hour of padding earns at most what the usage incentives can pay in a day (scripting.hpp).
+  const double pad_pay = scripting::bounded_prize(v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour),
+                                                  v.kept * v.inc_usage_cap) +
                          v.pressure * b.pressure_usd_per_hour;
   const double game_pay = v.kept * v.inc_outcome * ms.gaming_usd_per_hour;
   m.gaming = game_pay > pad_pay ? 1.0 : 0.0;

@@ -67,6 +67,7 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const integrity = w.integrity.data() + lo;
   const float* const inc_usage = w.inc_usage.data() + lo;
   const float* const inc_sessions = w.inc_sessions.data() + lo;
+  const float* const inc_usage_cap = w.inc_usage_cap.data() + lo;
   const float* const inc_script_penalty = w.inc_script_penalty.data() + lo;
   const std::uint8_t* const scripting = w.scripting.data() + lo;
   for (std::size_t j = 0; j < n; ++j) {
@@ -79,15 +80,21 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     const double filter = std::clamp<double>(perf_filter[j], 0.0, 1.0);
     s.filter[j] = filter;
     s.removed[j] = std::clamp<double>(perf_removed[j], 0.0, 1.0);  // what the audit really removes today
-    // Scripted padding (7.5): tokens without hours, every day (weekends included).
+    // Scripted padding (7.5): tokens without hours, every day (weekends included). The script's
+    // intensity is chosen against a bounded expected prize; whether to run it at all, with
+    // hysteresis.
     const double script_tokens = b.script_tokens_per_day * script_scale[j];
     const double script_sessions = b.script_sessions_per_day * script_scale[j];
-    const double net = scripting::net_payoff(b, sensitivity[j], integrity[j], 1.0 - filter, inc_usage[j], inc_sessions[j],
-                                             inc_script_penalty[j], script_tokens, script_sessions);
-    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0;
+    const double rate = (1.0 - filter) * (inc_usage[j] * script_tokens + inc_sessions[j] * script_sessions);
+    const double cap = (1.0 - filter) * inc_usage_cap[j];
+    const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * script_tokens;
+    const double x = scripting::intensity(sensitivity[j], rate, cap, size_cost);
+    const double net = scripting::net_payoff(sensitivity[j], rate, cap, inc_script_penalty[j], size_cost,
+                                             integrity[j] * b.script_integrity_cost_usd, x);
+    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
     s.script_on[j] = on ? 1.0 : 0.0;
-    s.scripted[j] = on ? script_tokens : 0.0;
-    s.script_sessions[j] = on ? script_sessions : 0.0;
+    s.scripted[j] = on ? x * script_tokens : 0.0;
+    s.script_sessions[j] = on ? x * script_sessions : 0.0;
   }
   for (std::size_t j = 0; j < n; ++j) w.scripting[lo + j] = s.script_on[j] != 0.0 ? 1 : 0;
   if (!c.workday) return;
@@ -160,8 +167,8 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.cleanup_today[j] = cleanup.today;
 
     // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
-    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i],
-                                     w.inc_usage[i],          w.inc_sessions[i],      w.inc_outcome[i], w.inc_padding_penalty[i],
+    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],    w.proficiency[i],
+                                     w.inc_usage[i],          w.inc_sessions[i], w.inc_usage_cap[i], w.inc_outcome[i], w.inc_padding_penalty[i],
                                      1.0 - s.filter[j],       s.pressure[j],          s.mandate[j],     p.believed_per_hour[i],
                                      p.tokens_per_hour[i],    p.sessions_per_hour[i], p.ai_share[i],    p.verify_value[i]};
     const allocation_problem::Marginals m = allocation_problem::marginals(b, ms, v);

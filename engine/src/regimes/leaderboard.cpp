@@ -75,8 +75,11 @@ class LeaderboardRegime final : public Regime {
   LeaderboardRegime(const LeaderboardParams& p, const ModelSpec& spec)
       : p_(p),
         window_(spec.employees, 0.0),
+        own_padding_(spec.employees, 0.0),
         slope_(spec.employees, 0.0F),
         pending_(spec.employees, 0.0F),
+        stake_(spec.employees, 0.0F),
+        pending_stake_(spec.employees, 0.0F),
         order_(spec.employees),
         hires_(spec.employees),
         fresh_(spec.employees, 0),
@@ -88,10 +91,17 @@ class LeaderboardRegime final : public Regime {
     World& w = ctx.world;
     if (publish_day_ >= 0 && ctx.day >= publish_day_) {
       std::swap(slope_, pending_);
+      std::swap(stake_, pending_stake_);
       publish_day_ = -1;
     }
     auto& column = p_.metric == UsageMetric::tokens ? w.inc_usage : w.inc_sessions;
     for (std::size_t i = 0; i < w.n; ++i) column[i] += static_cast<float>(weight * slope_[i]);
+    // The most the race can be worth to each person, per day: the stake of the cutoff her marginal
+    // comes from (the prize and the title at the top, escaping the shame at the bottom), spread over
+    // the period. It bounds the expected prize of a large jump in usage (a script), which the
+    // marginal alone would not (scripting.hpp).
+    const double per_day = weight / cadence_days(p_.cadence);
+    for (std::size_t i = 0; i < w.n; ++i) w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
@@ -100,24 +110,29 @@ class LeaderboardRegime final : public Regime {
       // A new hire (hired at the end of today) starts with an empty score.
       if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
         window_[i] = 0.0;
+        own_padding_[i] = 0.0;
         slope_[i] = 0.0F;
         pending_[i] = 0.0F;
+        stake_[i] = 0.0F;
+        pending_stake_[i] = 0.0F;
         fresh_[i] = 1;
         continue;
       }
       window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
+      if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
     }
     ++days_in_window_;
     if (is_period_end(ctx.day, p_.cadence)) {
-      standings(ctx, weight, 1.0, true, pending_);
+      standings(ctx, weight, 1.0, true, pending_, pending_stake_);
       publish_day_ = ctx.day + 1 + p_.lag_days;
       published_ = true;
       std::fill(window_.begin(), window_.end(), 0.0);
+      std::fill(own_padding_.begin(), own_padding_.end(), 0.0);
       days_in_window_ = 0;
     } else if (!published_ && is_workday(ctx.day)) {
       // Before the first publication people gauge the race from what they see so far,
       // extrapolated to the whole period (no prizes yet).
-      standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_);
+      standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_, stake_);
     }
   }
 
@@ -130,8 +145,11 @@ class LeaderboardRegime final : public Regime {
  private:
   LeaderboardParams p_;
   std::vector<double> window_;
+  std::vector<double> own_padding_;  ///< each person's own padding and scripted tokens in the window (she knows them)
   std::vector<float> slope_;
   std::vector<float> pending_;
+  std::vector<float> stake_;          ///< the stake (USD per period) of the cutoff each person's marginal comes from
+  std::vector<float> pending_stake_;
   std::vector<std::uint32_t> order_;
   int publish_day_ = -1;
   HireTracker hires_;
@@ -142,7 +160,7 @@ class LeaderboardRegime final : public Regime {
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
   // person's marginal incentive per token for the coming period into `out`.
-  void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out) {
+  void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake) {
     World& w = ctx.world;
     const std::size_t n = w.n;
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
@@ -185,11 +203,17 @@ class LeaderboardRegime final : public Regime {
     const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
     const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);
     for (std::size_t i = 0; i < n; ++i) {
-      const double score = extrapolate * window_[i];
+      // Each person weighs more usage at the score she would have without her own padding: she knows
+      // it, and judging a script by the score the script itself produced would make her stop when
+      // it lifts her clear of the cutoff and start again when she falls back (a week-to-week cycle).
+      const double score = extrapolate * std::max(0.0, window_[i] - own_padding_[i]);
       // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
-      double m = n_top > 0 && n_top < n ? rules::contest_marginal(p_.prize_usd + p_.status_usd, score, top_cut, sigma_top, p_.noise) : 0.0;
-      if (n_bottom > 0) m += rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise);
+      const double top_stake = p_.prize_usd + p_.status_usd;
+      const double m_top = n_top > 0 && n_top < n ? rules::contest_marginal(top_stake, score, top_cut, sigma_top, p_.noise) : 0.0;
+      const double m_bottom = n_bottom > 0 ? rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise) : 0.0;
+      const double m = m_top + m_bottom;
       out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
+      out_stake[i] = fresh_[i] != 0 || !(m > 0) ? 0.0F : static_cast<float>((m_top * top_stake + m_bottom * p_.shame_usd) / m);
       if (pay) fresh_[i] = 0;
     }
   }

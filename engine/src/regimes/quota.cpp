@@ -73,7 +73,12 @@ class QuotaRegime final : public Regime {
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
-      for (std::size_t i = 0; i < w.n; ++i) w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
+      // The bonus spread over the period bounds what extra usage can be worth (scripting.hpp).
+      const double cap = weight * p_.bonus_usd / cadence_days(p_.cadence);
+      for (std::size_t i = 0; i < w.n; ++i) {
+        w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
+        w.inc_usage_cap[i] += static_cast<float>(cap);
+      }
       return;
     }
     for (std::size_t u = 0; u < spec_.units.size(); ++u) {
@@ -90,11 +95,13 @@ class QuotaRegime final : public Regime {
       for (std::size_t i = 0; i < w.n; ++i) {
         if (hires_.replaced(w.hire_day, i)) {  // a new person expects typical usage
           window_[i] = 0.0;
+          own_padding_[i] = 0.0;
           slope_[i] = static_cast<float>(fresh_slope_);
           fresh_[i] = 1;
           continue;
         }
         window_[i] += w.measured_tokens[i];
+        own_padding_[i] += w.performative_tokens[i];
       }
       ++days_in_window_;
       // A daily quota is judged on working days; days off roll into the next one.
@@ -163,7 +170,11 @@ class QuotaRegime final : public Regime {
     const double s = sigma();
     for (std::size_t i = 0; i < window_.size(); ++i) {
       if (extrapolate != 1.0 && fresh_[i] != 0) continue;  // a new hire keeps the typical expectation
-      slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * window_[i] - t) / s) / s);
+      // Attainment without her own padding (she knows it): judging more usage by the attainment her
+      // own script produced would make her stop once it carries her past the target and start again
+      // when she falls short (a period-to-period cycle).
+      const double own = std::max(0.0, window_[i] - own_padding_[i]);
+      slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * own - t) / s) / s);
     }
   }
 
@@ -171,6 +182,7 @@ class QuotaRegime final : public Regime {
   void publish() {
     slopes_from(1.0);
     std::fill(window_.begin(), window_.end(), 0.0);
+    std::fill(own_padding_.begin(), own_padding_.end(), 0.0);
     std::fill(fresh_.begin(), fresh_.end(), 0);
   }
 
@@ -185,6 +197,7 @@ class QuotaRegime final : public Regime {
   QuotaParams p_;
   const ModelSpec& spec_;
   std::vector<double> window_;
+  std::vector<double> own_padding_ = std::vector<double>(spec_.employees, 0.0);  ///< each person's own padding in the window
   std::vector<float> slope_;
   std::vector<double> unit_usage_;
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);

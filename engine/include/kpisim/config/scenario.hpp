@@ -216,6 +216,7 @@ struct Behaviour {
   double script_integrity_cost_usd = 60.0;
   double script_hysteresis_usd = 10.0;
   double adoption_friction_usd_per_hour = 4.0;
+  double script_cost_usd_per_mtok = 1.0;
 
   template <class V>
   void visit(V& v) {
@@ -265,6 +266,10 @@ struct Behaviour {
           {"USD/day", 0, 1e6, "daily disutility of running a script at integrity 1", "assumption"});
     v.num("script_hysteresis_usd", script_hysteresis_usd,
           {"USD/day", 0, 1e6, "net gain needed to start (or loss to stop) a script", "assumption"});
+    v.num("script_cost_usd_per_mtok", script_cost_usd_per_mtok,
+          {"USD/Mtoken", 0, 1e6,
+           "felt cost of a script's size per million tokens a day (the larger the script, the likelier it is noticed); it bounds the script a person runs",
+           "assumption"});
     v.num("adoption_friction_usd_per_hour", adoption_friction_usd_per_hour,
           {"USD/h", 0, 1e5,
            "felt cost of working with AI instead of by habit, per hour, at proficiency 0 (falls linearly to 0 at proficiency 1)",

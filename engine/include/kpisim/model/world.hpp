@@ -49,6 +49,7 @@ struct World {
   // Incentives (cleared each day, then written by the regimes).
   Column<float> inc_usage;            ///< USD per measured token
   Column<float> inc_sessions;         ///< USD per measured AI session
+  Column<float> inc_usage_cap;        ///< the most the usage incentives (inc_usage, inc_sessions) can pay, USD a day (prize or bonus per day)
   Column<float> inc_outcome;          ///< USD per measured USD of value
   Column<float> inc_padding_penalty;  ///< expected USD penalty per performative hour
   Column<float> inc_script_penalty;   ///< expected USD penalty per day of running a script
