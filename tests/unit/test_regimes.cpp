@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kpisim/config/loader.hpp"
+#include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/regime.hpp"
@@ -100,15 +101,29 @@ TEST_CASE("individual quota pays when the period's usage reaches the target", "[
   REQUIRE(f.world.inc_usage[0] >= 0.0F);
 }
 
-TEST_CASE("leadership quota turns the unit's shortfall into pressure", "[unit][regimes]") {
-  Fixture f("{type: quota, level: manager, target_tokens_per_day: 1000, pressure_per_gap: 2, monitoring_days: 1}");
-  std::fill(f.world.measured_tokens.begin(), f.world.measured_tokens.end(), 250.0F);
-  f.day(0);
-  f.day(1);  // pressure reflects day 0's usage: gap 75%
-  double at_div = -1;
-  for (std::size_t u = 0; u < f.spec.units.size(); ++u)
-    if (f.spec.units[u].depth == 1) at_div = f.world.unit_pressure_own[u];
-  REQUIRE(at_div == Approx(2 * 0.75));
+TEST_CASE("leadership quota: each manager chooses her pressure from her bonus and her view of the unit's usage", "[unit][regimes]") {
+  auto pressure_at = [](const std::string& bonus) {
+    Fixture f("{type: quota, level: manager, target_tokens_per_day: 1000, monitoring_days: 1, bonus_usd: " + bonus + "}");
+    std::fill(f.world.measured_tokens.begin(), f.world.measured_tokens.end(), 250.0F);
+    f.day(0);
+    f.day(1);  // pressure chosen from day 0's usage: 250 of 1000
+    double at_div = -1;
+    for (std::size_t u = 0; u < f.spec.units.size(); ++u)
+      if (f.spec.units[u].depth == 1) at_div = f.world.unit_pressure_own[u];
+    // The manager's choice, worked out from the decision rule with the defaults (response 0.5,
+    // cost 2000, max 3; perceived noise 0.3 x max(target, the reference usage 100000)).
+    const kpisim::Managers m{};
+    // Quarterly: 65 working days.
+    const double expected = kpisim::rules::manager_pressure(std::stod(bonus) / 65.0, 0.0, 250.0, 1000.0, 0.3 * 100000.0,
+                                                            m.pressure_response, m.pressure_cost_usd, m.max_pressure);
+    REQUIRE(at_div == Approx(expected).margin(1e-6));
+    return at_div;
+  };
+  CHECK(pressure_at("0") == 0.0);  // no bonus: no pressure (a zero incentive is no policy)
+  const double small = pressure_at("500");
+  const double large = pressure_at("50000");
+  CHECK(small >= 0.0);
+  CHECK(large > small);  // a bigger bonus means more pressure
 }
 
 TEST_CASE("outcome bonus is a linear slope paid on measured value", "[unit][regimes]") {

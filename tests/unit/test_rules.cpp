@@ -138,3 +138,33 @@ TEST_CASE("calendar: weeks of five working days, and cadences end on whole weeks
   REQUIRE(c == kpisim::Cadence::monthly);
   REQUIRE_FALSE(kpisim::parse_cadence("fortnightly", c));
 }
+
+TEST_CASE("rules: a manager's pressure maximises her expected bonus and review less the cost of pressure", "[unit][rules]") {
+  using kpisim::rules::manager_pressure;
+  using kpisim::rules::manager_utility;
+  // Usage 0.5 of the target, noise 0.2 of the target, response 0.5 per unit of pressure, cost 10 a day, bonus 100 a day.
+  const double p = manager_pressure(100, 0, 50, 100, 20, 0.5, 10, 3);
+  // The first-order condition at an interior optimum: bonus x phi(z) x response x target / sigma = cost x p.
+  const double z = (50 + 0.5 * 100 * p - 100) / 20;
+  const double foc = 100 * std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI) * 0.5 * 100 / 20 - 10 * p;
+  CHECK(std::fabs(foc) < 1e-4 * 100);
+  CHECK(p > 0.0);
+  CHECK(p < 3.0);
+  // It beats every other pressure on a fine grid.
+  for (double q = 0.0; q <= 3.0; q += 0.01) CHECK(manager_utility(p, 100, 0, 50, 100, 20, 0.5, 10) >= manager_utility(q, 100, 0, 50, 100, 20, 0.5, 10) - 1e-9);
+  // A hopeless target (at most 0.6 of it within reach) or no stake: no pressure.
+  CHECK(manager_pressure(100, 0, 0, 100, 5, 0.2, 10, 3) == 0.0);
+  CHECK(manager_pressure(0, 0, 50, 100, 20, 0.5, 10, 3) == 0.0);
+  // Pressure grows with the bonus, and falls with its cost.
+  CHECK(manager_pressure(200, 0, 50, 100, 20, 0.5, 10, 3) > p);
+  CHECK(manager_pressure(100, 0, 50, 100, 20, 0.5, 40, 3) < p);
+  // Free pressure: as much as she can (the expected bonus rises with pressure).
+  CHECK(manager_pressure(100, 0, 50, 100, 20, 0.5, 0, 3) == Approx(3.0).margin(1e-6));
+  // A review that counts usage linearly (an order): review x response / cost below the target,
+  // here 20 x 0.5 / 10 = 1 (usage 0 + 0.5 x 1 of the target: still short of it).
+  CHECK(manager_pressure(0, 20, 0, 100, 20, 0.5, 10, 3) == Approx(1.0).margin(1e-6));
+  // ... also towards an unreachable target, which a bonus alone would not chase.
+  CHECK(manager_pressure(0, 20, 0, 1e6, 20, 0.5, 10, 3) == Approx(1.0).margin(1e-6));
+  // ... but not beyond the target: usage 0.8 of it, 0.4 more needs only p = 0.4.
+  CHECK(manager_pressure(0, 20, 80, 100, 20, 0.5, 10, 3) == Approx(0.4).margin(1e-6));
+}

@@ -8,10 +8,11 @@
 //   until the next period end, people expect a typical period's usage; before the first period
 //   ends they extrapolate their usage so far.
 // level: manager - a leadership KPI: the managers of units down to depth `manager_depth` (1 =
-//   division heads) are judged on their unit's average measured tokens per person. Each turns
-//   the shortfall into pressure on their unit, `pressure_per_gap` times the relative gap; the
-//   pressure trickles down the tree (managers.trickle) to the staff, who feel it as an implicit
-//   incentive to be seen using AI and as a hindrance demand.
+//   division heads) are judged on their unit's average measured tokens per person. Each chooses
+//   the pressure on her unit that maximises her expected bonus less the cost of pressure
+//   (rules::manager_pressure: a bigger bonus means more pressure; no bonus, none); the pressure
+//   trickles down the tree (managers.trickle) to the staff, who feel it as an implicit incentive
+//   to be seen using AI and as a hindrance demand.
 #include <algorithm>
 #include <cmath>
 
@@ -33,7 +34,7 @@ struct QuotaParams {
   double bonus_usd = 2000.0;
   double noise_cv = 0.3;
   int manager_depth = 1;
-  double pressure_per_gap = 1.0;
+  double review_usd = 0.0;
   double monitoring_days = 10.0;
 
   template <class V>
@@ -54,8 +55,11 @@ struct QuotaParams {
            "assumption"});
     v.integer("manager_depth", manager_depth,
               {"level", 1, 100, "manager level: units at depth 1..manager_depth carry the KPI (1: division heads)", ""});
-    v.num("pressure_per_gap", pressure_per_gap,
-          {"1", 0, 100, "pressure a manager passes down per unit of relative shortfall", "assumption"});
+    v.num("review_usd", review_usd,
+          {"USD", 0, 1e8,
+           "level manager: the felt value per period of the unit's usage counted linearly up to the target in the manager's review "
+           "(career concerns; an order enforced from above), besides the bonus",
+           "assumption"});
     v.num("monitoring_days", monitoring_days,
           {"day", 1, 1000, "time constant of the manager's running view of the unit's usage", "assumption"});
   }
@@ -81,11 +85,12 @@ class QuotaRegime final : public Regime {
       }
       return;
     }
+    // Each manager holds the pressure she chose at the end of the previous working day (from her
+    // view of her unit's usage as it was then; on day 0 from a view of 0).
     for (std::size_t u = 0; u < spec_.units.size(); ++u) {
       const Unit& unit = spec_.units[u];
       if (unit.depth < 1 || unit.depth > p_.manager_depth) continue;
-      const double gap = p_.target_tokens_per_day > 0 ? std::clamp(1.0 - unit_usage_[u] / p_.target_tokens_per_day, 0.0, 1.0) : 0.0;
-      w.unit_pressure_own[u] += static_cast<float>(weight * p_.pressure_per_gap * gap);
+      w.unit_pressure_own[u] += static_cast<float>(choose(u, weight));
     }
   }
 
@@ -157,6 +162,17 @@ class QuotaRegime final : public Regime {
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
 
  private:
+  // The pressure the manager of unit u chooses (docs/model.md 7.15.3): her bonus (scaled by the
+  // regime's weight in a hybrid) against the cost of pressure, from her view of the unit's usage.
+  [[nodiscard]] double choose(std::size_t u, double weight) const {
+    const Managers& m = spec_.scenario.managers;
+    const double t = p_.target_tokens_per_day;
+    const double sigma = p_.noise_cv * std::max(t, reference_tokens_);
+    const double days = workdays_per_period(p_.cadence);  // stakes per working day, like the cost
+    return rules::manager_pressure(weight * p_.bonus_usd / days, weight * p_.review_usd / days, unit_usage_[u], t, sigma,
+                                   m.pressure_response, m.pressure_cost_usd, m.max_pressure);
+  }
+
   // Perceived uncertainty of one's final usage: noise_cv x the target, but never below noise_cv x
   // a typical period's usage (a tiny target is not a knife edge).
   [[nodiscard]] double sigma() const {

@@ -440,9 +440,21 @@ struct Managers {
   double assumed_usd_per_ktok = 0.5;
   double assumed_usd_per_session = 2.5;
   double mandate_belief_usd = 150.0;
+  double pressure_response = 0.5;
+  double pressure_cost_usd = 30.0;
+  double max_pressure = 3.0;
 
   template <class V>
   void visit(V& v) {
+    v.num("pressure_response", pressure_response,
+          {"1", 0, 100,
+           "the rise in her unit's usage, as a share of the usage target, that a manager expects from holding pressure 1 for a period",
+           "assumption"});
+    v.num("pressure_cost_usd", pressure_cost_usd,
+          {"USD/day", 0, 1e9,
+           "a manager's felt cost of holding pressure p is pressure_cost_usd x p^2 / 2 a working day (attention, her staff's goodwill)",
+           "assumption"});
+    v.num("max_pressure", max_pressure, {"1", 0, 1000, "the most pressure a manager can put on her unit", "assumption"});
     v.num("trickle", trickle, {"1", 0, 10, "share of a unit's pressure passed to each sub-unit (>1 amplifies, <1 damps)", "assumption"});
     v.num("mandate_threshold", mandate_threshold,
           {"1", 0, 1e6, "pressure above which a manager mandates AI for every task type", "assumption"});

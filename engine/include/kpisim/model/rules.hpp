@@ -60,4 +60,49 @@ inline double contest_marginal(double spread, double own, double cutoff, double 
   return ax >= w ? 0.0 : spread * (w - ax) / (w * w);
 }
 
+/// A manager's expected utility, USD a working day, from holding pressure p on her unit under a
+/// leadership usage KPI. She expects her unit's usage to respond to pressure (usage + response x
+/// target x p, perceived noise sigma). Her bonus is paid if it reaches the target (an S-shaped
+/// expected bonus); her review counts the usage linearly up to the target (career concerns, an
+/// order enforced from above); pressure costs her (cost / 2) p^2 (attention, her staff's goodwill).
+inline double manager_utility(double p, double bonus, double review, double usage, double target, double sigma, double response,
+                              double cost) noexcept {
+  const double expected = usage + response * target * p;
+  const double z = (expected - target) / sigma;
+  return bonus * 0.5 * std::erfc(-z * 0.7071067811865476) + review * std::clamp(expected / target, 0.0, 1.0) - 0.5 * cost * p * p;
+}
+
+/// The pressure a manager chooses: the p in [0, p_max] that maximises manager_utility (the
+/// expected bonus is S-shaped in p, so the utility can have two local maxima: a grid finds the
+/// best region, a golden-section search refines it). No stake (or no target): no pressure.
+inline double manager_pressure(double bonus, double review, double usage, double target, double sigma, double response, double cost,
+                               double p_max) noexcept {
+  if (!(bonus > 0.0 || review > 0.0) || !(target > 0.0) || !(sigma > 0.0) || !(p_max > 0.0)) return 0.0;
+  auto u = [&](double p) { return manager_utility(p, bonus, review, usage, target, sigma, response, cost); };
+  constexpr int kGrid = 64;
+  const double step = p_max / kGrid;
+  int best = 0;
+  double best_u = u(0.0);
+  for (int k = 1; k <= kGrid; ++k) {
+    const double uk = u(k * step);
+    if (uk > best_u) {
+      best_u = uk;
+      best = k;
+    }
+  }
+  double lo = std::max(0.0, (best - 1) * step);
+  double hi = std::min(p_max, (best + 1) * step);
+  constexpr double kInvPhi = 0.6180339887498949;
+  for (int it = 0; it < 40; ++it) {
+    const double a = hi - kInvPhi * (hi - lo);
+    const double b = lo + kInvPhi * (hi - lo);
+    if (u(a) < u(b))
+      lo = a;
+    else
+      hi = b;
+  }
+  const double p = 0.5 * (lo + hi);
+  return u(p) >= best_u ? p : best * step;
+}
+
 }  // namespace kpisim::rules
