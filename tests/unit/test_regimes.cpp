@@ -78,6 +78,29 @@ TEST_CASE("leaderboard: each person weighs more usage at her score without her o
   REQUIRE(f.world.inc_usage_cap[50] == Approx(10.0));
 }
 
+TEST_CASE("leaderboard: people expect the next cutoff adaptively from the published ones", "[unit][regimes]") {
+  // Week 1: person i uses 1000 (i + 1) tokens a day; week 2: everyone ten times as much. The top 10
+  // of 100 win: cutoffs (the best loser, rank 10) 7 x 90000 then 7 x 900000 tokens.
+  auto strongest_pull = [](const std::string& rate) {
+    Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0, shame_usd: 0, expectation_rate: " +
+              rate + "}");
+    for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));
+    for (int d = 0; d < 7; ++d) f.day(d);
+    for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(10000 * (i + 1));
+    for (int d = 7; d < 14; ++d) f.day(d);
+    f.day(14);
+    // Week 3's incentive is strongest for whoever scored nearest the expected cutoff.
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < f.world.n; ++i)
+      if (f.world.inc_usage[i] > f.world.inc_usage[best]) best = i;
+    return best;
+  };
+  // Rate 1: the last cutoff, 90000 a day: person 89 (10000 x 90).
+  CHECK(strongest_pull("1") == 89);
+  // Rate 0.3: 90000 + 0.3 x (900000 - 90000) = 333000 a day, nearest week-2 score 10000 x 33: person 32.
+  CHECK(strongest_pull("0.3") == 32);
+}
+
 TEST_CASE("a sessions leaderboard ranks measured sessions and pays per session", "[unit][regimes]") {
   Fixture f("{type: leaderboard, metric: sessions, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0}");
   for (std::size_t i = 0; i < f.world.n; ++i) {

@@ -39,6 +39,7 @@ struct LeaderboardParams {
   double noise_cv = 0.3;
   rules::ContestNoise noise = rules::ContestNoise::normal;
   int lag_days = 0;
+  double expectation_rate = 0.3;
 
   template <class V>
   void visit(V& v) {
@@ -61,6 +62,11 @@ struct LeaderboardParams {
              {"shape of the perceived noise (uniform: on +-noise_cv*cutoff)", "Lazear & Rosen 1981"});
     v.integer("lag_days", lag_days,
               {"day", 0, 365, "days between the end of a period and publication (shorter than the period)", "assumption"});
+    v.num("expectation_rate", expectation_rate,
+          {"1", 0.01, 1,
+           "weight of a newly published cutoff in the cutoff people expect for the next period (adaptive expectations; 1: the last "
+           "one only, which lets large prizes drive a cobweb cycle)",
+           "assumption (Nerlove 1958)"});
   }
   void check(const std::string& path, int line, int col, Diagnostics& diag) const {
     if (lag_days >= cadence_days(cadence))
@@ -156,6 +162,8 @@ class LeaderboardRegime final : public Regime {
   int days_in_window_ = 0;
   bool published_ = false;
   std::vector<std::uint8_t> fresh_;  ///< replaced since the last ranking: no standing yet
+  double expected_top_ = 0.0;        ///< the cutoffs people expect for the coming period (adaptive expectations)
+  double expected_bottom_ = 0.0;
   double noise_floor_;               ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
@@ -189,6 +197,17 @@ class LeaderboardRegime final : public Regime {
     }
     top_cut *= extrapolate;
     bottom_cut *= extrapolate;
+    // People expect the coming period's cutoffs from the published ones with adaptive expectations:
+    // a best response to the last cutoff alone cycles when the prize is large (everyone scripts,
+    // the cutoff soars, the race looks lost, they stop, it falls, they start again). The first
+    // publication, and provisional standings, are taken as they are.
+    if (pay) {
+      const double r = published_ ? p_.expectation_rate : 1.0;
+      expected_top_ += r * (top_cut - expected_top_);
+      expected_bottom_ += r * (bottom_cut - expected_bottom_);
+      top_cut = expected_top_;
+      bottom_cut = expected_bottom_;
+    }
     if (pay) {
       for (std::size_t r = 0; r < n; ++r) {
         const std::uint32_t i = order_[r];
