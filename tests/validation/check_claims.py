@@ -121,6 +121,44 @@ def calibrate(entry, path):
             "matches": bool(lo <= mean * scale <= hi)}
 
 
+def decompose(entry, files):
+    """Per policy: its effect on the output against the baseline (paired by replication), and the
+    share each channel carries, 1 - effect without the channel / effect with it, with t intervals."""
+    first, last = entry.get("window", [0, -1])
+
+    def effects(path):
+        y, coords, _ = window_means(path, entry["output"], first, last)
+        pol = np.array(coords["policy"])
+        rep = np.array(coords["replication"])
+        base = {int(r): y[i] for i, r in enumerate(rep) if pol[i] == entry["baseline"]}
+        out = {}
+        for i, p in enumerate(pol):
+            if p != entry["baseline"]:
+                out.setdefault(str(p), {})[int(rep[i])] = y[i] - base[int(rep[i])]
+        return out
+
+    def interval(v):
+        v = np.asarray(v, dtype=float)
+        v = v[np.isfinite(v)]
+        n = len(v)
+        mean = float(np.mean(v)) if n else float("nan")
+        half = float(stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+        return mean, mean - half, mean + half
+
+    full = effects(files[REPO / entry["full"]])
+    rows = []
+    for policy, by_rep in full.items():
+        reps = sorted(by_rep)
+        e = interval([by_rep[r] for r in reps])
+        clear = e[1] > 0 or e[2] < 0
+        shares = {}
+        for ch in entry["channels"]:
+            off = effects(files[REPO / ch["experiment"]])[policy]
+            shares[ch["id"]] = interval([1.0 - off[r] / by_rep[r] for r in reps]) if clear else None
+        rows.append({"policy": policy, "effect": e, "clear": clear, "shares": shares})
+    return {"id": entry["id"], "rows": rows}
+
+
 def run_experiments(kpisim, claims, workdir):
     files = {}
     for c in claims:
@@ -155,7 +193,7 @@ def holds(r):
     return "**no** (known: see the note)" if r["known_failure"] else "**no**"
 
 
-def markdown(claims, results, closed_forms, calibration=(), calibrated=()):
+def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decomposition=(), decomposed=()):
     by_id = {r["id"]: r for r in results}
     lines = [
         "# Validation",
@@ -216,6 +254,28 @@ def markdown(claims, results, closed_forms, calibration=(), calibrated=()):
         lines.append("")
         for e in calibration:
             lines.append(f"- **{e['id']}**: `{e['experiment']}`; source: {e['source']}" + (f". {e['note'].strip()}" if e.get("note") else ""))
+    dec_by_id = {r["id"]: r for r in decomposed}
+    for e in decomposition:
+        r = dec_by_id[e["id"]]
+        first, last = e.get("window", [0, -1])
+        lines += ["", f"## Channels: {e['title']}", "",
+                  f"Reported, not enforced (model principle 6). Output `{e['output']}` (days {first}–{'end' if last < 0 else last}); "
+                  f"effect = policy − {e['baseline']}, paired by replication; each channel's column is the share of that effect "
+                  "it carries [95% interval].", "",
+                  "| policy | effect [95% interval] | " + " | ".join(cell(c["label"]) for c in e["channels"]) + " |",
+                  "|---|---|" + "---|" * len(e["channels"])]
+        for row in r["rows"]:
+            m, lo, hi = row["effect"]
+            cells = []
+            for c in e["channels"]:
+                s = row["shares"][c["id"]]
+                cells.append("n/a (no clear effect)" if s is None else f"{s[0] * 100:.0f}% [{s[1] * 100:.0f}, {s[2] * 100:.0f}]")
+            lines.append(f"| {row['policy']} | {fmt(m)} [{fmt(lo)}, {fmt(hi)}] | " + " | ".join(cells) + " |")
+        lines.append("")
+        if e.get("note"):
+            lines.append(e["note"].strip())
+            lines.append("")
+        lines.append("Experiments: " + ", ".join(f"`{x}`" for x in [e["full"]] + [c["experiment"] for c in e["channels"]]) + ".")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -227,7 +287,7 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--check-markdown")
     a = ap.parse_args()
-    claims, closed_forms, calibration = [], [], []
+    claims, closed_forms, calibration, decomposition = [], [], [], []
     for f in sorted(CLAIMS.glob("*.yaml")):
         doc = yaml.safe_load(f.read_text()) or {}
         for c in doc.get("claims", []):
@@ -235,15 +295,19 @@ def main():
             claims.append(c)
         closed_forms += doc.get("closed_forms", [])
         calibration += doc.get("calibration", [])
+        decomposition += doc.get("decomposition", [])
     if a.only:
         keep = set(a.only.split(","))
         claims = [c for c in claims if c["id"] in keep]
     if a.only:
         calibration = [e for e in calibration if e["id"] in keep]
+        decomposition = [e for e in decomposition if e["id"] in keep]
+    dec_experiments = [{"experiment": x} for e in decomposition for x in [e["full"]] + [c["experiment"] for c in e["channels"]]]
     with tempfile.TemporaryDirectory() as tmp:
-        files = run_experiments(a.kpisim, claims + calibration, tmp)
+        files = run_experiments(a.kpisim, claims + calibration + dec_experiments, tmp)
         results = [evaluate(c, files[REPO / c["experiment"]]) for c in claims]
         calibrated = [calibrate(e, files[REPO / e["experiment"]]) for e in calibration]
+        decomposed = [decompose(e, files) for e in decomposition]
     for r in calibrated:
         print(f"cal  {r['id']}: {fmt(r['value'])} [{fmt(r['lower'])}, {fmt(r['upper'])}] ({'matches' if r['matches'] else 'does not match'})")
     # A claim marked known_failure states what the sources say and the model does not give (its
@@ -254,7 +318,11 @@ def main():
               f"(A {fmt(r['a_mean'])}, B {fmt(r['b_mean'])}, n {r['n']})")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
-    text = markdown(claims, results, closed_forms, calibration, calibrated)
+    for d in decomposed:
+        for row in d["rows"]:
+            shares = ", ".join(f"{k} {v[0] * 100:.0f}%" for k, v in row["shares"].items() if v is not None) or "no clear effect"
+            print(f"chan {d['id']} {row['policy']}: effect {fmt(row['effect'][0])} ({shares})")
+    text = markdown(claims, results, closed_forms, calibration, calibrated, decomposition, decomposed)
     if a.markdown:
         Path(a.markdown).write_text(text)
     status = 1 if failed else 0
