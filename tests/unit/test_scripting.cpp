@@ -8,7 +8,7 @@
 using Catch::Detail::Approx;
 namespace scr = kpisim::detail::scripting;
 
-TEST_CASE("scripting: the expected prize is linear for small steps and never exceeds the cap", "[unit][scripting]") {
+TEST_CASE("scripting: an hour of padding earns the marginal rate for small steps and never more than the cap", "[unit][scripting]") {
   CHECK(scr::bounded_prize(0.01, 100.0) == Approx(0.01).epsilon(1e-4));     // a small step: the marginal rate
   CHECK(scr::bounded_prize(100.0, 100.0) == Approx(100.0 * (1.0 - std::exp(-1.0))));
   CHECK(scr::bounded_prize(1e9, 100.0) == Approx(100.0));                     // a huge script: at most the cap
@@ -17,32 +17,46 @@ TEST_CASE("scripting: the expected prize is linear for small steps and never exc
   CHECK(scr::bounded_prize(-5.0, 10.0) == 0.0);                               // never negative
 }
 
-TEST_CASE("scripting: the intensity balances the bounded prize against the cost of size", "[unit][scripting]") {
-  // Full script worth 1000 USD a day at the margin, cap 50, size cost 10, sensitivity 1:
-  // x* = 50/1000 x ln(1000/10) = 0.05 ln 100.
-  CHECK(scr::intensity(1.0, 1000.0, 50.0, 10.0) == Approx(0.05 * std::log(100.0)).epsilon(1e-9));
-  // The first-order condition holds there: sens x rate x exp(-rate x / cap) = cost.
-  const double x = scr::intensity(1.0, 1000.0, 50.0, 10.0);
-  CHECK(1000.0 * std::exp(-1000.0 * x / 50.0) == Approx(10.0).epsilon(1e-9));
-  CHECK(scr::intensity(1.0, 1000.0, 5000.0, 10.0) == 1.0);  // a large cap: the whole script
-  CHECK(scr::intensity(1.0, 1000.0, 50.0, 0.0) == 1.0);     // size costs nothing: the whole script
-  CHECK(scr::intensity(1.0, 5.0, 50.0, 10.0) == 0.0);       // the margin does not cover the cost
-  CHECK(scr::intensity(0.0, 1000.0, 50.0, 10.0) == 0.0);    // indifferent to money
-  CHECK(scr::intensity(1.0, 1000.0, 0.0, 10.0) == 0.0);     // no prize
+TEST_CASE("scripting: a script's expected prize is the stake times the change in the chance of passing", "[unit][scripting]") {
+  const double phi = 0.5 * std::erfc(-1.0 / std::sqrt(2.0));  // Phi(1)
+  // The threshold half a script away, noise 0.5 scripts: a full script moves Phi(-1) to Phi(1).
+  CHECK(scr::contest_gain(1.0, 100.0, 1.0, 0.5, 0.5) == Approx(100.0 * (phi - (1.0 - phi))));
+  CHECK(scr::contest_gain(0.0, 100.0, 1.0, 0.5, 0.5) == 0.0);
+  // An audit that leaves half the script: as if running half of it.
+  CHECK(scr::contest_gain(1.0, 100.0, 0.5, 0.5, 0.5) == Approx(scr::contest_gain(0.5, 100.0, 1.0, 0.5, 0.5)));
+  // A threshold a hundred scripts away: almost nothing; one already passed: almost nothing.
+  CHECK(scr::contest_gain(1.0, 100.0, 1.0, 100.0, 0.5) < 1e-12);
+  CHECK(scr::contest_gain(1.0, 100.0, 1.0, -100.0, 0.5) < 1e-12);
+  // Never above the stake, however large the script; nothing without a contest.
+  CHECK(scr::contest_gain(1.0, 100.0, 1.0, 0.0, 1e-6) <= 100.0);
+  CHECK(scr::contest_gain(1.0, 0.0, 1.0, 0.5, 0.5) == 0.0);
+  CHECK(scr::contest_gain(1.0, 100.0, 1.0, 0.5, 0.0) == 0.0);
 }
 
-TEST_CASE("scripting: the net payoff weighs the bounded prize against penalty, size and integrity", "[unit][scripting]") {
-  // sens 2, full-script rate 10 USD at the margin against a cap of 1000 (nearly linear): 2 x 10 x (1 - ...)
-  const double prize = 1000.0 * (1.0 - std::exp(-10.0 / 1000.0));
-  CHECK(scr::net_payoff(2.0, 10.0, 1000.0, 0.0, 0.0, 30.0, 1.0) == Approx(2.0 * prize - 30.0));
-  // An expected penalty of 5 USD (felt through sensitivity), a size cost of 4 at intensity 0.5.
-  const double half = 1000.0 * (1.0 - std::exp(-5.0 / 1000.0));
-  CHECK(scr::net_payoff(2.0, 10.0, 1000.0, 5.0, 4.0, 30.0, 0.5) == Approx(2.0 * (half - 5.0) - 2.0 - 30.0));
-  // Dose-response: a 100-fold smaller cap shrinks the payoff of a huge script 100-fold.
-  const double big = scr::net_payoff(1.0, 1e9, 100.0, 0.0, 0.0, 0.0, 1.0);
-  const double tiny = scr::net_payoff(1.0, 1e9, 1.0, 0.0, 0.0, 0.0, 1.0);
-  CHECK(big == Approx(100.0));
-  CHECK(tiny == Approx(1.0));
+TEST_CASE("scripting: the intensity is where the density of passing has fallen to the size cost", "[unit][scripting]") {
+  // Stake 100, gap 0.3, noise 0.2 (in scripts), cost 50 a full script, sensitivity 1, kept 1.
+  const double x = scr::contest_intensity(1.0, 100.0, 1.0, 0.3, 0.2, 50.0);
+  // First-order condition: stake x phi((x - gap) / sigma) / sigma = cost, on the far side of the gap.
+  const double z = (x - 0.3) / 0.2;
+  CHECK(100.0 * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI) / 0.2 == Approx(50.0).epsilon(1e-9));
+  CHECK(x > 0.3);
+  // It beats every other intensity.
+  const auto net = [](double y) { return scr::contest_gain(y, 100.0, 1.0, 0.3, 0.2) - 50.0 * y; };
+  for (double y = 0.0; y <= 1.0; y += 0.01) CHECK(net(x) >= net(y) - 1e-9);
+  // Size costs nothing: the whole script. The steepest step does not cover the cost: none.
+  CHECK(scr::contest_intensity(1.0, 100.0, 1.0, 0.3, 0.2, 0.0) == 1.0);
+  CHECK(scr::contest_intensity(1.0, 100.0, 1.0, 0.3, 0.2, 1000.0) == 0.0);
+  // A tiny stake (0.5) against the same cost: none; no contest: none; indifferent to money: none.
+  CHECK(scr::contest_intensity(1.0, 0.5, 1.0, 0.3, 0.2, 50.0) == 0.0);
+  CHECK(scr::contest_intensity(1.0, 0.0, 1.0, 0.3, 0.2, 50.0) == 0.0);
+  CHECK(scr::contest_intensity(0.0, 100.0, 1.0, 0.3, 0.2, 50.0) == 0.0);
+  // A threshold beyond the whole script: at most the whole script.
+  CHECK(scr::contest_intensity(1.0, 1e6, 1.0, 3.0, 0.2, 50.0) == 1.0);
+}
+
+TEST_CASE("scripting: the net payoff weighs the expected prize against penalty, size and integrity", "[unit][scripting]") {
+  CHECK(scr::net_payoff(2.0, 10.0, 0.0, 0.0, 30.0, 1.0) == Approx(2.0 * 10.0 - 30.0));
+  CHECK(scr::net_payoff(2.0, 10.0, 5.0, 4.0, 30.0, 0.5) == Approx(2.0 * (10.0 - 5.0) - 2.0 - 30.0));
 }
 
 TEST_CASE("scripting: start above the hysteresis band, stop below it, otherwise keep going", "[unit][scripting]") {

@@ -65,9 +65,9 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const script_scale = w.script_scale.data() + lo;
   const float* const sensitivity = w.reward_sensitivity.data() + lo;
   const float* const integrity = w.integrity.data() + lo;
-  const float* const inc_usage = w.inc_usage.data() + lo;
-  const float* const inc_sessions = w.inc_sessions.data() + lo;
-  const float* const inc_usage_cap = w.inc_usage_cap.data() + lo;
+  const float* const contest_stake = w.contest_stake.data() + lo;
+  const float* const contest_gap = w.contest_gap.data() + lo;
+  const float* const contest_sigma = w.contest_sigma.data() + lo;
   const float* const inc_script_penalty = w.inc_script_penalty.data() + lo;
   const std::uint8_t* const scripting = w.scripting.data() + lo;
   for (std::size_t j = 0; j < n; ++j) {
@@ -81,16 +81,14 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     s.filter[j] = filter;
     s.removed[j] = std::clamp<double>(perf_removed[j], 0.0, 1.0);  // what the audit really removes today
     // Scripted padding (7.5): tokens without hours, every day (weekends included). The script's
-    // intensity is chosen against a bounded expected prize; whether to run it at all, with
-    // hysteresis.
+    // intensity is chosen against its expected prize in the usage contest (the change in the chance
+    // of passing the threshold, never more than the stake); whether to run it at all, with hysteresis.
     const double script_tokens = b.script_tokens_per_day * script_scale[j];
     const double script_sessions = b.script_sessions_per_day * script_scale[j];
-    const double rate = (1.0 - filter) * (inc_usage[j] * script_tokens + inc_sessions[j] * script_sessions);
-    const double cap = (1.0 - filter) * inc_usage_cap[j];
     const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * script_tokens;
-    const double x = scripting::intensity(sensitivity[j], rate, cap, size_cost);
-    const double net = scripting::net_payoff(sensitivity[j], rate, cap, inc_script_penalty[j], size_cost,
-                                             integrity[j] * b.script_integrity_cost_usd, x);
+    const double x = scripting::contest_intensity(sensitivity[j], contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j], size_cost);
+    const double gain = x > 0.0 ? scripting::contest_gain(x, contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j]) : 0.0;
+    const double net = scripting::net_payoff(sensitivity[j], gain, inc_script_penalty[j], size_cost, integrity[j] * b.script_integrity_cost_usd, x);
     const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
     s.script_on[j] = on ? 1.0 : 0.0;
     s.scripted[j] = on ? x * script_tokens : 0.0;

@@ -76,6 +76,20 @@ struct LeaderboardParams {
   }
 };
 
+/// The usage contest a person's script could change (docs/model.md 7.5): the stake (USD per
+/// period), the gap from her own score to the cutoff and the perceived noise of the difference,
+/// both in units of her full script's contribution to the period's score.
+struct Contest {
+  float stake = 0.0F, gap = 0.0F, sigma = 0.0F;
+};
+
+/// Change in the probability of passing a threshold `gap` away (noise sd `sigma`) from adding `add`.
+inline double passing_change(double add, double gap, double sigma) {
+  if (!(sigma > 0)) return 0.0;
+  constexpr double kInvSqrt2 = 0.7071067811865476;
+  return 0.5 * std::erfc(-(add - gap) / sigma * kInvSqrt2) - 0.5 * std::erfc(gap / sigma * kInvSqrt2);
+}
+
 class LeaderboardRegime final : public Regime {
  public:
   LeaderboardRegime(const LeaderboardParams& p, const ModelSpec& spec)
@@ -86,6 +100,8 @@ class LeaderboardRegime final : public Regime {
         pending_(spec.employees, 0.0F),
         stake_(spec.employees, 0.0F),
         pending_stake_(spec.employees, 0.0F),
+        contest_(spec.employees),
+        pending_contest_(spec.employees),
         order_(spec.employees),
         hires_(spec.employees),
         fresh_(spec.employees, 0),
@@ -98,6 +114,7 @@ class LeaderboardRegime final : public Regime {
     if (publish_day_ >= 0 && ctx.day >= publish_day_) {
       std::swap(slope_, pending_);
       std::swap(stake_, pending_stake_);
+      std::swap(contest_, pending_contest_);
       publish_day_ = -1;
     }
     auto& column = p_.metric == UsageMetric::tokens ? w.inc_usage : w.inc_sessions;
@@ -107,7 +124,17 @@ class LeaderboardRegime final : public Regime {
     // the period. It bounds the expected prize of a large jump in usage (a script), which the
     // marginal alone would not (scripting.hpp).
     const double per_day = weight / cadence_days(p_.cadence);
-    for (std::size_t i = 0; i < w.n; ++i) w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
+    for (std::size_t i = 0; i < w.n; ++i) {
+      w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
+      // The contest her script could change (docs/model.md 7.5); in a hybrid, the one with the larger stake.
+      const Contest& k = contest_[i];
+      const auto stake = static_cast<float>(per_day * k.stake);
+      if (stake > w.contest_stake[i]) {
+        w.contest_stake[i] = stake;
+        w.contest_gap[i] = k.gap;
+        w.contest_sigma[i] = k.sigma;
+      }
+    }
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
@@ -121,6 +148,8 @@ class LeaderboardRegime final : public Regime {
         pending_[i] = 0.0F;
         stake_[i] = 0.0F;
         pending_stake_[i] = 0.0F;
+        contest_[i] = Contest{};
+        pending_contest_[i] = Contest{};
         fresh_[i] = 1;
         continue;
       }
@@ -129,7 +158,7 @@ class LeaderboardRegime final : public Regime {
     }
     ++days_in_window_;
     if (is_period_end(ctx.day, p_.cadence)) {
-      standings(ctx, weight, 1.0, true, pending_, pending_stake_);
+      standings(ctx, weight, 1.0, true, pending_, pending_stake_, pending_contest_);
       publish_day_ = ctx.day + 1 + p_.lag_days;
       published_ = true;
       std::fill(window_.begin(), window_.end(), 0.0);
@@ -138,7 +167,7 @@ class LeaderboardRegime final : public Regime {
     } else if (!published_ && is_workday(ctx.day)) {
       // Before the first publication people gauge the race from what they see so far,
       // extrapolated to the whole period (no prizes yet).
-      standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_, stake_);
+      standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_, stake_, contest_);
     }
   }
 
@@ -156,6 +185,8 @@ class LeaderboardRegime final : public Regime {
   std::vector<float> pending_;
   std::vector<float> stake_;          ///< the stake (USD per period) of the cutoff each person's marginal comes from
   std::vector<float> pending_stake_;
+  std::vector<Contest> contest_;  ///< the cutoff each person's script could change (docs/model.md 7.5)
+  std::vector<Contest> pending_contest_;
   std::vector<std::uint32_t> order_;
   int publish_day_ = -1;
   HireTracker hires_;
@@ -166,9 +197,16 @@ class LeaderboardRegime final : public Regime {
   double expected_bottom_ = 0.0;
   double noise_floor_;               ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
+  // What person i's full script adds to the ranked score per day (tokens or sessions).
+  [[nodiscard]] double script_per_day(const RegimeContext& ctx, std::size_t i) const {
+    const Behaviour& b = ctx.spec.scenario.behaviour;
+    return (p_.metric == UsageMetric::tokens ? b.script_tokens_per_day : b.script_sessions_per_day) * ctx.world.script_scale[i];
+  }
+
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
   // person's marginal incentive per token for the coming period into `out`.
-  void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake) {
+  void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
+                 std::vector<Contest>& out_contest) {
     World& w = ctx.world;
     const std::size_t n = w.n;
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
@@ -233,6 +271,23 @@ class LeaderboardRegime final : public Regime {
       const double m = m_top + m_bottom;
       out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
       out_stake[i] = fresh_[i] != 0 || !(m > 0) ? 0.0F : static_cast<float>((m_top * top_stake + m_bottom * p_.shame_usd) / m);
+      // The contest her script could change: the cutoff (top or bottom) whose stake a full script
+      // would move most, in units of her full script's contribution to the window.
+      const double full = static_cast<double>(cadence_days(p_.cadence)) * script_per_day(ctx, i);
+      Contest k;
+      if (fresh_[i] == 0 && full > 0) {
+        const double s_top = sigma_top * std::sqrt(2.0);
+        const double s_bot = sigma_bottom * std::sqrt(2.0);
+        const double g_top = n_top > 0 && n_top < n ? top_stake * passing_change(full, top_cut - score, s_top) : 0.0;
+        const double g_bot = n_bottom > 0 ? p_.shame_usd * passing_change(full, bottom_cut - score, s_bot) : 0.0;
+        if (g_top > 0 || g_bot > 0) {
+          const bool top = g_top >= g_bot;
+          k.stake = static_cast<float>(top ? top_stake : p_.shame_usd);
+          k.gap = static_cast<float>(((top ? top_cut : bottom_cut) - score) / full);
+          k.sigma = static_cast<float>((top ? s_top : s_bot) / full);
+        }
+      }
+      out_contest[i] = k;
       if (pay) fresh_[i] = 0;
     }
   }

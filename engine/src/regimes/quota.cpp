@@ -77,11 +77,22 @@ class QuotaRegime final : public Regime {
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
-      // The bonus spread over the period bounds what extra usage can be worth (scripting.hpp).
-      const double cap = weight * p_.bonus_usd / cadence_days(p_.cadence);
+      // The bonus spread over the period bounds what extra usage can be worth (scripting.hpp), and
+      // is the stake of the contest a script could change: reaching the target (docs/model.md 7.5).
+      const double days = cadence_days(p_.cadence);
+      const double cap = weight * p_.bonus_usd / days;
+      const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
+      const double noise = sigma();
+      const double per_script = days * ctx.spec.scenario.behaviour.script_tokens_per_day;
       for (std::size_t i = 0; i < w.n; ++i) {
         w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
         w.inc_usage_cap[i] += static_cast<float>(cap);
+        const double full = per_script * w.script_scale[i];
+        if (t > 0 && full > 0 && cap > w.contest_stake[i]) {
+          w.contest_stake[i] = static_cast<float>(cap);
+          w.contest_gap[i] = static_cast<float>((t - attainment_[i]) / full);
+          w.contest_sigma[i] = static_cast<float>(noise / full);
+        }
       }
       return;
     }
@@ -102,6 +113,7 @@ class QuotaRegime final : public Regime {
           window_[i] = 0.0;
           own_padding_[i] = 0.0;
           slope_[i] = static_cast<float>(fresh_slope_);
+          attainment_[i] = reference_tokens_ * workdays_per_period(p_.cadence);
           fresh_[i] = 1;
           continue;
         }
@@ -190,6 +202,7 @@ class QuotaRegime final : public Regime {
       // own script produced would make her stop once it carries her past the target and start again
       // when she falls short (a period-to-period cycle).
       const double own = std::max(0.0, window_[i] - own_padding_[i]);
+      attainment_[i] = extrapolate * own;
       slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * own - t) / s) / s);
     }
   }
@@ -208,12 +221,14 @@ class QuotaRegime final : public Regime {
     const double typical = reference_tokens_ * workdays_per_period(p_.cadence);
     fresh_slope_ = t <= 0.0 ? 0.0 : p_.bonus_usd * normal_pdf((typical - t) / sigma()) / sigma();
     std::fill(slope_.begin(), slope_.end(), static_cast<float>(fresh_slope_));
+    std::fill(attainment_.begin(), attainment_.end(), typical);
   }
 
   QuotaParams p_;
   const ModelSpec& spec_;
   std::vector<double> window_;
   std::vector<double> own_padding_ = std::vector<double>(spec_.employees, 0.0);  ///< each person's own padding in the window
+  std::vector<double> attainment_ = std::vector<double>(spec_.employees, 0.0);   ///< the attainment each person expects, without her padding
   std::vector<float> slope_;
   std::vector<double> unit_usage_;
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
