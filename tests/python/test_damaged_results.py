@@ -213,3 +213,40 @@ def test_full_disk_exit_1_not_a_crash(sweep_file, tmp_path, source_dir, command)
     assert r.returncode == 1, (r.returncode, r.stderr[-500:])
     assert "cannot write results file" in r.stderr and "File too large" in r.stderr
     assert not out.exists()
+
+
+def _measured(*args):
+    """Runs kpisim ARGS with its address space capped at 4 GiB; returns (exit code, stderr, peak RSS
+    in KiB of it and of the child that reads the file, from wait4)."""
+    import os
+    import tempfile
+    from conftest import _kpisim_path
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([str(_kpisim_path()), *[str(a) for a in args]], stdout=subprocess.DEVNULL, stderr=err, preexec_fn=cap)
+        _, status, usage = os.wait4(p.pid, 0)
+        err.seek(0)
+        return os.waitstatus_to_exitcode(status), err.read().decode("utf-8", "replace"), usage.ru_maxrss
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_damaged_string_length_refused_in_bounded_memory(sweep_file, tmp_path, command):
+    """A damaged length in the descriptor of a variable-length string (the dataset's raw data, which
+    has no checksum) made HDF5 allocate and zero that many bytes while converting it (1.5 GB here;
+    up to 4 GB). It is refused before the read, in little memory."""
+    p = _copy(sweep_file, tmp_path, "vlen.h5")
+    with h5py.File(p, "r") as f:
+        offset = f["policy"].id.get_offset()
+    assert offset is not None
+    data = bytearray(p.read_bytes())
+    data[offset + 16 : offset + 20] = (1_500_000_000).to_bytes(4, "little")  # the second run's label
+    p.write_bytes(bytes(data))
+    args = ["compare", p] if command == "compare" else ["report", p, "-o", tmp_path / "rep", "-q"]
+    rc, err, peak_kib = _measured(*args)
+    assert rc == 2, (rc, err[-500:])
+    assert f"cannot read results file '{p}'" in err, err
+    assert "the strings of 'policy' claim" in err and "damaged results file" in err, err
+    assert peak_kib < 300 * 1024, peak_kib

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <new>
 #include <optional>
@@ -60,6 +61,8 @@ auto guarded(const std::string& path, F&& f) {
 /// The size of the file being read: nothing stored in it (a string, a coordinate) can be longer,
 /// so every size read from its metadata is checked against this before memory is allocated.
 thread_local std::uintmax_t g_file_size = 0;
+/// The path of the file being read (for reads of raw bytes, see check_vlen_lengths).
+thread_local std::string g_file_path;
 
 /// Throws BadFile unless `n` items of `item_bytes` fit in the file.
 void check_fits(std::string_view name, std::uintmax_t n, std::uintmax_t item_bytes) {
@@ -106,6 +109,7 @@ Hid open_results(const std::string& path) {
   if (fs::is_directory(st)) throw BadFile("it is a directory");
   g_file_size = fs::file_size(path, ec);
   if (ec) throw BadFile(fmt::format("cannot get its size: {}", ec.message()));
+  g_file_path = path;
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) h5::fail("checking the file format");
   if (is_hdf5 == 0) throw BadFile("it is not an HDF5 file");
@@ -152,6 +156,56 @@ std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t mem_type, 
   return out;
 }
 
+/// `size` bytes of the file being read, from byte `offset` (checked to lie within the file).
+std::vector<unsigned char> read_raw(std::uintmax_t offset, std::size_t size) {
+  std::vector<unsigned char> out(size);
+  std::ifstream in(g_file_path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  if (!in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(size)))
+    throw BadFile(fmt::format("cannot read {} bytes at offset {}", size, offset));
+  return out;
+}
+
+/// Throws BadFile unless the stored lengths of the `n` variable-length strings of dataset `dset`
+/// add up to at most the file's size. HDF5 converts each string (H5T__conv_vlen, under H5Dread) by
+/// first allocating and zeroing a buffer of its stored length, and only then reading it from the
+/// global heap: a damaged length (the dataset's raw data have no checksum) would make it take up to
+/// 4 GB per string. So the lengths are read here, without HDF5, from the dataset's raw bytes: one
+/// descriptor per string, a 4-byte little-endian length, the address of its global heap collection
+/// (the file's address size) and a 4-byte index. The writer stores string datasets contiguously;
+/// any other layout is refused.
+void check_vlen_lengths(hid_t dset, const std::string& name, std::size_t n) {
+  const std::string what = fmt::format("reading the layout of '{}'", name);
+  const Hid dcpl(H5Dget_create_plist(dset), H5Pclose, what);
+  if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS)
+    throw BadFile(fmt::format("'{}' holds variable-length strings that are not stored contiguously, as a results file stores them "
+                              "(damaged or crafted)",
+                              name));
+  const Hid file(H5Iget_file_id(dset), H5Fclose, what);
+  const Hid fcpl(H5Fget_create_plist(file.get()), H5Pclose, what);
+  std::size_t sizeof_addr = 0;
+  std::size_t sizeof_size = 0;
+  check(H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size), what);
+  const std::size_t item = 4 + sizeof_addr + 4;
+  check_fits(name, n, item);
+  const hsize_t stored = H5Dget_storage_size(dset);
+  const haddr_t offset = H5Dget_offset(dset);
+  if (stored != static_cast<hsize_t>(n) * item || offset == std::numeric_limits<haddr_t>::max() || offset > g_file_size ||
+      n * item > g_file_size - offset)
+    throw BadFile(fmt::format("'{}' has {} strings but {} bytes of descriptors at offset {} in a file of {} bytes (damaged or crafted)",
+                              name, n, stored, offset, g_file_size));
+  const std::vector<unsigned char> raw = read_raw(offset, n * item);
+  std::uintmax_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char* p = raw.data() + i * item;
+    total += std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8U | std::uint32_t{p[2]} << 16U | std::uint32_t{p[3]} << 24U;
+    if (total > g_file_size)
+      throw BadFile(fmt::format("the strings of '{}' claim {} bytes or more, more than the file's {} bytes: a damaged results file "
+                                "(refused before reading them)",
+                                name, total, g_file_size));
+  }
+}
+
 /// A 1-D string dataset (variable- or fixed-length) of `expected` values.
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::size_t expected) {
   const Hid dset = open_dataset(loc, name);
@@ -166,6 +220,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
   const htri_t variable = H5Tis_variable_str(file_type.get());
   if (variable < 0) h5::fail(what);
   if (variable > 0) {
+    check_vlen_lengths(dset.get(), name, n);
     const Hid mem_type = h5::utf8_string_type();
     std::vector<char*> ptrs(n, nullptr);
     check(H5Dread(dset.get(), mem_type.get(), h5::kAllSpace, h5::kAllSpace, kDefault, ptrs.data()), what);
