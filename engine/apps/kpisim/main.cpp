@@ -93,6 +93,15 @@ int isolated(const std::string& file, const std::function<int()>& f) {
   return kExitInputError;
 }
 
+/// Files written before the strings had checksums are read, with this warning.
+void warn_unchecksummed_strings(const std::string& file, const kpisim::ResultsIndex& idx) {
+  if (!idx.strings_checksummed)
+    fmt::print(stderr,
+               "kpisim: warning: '{}' has no checksums of its strings (written by an older KPISim): its scenario, experiment and "
+               "labels are read unverified\n",
+               file);
+}
+
 std::size_t available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
   std::string key;
@@ -424,8 +433,8 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
   }
   if (mpi.rank() != 0) return kExitOk;
   return isolated(file, [&] {
-    kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
-    const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
+    const kpisim::ResultsIndex idx = kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
+    warn_unchecksummed_strings(file, idx);
     const std::string yaml = idx.attr("experiment");
     if (yaml.empty())
       throw kpisim::InputError(
@@ -560,7 +569,7 @@ int main(int argc, char** argv) {
       const std::vector<std::string> args = report->remaining();
       if (const std::string file = kpisim::app::report_results_argument(args); !file.empty()) {
         const int rc = isolated(file, [&] {
-          kpisim::verify_results_file(file);
+          warn_unchecksummed_strings(file, kpisim::verify_results_file(file));
           return kExitOk;
         });
         if (rc != kExitOk) return rc;

@@ -63,6 +63,9 @@ auto guarded(const std::string& path, F&& f) {
 thread_local std::uintmax_t g_file_size = 0;
 /// The path of the file being read (for reads of raw bytes, see check_vlen_lengths).
 thread_local std::string g_file_path;
+/// The file's root group has the checksum of its string attributes: the file was written with
+/// string checksums, so every string dataset and every object with string attributes has one.
+thread_local bool g_strings_checksummed = false;
 
 /// Throws BadFile unless `n` items of `item_bytes` fit in the file.
 void check_fits(std::string_view name, std::uintmax_t n, std::uintmax_t item_bytes) {
@@ -119,6 +122,9 @@ Hid open_results(const std::string& path) {
   const htri_t has_version = H5Aexists(file.get(), "engine_version");
   if (has_version < 0) h5::fail("looking up attribute 'engine_version'");
   if (has_version == 0) throw BadFile("it is not a KPISim results file (it has no 'engine_version' attribute)");
+  const htri_t has_crc = H5Aexists(file.get(), h5::kAttrsCrc32);
+  if (has_crc < 0) h5::fail(fmt::format("looking up attribute '{}'", h5::kAttrsCrc32));
+  g_strings_checksummed = has_crc > 0;
   return file;
 }
 
@@ -206,6 +212,33 @@ void check_vlen_lengths(hid_t dset, const std::string& name, std::size_t n) {
   }
 }
 
+/// The uint32 checksum attribute `name` of `obj`, or nullopt if it has none.
+std::optional<std::uint32_t> read_crc_attr(hid_t obj, const char* name, std::string_view where) {
+  const htri_t exists = H5Aexists(obj, name);
+  if (exists < 0) h5::fail(fmt::format("looking up attribute '{}' of {}", name, where));
+  if (exists == 0) return std::nullopt;
+  const std::string what = fmt::format("reading attribute '{}' of {}", name, where);
+  const Hid attr(H5Aopen(obj, name, kDefault), H5Aclose, what);
+  const Hid type(H5Aget_type(attr.get()), H5Tclose, what);
+  const Hid space(H5Aget_space(attr.get()), H5Sclose, what);
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_npoints(space.get()) != 1)
+    throw BadFile(fmt::format("attribute '{}' of {} is not one whole number (damaged or crafted)", name, where));
+  std::uint32_t value = 0;
+  check(H5Aread(attr.get(), H5T_NATIVE_UINT32, &value), what);
+  return value;
+}
+
+/// Throws BadFile unless the strings of `where` match their stored CRC-32 `stored` (a file written
+/// without string checksums has none; in a file written with them, every one must be there).
+void require_crc(std::optional<std::uint32_t> stored, std::uint32_t computed, std::string_view what) {
+  if (!stored) {
+    if (g_strings_checksummed)
+      throw BadFile(fmt::format("{} have no CRC-32 checksum, although the file's other strings have one (damaged or crafted)", what));
+    return;
+  }
+  if (*stored != computed) throw BadFile(fmt::format("{} do not match their CRC-32 checksum: a damaged results file", what));
+}
+
 /// A 1-D string dataset (variable- or fixed-length) of `expected` values.
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::size_t expected) {
   const Hid dset = open_dataset(loc, name);
@@ -234,6 +267,9 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
     const Hid space(H5Dget_space(dset.get()), H5Sclose, what);
     check(H5Dvlen_reclaim(mem_type.get(), space.get(), kDefault, ptrs.data()), what);
     if (total > g_file_size) throw BadFile(fmt::format("the strings of '{}' are longer than the file (damaged or crafted)", name));
+    h5::StringsCrc crc;
+    for (const auto& v : out) crc.add(v);
+    require_crc(read_crc_attr(dset.get(), h5::kDataCrc32, fmt::format("'{}'", name)), crc.value(), fmt::format("the strings of '{}'", name));
   } else {
     const std::size_t size = H5Tget_size(file_type.get());
     if (size == 0) h5::fail(what);
@@ -301,6 +337,24 @@ std::vector<std::string> attribute_names(hid_t obj) {
   hsize_t idx = 0;
   check(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &names), "listing the root attributes");
   return names;
+}
+
+/// Throws BadFile unless the variable-length string attributes of `obj` match their CRC-32.
+void verify_attrs_crc(hid_t obj, const std::string& where) {
+  std::vector<std::pair<std::string, std::string>> strings;
+  for (const auto& name : attribute_names(obj)) {
+    const std::string what = fmt::format("reading attribute '{}' of {}", name, where);
+    {
+      const Hid attr(H5Aopen(obj, name.c_str(), kDefault), H5Aclose, what);
+      const Hid type(H5Aget_type(attr.get()), H5Tclose, what);
+      const Hid space(H5Aget_space(attr.get()), H5Sclose, what);
+      if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0 || H5Sget_simple_extent_npoints(space.get()) != 1)
+        continue;
+    }
+    if (auto value = read_string_attr(obj, name)) strings.emplace_back(name, std::move(*value));
+  }
+  if (strings.empty()) return;
+  require_crc(read_crc_attr(obj, h5::kAttrsCrc32, where), h5::attrs_crc32(std::move(strings)), fmt::format("the string attributes of {}", where));
 }
 
 /// Names of the links in group `loc`, in creation order when the file tracks it, else in name order.
@@ -392,6 +446,8 @@ ResultsIndex read_results_index(const std::string& path) {
 
     for (const auto& name : attribute_names(f))
       if (auto value = read_string_attr(f, name)) ix.string_attrs.emplace_back(name, std::move(*value));
+    verify_attrs_crc(f, "the root group");
+    ix.strings_checksummed = g_strings_checksummed;
     const htri_t has_seed = H5Aexists(f, "seed");
     if (has_seed < 0) h5::fail("looking up attribute 'seed'");
     if (has_seed > 0) {
@@ -491,6 +547,7 @@ constexpr std::uintmax_t kMaxSlabValues = std::uintmax_t{1} << 25;
 
 /// Reads every numeric attribute of `obj` and every string one (bounded by the file size).
 void verify_attributes(hid_t obj, const std::string& where) {
+  verify_attrs_crc(obj, where);
   for (const auto& name : attribute_names(obj)) {
     // Dimension-scale bookkeeping (object references) is checked through the H5DS calls instead.
     if (name == "DIMENSION_LIST" || name == "REFERENCE_LIST") continue;
@@ -591,8 +648,8 @@ void verify_group(hid_t g, const std::string& prefix, std::size_t runs, int dept
 
 }  // namespace
 
-void verify_results_file(const std::string& path) {
-  const ResultsIndex ix = read_results_index(path);
+ResultsIndex verify_results_file(const std::string& path) {
+  ResultsIndex ix = read_results_index(path);
   guarded(path, [&] {
     const Hid file = open_results(path);
     // The daily variables are what compare and report read: their scales must be the file's.
@@ -604,6 +661,7 @@ void verify_results_file(const std::string& path) {
     }
     verify_group(file.get(), "", ix.runs, 0);
   });
+  return ix;
 }
 
 }  // namespace kpisim

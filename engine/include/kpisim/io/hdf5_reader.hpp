@@ -24,6 +24,9 @@ struct ResultsIndex {
   std::vector<ResultsLayout::Numeric> parameters;               ///< empty if none; in the order written (kpisim_role = "parameter")
   std::vector<std::int8_t> status;                              ///< empty if none
   std::vector<std::string> error;                               ///< empty if none
+  /// The file has CRC-32 checksums of its strings (and they match); files written before the
+  /// checksums were stored have none, and their strings are read unverified.
+  bool strings_checksummed = false;
   [[nodiscard]] std::string attr(std::string_view name) const;  ///< "" when absent
 };
 
@@ -41,7 +44,7 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
 /// index, every dataset of every group (so HDF5 verifies each chunk's Fletcher-32 checksum), every
 /// attribute, and the dimension scales of the daily variables. Throws ResultsFileError naming the
 /// first problem. Damaged metadata can still crash the HDF5 library itself: run this in a child
-/// process (see `kpisim report` and `kpisim compare`) when the file is untrusted.
-void verify_results_file(const std::string& path);
+/// process (see `kpisim report` and `kpisim compare`) when the file is untrusted. Returns the index.
+ResultsIndex verify_results_file(const std::string& path);
 
 }  // namespace kpisim
