@@ -344,7 +344,12 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   // elsewhere, and a process that stops alone would leave the others waiting).
   int verdict = kExitOk;
   if (mpi.rank() == 0) {
-    if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+    // With --resume and the part directory still there, the sweep may have been killed after its
+    // merged file was linked into place: run_sweep finishes it if the file is that merge, and
+    // refuses (exit code 3) otherwise.
+    const bool maybe_merged = a.resume && mpi.size() == 1 &&
+                              std::filesystem::symlink_status(kpisim::parts_directory(out)).type() == std::filesystem::file_type::directory;
+    if (!a.force && !a.dry_run && !maybe_merged && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
       fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n",
                  out);
       if (a.resume && std::filesystem::symlink_status(kpisim::parts_directory(out)).type() == std::filesystem::file_type::directory)
