@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/crc.hpp>
 #include <fmt/format.h>
+#include <boost/crc.hpp>
 
 namespace kpisim::h5 {
 
