@@ -1,5 +1,6 @@
 // fuzz_results: libFuzzer target for the results-file readers (docs/fuzzing.md).
-// Input bytes are written to a temporary file (the readers take a path) and read as
+// Input bytes are read from memory (kpisim::ResultsFileImage: HDF5's core driver, the readers'
+// own code otherwise; no file per input) as
 // `kpisim report FILE` and `kpisim compare FILE` read it: verify_results_file (every dataset,
 // attribute, checksum and dimension scale), then, whatever its verdict (so that the readers are
 // fuzzed on files the verification would refuse too), read_results_index; if the file has an
@@ -13,13 +14,9 @@
 // crafted metadata becomes exit code 2; here the read is in-process (libFuzzer needs the coverage)
 // and scripts/fuzz.sh classifies a crash by its faulting frame (tests/fuzz/triage.py).
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -30,28 +27,9 @@
 
 namespace {
 
-/// One temporary file per process, in memory when /dev/shm exists; removed at exit.
-const std::string& temp_path() {
-  static const std::string path = [] {
-    const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
-    return (dir / ("kpisim_fuzz_results_" + std::to_string(::getpid()) + ".h5")).string();
-  }();
-  return path;
-}
-
-void remove_temp() {
-  std::remove(temp_path().c_str());
-}
-
-void write_file(const std::uint8_t* data, std::size_t size) {
-  std::FILE* f = std::fopen(temp_path().c_str(), "wb");
-  if (f == nullptr) {
-    std::perror("fuzz_results: cannot write the temporary file");
-    std::abort();
-  }
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) std::abort();
-  if (std::fclose(f) != 0) std::abort();
-}
+/// The name the input is read under (the readers' path argument): never a file on disk, see
+/// kpisim::ResultsFileImage.
+constexpr const char* kName = "fuzz-input-in-memory.h5";
 
 void read_as_compare(const std::string& file) {
   const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
@@ -71,20 +49,15 @@ void read_as_compare(const std::string& file) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-  std::atexit(remove_temp);
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  write_file(data, size);
+  const kpisim::ResultsFileImage image(kName, data, size);
   try {
-    kpisim::verify_results_file(temp_path());
+    static_cast<void>(kpisim::verify_results_file(kName));
   } catch (const kpisim::RunError&) {
   } catch (const kpisim::InputError&) {
   }
   try {
-    read_as_compare(temp_path());
+    read_as_compare(kName);
   } catch (const kpisim::RunError&) {
     // refused with a message: the documented outcome
   } catch (const kpisim::InputError&) {

@@ -10,6 +10,9 @@ starts from the same corpus, and so makes the same mutations, whatever the commi
     of every object: they are set to 0 and the header's checksum (Jenkins lookup3, as HDF5 computes
     it) is recomputed. A header is recognised by its signature and a checksum that verifies, so
     bytes that merely look like one are left alone.
+  - the root group's CRC-32 of its string attributes (`kpisim_attrs_crc32`, docs/output-schema.md)
+    is set, first and with h5py, to its value after the replacements, so that the file still reads
+    as intact.
 The file is rewritten in place; the caller checks it still reads (`kpisim compare`).
 """
 import struct
@@ -70,20 +73,53 @@ def object_headers(buf):
     return out
 
 
+def reseal_root_strings(path, pairs):
+    """Rewrites the root group's kpisim_attrs_crc32 for its string attributes as they will read
+    after the byte replacements `pairs` ((old, new) bytes). Before the byte-level steps, which thus
+    see its final value (and zero the times that this write sets)."""
+    import zlib
+
+    import h5py
+    import numpy as np
+    with h5py.File(path, "r+") as f:
+        if "kpisim_attrs_crc32" not in f.attrs:
+            return
+        strings = []
+        for name in f.attrs:
+            attr = f.attrs.get_id(name)
+            info = h5py.check_string_dtype(attr.dtype)
+            if info is None or info.length is not None or attr.shape != ():
+                continue
+            value = f.attrs[name]
+            value = value.encode() if isinstance(value, str) else bytes(value)
+            for old, new in pairs:
+                value = value.replace(old, new)
+            strings.append((name.encode(), value))
+        crc = 0
+        for name, value in sorted(strings):
+            crc = zlib.crc32(name + b"\0" + value + b"\0", crc)
+        f.attrs.modify("kpisim_attrs_crc32", np.uint32(crc))
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     path = sys.argv[1]
-    with open(path, "rb") as f:
-        buf = bytearray(f.read())
-    headers = object_headers(buf)  # before anything changes: their checksums verify now
+    pairs = []
     for pair in sys.argv[2:]:
         old, _, new = pair.partition("=")
         if len(old) != len(new) or not old:
             print(f"normalise_h5.py: '{pair}': OLD and NEW must be non-empty and of the same length", file=sys.stderr)
             return 2
-        buf = bytearray(bytes(buf).replace(old.encode(), new.encode()))
+        pairs.append((old.encode(), new.encode()))
+    if pairs:
+        reseal_root_strings(path, pairs)
+    with open(path, "rb") as f:
+        buf = bytearray(f.read())
+    headers = object_headers(buf)  # before anything changes: their checksums verify now
+    for old, new in pairs:
+        buf = bytearray(bytes(buf).replace(old, new))
     for start, end in headers:
         if buf[start + 5] & 0x20:
             buf[start + 6 : start + 22] = bytes(16)

@@ -120,6 +120,19 @@ def test_truncated_file_exit_2(sweep_file, tmp_path, fraction):
     assert "cannot read results file" in err or "experiment" in err
 
 
+def _reseal(obj):
+    """Recomputes the CRC-32 of obj's string attributes, as the writer does (a crafted file)."""
+    import zlib
+    strings = []
+    for name, value in obj.attrs.items():
+        if isinstance(value, (str, bytes)):
+            strings.append((name.encode(), value.encode() if isinstance(value, str) else value))
+    crc = 0
+    for name, value in sorted(strings):
+        crc = zlib.crc32(name + b"\0" + value + b"\0", crc)
+    obj.attrs.create("kpisim_attrs_crc32", crc, dtype=np.uint32)
+
+
 def _copy(sweep_file, tmp_path, name):
     p = tmp_path / name
     shutil.copy(sweep_file, p)
@@ -134,6 +147,7 @@ def test_experiment_naming_etc_passwd_is_not_opened(sweep_file, tmp_path):
         head = exp[: exp.index("\nscenario:")]
         assert "\nbase: \"\"" in head
         f.attrs["experiment"] = head.replace("\nbase: \"\"", "\nbase: /etc/passwd") + "\n"
+        _reseal(f)  # a crafted file has matching checksums
     r = run_cli("compare", p)
     assert r.returncode == 2, r.stderr
     assert "must be stored inline" in r.stderr and "not opened" in r.stderr
@@ -213,3 +227,99 @@ def test_full_disk_exit_1_not_a_crash(sweep_file, tmp_path, source_dir, command)
     assert r.returncode == 1, (r.returncode, r.stderr[-500:])
     assert "cannot write results file" in r.stderr and "File too large" in r.stderr
     assert not out.exists()
+
+
+def _measured(*args):
+    """Runs kpisim ARGS with its address space capped at 4 GiB; returns (exit code, stderr, peak RSS
+    in KiB of it and of the child that reads the file, from wait4)."""
+    import os
+    import tempfile
+    from conftest import _kpisim_path
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([str(_kpisim_path()), *[str(a) for a in args]], stdout=subprocess.DEVNULL, stderr=err, preexec_fn=cap)
+        _, status, usage = os.wait4(p.pid, 0)
+        err.seek(0)
+        return os.waitstatus_to_exitcode(status), err.read().decode("utf-8", "replace"), usage.ru_maxrss
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_damaged_string_length_refused_in_bounded_memory(sweep_file, tmp_path, command):
+    """A damaged length in the descriptor of a variable-length string (the dataset's raw data, which
+    has no checksum) made HDF5 allocate and zero that many bytes while converting it (1.5 GB here;
+    up to 4 GB). It is refused before the read, in little memory."""
+    p = _copy(sweep_file, tmp_path, "vlen.h5")
+    with h5py.File(p, "r") as f:
+        offset = f["policy"].id.get_offset()
+    assert offset is not None
+    data = bytearray(p.read_bytes())
+    data[offset + 16 : offset + 20] = (1_500_000_000).to_bytes(4, "little")  # the second run's label
+    p.write_bytes(bytes(data))
+    args = ["compare", p] if command == "compare" else ["report", p, "-o", tmp_path / "rep", "-q"]
+    rc, err, peak_kib = _measured(*args)
+    assert rc == 2, (rc, err[-500:])
+    assert f"cannot read results file '{p}'" in err, err
+    assert "the strings of 'policy' claim" in err and "damaged results file" in err, err
+    assert peak_kib < 300 * 1024, peak_kib
+
+
+def test_flipped_byte_in_stored_scenario_is_detected(sweep_file, tmp_path):
+    """The resolved scenario (a variable-length string attribute, kept in HDF5's global heap, which
+    has no checksum) is covered by the root group's CRC-32 of its string attributes."""
+    with h5py.File(sweep_file, "r") as f:
+        scenario = f.attrs["scenario"]
+        scenario = scenario.decode() if isinstance(scenario, bytes) else scenario
+        assert "kpisim_attrs_crc32" in f.attrs
+    data = sweep_file.read_bytes()
+    # A stretch of the scenario text found once in the file (the experiment holds it indented).
+    chunk = next(c for c in (scenario[i : i + 48].encode() for i in range(0, len(scenario) - 48, 16)) if data.count(c) == 1)
+    pos = data.index(chunk) + 20
+    b = bytearray(data)
+    b[pos] ^= 0x01
+    p = tmp_path / "scenario_flip.h5"
+    p.write_bytes(bytes(b))
+    for args in (["compare", p], ["report", p, "-o", tmp_path / "rep", "-q"]):
+        err = _refused(run_cli(*args), p)
+        assert "the string attributes of the root group do not match their CRC-32 checksum: a damaged results file" in err, err
+
+
+def test_flipped_byte_in_policy_label_is_detected(sweep_file, tmp_path):
+    p = _copy(sweep_file, tmp_path, "label.h5")
+    with h5py.File(p, "r+") as f:
+        labels = list(f["policy"].asstr()[:])
+        crc = f["policy"].attrs["kpisim_crc32"]
+        f["policy"][1] = labels[1][:-1] + ("x" if labels[1][-1] != "x" else "y")  # same length, another value
+        f["policy"].attrs["kpisim_crc32"] = crc  # as a damaged byte would leave it
+    assert "the strings of 'policy' do not match their CRC-32 checksum" in _refused(run_cli("compare", p), p)
+
+
+def _strip_string_checksums(path):
+    with h5py.File(path, "r+") as f:
+        def strip(obj):
+            for a in ("kpisim_crc32", "kpisim_attrs_crc32"):
+                if a in obj.attrs:
+                    del obj.attrs[a]
+        strip(f)
+        f.visititems(lambda _name, obj: strip(obj))
+
+
+def test_file_without_string_checksums_is_read_with_a_warning(sweep_file, tmp_path):
+    """Files written before the checksums (none anywhere) are read, with a warning."""
+    p = _copy(sweep_file, tmp_path, "old.h5")
+    _strip_string_checksums(p)
+    ref = run_cli("compare", sweep_file)
+    r = run_cli("compare", p)
+    assert r.returncode == 0, r.stderr
+    assert "warning" in r.stderr and "has no checksums of its strings" in r.stderr
+    assert r.stdout.replace(str(p), "F") == ref.stdout.replace(str(sweep_file), "F")
+    assert "warning" not in ref.stderr
+
+
+def test_missing_string_checksum_in_checksummed_file_is_refused(sweep_file, tmp_path):
+    p = _copy(sweep_file, tmp_path, "nocrc.h5")
+    with h5py.File(p, "r+") as f:
+        del f["policy_type"].attrs["kpisim_crc32"]
+    assert "the strings of 'policy_type' have no CRC-32 checksum" in _refused(run_cli("compare", p), p)

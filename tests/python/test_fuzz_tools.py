@@ -117,3 +117,18 @@ def test_normalised_results_files_are_the_same_bytes_and_still_verify(tmp_path):
     # non-sweep file for having no experiment (and only then).
     r = subprocess.run([kpisim, "compare", str(tmp_path / "s0.h5")], capture_output=True, text=True)
     assert "not a sweep results file" in r.stderr, r.stderr
+
+
+def test_normalised_replacements_keep_the_string_checksum(tmp_path):
+    """OLD=NEW replacements (fuzz.sh replaces the commit and the time of writing) change string
+    attributes: the root group's CRC-32 of them is rewritten, so the file still verifies."""
+    writer, kpisim = os.environ["KPISIM_WRITE_SAMPLE"], os.environ["KPISIM_BIN"]
+    out = tmp_path / "s.h5"
+    subprocess.run([writer, str(out), str(tmp_path / "w.h5")], check=True, capture_output=True)
+    before = out.read_bytes()
+    assert b"KPISim results: sample" in before
+    subprocess.run([sys.executable, str(SRC / "tests/fuzz/normalise_h5.py"), str(out), "KPISim results=KPISim RESULTS"],
+                   check=True, capture_output=True)
+    assert b"KPISim RESULTS: sample" in out.read_bytes()
+    r = subprocess.run([kpisim, "compare", str(out)], capture_output=True, text=True)
+    assert "not a sweep results file" in r.stderr, r.stderr

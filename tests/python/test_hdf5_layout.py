@@ -9,6 +9,7 @@ Run with /usr/bin/python3 (Debian's h5py/xarray):
     KPISIM_SAMPLE_H5=/tmp/sample.h5 KPISIM_SWEEP_H5=/tmp/sweep.h5 /usr/bin/python3 -m pytest -q tests/python/test_hdf5_layout.py
 """
 import os
+import zlib
 
 import pytest
 
@@ -363,7 +364,10 @@ def test_sweep_tables_in_groups(sw):
         np.testing.assert_array_equal(t.ST.values, [0.375, 0.625])
         assert t.S1.sel(parameter=EMA).item() == 0.5
         assert t.S1.attrs["long_name"] == "first-order Sobol index"
-        assert t.attrs == {"method": "sobol", "output": "true_value_per_fte"}
+        attrs = dict(t.attrs)
+        crc = attrs.pop("kpisim_attrs_crc32")  # the CRC-32 of the string attributes (docs/output-schema.md)
+        assert attrs == {"method": "sobol", "output": "true_value_per_fte"}
+        assert int(crc) == zlib.crc32(b"method\0sobol\0output\0true_value_per_fte\0")
     with xr.open_dataset(sweep_path(), engine="h5netcdf", group="compare") as c:
         # A table dimension may share a name with a root coordinate: groups are separate namespaces.
         assert list(c.policy.values) == ["baseline", "quota"]

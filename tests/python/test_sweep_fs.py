@@ -92,16 +92,62 @@ def test_kill_9_at_every_phase_then_resume_gives_the_same_bits(kpisim, tiny, ref
     done = sum(1 for f in files or [] if f.endswith(".part"))
     if results:
         assert identical(reference, out), "the file linked into place is already complete"
-        r = sweep(kpisim, tiny, out, "--resume")
-        assert r.returncode == 3 and "add --force to run what is missing or failed and merge again" in r.stderr, r.stderr  # never clobbered without --force
-        r = sweep(kpisim, tiny, out, "--resume", "--force")
-    else:
-        r = sweep(kpisim, tiny, out, "--resume")
+        before = out.stat()
+    r = sweep(kpisim, tiny, out, "--resume")  # plain --resume at every phase
     assert r.returncode == 0, r.stderr
+    if results:  # recognised as this sweep's own merge: finished without writing it again
+        assert (out.stat().st_ino, out.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert f"{RUNS - done} run now, {done} from an earlier invocation" in r.stdout
     assert identical(reference, out)
     assert not parts.exists(), "the part directory is removed after the merge"
     assert temporaries(out) == [], "the killed merge's temporary file is removed"
+
+
+def _killed_at_merged(kpisim, tiny, out):
+    r = sweep(kpisim, tiny, out, kill_at="merged")
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
+    assert out.exists() and parts_of(out).is_dir()
+
+
+def test_resume_never_takes_another_file_for_its_merge(kpisim, tiny, reference, tmp_path):
+    """After a kill at the merged phase, plain --resume finishes only if the file at the output is
+    this sweep's complete merge; any other file there is kept (exit code 3, as without --resume)."""
+    import h5py
+    out = tmp_path / "killed.h5"
+    # another file at the name (a user's results of something else): refused, untouched
+    _killed_at_merged(kpisim, tiny, out)
+    out.unlink()
+    out.write_bytes(b"not ours")
+    r = sweep(kpisim, tiny, out, "--resume")
+    assert r.returncode == 3 and "add --force to run what is missing or failed and merge again" in r.stderr, r.stderr
+    assert out.read_bytes() == b"not ours" and parts_of(out).is_dir()
+    # a sweep file of another experiment (the experiment text differs): refused, untouched
+    out.unlink()
+    other = tmp_path / "other.yaml"
+    other.write_text(tiny.read_text().replace("days: 28", "days: 21"))
+    r = sweep(kpisim, other, tmp_path / "other.h5")
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "other.h5").rename(out)
+    data = out.read_bytes()
+    r = sweep(kpisim, tiny, out, "--resume")
+    assert r.returncode == 3, r.stderr
+    assert out.read_bytes() == data and parts_of(out).is_dir()
+    # this sweep's merge, damaged (a flipped byte in its stored scenario): not recognised, refused
+    out.unlink()
+    r = sweep(kpisim, tiny, out, "--resume", "--force")
+    assert r.returncode == 0 and identical(reference, out), r.stderr
+    _killed_at_merged(kpisim, tiny, out.with_name("k2.h5"))
+    out2 = out.with_name("k2.h5")
+    with h5py.File(out2, "r") as f:
+        scenario = f.attrs["scenario"]
+    scenario = scenario.decode() if isinstance(scenario, bytes) else scenario
+    data = bytearray(out2.read_bytes())
+    chunk = next(c for c in (scenario[i : i + 48].encode() for i in range(0, len(scenario) - 48, 16)) if data.count(c) == 1)
+    data[data.index(chunk) + 20] ^= 1
+    out2.write_bytes(bytes(data))
+    r = sweep(kpisim, tiny, out2, "--resume")
+    assert r.returncode == 3, r.stderr
+    assert out2.read_bytes() == bytes(data) and parts_of(out2).is_dir()
 
 
 def test_a_part_directory_without_manifest_starts_afresh_without_resume(kpisim, tiny, reference, tmp_path):

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -423,4 +424,35 @@ TEST_CASE("the reader reads write_hdf5 files and reports bad input clearly", "[i
   { const Id f(H5Fcreate(other.c_str(), H5F_ACC_TRUNC, kDefault, kDefault), H5Fclose); }
   CHECK_THROWS_WITH(kpisim::read_results_index(other), Catch::Contains("not a KPISim results file (it has no 'run' dataset)"));
   CHECK_THROWS_WITH(kpisim::read_results_index(dir.path.string()), Catch::Contains("is a directory"));
+}
+
+TEST_CASE("a results file read from a memory image reads as the file does", "[io]") {
+  TempDir dir("kpisim_h5_image");
+  const std::string path = dir.file("run.h5");
+  ResultsMeta meta = make_meta();
+  meta.unit_names = kUnits;
+  kpisim::write_hdf5(path, meta, {make_run(0, kDays, kUnits.size(), {}, {}), make_run(1, kDays, kUnits.size(), {}, {})}, false);
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto from_file = kpisim::verify_results_file(path);
+  const std::string name = dir.file("image-only.h5");  // never created on disk
+  {
+    const kpisim::ResultsFileImage image(name, bytes.data(), bytes.size());
+    const auto from_image = kpisim::verify_results_file(name);
+    CHECK(from_image.runs == from_file.runs);
+    CHECK(from_image.policy == from_file.policy);
+    CHECK(from_image.string_attrs == from_file.string_attrs);
+    CHECK(from_image.strings_checksummed);
+    CHECK(kpisim::read_window_means(name, "headcount", 0, kDays - 1) == kpisim::read_window_means(path, "headcount", 0, kDays - 1));
+    CHECK_THROWS_WITH(kpisim::read_results_index(path + "x"), Catch::Contains("no such file"));  // other names: the file system
+  }
+  CHECK_THROWS_WITH(kpisim::read_results_index(name), Catch::Contains("no such file"));  // the image is gone
+  {
+    const std::string text = "not hdf5";
+    const kpisim::ResultsFileImage image(name, text.data(), text.size());
+    CHECK_THROWS_WITH(kpisim::read_results_index(name), Catch::Contains("not an HDF5 file"));
+  }
+  const std::vector<char> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2));
+  const kpisim::ResultsFileImage half(name, cut.data(), cut.size());
+  CHECK_THROWS_AS(kpisim::verify_results_file(name), kpisim::ResultsFileError);
 }

@@ -93,6 +93,15 @@ int isolated(const std::string& file, const std::function<int()>& f) {
   return kExitInputError;
 }
 
+/// Files written before the strings had checksums are read, with this warning.
+void warn_unchecksummed_strings(const std::string& file, const kpisim::ResultsIndex& idx) {
+  if (!idx.strings_checksummed)
+    fmt::print(stderr,
+               "kpisim: warning: '{}' has no checksums of its strings (written by an older KPISim): its scenario, experiment and "
+               "labels are read unverified\n",
+               file);
+}
+
 std::size_t available_memory_bytes() {
   std::ifstream in("/proc/meminfo");
   std::string key;
@@ -335,7 +344,12 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   // elsewhere, and a process that stops alone would leave the others waiting).
   int verdict = kExitOk;
   if (mpi.rank() == 0) {
-    if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+    // With --resume and the part directory still there, the sweep may have been killed after its
+    // merged file was linked into place: run_sweep finishes it if the file is that merge, and
+    // refuses (exit code 3) otherwise.
+    const bool maybe_merged = a.resume && mpi.size() == 1 &&
+                              std::filesystem::symlink_status(kpisim::parts_directory(out)).type() == std::filesystem::file_type::directory;
+    if (!a.force && !a.dry_run && !maybe_merged && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
       fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n",
                  out);
       if (a.resume && std::filesystem::symlink_status(kpisim::parts_directory(out)).type() == std::filesystem::file_type::directory)
@@ -424,8 +438,8 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
   }
   if (mpi.rank() != 0) return kExitOk;
   return isolated(file, [&] {
-    kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
-    const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
+    const kpisim::ResultsIndex idx = kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
+    warn_unchecksummed_strings(file, idx);
     const std::string yaml = idx.attr("experiment");
     if (yaml.empty())
       throw kpisim::InputError(
@@ -560,7 +574,7 @@ int main(int argc, char** argv) {
       const std::vector<std::string> args = report->remaining();
       if (const std::string file = kpisim::app::report_results_argument(args); !file.empty()) {
         const int rc = isolated(file, [&] {
-          kpisim::verify_results_file(file);
+          warn_unchecksummed_strings(file, kpisim::verify_results_file(file));
           return kExitOk;
         });
         if (rc != kExitOk) return rc;

@@ -48,6 +48,7 @@
 #include <fmt/format.h>
 
 #include "kpisim/core/error.hpp"
+#include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
@@ -626,6 +627,44 @@ void write_tables(ResultsWriter& w, const Sweep& sweep, const Analysis& a) {
   }
 }
 
+/// A sweep killed after its merged file was linked into place (phase "merged") and before its part
+/// directory was removed: if `o.output` is that very merge, the sweep is finished (report of 0
+/// runs done now, the analysis read back from the file) and the part directory is removed.
+/// Ours means: the part directory is ours with this sweep's manifest (same experiment, same
+/// build), a part for every run, and the file reads whole (every checksum, verify_results_file)
+/// as a sweep file of the same experiment text, engine version and commit with every run ok. A
+/// sweep with failed runs keeps its parts on purpose (--resume --force runs them again); anything
+/// else gives nullopt, and the output is not touched.
+std::optional<SweepReport> finished_merge(const Sweep& sweep, const SweepOptions& o, const std::string& dir, const std::string& manifest) {
+  struct stat st {};
+  if (o.processes != 1 || ::lstat(dir.c_str(), &st) != 0 || !unusable_dir(st).empty()) return std::nullopt;
+  try {
+    const PartsDir d = open_parts_dir(dir);
+    if (!manifest_matches(d, manifest)) return std::nullopt;
+    SweepReport report;
+    report.runs = sweep.runs();
+    for (std::size_t r = 0; r < report.runs; ++r) {
+      const auto part = open_part(d, r);
+      if (!part || part->h.failed != 0) return std::nullopt;
+    }
+    const ResultsIndex ix = verify_results_file(o.output);
+    if (ix.attr("kind") != "sweep" || ix.attr("experiment") != sweep.to_yaml() || ix.attr("engine_version") != o.meta.engine_version ||
+        ix.attr("git_commit") != o.meta.git_commit || ix.runs != report.runs || ix.status.size() != report.runs ||
+        std::any_of(ix.status.begin(), ix.status.end(), [](std::int8_t s) { return s != 0; }))
+      return std::nullopt;
+    std::vector<std::vector<double>> values;
+    for (const auto& name : sweep.experiment.analysis.outputs)
+      values.push_back(read_window_means(o.output, name, sweep.experiment.analysis.first_day, sweep.last_day()));
+    report.analysis = analyse(sweep, values);
+    report.resumed = report.runs;
+    report.parts_kept = o.keep_parts;
+    if (!report.parts_kept) fs::remove_all(dir);  // a directory of ours (checked above); remove_all never follows links
+    return report;
+  } catch (const RunError&) {  // ResultsFileError is one: not a file of ours
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 std::string parts_directory(const std::string& output) {
@@ -635,13 +674,21 @@ std::string parts_directory(const std::string& output) {
 SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   SweepReport report;
   report.runs = sweep.runs();
-  if (!o.overwrite && fs::exists(o.output))
-    throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", o.output));
+  const std::string dir = parts_directory(o.output);
+  const std::string manifest = manifest_text(sweep, o.meta, o.build_id);
+  if (!o.overwrite && fs::symlink_status(o.output).type() != fs::file_type::not_found) {
+    if (o.resume)
+      if (auto finished = finished_merge(sweep, o, dir, manifest)) return std::move(*finished);
+    throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it{}", o.output,
+                                        o.resume && fs::is_directory(fs::symlink_status(dir))
+                                            ? fmt::format(" ('{}' is kept too, and the file is not this sweep's complete merge: add "
+                                                          "--force to run what is missing or failed and merge again)",
+                                                          dir)
+                                            : ""));
+  }
   kill_point("plan");
 
   // The part directory (prepared by process 0; the others learn its verdict).
-  const std::string dir = parts_directory(o.output);
-  const std::string manifest = manifest_text(sweep, o.meta, o.build_id);
   std::optional<PartsDir> parts;
   std::string verdict;
   if (o.process == 0) {

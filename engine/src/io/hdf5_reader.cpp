@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <new>
 #include <optional>
@@ -60,6 +61,19 @@ auto guarded(const std::string& path, F&& f) {
 /// The size of the file being read: nothing stored in it (a string, a coordinate) can be longer,
 /// so every size read from its metadata is checked against this before memory is allocated.
 thread_local std::uintmax_t g_file_size = 0;
+/// The path of the file being read (for reads of raw bytes, see check_vlen_lengths).
+thread_local std::string g_file_path;
+/// A memory image standing for the file at `path` (ResultsFileImage), or none.
+struct Image {
+  std::string path;
+  std::vector<unsigned char> bytes;
+  bool active = false;
+};
+thread_local Image g_image;
+
+/// The file's root group has the checksum of its string attributes: the file was written with
+/// string checksums, so every string dataset and every object with string attributes has one.
+thread_local bool g_strings_checksummed = false;
 
 /// Throws BadFile unless `n` items of `item_bytes` fit in the file.
 void check_fits(std::string_view name, std::uintmax_t n, std::uintmax_t item_bytes) {
@@ -98,23 +112,49 @@ bool has_link(hid_t loc, const std::string& name) {
   return exists > 0;
 }
 
+Hid check_results_file(Hid file);
+
 /// The file, opened read-only, after checking that it looks like a KPISim results file.
 Hid open_results(const std::string& path) {
+  if (g_image.active && g_image.path == path) {
+    g_file_size = g_image.bytes.size();
+    g_file_path = path;
+    // H5Fis_hdf5 for an image: the signature at offset 0, 512, 1024, 2048, ...
+    static constexpr unsigned char kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    bool is_hdf5 = false;
+    for (std::size_t at = 0; at + sizeof kSignature <= g_image.bytes.size() && !is_hdf5; at = at == 0 ? 512 : at * 2)
+      is_hdf5 = std::memcmp(g_image.bytes.data() + at, kSignature, sizeof kSignature) == 0;
+    if (!is_hdf5) throw BadFile("it is not an HDF5 file");
+    const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
+    check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 16, false), "choosing the in-memory file driver");
+    check(H5Pset_file_image(fapl.get(), g_image.bytes.data(), g_image.bytes.size()), "setting the file image");
+    Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "opening the file");
+    return check_results_file(std::move(file));
+  }
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
   if (!fs::exists(st)) throw BadFile("no such file");
   if (fs::is_directory(st)) throw BadFile("it is a directory");
   g_file_size = fs::file_size(path, ec);
   if (ec) throw BadFile(fmt::format("cannot get its size: {}", ec.message()));
+  g_file_path = path;
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) h5::fail("checking the file format");
   if (is_hdf5 == 0) throw BadFile("it is not an HDF5 file");
   Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, kDefault), H5Fclose, "opening the file");
+  return check_results_file(std::move(file));
+}
+
+/// `file` after checking that it looks like a KPISim results file.
+Hid check_results_file(Hid file) {
   for (const char* name : {"run", "day", "policy", "policy_type", "replication"})
     if (!has_link(file.get(), name)) throw BadFile(fmt::format("it is not a KPISim results file (it has no '{}' dataset)", name));
   const htri_t has_version = H5Aexists(file.get(), "engine_version");
   if (has_version < 0) h5::fail("looking up attribute 'engine_version'");
   if (has_version == 0) throw BadFile("it is not a KPISim results file (it has no 'engine_version' attribute)");
+  const htri_t has_crc = H5Aexists(file.get(), h5::kAttrsCrc32);
+  if (has_crc < 0) h5::fail(fmt::format("looking up attribute '{}'", h5::kAttrsCrc32));
+  g_strings_checksummed = has_crc > 0;
   return file;
 }
 
@@ -152,6 +192,91 @@ std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t mem_type, 
   return out;
 }
 
+/// `size` bytes of the file being read, from byte `offset` (checked to lie within the file).
+std::vector<unsigned char> read_raw(std::uintmax_t offset, std::size_t size) {
+  std::vector<unsigned char> out(size);
+  if (g_image.active && g_image.path == g_file_path) {
+    if (offset > g_image.bytes.size() || size > g_image.bytes.size() - offset)
+      throw BadFile(fmt::format("cannot read {} bytes at offset {}", size, offset));
+    std::memcpy(out.data(), g_image.bytes.data() + offset, size);
+    return out;
+  }
+  std::ifstream in(g_file_path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  if (!in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(size)))
+    throw BadFile(fmt::format("cannot read {} bytes at offset {}", size, offset));
+  return out;
+}
+
+/// Throws BadFile unless the stored lengths of the `n` variable-length strings of dataset `dset`
+/// add up to at most the file's size. HDF5 converts each string (H5T__conv_vlen, under H5Dread) by
+/// first allocating and zeroing a buffer of its stored length, and only then reading it from the
+/// global heap: a damaged length (the dataset's raw data have no checksum) would make it take up to
+/// 4 GB per string. So the lengths are read here, without HDF5, from the dataset's raw bytes: one
+/// descriptor per string, a 4-byte little-endian length, the address of its global heap collection
+/// (the file's address size) and a 4-byte index. The writer stores string datasets contiguously;
+/// any other layout is refused.
+void check_vlen_lengths(hid_t dset, const std::string& name, std::size_t n) {
+  const std::string what = fmt::format("reading the layout of '{}'", name);
+  const Hid dcpl(H5Dget_create_plist(dset), H5Pclose, what);
+  if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS)
+    throw BadFile(
+        fmt::format("'{}' holds variable-length strings that are not stored contiguously, as a results file stores them "
+                    "(damaged or crafted)",
+                    name));
+  const Hid file(H5Iget_file_id(dset), H5Fclose, what);
+  const Hid fcpl(H5Fget_create_plist(file.get()), H5Pclose, what);
+  std::size_t sizeof_addr = 0;
+  std::size_t sizeof_size = 0;
+  check(H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size), what);
+  const std::size_t item = 4 + sizeof_addr + 4;
+  check_fits(name, n, item);
+  const hsize_t stored = H5Dget_storage_size(dset);
+  const haddr_t offset = H5Dget_offset(dset);
+  if (stored != static_cast<hsize_t>(n) * item || offset == std::numeric_limits<haddr_t>::max() || offset > g_file_size ||
+      n * item > g_file_size - offset)
+    throw BadFile(fmt::format("'{}' has {} strings but {} bytes of descriptors at offset {} in a file of {} bytes (damaged or crafted)",
+                              name, n, stored, offset, g_file_size));
+  const std::vector<unsigned char> raw = read_raw(offset, n * item);
+  std::uintmax_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char* p = raw.data() + i * item;
+    total += std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8U | std::uint32_t{p[2]} << 16U | std::uint32_t{p[3]} << 24U;
+    if (total > g_file_size)
+      throw BadFile(
+          fmt::format("the strings of '{}' claim {} bytes or more, more than the file's {} bytes: a damaged results file "
+                      "(refused before reading them)",
+                      name, total, g_file_size));
+  }
+}
+
+/// The uint32 checksum attribute `name` of `obj`, or nullopt if it has none.
+std::optional<std::uint32_t> read_crc_attr(hid_t obj, const char* name, std::string_view where) {
+  const htri_t exists = H5Aexists(obj, name);
+  if (exists < 0) h5::fail(fmt::format("looking up attribute '{}' of {}", name, where));
+  if (exists == 0) return std::nullopt;
+  const std::string what = fmt::format("reading attribute '{}' of {}", name, where);
+  const Hid attr(H5Aopen(obj, name, kDefault), H5Aclose, what);
+  const Hid type(H5Aget_type(attr.get()), H5Tclose, what);
+  const Hid space(H5Aget_space(attr.get()), H5Sclose, what);
+  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Sget_simple_extent_npoints(space.get()) != 1)
+    throw BadFile(fmt::format("attribute '{}' of {} is not one whole number (damaged or crafted)", name, where));
+  std::uint32_t value = 0;
+  check(H5Aread(attr.get(), H5T_NATIVE_UINT32, &value), what);
+  return value;
+}
+
+/// Throws BadFile unless the strings of `where` match their stored CRC-32 `stored` (a file written
+/// without string checksums has none; in a file written with them, every one must be there).
+void require_crc(std::optional<std::uint32_t> stored, std::uint32_t computed, std::string_view what) {
+  if (!stored) {
+    if (g_strings_checksummed)
+      throw BadFile(fmt::format("{} have no CRC-32 checksum, although the file's other strings have one (damaged or crafted)", what));
+    return;
+  }
+  if (*stored != computed) throw BadFile(fmt::format("{} do not match their CRC-32 checksum: a damaged results file", what));
+}
+
 /// A 1-D string dataset (variable- or fixed-length) of `expected` values.
 std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::size_t expected) {
   const Hid dset = open_dataset(loc, name);
@@ -166,6 +291,7 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
   const htri_t variable = H5Tis_variable_str(file_type.get());
   if (variable < 0) h5::fail(what);
   if (variable > 0) {
+    check_vlen_lengths(dset.get(), name, n);
     const Hid mem_type = h5::utf8_string_type();
     std::vector<char*> ptrs(n, nullptr);
     check(H5Dread(dset.get(), mem_type.get(), h5::kAllSpace, h5::kAllSpace, kDefault, ptrs.data()), what);
@@ -179,6 +305,10 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name, std::s
     const Hid space(H5Dget_space(dset.get()), H5Sclose, what);
     check(H5Dvlen_reclaim(mem_type.get(), space.get(), kDefault, ptrs.data()), what);
     if (total > g_file_size) throw BadFile(fmt::format("the strings of '{}' are longer than the file (damaged or crafted)", name));
+    h5::StringsCrc crc;
+    for (const auto& v : out) crc.add(v);
+    require_crc(read_crc_attr(dset.get(), h5::kDataCrc32, fmt::format("'{}'", name)), crc.value(),
+                fmt::format("the strings of '{}'", name));
   } else {
     const std::size_t size = H5Tget_size(file_type.get());
     if (size == 0) h5::fail(what);
@@ -248,6 +378,25 @@ std::vector<std::string> attribute_names(hid_t obj) {
   return names;
 }
 
+/// Throws BadFile unless the variable-length string attributes of `obj` match their CRC-32.
+void verify_attrs_crc(hid_t obj, const std::string& where) {
+  std::vector<std::pair<std::string, std::string>> strings;
+  for (const auto& name : attribute_names(obj)) {
+    const std::string what = fmt::format("reading attribute '{}' of {}", name, where);
+    {
+      const Hid attr(H5Aopen(obj, name.c_str(), kDefault), H5Aclose, what);
+      const Hid type(H5Aget_type(attr.get()), H5Tclose, what);
+      const Hid space(H5Aget_space(attr.get()), H5Sclose, what);
+      if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0 || H5Sget_simple_extent_npoints(space.get()) != 1)
+        continue;
+    }
+    if (auto value = read_string_attr(obj, name)) strings.emplace_back(name, std::move(*value));
+  }
+  if (strings.empty()) return;
+  require_crc(read_crc_attr(obj, h5::kAttrsCrc32, where), h5::attrs_crc32(std::move(strings)),
+              fmt::format("the string attributes of {}", where));
+}
+
 /// Names of the links in group `loc`, in creation order when the file tracks it, else in name order.
 std::vector<std::string> link_names(hid_t loc) {
   H5G_info_t info{};
@@ -279,25 +428,37 @@ std::optional<std::vector<hsize_t>> dataset_shape(hid_t loc, const std::string& 
   return h5::dataset_dims(obj.get(), fmt::format("reading the shape of '{}'", name));
 }
 
+/// The address of an object in its file (what identifies it; a name lookup of an object reached
+/// through a reference, H5Iget_name, searches the whole file).
+haddr_t object_address(hid_t obj, std::string_view what) {
+  H5O_info_t info{};
+  check(H5Oget_info2(obj, &info, H5O_INFO_BASIC), what);
+  return info.addr;
+}
+
 /// Throws BadFile unless every axis of N-D dataset `dset` has exactly one dimension scale attached,
-/// named as in `scales` (the writer attaches run, day, ...: xarray reads them as dimension names).
+/// the root dataset named as in `scales` (the writer attaches run, day, ...: xarray reads them as
+/// dimension names).
 void require_scales(hid_t dset, const std::string& name, const std::vector<std::string>& scales) {
   for (std::size_t axis = 0; axis < scales.size(); ++axis) {
     const int n = H5DSget_num_scales(dset, static_cast<unsigned>(axis));
     if (n != 1)
       throw BadFile(fmt::format("'{}' has {} dimension scales on axis {}; expected one ('{}')", name, std::max(n, 0), axis, scales[axis]));
-    std::string scale_name;
+    const std::string scale_path = "/" + scales[axis];
+    H5O_info_t expected{};
+    check(H5Oget_info_by_name2(dset, scale_path.c_str(), &expected, H5O_INFO_BASIC, kDefault),
+          fmt::format("looking up the dimension scale '{}'", scales[axis]));
+    haddr_t attached = 0;
     const auto visit = [](hid_t /*did*/, unsigned /*dim*/, hid_t dsid, void* data) -> herr_t {
-      const ssize_t len = H5Iget_name(dsid, nullptr, 0);
-      if (len <= 0 || len > 4096) return -1;
-      std::string buf(static_cast<std::size_t>(len) + 1, '\0');
-      if (H5Iget_name(dsid, buf.data(), buf.size()) != len) return -1;
-      buf.resize(static_cast<std::size_t>(len));
-      *static_cast<std::string*>(data) = buf;
-      return 1;
+      try {
+        *static_cast<haddr_t*>(data) = object_address(dsid, "");
+        return 1;
+      } catch (...) {
+        return -1;
+      }
     };
     int idx = 0;
-    if (H5DSiterate_scales(dset, static_cast<unsigned>(axis), &idx, visit, &scale_name) < 0 || scale_name != "/" + scales[axis])
+    if (H5DSiterate_scales(dset, static_cast<unsigned>(axis), &idx, visit, &attached) < 0 || attached != expected.addr)
       throw BadFile(fmt::format("'{}' has the wrong dimension scale on axis {}; expected '{}'", name, axis, scales[axis]));
   }
 }
@@ -321,6 +482,15 @@ int day_count(hid_t file) {
 
 }  // namespace
 
+ResultsFileImage::ResultsFileImage(std::string path, const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  g_image = {std::move(path), std::vector<unsigned char>(bytes, bytes + size), true};
+}
+
+ResultsFileImage::~ResultsFileImage() {
+  g_image = {};
+}
+
 std::string ResultsIndex::attr(std::string_view name) const {
   for (const auto& [key, value] : string_attrs)
     if (key == name) return value;
@@ -337,6 +507,8 @@ ResultsIndex read_results_index(const std::string& path) {
 
     for (const auto& name : attribute_names(f))
       if (auto value = read_string_attr(f, name)) ix.string_attrs.emplace_back(name, std::move(*value));
+    verify_attrs_crc(f, "the root group");
+    ix.strings_checksummed = g_strings_checksummed;
     const htri_t has_seed = H5Aexists(f, "seed");
     if (has_seed < 0) h5::fail("looking up attribute 'seed'");
     if (has_seed > 0) {
@@ -436,6 +608,7 @@ constexpr std::uintmax_t kMaxSlabValues = std::uintmax_t{1} << 25;
 
 /// Reads every numeric attribute of `obj` and every string one (bounded by the file size).
 void verify_attributes(hid_t obj, const std::string& where) {
+  std::vector<std::pair<std::string, std::string>> strings;  // the variable-length ones, for their checksum
   for (const auto& name : attribute_names(obj)) {
     // Dimension-scale bookkeeping (object references) is checked through the H5DS calls instead.
     if (name == "DIMENSION_LIST" || name == "REFERENCE_LIST") continue;
@@ -448,7 +621,8 @@ void verify_attributes(hid_t obj, const std::string& where) {
     switch (H5Tget_class(type.get())) {
       case H5T_STRING:
         if (n != 1) throw BadFile(fmt::format("attribute '{}' of {} holds {} strings; expected one", name, where, n));
-        static_cast<void>(read_string_attr(obj, name));
+        if (auto value = read_string_attr(obj, name); value && H5Tis_variable_str(type.get()) > 0)
+          strings.emplace_back(name, std::move(*value));
         break;
       case H5T_INTEGER:
       case H5T_FLOAT: {
@@ -461,6 +635,9 @@ void verify_attributes(hid_t obj, const std::string& where) {
         throw BadFile(fmt::format("attribute '{}' of {} is neither numbers nor a string", name, where));
     }
   }
+  if (!strings.empty())
+    require_crc(read_crc_attr(obj, h5::kAttrsCrc32, where), h5::attrs_crc32(std::move(strings)),
+                fmt::format("the string attributes of {}", where));
 }
 
 /// Reads every value of dataset `name` in `loc`: Fletcher-32 checksums are verified on the way.
@@ -474,7 +651,7 @@ void verify_dataset(hid_t loc, const std::string& name, const std::string& path_
     if (n < 0) h5::fail(fmt::format("reading the dimension scales of '{}'", path_name));
     for (int idx = 0; idx < n;) {
       const auto visit = [](hid_t /*did*/, unsigned /*dim*/, hid_t dsid, void* /*data*/) -> herr_t {
-        return H5Iget_name(dsid, nullptr, 0) > 0 ? 1 : -1;
+        return H5Iget_type(dsid) == H5I_DATASET ? 1 : -1;
       };
       if (H5DSiterate_scales(dset.get(), static_cast<unsigned>(axis), &idx, visit, nullptr) < 0)
         throw BadFile(fmt::format("'{}' has a damaged dimension scale on axis {}", path_name, axis));
@@ -536,8 +713,8 @@ void verify_group(hid_t g, const std::string& prefix, std::size_t runs, int dept
 
 }  // namespace
 
-void verify_results_file(const std::string& path) {
-  const ResultsIndex ix = read_results_index(path);
+ResultsIndex verify_results_file(const std::string& path) {
+  ResultsIndex ix = read_results_index(path);
   guarded(path, [&] {
     const Hid file = open_results(path);
     // The daily variables are what compare and report read: their scales must be the file's.
@@ -549,6 +726,7 @@ void verify_results_file(const std::string& path) {
     }
     verify_group(file.get(), "", ix.runs, 0);
   });
+  return ix;
 }
 
 }  // namespace kpisim

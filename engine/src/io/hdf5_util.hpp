@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <boost/crc.hpp>
 
 namespace kpisim::h5 {
 
@@ -71,6 +73,38 @@ inline std::string error_detail() {
 
 inline void check(herr_t status, std::string_view what) {
   if (status < 0) fail(what);
+}
+
+/// Names of the CRC-32 checksums of the strings (docs/output-schema.md, "Checksums"): HDF5 keeps
+/// variable-length strings in its global heap, which has no checksum and allows no filter.
+/// kDataCrc32: uint32 attribute of a variable-length string dataset, over its values;
+/// kAttrsCrc32: uint32 attribute of an object (the root group, a dataset, a group), over its
+/// variable-length string attributes (one value each), in name order.
+inline constexpr const char* kDataCrc32 = "kpisim_crc32";
+inline constexpr const char* kAttrsCrc32 = "kpisim_attrs_crc32";
+
+/// The CRC-32 of a sequence of strings, each followed by a NUL byte (strings hold none).
+class StringsCrc {
+ public:
+  void add(std::string_view s) {
+    crc_.process_bytes(s.data(), s.size());
+    crc_.process_byte(0);
+  }
+  [[nodiscard]] std::uint32_t value() const { return crc_.checksum(); }
+
+ private:
+  boost::crc_32_type crc_;
+};
+
+/// The checksum of named string attributes: name and value of each, in name order.
+inline std::uint32_t attrs_crc32(std::vector<std::pair<std::string, std::string>> attrs) {
+  std::sort(attrs.begin(), attrs.end());
+  StringsCrc crc;
+  for (const auto& [name, value] : attrs) {
+    crc.add(name);
+    crc.add(value);
+  }
+  return crc.value();
 }
 
 /// Owns an HDF5 identifier and closes it with the matching H5*close function.

@@ -40,7 +40,9 @@
 //   1-D datasets are chunked (up to 4096 values a chunk) with the Fletcher-32 filter alone (empty
 //   table columns stay contiguous). Every chunk of every numeric dataset thus carries a checksum,
 //   which HDF5 verifies on reading: damaged data fail to read instead of reading as intact.
-//   String datasets stay contiguous (HDF5 allows no filter on variable-length data).
+//   String datasets stay contiguous (HDF5 allows no filter on variable-length data); instead, at
+//   commit, every string dataset gets kpisim_crc32 (uint32, CRC-32 of its values) and every object
+//   with string attributes kpisim_attrs_crc32 (uint32, CRC-32 of them): seal_strings, hdf5_util.hpp.
 //   Tables (write_table), each in its own group G (possibly nested, e.g. "sensitivity/x"):
 //     G/<dim>(<dim>)      string  labels (scale)
 //     G/<column>(<dim>)   float64 long_name, units as given
@@ -354,6 +356,76 @@ void guarded(const std::string& path, F&& f) {
     throw;
   } catch (const std::exception& e) {
     throw RunError(fmt::format("cannot write results file '{}': {}", path, e.what()));
+  }
+}
+
+/// Writes uint32 attribute `name` of `obj` (replacing one written before).
+void set_crc_attr(hid_t obj, const char* name, std::uint32_t value, std::string_view where) {
+  const htri_t exists = H5Aexists(obj, name);
+  if (exists < 0) h5::fail(fmt::format("looking up attribute '{}' of {}", name, where));
+  if (exists > 0) check(H5Adelete(obj, name), fmt::format("replacing attribute '{}' of {}", name, where));
+  set_scalar_attr(obj, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, value, where);
+}
+
+/// Stores the CRC-32 checksums of every variable-length string in the file (HDF5 keeps them in its
+/// global heap, which has no checksum): on each string dataset, h5::kDataCrc32 over its values; on
+/// each object with string attributes, h5::kAttrsCrc32 over them. Called when everything is written.
+void seal_strings(hid_t file) {
+  std::vector<std::string> objects;
+  const auto collect = [](hid_t /*obj*/, const char* name, const H5O_info_t* /*info*/, void* data) noexcept -> herr_t {
+    try {
+      static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+      return 0;
+    } catch (...) {
+      return -1;
+    }
+  };
+  check(H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, collect, &objects, H5O_INFO_BASIC), "listing the objects of the file");
+  const Hid str_type = utf8_string_type();
+  for (const auto& name : objects) {
+    const std::string where = name == "." ? std::string("the root group") : fmt::format("'{}'", name);
+    const std::string what = fmt::format("checksumming the strings of {}", where);
+    const Hid obj(H5Oopen(file, name.c_str(), kDefault), H5Oclose, what);
+    if (H5Iget_type(obj.get()) == H5I_DATASET) {
+      const Hid type(H5Dget_type(obj.get()), H5Tclose, what);
+      if (H5Tget_class(type.get()) == H5T_STRING && H5Tis_variable_str(type.get()) > 0) {
+        const Hid space(H5Dget_space(obj.get()), H5Sclose, what);
+        const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+        if (n < 0) h5::fail(what);
+        std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+        h5::StringsCrc crc;
+        if (n > 0) {
+          check(H5Dread(obj.get(), str_type.get(), kAllSpace, kAllSpace, kDefault, ptrs.data()), what);
+          for (const char* p : ptrs) crc.add(p != nullptr ? p : "");
+          check(H5Dvlen_reclaim(str_type.get(), space.get(), kDefault, ptrs.data()), what);
+        }
+        set_crc_attr(obj.get(), h5::kDataCrc32, crc.value(), where);
+      }
+    }
+    std::vector<std::string> attr_names;
+    const auto names = [](hid_t /*loc*/, const char* attr, const H5A_info_t* /*info*/, void* data) noexcept -> herr_t {
+      try {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(attr);
+        return 0;
+      } catch (...) {
+        return -1;
+      }
+    };
+    hsize_t idx = 0;
+    check(H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, names, &attr_names), what);
+    std::vector<std::pair<std::string, std::string>> strings;
+    for (const auto& a : attr_names) {
+      const Hid attr(H5Aopen(obj.get(), a.c_str(), kDefault), H5Aclose, what);
+      const Hid type(H5Aget_type(attr.get()), H5Tclose, what);
+      const Hid space(H5Aget_space(attr.get()), H5Sclose, what);
+      if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0 || H5Sget_simple_extent_npoints(space.get()) != 1)
+        continue;
+      char* p = nullptr;
+      check(H5Aread(attr.get(), str_type.get(), static_cast<void*>(&p)), what);
+      strings.emplace_back(a, p != nullptr ? p : "");
+      static_cast<void>(H5free_memory(p));
+    }
+    if (!strings.empty()) set_crc_attr(obj.get(), h5::kAttrsCrc32, h5::attrs_crc32(std::move(strings)), where);
   }
 }
 
@@ -834,6 +906,7 @@ void ResultsWriter::commit() {
   if (m.finished) throw RunError(fmt::format("cannot write results file '{}': the writer has already committed or failed", path_));
   try {
     guarded(path_, [&] {
+      seal_strings(m.file->get());
       m.close_datasets();
       m.file->close(fmt::format("closing temporary file '{}'", m.tmp));
       m.file.reset();

@@ -20,11 +20,28 @@ struct ResultsIndex {
   std::uint64_t seed = 0;
   std::vector<std::string> policy, policy_type;
   std::vector<std::int32_t> replication;
-  std::vector<std::int32_t> point;                              ///< empty if the file has none
-  std::vector<ResultsLayout::Numeric> parameters;               ///< empty if none; in the order written (kpisim_role = "parameter")
-  std::vector<std::int8_t> status;                              ///< empty if none
-  std::vector<std::string> error;                               ///< empty if none
+  std::vector<std::int32_t> point;                 ///< empty if the file has none
+  std::vector<ResultsLayout::Numeric> parameters;  ///< empty if none; in the order written (kpisim_role = "parameter")
+  std::vector<std::int8_t> status;                 ///< empty if none
+  std::vector<std::string> error;                  ///< empty if none
+  /// The file has CRC-32 checksums of its strings (and they match); files written before the
+  /// checksums were stored have none, and their strings are read unverified.
+  bool strings_checksummed = false;
   [[nodiscard]] std::string attr(std::string_view name) const;  ///< "" when absent
+};
+
+/// While it lives, the readers below, given `path`, read this memory image of a results file
+/// instead of the file system, on this thread, through the same code (HDF5's core driver, no
+/// backing store; nothing with that name may exist on disk). For fuzzing, where writing each input
+/// to a file would cost more than reading it. The bytes are copied.
+class ResultsFileImage {
+ public:
+  ResultsFileImage(std::string path, const void* data, std::size_t size);
+  ~ResultsFileImage();
+  ResultsFileImage(const ResultsFileImage&) = delete;
+  ResultsFileImage& operator=(const ResultsFileImage&) = delete;
+  ResultsFileImage(ResultsFileImage&&) = delete;
+  ResultsFileImage& operator=(ResultsFileImage&&) = delete;
 };
 
 /// Throws ResultsFileError with a clear message (file not found, not a KPISim results file, damaged
@@ -41,7 +58,7 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
 /// index, every dataset of every group (so HDF5 verifies each chunk's Fletcher-32 checksum), every
 /// attribute, and the dimension scales of the daily variables. Throws ResultsFileError naming the
 /// first problem. Damaged metadata can still crash the HDF5 library itself: run this in a child
-/// process (see `kpisim report` and `kpisim compare`) when the file is untrusted.
-void verify_results_file(const std::string& path);
+/// process (see `kpisim report` and `kpisim compare`) when the file is untrusted. Returns the index.
+ResultsIndex verify_results_file(const std::string& path);
 
 }  // namespace kpisim
