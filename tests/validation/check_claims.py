@@ -10,6 +10,12 @@ level (default 95%). Expectations:
   increase      the interval lies above 0          decrease      the interval lies below 0
   at_most V     the interval's upper end is <= V   at_least V    the interval's lower end is >= V
 
+A claim's note may quote the model's figures as [[a:OUTPUT:FORMAT]] or [[b:OUTPUT:FORMAT]]: the mean
+over the arm's replications of OUTPUT's mean over the claim's window, formatted with the Python format
+spec FORMAT (default .3g), so that the note stays current when the model changes. Other files may add
+`calibration` entries (report-only figures beside empirical ones) and `decomposition` entries (the
+share of each policy's effect carried by each channel, by switching it off).
+
 Usage:
   check_claims.py KPISIM [--only ID,...] [--json OUT.json] [--markdown docs/validation.md]
                   [--check-markdown docs/validation.md]
@@ -19,6 +25,7 @@ Exit status 1 when a claim fails, or when --check-markdown finds the document ou
 import argparse
 import json
 import math
+import re
 import subprocess
 import sys
 import tempfile
@@ -61,6 +68,26 @@ def select(arm, coords, params):
     reps = coords["replication"][idx]
     order = np.argsort(reps)
     return idx[order], reps[order]
+
+
+NOTE_FIGURE = re.compile(r"\[\[(a|b):([A-Za-z0-9_]+)(?::([^\]]*))?\]\]")
+
+
+def render_note(claim, path):
+    """A claim's note with each [[ARM:OUTPUT:FORMAT]] (ARM a or b) replaced by the mean over the arm's
+    replications of OUTPUT's mean over the claim's window, formatted with the Python format spec
+    FORMAT (default .3g): notes quote figures that stay current."""
+    note = claim.get("note")
+    if not note:
+        return note
+    first, last = claim.get("window", [0, -1])
+
+    def figure(m):
+        y, coords, params = window_means(path, m.group(2), first, last)
+        idx, _ = select(claim[m.group(1)], coords, params)
+        return format(float(np.nanmean(y[idx])), m.group(3) or ".3g")
+
+    return NOTE_FIGURE.sub(figure, note)
 
 
 def evaluate(claim, path):
@@ -306,6 +333,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         files = run_experiments(a.kpisim, claims + calibration + dec_experiments, tmp)
         results = [evaluate(c, files[REPO / c["experiment"]]) for c in claims]
+        for c in claims:
+            if c.get("note"):
+                c["note"] = render_note(c, files[REPO / c["experiment"]])
         calibrated = [calibrate(e, files[REPO / e["experiment"]]) for e in calibration]
         decomposed = [decompose(e, files) for e in decomposition]
     for r in calibrated:
