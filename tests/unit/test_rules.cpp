@@ -168,3 +168,12 @@ TEST_CASE("rules: a manager's pressure maximises her expected bonus and review l
   // ... but not beyond the target: usage 0.8 of it, 0.4 more needs only p = 0.4.
   CHECK(manager_pressure(0, 20, 80, 100, 20, 0.5, 10, 3) == Approx(0.4).margin(1e-6));
 }
+
+TEST_CASE("rules: the normal distribution function is within 1.5e-7 of std::erfc's", "[unit][rules]") {
+  double worst = 0.0;
+  for (double z = -10.0; z <= 10.0; z += 0.001) worst = std::max(worst, std::fabs(kpisim::rules::normal_cdf(z) - 0.5 * std::erfc(-z / std::sqrt(2.0))));
+  CHECK(worst < 1.5e-7);
+  CHECK(kpisim::rules::normal_cdf(0.0) == Approx(0.5).margin(1e-9));
+  CHECK(kpisim::rules::normal_cdf(-40.0) >= 0.0);
+  CHECK(kpisim::rules::normal_cdf(40.0) <= 1.0);
+}

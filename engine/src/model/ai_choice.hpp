@@ -13,8 +13,15 @@ namespace kpisim::detail::ai_choice {
 /// types in proportion to their nominal error rates (the tool's relative error rates are common
 /// knowledge; the level is what each person learns). `nominal_mean` is the division's
 /// mix-weighted mean of the tasks' nominal error rates.
+inline double perceived_defect_prob(double trust, double relative_rate) noexcept {
+  return std::clamp((1.0 - trust) * relative_rate, 0.0, 1.0);
+}
+
+/// The task's nominal error rate relative to the division's mean (0 without error-prone tasks).
+inline double relative_rate(const TaskSpec& t, double nominal_mean) noexcept { return nominal_mean > 0 ? t.defect_prob / nominal_mean : 0.0; }
+
 inline double perceived_defect_prob(const TaskSpec& t, double trust, double nominal_mean) noexcept {
-  return nominal_mean > 0 ? std::clamp((1.0 - trust) * t.defect_prob / nominal_mean, 0.0, 1.0) : 0.0;
+  return perceived_defect_prob(trust, relative_rate(t, nominal_mean));
 }
 
 /// Hours a person expects to lose per passed error on task t, in hours of her own work: the
@@ -25,12 +32,20 @@ inline double hours_per_passed_error(const TaskSpec& t) noexcept { return t.stak
 /// Expected overhead hours per hour of AI-assisted work on task t at perceived error probability
 /// `p_hat`: the cheaper of checking everything (verification_ratio hours per AI hour; the errors
 /// found cost their fix, the rest pass) and checking nothing (every error passes).
-inline double overhead_per_ai_hour(const TaskSpec& t, double p_hat, double verification_ratio, double verification_efficacy) noexcept {
-  const double errors_per_ai_hour = p_hat / (t.base_hours * t.time_factor);
-  const double passed = hours_per_passed_error(t);
-  const double check = verification_ratio + errors_per_ai_hour * (verification_efficacy * t.fix_hours + (1.0 - verification_efficacy) * passed);
+/// The same from the task's numbers: `tasks_per_ai_hour` = 1 / (base_hours x time_factor), `passed`
+/// = hours_per_passed_error(t), `fix_hours` (the weekly plan's loop over people uses this form, with
+/// the task's numbers hoisted out of it).
+inline double overhead_per_ai_hour(double p_hat, double tasks_per_ai_hour, double passed, double fix_hours, double verification_ratio,
+                                   double verification_efficacy) noexcept {
+  const double errors_per_ai_hour = p_hat * tasks_per_ai_hour;
+  const double check = verification_ratio + errors_per_ai_hour * (verification_efficacy * fix_hours + (1.0 - verification_efficacy) * passed);
   const double skip = errors_per_ai_hour * passed;
   return std::min(check, skip);
+}
+
+inline double overhead_per_ai_hour(const TaskSpec& t, double p_hat, double verification_ratio, double verification_efficacy) noexcept {
+  return overhead_per_ai_hour(p_hat, 1.0 / (t.base_hours * t.time_factor), hours_per_passed_error(t), t.fix_hours, verification_ratio,
+                              verification_efficacy);
 }
 
 /// The felt friction of working with AI rather than by habit, USD per hour: falls linearly from

@@ -47,6 +47,7 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   w.backlog_hours[i] = static_cast<float>(spec.scenario.behaviour.norm_hours);
   w.cleanup_hours[i] = 0.0F;
   w.scripting[i] = 0;
+  w.script_intensity[i] = 0.0F;
   w.ema_kpi[i] = 0.0F;
   w.ema_value[i] = 0.0F;
   w.reward_usd[i] = 0.0F;

@@ -70,6 +70,9 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const contest_sigma = w.contest_sigma.data() + lo;
   const float* const inc_script_penalty = w.inc_script_penalty.data() + lo;
   const std::uint8_t* const scripting = w.scripting.data() + lo;
+  float* const intensity = w.script_intensity.data() + lo;
+  const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
+  const bool plan_day = c.plan_day;
   for (std::size_t j = 0; j < n; ++j) {
     const std::uint32_t team = team_of[j];
     s.pressure[j] = team_pressure[team];
@@ -85,11 +88,20 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     // of passing the threshold, never more than the stake); whether to run it at all, with hysteresis.
     const double script_tokens = b.script_tokens_per_day * script_scale[j];
     const double script_sessions = b.script_sessions_per_day * script_scale[j];
-    const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * script_tokens;
-    const double x = scripting::contest_intensity(sensitivity[j], contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j], size_cost);
-    const double gain = x > 0.0 ? scripting::contest_gain(x, contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j]) : 0.0;
-    const double net = scripting::net_payoff(sensitivity[j], gain, inc_script_penalty[j], size_cost, integrity[j] * b.script_integrity_cost_usd, x);
-    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
+    // People reconsider their script once a week, on the plan day (and new hires until their
+    // first plan); in between it runs as set.
+    bool on = scripting[j] != 0;
+    double x = intensity[j];
+    if (plan_day || needs_plan[j] != 0) {
+      const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * script_tokens;
+      x = scripting::contest_intensity(sensitivity[j], contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j], size_cost);
+      const double gain = x > 0.0 ? scripting::contest_gain(x, contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j]) : 0.0;
+      const double net =
+          scripting::net_payoff(sensitivity[j], gain, inc_script_penalty[j], size_cost, integrity[j] * b.script_integrity_cost_usd, x);
+      on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
+      intensity[j] = static_cast<float>(on ? x : 0.0);
+      x = intensity[j];
+    }
     s.script_on[j] = on ? 1.0 : 0.0;
     s.scripted[j] = on ? x * script_tokens : 0.0;
     s.script_sessions[j] = on ? x * script_sessions : 0.0;

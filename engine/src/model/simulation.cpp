@@ -59,6 +59,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &inc_sessions,
                   &inc_usage,
                   &inc_usage_cap,
+                  &script_intensity,
                   &contest_stake,
                   &contest_gap,
                   &contest_sigma,

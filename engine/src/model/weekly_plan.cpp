@@ -51,6 +51,11 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double forced = t.chatbot ? 1.0 : 0.0;
     const double temperature = b.choice_temperature_usd;
     auto share = [&](double score) { return forced + (1.0 - forced) * rules::choice_share(score, temperature); };
+    // The task's numbers for the expected overhead (ai_choice.hpp), out of the loop over people.
+    const double rel_rate = ai_choice::relative_rate(t, nominal_mean);
+    const double tasks_per_ai_hour = 1.0 / (t.base_hours * t.time_factor);
+    const double passed_hours = ai_choice::hours_per_passed_error(t);
+    const double fix_hours = t.fix_hours;
 #pragma omp simd
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t i = lo + j;
@@ -65,8 +70,9 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double per_belief = b.intrinsic_weight * r_man * (1.0 - b.cynicism_drag * w.cynicism[i]) + sens * w.inc_outcome[i] * r_man;
       // The checking and clean-up she expects per AI hour (at her perceived error rate), valued at
       // what those hours would produce, and the friction of leaving her habits.
-      const double p_hat = ai_choice::perceived_defect_prob(t, w.trust[i], nominal_mean);
-      const double overhead = ai_choice::overhead_per_ai_hour(t, p_hat, b.verification_ratio, b.verification_efficacy);
+      const double p_hat = ai_choice::perceived_defect_prob(w.trust[i], rel_rate);
+      const double overhead =
+          ai_choice::overhead_per_ai_hour(p_hat, tasks_per_ai_hour, passed_hours, fix_hours, b.verification_ratio, b.verification_efficacy);
       const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
                                    mandate[j] * mandate_usd) -
                            value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof);

@@ -16,6 +16,9 @@
 #include <cmath>
 #include <numeric>
 
+#include <tbb/parallel_sort.h>
+
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
@@ -86,8 +89,7 @@ struct Contest {
 /// Change in the probability of passing a threshold `gap` away (noise sd `sigma`) from adding `add`.
 inline double passing_change(double add, double gap, double sigma) {
   if (!(sigma > 0)) return 0.0;
-  constexpr double kInvSqrt2 = 0.7071067811865476;
-  return 0.5 * std::erfc(-(add - gap) / sigma * kInvSqrt2) - 0.5 * std::erfc(gap / sigma * kInvSqrt2);
+  return rules::normal_cdf((add - gap) / sigma) - rules::normal_cdf(-gap / sigma);
 }
 
 class LeaderboardRegime final : public Regime {
@@ -183,7 +185,7 @@ class LeaderboardRegime final : public Regime {
   std::vector<double> own_padding_;  ///< each person's own padding and scripted tokens in the window (she knows them)
   std::vector<float> slope_;
   std::vector<float> pending_;
-  std::vector<float> stake_;          ///< the stake (USD per period) of the cutoff each person's marginal comes from
+  std::vector<float> stake_;  ///< the stake (USD per period) of the cutoff each person's marginal comes from
   std::vector<float> pending_stake_;
   std::vector<Contest> contest_;  ///< the cutoff each person's script could change (docs/model.md 7.5)
   std::vector<Contest> pending_contest_;
@@ -195,7 +197,7 @@ class LeaderboardRegime final : public Regime {
   std::vector<std::uint8_t> fresh_;  ///< replaced since the last ranking: no standing yet
   double expected_top_ = 0.0;        ///< the cutoffs people expect for the coming period (adaptive expectations)
   double expected_bottom_ = 0.0;
-  double noise_floor_;               ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
+  double noise_floor_;  ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // What person i's full script adds to the ranked score per day (tokens or sessions).
   [[nodiscard]] double script_per_day(const RegimeContext& ctx, std::size_t i) const {
@@ -219,7 +221,7 @@ class LeaderboardRegime final : public Regime {
     const std::size_t top_pos = std::min(n_top, n - 1);
     const std::size_t bottom_pos = n - n_bottom;
     if (pay) {
-      std::sort(order_.begin(), order_.end(), better);  // published ranks need the full order
+      tbb::parallel_sort(order_.begin(), order_.end(), better);  // published ranks need the full order (a total order: any thread count)
       if (n_top > 0) top_cut = window_[order_[top_pos]];
       if (n_bottom > 0) bottom_cut = window_[order_[bottom_pos]];
     } else {
@@ -259,37 +261,41 @@ class LeaderboardRegime final : public Regime {
     }
     const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
     const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);
-    for (std::size_t i = 0; i < n; ++i) {
-      // Each person weighs more usage at the score she would have without her own padding: she knows
-      // it, and judging a script by the score the script itself produced would make her stop when
-      // it lifts her clear of the cutoff and start again when she falls back (a week-to-week cycle).
-      const double score = extrapolate * std::max(0.0, window_[i] - own_padding_[i]);
-      // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
-      const double top_stake = p_.prize_usd + p_.status_usd;
-      const double m_top = n_top > 0 && n_top < n ? rules::contest_marginal(top_stake, score, top_cut, sigma_top, p_.noise) : 0.0;
-      const double m_bottom = n_bottom > 0 ? rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise) : 0.0;
-      const double m = m_top + m_bottom;
-      out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
-      out_stake[i] = fresh_[i] != 0 || !(m > 0) ? 0.0F : static_cast<float>((m_top * top_stake + m_bottom * p_.shame_usd) / m);
-      // The contest her script could change: the cutoff (top or bottom) whose stake a full script
-      // would move most, in units of her full script's contribution to the window.
-      const double full = static_cast<double>(cadence_days(p_.cadence)) * script_per_day(ctx, i);
-      Contest k;
-      if (fresh_[i] == 0 && full > 0) {
-        const double s_top = sigma_top * std::sqrt(2.0);
-        const double s_bot = sigma_bottom * std::sqrt(2.0);
-        const double g_top = n_top > 0 && n_top < n ? top_stake * passing_change(full, top_cut - score, s_top) : 0.0;
-        const double g_bot = n_bottom > 0 ? p_.shame_usd * passing_change(full, bottom_cut - score, s_bot) : 0.0;
-        if (g_top > 0 || g_bot > 0) {
-          const bool top = g_top >= g_bot;
-          k.stake = static_cast<float>(top ? top_stake : p_.shame_usd);
-          k.gap = static_cast<float>(((top ? top_cut : bottom_cut) - score) / full);
-          k.sigma = static_cast<float>((top ? s_top : s_bot) / full);
+    // Each person's view of the race, independently of everyone else's: in parallel (the same bits
+    // at any thread count).
+    for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        // Each person weighs more usage at the score she would have without her own padding: she knows
+        // it, and judging a script by the score the script itself produced would make her stop when
+        // it lifts her clear of the cutoff and start again when she falls back (a week-to-week cycle).
+        const double score = extrapolate * std::max(0.0, window_[i] - own_padding_[i]);
+        // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
+        const double top_stake = p_.prize_usd + p_.status_usd;
+        const double m_top = n_top > 0 && n_top < n ? rules::contest_marginal(top_stake, score, top_cut, sigma_top, p_.noise) : 0.0;
+        const double m_bottom = n_bottom > 0 ? rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise) : 0.0;
+        const double m = m_top + m_bottom;
+        out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
+        out_stake[i] = fresh_[i] != 0 || !(m > 0) ? 0.0F : static_cast<float>((m_top * top_stake + m_bottom * p_.shame_usd) / m);
+        // The contest her script could change: the cutoff (top or bottom) whose stake a full script
+        // would move most, in units of her full script's contribution to the window.
+        const double full = static_cast<double>(cadence_days(p_.cadence)) * script_per_day(ctx, i);
+        Contest k;
+        if (fresh_[i] == 0 && full > 0) {
+          const double s_top = sigma_top * std::sqrt(2.0);
+          const double s_bot = sigma_bottom * std::sqrt(2.0);
+          const double g_top = n_top > 0 && n_top < n ? top_stake * passing_change(full, top_cut - score, s_top) : 0.0;
+          const double g_bot = n_bottom > 0 ? p_.shame_usd * passing_change(full, bottom_cut - score, s_bot) : 0.0;
+          if (g_top > 0 || g_bot > 0) {
+            const bool top = g_top >= g_bot;
+            k.stake = static_cast<float>(top ? top_stake : p_.shame_usd);
+            k.gap = static_cast<float>(((top ? top_cut : bottom_cut) - score) / full);
+            k.sigma = static_cast<float>((top ? s_top : s_bot) / full);
+          }
         }
+        out_contest[i] = k;
+        if (pay) fresh_[i] = 0;
       }
-      out_contest[i] = k;
-      if (pay) fresh_[i] = 0;
-    }
+    });
   }
 };
 

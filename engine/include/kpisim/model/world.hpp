@@ -36,6 +36,7 @@ struct World {
   Column<float> backlog_hours;         ///< pending work in manual hours at skill 1
   Column<float> cleanup_hours;         ///< pending clean-up (own late-found errors, received workslop)
   Column<std::uint8_t> scripting;      ///< runs a padding script
+  Column<float> script_intensity;      ///< the share of her script's capacity she runs (decided weekly, docs/model.md 7.5)
   Column<std::int32_t> last_slop_day;  ///< last day workslop from a colleague reached the person (or far in the past)
 
   // Today's measured quantities (written by the agent loop; regimes read them at end of day).
