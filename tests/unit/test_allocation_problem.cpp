@@ -41,7 +41,7 @@ TEST_CASE("allocation problem: usage incentives pay work, padding and learning p
   const kpisim::Behaviour b{};
   const kpisim::Measurement ms{};
   auto v = view();
-  v.inc_usage = 1e-4;  // USD per token
+  v.inc_usage = 1e-4;     // USD per token
   v.inc_usage_cap = 1e6;  // a prize so large that an hour of padding is paid at the margin
   v.pressure = 0.5;
   v.mandate = 1.0;

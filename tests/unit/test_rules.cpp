@@ -151,7 +151,8 @@ TEST_CASE("rules: a manager's pressure maximises her expected bonus and review l
   CHECK(p > 0.0);
   CHECK(p < 3.0);
   // It beats every other pressure on a fine grid.
-  for (double q = 0.0; q <= 3.0; q += 0.01) CHECK(manager_utility(p, 100, 0, 50, 100, 20, 0.5, 10) >= manager_utility(q, 100, 0, 50, 100, 20, 0.5, 10) - 1e-9);
+  for (double q = 0.0; q <= 3.0; q += 0.01)
+    CHECK(manager_utility(p, 100, 0, 50, 100, 20, 0.5, 10) >= manager_utility(q, 100, 0, 50, 100, 20, 0.5, 10) - 1e-9);
   // A hopeless target (at most 0.6 of it within reach) or no stake: no pressure.
   CHECK(manager_pressure(100, 0, 0, 100, 5, 0.2, 10, 3) == 0.0);
   CHECK(manager_pressure(0, 0, 50, 100, 20, 0.5, 10, 3) == 0.0);
@@ -171,7 +172,8 @@ TEST_CASE("rules: a manager's pressure maximises her expected bonus and review l
 
 TEST_CASE("rules: the normal distribution function is within 1.5e-7 of std::erfc's", "[unit][rules]") {
   double worst = 0.0;
-  for (double z = -10.0; z <= 10.0; z += 0.001) worst = std::max(worst, std::fabs(kpisim::rules::normal_cdf(z) - 0.5 * std::erfc(-z / std::sqrt(2.0))));
+  for (double z = -10.0; z <= 10.0; z += 0.001)
+    worst = std::max(worst, std::fabs(kpisim::rules::normal_cdf(z) - 0.5 * std::erfc(-z / std::sqrt(2.0))));
   CHECK(worst < 1.5e-7);
   CHECK(kpisim::rules::normal_cdf(0.0) == Approx(0.5).margin(1e-9));
   CHECK(kpisim::rules::normal_cdf(-40.0) >= 0.0);

@@ -9,12 +9,12 @@ using Catch::Detail::Approx;
 namespace scr = kpisim::detail::scripting;
 
 TEST_CASE("scripting: an hour of padding earns the marginal rate for small steps and never more than the cap", "[unit][scripting]") {
-  CHECK(scr::bounded_prize(0.01, 100.0) == Approx(0.01).epsilon(1e-4));     // a small step: the marginal rate
+  CHECK(scr::bounded_prize(0.01, 100.0) == Approx(0.01).epsilon(1e-4));  // a small step: the marginal rate
   CHECK(scr::bounded_prize(100.0, 100.0) == Approx(100.0 * (1.0 - std::exp(-1.0))));
-  CHECK(scr::bounded_prize(1e9, 100.0) == Approx(100.0));                     // a huge script: at most the cap
-  CHECK(scr::bounded_prize(1e9, 0.5) == Approx(0.5));                         // a tiny prize: a tiny effect
-  CHECK(scr::bounded_prize(1e9, 0.0) == 0.0);                                 // no prize: nothing
-  CHECK(scr::bounded_prize(-5.0, 10.0) == 0.0);                               // never negative
+  CHECK(scr::bounded_prize(1e9, 100.0) == Approx(100.0));  // a huge script: at most the cap
+  CHECK(scr::bounded_prize(1e9, 0.5) == Approx(0.5));      // a tiny prize: a tiny effect
+  CHECK(scr::bounded_prize(1e9, 0.0) == 0.0);              // no prize: nothing
+  CHECK(scr::bounded_prize(-5.0, 10.0) == 0.0);            // never negative
 }
 
 TEST_CASE("scripting: a script's expected prize is the stake times the change in the chance of passing", "[unit][scripting]") {

@@ -113,7 +113,7 @@ TEST_CASE("weekly plan: the choice weighs the checking and clean-up expected at 
   Fixture f("{memo: 1}");
   const std::size_t k = f.task("memo");
   for (std::size_t i = 0; i < f.w.n; ++i) f.w.belief[k * f.w.n + i] = 0.1F;
-  f.w.trust[0] = 0.8F;  // perceives 20% of AI outputs wrong (the division's only task: its nominal rate is the mean)
+  f.w.trust[0] = 0.8F;        // perceives 20% of AI outputs wrong (the division's only task: its nominal rate is the mean)
   f.w.proficiency[1] = 0.5F;  // trust 1, half-proficient: friction 4 x 0.5 = 2 USD/h
   f.plan();
   const Plan& p = f.ps.plan;

@@ -18,7 +18,9 @@ inline double perceived_defect_prob(double trust, double relative_rate) noexcept
 }
 
 /// The task's nominal error rate relative to the division's mean (0 without error-prone tasks).
-inline double relative_rate(const TaskSpec& t, double nominal_mean) noexcept { return nominal_mean > 0 ? t.defect_prob / nominal_mean : 0.0; }
+inline double relative_rate(const TaskSpec& t, double nominal_mean) noexcept {
+  return nominal_mean > 0 ? t.defect_prob / nominal_mean : 0.0;
+}
 
 inline double perceived_defect_prob(const TaskSpec& t, double trust, double nominal_mean) noexcept {
   return perceived_defect_prob(trust, relative_rate(t, nominal_mean));
@@ -27,7 +29,9 @@ inline double perceived_defect_prob(const TaskSpec& t, double trust, double nomi
 /// Hours a person expects to lose per passed error on task t, in hours of her own work: the
 /// downstream clean-up hours plus the task's value at risk at her own value per hour (value_usd /
 /// value_per_hour: the same in hours at any skill).
-inline double hours_per_passed_error(const TaskSpec& t) noexcept { return t.stakes_hours + t.value_usd / t.value_per_hour; }
+inline double hours_per_passed_error(const TaskSpec& t) noexcept {
+  return t.stakes_hours + t.value_usd / t.value_per_hour;
+}
 
 /// Expected overhead hours per hour of AI-assisted work on task t at perceived error probability
 /// `p_hat`: the cheaper of checking everything (verification_ratio hours per AI hour; the errors
@@ -38,7 +42,8 @@ inline double hours_per_passed_error(const TaskSpec& t) noexcept { return t.stak
 inline double overhead_per_ai_hour(double p_hat, double tasks_per_ai_hour, double passed, double fix_hours, double verification_ratio,
                                    double verification_efficacy) noexcept {
   const double errors_per_ai_hour = p_hat * tasks_per_ai_hour;
-  const double check = verification_ratio + errors_per_ai_hour * (verification_efficacy * fix_hours + (1.0 - verification_efficacy) * passed);
+  const double check =
+      verification_ratio + errors_per_ai_hour * (verification_efficacy * fix_hours + (1.0 - verification_efficacy) * passed);
   const double skip = errors_per_ai_hour * passed;
   return std::min(check, skip);
 }
@@ -50,6 +55,8 @@ inline double overhead_per_ai_hour(const TaskSpec& t, double p_hat, double verif
 
 /// The felt friction of working with AI rather than by habit, USD per hour: falls linearly from
 /// `friction_usd` at proficiency 0 to 0 at proficiency 1.
-inline double friction(double friction_usd, double proficiency) noexcept { return friction_usd * (1.0 - proficiency); }
+inline double friction(double friction_usd, double proficiency) noexcept {
+  return friction_usd * (1.0 - proficiency);
+}
 
 }  // namespace kpisim::detail::ai_choice

@@ -35,9 +35,10 @@ inline Marginals marginals(const Behaviour& b, const Measurement& ms, const View
   // verify_value is valued at the perceived error rate (1 - trust, 7.2): trust breeds complacency.
   m.verify = (b.intrinsic_weight + v.sensitivity * v.inc_outcome) * v.verify_value;
   // An hour of padding earns at most what the usage incentives can pay in a day (scripting.hpp).
-  const double pad_pay = scripting::bounded_prize(v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour),
-                                                  v.kept * v.inc_usage_cap) +
-                         v.pressure * b.pressure_usd_per_hour;
+  const double pad_pay =
+      scripting::bounded_prize(v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour),
+                               v.kept * v.inc_usage_cap) +
+      v.pressure * b.pressure_usd_per_hour;
   const double game_pay = v.kept * v.inc_outcome * ms.gaming_usd_per_hour;
   m.gaming = game_pay > pad_pay ? 1.0 : 0.0;
   m.perform = v.sensitivity * (std::max(pad_pay, game_pay) - v.inc_padding_penalty) - v.integrity * b.integrity_cost_usd_per_hour;

@@ -14,7 +14,9 @@ namespace kpisim::detail::beliefs {
 /// happens, shifted by the perception bias (METR 2025: developers who were 19% slower believed they
 /// were 20% faster). Errors and their clean-up are not in it: people learn those as trust (7.12)
 /// and weigh them in the choice (7.2, ai_choice.hpp).
-inline double perceived_gain(double true_gain, double perception_bias) noexcept { return true_gain + perception_bias; }
+inline double perceived_gain(double true_gain, double perception_bias) noexcept {
+  return true_gain + perception_bias;
+}
 
 /// The belief after a week with `hours_used` AI hours on the task: a noisy observation (sd shrinking
 /// with the hours of experience; z a standard normal draw) pulls it with weight min(1, rate x hours).

@@ -31,8 +31,8 @@ struct Scratch {
   double out[a_count][kChunk];
   // Weekly plans: learning noise and the sums over the task mix.
   double u_learn[4][kChunk], z_learn[4][kChunk];
-  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], dhat[kChunk], stk[kChunk], loss[kChunk], aih[kChunk], esc[kChunk],
-      fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk];
+  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], dhat[kChunk], stk[kChunk], loss[kChunk], aih[kChunk],
+      esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk];
 };
 
 /// Weekly plans (7.2, with the belief updates of 7.11) for agents [lo, lo + n) of one division,

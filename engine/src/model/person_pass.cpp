@@ -177,8 +177,8 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.cleanup_today[j] = cleanup.today;
 
     // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
-    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],    w.proficiency[i],
-                                     w.inc_usage[i],          w.inc_sessions[i], w.inc_usage_cap[i], w.inc_outcome[i], w.inc_padding_penalty[i],
+    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i], w.inc_usage[i],
+                                     w.inc_sessions[i],       w.inc_usage_cap[i],     w.inc_outcome[i], w.inc_padding_penalty[i],
                                      1.0 - s.filter[j],       s.pressure[j],          s.mandate[j],     p.believed_per_hour[i],
                                      p.tokens_per_hour[i],    p.sessions_per_hour[i], p.ai_share[i],    p.verify_value[i]};
     const allocation_problem::Marginals m = allocation_problem::marginals(b, ms, v);
@@ -366,10 +366,10 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
 // on days off (adding 0 leaves an accumulator as it was: it starts at +0 and never becomes -0).
 constexpr std::array<bool, a_count> kWorkOnly = [] {
   std::array<bool, a_count> m{};
-  for (std::size_t v : {a_value,   a_ai_value,   a_hours,       a_overtime,   a_manual,     a_ai_hours,         a_verify,
-                        a_cleanup, a_perf_hours, a_learn,       a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,
-                        a_passed,  a_slop_hours, a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross,
-                        a_value_reported, a_ai_value_reported})
+  for (std::size_t v :
+       {a_value,       a_ai_value,   a_hours,      a_overtime,         a_manual,         a_ai_hours,       a_verify,           a_cleanup,
+        a_perf_hours,  a_learn,      a_work_hours, a_tok_prod,         a_tok_rework,     a_caught,         a_passed,           a_slop_hours,
+        a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross, a_value_reported, a_ai_value_reported})
     m[v] = true;
   return m;
 }();

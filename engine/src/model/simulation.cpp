@@ -83,8 +83,8 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
 }
 
 void World::clear_incentives() {
-  for (auto* c : {&inc_usage, &inc_sessions, &inc_usage_cap, &contest_stake, &contest_gap, &contest_sigma, &inc_outcome, &inc_padding_penalty, &inc_script_penalty, &perf_filter, &perf_removed,
-                  &unit_pressure_own})
+  for (auto* c : {&inc_usage, &inc_sessions, &inc_usage_cap, &contest_stake, &contest_gap, &contest_sigma, &inc_outcome,
+                  &inc_padding_penalty, &inc_script_penalty, &perf_filter, &perf_removed, &unit_pressure_own})
     std::fill(c->begin(), c->end(), 0.0F);
   rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }

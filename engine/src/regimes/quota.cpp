@@ -228,7 +228,7 @@ class QuotaRegime final : public Regime {
   const ModelSpec& spec_;
   std::vector<double> window_;
   std::vector<double> own_padding_ = std::vector<double>(spec_.employees, 0.0);  ///< each person's own padding in the window
-  std::vector<double> attainment_ = std::vector<double>(spec_.employees, 0.0);   ///< the attainment each person expects, without her padding
+  std::vector<double> attainment_ = std::vector<double>(spec_.employees, 0.0);  ///< the attainment each person expects, without her padding
   std::vector<float> slope_;
   std::vector<double> unit_usage_;
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);

@@ -268,7 +268,8 @@ struct Behaviour {
           {"USD/day", 0, 1e6, "net gain needed to start (or loss to stop) a script", "assumption"});
     v.num("script_cost_usd_per_mtok", script_cost_usd_per_mtok,
           {"USD/Mtoken", 0, 1e6,
-           "felt cost of a script's size per million tokens a day (the larger the script, the likelier it is noticed); it bounds the script a person runs",
+           "felt cost of a script's size per million tokens a day (the larger the script, the likelier it is noticed); it bounds the "
+           "script a person runs",
            "assumption"});
     v.num("adoption_friction_usd_per_hour", adoption_friction_usd_per_hour,
           {"USD/h", 0, 1e5,

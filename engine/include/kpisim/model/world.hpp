@@ -48,13 +48,13 @@ struct World {
   Column<float> gamed_outcome;        ///< the gamed part of measured_outcome
 
   // Incentives (cleared each day, then written by the regimes).
-  Column<float> inc_usage;            ///< USD per measured token
-  Column<float> inc_sessions;         ///< USD per measured AI session
-  Column<float> inc_usage_cap;        ///< the most the usage incentives (inc_usage, inc_sessions) can pay, USD a day (prize or bonus per day)
-  Column<float> contest_stake;        ///< the usage contest a script could change (docs/model.md 7.5): its stake, USD a day,
-  Column<float> contest_gap;          ///< the distance from the person's own score to the threshold, in units of her full script,
-  Column<float> contest_sigma;        ///< and the perceived noise of the difference, in the same units
-  Column<float> inc_outcome;          ///< USD per measured USD of value
+  Column<float> inc_usage;      ///< USD per measured token
+  Column<float> inc_sessions;   ///< USD per measured AI session
+  Column<float> inc_usage_cap;  ///< the most the usage incentives (inc_usage, inc_sessions) can pay, USD a day (prize or bonus per day)
+  Column<float> contest_stake;  ///< the usage contest a script could change (docs/model.md 7.5): its stake, USD a day,
+  Column<float> contest_gap;    ///< the distance from the person's own score to the threshold, in units of her full script,
+  Column<float> contest_sigma;  ///< and the perceived noise of the difference, in the same units
+  Column<float> inc_outcome;    ///< USD per measured USD of value
   Column<float> inc_padding_penalty;  ///< expected USD penalty per performative hour
   Column<float> inc_script_penalty;   ///< expected USD penalty per day of running a script
   Column<float> perf_filter;          ///< share of performative tokens/gaming the person expects an audit to filter out (decisions)
