@@ -120,44 +120,49 @@ class LeaderboardRegime final : public Regime {
       publish_day_ = -1;
     }
     auto& column = p_.metric == UsageMetric::tokens ? w.inc_usage : w.inc_sessions;
-    for (std::size_t i = 0; i < w.n; ++i) column[i] += static_cast<float>(weight * slope_[i]);
     // The most the race can be worth to each person, per day: the stake of the cutoff her marginal
     // comes from (the prize and the title at the top, escaping the shame at the bottom), spread over
     // the period. It bounds the expected prize of a large jump in usage (a script), which the
     // marginal alone would not (scripting.hpp).
     const double per_day = weight / cadence_days(p_.cadence);
-    for (std::size_t i = 0; i < w.n; ++i) {
-      w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
-      // The contest her script could change (docs/model.md 7.5); in a hybrid, the one with the larger stake.
-      const Contest& k = contest_[i];
-      const auto stake = static_cast<float>(per_day * k.stake);
-      if (stake > w.contest_stake[i]) {
-        w.contest_stake[i] = stake;
-        w.contest_gap[i] = k.gap;
-        w.contest_sigma[i] = k.sigma;
+    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
+    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        column[i] += static_cast<float>(weight * slope_[i]);
+        w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
+        // The contest her script could change (docs/model.md 7.5); in a hybrid, the one with the larger stake.
+        const Contest& k = contest_[i];
+        const auto stake = static_cast<float>(per_day * k.stake);
+        if (stake > w.contest_stake[i]) {
+          w.contest_stake[i] = stake;
+          w.contest_gap[i] = k.gap;
+          w.contest_sigma[i] = k.sigma;
+        }
       }
-    }
+    });
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
-    for (std::size_t i = 0; i < w.n; ++i) {
-      // A new hire (hired at the end of today) starts with an empty score.
-      if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
-        window_[i] = 0.0;
-        own_padding_[i] = 0.0;
-        slope_[i] = 0.0F;
-        pending_[i] = 0.0F;
-        stake_[i] = 0.0F;
-        pending_stake_[i] = 0.0F;
-        contest_[i] = Contest{};
-        pending_contest_[i] = Contest{};
-        fresh_[i] = 1;
-        continue;
+    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        // A new hire (hired at the end of today) starts with an empty score.
+        if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
+          window_[i] = 0.0;
+          own_padding_[i] = 0.0;
+          slope_[i] = 0.0F;
+          pending_[i] = 0.0F;
+          stake_[i] = 0.0F;
+          pending_stake_[i] = 0.0F;
+          contest_[i] = Contest{};
+          pending_contest_[i] = Contest{};
+          fresh_[i] = 1;
+          continue;
+        }
+        window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
+        if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
       }
-      window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
-      if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
-    }
+    });
     ++days_in_window_;
     if (is_period_end(ctx.day, p_.cadence)) {
       standings(ctx, weight, 1.0, true, pending_, pending_stake_, pending_contest_);

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
@@ -84,16 +85,19 @@ class QuotaRegime final : public Regime {
       const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       const double noise = sigma();
       const double per_script = days * ctx.spec.scenario.behaviour.script_tokens_per_day;
-      for (std::size_t i = 0; i < w.n; ++i) {
-        w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
-        w.inc_usage_cap[i] += static_cast<float>(cap);
-        const double full = per_script * w.script_scale[i];
-        if (t > 0 && full > 0 && cap > w.contest_stake[i]) {
-          w.contest_stake[i] = static_cast<float>(cap);
-          w.contest_gap[i] = static_cast<float>((t - attainment_[i]) / full);
-          w.contest_sigma[i] = static_cast<float>(noise / full);
+      // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
+      for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+          w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
+          w.inc_usage_cap[i] += static_cast<float>(cap);
+          const double full = per_script * w.script_scale[i];
+          if (t > 0 && full > 0 && cap > w.contest_stake[i]) {
+            w.contest_stake[i] = static_cast<float>(cap);
+            w.contest_gap[i] = static_cast<float>((t - attainment_[i]) / full);
+            w.contest_sigma[i] = static_cast<float>(noise / full);
+          }
         }
-      }
+      });
       return;
     }
     // Each manager holds the pressure she chose at the end of the previous working day (from her
@@ -108,18 +112,20 @@ class QuotaRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
-      for (std::size_t i = 0; i < w.n; ++i) {
-        if (hires_.replaced(w.hire_day, i)) {  // a new person expects typical usage
-          window_[i] = 0.0;
-          own_padding_[i] = 0.0;
-          slope_[i] = static_cast<float>(fresh_slope_);
-          attainment_[i] = reference_tokens_ * workdays_per_period(p_.cadence);
-          fresh_[i] = 1;
-          continue;
+      for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+          if (hires_.replaced(w.hire_day, i)) {  // a new person expects typical usage
+            window_[i] = 0.0;
+            own_padding_[i] = 0.0;
+            slope_[i] = static_cast<float>(fresh_slope_);
+            attainment_[i] = reference_tokens_ * workdays_per_period(p_.cadence);
+            fresh_[i] = 1;
+            continue;
+          }
+          window_[i] += w.measured_tokens[i];
+          own_padding_[i] += w.performative_tokens[i];
         }
-        window_[i] += w.measured_tokens[i];
-        own_padding_[i] += w.performative_tokens[i];
-      }
+      });
       ++days_in_window_;
       // A daily quota is judged on working days; days off roll into the next one.
       if (p_.cadence == Cadence::daily && !is_workday(ctx.day)) return;
