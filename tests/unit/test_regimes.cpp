@@ -101,6 +101,37 @@ TEST_CASE("leaderboard: people expect the next cutoff adaptively from the publis
   CHECK(strongest_pull("0.3") == 32);
 }
 
+TEST_CASE("leaderboard: each person's contest, in units of her full script, for the script decision", "[unit][regimes]") {
+  Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 70, status_usd: 0, bottom_share: 0, shame_usd: 0}");
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));
+  f.world.script_scale[0] = 1.0F;  // a script of behaviour.script_tokens_per_day = 2,000,000 tokens a day
+  f.world.script_scale[1] = 0.0F;  // no script at all: no contest
+  for (int d = 0; d < 7; ++d) f.day(d);
+  f.day(7);
+  // Stake 70 USD a week: 10 a day. Cutoff (the best loser, rank 10) 7 x 90000 = 630000; person 0's
+  // score 7 x 1000. Her full script adds 7 x 2,000,000 to the week. Noise: 0.3 x max(630000, the
+  // floor 5 x 100000) = 189000 per score, x sqrt 2 for the difference.
+  CHECK(f.world.contest_stake[0] == Approx(10.0));
+  CHECK(f.world.contest_gap[0] == Approx((630000.0 - 7000.0) / 14.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_sigma[0] == Approx(189000.0 * std::sqrt(2.0) / 14.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_stake[1] == 0.0F);
+}
+
+TEST_CASE("individual quota: each person's contest is reaching the target, in units of her full script", "[unit][regimes]") {
+  Fixture f("{type: quota, level: individual, cadence: weekly, target_tokens_per_day: 1000, bonus_usd: 70}");
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = 100.0F;
+  f.world.script_scale[0] = 0.5F;  // a script of 1,000,000 tokens a day
+  f.world.measured_tokens[0] = 300.0F;
+  f.world.performative_tokens[0] = 200.0F;  // of which her own padding: her attainment leaves it out
+  for (int d = 0; d < 7; ++d) f.day(d);
+  f.day(7);
+  // Bonus 70 a week: 10 a day. Target 5 x 1000; her attainment without padding 7 x 100; her full
+  // script adds 7 x 1,000,000. Noise 0.3 x max(5000, 5 x 100000).
+  CHECK(f.world.contest_stake[0] == Approx(10.0));
+  CHECK(f.world.contest_gap[0] == Approx((5000.0 - 700.0) / 7.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_sigma[0] == Approx(150000.0 / 7.0e6).epsilon(1e-6));
+}
+
 TEST_CASE("a sessions leaderboard ranks measured sessions and pays per session", "[unit][regimes]") {
   Fixture f("{type: leaderboard, metric: sessions, top_share: 0.1, prize_usd: 100, status_usd: 0, bottom_share: 0}");
   for (std::size_t i = 0; i < f.world.n; ++i) {
