@@ -170,7 +170,6 @@ SNAPSHOT_VARIABLES = {
     "scripting": "runs a padding script (0/1)",
     "team": "team index",
     "manager": "manages a team (0/1)",
-    "rank": "leaderboard rank (0 = top, -1 none)",
 }
 
 # The token categories that add up to all tokens (tokens_scripted is part of tokens_performative).

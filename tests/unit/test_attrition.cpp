@@ -34,7 +34,6 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
     CHECK(w.backlog_hours[i] == 8.0F);  // one norm-day
     CHECK(w.cleanup_hours[i] == 0.0F);
     CHECK(w.scripting[i] == 0);
-    CHECK(w.rank[i] == UINT32_MAX);
     CHECK(w.hire_day[i] == 0);
     for (std::size_t k = 1; k < w.k; ++k) CHECK(w.belief[k * w.n + i] == w.belief[i]);  // one optimism for every task
     kpisim::detail::hire(spec, w, rng, i, 100, false);

@@ -91,7 +91,6 @@ const std::vector<VariableInfo>& snapshot_variables() {
       {"scripting", "runs a padding script (0/1)", "1", false},
       {"team", "team index", "1", false},
       {"manager", "manages a team (0/1)", "1", false},
-      {"rank", "last published leaderboard rank (0 = top; -1 = none)", "1", false},
   };
   return vars;
 }

@@ -51,7 +51,6 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   w.ema_kpi[i] = 0.0F;
   w.ema_value[i] = 0.0F;
   w.reward_usd[i] = 0.0F;
-  w.rank[i] = UINT32_MAX;
 }
 
 }  // namespace kpisim::detail

@@ -74,7 +74,6 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   last_slop_day.assign(n, kNever);
   belief.assign(n * k, 0.0F);
   scripting.assign(n, 0);
-  rank.assign(n, UINT32_MAX);
   team_pressure.assign(spec.team_units.size(), 0.0F);
   team_mandate.assign(spec.team_units.size(), 0);
   unit_pressure_own.assign(spec.units.size(), 0.0F);
@@ -256,9 +255,8 @@ void Simulation::step() {
                             w.reward_usd[i],
                             static_cast<float>(w.scripting[i]),
                             static_cast<float>(spec.team_of[i]),
-                            static_cast<float>(spec.is_manager[i]),
-                            w.rank[i] == UINT32_MAX ? -1.0F : static_cast<float>(w.rank[i])};
-      static_assert(sizeof(vals) / sizeof(vals[0]) == 12, "one value per snapshot variable");
+                            static_cast<float>(spec.is_manager[i])};
+      static_assert(sizeof(vals) / sizeof(vals[0]) == 11, "one value per snapshot variable");
       for (std::size_t v = 0; v < nsv; ++v) result_.snapshots[(v * nsnap + s) * m + j] = vals[v];
     }
   }

@@ -16,8 +16,6 @@
 #include <cmath>
 #include <numeric>
 
-#include <tbb/parallel_sort.h>
-
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
@@ -89,7 +87,11 @@ struct Contest {
 /// Change in the probability of passing a threshold `gap` away (noise sd `sigma`) from adding `add`.
 inline double passing_change(double add, double gap, double sigma) {
   if (!(sigma > 0)) return 0.0;
-  return rules::normal_cdf((add - gap) / sigma) - rules::normal_cdf(-gap / sigma);
+  const double z_with = (add - gap) / sigma;
+  const double z_without = -gap / sigma;
+  // Far on the same side of the threshold either way (most people): the chances differ by < 1e-15.
+  if ((z_with < -8.0 && z_without < -8.0) || (z_with > 8.0 && z_without > 8.0)) return 0.0;
+  return rules::normal_cdf(z_with) - rules::normal_cdf(z_without);
 }
 
 class LeaderboardRegime final : public Regime {
@@ -225,20 +227,26 @@ class LeaderboardRegime final : public Regime {
     double bottom_cut = 0.0;
     const std::size_t top_pos = std::min(n_top, n - 1);
     const std::size_t bottom_pos = n - n_bottom;
-    if (pay) {
-      tbb::parallel_sort(order_.begin(), order_.end(), better);  // published ranks need the full order (a total order: any thread count)
-      if (n_top > 0) top_cut = window_[order_[top_pos]];
-      if (n_bottom > 0) bottom_cut = window_[order_[bottom_pos]];
-    } else {
-      // Provisional standings need only the two cutoffs: linear-time selection.
-      if (n_top > 0) {
-        std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(top_pos), order_.end(), better);
-        top_cut = window_[order_[top_pos]];
-      }
-      if (n_bottom > 0) {
-        std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(bottom_pos), order_.end(), better);
-        bottom_cut = window_[order_[bottom_pos]];
-      }
+    // Only the two cutoffs and who is above or below them matter (a total order, so the same sets at
+    // any thread count): linear-time selection, no full sort. Winners are paid and the shamed
+    // shamed as each selection places them.
+    const auto select = [&](std::size_t pos) {
+      std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(pos), order_.end(), better);
+      return window_[order_[pos]];
+    };
+    if (n_top > 0) {
+      top_cut = select(top_pos);
+      if (pay)
+        for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
+          w.reward_usd[order_[r]] += static_cast<float>(weight * p_.prize_usd);
+          w.rewards_paid_today += weight * p_.prize_usd;
+        }
+    }
+    if (n_bottom > 0) {
+      bottom_cut = select(bottom_pos);
+      if (pay)
+        for (std::size_t r = bottom_pos; r < n; ++r)
+          if (fresh_[order_[r]] == 0) w.shame[order_[r]] += static_cast<float>(weight * p_.shame);
     }
     top_cut *= extrapolate;
     bottom_cut *= extrapolate;
@@ -252,17 +260,6 @@ class LeaderboardRegime final : public Regime {
       expected_bottom_ += r * (bottom_cut - expected_bottom_);
       top_cut = expected_top_;
       bottom_cut = expected_bottom_;
-    }
-    if (pay) {
-      for (std::size_t r = 0; r < n; ++r) {
-        const std::uint32_t i = order_[r];
-        w.rank[i] = static_cast<std::uint32_t>(r);
-        if (r < n_top) {
-          w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
-          w.rewards_paid_today += weight * p_.prize_usd;
-        }
-        if (n_bottom > 0 && r >= n - n_bottom && fresh_[i] == 0) w.shame[i] += static_cast<float>(weight * p_.shame);
-      }
     }
     const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
     const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);

@@ -53,7 +53,7 @@ inline double contest_marginal(double spread, double own, double cutoff, double 
   const double x = own - cutoff;
   if (noise == ContestNoise::normal) {
     const double s = scale * std::sqrt(2.0);
-    return spread * 0.3989422804014327 * std::exp(-0.5 * (x / s) * (x / s)) / s;
+    return spread * 0.3989422804014327 * vmath::exp(-0.5 * (x / s) * (x / s)) / s;
   }
   const double w = 2.0 * scale;  // triangular density on [-2q, 2q]: (2q - |x|) / (4q^2)
   const double ax = std::fabs(x);

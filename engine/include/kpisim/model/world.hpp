@@ -63,9 +63,8 @@ struct World {
   // Goodhart diagnostics: exponential moving averages of the KPI and of true value.
   Column<float> ema_kpi, ema_value;
 
-  // Money and ranks (written by regimes at cadence).
-  Column<float> reward_usd;    ///< rewards received minus penalties, cumulative
-  Column<std::uint32_t> rank;  ///< last published leaderboard rank (0 = top), or UINT32_MAX
+  // Money (written by regimes at cadence).
+  Column<float> reward_usd;  ///< rewards received minus penalties, cumulative
 
   // Per team (index into spec.team_units).
   Column<float> team_pressure;  ///< felt pressure after trickle-down
