@@ -48,8 +48,14 @@ TEST_CASE("ai choice: the expected overhead is the cheaper of checking all and c
   }
 }
 
-TEST_CASE("ai choice: adoption friction falls with proficiency", "[unit][ai_choice]") {
-  CHECK(ac::friction(4.0, 0.0) == 4.0);
-  CHECK(ac::friction(4.0, 0.75) == 1.0);
-  CHECK(ac::friction(4.0, 1.0) == 0.0);
+TEST_CASE("ai choice: adoption friction falls with proficiency and rises as efficacy falls", "[unit][ai_choice]") {
+  // At the baseline's efficacy (0.87) the friction falls linearly with proficiency.
+  CHECK(ac::friction(4.0, 0.0, 0.87, 1.0) == Approx(4.0));
+  CHECK(ac::friction(4.0, 0.75, 0.87, 1.0) == Approx(1.0));
+  CHECK(ac::friction(4.0, 1.0, 0.87, 1.0) == 0.0);
+  // Lower efficacy, more friction: 4 x (1 + 1 x (0.87 - 0.37)) = 6; higher, less; never negative.
+  CHECK(ac::friction(4.0, 0.0, 0.37, 1.0) == Approx(6.0));
+  CHECK(ac::friction(4.0, 0.0, 1.0, 1.0) == Approx(4.0 * 0.87));
+  CHECK(ac::friction(4.0, 0.0, 1.0, 10.0) == 0.0);
+  CHECK(ac::friction(4.0, 0.0, 0.2, 0.0) == 4.0);  // switched off
 }

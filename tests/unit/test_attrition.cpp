@@ -18,7 +18,7 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
   const auto spec = kpisim::ModelSpec::resolve(s);
   kpisim::World w(spec);
   const kpisim::Rng rng(7, 0);
-  double skill_initial = 0, skill_replacement = 0, prof_initial = 0, prof_replacement = 0;
+  double skill_initial = 0, skill_replacement = 0, potential_replacement = 0, prof_initial = 0, prof_replacement = 0;
   for (std::size_t i = 0; i < w.n; ++i) {
     kpisim::detail::hire(spec, w, rng, i, 0, true);
     skill_initial += w.skill[i];
@@ -29,8 +29,9 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
     CHECK(w.exhaustion[i] <= 0.3F);
     CHECK(w.cynicism[i] >= 0.1F);
     CHECK(w.cynicism[i] <= 0.2F);
-    CHECK(w.efficacy[i] == 0.7F);
-    CHECK(w.engagement[i] == 0.6F);
+    CHECK(w.skill[i] == w.skill_potential[i]);  // the initial workforce is experienced
+    CHECK(w.efficacy[i] == 0.87F);              // the baseline's efficacy and engagement
+    CHECK(w.engagement[i] == 0.74F);
     CHECK(w.backlog_hours[i] == 8.0F);  // one norm-day
     CHECK(w.cleanup_hours[i] == 0.0F);
     CHECK(w.scripting[i] == 0);
@@ -38,7 +39,9 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
     for (std::size_t k = 1; k < w.k; ++k) CHECK(w.belief[k * w.n + i] == w.belief[i]);  // one optimism for every task
     kpisim::detail::hire(spec, w, rng, i, 100, false);
     skill_replacement += w.skill[i];
+    potential_replacement += w.skill_potential[i];
     prof_replacement += w.proficiency[i];
+    CHECK(w.skill[i] <= w.skill_potential[i]);  // a novice, below what experience will make of her
     CHECK(w.hire_day[i] == 100);
   }
   const auto& wf = s.workforce;
@@ -56,11 +59,17 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
   const double se = 4.0 * wf.skill_sd / std::sqrt(n);
   CHECK(skill_initial / n == Approx(clamped_mean(wf.skill_mean)).margin(se));
   CHECK(skill_replacement / n == Approx(clamped_mean(wf.replacement_skill)).margin(se));
+  CHECK(potential_replacement / n == Approx(clamped_mean(wf.skill_mean)).margin(se));
   CHECK(prof_replacement / n < prof_initial / n);
 }
 
 TEST_CASE("attrition: the quit hazard gives the annual turnover at the reference state", "[unit][attrition]") {
-  const double h = kpisim::rules::daily_quit_hazard(0.12, 0.35, 0.33, 3.0, 2.0);
+  const kpisim::Attrition a{};
+  const double h = kpisim::rules::daily_quit_hazard(a, 0.35, 0.33, 0.74, 0.87);
   CHECK(std::pow(1.0 - h, 260) == Approx(0.88).epsilon(1e-3));  // 260 working days
-  CHECK(kpisim::rules::daily_quit_hazard(0.12, 0.6, 0.33, 3.0, 2.0) == Approx(h * std::exp(0.75)));
+  // Log-linear: exhaustion 0.25 above the reference, x 3; engagement 0.24 below, x 2; efficacy
+  // 0.37 below, x 1.
+  CHECK(kpisim::rules::daily_quit_hazard(a, 0.6, 0.33, 0.74, 0.87) == Approx(h * std::exp(0.75)));
+  CHECK(kpisim::rules::daily_quit_hazard(a, 0.35, 0.33, 0.5, 0.87) == Approx(h * std::exp(0.48)));
+  CHECK(kpisim::rules::daily_quit_hazard(a, 0.35, 0.33, 0.74, 0.5) == Approx(h * std::exp(0.37)));
 }

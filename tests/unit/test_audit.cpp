@@ -257,3 +257,35 @@ TEST_CASE("audit: the measured KPI loses exactly what the examined days show, pe
   }
   require_binomial(total_days, 7.0 * static_cast<double>(f.world.n), 0.3);
 }
+
+TEST_CASE("audit: offenders learn the chance of detection from their own audits, the honest keep the announced one", "[unit][audit]") {
+  // Detection 0.3, learning rate 1: after the audit, an offender's perceived detection is the share
+  // of her offending days the audit examined, and her expected fine per padded hour follows it.
+  Fixture f(std::string(kWeekly) + ", detection: 0.3, false_positive_rate: 0, penalty_usd_per_hour: 10, learning_rate: 1}");
+  const std::size_t honest = f.world.n / 2;  // slots [honest, n) never pad
+  for (int d = 0; d < 14; ++d) {
+    for (std::size_t i = 0; i < f.world.n; ++i) f.world.performative_hours[i] = i < honest && d >= 7 && d % 7 < 5 ? 1.0F : 0.0F;
+    f.day(d);
+  }
+  f.day(14);
+  // Expected fine per hour: probability 1 x perceived detection x 10 USD.
+  double sum_offenders = 0;
+  std::size_t lucky = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    const double per_hour = f.world.inc_padding_penalty[i];
+    if (i >= honest) {
+      REQUIRE(per_hour == Approx(3.0));  // the announced 0.3
+      continue;
+    }
+    // Five padding days of one hour; the fine (10 USD per hour found) says how many were examined.
+    const double found_days = -f.world.reward_usd[i] / 10.0;
+    REQUIRE(per_hour == Approx(10.0 * found_days / 5.0).margin(1e-5));
+    sum_offenders += per_hour;
+    if (found_days == 0) ++lucky;
+  }
+  // On average the learned detection is the true one (the share examined is unbiased) ...
+  const auto m = static_cast<double>(honest);
+  REQUIRE(sum_offenders / m == Approx(3.0).margin(4.0 * 10.0 * std::sqrt(0.3 * 0.7 / 5.0 / m)));
+  // ... but those never caught (0.7^5 ~ 17%) come to expect no fine at all: punishment avoidance.
+  require_binomial(static_cast<double>(lucky), m, std::pow(0.7, 5));
+}

@@ -15,24 +15,35 @@ TEST_CASE("learning: proficiency closes the gap to 1 with AI hours and learning 
   CHECK(lrn::proficiency(p, 1.0, 8, 2) == 1.0);
 }
 
-TEST_CASE("learning: skill grows with manual practice towards skill_max and erodes with AI hours", "[unit][learning]") {
+TEST_CASE("learning: skill grows with manual practice towards the person's potential and erodes with AI hours", "[unit][learning]") {
   const kpisim::Learning p{};
-  // 1 + 0.0003 x 4 x (2 - 1) - 0.0001 x 4 x 1 = 1.0008.
-  CHECK(lrn::skill(p, 1.0, 4, 4) == Approx(1.0008));
-  // The crossover: with m manual and a AI hours a day skill tends to skill_max p m / (p m + e a).
+  // A novice at 0.5 with potential 1: 0.5 + 0.0015 x 4 x (1 - 0.5) - 0.0001 x 4 x 0.5 = 0.5028.
+  CHECK(lrn::skill(p, 0.5, 1.0, 4, 4) == Approx(0.5028));
+  // An experienced worker at her potential gains nothing from practice; AI hours erode.
+  CHECK(lrn::skill(p, 1.2, 1.2, 8, 0) == 1.2);
+  CHECK(lrn::skill(p, 1.2, 1.2, 4, 4) == Approx(1.2 - 0.0001 * 4 * 1.2));
+  // Months of full-time manual work: a novice closes 1 - exp(-1.5) ~ 78% of the gap in 1,000 hours
+  // (about six months), never passing the potential.
+  double s = 0.5;
+  for (int d = 0; d < 125; ++d) s = lrn::skill(p, s, 1.0, 8, 0);
+  CHECK(s == Approx(1.0 - 0.5 * std::pow(1.0 - 0.012, 125)));
+  CHECK(1.0 - s == Approx(0.5 * std::exp(-1.5)).epsilon(0.01));
+  for (int d = 0; d < 2000; ++d) s = lrn::skill(p, s, 1.0, 8, 0);
+  CHECK(s <= 1.0);
+  // The crossover: with m manual and a AI hours a day skill tends to potential p m / (p m + e a).
   const double m = 2.3;
   const double a = 5.1;
-  const double fixed = 2.0 * 0.0003 * m / (0.0003 * m + 0.0001 * a);
-  CHECK(lrn::skill(p, fixed, m, a) == Approx(fixed).epsilon(1e-12));
-  CHECK(lrn::skill(p, fixed + 0.1, m, a) < fixed + 0.1);
-  CHECK(lrn::skill(p, fixed - 0.1, m, a) > fixed - 0.1);
-  // Bounds: never below 0.05, never above skill_max.
+  const double fixed = 1.4 * 0.0015 * m / (0.0015 * m + 0.0001 * a);
+  CHECK(lrn::skill(p, fixed, 1.4, m, a) == Approx(fixed).epsilon(1e-12));
+  CHECK(lrn::skill(p, fixed + 0.1, 1.4, m, a) < fixed + 0.1);
+  CHECK(lrn::skill(p, fixed - 0.1, 1.4, m, a) > fixed - 0.1);
+  // Bounds: never below 0.05, never above the potential.
   auto q = p;
   q.skill_erosion_rate = 1;
-  CHECK(lrn::skill(q, 0.5, 0, 8) == 0.05);
+  CHECK(lrn::skill(q, 0.5, 1.0, 0, 8) == 0.05);
   q = p;
   q.skill_practice_rate = 1;
-  CHECK(lrn::skill(q, 1.9, 8, 0) == Approx(2.0));
+  CHECK(lrn::skill(q, 1.9, 2.0, 8, 0) == Approx(2.0));
 }
 
 TEST_CASE("learning: trust moves towards the share of AI output seen without error", "[unit][learning]") {

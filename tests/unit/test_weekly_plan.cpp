@@ -29,6 +29,7 @@ struct Fixture {
       w.proficiency[i] = 1.0F;  // no adoption friction
       w.trust[i] = 1.0F;        // perceives no errors: no expected checking or clean-up
       w.cynicism[i] = 0.0F;
+      w.efficacy[i] = 0.87F;  // the baseline's: the friction is its nominal size
       w.reward_sensitivity[i] = 0.0F;
       ps.plan.week_e[i] = 0.0F;  // no experience: beliefs stay as set
     }
@@ -130,4 +131,10 @@ TEST_CASE("weekly plan: the choice weighs the checking and clean-up expected at 
   CHECK(p.ai_hours_per_e[1] == Approx(u1 * 0.8).epsilon(1e-5));
   // Person 2 (trust 1, proficient): score 6 USD/h, as in the first test.
   CHECK(p.ai_hours_per_e[2] == Approx(0.8 / (1.0 + std::exp(-1.5))).epsilon(1e-5));
+  // Person 3, half-proficient as person 1 but feeling ineffective (efficacy 0.37): friction
+  // 2 x (1 + 0.5) = 3 USD/h, score 6 - 3 = 3 USD/h.
+  f.w.proficiency[3] = 0.5F;
+  f.w.efficacy[3] = 0.37F;
+  f.plan();
+  CHECK(p.ai_hours_per_e[3] == Approx(0.8 / (1.0 + std::exp(-0.75))).epsilon(1e-5));
 }

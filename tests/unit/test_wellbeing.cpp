@@ -70,6 +70,21 @@ TEST_CASE("wellbeing: efficacy tracks achievement, engagement is built by resour
   CHECK(wb::engagement_workday(p, 0.6, 0.8, 1.0, 0.3) == Approx(0.6072));
 }
 
+TEST_CASE("wellbeing: performance falls with exhaustion and moves with engagement around the baseline's", "[unit][wellbeing]") {
+  const auto p = defaults();  // performance_loss 0.2, engagement_performance 0.5
+  // At the baseline's engagement (0.74) only exhaustion acts: 1 - 0.2 x 0.5 = 0.9.
+  CHECK(wb::performance(p, 0.5, 0.74) == Approx(0.9));
+  // Engaged (0.94): x (1 + 0.5 x 0.2) = 1.1; disengaged (0.34): x (1 - 0.5 x 0.4) = 0.8.
+  CHECK(wb::performance(p, 0.0, 0.94) == Approx(1.1));
+  CHECK(wb::performance(p, 0.5, 0.34) == Approx(0.9 * 0.8));
+  // Never negative, and switched off at 0.
+  auto q = p;
+  q.engagement_performance = 5.0;
+  CHECK(wb::performance(q, 0.0, 0.0) == 0.0);
+  q.engagement_performance = 0.0;
+  CHECK(wb::performance(q, 0.0, 0.1) == 1.0);
+}
+
 TEST_CASE("wellbeing: days off recover exhaustion and cynicism", "[unit][wellbeing]") {
   const auto p = defaults();
   CHECK(wb::exhaustion_day_off(p, 0.4) == Approx(0.38));  // 5% a day

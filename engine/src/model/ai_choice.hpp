@@ -4,6 +4,7 @@
 // tested directly in tests/unit/test_ai_choice.cpp.
 #include <algorithm>
 
+#include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 
 namespace kpisim::detail::ai_choice {
@@ -54,9 +55,10 @@ inline double overhead_per_ai_hour(const TaskSpec& t, double p_hat, double verif
 }
 
 /// The felt friction of working with AI rather than by habit, USD per hour: falls linearly from
-/// `friction_usd` at proficiency 0 to 0 at proficiency 1.
-inline double friction(double friction_usd, double proficiency) noexcept {
-  return friction_usd * (1.0 - proficiency);
+/// `friction_usd` at proficiency 0 to 0 at proficiency 1, and rises as professional efficacy falls
+/// below the baseline's (`efficacy_friction` per unit; rules::kRefEfficacy).
+inline double friction(double friction_usd, double proficiency, double efficacy, double efficacy_friction) noexcept {
+  return friction_usd * (1.0 - proficiency) * std::max(0.0, 1.0 + efficacy_friction * (rules::kRefEfficacy - efficacy));
 }
 
 }  // namespace kpisim::detail::ai_choice

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kpisim/core/rng.hpp"
+#include "kpisim/model/rules.hpp"
 #include "person_pass.hpp"
 
 namespace kpisim::detail {
@@ -24,8 +25,12 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   const auto hd = static_cast<std::uint32_t>(day);
   const auto u0 = rng.uniform4(slot, hd, Purpose::traits, 0);
   const auto u1 = rng.uniform4(slot, hd, Purpose::traits, 1);
-  const double base_skill = initial ? wf.skill_mean : wf.replacement_skill;
-  w.skill[i] = static_cast<float>(std::clamp(base_skill + wf.skill_sd * normal_quantile(u0.u[0]), 0.2, 2.5));
+  // The potential is drawn from the workforce's distribution; the initial workforce is experienced
+  // (at its potential), a replacement starts as a novice at the same place in the distribution.
+  const double z_skill = normal_quantile(u0.u[0]);
+  const double potential = std::clamp(wf.skill_mean + wf.skill_sd * z_skill, 0.2, 2.5);
+  w.skill_potential[i] = static_cast<float>(potential);
+  w.skill[i] = static_cast<float>(initial ? potential : std::clamp(wf.replacement_skill + wf.skill_sd * z_skill, 0.2, potential));
   const double prof = initial ? wf.proficiency_mean : std::max(0.0, wf.proficiency_mean - wf.proficiency_sd);
   w.proficiency[i] = static_cast<float>(clamp01(prof + wf.proficiency_sd * normal_quantile(u0.u[1])));
   w.integrity[i] = static_cast<float>(clamp01(wf.integrity_mean + wf.integrity_sd * normal_quantile(u0.u[2])));
@@ -40,9 +45,9 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   w.last_slop_day[i] = World::kNever;
   w.exhaustion[i] = static_cast<float>(0.2 + 0.1 * u1.u[2]);
   w.cynicism[i] = static_cast<float>(0.1 + 0.1 * u1.u[3]);
-  w.efficacy[i] = 0.7F;
+  w.efficacy[i] = static_cast<float>(rules::kRefEfficacy);
   w.trust[i] = static_cast<float>(clamp01(wf.trust_mean + wf.trust_sd * normal_quantile(u2.u[1])));
-  w.engagement[i] = 0.6F;
+  w.engagement[i] = static_cast<float>(rules::kRefEngagement);
   w.shame[i] = 0.0F;
   w.backlog_hours[i] = static_cast<float>(spec.scenario.behaviour.norm_hours);
   w.cleanup_hours[i] = 0.0F;

@@ -14,10 +14,13 @@ inline double proficiency(const Learning& lr, double prof, double ai_hours, doub
   return std::clamp(prof, 0.0, 1.0);
 }
 
-/// Domain skill after a working day: practice on manual hours, erosion on AI-assisted hours.
-inline double skill(const Learning& lr, double sk, double manual_hours, double ai_hours) noexcept {
-  sk += lr.skill_practice_rate * manual_hours * (lr.skill_max - sk) - lr.skill_erosion_rate * ai_hours * sk;
-  return std::clamp(sk, 0.05, lr.skill_max);
+/// Domain skill after a working day: manual practice closes part of the gap to the person's own
+/// potential (the skill she would reach with experience: a learning curve that flattens), erosion
+/// on AI-assisted hours. Practice never lifts skill above the potential, so months of manual work
+/// add nothing to an experienced worker who is already there.
+inline double skill(const Learning& lr, double sk, double potential, double manual_hours, double ai_hours) noexcept {
+  sk += lr.skill_practice_rate * manual_hours * std::max(0.0, potential - sk) - lr.skill_erosion_rate * ai_hours * sk;
+  return std::clamp(sk, 0.05, std::max(0.05, potential));
 }
 
 /// Trust in AI output after a working day with `ai_tasks` AI-assisted tasks, from the errors the

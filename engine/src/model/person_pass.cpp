@@ -236,8 +236,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   const double div_vph = ps.div_value_per_hour[dv];
   const double noise_scale = ms.outcome_noise_cv * norm * div_vph;
   const bool outcome_noise = ms.outcome_noise_cv > 0;
-  const double hazard_max = rules::daily_quit_hazard(sc.attrition.annual_turnover, 1.0, 1.0, sc.attrition.exhaustion_sensitivity,
-                                                     sc.attrition.cynicism_sensitivity);
+  const double hazard_max = rules::daily_quit_hazard(sc.attrition, 1.0, 1.0, 0.0, 0.0);
   auto& o = s.out;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
@@ -257,8 +256,9 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double ai_tasks = e * p.ai_tasks_per_e[i];
     w.trust[i] = static_cast<float>(learning::trust(lr, w.trust[i], ai_tasks, caught, passed, b.workslop_share));
     const double x0 = w.exhaustion[i];
-    // Exhaustion lowers performance (job demands-resources: the health-impairment path).
-    const double performance = 1.0 - wb.performance_loss * x0;
+    // Exhaustion lowers performance (job demands-resources: the health-impairment path); engagement
+    // adds discretionary effort (the motivational path).
+    const double performance = wellbeing::performance(wb, x0, w.engagement[i]);
     const double value = work::value(e, p.true_per_e[i], performance, passed, p.loss_per_defect[i]);
     const double manual_value = e * p.manual_per_e[i] * performance;
     const double tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour;
@@ -282,7 +282,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     // Learning (7.12): proficiency from genuine use and learning; skill from practice, eroded by AI.
     w.proficiency[i] = static_cast<float>(learning::proficiency(lr, w.proficiency[i], ai_hours, t_l));
     const double manual_hours = std::max(0.0, t_w - ai_hours);
-    const double skill = learning::skill(lr, w.skill[i], manual_hours, ai_hours);
+    const double skill = learning::skill(lr, w.skill[i], w.skill_potential[i], manual_hours, ai_hours);
     w.skill[i] = static_cast<float>(skill);
 
     // Well-being on a working day (7.13, job demands-resources).
@@ -355,10 +355,8 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   for (std::size_t j = 0; j < n; ++j)
     if (s.quit[j] != 0.0) {
       const std::size_t i = lo + j;
-      s.quit[j] = s.u_quit[j] < rules::daily_quit_hazard(sc.attrition.annual_turnover, w.exhaustion[i], w.cynicism[i],
-                                                         sc.attrition.exhaustion_sensitivity, sc.attrition.cynicism_sensitivity)
-                      ? 1.0
-                      : 0.0;
+      s.quit[j] =
+          s.u_quit[j] < rules::daily_quit_hazard(sc.attrition, w.exhaustion[i], w.cynicism[i], w.engagement[i], w.efficacy[i]) ? 1.0 : 0.0;
     }
 }
 

@@ -35,6 +35,7 @@ namespace kpisim {
 World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   auto f = [&](Column<float>& c) { c.assign(n, 0.0F); };
   for (auto* c : {&skill,
+                  &skill_potential,
                   &trust,
                   &strain,
                   &proficiency,

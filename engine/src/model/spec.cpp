@@ -260,11 +260,11 @@ OrganisationCounts count_organisation(const Scenario& s) {
 }
 
 std::size_t state_bytes_per_employee(std::size_t task_types) {
-  // World: 35 float columns, hire_day and last_slop_day (4 bytes each), scripting (1), beliefs
+  // World: 36 float columns, hire_day and last_slop_day (4 bytes each), scripting (1), beliefs
   // (k floats); weekly plan: 21 float columns and a flag; the workslop columns (4 + 4 + 8); spec:
   // team_of (4), division_of (2), is_manager (1); regime state: about 40 bytes per person for the
   // largest regime (nested hybrids add theirs).
-  constexpr std::size_t fixed = 35 * 4 + 2 * 4 + 1 + 21 * 4 + 1 + 16 + 4 + 2 + 1 + 40;
+  constexpr std::size_t fixed = 36 * 4 + 2 * 4 + 1 + 21 * 4 + 1 + 16 + 4 + 2 + 1 + 40;
   return fixed + task_types * sizeof(float);
 }
 

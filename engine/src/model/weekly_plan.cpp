@@ -75,7 +75,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
           ai_choice::overhead_per_ai_hour(p_hat, tasks_per_ai_hour, passed_hours, fix_hours, b.verification_ratio, b.verification_efficacy);
       const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
                                    mandate[j] * mandate_usd) -
-                           value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof);
+                           value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof, w.efficacy[i], b.efficacy_friction);
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
       const double bel0 = belief[j];

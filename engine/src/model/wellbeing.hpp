@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kpisim/config/scenario.hpp"
+#include "kpisim/model/rules.hpp"
 
 namespace kpisim::detail::wellbeing {
 
@@ -58,6 +59,13 @@ inline double efficacy_workday(const Wellbeing& wb, double efficacy, double valu
 inline double engagement_workday(const Wellbeing& wb, double engagement, double demand, double resources, double x) noexcept {
   engagement += wb.engagement_rate * (resources * (1.0 + demand) * (1.0 - engagement) - kEngagementDrain * x * engagement);
   return clamp01(engagement);
+}
+
+/// The share of the value of work a person delivers: exhaustion lowers it (the health-impairment
+/// path), engagement above the baseline's raises it and below lowers it (discretionary effort, the
+/// motivational path; rules::kRefEngagement).
+inline double performance(const Wellbeing& wb, double exhaustion, double engagement) noexcept {
+  return (1.0 - wb.performance_loss * exhaustion) * std::max(0.0, 1.0 + wb.engagement_performance * (engagement - rules::kRefEngagement));
 }
 
 /// Recovery on a day off.

@@ -8,8 +8,13 @@
 // of any padding, the review wrongly flags an audited person with probability `false_positive_rate`
 // (legitimate use read as padding) and fines `false_positive_hours` at the hourly rate (false
 // positive). Being flagged (rightly or not) adds `shame` (a hindrance demand, 7.13). Everyone expects
-// the fines for padding and scripts ex ante (probability x chance of detection x fine), which deters
-// them; the expected false-positive fine does not depend on padding and enters no decision. Audited
+// the fines for padding and scripts ex ante (probability x perceived chance of detection x fine),
+// which deters them; the expected false-positive fine does not depend on padding and enters no
+// decision. The perceived chance starts at the announced `detection` and is learned from one's own
+// audits (reward history shapes beliefs about the regime): a person audited in a period in which
+// she padded or scripted reads from the itemised fine the share of her offending days that were
+// examined, and moves her belief towards it by `learning_rate` (the lucky come to feel safe and
+// escalate, the caught are deterred: punishment avoidance, Stafford & Warr 1993). Audited
 // people know the expected share an audit finds (`perf_filter` = detection, read by decisions); what
 // an examined day shows is removed from the measured KPI (`perf_removed`, read by the measurement).
 // Each audit costs the
@@ -36,6 +41,7 @@ struct AuditParams {
   double false_positive_rate = 0.05;
   double false_positive_hours = 4.0;
   double shame = 0.3;
+  double learning_rate = 0.5;
 
   template <class V>
   void visit(V& v) {
@@ -52,27 +58,40 @@ struct AuditParams {
     v.num("false_positive_hours", false_positive_hours,
           {"h", 0, 1000, "legitimate hours a false positive fines as performative (at penalty_usd_per_hour)", "assumption"});
     v.num("shame", shame, {"1", 0, 10, "hindrance demand added by being flagged, rightly or not (decays 10%/day)", "assumption"});
+    v.num("learning_rate", learning_rate,
+          {"1", 0, 1,
+           "weight of one's own audit in the perceived chance of detection (after an audit of a period in which she padded or "
+           "scripted, towards the share of her offending days it examined; 0: everyone keeps the announced rate)",
+           "Anwar & Loughran 2011 (people update perceived sanction risk from their own experience); assumption for the size"});
   }
 };
 
 class AuditRegime final : public Regime {
  public:
   AuditRegime(const AuditParams& p, const ModelSpec& spec)
-      : p_(p), audited_(spec.employees, 0), found_hours_(spec.employees, 0.0), script_found_(spec.employees, 0), hires_(spec.employees) {}
+      : p_(p),
+        audited_(spec.employees, 0),
+        found_hours_(spec.employees, 0.0),
+        script_found_(spec.employees, 0),
+        offend_days_(spec.employees, 0),
+        found_days_(spec.employees, 0),
+        perceived_(spec.employees, static_cast<float>(p.detection)),
+        script_belief_(spec.employees, static_cast<float>(script_found_probability(p.detection))),
+        hires_(spec.employees) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     const double days = cadence_days(p_.cadence);
     // E[detected hours | audited] = detection x H: each hour lies on a day examined with probability
-    // `detection`. A script that runs throughout a period is found unless none of its days is examined.
-    const double script_found = 1.0 - std::pow(1.0 - p_.detection, days);
-    const auto per_hour = static_cast<float>(weight * p_.probability * p_.detection * p_.penalty_usd_per_hour);
-    const auto per_script_day = static_cast<float>(weight * p_.probability * script_found * p_.penalty_usd_per_script / days);
+    // `detection`. A script that runs throughout a period is found unless none of its days is
+    // examined. Each person expects both at her perceived detection.
+    const double per_hour = weight * p_.probability * p_.penalty_usd_per_hour;
+    const double per_script_day = weight * p_.probability * p_.penalty_usd_per_script / days;
     const auto filter = static_cast<float>(p_.detection);
     const auto day = static_cast<std::uint32_t>(ctx.day);
     for (std::size_t i = 0; i < w.n; ++i) {
-      w.inc_padding_penalty[i] += per_hour;
-      w.inc_script_penalty[i] += per_script_day;
+      w.inc_padding_penalty[i] += static_cast<float>(per_hour * perceived_[i]);
+      w.inc_script_penalty[i] += static_cast<float>(per_script_day * script_belief_[i]);
       if (audited_[i] == 0) continue;
       // The audited know the expected share found; the KPI loses what is found: all of an examined
       // day's performative use (the same draw as end_of_day's examination).
@@ -89,11 +108,17 @@ class AuditRegime final : public Regime {
         audited_[i] = 0;
         found_hours_[i] = 0.0;
         script_found_[i] = 0;
+        offend_days_[i] = found_days_[i] = 0;
+        perceived_[i] = static_cast<float>(p_.detection);  // the announced rate
+        script_belief_[i] = static_cast<float>(script_found_probability(p_.detection));
       }
       if (audited_[i] == 0) continue;
+      const bool offended = w.performative_hours[i] > 0 || w.scripting[i] != 0;
+      if (offended) ++offend_days_[i];
       if (examined(ctx, i, day)) {
         found_hours_[i] += w.performative_hours[i];
         if (w.scripting[i] != 0) script_found_[i] = 1;
+        if (offended) ++found_days_[i];
       }
     }
     if (!is_period_end(ctx.day, p_.cadence)) return;
@@ -115,12 +140,20 @@ class AuditRegime final : public Regime {
           w.reward_usd[i] -= static_cast<float>(weight * fine);
           w.penalties_today += weight * fine;
         }
+        // What the itemised fine tells an offender: the share of her offending days examined.
+        if (offend_days_[i] > 0) {
+          const double seen = static_cast<double>(found_days_[i]) / offend_days_[i];
+          const double d = perceived_[i] + p_.learning_rate * (seen - perceived_[i]);
+          perceived_[i] = static_cast<float>(d);
+          script_belief_[i] = static_cast<float>(script_found_probability(d));
+        }
       }
       // Draw who is audited next period.
       const auto u = ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit);
       audited_[i] = u.u[0] < p_.probability ? 1 : 0;
       found_hours_[i] = 0.0;
       script_found_[i] = 0;
+      offend_days_[i] = found_days_[i] = 0;
       if (audited_[i] != 0) {
         w.cleanup_hours[i] += static_cast<float>(p_.cost_hours);
         w.audit_hours_today += p_.cost_hours;
@@ -137,10 +170,17 @@ class AuditRegime final : public Regime {
   [[nodiscard]] bool examined(const RegimeContext& ctx, std::size_t i, std::uint32_t day) const {
     return ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[0] < p_.detection;
   }
+  /// The chance that a script running throughout a period is found, at a per-day detection d.
+  [[nodiscard]] double script_found_probability(double d) const { return 1.0 - std::pow(1.0 - d, cadence_days(p_.cadence)); }
+
   AuditParams p_;
   std::vector<std::uint8_t> audited_;
   std::vector<double> found_hours_;  ///< performative hours on the examined days of the period
   std::vector<std::uint8_t> script_found_;
+  std::vector<std::uint16_t> offend_days_;  ///< days of the audited period with padding or a script
+  std::vector<std::uint16_t> found_days_;   ///< of those, the days the audit examined
+  std::vector<float> perceived_;            ///< each person's perceived detection (learned from her own audits)
+  std::vector<float> script_belief_;        ///< the chance she expects a period's script to be found, from perceived_
   HireTracker hires_;
 };
 

@@ -216,6 +216,7 @@ struct Behaviour {
   double script_integrity_cost_usd = 60.0;
   double script_hysteresis_usd = 10.0;
   double adoption_friction_usd_per_hour = 4.0;
+  double efficacy_friction = 1.0;
   double script_cost_usd_per_mtok = 1.0;
 
   template <class V>
@@ -275,6 +276,11 @@ struct Behaviour {
           {"USD/h", 0, 1e5,
            "felt cost of working with AI instead of by habit, per hour, at proficiency 0 (falls linearly to 0 at proficiency 1)",
            "assumption (Humlum & Vestergaard 2025: training needs and habit are the main adoption barriers)"});
+    v.num("efficacy_friction", efficacy_friction,
+          {"1", 0, 10,
+           "relative change in the adoption friction per unit professional efficacy (0-1) below 0.87, the baseline's (people who "
+           "feel less competent shy away from a new way of working: friction x max(0, 1 + this x (0.87 - efficacy)))",
+           "Bandura 1977; Compeau & Higgins 1995 (self-efficacy and technology use); assumption for the size"});
   }
 };
 
@@ -295,9 +301,8 @@ struct Learning {
   double observation_sd = 0.3;
   double proficiency_rate = 0.01;
   double learning_rate = 0.05;
-  double skill_practice_rate = 0.0003;
+  double skill_practice_rate = 0.0015;
   double skill_erosion_rate = 0.0001;
-  double skill_max = 2.0;
   double trust_rate = 0.02;
   double perception_bias = 0.0;
 
@@ -310,13 +315,16 @@ struct Learning {
            "Brynjolfsson et al. 2023 (2 months assisted ~ 6 months unassisted)"});
     v.num("learning_rate", learning_rate,
           {"1/h", 0, 1, "proficiency growth per dedicated learning hour (times 1-proficiency)", "assumption"});
-    v.num("skill_practice_rate", skill_practice_rate, {"1/h", 0, 1, "skill growth per manual hour (times skill_max-skill)", "assumption"});
+    v.num("skill_practice_rate", skill_practice_rate,
+          {"1/h", 0, 1,
+           "skill growth per manual hour, times the gap to the person's potential (a new hire closes ~78% of it in 1,000 manual hours, "
+           "about six months)",
+           "Brynjolfsson, Li & Raymond 2023 (unassisted agents still improving at six months' tenure); assumption for the size"});
     v.num("skill_erosion_rate", skill_erosion_rate,
           {"1/h", 0, 1, "skill decay per AI-assisted hour (times skill): AI doing the thinking",
            "Bastani et al. 2025 (-17% on the exam after unrestricted use)"});
     v.num("trust_rate", trust_rate,
           {"1/task", 0, 1, "trust update per AI-assisted task towards the share seen without error", "assumption"});
-    v.num("skill_max", skill_max, {"1", 0.1, 10, "ceiling of domain skill", "assumption"});
     v.num("perception_bias", perception_bias,
           {"1", -1, 1, "bias of perceived AI gain (relative value per hour) over the gain experienced",
            "METR 2025: developers 19% slower believed they were 20% faster (about +0.39); 0: unbiased"});
@@ -343,6 +351,7 @@ struct Wellbeing {
   double engagement_rate = 0.02;
   double burnout_threshold = 0.5;
   double performance_loss = 0.2;
+  double engagement_performance = 0.5;
 
   template <class V>
   void visit(V& v) {
@@ -382,6 +391,12 @@ struct Wellbeing {
     v.num("performance_loss", performance_loss,
           {"1", 0, 1, "share of the value of work lost at full exhaustion (value x (1 - loss x exhaustion))",
            "Bakker & Demerouti 2007 (health-impairment path); assumption for the size"});
+    v.num("engagement_performance", engagement_performance,
+          {"1", 0, 10,
+           "relative change in the value of work per unit engagement above (or below) 0.74, the baseline's (discretionary effort: "
+           "value x (1 + this x (engagement - 0.74)))",
+           "Christian, Garza & Slaughter 2011 meta-analysis (engagement and task performance, rho about 0.43; the motivational path of "
+           "Bakker & Demerouti 2007); assumption for the size"});
   }
 };
 
@@ -389,6 +404,8 @@ struct Attrition {
   double annual_turnover = 0.12;
   double exhaustion_sensitivity = 3.0;
   double cynicism_sensitivity = 2.0;
+  double engagement_sensitivity = 2.0;
+  double efficacy_sensitivity = 1.0;
 
   template <class V>
   void visit(V& v) {
@@ -398,6 +415,13 @@ struct Attrition {
     v.num("exhaustion_sensitivity", exhaustion_sensitivity,
           {"1", 0, 50, "log-hazard increase per unit exhaustion above 0.35", "assumption"});
     v.num("cynicism_sensitivity", cynicism_sensitivity, {"1", 0, 50, "log-hazard increase per unit cynicism above 0.33", "assumption"});
+    v.num("engagement_sensitivity", engagement_sensitivity,
+          {"1", 0, 50, "log-hazard increase per unit engagement below 0.74 (the baseline's)",
+           "Halbesleben 2010 meta-analysis (engagement and turnover intention, rho about -0.26); assumption for the size"});
+    v.num("efficacy_sensitivity", efficacy_sensitivity,
+          {"1", 0, 50, "log-hazard increase per unit professional efficacy (0-1) below 0.87 (the baseline's)",
+           "Lee & Ashforth 1996 meta-analysis (diminished accomplishment relates to turnover intention, more weakly than exhaustion); "
+           "assumption for the size"});
   }
 };
 

@@ -35,11 +35,22 @@ inline double choice_share(double z, double temperature) noexcept {
   return hard * (z > 0.0 ? 1.0 : 0.0) + (1.0 - hard) * logit;
 }
 
-/// Daily quit hazard from an annual turnover at the reference well-being of the default baseline
-/// (exhaustion 0.35 and cynicism 0.33 on 0-1 scales: about 2.1 and 2.0 on the MBI-GS 0-6 scales).
-inline double daily_quit_hazard(double annual_turnover, double exhaustion, double cynicism, double beta_x, double beta_y) noexcept {
-  const double base = -std::log(1.0 - annual_turnover) / 260.0;  // 260 working days
-  return std::min(1.0, base * std::exp(beta_x * (exhaustion - 0.35) + beta_y * (cynicism - 0.33)));
+/// The reference well-being of the default baseline, where the quit hazard gives the annual
+/// turnover and engagement and efficacy change nothing (0-1 scales; exhaustion 0.35 and cynicism
+/// 0.33 are about 2.1 and 2.0 on the MBI-GS 0-6 scales, efficacy 0.87 about 5.2). Hires start at
+/// the reference engagement and efficacy.
+constexpr double kRefExhaustion = 0.35;
+constexpr double kRefCynicism = 0.33;
+constexpr double kRefEngagement = 0.74;
+constexpr double kRefEfficacy = 0.87;
+
+/// Daily quit hazard from an annual turnover at the reference well-being: it rises with exhaustion
+/// and cynicism and falls with engagement and professional efficacy (log-linear).
+inline double daily_quit_hazard(const Attrition& a, double exhaustion, double cynicism, double engagement, double efficacy) noexcept {
+  const double base = -std::log(1.0 - a.annual_turnover) / 260.0;  // 260 working days
+  return std::min(
+      1.0, base * std::exp(a.exhaustion_sensitivity * (exhaustion - kRefExhaustion) + a.cynicism_sensitivity * (cynicism - kRefCynicism) +
+                           a.engagement_sensitivity * (kRefEngagement - engagement) + a.efficacy_sensitivity * (kRefEfficacy - efficacy)));
 }
 
 /// Marginal expected prize per unit of score in a rank-order contest against a marginal

@@ -25,7 +25,8 @@ struct World {
 
   // Traits (drawn at hire).
   Column<float> skill, proficiency, integrity, reward_sensitivity, script_scale, strain;
-  Column<float> trust;  ///< trust in AI output (0-1): high trust means less verification
+  Column<float> skill_potential;  ///< the skill experience leads to (a trait; practice never lifts skill above it)
+  Column<float> trust;            ///< trust in AI output (0-1): high trust means less verification
   Column<std::int32_t> hire_day;
   Column<float> belief;  ///< k*n, task-major: belief[t*n + i], believed AI value gain on task t
 
