@@ -48,7 +48,7 @@ TEST_CASE("managers: a division head's own pressure reaches only her division", 
   w.unit_pressure_own[du[0]] = 2.0F;
   mg::trickle_pressure(spec, 0.8, w);
   kpisim::Managers m{};
-  mg::team_mandates(spec, m, du, w);
+  mg::team_mandates(spec, m, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     const auto& u = spec.units[spec.team_units[t]];
     // Division a: 2 x 0.8^2 = 1.28 at the teams (two levels below the division); division b: none.
@@ -57,21 +57,49 @@ TEST_CASE("managers: a division head's own pressure reaches only her division", 
   }
   // Trickle 0.4: 2 x 0.16 = 0.32 < 0.5, no mandate.
   mg::trickle_pressure(spec, 0.4, w);
-  mg::team_mandates(spec, m, du, w);
+  mg::team_mandates(spec, m, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.team_mandate[t] == 0);
 }
 
-TEST_CASE("managers: a division head who believes AI adds more than the threshold mandates it in her division", "[unit][managers]") {
+TEST_CASE("managers: a division head mandates AI for the task types she believes pay, from her people's reports", "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
   const auto du = division_units(spec);
-  kpisim::Managers m{};  // mandate_belief_usd 150
-  w.unit_manager_belief[du[1]] = 151.0F;
-  w.unit_manager_belief[du[0]] = 149.0F;
+  const std::size_t k = w.k;
+  kpisim::Managers m{};  // mandate_belief_usd 150, belief_rate 0.05: a week's rate 1 - 0.95^5
+  const double weekly = 1.0 - std::pow(0.95, 5.0);
+  // Division 1's people report 1000 USD per AI-assisted day on its first task type and 100 on the
+  // others; division 0's report 100 on everything.
+  std::size_t first = k;
+  for (std::size_t t = 0; t < k; ++t)
+    if (spec.divisions[1].mix[t] > 0) {
+      first = t;
+      break;
+    }
+  REQUIRE(first < k);
+  std::vector<double> reports(spec.divisions.size() * k, 100.0);
+  reports[1 * k + first] = 1000.0;
+  std::vector<kpisim::detail::Acc> sums(2, kpisim::detail::Acc{});
+  sums[0][kpisim::detail::a_headcount] = sums[1][kpisim::detail::a_headcount] = 16;
+  const mg::KpiView none{};
+  mg::update_beliefs(spec, m, none, true, sums, &reports, w);
+  // 1000 x 0.226 = 226 > 150: that task type only; 100 x 0.226 = 22.6 everywhere else.
+  double mix_total = 0.0;
+  for (std::size_t t = 0; t < k; ++t) mix_total += spec.divisions[1].mix[t];
+  for (std::size_t t = 0; t < k; ++t) {
+    if (spec.divisions[1].mix[t] > 0) CHECK(w.division_task_belief[k + t] == Approx((t == first ? 1000.0 : 100.0) * weekly));
+    CHECK(w.division_task_mandate[k + t] == (t == first ? 1 : 0));
+    CHECK(w.division_task_mandate[t] == 0);
+  }
+  CHECK(w.division_mandate_share[1] == Approx(spec.divisions[1].mix[first] / mix_total));
+  CHECK(w.division_mandate_share[0] == 0.0F);
+  // The reported aggregate is her mix-weighted belief.
+  CHECK(w.unit_manager_belief[du[1]] ==
+        Approx((spec.divisions[1].mix[first] * 1000.0 + (mix_total - spec.divisions[1].mix[first]) * 100.0) / mix_total * weekly));
+  // Mandates come from beliefs, not from teams: a team is mandated only by pressure.
   mg::trickle_pressure(spec, m.trickle, w);
-  mg::team_mandates(spec, m, du, w);
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t)
-    CHECK(w.team_mandate[t] == (spec.units[spec.team_units[t]].division == 1 ? 1 : 0));
+  mg::team_mandates(spec, m, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.team_mandate[t] == 0);
 }
 
 TEST_CASE("managers: what a division head observes depends on the KPI in force", "[unit][managers]") {
@@ -95,21 +123,31 @@ TEST_CASE("managers: what a division head observes depends on the KPI in force",
   CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(50));  // the dashboard's excess, 30, credited to AI, + 20
 }
 
-TEST_CASE("managers: beliefs move towards the observation on working days only", "[unit][managers]") {
+TEST_CASE("managers: beliefs move towards the dashboard on working days, and towards reports only when they come", "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
-  const kpisim::Managers m{};  // belief_rate 0.05
+  const std::size_t k = w.k;
+  const kpisim::Managers m{};  // belief_rate 0.05, 0.5 USD per thousand tokens
   std::vector<kpisim::detail::Acc> sums(2, kpisim::detail::Acc{});
   sums[0][kpisim::detail::a_headcount] = 16;
-  sums[0][kpisim::detail::a_ai_value_reported] = 16 * 40.0;
+  sums[0][kpisim::detail::a_measured_tokens] = 16 * 80000.0;  // 40 USD per FTE-day as read from the dashboard
   sums[1][kpisim::detail::a_headcount] = 16;
-  sums[1][kpisim::detail::a_ai_value_reported] = 16 * 20.0;
-  const mg::KpiView none{};
-  const double weighted = mg::update_beliefs(spec, m, none, true, sums, w);
+  sums[1][kpisim::detail::a_measured_tokens] = 16 * 40000.0;  // 20
+  const mg::KpiView tokens{1, 0, 0, false};
+  const double weighted = mg::update_beliefs(spec, m, tokens, true, sums, nullptr, w);
   const auto du = division_units(spec);
-  CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // 0 + 0.05 x 40
+  // The dashboard cannot tell task types apart: every task type of the division moves alike.
+  for (std::size_t t = 0; t < k; ++t) {
+    if (spec.divisions[0].mix[t] > 0) CHECK(w.division_task_belief[t] == Approx(2.0));  // 0 + 0.05 x 40
+    if (spec.divisions[1].mix[t] > 0) CHECK(w.division_task_belief[k + t] == Approx(1.0));
+  }
+  CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
   CHECK(w.unit_manager_belief[du[1]] == Approx(1.0));
   CHECK(weighted == Approx(16 * 2.0 + 16 * 1.0));
-  mg::update_beliefs(spec, m, none, false, sums, w);
+  mg::update_beliefs(spec, m, tokens, false, sums, nullptr, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // a day off: unchanged
+  // Without a KPI, nothing moves between reports (they come on the plan day).
+  const mg::KpiView none{};
+  mg::update_beliefs(spec, m, none, true, sums, nullptr, w);
+  CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
 }

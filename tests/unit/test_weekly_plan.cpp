@@ -11,6 +11,7 @@
 #include "kpisim/core/rng.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
+#include "managers.hpp"
 
 using Catch::Detail::Approx;
 using namespace kpisim::detail;  // NOLINT(google-build-using-namespace)
@@ -87,6 +88,12 @@ TEST_CASE("weekly plan: the logit share of AI use and the aggregates per E for o
   // A plan resets the week's experience and the new-hire flag.
   CHECK(p.week_e[0] == 0.0F);
   CHECK(p.needs_plan[0] == 0);
+  // On the plan day each person reports what AI adds to a day of AI-assisted work on the memo, her
+  // belief less the checking she expects (none at trust 1) at her value per hour: 8 x 60 x 0.1 = 48,
+  // 8 x 60 x -0.2 = -96, and 0 for the two others (belief 0): the division hears -48 / 4 = -12.
+  CHECK(f.ps.feedback[k] == Approx(-48.0).epsilon(1e-6));
+  CHECK(f.ps.feedback_n[0] == 4.0);
+  CHECK(kpisim::detail::managers::feedback(f.ps, 1)[k] == Approx(-12.0).epsilon(1e-6));
 }
 
 TEST_CASE("weekly plan: incentives, pressure and mandates shift the score, chatbot use is forced", "[unit][weekly_plan]") {
@@ -98,7 +105,8 @@ TEST_CASE("weekly plan: incentives, pressure and mandates shift the score, chatb
     f.w.belief[chat * f.w.n + i] = -0.5F;  // believes the chatbot harms; it is used all the same
   }
   f.w.reward_sensitivity[1] = 1.0F;
-  f.s->mandate[1] = 1.0;  // person 1: under a mandate, 15 USD/h
+  f.s->team_mandate[1] = 1.0;  // person 1: her team under a mandate (every task), 15 USD/h
+  f.s->mandate[1] = 1.0;
   f.plan();
   const Plan& p = f.ps.plan;
   // Person 0, no incentive, belief 0: memo share 1/2. Chatbot (time factor 1.4, share 1).
@@ -108,6 +116,16 @@ TEST_CASE("weekly plan: incentives, pressure and mandates shift the score, chatb
   // Person 1: memo score 15 USD/h, share 1/(1 + e^-3.75).
   const double u = 1.0 / (1.0 + std::exp(-3.75));
   CHECK(p.hours_per_e[1] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
+  // The division head mandates the memo only: everyone sensitive to it feels the 15 USD/h on the
+  // memo, and on nothing else.
+  f.s->team_mandate[1] = 0.0;
+  f.s->mandate[1] = 0.0;
+  f.w.reward_sensitivity[2] = 1.0F;
+  f.w.division_task_mandate[0 * f.w.k + memo] = 1;
+  f.plan();
+  CHECK(p.hours_per_e[1] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
+  CHECK(p.hours_per_e[2] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
+  CHECK(p.hours_per_e[0] == Approx(0.45 + 0.7).epsilon(1e-6));  // not sensitive to incentives
 }
 
 TEST_CASE("weekly plan: the choice weighs the checking and clean-up expected at the perceived error rate", "[unit][weekly_plan]") {

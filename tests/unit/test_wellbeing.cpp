@@ -30,6 +30,10 @@ TEST_CASE("wellbeing: a mandate adds hindrance and halves autonomy", "[unit][wel
   CHECK(wb::hindrance(0.3, 1, 0.1) == Approx(0.9));  // + 0.5 under a mandate
   CHECK(wb::resources(p, 0) == Approx(1.0));         // 0.6 autonomy + 0.4 support
   CHECK(wb::resources(p, 1) == Approx(0.7));         // 0.3 + 0.4
+  // A head's mandate on task types making up 40% of the work: 0.6 x (1 - 0.5 x 0.4) + 0.4 = 0.88,
+  // and a hindrance of 0.5 x 0.4.
+  CHECK(wb::resources(p, 0.4) == Approx(0.88));
+  CHECK(wb::hindrance(0.0, 0.4, 0.0) == Approx(0.2));
 }
 
 TEST_CASE("wellbeing: exhaustion drains with demand over resources and recovers with resources", "[unit][wellbeing]") {

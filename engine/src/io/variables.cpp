@@ -16,7 +16,9 @@ const std::vector<VariableInfo>& daily_variables() {
        "USD/person/day", true},
       {"ai_value_gross_per_fte", "value AI adds, gross: true value minus what the same work hours would produce manually", "USD/person/day",
        true},
-      {"manager_ai_value_belief", "managers' mean belief about the value AI adds, from what they observe", "USD/person/day", false},
+      {"manager_ai_value_belief",
+       "division heads' mean belief about what AI adds to a person-day of AI-assisted work, from what they observe", "USD/person/day",
+       false},
       {"ai_task_share", "share of work hours done with AI", "1", true},
       {"backlog_hours_per_fte", "pending work per employee", "h/person", true},
       // hours
@@ -62,7 +64,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"belief_error", "mean absolute error of beliefs about AI's value gain, over the tasks people do", "1", true},
       // KPI regime
       {"pressure_mean", "mean pressure felt from managers' KPIs", "1", true},
-      {"mandate_share", "share of employees under an AI mandate", "1", true},
+      {"mandate_share", "share of the work under an AI mandate", "1", true},
       {"scripting_share", "share of employees running padding scripts", "1", true},
       {"rewards_usd", "KPI rewards paid", "USD/day", false},
       {"penalties_usd", "audit penalties imposed", "USD/day", false},

@@ -3,6 +3,7 @@
 #include "managers.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace kpisim::detail::managers {
 
@@ -14,14 +15,12 @@ void trickle_pressure(const ModelSpec& spec, double trickle, World& w) {
   }
 }
 
-void team_mandates(const ModelSpec& spec, const Managers& m, const std::vector<std::size_t>& division_unit, World& w) {
+void team_mandates(const ModelSpec& spec, const Managers& m, World& w) {
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
-    // A mandate comes from pressure above the threshold, or from a division head who believes
-    // (from what they observe) that AI adds more than managers.mandate_belief_usd per person-day.
-    const Unit& team_unit = spec.units[spec.team_units[t]];
-    const bool believer = w.unit_manager_belief[division_unit[static_cast<std::size_t>(team_unit.division)]] > m.mandate_belief_usd;
-    w.team_mandate[t] = (w.team_pressure[t] > m.mandate_threshold || believer) ? 1 : 0;
+    // A team manager under pressure above the threshold mandates AI for every task type (the usage
+    // counts, not where it helps); division heads' mandates per task type come from their beliefs.
+    w.team_mandate[t] = w.team_pressure[t] > m.mandate_threshold ? 1 : 0;
   }
 }
 
@@ -41,16 +40,57 @@ double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& ac) {
   return signal;
 }
 
+std::vector<double> feedback(const PassState& ps, std::size_t blocks) {
+  std::vector<double> mean(ps.divisions * ps.tasks, 0.0);
+  for (std::size_t dv = 0; dv < ps.divisions; ++dv) {
+    double n = 0.0;
+    for (std::size_t b = 0; b < blocks; ++b) n += ps.feedback_n[b * ps.divisions + dv];
+    for (std::size_t k = 0; k < ps.tasks; ++k) {
+      double sum = 0.0;  // in block order: the same bits at any thread count
+      for (std::size_t b = 0; b < blocks; ++b) sum += ps.feedback[(b * ps.divisions + dv) * ps.tasks + k];
+      mean[dv * ps.tasks + k] = n > 0 ? sum / n : 0.0;
+    }
+  }
+  return mean;
+}
+
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const std::vector<Acc>& division_sums,
-                      World& w) {
+                      const std::vector<double>* reports, World& w) {
+  const std::size_t k_count = w.k;
+  // Feedback comes once a week (the plan day): a week's worth of the daily rate.
+  const double weekly_rate = 1.0 - std::pow(1.0 - m.belief_rate, 5.0);
   double weighted = 0.0;
   for (std::size_t u = 0; u < spec.units.size(); ++u) {
     const Unit& unit = spec.units[u];
     if (unit.depth != 1) continue;
-    const Acc& ac = division_sums[static_cast<std::size_t>(unit.division)];
-    const double signal = observed_ai_value(m, kpi, ac);
-    if (workday)
-      w.unit_manager_belief[u] = static_cast<float>(w.unit_manager_belief[u] + m.belief_rate * (signal - w.unit_manager_belief[u]));
+    const auto dv = static_cast<std::size_t>(unit.division);
+    const Acc& ac = division_sums[dv];
+    const DivisionSpec& div = spec.divisions[dv];
+    float* const belief = &w.division_task_belief[dv * k_count];
+    if (kpi.none) {
+      // No KPI: her people's reports, task by task.
+      if (reports != nullptr)
+        for (std::size_t k = 0; k < k_count; ++k)
+          if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + weekly_rate * ((*reports)[dv * k_count + k] - belief[k]));
+    } else if (workday) {
+      // A KPI dashboard, which cannot tell task types apart: one signal for all of them.
+      const double signal = observed_ai_value(m, kpi, ac);
+      for (std::size_t k = 0; k < k_count; ++k)
+        if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
+    }
+    // Her mandates for the next day, task by task, and the share of the division's work they cover.
+    double mix_belief = 0.0;
+    double mix_total = 0.0;
+    double mandated = 0.0;
+    for (std::size_t k = 0; k < k_count; ++k) {
+      const bool on = div.mix[k] > 0 && belief[k] > m.mandate_belief_usd;
+      w.division_task_mandate[dv * k_count + k] = on ? 1 : 0;
+      mix_belief += div.mix[k] * belief[k];
+      mix_total += div.mix[k];
+      mandated += on ? div.mix[k] : 0.0;
+    }
+    w.division_mandate_share[dv] = static_cast<float>(mix_total > 0 ? mandated / mix_total : 0.0);
+    w.unit_manager_belief[u] = static_cast<float>(mix_total > 0 ? mix_belief / mix_total : 0.0);
     weighted += w.unit_manager_belief[u] * ac[a_headcount];
   }
   return weighted;

@@ -15,10 +15,9 @@ namespace kpisim::detail::managers {
 /// visits parents first): unit_pressure[u] = unit_pressure_own[u] + trickle x unit_pressure[parent].
 void trickle_pressure(const ModelSpec& spec, double trickle, World& w);
 
-/// Each team's pressure is its unit's; a team is under a mandate if its pressure exceeds the
-/// threshold or its division head's belief (as of yesterday) exceeds `mandate_belief_usd`.
-/// `division_unit[d]` is the unit index of division d.
-void team_mandates(const ModelSpec& spec, const Managers& m, const std::vector<std::size_t>& division_unit, World& w);
+/// Each team's pressure is its unit's; a team is under a mandate for every task type if its
+/// pressure exceeds the threshold (division heads' mandates per task type: update_beliefs).
+void team_mandates(const ModelSpec& spec, const Managers& m, World& w);
 
 /// The day's KPI weights as the managers read them (a regime's Regime::kpi).
 struct KpiView {
@@ -31,9 +30,17 @@ struct KpiView {
 /// equivalent, or (no KPI) qualitative feedback.
 double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& division);
 
-/// Division heads move their belief towards today's observation on working days. Returns the
-/// headcount-weighted sum of the beliefs (for the manager_ai_value_belief output).
+/// The plan day's reports (PassState::feedback), summed in block order: per division and task type,
+/// the mean over the division's people of what they believe AI adds to a day of AI-assisted work
+/// on the task ([division * tasks + task]).
+std::vector<double> feedback(const PassState& ps, std::size_t blocks);
+
+/// Division heads update their beliefs per task type: with a KPI in force, towards the dashboard's
+/// signal (one for all task types) on working days; without one, towards their people's reports,
+/// task by task, when `reports` is given (the plan day). Then each head mandates AI for the task
+/// types she believes add more than `mandate_belief_usd` to a person-day (from the next day).
+/// Returns the headcount-weighted sum of the heads' mix-weighted beliefs (manager_ai_value_belief).
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const std::vector<Acc>& division_sums,
-                      World& w);
+                      const std::vector<double>* reports, World& w);
 
 }  // namespace kpisim::detail::managers

@@ -73,10 +73,14 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   float* const intensity = w.script_intensity.data() + lo;
   const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
   const bool plan_day = c.plan_day;
+  const double division_share = w.division_mandate_share[spec.division_of[lo]];
   for (std::size_t j = 0; j < n; ++j) {
     const std::uint32_t team = team_of[j];
     s.pressure[j] = team_pressure[team];
-    s.mandate[j] = team_mandate[team] != 0 ? 1.0 : 0.0;
+    // A team mandate (pressure above the threshold) covers every task; otherwise the share of the
+    // division's work its head has mandated (7.17).
+    s.team_mandate[j] = team_mandate[team] != 0 ? 1.0 : 0.0;
+    s.mandate[j] = team_mandate[team] != 0 ? 1.0 : division_share;
     s.slop[j] = slop_in[j];
     // Audits filter this share of performative tokens and gamed outcomes out of the KPI, and
     // audited people know it: they keep only the rest of what padding and scripts earn.
@@ -489,6 +493,10 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
     div_value_per_hour.push_back(vph);
     div_defect_nominal.push_back(nominal);
   }
+  divisions = spec.divisions.size();
+  tasks = spec.task_count();
+  feedback.assign(block_count(spec.employees) * divisions * tasks, 0.0);
+  feedback_n.assign(block_count(spec.employees) * divisions, 0.0);
   slop_in.assign(spec.employees, 0.0F);
   slop_out.assign(spec.employees, 0.0F);
   slop_to.assign(spec.employees, 0);

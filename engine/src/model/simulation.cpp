@@ -80,6 +80,9 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_pressure_own.assign(spec.units.size(), 0.0F);
   unit_pressure.assign(spec.units.size(), 0.0F);
   unit_manager_belief.assign(spec.units.size(), 0.0F);
+  division_task_belief.assign(spec.divisions.size() * k, 0.0F);
+  division_task_mandate.assign(spec.divisions.size() * k, 0);
+  division_mandate_share.assign(spec.divisions.size(), 0.0F);
 }
 
 void World::clear_incentives() {
@@ -94,9 +97,6 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the accumulato
 struct Simulation::Impl {
   explicit Impl(const ModelSpec& spec) : pass(spec), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
     acc.assign(blocks * ndiv, Acc{});
-    division_unit.assign(spec.divisions.size(), spec.units.size() - 1);
-    for (std::size_t u = 0; u < spec.units.size(); ++u)
-      if (spec.units[u].depth == 1) division_unit[static_cast<std::size_t>(spec.units[u].division)] = u;
   }
 
   detail::PassState pass;
@@ -104,7 +104,6 @@ struct Simulation::Impl {
   std::size_t ndiv;
   std::vector<Acc> acc;  // [block][division]
   std::vector<std::uint32_t> snapshot_slots;
-  std::vector<std::size_t> division_unit;  // unit index of each division's root
 };
 
 SnapshotLayout snapshot_layout(const ModelSpec& spec) {
@@ -168,7 +167,7 @@ void Simulation::step() {
 
   // (2) Pressure trickles down and mandates are set (managers.cpp, 7.1).
   managers::trickle_pressure(spec, sc.managers.trickle, w);
-  managers::team_mandates(spec, sc.managers, im.division_unit, w);
+  managers::team_mandates(spec, sc.managers, w);
 
   // (3) The fused per-person pass (person_pass.cpp).
   const detail::DayContext day{spec,
@@ -181,6 +180,10 @@ void Simulation::step() {
                                kw.sessions / ms.kpi_reference_sessions,
                                kw.outcome / ms.kpi_reference_usd};
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
+  if (plan_day) {
+    std::fill(im.pass.feedback.begin(), im.pass.feedback.end(), 0.0);
+    std::fill(im.pass.feedback_n.begin(), im.pass.feedback_n.end(), 0.0);
+  }
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) { detail::person_pass(day, im.pass, &im.acc[blk * im.ndiv], lo, hi); };
   if (options_.serial)
     for_blocks_serial(w.n, body);
@@ -203,7 +206,10 @@ void Simulation::step() {
 
   // (6) Managers' beliefs about AI value, from what they observe (managers.cpp, 7.17).
   const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
-  const double ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, div_acc, w);
+  // Without a KPI the heads hear their people's reports of the plan day (qualitative feedback).
+  const std::vector<double> reports = plan_day && workday ? managers::feedback(im.pass, im.blocks) : std::vector<double>{};
+  const double ai_signal_total =
+      managers::update_beliefs(spec, sc.managers, kpi_view, workday, div_acc, plan_day && workday ? &reports : nullptr, w);
 
   // (7) Record the day.
   const std::size_t days = static_cast<std::size_t>(sc.days);

@@ -7,6 +7,7 @@
 #include "ai_choice.hpp"
 #include "beliefs.hpp"
 #include "chunk.hpp"
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/core/vmath.hpp"
 #include "kpisim/model/rules.hpp"
 
@@ -26,7 +27,13 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const DivisionSpec& div = spec.divisions[dv];
   const double mandate_usd = b.mandate_usd_per_hour;
   const double* pressure = s.pressure + row;
-  const double* mandate = s.mandate + row;
+  const double* team_mandate = s.team_mandate + row;
+  const std::uint8_t* const task_mandate = &w.division_task_mandate[dv * w.k];
+  // On the plan day everyone plans at once: what each person would tell her managers about each task
+  // type (7.17) is summed for the block and division (block = lo / kBlock: a chunk never spans blocks).
+  const bool report = c.plan_day;
+  double* const feedback = report ? &ps.feedback[((lo / kBlock) * ps.divisions + dv) * ps.tasks] : nullptr;
+  const double norm = b.norm_hours;
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
   for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask})
@@ -56,6 +63,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double tasks_per_ai_hour = 1.0 / (t.base_hours * t.time_factor);
     const double passed_hours = ai_choice::hours_per_passed_error(t);
     const double fix_hours = t.fix_hours;
+    // A mandate for this task: her team's (pressure, every task) or her division head's for the task.
+    const double head_mandate = task_mandate[k] != 0 ? 1.0 : 0.0;
 #pragma omp simd
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t i = lo + j;
@@ -74,7 +83,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double overhead =
           ai_choice::overhead_per_ai_hour(p_hat, tasks_per_ai_hour, passed_hours, fix_hours, b.verification_ratio, b.verification_efficacy);
       const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
-                                   mandate[j] * mandate_usd) -
+                                   std::max(team_mandate[j], head_mandate) * mandate_usd) -
                            value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof, w.efficacy[i], b.efficacy_friction);
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
@@ -103,8 +112,17 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       s.esc[j] += pu * (1.0 - t.containment) * inv_base;
       s.fut[j] += bel < 0 ? pu * t.time_factor : 0.0;
       s.err[j] += pi * std::fabs(bel - g_true);
+      // What she would report AI adds to a day of AI-assisted work on this task: her believed gain
+      // less the checking and clean-up she expects, at her own value per hour (7.17).
+      s.fb[j] = norm * r_man * (bel - overhead);
+    }
+    if (report) {
+      double sum = 0.0;  // in slot order: the same bits at any thread count and in any build
+      for (std::size_t j = 0; j < n; ++j) sum += s.fb[j];
+      feedback[k] += sum;
     }
   }
+  if (report) ps.feedback_n[(lo / kBlock) * ps.divisions + dv] += static_cast<double>(n);
   // Per hour of work (the allocation's view) and per error.
   const double verify_scale = b.verification_efficacy / b.verification_ratio;
 #pragma omp simd

@@ -31,9 +31,10 @@ inline double demand(const Wellbeing& wb, double norm, double inv_norm, double h
          wb.weight_hindrance * hindrance + wb.weight_fear * fear + wb.weight_backlog * std::max(0.0, backlog * inv_norm - 1.0);
 }
 
-/// Job resources R: autonomy (halved under a mandate) and support.
+/// Job resources R: autonomy (halved under a mandate; `mandate` is the share of the work under
+/// one, 0 to 1) and support.
 inline double resources(const Wellbeing& wb, double mandate) noexcept {
-  return wb.resources_autonomy * (mandate != 0.0 ? kMandateAutonomy : 1.0) + wb.resources_support;
+  return wb.resources_autonomy * (1.0 - (1.0 - kMandateAutonomy) * mandate) + wb.resources_support;
 }
 
 /// Exhaustion after a working day, clamped to [0, 1].

@@ -486,7 +486,9 @@ struct Managers {
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
     v.num("mandate_belief_usd", mandate_belief_usd,
-          {"USD/person/day", 0, 1e9, "a division head who believes AI adds more than this per person-day mandates it for every task",
+          {"USD/person/day", -1e9, 1e9,
+           "a division head mandates AI for each task type she believes adds more than this to a person-day of AI-assisted work (-1e9: "
+           "every task type, whatever she believes)",
            "assumption (inflated usage data misleads investment decisions)"});
     v.num("assumed_usd_per_session", assumed_usd_per_session,
           {"USD/session", 0, 1e6, "value per AI session that leadership reads into usage data (sessions KPIs)", "assumption"});

@@ -74,7 +74,14 @@ struct World {
   // Per unit (spec.units).
   Column<float> unit_pressure_own;    ///< pressure from the unit manager's own KPI (regime-written)
   Column<float> unit_pressure;        ///< after trickle-down
-  Column<float> unit_manager_belief;  ///< manager's belief about AI value (USD per FTE-day)
+  Column<float> unit_manager_belief;  ///< division heads: the mix-weighted mean of their beliefs per task type (USD per person-day)
+
+  // Per division and task type ([division * k + task]): what the division's head believes AI adds
+  // to a day of AI-assisted work on the task (USD per person-day), and her mandates (docs/model.md 7.17).
+  Column<float> division_task_belief;
+  Column<std::uint8_t> division_task_mandate;
+  // Per division: the share of its work (by the task mix) under its head's mandates.
+  Column<float> division_mandate_share;
 
   // Run-level counters written by regimes, reported in the day's outputs.
   double rewards_paid_today = 0.0;
