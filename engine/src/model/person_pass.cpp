@@ -154,13 +154,14 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     // Without any positive intensity in the chunk (no usage contest) no gain is computed.
     bool any = false;
     for (std::size_t j = 0; j < n; ++j) any = any || s.script_x[j] > 0.0;
-    if (any) {
+    auto decide_all = [&](auto may_gain) {
 #pragma omp simd
-      for (std::size_t j = 0; j < n; ++j) decide_at(j, std::true_type{});
-    } else {
-#pragma omp simd
-      for (std::size_t j = 0; j < n; ++j) decide_at(j, std::false_type{});
-    }
+      for (std::size_t j = 0; j < n; ++j) decide_at(j, may_gain);
+    };
+    if (any)
+      decide_all(std::true_type{});
+    else
+      decide_all(std::false_type{});
   } else {
     for_each_set(needs_plan, n, [&](std::size_t j) {
       intensity_at(j);
