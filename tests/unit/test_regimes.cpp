@@ -115,6 +115,35 @@ TEST_CASE("leaderboard: each person's contest, in units of her full script, for 
   CHECK(f.world.contest_stake[1] == 0.0F);
 }
 
+TEST_CASE("leaderboard with uniform noise: each person's incentive is the triangular density at her score", "[unit][regimes]") {
+  // The per-person view of the race runs in vectorised loops with the noise model as a compile-time
+  // constant: the uniform model must give what rules::contest_marginal gives person by person.
+  Fixture f(
+      "{type: leaderboard, top_share: 0.1, prize_usd: 70, status_usd: 0, bottom_share: 0, shame_usd: 0, noise: uniform, noise_cv: 1}");
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));
+  f.world.script_scale[0] = 1.0F;  // a script of behaviour.script_tokens_per_day = 2,000,000 tokens a day
+  f.world.script_scale[1] = 0.0F;  // no script at all: no contest
+  for (int d = 0; d < 7; ++d) f.day(d);
+  f.day(7);
+  // Cutoff (the best loser, rank 10) 7 x 90000 = 630000; perceived noise 1 x 630000 (above the
+  // floor 5 x 100000): a triangular density on [-1260000, 1260000] around the cutoff.
+  const double cut = 630000.0;
+  int pulled = 0;
+  for (std::size_t i = 0; i < f.world.n; ++i) {
+    const double score = 7000.0 * static_cast<double>(i + 1);
+    const double m = kpisim::rules::contest_marginal(70.0, score, cut, cut, kpisim::rules::ContestNoise::uniform);
+    CHECK(f.world.inc_usage[i] == static_cast<float>(m));
+    pulled += m > 0 ? 1 : 0;
+  }
+  CHECK(pulled == 100);  // everyone is within 1260000 of the cutoff
+  // Person 0's contest: stake 10 a day, the gap to the cutoff and the noise in units of her full
+  // script (7 x 2,000,000 a week), the noise x sqrt 2 for the difference.
+  CHECK(f.world.contest_stake[0] == Approx(10.0));
+  CHECK(f.world.contest_gap[0] == Approx((cut - 7000.0) / 14.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_sigma[0] == Approx(cut * std::sqrt(2.0) / 14.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_stake[1] == 0.0F);
+}
+
 TEST_CASE("individual quota: each person's contest is reaching the target, in units of her full script", "[unit][regimes]") {
   Fixture f("{type: quota, level: individual, cadence: weekly, target_tokens_per_day: 1000, bonus_usd: 70}");
   for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = 100.0F;

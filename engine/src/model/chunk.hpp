@@ -14,7 +14,7 @@ constexpr std::size_t kChunk = 256;  // agents per chunk: the scratch below stay
 struct Scratch {
   // Inputs.
   double pressure[kChunk], mandate[kChunk], team_mandate[kChunk], slop[kChunk], filter[kChunk], removed[kChunk], scripted[kChunk],
-      script_sessions[kChunk], script_on[kChunk];
+      script_sessions[kChunk], script_on[kChunk], script_x[kChunk];  // script_x: the script intensity chosen on a plan day
   // Uniforms and normals.
   double u_arr[kChunk], u_noise[kChunk], u_quit[kChunk], u_meas[kChunk];
   double z_arr[kChunk], z_noise[kChunk], z_meas[kChunk];

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "allocation_problem.hpp"
 #include "arrivals.hpp"
@@ -49,13 +51,30 @@ double chunk_sum(const double* x, std::size_t n) {
   return s[0];
 }
 
+// Calls fn(j) for every j < n with flag[j] != 0, in order. Eight flags (one 64-bit word) are checked
+// at a time: most chunks hold only a few set flags (new hires).
+template <class Fn>
+void for_each_set(const std::uint8_t* flag, std::size_t n, const Fn& fn) {
+  constexpr std::size_t kWord = sizeof(std::uint64_t);
+  std::size_t g = 0;
+  for (; g + kWord <= n; g += kWord) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, flag + g, kWord);
+    if (bits == 0) continue;
+    for (std::size_t j = g; j < g + kWord; ++j)
+      if (flag[j] != 0) fn(j);
+  }
+  for (; g < n; ++g)
+    if (flag[g] != 0) fn(g);
+}
+
 // Phase 1: team inputs, the scripting decision (every day) and weekly plans (working days).
 void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std::size_t n) {
   const ModelSpec& spec = c.spec;
   World& w = c.w;
   const auto b = spec.scenario.behaviour;
-  // Local pointers: the loop writes only doubles, so the compiler can keep these in registers (a
-  // write to the uint8 scripting column could alias anything, hence the separate loop after it).
+  // Local pointers, so that the compiler can keep them in registers and vectorise the loops (the
+  // uint8 scripting column, whose writes could alias anything, is written only by the decision).
   const std::uint32_t* const team_of = spec.team_of.data() + lo;
   const float* const team_pressure = w.team_pressure.data();
   const std::uint8_t* const team_mandate = w.team_mandate.data();
@@ -69,64 +88,96 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const contest_gap = w.contest_gap.data() + lo;
   const float* const contest_sigma = w.contest_sigma.data() + lo;
   const float* const inc_script_penalty = w.inc_script_penalty.data() + lo;
-  const std::uint8_t* const scripting = w.scripting.data() + lo;
+  std::uint8_t* const scripting = w.scripting.data() + lo;
   float* const intensity = w.script_intensity.data() + lo;
   const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
   const bool plan_day = c.plan_day;
   const double division_share = w.division_mandate_share[spec.division_of[lo]];
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::uint32_t team = team_of[j];
-    s.pressure[j] = team_pressure[team];
-    // A team mandate (pressure above the threshold) covers every task; otherwise the share of the
-    // division's work its head has mandated (7.17).
-    s.team_mandate[j] = team_mandate[team] != 0 ? 1.0 : 0.0;
-    s.mandate[j] = team_mandate[team] != 0 ? 1.0 : division_share;
-    s.slop[j] = slop_in[j];
-    // Audits filter this share of performative tokens and gamed outcomes out of the KPI, and
-    // audited people know it: they keep only the rest of what padding and scripts earn.
-    const double filter = std::clamp<double>(perf_filter[j], 0.0, 1.0);
-    s.filter[j] = filter;
-    s.removed[j] = std::clamp<double>(perf_removed[j], 0.0, 1.0);  // what the audit really removes today
-    // Scripted padding (7.5): tokens without hours, every day (weekends included). The script's
-    // intensity is chosen against its expected prize in the usage contest (the change in the chance
-    // of passing the threshold, never more than the stake); whether to run it at all, with hysteresis.
-    const double script_tokens = b.script_tokens_per_day * script_scale[j];
-    const double script_sessions = b.script_sessions_per_day * script_scale[j];
-    // People reconsider their script once a week, on the plan day (and new hires until their
-    // first plan); in between it runs as set.
-    bool on = scripting[j] != 0;
-    double x = intensity[j];
-    if (plan_day || needs_plan[j] != 0) {
-      const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * script_tokens;
-      x = scripting::contest_intensity(sensitivity[j], contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j], size_cost);
-      const double gain = x > 0.0 ? scripting::contest_gain(x, contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j]) : 0.0;
-      const double net =
-          scripting::net_payoff(sensitivity[j], gain, inc_script_penalty[j], size_cost, integrity[j] * b.script_integrity_cost_usd, x);
-      on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
-      intensity[j] = static_cast<float>(on ? x : 0.0);
-      x = intensity[j];
-    }
-    s.script_on[j] = on ? 1.0 : 0.0;
-    s.scripted[j] = on ? x * script_tokens : 0.0;
-    s.script_sessions[j] = on ? x * script_sessions : 0.0;
-  }
-  for (std::size_t j = 0; j < n; ++j) w.scripting[lo + j] = s.script_on[j] != 0.0 ? 1 : 0;
-  if (!c.workday) return;
-  // Each person's team (slots [first, first + size)), for the workslop recipient: teams are runs of
-  // consecutive slots, so the chunk is covered team by team.
+  // Each person's team (slots [first, first + size)), for the workslop recipient, and the team's
+  // pressure and mandate: teams are runs of consecutive slots, so the chunk is covered team by team.
   for (std::size_t j = 0; j < n;) {
-    const Unit& u = spec.units[spec.team_units[spec.team_of[lo + j]]];
+    const std::uint32_t team = team_of[j];
+    const Unit& u = spec.units[spec.team_units[team]];
     const std::size_t stop = std::min<std::size_t>(u.end - lo, n);
     std::fill(s.team_first + j, s.team_first + stop, u.first);
     std::fill(s.team_size + j, s.team_size + stop, u.end - u.first);
+    std::fill(s.pressure + j, s.pressure + stop, static_cast<double>(team_pressure[team]));
+    // A team mandate (pressure above the threshold) covers every task; otherwise the share of the
+    // division's work its head has mandated (7.1, 7.17).
+    std::fill(s.team_mandate + j, s.team_mandate + stop, team_mandate[team] != 0 ? 1.0 : 0.0);
+    std::fill(s.mandate + j, s.mandate + stop, team_mandate[team] != 0 ? 1.0 : division_share);
     j = stop;
   }
+  // Every day, everyone: workslop received, the audit filters, and the script as it runs (no
+  // decision: uint8 reads only, so the loop vectorises).
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) {
+    s.slop[j] = slop_in[j];
+    // Audits filter this share of performative tokens and gamed outcomes out of the KPI, and
+    // audited people know it: they keep only the rest of what padding and scripts earn.
+    s.filter[j] = std::clamp<double>(perf_filter[j], 0.0, 1.0);
+    s.removed[j] = std::clamp<double>(perf_removed[j], 0.0, 1.0);  // what the audit really removes today
+    // Scripted padding (7.5): tokens without hours, every day (weekends included), at the
+    // intensity last chosen.
+    const bool on = scripting[j] != 0;
+    const double x = intensity[j];
+    s.script_on[j] = on ? 1.0 : 0.0;
+    s.scripted[j] = on ? x * (b.script_tokens_per_day * script_scale[j]) : 0.0;
+    s.script_sessions[j] = on ? x * (b.script_sessions_per_day * script_scale[j]) : 0.0;
+  }
+  // People reconsider their script once a week, on the plan day (and new hires until their first
+  // plan); in between it runs as set. The script's intensity is chosen against its expected prize in
+  // the usage contest (the change in the chance of passing the threshold, never more than the
+  // stake); whether to run it at all, with hysteresis. The intensity (std::log) in one loop, the
+  // rest (vmath::exp only) in another that vectorises on plan days.
+  auto intensity_at = [&](std::size_t j) {
+    const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * (b.script_tokens_per_day * script_scale[j]);
+    s.script_x[j] =
+        scripting::contest_intensity(sensitivity[j], contest_stake[j], 1.0 - s.filter[j], contest_gap[j], contest_sigma[j], size_cost);
+  };
+  auto decide_at = [&](std::size_t j, auto may_gain) {
+    const double filter = s.filter[j];
+    const double script_tokens = b.script_tokens_per_day * script_scale[j];
+    const double script_sessions = b.script_sessions_per_day * script_scale[j];
+    const double size_cost = b.script_cost_usd_per_mtok * 1e-6 * script_tokens;
+    double x = s.script_x[j];
+    const double gain =
+        may_gain && x > 0.0 ? scripting::contest_gain(x, contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j]) : 0.0;
+    const double net =
+        scripting::net_payoff(sensitivity[j], gain, inc_script_penalty[j], size_cost, integrity[j] * b.script_integrity_cost_usd, x);
+    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
+    intensity[j] = static_cast<float>(on ? x : 0.0);
+    x = intensity[j];
+    scripting[j] = on ? 1 : 0;
+    s.script_on[j] = on ? 1.0 : 0.0;
+    s.scripted[j] = on ? x * script_tokens : 0.0;
+    s.script_sessions[j] = on ? x * script_sessions : 0.0;
+  };
+  if (plan_day) {
+    for (std::size_t j = 0; j < n; ++j) intensity_at(j);
+    // Without any positive intensity in the chunk (no usage contest) no gain is computed.
+    bool any = false;
+    for (std::size_t j = 0; j < n; ++j) any = any || s.script_x[j] > 0.0;
+    auto decide_all = [&](auto may_gain) {
+#pragma omp simd
+      for (std::size_t j = 0; j < n; ++j) decide_at(j, may_gain);
+    };
+    if (any)
+      decide_all(std::true_type{});
+    else
+      decide_all(std::false_type{});
+  } else {
+    for_each_set(needs_plan, n, [&](std::size_t j) {
+      intensity_at(j);
+      decide_at(j, std::true_type{});
+    });
+  }
+  if (!c.workday) return;
   // Weekly plans: everyone on the first working day of the week; new hires on their first.
   if (c.plan_day) {
     plan_week(c, ps, s, 0, lo, n);
   } else {
-    for (std::size_t j = 0; j < n; ++j)
-      if (ps.plan.needs_plan[lo + j] != 0) plan_week(c, ps, s, j, lo + j, 1);
+    for_each_set(needs_plan, n, [&](std::size_t j) { plan_week(c, ps, s, j, lo + j, 1); });
   }
 }
 
@@ -497,6 +548,8 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   tasks = spec.task_count();
   feedback.assign(block_count(spec.employees) * divisions * tasks, 0.0);
   feedback_n.assign(block_count(spec.employees) * divisions, 0.0);
+  // person_pass cuts chunks relying on divisions being contiguous runs of slots.
+  KPISIM_CHECK(std::is_sorted(spec.division_of.begin(), spec.division_of.end()), "divisions are contiguous runs of slots");
   slop_in.assign(spec.employees, 0.0F);
   slop_out.assign(spec.employees, 0.0F);
   slop_to.assign(spec.employees, 0);
@@ -514,10 +567,15 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   Scratch& s = scratch();
   std::size_t start = lo;
   while (start < hi) {
-    // A chunk: at most kChunk agents, all in one division (divisions are contiguous slots).
+    // A chunk: at most kChunk agents, all in one division. Divisions are contiguous slots: when the
+    // chunk's last slot is in the division, so is every slot before it (the common case, no scan).
     const std::uint16_t dv = spec.division_of[start];
-    std::size_t end = start + 1;
-    while (end < hi && end - start < kChunk && spec.division_of[end] == dv) ++end;
+    std::size_t end = std::min(hi, start + kChunk);
+    if (spec.division_of[end - 1] != dv)
+      end = static_cast<std::size_t>(std::find_if(spec.division_of.begin() + static_cast<std::ptrdiff_t>(start),
+                                                  spec.division_of.begin() + static_cast<std::ptrdiff_t>(end),
+                                                  [dv](std::uint16_t d) { return d != dv; }) -
+                                     spec.division_of.begin());
     const std::size_t n = end - start;
     inputs(c, ps, s, start, n);
     draws(c, s, start, n);

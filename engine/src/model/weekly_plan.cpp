@@ -123,11 +123,33 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     }
   }
   if (report) ps.feedback_n[(lo / kBlock) * ps.divisions + dv] += static_cast<double>(n);
-  // Per hour of work (the allocation's view) and per error.
+  // Per hour of work (the allocation's view) and per error. Local pointers to the plan's columns,
+  // and needs_plan (uint8, which may alias anything) cleared in its own loop: this lets the loop
+  // vectorise (the same operations, so the same bits).
   const double verify_scale = b.verification_efficacy / b.verification_ratio;
+  float* const hours_per_e = p.hours_per_e.data() + lo;
+  float* const believed_per_hour = p.believed_per_hour.data() + lo;
+  float* const tokens_per_hour = p.tokens_per_hour.data() + lo;
+  float* const sessions_per_hour = p.sessions_per_hour.data() + lo;
+  float* const ai_share = p.ai_share.data() + lo;
+  float* const verify_value = p.verify_value.data() + lo;
+  float* const true_per_e = p.true_per_e.data() + lo;
+  float* const manual_per_e = p.manual_per_e.data() + lo;
+  float* const manual_per_hour = p.manual_per_hour.data() + lo;
+  float* const tokens_per_e = p.tokens_per_e.data() + lo;
+  float* const defects_per_e = p.defects_per_e.data() + lo;
+  float* const ai_hours_per_e = p.ai_hours_per_e.data() + lo;
+  float* const escal_per_e = p.escal_per_e.data() + lo;
+  float* const futile_per_e = p.futile_per_e.data() + lo;
+  float* const fix_per_defect = p.fix_per_defect.data() + lo;
+  float* const loss_per_defect = p.loss_per_defect.data() + lo;
+  float* const stakes_per_defect = p.stakes_per_defect.data() + lo;
+  float* const tokens_per_ai_task = p.tokens_per_ai_task.data() + lo;
+  float* const belief_err = p.belief_err.data() + lo;
+  float* const ai_tasks_per_e = p.ai_tasks_per_e.data() + lo;
+  float* const week_e = p.week_e.data() + lo;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
-    const std::size_t i = lo + j;
     const double def = s.def[j];
     const double aih = s.aih[j];
     const double ntask = s.ntask[j];
@@ -140,29 +162,29 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     // over task types by nominal error rates (proportional to the true ones and the perceived ones).
     const double defects_per_ai_hour = aih > 0 ? s.dhat[j] / aih : 0.0;
     const double cost_per_defect = per_defect_stakes * f_believed + per_defect_loss;
-    p.hours_per_e[i] = static_cast<float>(h_e);
-    p.believed_per_hour[i] = static_cast<float>(f_believed);
-    p.tokens_per_hour[i] = static_cast<float>(tok / h_e);
-    p.sessions_per_hour[i] = static_cast<float>(ntask / h_e);
-    p.ai_share[i] = static_cast<float>(aih / h_e);
-    p.verify_value[i] = static_cast<float>(verify_scale * defects_per_ai_hour * cost_per_defect);
-    p.true_per_e[i] = static_cast<float>(s.vt[j]);
-    p.manual_per_e[i] = static_cast<float>(s.vm[j]);
-    p.manual_per_hour[i] = static_cast<float>(s.vm[j] / h_e);
-    p.tokens_per_e[i] = static_cast<float>(tok);
-    p.defects_per_e[i] = static_cast<float>(def);
-    p.ai_hours_per_e[i] = static_cast<float>(aih);
-    p.escal_per_e[i] = static_cast<float>(s.esc[j]);
-    p.futile_per_e[i] = static_cast<float>(s.fut[j]);
-    p.fix_per_defect[i] = static_cast<float>(def > 0 ? s.fix[j] / def : 0.0);
-    p.loss_per_defect[i] = static_cast<float>(per_defect_loss);
-    p.stakes_per_defect[i] = static_cast<float>(per_defect_stakes);
-    p.tokens_per_ai_task[i] = static_cast<float>(ntask > 0 ? tok / ntask : 0.0);
-    p.belief_err[i] = static_cast<float>(s.err[j]);
-    p.ai_tasks_per_e[i] = static_cast<float>(ntask);
-    p.week_e[i] = 0.0F;
-    p.needs_plan[i] = 0;
+    hours_per_e[j] = static_cast<float>(h_e);
+    believed_per_hour[j] = static_cast<float>(f_believed);
+    tokens_per_hour[j] = static_cast<float>(tok / h_e);
+    sessions_per_hour[j] = static_cast<float>(ntask / h_e);
+    ai_share[j] = static_cast<float>(aih / h_e);
+    verify_value[j] = static_cast<float>(verify_scale * defects_per_ai_hour * cost_per_defect);
+    true_per_e[j] = static_cast<float>(s.vt[j]);
+    manual_per_e[j] = static_cast<float>(s.vm[j]);
+    manual_per_hour[j] = static_cast<float>(s.vm[j] / h_e);
+    tokens_per_e[j] = static_cast<float>(tok);
+    defects_per_e[j] = static_cast<float>(def);
+    ai_hours_per_e[j] = static_cast<float>(aih);
+    escal_per_e[j] = static_cast<float>(s.esc[j]);
+    futile_per_e[j] = static_cast<float>(s.fut[j]);
+    fix_per_defect[j] = static_cast<float>(def > 0 ? s.fix[j] / def : 0.0);
+    loss_per_defect[j] = static_cast<float>(per_defect_loss);
+    stakes_per_defect[j] = static_cast<float>(per_defect_stakes);
+    tokens_per_ai_task[j] = static_cast<float>(ntask > 0 ? tok / ntask : 0.0);
+    belief_err[j] = static_cast<float>(s.err[j]);
+    ai_tasks_per_e[j] = static_cast<float>(ntask);
+    week_e[j] = 0.0F;
   }
+  std::fill_n(p.needs_plan.data() + lo, n, std::uint8_t{0});
 }
 
 }  // namespace kpisim::detail

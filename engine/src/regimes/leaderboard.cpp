@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
@@ -206,12 +207,6 @@ class LeaderboardRegime final : public Regime {
   double expected_bottom_ = 0.0;
   double noise_floor_;  ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
-  // What person i's full script adds to the ranked score per day (tokens or sessions).
-  [[nodiscard]] double script_per_day(const RegimeContext& ctx, std::size_t i) const {
-    const Behaviour& b = ctx.spec.scenario.behaviour;
-    return (p_.metric == UsageMetric::tokens ? b.script_tokens_per_day : b.script_sessions_per_day) * ctx.world.script_scale[i];
-  }
-
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
   // person's marginal incentive per token for the coming period into `out`.
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
@@ -264,40 +259,82 @@ class LeaderboardRegime final : public Regime {
     const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
     const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);
     // Each person's view of the race, independently of everyone else's: in parallel (the same bits
-    // at any thread count).
-    for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) {
-        // Each person weighs more usage at the score she would have without her own padding: she knows
-        // it, and judging a script by the score the script itself produced would make her stop when
-        // it lifts her clear of the cutoff and start again when she falls back (a week-to-week cycle).
-        const double score = extrapolate * std::max(0.0, window_[i] - own_padding_[i]);
-        // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
-        const double top_stake = p_.prize_usd + p_.status_usd;
-        const double m_top = n_top > 0 && n_top < n ? rules::contest_marginal(top_stake, score, top_cut, sigma_top, p_.noise) : 0.0;
-        const double m_bottom = n_bottom > 0 ? rules::contest_marginal(p_.shame_usd, score, bottom_cut, sigma_bottom, p_.noise) : 0.0;
-        const double m = m_top + m_bottom;
-        out[i] = fresh_[i] != 0 ? 0.0F : static_cast<float>(m);
-        out_stake[i] = fresh_[i] != 0 || !(m > 0) ? 0.0F : static_cast<float>((m_top * top_stake + m_bottom * p_.shame_usd) / m);
-        // The contest her script could change: the cutoff (top or bottom) whose stake a full script
-        // would move most, in units of her full script's contribution to the window.
-        const double full = static_cast<double>(cadence_days(p_.cadence)) * script_per_day(ctx, i);
-        Contest k;
-        if (fresh_[i] == 0 && full > 0) {
-          const double s_top = sigma_top * std::sqrt(2.0);
-          const double s_bot = sigma_bottom * std::sqrt(2.0);
-          const double g_top = n_top > 0 && n_top < n ? top_stake * passing_change(full, top_cut - score, s_top) : 0.0;
-          const double g_bot = n_bottom > 0 ? p_.shame_usd * passing_change(full, bottom_cut - score, s_bot) : 0.0;
-          if (g_top > 0 || g_bot > 0) {
-            const bool top = g_top >= g_bot;
-            k.stake = static_cast<float>(top ? top_stake : p_.shame_usd);
-            k.gap = static_cast<float>(((top ? top_cut : bottom_cut) - score) / full);
-            k.sigma = static_cast<float>((top ? s_top : s_bot) / full);
-          }
+    // at any thread count). Local copies and pointers keep the loops free of aliasing.
+    const double top_stake = p_.prize_usd + p_.status_usd;
+    const double shame_usd = p_.shame_usd;
+    // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
+    const bool top_on = n_top > 0 && n_top < n;
+    const bool bottom_on = n_bottom > 0;
+    const double s_top = sigma_top * std::sqrt(2.0);
+    const double s_bot = sigma_bottom * std::sqrt(2.0);
+    const double period_days = static_cast<double>(cadence_days(p_.cadence));
+    const Behaviour& b = ctx.spec.scenario.behaviour;
+    const double script_day = p_.metric == UsageMetric::tokens ? b.script_tokens_per_day : b.script_sessions_per_day;
+    const double* const window = window_.data();
+    const double* const own = own_padding_.data();
+    const float* const script_scale = w.script_scale.data();
+    const std::uint8_t* const fresh = fresh_.data();
+    float* const marginal = out.data();
+    float* const marginal_stake = out_stake.data();
+    Contest* const contest = out_contest.data();
+    // The noise model as a compile-time constant in each loop (the branch on it would keep the loop
+    // from vectorising). Pieces of a block in three loops: the contest functions for everyone in
+    // loops that vectorise (no conditions), then what they mean for each person.
+    auto view = [=](std::size_t lo, std::size_t hi, auto noise_model) {
+      constexpr rules::ContestNoise noise = decltype(noise_model)::value;
+      constexpr std::size_t kPiece = 256;
+      double score[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
+      for (std::size_t p0 = lo; p0 < hi; p0 += kPiece) {
+        const std::size_t len = std::min(kPiece, hi - p0);
+#pragma omp simd
+        for (std::size_t r = 0; r < len; ++r) {
+          const std::size_t i = p0 + r;
+          // Each person weighs more usage at the score she would have without her own padding: she
+          // knows it, and judging a script by the score the script itself produced would make her stop
+          // when it lifts her clear of the cutoff and start again when she falls back (a week-to-week
+          // cycle).
+          const double unpadded = window[i] - own[i];
+          score[r] = extrapolate * (0.0 < unpadded ? unpadded : 0.0);  // std::max(0.0, unpadded) without a reference
+          m_top[r] = rules::contest_marginal(top_stake, score[r], top_cut, sigma_top, noise);
+          m_bottom[r] = rules::contest_marginal(shame_usd, score[r], bottom_cut, sigma_bottom, noise);
         }
-        out_contest[i] = k;
-        if (pay) fresh_[i] = 0;
+        // The contest her script could change: the cutoff (top or bottom) whose stake a full script
+        // would move most, in units of her full script's contribution to the window (what person i's
+        // full script adds to the ranked score per day, over the period).
+#pragma omp simd
+        for (std::size_t r = 0; r < len; ++r) {
+          full[r] = period_days * (script_day * script_scale[p0 + r]);
+          g_top[r] = top_stake * passing_change(full[r], top_cut - score[r], s_top);
+          g_bot[r] = shame_usd * passing_change(full[r], bottom_cut - score[r], s_bot);
+        }
+        for (std::size_t r = 0; r < len; ++r) {
+          const std::size_t i = p0 + r;
+          const double mt = top_on ? m_top[r] : 0.0;
+          const double mb = bottom_on ? m_bottom[r] : 0.0;
+          const double m = mt + mb;
+          const bool is_fresh = fresh[i] != 0;
+          marginal[i] = is_fresh ? 0.0F : static_cast<float>(m);
+          marginal_stake[i] = is_fresh || !(m > 0) ? 0.0F : static_cast<float>((mt * top_stake + mb * shame_usd) / m);
+          const double gt = top_on ? g_top[r] : 0.0;
+          const double gb = bottom_on ? g_bot[r] : 0.0;
+          Contest k;
+          if (!is_fresh && full[r] > 0 && (gt > 0 || gb > 0)) {
+            const bool top = gt >= gb;
+            k.stake = static_cast<float>(top ? top_stake : shame_usd);
+            k.gap = static_cast<float>(((top ? top_cut : bottom_cut) - score[r]) / full[r]);
+            k.sigma = static_cast<float>((top ? s_top : s_bot) / full[r]);
+          }
+          contest[i] = k;
+        }
       }
+    };
+    for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      if (p_.noise == rules::ContestNoise::normal)
+        view(lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::normal>{});
+      else
+        view(lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::uniform>{});
     });
+    if (pay) std::fill(fresh_.begin(), fresh_.end(), std::uint8_t{0});
   }
 };
 
