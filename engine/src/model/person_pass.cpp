@@ -291,7 +291,8 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   const double div_vph = ps.div_value_per_hour[dv];
   const double noise_scale = ms.outcome_noise_cv * norm * div_vph;
   const bool outcome_noise = ms.outcome_noise_cv > 0;
-  const double hazard_max = rules::daily_quit_hazard(sc.attrition, 1.0, 1.0, 0.0, 0.0);
+  const auto att = sc.attrition;
+  const double quit_base = rules::quit_base(att.annual_turnover);
   auto& o = s.out;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
@@ -359,8 +360,9 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     w.backlog_hours[i] = static_cast<float>(backlog);
     w.cleanup_hours[i] = static_cast<float>(cleanup);
 
-    // Attrition candidates: the bound at exhaustion = cynicism = 1 settles almost every draw.
-    s.quit[j] = s.u_quit[j] < hazard_max ? 1.0 : 0.0;
+    // Attrition (7.14), at today's well-being as stored.
+    s.quit[j] =
+        s.u_quit[j] < rules::quit_hazard(att, quit_base, w.exhaustion[i], w.cynicism[i], w.engagement[i], w.efficacy[i]) ? 1.0 : 0.0;
 
     KPISIM_CHECK(std::isfinite(value) && value >= 0, "true value is finite and non-negative");
     KPISIM_CHECK(tok_prod >= 0 && tok_rework >= 0 && tok_perf >= 0, "tokens are non-negative");
@@ -406,13 +408,6 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_sessions][j] = work_sessions;  // work sessions here; measure() adds the performative ones
     s.perf_sessions[j] = perf_sessions;
   }
-  // Exact quit draws for the candidates.
-  for (std::size_t j = 0; j < n; ++j)
-    if (s.quit[j] != 0.0) {
-      const std::size_t i = lo + j;
-      s.quit[j] =
-          s.u_quit[j] < rules::daily_quit_hazard(sc.attrition, w.exhaustion[i], w.cynicism[i], w.engagement[i], w.efficacy[i]) ? 1.0 : 0.0;
-    }
 }
 
 // The contributions that are 0 on a day off and that measure() does not write: their sums are skipped

@@ -44,13 +44,25 @@ constexpr double kRefCynicism = 0.33;
 constexpr double kRefEngagement = 0.74;
 constexpr double kRefEfficacy = 0.87;
 
-/// Daily quit hazard from an annual turnover at the reference well-being: it rises with exhaustion
-/// and cynicism and falls with engagement and professional efficacy (log-linear).
-inline double daily_quit_hazard(const Attrition& a, double exhaustion, double cynicism, double engagement, double efficacy) noexcept {
-  const double base = -std::log(1.0 - a.annual_turnover) / 260.0;  // 260 working days
+/// The daily quit hazard at the reference well-being, from an annual turnover (260 working days).
+inline double quit_base(double annual_turnover) noexcept {
+  return -std::log(1.0 - annual_turnover) / 260.0;
+}
+
+/// Daily quit hazard (`base` from quit_base): it rises with exhaustion and cynicism and falls with
+/// engagement and professional efficacy (log-linear). The engine's own exponential, so that the
+/// per-person loop vectorises and every build gives the same bits.
+inline double quit_hazard(const Attrition& a, double base, double exhaustion, double cynicism, double engagement,
+                          double efficacy) noexcept {
   return std::min(
-      1.0, base * std::exp(a.exhaustion_sensitivity * (exhaustion - kRefExhaustion) + a.cynicism_sensitivity * (cynicism - kRefCynicism) +
-                           a.engagement_sensitivity * (kRefEngagement - engagement) + a.efficacy_sensitivity * (kRefEfficacy - efficacy)));
+      1.0,
+      base * vmath::exp(a.exhaustion_sensitivity * (exhaustion - kRefExhaustion) + a.cynicism_sensitivity * (cynicism - kRefCynicism) +
+                        a.engagement_sensitivity * (kRefEngagement - engagement) + a.efficacy_sensitivity * (kRefEfficacy - efficacy)));
+}
+
+/// The same from the annual turnover directly.
+inline double daily_quit_hazard(const Attrition& a, double exhaustion, double cynicism, double engagement, double efficacy) noexcept {
+  return quit_hazard(a, quit_base(a.annual_turnover), exhaustion, cynicism, engagement, efficacy);
 }
 
 /// Marginal expected prize per unit of score in a rank-order contest against a marginal
