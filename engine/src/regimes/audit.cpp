@@ -23,6 +23,7 @@
 #include <cmath>
 
 #include "kpisim/core/calendar.hpp"
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/config_of.hpp"
@@ -89,38 +90,45 @@ class AuditRegime final : public Regime {
     const double per_script_day = weight * p_.probability * p_.penalty_usd_per_script / days;
     const auto filter = static_cast<float>(p_.detection);
     const auto day = static_cast<std::uint32_t>(ctx.day);
-    for (std::size_t i = 0; i < w.n; ++i) {
-      w.inc_padding_penalty[i] += static_cast<float>(per_hour * perceived_[i]);
-      w.inc_script_penalty[i] += static_cast<float>(per_script_day * script_belief_[i]);
-      if (audited_[i] == 0) continue;
-      // The audited know the expected share found; the KPI loses what is found: all of an examined
-      // day's performative use (the same draw as end_of_day's examination).
-      w.perf_filter[i] = std::max(w.perf_filter[i], filter);
-      if (examined(ctx, i, day)) w.perf_removed[i] = 1.0F;
-    }
+    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
+    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        w.inc_padding_penalty[i] += static_cast<float>(per_hour * perceived_[i]);
+        w.inc_script_penalty[i] += static_cast<float>(per_script_day * script_belief_[i]);
+        if (audited_[i] == 0) continue;
+        // The audited know the expected share found; the KPI loses what is found: all of an examined
+        // day's performative use (the same draw as end_of_day's examination).
+        w.perf_filter[i] = std::max(w.perf_filter[i], filter);
+        if (examined(ctx, i, day)) w.perf_removed[i] = 1.0F;
+      }
+    });
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     const auto day = static_cast<std::uint32_t>(ctx.day);
-    for (std::size_t i = 0; i < w.n; ++i) {
-      if (hires_.replaced(w.hire_day, i)) {  // a new hire is not under its predecessor's audit
-        audited_[i] = 0;
-        found_hours_[i] = 0.0;
-        script_found_[i] = 0;
-        offend_days_[i] = found_days_[i] = 0;
-        perceived_[i] = static_cast<float>(p_.detection);  // the announced rate
-        script_belief_[i] = static_cast<float>(script_found_probability(p_.detection));
+    const auto announced = static_cast<float>(script_found_probability(p_.detection));
+    // The day's review, person by person in parallel blocks (each person's state only).
+    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        if (hires_.replaced(w.hire_day, i)) {  // a new hire is not under its predecessor's audit
+          audited_[i] = 0;
+          found_hours_[i] = 0.0;
+          script_found_[i] = 0;
+          offend_days_[i] = found_days_[i] = 0;
+          perceived_[i] = static_cast<float>(p_.detection);  // the announced rate
+          script_belief_[i] = announced;
+        }
+        if (audited_[i] == 0) continue;
+        const bool offended = w.performative_hours[i] > 0 || w.scripting[i] != 0;
+        if (offended) ++offend_days_[i];
+        if (examined(ctx, i, day)) {
+          found_hours_[i] += w.performative_hours[i];
+          if (w.scripting[i] != 0) script_found_[i] = 1;
+          if (offended) ++found_days_[i];
+        }
       }
-      if (audited_[i] == 0) continue;
-      const bool offended = w.performative_hours[i] > 0 || w.scripting[i] != 0;
-      if (offended) ++offend_days_[i];
-      if (examined(ctx, i, day)) {
-        found_hours_[i] += w.performative_hours[i];
-        if (w.scripting[i] != 0) script_found_[i] = 1;
-        if (offended) ++found_days_[i];
-      }
-    }
+    });
     if (!is_period_end(ctx.day, p_.cadence)) return;
     for (std::size_t i = 0; i < w.n; ++i) {
       if (audited_[i] != 0) {
