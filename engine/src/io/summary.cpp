@@ -48,7 +48,7 @@ std::string summary_table(const std::vector<RunResult>& runs) {
       {"true value per FTE-day (USD, workdays)", "true_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
       {"measured value per FTE-day (USD)", "measured_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
       {"AI value added per FTE-day (USD)", "ai_value_per_fte", Stat::mean_workdays, 1, "{:.1f}"},
-      {"  as managers believe it (USD)", "manager_ai_value_belief", Stat::mean_workdays, 1, "{:.1f}"},
+      {"  as managers believe it (USD/AI-assisted day)", "manager_ai_value_belief", Stat::mean_workdays, 1, "{:.1f}"},
       {"share of work hours with AI", "ai_task_share", Stat::mean_workdays, 1, "{:.3f}"},
       {"hours per FTE-day", "hours_per_fte", Stat::mean_workdays, 1, "{:.2f}"},
       {"clean-up hours per FTE-day", "cleanup_hours_per_fte", Stat::mean_workdays, 1, "{:.3f}"},
