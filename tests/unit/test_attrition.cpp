@@ -1,5 +1,5 @@
 // Hiring and replacement (docs/model.md sections 5 and 7.14, engine/src/model/attrition.cpp) and
-// the quit hazard (rules::daily_quit_hazard), on hand-built slots.
+// the quit hazard (rules::quit_hazard), on hand-built slots.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -65,11 +65,12 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
 
 TEST_CASE("attrition: the quit hazard gives the annual turnover at the reference state", "[unit][attrition]") {
   const kpisim::Attrition a{};
-  const double h = kpisim::rules::daily_quit_hazard(a, 0.35, 0.33, 0.74, 0.87);
+  const double base = kpisim::rules::quit_base(a.annual_turnover);
+  const double h = kpisim::rules::quit_hazard(a, base, 0.35, 0.33, 0.74, 0.87);
   CHECK(std::pow(1.0 - h, 260) == Approx(0.88).epsilon(1e-3));  // 260 working days
   // Log-linear: exhaustion 0.25 above the reference, x 3; engagement 0.24 below, x 2; efficacy
   // 0.37 below, x 1.
-  CHECK(kpisim::rules::daily_quit_hazard(a, 0.6, 0.33, 0.74, 0.87) == Approx(h * std::exp(0.75)));
-  CHECK(kpisim::rules::daily_quit_hazard(a, 0.35, 0.33, 0.5, 0.87) == Approx(h * std::exp(0.48)));
-  CHECK(kpisim::rules::daily_quit_hazard(a, 0.35, 0.33, 0.74, 0.5) == Approx(h * std::exp(0.37)));
+  CHECK(kpisim::rules::quit_hazard(a, base, 0.6, 0.33, 0.74, 0.87) == Approx(h * std::exp(0.75)));
+  CHECK(kpisim::rules::quit_hazard(a, base, 0.35, 0.33, 0.5, 0.87) == Approx(h * std::exp(0.48)));
+  CHECK(kpisim::rules::quit_hazard(a, base, 0.35, 0.33, 0.74, 0.5) == Approx(h * std::exp(0.37)));
 }

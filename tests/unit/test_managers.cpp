@@ -113,14 +113,15 @@ TEST_CASE("managers: what a division head observes depends on the KPI in force",
   ac[kpisim::detail::a_sessions] = 40;            // 4 per FTE
   ac[kpisim::detail::a_value_reported] = 5000;    // what people say they produced
   ac[kpisim::detail::a_measured] = 5300;          // the dashboard shows 30 per FTE more
-  mg::KpiView none{};
-  CHECK(mg::observed_ai_value(m, none, ac) == Approx(20));  // qualitative feedback
   mg::KpiView tokens{1, 0, 0, false};
   CHECK(mg::observed_ai_value(m, tokens, ac) == Approx(50));  // 100 ktok x 0.5
   mg::KpiView sessions{0, 1, 0, false};
   CHECK(mg::observed_ai_value(m, sessions, ac) == Approx(10));  // 4 x 2.5
   mg::KpiView outcome{0, 0, 1, false};
   CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(50));  // the dashboard's excess, 30, credited to AI, + 20
+  // With the dashboard exactly what people say they produced, she reads what they say AI adds: 20.
+  ac[kpisim::detail::a_measured] = 5000;
+  CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(20));
 }
 
 TEST_CASE("managers: beliefs move towards the dashboard on working days, and towards reports only when they come", "[unit][managers]") {

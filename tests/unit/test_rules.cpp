@@ -59,13 +59,14 @@ TEST_CASE("choice share is a logit in [0,1] and a threshold at zero temperature"
 
 TEST_CASE("quit hazard reproduces the annual turnover at the reference state", "[unit][rules]") {
   const kpisim::Attrition a{};  // annual 0.12; sensitivities 3, 2, 2, 1
-  const double h = r::daily_quit_hazard(a, 0.35, 0.33, 0.74, 0.87);
+  const double base = r::quit_base(a.annual_turnover);
+  const double h = r::quit_hazard(a, base, 0.35, 0.33, 0.74, 0.87);
   REQUIRE(1.0 - std::pow(1.0 - h, 260.0) == Approx(0.12).epsilon(1e-3));
-  REQUIRE(r::daily_quit_hazard(a, 0.8, 0.33, 0.74, 0.87) > h);
-  REQUIRE(r::daily_quit_hazard(a, 0.35, 0.8, 0.74, 0.87) > h);
-  REQUIRE(r::daily_quit_hazard(a, 0.35, 0.33, 0.3, 0.87) > h);  // disengaged
-  REQUIRE(r::daily_quit_hazard(a, 0.35, 0.33, 0.74, 0.5) > h);  // feels ineffective
-  REQUIRE(r::daily_quit_hazard(a, 0.35, 0.33, 0.9, 0.95) < h);
+  REQUIRE(r::quit_hazard(a, base, 0.8, 0.33, 0.74, 0.87) > h);
+  REQUIRE(r::quit_hazard(a, base, 0.35, 0.8, 0.74, 0.87) > h);
+  REQUIRE(r::quit_hazard(a, base, 0.35, 0.33, 0.3, 0.87) > h);  // disengaged
+  REQUIRE(r::quit_hazard(a, base, 0.35, 0.33, 0.74, 0.5) > h);  // feels ineffective
+  REQUIRE(r::quit_hazard(a, base, 0.35, 0.33, 0.9, 0.95) < h);
 }
 
 TEST_CASE("counter-based streams are pure functions of their keys", "[unit][rng]") {

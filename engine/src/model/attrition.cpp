@@ -1,6 +1,6 @@
 // Initialisation of a person and attrition's replacement: docs/model.md sections 5 and 7.14.
 // A hire draws traits and starts well-being, beliefs and work state; a quitter is replaced at once
-// in the same slot (person_pass.cpp draws the quits with rules::daily_quit_hazard). Tested directly
+// in the same slot (person_pass.cpp draws the quits with rules::quit_hazard). Tested directly
 // in tests/unit/test_attrition.cpp.
 #include <algorithm>
 #include <cmath>

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kpisim/core/check.hpp"
+
 namespace kpisim::detail::managers {
 
 void trickle_pressure(const ModelSpec& spec, double trickle, World& w) {
@@ -25,19 +27,14 @@ void team_mandates(const ModelSpec& spec, const Managers& m, World& w) {
 }
 
 double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& ac) {
+  KPISIM_CHECK(!kpi.none, "a dashboard is read only with a KPI in force (without one the heads hear reports)");
   const double n = std::max(1.0, ac[a_headcount]);
-  // Qualitative feedback: what the division's people say AI adds (their beliefs, less the checking
-  // and clean-up hours they spent).
-  double signal = ac[a_ai_value_reported] / n;
-  if (!kpi.none && kpi.tokens > 0)
-    signal = m.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
-  else if (!kpi.none && kpi.sessions > 0)
-    signal = m.assumed_usd_per_session * ac[a_sessions] / n;
-  else if (!kpi.none && kpi.outcome > 0)
-    // The outcome dashboard above what people say they produced is credited to AI, on top of what
-    // they say AI adds: gamed output and measurement noise corrupt the belief because she reads them.
-    signal = (ac[a_measured] - ac[a_value_reported]) / n + ac[a_ai_value_reported] / n;
-  return signal;
+  if (kpi.tokens > 0) return m.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
+  if (kpi.sessions > 0) return m.assumed_usd_per_session * ac[a_sessions] / n;
+  // The outcome dashboard above what people say they produced is credited to AI, on top of what
+  // they say AI adds (their beliefs, less the checking and clean-up hours they spent): gamed output
+  // and measurement noise corrupt the belief because she reads them.
+  return (ac[a_measured] - ac[a_value_reported]) / n + ac[a_ai_value_reported] / n;
 }
 
 std::vector<double> feedback(const PassState& ps, std::size_t blocks) {

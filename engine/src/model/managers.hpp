@@ -22,12 +22,12 @@ void team_mandates(const ModelSpec& spec, const Managers& m, World& w);
 /// The day's KPI weights as the managers read them (a regime's Regime::kpi).
 struct KpiView {
   double tokens = 0, sessions = 0, outcome = 0;
-  bool none = true;  // no KPI in force: qualitative feedback
+  bool none = true;  // no KPI in force: the heads hear their people's weekly reports (feedback)
 };
 
-/// What a division head observes of the value AI adds per FTE-day, from the division's day sums:
-/// usage dashboards read at an assumed exchange rate, measured outcome against its manual
-/// equivalent, or (no KPI) qualitative feedback.
+/// What a division head reads on her KPI's dashboard about the value AI adds per FTE-day, from the
+/// division's day sums: usage read at an assumed exchange rate, or measured outcome against what
+/// people say they produced. Only with a KPI in force (without one: feedback()).
 double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& division);
 
 /// The plan day's reports (PassState::feedback), summed in block order: per division and task type,

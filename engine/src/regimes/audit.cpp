@@ -188,7 +188,7 @@ class AuditRegime final : public Regime {
   std::vector<std::uint16_t> offend_days_;  ///< days of the audited period with padding or a script
   std::vector<std::uint16_t> found_days_;   ///< of those, the days the audit examined
   std::vector<float> perceived_;            ///< each person's perceived detection (learned from her own audits)
-  std::vector<float> script_belief_;        ///< the chance she expects a period's script to be found, from perceived_
+  std::vector<float> script_belief_;        ///< 1 - (1 - perceived_)^L, kept so that apply() takes no pow per person and day
   HireTracker hires_;
 };
 

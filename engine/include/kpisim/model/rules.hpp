@@ -60,11 +60,6 @@ inline double quit_hazard(const Attrition& a, double base, double exhaustion, do
                         a.engagement_sensitivity * (kRefEngagement - engagement) + a.efficacy_sensitivity * (kRefEfficacy - efficacy)));
 }
 
-/// The same from the annual turnover directly.
-inline double daily_quit_hazard(const Attrition& a, double exhaustion, double cynicism, double engagement, double efficacy) noexcept {
-  return quit_hazard(a, quit_base(a.annual_turnover), exhaustion, cynicism, engagement, efficacy);
-}
-
 /// Marginal expected prize per unit of score in a rank-order contest against a marginal
 /// competitor: the prize spread times the density of the score difference at the cutoff.
 /// With normal noise of sd `sigma` on each score the difference has sd sigma*sqrt(2); with
