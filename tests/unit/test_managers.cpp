@@ -41,24 +41,54 @@ TEST_CASE("managers: pressure from the root reaches depth d multiplied by trickl
   CHECK(w.unit_pressure[spec.team_units[0]] == Approx(0.125));
 }
 
-TEST_CASE("managers: a division head's own pressure reaches only her division", "[unit][managers]") {
+TEST_CASE("managers: a division head's own pressure reaches only her division, and pressure makes mandates", "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
   const auto du = division_units(spec);
   w.unit_pressure_own[du[0]] = 2.0F;
   mg::trickle_pressure(spec, 0.8, w);
-  kpisim::Managers m{};
-  mg::team_mandates(spec, m, w);
+  const std::size_t k = w.k;
+  std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);  // every manager's
+  // Stake 100 USD a person-day per unit of pressure; beliefs 0 everywhere: the head of division a
+  // (pressure 2: 200 > 150) mandates every task type of the mix for all her teams, although her
+  // teams feel only 2 x 0.8^2 = 1.28 (128 < 150); division b feels nothing.
+  mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     const auto& u = spec.units[spec.team_units[t]];
-    // Division a: 2 x 0.8^2 = 1.28 at the teams (two levels below the division); division b: none.
     CHECK(w.team_pressure[t] == Approx(u.division == 0 ? 1.28 : 0.0));
-    CHECK(w.team_mandate[t] == (u.division == 0 ? 1 : 0));  // 1.28 > threshold 0.5
+    CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(u.division == 0 ? 1.0 : 0.0));
+    for (std::size_t q = 0; q < k; ++q)
+      CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (u.division == 0 && spec.divisions[0].mix[q] > 0 ? 1 : 0));
   }
-  // Trickle 0.4: 2 x 0.16 = 0.32 < 0.5, no mandate.
-  mg::trickle_pressure(spec, 0.4, w);
-  mg::team_mandates(spec, m, w);
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.team_mandate[t] == 0);
+  // Stake 70: 2 x 70 = 140 < 150, no mandate; with a belief of 20 on one task type, 160 > 150: that one.
+  std::size_t first = k;
+  for (std::size_t q = 0; q < k && first == k; ++q)
+    if (spec.divisions[0].mix[q] > 0) first = q;
+  REQUIRE(first < k);
+  w.division_task_belief[first] = 20.0F;
+  mg::team_mandates(spec, 70.0, w);
+  double mix_total = 0.0;
+  for (std::size_t q = 0; q < k; ++q) mix_total += spec.divisions[0].mix[q];
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+    const auto& u = spec.units[spec.team_units[t]];
+    for (std::size_t q = 0; q < k; ++q) CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (u.division == 0 && q == first ? 1 : 0));
+    CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(u.division == 0 ? spec.divisions[0].mix[first] / mix_total : 0.0));
+  }
+  // A team manager's own pressure counts as well: pressure 3 on one team only (300 > 150).
+  w.unit_pressure_own[du[0]] = 0.0F;
+  w.unit_pressure_own[spec.team_units.back()] = 3.0F;
+  w.division_task_belief[first] = 0.0F;
+  mg::trickle_pressure(spec, 0.8, w);
+  mg::team_mandates(spec, 100.0, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t)
+    CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(t + 1 == spec.team_units.size() ? 1.0 : 0.0));
+  // The threshold -1e9: every task type of the mix, whatever she believes and whatever the pressure.
+  std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), -1e9F);
+  w.unit_pressure_own[spec.team_units.back()] = 0.0F;
+  w.division_task_belief[first] = -500.0F;
+  mg::trickle_pressure(spec, 0.8, w);
+  mg::team_mandates(spec, 100.0, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(1.0));
 }
 
 TEST_CASE("managers: a division head mandates AI for the task types she believes pay, from her people's reports", "[unit][managers]") {
@@ -83,23 +113,73 @@ TEST_CASE("managers: a division head mandates AI for the task types she believes
   sums[0][kpisim::detail::a_headcount] = sums[1][kpisim::detail::a_headcount] = 16;
   const mg::KpiView none{};
   mg::update_beliefs(spec, m, none, true, sums, &reports, w);
-  // 1000 x 0.226 = 226 > 150: that task type only; 100 x 0.226 = 22.6 everywhere else.
   double mix_total = 0.0;
   for (std::size_t t = 0; t < k; ++t) mix_total += spec.divisions[1].mix[t];
-  for (std::size_t t = 0; t < k; ++t) {
+  for (std::size_t t = 0; t < k; ++t)
     if (spec.divisions[1].mix[t] > 0) CHECK(w.division_task_belief[k + t] == Approx((t == first ? 1000.0 : 100.0) * weekly));
-    CHECK(w.division_task_mandate[k + t] == (t == first ? 1 : 0));
-    CHECK(w.division_task_mandate[t] == 0);
-  }
-  CHECK(w.division_mandate_share[1] == Approx(spec.divisions[1].mix[first] / mix_total));
-  CHECK(w.division_mandate_share[0] == 0.0F);
   // The reported aggregate is her mix-weighted belief.
   CHECK(w.unit_manager_belief[du[1]] ==
         Approx((spec.divisions[1].mix[first] * 1000.0 + (mix_total - spec.divisions[1].mix[first]) * 100.0) / mix_total * weekly));
-  // Mandates come from beliefs, not from teams: a team is mandated only by pressure.
+  // Without pressure: 1000 x 0.226 = 226 > 150 on that task type only; 100 x 0.226 = 22.6 elsewhere.
+  std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), static_cast<float>(m.mandate_belief_usd));
   mg::trickle_pressure(spec, m.trickle, w);
-  mg::team_mandates(spec, m, w);
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.team_mandate[t] == 0);
+  mg::team_mandates(spec, 160.0, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+    const auto& u = spec.units[spec.team_units[t]];
+    for (std::size_t q = 0; q < k; ++q) CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (u.division == 1 && q == first ? 1 : 0));
+    CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(u.division == 1 ? spec.divisions[1].mix[first] / mix_total : 0.0));
+  }
+}
+
+TEST_CASE("managers: one manager mandates for her unit and those below it, by her own threshold", "[unit][managers]") {
+  const auto spec = org();
+  kpisim::World w(spec);
+  const std::size_t k = w.k;
+  std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);
+  // A department of division a (depth 2) under pressure 2 (stake 100: 200 > 150); no trickle.
+  std::size_t dept = spec.units.size();
+  for (std::size_t u = 0; u < spec.units.size() && dept == spec.units.size(); ++u)
+    if (spec.units[u].depth == 2 && spec.units[u].division == 0) dept = u;
+  REQUIRE(dept < spec.units.size());
+  w.unit_pressure_own[dept] = 2.0F;
+  mg::trickle_pressure(spec, 0.0, w);
+  mg::team_mandates(spec, 100.0, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
+    const bool below = spec.units[spec.team_units[t]].parent == static_cast<std::int32_t>(dept);
+    CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(below ? 1.0 : 0.0));
+  }
+  // The same pressure on a manager more reluctant than most (threshold 250): nothing.
+  w.unit_mandate_threshold[dept] = 250.0F;
+  mg::team_mandates(spec, 100.0, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.unit_mandate_share[spec.team_units[t]] == 0.0F);
+  (void)k;
+}
+
+TEST_CASE("managers: thresholds are drawn once per manager around mandate_belief_usd", "[unit][managers]") {
+  auto sc = kpisim::load_scenario_text(
+      "organisation:\n  employees: 4000\n  team_size: 4\nmanagers: {mandate_belief_usd: 150, mandate_belief_sd: 50}\n", "org.yaml");
+  const auto spec = kpisim::ModelSpec::resolve(sc);
+  kpisim::World w(spec);
+  const kpisim::Rng rng(7, 0);
+  mg::draw_thresholds(spec, rng, w);
+  double sum = 0.0;
+  double sq = 0.0;
+  const auto n = static_cast<double>(spec.units.size());  // 1,000 teams and the units above them
+  for (const float t : w.unit_mandate_threshold) {
+    sum += t;
+    sq += (t - 150.0) * (t - 150.0);
+  }
+  CHECK(std::abs(sum / n - 150.0) < 4 * 50.0 / std::sqrt(n));
+  CHECK(std::sqrt(sq / n) == Approx(50.0).epsilon(0.1));
+  // Another replication, other managers; sd 0: all alike.
+  kpisim::World w2(spec);
+  mg::draw_thresholds(spec, kpisim::Rng(7, 1), w2);
+  CHECK(w2.unit_mandate_threshold != w.unit_mandate_threshold);
+  sc.managers.mandate_belief_sd = 0.0;
+  const auto spec0 = kpisim::ModelSpec::resolve(sc);
+  kpisim::World w0(spec0);
+  mg::draw_thresholds(spec0, rng, w0);
+  for (const float t : w0.unit_mandate_threshold) CHECK(t == 150.0F);
 }
 
 TEST_CASE("managers: what a division head observes depends on the KPI in force", "[unit][managers]") {

@@ -105,27 +105,57 @@ TEST_CASE("weekly plan: incentives, pressure and mandates shift the score, chatb
     f.w.belief[chat * f.w.n + i] = -0.5F;  // believes the chatbot harms; it is used all the same
   }
   f.w.reward_sensitivity[1] = 1.0F;
-  f.s->team_mandate[1] = 1.0;  // person 1: her team under a mandate (every task), 15 USD/h
-  f.s->mandate[1] = 1.0;
+  // Her team (everyone: 4 people, one team) under mandates for both task types, 15 USD/h.
+  const std::size_t k = f.w.k;
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + memo] = 1;
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + chat] = 1;
   f.plan();
   const Plan& p = f.ps.plan;
-  // Person 0, no incentive, belief 0: memo share 1/2. Chatbot (time factor 1.4, share 1).
+  // Person 0, not sensitive to incentives, belief 0: memo share 1/2. Chatbot (time factor 1.4, share 1).
   // Hours per E: 0.5 x (0.5 + 0.5 x 0.8) + 0.5 x 1.4 = 0.45 + 0.7.
   CHECK(p.hours_per_e[0] == Approx(0.45 + 0.7).epsilon(1e-6));
   CHECK(p.ai_hours_per_e[0] == Approx(0.5 * 0.5 * 0.8 + 0.5 * 1.4).epsilon(1e-6));
   // Person 1: memo score 15 USD/h, share 1/(1 + e^-3.75).
   const double u = 1.0 / (1.0 + std::exp(-3.75));
   CHECK(p.hours_per_e[1] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
-  // The division head mandates the memo only: everyone sensitive to it feels the 15 USD/h on the
-  // memo, and on nothing else.
-  f.s->team_mandate[1] = 0.0;
-  f.s->mandate[1] = 0.0;
+  // No mandate: person 1's memo share falls back to 1/2.
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + memo] = 0;
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + chat] = 0;
+  f.plan();
+  CHECK(p.hours_per_e[1] == Approx(0.45 + 0.7).epsilon(1e-6));
+  // The memo mandated alone: everyone sensitive to it feels the 15 USD/h on the memo, and on
+  // nothing else.
   f.w.reward_sensitivity[2] = 1.0F;
-  f.w.division_task_mandate[0 * f.w.k + memo] = 1;
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + memo] = 1;
   f.plan();
   CHECK(p.hours_per_e[1] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
   CHECK(p.hours_per_e[2] == Approx(0.5 * ((1 - u) + u * 0.8) + 0.7).epsilon(1e-6));
   CHECK(p.hours_per_e[0] == Approx(0.45 + 0.7).epsilon(1e-6));  // not sensitive to incentives
+}
+
+TEST_CASE("weekly plan: a mandate is felt by the work it claims against one's own choice", "[unit][weekly_plan]") {
+  Fixture f("{memo: 1, it_hr_request: 1}");
+  const std::size_t memo = f.task("memo");
+  const std::size_t chat = f.task("it_hr_request");
+  const std::size_t k = f.w.k;
+  f.w.belief[memo * f.w.n + 0] = 0.1F;   // own score 6 USD/h: u0 = 1/(1 + e^-1.5)
+  f.w.belief[memo * f.w.n + 1] = -0.2F;  // -12 USD/h: u0 = 1/(1 + e^3)
+  f.w.belief[memo * f.w.n + 2] = 1.0F;   // 60 USD/h: u0 = 1/(1 + e^-15), AI anyway
+  f.w.belief[memo * f.w.n + 3] = 0.1F;
+  f.w.reward_sensitivity[3] = 1.0F;  // complies (15 USD/h more); felt the same as person 0
+  // No mandate: nothing is felt.
+  f.plan();
+  const Plan& p = f.ps.plan;
+  for (std::size_t i = 0; i < 4; ++i) CHECK(p.mandate_against[i] == 0.0F);
+  // The memo mandated (half of the mix): felt = 0.5 x (1 - u0); the chatbot's forced use is no mandate.
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + memo] = 1;
+  f.w.unit_task_mandate[f.spec.team_units[0] * k + chat] = 1;
+  f.plan();
+  CHECK(p.mandate_against[0] == Approx(0.5 * (1.0 - 1.0 / (1.0 + std::exp(-1.5)))).epsilon(1e-6));
+  CHECK(p.mandate_against[1] == Approx(0.5 * (1.0 - 1.0 / (1.0 + std::exp(3.0)))).epsilon(1e-6));
+  CHECK(p.mandate_against[2] == Approx(0.5 * (1.0 - 1.0 / (1.0 + std::exp(-15.0)))).margin(1e-6));
+  CHECK(p.mandate_against[2] < 1e-6F);
+  CHECK(p.mandate_against[3] == Approx(p.mandate_against[0]).epsilon(1e-6));
 }
 
 TEST_CASE("weekly plan: the choice weighs the checking and clean-up expected at the perceived error rate", "[unit][weekly_plan]") {

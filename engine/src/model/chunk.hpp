@@ -13,7 +13,7 @@ constexpr std::size_t kChunk = 256;  // agents per chunk: the scratch below stay
 // Per-chunk working arrays, one set per thread (a chunk never yields its thread mid-way).
 struct Scratch {
   // Inputs.
-  double pressure[kChunk], mandate[kChunk], team_mandate[kChunk], slop[kChunk], filter[kChunk], removed[kChunk], scripted[kChunk],
+  double pressure[kChunk], mandate[kChunk], task_mandate[kChunk], slop[kChunk], filter[kChunk], removed[kChunk], scripted[kChunk],
       script_sessions[kChunk], script_on[kChunk], script_x[kChunk];  // script_x: the script intensity chosen on a plan day
   // Uniforms and normals.
   double u_arr[kChunk], u_noise[kChunk], u_quit[kChunk], u_meas[kChunk];
@@ -32,7 +32,7 @@ struct Scratch {
   // Weekly plans: learning noise and the sums over the task mix.
   double u_learn[4][kChunk], z_learn[4][kChunk];
   double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], dhat[kChunk], stk[kChunk], loss[kChunk], aih[kChunk],
-      esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk], fb[kChunk];
+      esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk], fb[kChunk], score0[kChunk], against[kChunk];
 };
 
 /// Weekly plans (7.2, with the belief updates of 7.11) for agents [lo, lo + n) of one division,

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "kpisim/core/check.hpp"
 
@@ -17,13 +19,55 @@ void trickle_pressure(const ModelSpec& spec, double trickle, World& w) {
   }
 }
 
-void team_mandates(const ModelSpec& spec, const Managers& m, World& w) {
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
-    w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
-    // A team manager under pressure above the threshold mandates AI for every task type (the usage
-    // counts, not where it helps); division heads' mandates per task type come from their beliefs.
-    w.team_mandate[t] = w.team_pressure[t] > m.mandate_threshold ? 1 : 0;
+void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
+  const Managers& m = spec.scenario.managers;
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    const double z = normal_quantile(rng.uniform4(static_cast<std::uint32_t>(u), 0, Purpose::managers).u[0]);
+    w.unit_mandate_threshold[u] = static_cast<float>(m.mandate_belief_usd + m.mandate_belief_sd * z);
   }
+}
+
+void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
+  const std::size_t k_count = w.k;
+  // The most any task type of each division is believed to add: a manager whose pressure cannot
+  // lift even that one over her threshold mandates nothing of her own (the common case: one test).
+  std::vector<double> best(spec.divisions.size(), -std::numeric_limits<double>::infinity());
+  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
+    for (std::size_t k = 0; k < k_count; ++k)
+      if (spec.divisions[dv].mix[k] > 0) best[dv] = std::max(best[dv], static_cast<double>(w.division_task_belief[dv * k_count + k]));
+  // Units are stored children before parents: a backward pass visits each manager after those above her.
+  for (std::size_t u = spec.units.size(); u-- > 0;) {
+    const Unit& unit = spec.units[u];
+    std::uint8_t* const own = &w.unit_task_mandate[u * k_count];
+    if (unit.depth < 1) {
+      std::fill_n(own, k_count, std::uint8_t{0});
+      w.unit_mandate_share[u] = 0.0F;
+      continue;
+    }
+    const auto parent = static_cast<std::size_t>(unit.parent);
+    const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
+    const auto dv = static_cast<std::size_t>(unit.division);
+    const double p = w.unit_pressure[u];
+    const double threshold = w.unit_mandate_threshold[u];
+    // The root mandates nothing, so a division head's "above" is all zeros and its share 0.
+    if (!mandates(best[dv], p, stake_per_pressure, threshold)) {
+      std::copy_n(above, k_count, own);
+      w.unit_mandate_share[u] = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
+      continue;
+    }
+    const DivisionSpec& div = spec.divisions[dv];
+    const float* const belief = &w.division_task_belief[dv * k_count];
+    double mix_total = 0.0;
+    double mandated = 0.0;
+    for (std::size_t k = 0; k < k_count; ++k) {
+      const bool on = above[k] != 0 || (div.mix[k] > 0 && mandates(belief[k], p, stake_per_pressure, threshold));
+      own[k] = on ? 1 : 0;
+      mix_total += div.mix[k];
+      mandated += on ? div.mix[k] : 0.0;
+    }
+    w.unit_mandate_share[u] = static_cast<float>(mix_total > 0 ? mandated / mix_total : 0.0);
+  }
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
 }
 
 double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& ac) {
@@ -75,18 +119,12 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
       for (std::size_t k = 0; k < k_count; ++k)
         if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
     }
-    // Her mandates for the next day, task by task, and the share of the division's work they cover.
     double mix_belief = 0.0;
     double mix_total = 0.0;
-    double mandated = 0.0;
     for (std::size_t k = 0; k < k_count; ++k) {
-      const bool on = div.mix[k] > 0 && belief[k] > m.mandate_belief_usd;
-      w.division_task_mandate[dv * k_count + k] = on ? 1 : 0;
       mix_belief += div.mix[k] * belief[k];
       mix_total += div.mix[k];
-      mandated += on ? div.mix[k] : 0.0;
     }
-    w.division_mandate_share[dv] = static_cast<float>(mix_total > 0 ? mandated / mix_total : 0.0);
     w.unit_manager_belief[u] = static_cast<float>(mix_total > 0 ? mix_belief / mix_total : 0.0);
     weighted += w.unit_manager_belief[u] * ac[a_headcount];
   }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "kpisim/core/rng.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "person_pass.hpp"
@@ -15,9 +16,23 @@ namespace kpisim::detail::managers {
 /// visits parents first): unit_pressure[u] = unit_pressure_own[u] + trickle x unit_pressure[parent].
 void trickle_pressure(const ModelSpec& spec, double trickle, World& w);
 
-/// Each team's pressure is its unit's; a team is under a mandate for every task type if its
-/// pressure exceeds the threshold (division heads' mandates per task type: update_beliefs).
-void team_mandates(const ModelSpec& spec, const Managers& m, World& w);
+/// Each unit manager's own threshold for mandates, drawn once (a trait): mandate_belief_usd +
+/// mandate_belief_sd x N(0,1) (Purpose::managers, agent = unit index).
+void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w);
+
+/// Each team's pressure is its unit's. Every manager decides mandates task type by task type: she
+/// mandates AI for task type k when what she believes AI adds to a person-day of AI-assisted work on
+/// k (her division's belief, 7.17) plus what the pressure she feels makes a person-day of visible AI
+/// use worth to her (`stake_per_pressure` USD per unit of pressure) exceeds `mandate_belief_usd`.
+/// Each manager weighs with her own pressure and her own threshold (draw_thresholds); the beliefs
+/// are her division's. A unit works under its own manager's mandates and those of every manager
+/// above it (unit_task_mandate); unit_mandate_share is the share of each unit's work they cover.
+void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w);
+
+/// The mandate decision of one manager on one task type (docs/model.md 7.1).
+[[nodiscard]] inline bool mandates(double belief_usd, double pressure, double stake_per_pressure, double threshold_usd) noexcept {
+  return belief_usd + pressure * stake_per_pressure > threshold_usd;
+}
 
 /// The day's KPI weights as the managers read them (a regime's Regime::kpi).
 struct KpiView {
@@ -37,9 +52,8 @@ std::vector<double> feedback(const PassState& ps, std::size_t blocks);
 
 /// Division heads update their beliefs per task type: with a KPI in force, towards the dashboard's
 /// signal (one for all task types) on working days; without one, towards their people's reports,
-/// task by task, when `reports` is given (the plan day). Then each head mandates AI for the task
-/// types she believes add more than `mandate_belief_usd` to a person-day (from the next day).
-/// Returns the headcount-weighted sum of the heads' mix-weighted beliefs (manager_ai_value_belief).
+/// task by task, when `reports` is given (the plan day). The mandates they lead to are decided
+/// the next morning (team_mandates). Returns the headcount-weighted sum of the heads' mix-weighted beliefs (manager_ai_value_belief).
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const std::vector<Acc>& division_sums,
                       const std::vector<double>* reports, World& w);
 

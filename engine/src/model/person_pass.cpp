@@ -77,7 +77,7 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   // uint8 scripting column, whose writes could alias anything, is written only by the decision).
   const std::uint32_t* const team_of = spec.team_of.data() + lo;
   const float* const team_pressure = w.team_pressure.data();
-  const std::uint8_t* const team_mandate = w.team_mandate.data();
+  const float* const unit_mandate_share = w.unit_mandate_share.data();
   const float* const slop_in = ps.slop_in.data() + lo;
   const float* const perf_filter = w.perf_filter.data() + lo;
   const float* const perf_removed = w.perf_removed.data() + lo;
@@ -92,7 +92,6 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   float* const intensity = w.script_intensity.data() + lo;
   const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
   const bool plan_day = c.plan_day;
-  const double division_share = w.division_mandate_share[spec.division_of[lo]];
   // Each person's team (slots [first, first + size)), for the workslop recipient, and the team's
   // pressure and mandate: teams are runs of consecutive slots, so the chunk is covered team by team.
   for (std::size_t j = 0; j < n;) {
@@ -102,10 +101,8 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     std::fill(s.team_first + j, s.team_first + stop, u.first);
     std::fill(s.team_size + j, s.team_size + stop, u.end - u.first);
     std::fill(s.pressure + j, s.pressure + stop, static_cast<double>(team_pressure[team]));
-    // A team mandate (pressure above the threshold) covers every task; otherwise the share of the
-    // division's work its head has mandated (7.1, 7.17).
-    std::fill(s.team_mandate + j, s.team_mandate + stop, team_mandate[team] != 0 ? 1.0 : 0.0);
-    std::fill(s.mandate + j, s.mandate + stop, team_mandate[team] != 0 ? 1.0 : division_share);
+    // The share of the team's work under its managers' mandates (7.1).
+    std::fill(s.mandate + j, s.mandate + stop, static_cast<double>(unit_mandate_share[spec.team_units[team]]));
     j = stop;
   }
   // Every day, everyone: workslop received, the audit filters, and the script as it runs (no
@@ -343,7 +340,8 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
 
     // Well-being on a working day (7.13, job demands-resources).
     const double pressure = s.pressure[j];
-    const double mandate = s.mandate[j];
+    // A mandate weighs by the work it claims against her own choice (the week's plan, 7.13).
+    const double mandate = p.mandate_against[i];
     const double hindrance = wellbeing::hindrance(pressure, mandate, w.shame[i]);
     const double fear = pressure * p.ai_share[i];
     const double demand = wellbeing::demand(wb, norm, inv_norm, hours, cleanup_today, hindrance, fear, backlog);
@@ -515,10 +513,10 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
 }  // namespace
 
 Plan::Plan(std::size_t n) {
-  for (auto* c :
-       {&hours_per_e,    &believed_per_hour, &tokens_per_hour,   &sessions_per_hour,  &ai_share,       &verify_value,   &true_per_e,
-        &manual_per_e,   &manual_per_hour,   &tokens_per_e,      &defects_per_e,      &ai_hours_per_e, &escal_per_e,    &futile_per_e,
-        &fix_per_defect, &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task, &belief_err,     &ai_tasks_per_e, &week_e})
+  for (auto* c : {&hours_per_e, &believed_per_hour, &tokens_per_hour, &sessions_per_hour, &ai_share,          &verify_value,
+                  &true_per_e,  &manual_per_e,      &manual_per_hour, &tokens_per_e,      &defects_per_e,     &ai_hours_per_e,
+                  &escal_per_e, &futile_per_e,      &fix_per_defect,  &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task,
+                  &belief_err,  &ai_tasks_per_e,    &week_e,          &mandate_against})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   needs_plan.assign(n, 1);

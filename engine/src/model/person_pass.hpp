@@ -103,6 +103,7 @@ struct Plan {
   Column<float> belief_err;          // mean |belief - truth| over the mix
   Column<float> ai_tasks_per_e;      // AI-assisted tasks per E
   Column<float> week_e;              // E done since the last plan (experience for belief updates)
+  Column<float> mandate_against;     // share of the work mandated that she would otherwise do manually (the felt mandate, 7.13)
   Column<std::uint8_t> needs_plan;   // a new hire plans on their first working day
 
   explicit Plan(std::size_t n);

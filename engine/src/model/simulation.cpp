@@ -76,13 +76,13 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   belief.assign(n * k, 0.0F);
   scripting.assign(n, 0);
   team_pressure.assign(spec.team_units.size(), 0.0F);
-  team_mandate.assign(spec.team_units.size(), 0);
   unit_pressure_own.assign(spec.units.size(), 0.0F);
   unit_pressure.assign(spec.units.size(), 0.0F);
   unit_manager_belief.assign(spec.units.size(), 0.0F);
+  unit_mandate_threshold.assign(spec.units.size(), 0.0F);
+  unit_task_mandate.assign(spec.units.size() * k, 0);
+  unit_mandate_share.assign(spec.units.size(), 0.0F);
   division_task_belief.assign(spec.divisions.size() * k, 0.0F);
-  division_task_mandate.assign(spec.divisions.size() * k, 0);
-  division_mandate_share.assign(spec.divisions.size(), 0.0F);
 }
 
 void World::clear_incentives() {
@@ -126,6 +126,7 @@ Simulation::Simulation(const ModelSpec& spec, std::size_t policy_index, std::uin
       impl_(std::make_unique<Impl>(spec)),
       options_(options) {
   for (std::size_t i = 0; i < world_.n; ++i) detail::hire(spec_, world_, rng_, i, 0, true);
+  managers::draw_thresholds(spec_, rng_, world_);
   const auto& pol = spec.scenario.policies[policy_index];
   result_.policy = pol.name;
   result_.policy_type = pol.type;
@@ -167,7 +168,7 @@ void Simulation::step() {
 
   // (2) Pressure trickles down and mandates are set (managers.cpp, 7.1).
   managers::trickle_pressure(spec, sc.managers.trickle, w);
-  managers::team_mandates(spec, sc.managers, w);
+  managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
 
   // (3) The fused per-person pass (person_pass.cpp).
   const detail::DayContext day{spec,

@@ -27,8 +27,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const DivisionSpec& div = spec.divisions[dv];
   const double mandate_usd = b.mandate_usd_per_hour;
   const double* pressure = s.pressure + row;
-  const double* team_mandate = s.team_mandate + row;
-  const std::uint8_t* const task_mandate = &w.division_task_mandate[dv * w.k];
+  double* const task_mandate = s.task_mandate + row;
+  const std::uint32_t* const team_of = spec.team_of.data() + lo;
   // On the plan day everyone plans at once: what each person would tell her managers about each task
   // type (7.17) is summed for the block and division (block = lo / kBlock: a chunk never spans blocks).
   const bool report = c.plan_day;
@@ -36,7 +36,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double norm = b.norm_hours;
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
-  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask})
+  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask, s.against})
     std::fill_n(a, n, 0.0);
   for (std::size_t jt = 0; jt < tasks.size(); ++jt) {
     const std::uint32_t k = tasks[jt];
@@ -63,8 +63,16 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double tasks_per_ai_hour = 1.0 / (t.base_hours * t.time_factor);
     const double passed_hours = ai_choice::hours_per_passed_error(t);
     const double fix_hours = t.fix_hours;
-    // A mandate for this task: her team's (pressure, every task) or her division head's for the task.
-    const double head_mandate = task_mandate[k] != 0 ? 1.0 : 0.0;
+    // A mandate for this task in her team (7.1); teams are runs of consecutive slots.
+    bool any_mandate = false;
+    for (std::size_t j = 0; j < n;) {
+      const std::uint32_t team = team_of[j];
+      const std::size_t stop = std::min<std::size_t>(spec.units[spec.team_units[team]].end - lo, n);
+      const bool on = w.unit_task_mandate[static_cast<std::size_t>(spec.team_units[team]) * w.k + k] != 0;
+      any_mandate = any_mandate || on;
+      std::fill(task_mandate + j, task_mandate + stop, on ? 1.0 : 0.0);
+      j = stop;
+    }
 #pragma omp simd
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t i = lo + j;
@@ -83,7 +91,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double overhead =
           ai_choice::overhead_per_ai_hour(p_hat, tasks_per_ai_hour, passed_hours, fix_hours, b.verification_ratio, b.verification_efficacy);
       const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
-                                   std::max(team_mandate[j], head_mandate) * mandate_usd) -
+                                   task_mandate[j] * mandate_usd) -
                            value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof, w.efficacy[i], b.efficacy_friction);
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
@@ -96,6 +104,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       belief[j] = bel_f;
       const double bel = bel_f;
       const double u = share(per_belief * bel + fixed);
+      // Her score without the mandate: what she would choose on her own (the felt mandate, below).
+      s.score0[j] = per_belief * bel + fixed - sens * task_mandate[j] * mandate_usd;
       const double pu = pi * u;
       s.h[j] += pi * ((1.0 - u) + u * t.time_factor);
       s.vb[j] += pi * r_man * ((1.0 - u) + u * (1.0 + bel) * t.time_factor);
@@ -115,6 +125,12 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       // What she would report AI adds to a day of AI-assisted work on this task: her believed gain
       // less the checking and clean-up she expects, at her own value per hour (7.17).
       s.fb[j] = norm * r_man * (bel - overhead);
+    }
+    // The share of her work the mandate claims against her own choice: the mandated task's work she
+    // would do manually without it (7.13; a chatbot's forced use is no mandate: its share is 1).
+    if (any_mandate) {
+#pragma omp simd
+      for (std::size_t j = 0; j < n; ++j) s.against[j] += pi * task_mandate[j] * (1.0 - share(s.score0[j]));
     }
     if (report) {
       double sum = 0.0;  // in slot order: the same bits at any thread count and in any build
@@ -148,6 +164,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const belief_err = p.belief_err.data() + lo;
   float* const ai_tasks_per_e = p.ai_tasks_per_e.data() + lo;
   float* const week_e = p.week_e.data() + lo;
+  float* const mandate_against = p.mandate_against.data() + lo;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const double def = s.def[j];
@@ -183,6 +200,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     belief_err[j] = static_cast<float>(s.err[j]);
     ai_tasks_per_e[j] = static_cast<float>(ntask);
     week_e[j] = 0.0F;
+    mandate_against[j] = static_cast<float>(s.against[j]);
   }
   std::fill_n(p.needs_plan.data() + lo, n, std::uint8_t{0});
 }

@@ -460,11 +460,11 @@ struct Measurement {
 /// Managers: trickle-down of pressure, mandates, beliefs.
 struct Managers {
   double trickle = 0.8;
-  double mandate_threshold = 0.5;
   double belief_rate = 0.05;
   double assumed_usd_per_ktok = 0.5;
   double assumed_usd_per_session = 2.5;
   double mandate_belief_usd = 150.0;
+  double mandate_belief_sd = 50.0;
   double pressure_response = 0.5;
   double pressure_cost_usd = 30.0;
   double max_pressure = 3.0;
@@ -481,15 +481,19 @@ struct Managers {
            "assumption"});
     v.num("max_pressure", max_pressure, {"1", 0, 1000, "the most pressure a manager can put on her unit", "assumption"});
     v.num("trickle", trickle, {"1", 0, 10, "share of a unit's pressure passed to each sub-unit (>1 amplifies, <1 damps)", "assumption"});
-    v.num("mandate_threshold", mandate_threshold,
-          {"1", 0, 1e6, "pressure above which a manager mandates AI for every task type", "assumption"});
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
     v.num("mandate_belief_usd", mandate_belief_usd,
           {"USD/person/day", -1e9, 1e9,
-           "a division head mandates AI for each task type she believes adds more than this to a person-day of AI-assisted work (-1e9: "
-           "every task type, whatever she believes)",
+           "a manager mandates AI for a task type when what she believes AI adds to a person-day of AI-assisted work on it, plus what "
+           "the pressure she feels makes a person-day of visible AI use worth to her (pressure x behaviour.pressure_usd_per_hour x "
+           "behaviour.norm_hours), exceeds this (-1e9: every task type, whatever she believes)",
            "assumption (inflated usage data misleads investment decisions)"});
+    v.num("mandate_belief_sd", mandate_belief_sd,
+          {"USD/person/day", 0, 1e9,
+           "managers differ in how readily they mandate: each unit manager's threshold is mandate_belief_usd + mandate_belief_sd x "
+           "N(0,1), drawn once",
+           "assumption"});
     v.num("assumed_usd_per_session", assumed_usd_per_session,
           {"USD/session", 0, 1e6, "value per AI session that leadership reads into usage data (sessions KPIs)", "assumption"});
     v.num("assumed_usd_per_ktok", assumed_usd_per_ktok,
