@@ -63,7 +63,11 @@ std::vector<std::string> expand_outputs(const std::vector<std::string>& outputs,
     const bool bracket = o.find('[') != std::string::npos;
     const OutputName n = bracket ? split_output(o) : OutputName{o.substr(0, kUnitPrefix.size()) == kUnitPrefix ? o.substr(kUnitPrefix.size()) : "", ""};
     const VariableInfo* info = find_variable(n.variable);
-    if (o.substr(0, kUnitPrefix.size()) != kUnitPrefix || info == nullptr || !info->per_unit || (bracket && o.back() != ']')) {
+    if (o.substr(0, kUnitPrefix.size()) == kUnitPrefix && info != nullptr && !info->per_unit) {
+      problem(fmt::format("'{}': {} is an organisation-level variable, not written per division", printable(o), n.variable));
+      continue;
+    }
+    if (o.substr(0, kUnitPrefix.size()) != kUnitPrefix || info == nullptr || (bracket && o.back() != ']')) {
       const std::string near = params::nearest(bracket ? o.substr(0, o.find('[')) : o, names);
       problem(fmt::format("'{}' is not an output variable{}", printable(o), near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
       continue;
