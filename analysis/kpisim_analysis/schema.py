@@ -145,7 +145,7 @@ DAILY = {
     # money view (true value - token cost - rewards paid + penalties; every day counts: prizes and
     # fines fall on the last day of a period, which may be a Sunday)
     "net_value_usd": Variable("net value to the organisation", "USD/day", FLOW),
-    "net_value_per_fte": Variable("net value per employee", "USD/person/day", STATE),
+    "net_value_per_fte": Variable("net value per employee", "USD/person/day", FLOW),
     "net_value_annual_usd": Variable("net value to the organisation, annual rate", "USD/year", STATE),
 }
 
