@@ -347,7 +347,7 @@ def test_run_summary_prints_the_money_bridge(cli, source_dir, tmp_path, ds):
         rewards = d.rewards_usd.values.sum() * DAYS_PER_YEAR / days
         penalties = d.penalties_usd.values.sum() * DAYS_PER_YEAR / days
         net = true_value - tokens - rewards + penalties
-        assert abs(row("  true value")[i] - true_value) <= 0.5
+        assert abs(row("  + true value")[i] - true_value) <= 0.5
         assert abs(row("  - token cost")[i] - tokens) <= 0.5
         assert abs(row("  - rewards paid")[i] - rewards) <= 0.5
         assert abs(row("  + penalties")[i] - penalties) <= 0.5

@@ -90,7 +90,7 @@ std::string summary_table(const std::vector<RunResult>& runs) {
       {"penalties imposed (USD)", "penalties_usd", Stat::sum, 1, "{:.0f}"},
       {"audit hours (h; their cost is in true value)", "audit_hours", Stat::sum, 1, "{:.0f}"},
       {"organisation, USD/year (364-day year):", "", Stat::sum, 0, ""},
-      {"  true value", "true_value_per_fte", Stat::annual_per_fte, 1, "{:.0f}"},
+      {"  + true value", "true_value_per_fte", Stat::annual_per_fte, 1, "{:.0f}"},
       {"  - token cost", "token_cost_usd", Stat::annual, 1, "{:.0f}"},
       {"  - rewards paid", "rewards_usd", Stat::annual, 1, "{:.0f}"},
       {"  + penalties", "penalties_usd", Stat::annual, 1, "{:.0f}"},
