@@ -61,7 +61,8 @@ std::vector<std::string> expand_outputs(const std::vector<std::string>& outputs,
       continue;
     }
     const bool bracket = o.find('[') != std::string::npos;
-    const OutputName n = bracket ? split_output(o) : OutputName{o.substr(0, kUnitPrefix.size()) == kUnitPrefix ? o.substr(kUnitPrefix.size()) : "", ""};
+    const OutputName n =
+        bracket ? split_output(o) : OutputName{o.substr(0, kUnitPrefix.size()) == kUnitPrefix ? o.substr(kUnitPrefix.size()) : "", ""};
     const VariableInfo* info = find_variable(n.variable);
     if (o.substr(0, kUnitPrefix.size()) == kUnitPrefix && info != nullptr && !info->per_unit) {
       problem(fmt::format("'{}': {} is an organisation-level variable, not written per division", printable(o), n.variable));
@@ -299,7 +300,9 @@ std::string format_money_and_divisions(const Sweep& sw, const WindowMeans& windo
   const std::string window = fmt::format("days {}-{}", spec.first_day, sw.last_day());
   const bool by_point = sw.points.size() > 1;
   const std::string ref = reference_name(sw);
-  const auto is_reference = [&](const ComparisonRow& r) { return sw.policies.size() == 1 ? r.point == 0 : r.policy == sw.policies[sw.baseline]; };
+  const auto is_reference = [&](const ComparisonRow& r) {
+    return sw.policies.size() == 1 ? r.point == 0 : r.policy == sw.policies[sw.baseline];
+  };
 
   // Money view: USD/day totals at an annual rate (kDaysPerYear days).
   const std::vector<std::string> money = {"net_value_per_fte", "net_value_usd", "token_cost_usd", "rewards_usd", "penalties_usd"};
@@ -367,7 +370,7 @@ std::string format_money_and_divisions(const Sweep& sw, const WindowMeans& windo
     s += fmt::format("| {} |", printable(divisions[o]));
     for (const auto& [point, policy] : cols) {
       const ComparisonRow* r = find_row(a, outs[o], point, policy);
-      s += r == nullptr           ? " n/a |"
+      s += r == nullptr       ? " n/a |"
            : is_reference(*r) ? fmt::format(" {} |", num(r->summary.mean))
                               : fmt::format(" {} |", with_interval(r->paired.ci, r->paired.mean));
     }

@@ -597,14 +597,15 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
       const auto at = std::find(unit_names.begin(), unit_names.end(), division);
       if (at == unit_names.end()) {
         const std::string near = params::nearest(division, unit_names);
-        throw BadFile(fmt::format("the file has no division '{}'{}", division, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+        throw BadFile(
+            fmt::format("the file has no division '{}'{}", division, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
       }
       unit = static_cast<hsize_t>(at - unit_names.begin());
     } else {
       require_scales(dset.get(), name, {"run", "day"});
     }
     const Hid file_space(H5Dget_space(dset.get()), H5Sclose, what);
-    const hsize_t len = static_cast<hsize_t>(last_day - first_day + 1);
+    const hsize_t len = static_cast<hsize_t>(last_day) - static_cast<hsize_t>(first_day) + 1;
     const Hid mem_space = h5::simple_space({len});
     std::vector<double> row(static_cast<std::size_t>(len));
     std::vector<double> means(runs);
