@@ -213,6 +213,8 @@ class Printed:
                     if not row.strip():
                         break
                     parts = re.split(r"\s{2,}", row.strip())
+                    if len(parts) == 1 and parts[0].endswith(":"):  # a heading ("organisation, USD/year ...:")
+                        continue
                     if len(parts) != len(header) + 1:
                         raise DocError(f"cannot read the summary row {row!r}")
                     rows[parts[0]] = dict(zip(header, parts[1:]))

@@ -461,9 +461,10 @@ def comparison_chart(ds, tables: dict[str, xr.Dataset]):
             ax.set_visible(False)
         for ax, out in zip(flat, outputs):
             t = tables[out].isel(row=np.flatnonzero(keep))
-            info = S.DAILY.get(out)
+            info = S.output_variable(out)
             scale = 100.0 if info and info.percent else 1.0
-            unit = "percentage points" if info and info.percent else (info.unit if info else ds[out].attrs.get("units", ""))
+            unit = "percentage points" if info and info.percent else (
+                info.unit if info else ds[out].attrs.get("units", "") if out in ds else "")
             _forest(ax, t, labels, [colours.get(p, "#333333") for p in t[S.POLICY].values], unit, scale)
             ax.set_title(info.label[0].upper() + info.label[1:] if info else out)
         h_, l_ = flat[0].get_legend_handles_labels()
@@ -564,7 +565,7 @@ def sensitivity_chart(tables: dict[tuple[str, str], xr.Dataset]):
                 ax.set_xlabel("Morris elementary effects (output units)")
             ax.set_yticks(y, params)
             ax.grid(axis="y", visible=False)
-            info = S.DAILY.get(out)
+            info = S.output_variable(out)
             title = info.label if info else out
             ax.set_title(f"{title[0].upper() + title[1:]} ({pol})")
         h_, l_ = flat[0].get_legend_handles_labels()

@@ -92,6 +92,8 @@ def _e(s) -> str:
 # The key numbers: (variable, statistic, label, scale, unit). Statistics as in stats.window_stat;
 # "attrition" is the total of quits over the mean headcount.
 KEY_NUMBERS = (
+    ("net_value_usd", "annual", "net value to the organisation", 1, "USD per year"),
+    ("net_value_usd", "per_work_fte", "net value per employee", 1, "USD per working day"),
     ("true_value_per_fte", "mean", "true value per employee", 1, "USD per working day"),
     ("measured_value_per_fte", "mean", "measured value per employee", 1, "USD per working day"),
     ("reported_true_gap", "mean", "reported vs true value gap", 100, "%"),
@@ -100,12 +102,21 @@ KEY_NUMBERS = (
     ("quits", "attrition", "attrition over the horizon", 100, "% of the workforce"),
     ("tokens_performative", "perf_share", "performative share of tokens", 100, "%"),
     ("token_cost_usd", "sum", "token cost over the horizon", 1, "USD"),
+    ("rewards_usd", "sum", "rewards paid over the horizon", 1, "USD"),
+    ("penalties_usd", "sum", "penalties imposed over the horizon", 1, "USD"),
     ("cleanup_hours_per_fte", "mean", "clean-up hours per employee", 1, "h per working day"),
     ("kpi_value_correlation", "end", "KPI-true value correlation at the end", 1, "Pearson r"),
 )
 
 
 def _key_values(ds, name: str, how: str) -> np.ndarray:
+    if how == "annual":  # the horizon's total at an annual rate (364-day years)
+        return T.window_stat(ds, name, "sum") * S.DAYS_PER_YEAR / ds.sizes[S.DAY]
+    if how == "per_work_fte":  # the horizon's total over the working days' headcount (as `kpisim run`)
+        work = (ds[S.DAY].values % S.DAYS_PER_WEEK) < S.WORKDAYS_PER_WEEK
+        fte_days = np.nansum(np.asarray(ds["headcount"].values, dtype=float)[:, work], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return T.window_stat(ds, name, "sum") / fte_days
     if how == "attrition":
         heads = T.window_stat(ds, "headcount", "mean")  # NaN for a failed run, without a warning
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -126,7 +137,8 @@ def key_numbers(ds) -> tuple[list[str], list[tuple[str, str, list[tuple[float, f
     pooled = T.pooled_over_points(ds)
     rows = []
     for name, how, label, scale, unit in KEY_NUMBERS:
-        needed = ("quits", "headcount") if how == "attrition" else S.TOKEN_CATEGORIES if how == "perf_share" else (name,)
+        needed = ((name, "headcount") if how in ("attrition", "per_work_fte") else S.TOKEN_CATEGORIES if how == "perf_share"
+                  else (name,))
         if not all(n in ds for n in needed):
             continue
         per_run = _key_values(ds, name, how) * scale
@@ -164,12 +176,108 @@ def key_numbers_html(ds) -> str:
             f"<p class=tablenote>{_csv_link('key_numbers.csv', csv_header, csv_rows)}</p>")
 
 
+def paired(ds, per_run: np.ndarray) -> list[tuple[T.Group, tuple[float, float, float], tuple[float, float, float] | None]]:
+    """Per group of runs: (group, (mean, lower, upper), paired difference from the baseline policy as
+    (mean, lower, upper), or None for the baseline itself). Runs are paired by (point, replication):
+    replication k of every policy has the same people, tasks and luck (common random numbers)."""
+    base = R.baseline(ds)
+    pol = ds[S.POLICY].values
+    rep = ds[S.REPLICATION].values.astype(int)
+    pts = R.point_of_runs(ds)
+    ok = R.ok_runs(ds)
+    ref = {(int(pts[r]), int(rep[r])): per_run[r] for r in np.flatnonzero(ok & (pol == base))}
+    pooled = T.pooled_over_points(ds)
+    out = []
+    for g in T.run_groups(ds):
+        m, lo, hi, _ = T.t_interval(per_run[g.runs])
+        cell = (m, np.nan, np.nan) if pooled else (m, lo, hi)
+        if g.policy == base:
+            out.append((g, cell, None))
+            continue
+        d = [per_run[r] - ref[(int(pts[r]), int(rep[r]))] for r in g.runs if (int(pts[r]), int(rep[r])) in ref]
+        dm, dlo, dhi, _ = T.t_interval(d)
+        out.append((g, cell, (dm, dlo, dhi)))
+    return out
+
+
+def money_html(ds) -> str:
+    """The money view: per policy, the net value to the organisation per year (and per employee and
+    working day) with its interval and its paired difference from the baseline, and the token cost,
+    rewards and penalties per year. Empty when the file has no net value (written before it)."""
+    if not all(n in ds for n in ("net_value_usd", "headcount", "token_cost_usd", "rewards_usd", "penalties_usd")):
+        return ""
+    annual = {n: _key_values(ds, n, "annual") for n in ("net_value_usd", "token_cost_usd", "rewards_usd", "penalties_usd")}
+    fte = _key_values(ds, "net_value_usd", "per_work_fte")
+    per_fte = {g.label: c for g, c, _ in paired(ds, fte)}
+    costs = {n: {g.label: c[0] for g, c, _ in paired(ds, annual[n])} for n in ("token_cost_usd", "rewards_usd", "penalties_usd")}
+    base = R.baseline(ds)
+    rows, csv_rows = [], []
+    for g, cell, diff in paired(ds, annual["net_value_usd"]):
+        d = "baseline" if diff is None else fmt_interval(*diff)
+        extra = [costs[n][g.label] for n in ("token_cost_usd", "rewards_usd", "penalties_usd")]
+        rows.append(f"<tr><th scope=row>{_e(g.label)}</th><td>{fmt_interval(*cell)}</td><td>{d}</td>"
+                    f"<td>{fmt_interval(*per_fte[g.label])}</td>{''.join(f'<td>{fmt(x)}</td>' for x in extra)}</tr>")
+        csv_rows.append([g.label, *cell, *(diff or (np.nan,) * 3), *per_fte[g.label], *extra])
+    header = ["policy", "net_usd_per_year", "lower", "upper", "difference", "difference_lower", "difference_upper",
+              "net_usd_per_working_fte_day", "lower", "upper", "token_cost_usd_per_year", "rewards_usd_per_year",
+              "penalties_usd_per_year"]
+    return (f"<h4>Money view <span class=unit>(USD per year, {S.DAYS_PER_YEAR}-day years; net value = true value − token "
+            "cost − rewards paid + penalties)</span></h4>"
+            "<div class=scroll><table class=numbers><thead><tr><th>policy</th><th>net value per year</th>"
+            f"<th>paired difference from {_e(base)}</th><th>net value per employee and working day</th>"
+            "<th>token cost per year</th><th>rewards paid per year</th><th>penalties per year</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f"<p class=tablenote>{_csv_link('money_view.csv', header, csv_rows)}</p>")
+
+
+# The per-division comparison: (per-unit variable, statistic, label, scale, unit).
+DIVISION_NUMBERS = (
+    ("true_value_per_fte", "mean", "true value per employee", 1, "USD per working day"),
+    ("burnout_share", "end", "share burnt out at the end", 100, "%"),
+)
+
+
+def divisions_html(ds) -> str:
+    """Per division and policy: the baseline's value and the others' paired differences from it,
+    with intervals over replications. Empty without per-division series."""
+    if not R.has_units(ds):
+        return ""
+    work = (ds[S.DAY].values % S.DAYS_PER_WEEK) < S.WORKDAYS_PER_WEEK
+    base = R.baseline(ds)
+    parts = []
+    for name, how, label, scale, unit in DIVISION_NUMBERS:
+        var = S.UNIT_PREFIX + name
+        if var not in ds:
+            continue
+        a = np.asarray(ds[var].values, dtype=float) * scale  # (run, day, unit)
+        rows, csv_rows, cols = [], [], None
+        for u, division in enumerate(str(x) for x in ds[S.UNIT].values):
+            with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
+                sup.filter(RuntimeWarning)
+                if how == "mean":
+                    per_run = np.nanmean(a[:, work, u], axis=1)
+                else:  # the last working day
+                    per_run = a[:, np.flatnonzero(work)[-1], u]
+            cells = paired(ds, per_run)
+            cols = [(g.label, d is None) for g, _, d in cells]
+            tds = "".join(f"<td>{fmt_interval(*c) if d is None else fmt_interval(*d)}</td>" for _, c, d in cells)
+            rows.append(f"<tr><th scope=row>{_e(division)}</th>{tds}</tr>")
+            csv_rows.append([division, *[v for _, c, d in cells for v in (c if d is None else d)]])
+        head = "".join(f"<th>{_e(c)}{'' if is_base else ' (difference)'}</th>" for c, is_base in cols or [])
+        parts.append(f"<h4>{_e(label[0].upper() + label[1:])} <span class=unit>({_e(unit)}; {_e(base)}: its value; the "
+                     "others: paired difference from it)</span></h4>"
+                     f"<div class=scroll><table class=numbers><thead><tr><th>division</th>{head}</tr></thead>"
+                     f"<tbody>{''.join(rows)}</tbody></table></div>"
+                     f"<p class=tablenote>{_csv_link(f'divisions_{name}.csv', ['division', *[f'{c} {k}' for c, _ in cols or [] for k in ('value', 'lower', 'upper')]], csv_rows)}</p>")
+    return "".join(parts)
+
+
 def comparison_html(ds, tables) -> str:
     """The comparison tables of a sweep, one per output."""
     parts = []
     for out, t in tables.items():
-        info = S.DAILY.get(out)
-        unit = ds[out].attrs.get("units", "") if out in ds else ""
+        info = S.output_variable(out)
+        unit = ds[out].attrs.get("units", "") if out in ds else info.unit if info else ""
         label = info.label if info else out
         level = t.attrs.get("level", 0.95)
         scale = 100.0 if info and info.percent else 1.0
@@ -207,7 +315,7 @@ def sensitivity_html(tables) -> str:
             vals = [float(t[c].values[i]) for c in cols]
             rows.append(f"<tr><th scope=row>{_e(p)}</th>{''.join(f'<td>{fmt(v)}</td>' for v in vals)}</tr>")
             csv_rows.append([str(p), *vals])
-        info = S.DAILY.get(out)
+        info = S.output_variable(out)
         label = info.label[0].upper() + info.label[1:] if info else out
         parts.append(f"<h4>{_e(label)} <span class=unit>({_e(out)}, policy {_e(pol)}; {_e(t.attrs.get('method', ''))})</span></h4>"
                      f"<div class=scroll><table class=numbers><thead><tr><th>parameter</th>{head}</tr></thead>"
@@ -290,6 +398,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
                        "working day. " + ("Brackets: 95% confidence interval over replications." if R.replications(ds) > 1
                                           and not T.pooled_over_points(ds) else "")))
     s.tables.append(key_numbers_html(ds))
+    s.tables.append(money_html(ds))
     sections.append(s)
 
     s = Section("productivity", "Productivity: true and measured value", short="Productivity",
@@ -336,6 +445,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
                       "trickles down to administrative staff, clean-up where AI is used outside its frontier).")
     s.figures.append(fig("divisions", "True value, burnout, clean-up and padding per division",
                          per + band + " Rows share their scale.", P.divisions))
+    s.tables.append(divisions_html(ds))
     if s.figures[-1] is None:
         s.note = ("This file has no per-division series. Set <code>output: {per_unit: true}</code> in the scenario "
                   "(the default) to write them.")

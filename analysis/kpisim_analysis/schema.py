@@ -142,7 +142,25 @@ DAILY = {
     "kpi_value_correlation": Variable("KPI-true value correlation", "Pearson r", WORKDAY),
     "reported_true_gap": Variable("reported vs true value gap", "1", WORKDAY, percent=True),
     "performative_kpi_share": Variable("share of KPI from performative use", "1", WORKDAY, percent=True),
+    # money view (true value - token cost - rewards paid + penalties; every day counts: prizes and
+    # fines fall on the last day of a period, which may be a Sunday)
+    "net_value_usd": Variable("net value to the organisation", "USD/day", FLOW),
+    "net_value_per_fte": Variable("net value per employee", "USD/person/day", FLOW),
+    "net_value_annual_usd": Variable("net value to the organisation, annual rate", "USD/year", STATE),
 }
+
+# The model's year (engine/include/kpisim/core/calendar.hpp): 52 weeks, 364 days, 260 working days.
+DAYS_PER_YEAR = 364
+
+def output_variable(name: str) -> Variable | None:
+    """The Variable of a sweep output (a comparison table's name): a daily variable, or one
+    division's series `unit_<variable>[<division>]`, labelled with the division. None if unknown."""
+    if name.startswith(UNIT_PREFIX) and "[" in name and name.endswith("]"):
+        var, division = name[len(UNIT_PREFIX):-1].split("[", 1)
+        info = DAILY.get(var)
+        return None if info is None else Variable(f"{info.label} in {division}", info.unit, info.kind, info.percent)
+    return DAILY.get(name)
+
 
 def infer_variable(long_name: str, units: str) -> Variable:
     """A Variable for a daily variable this table does not describe, from the file's attributes:

@@ -1,6 +1,11 @@
 """Checks that two KPISim results files hold bit-identical data.
 
-Usage: compare_results.py A.h5 B.h5
+Usage: compare_results.py A.h5 B.h5 [--added NAME ...]
+
+--added names datasets that B may have and A lacks (outputs added since A was written, e.g. the
+money view's net_value_usd, net_value_per_fte and net_value_annual_usd): every dataset of A must
+still be in B with the same bits, and B may hold exactly these more. Without it the two files must
+hold the same datasets.
 
 Every dataset (series, per-unit series, snapshots, coordinates) must have the same shape and the
 same bits, NaN included. Root attributes are not compared: provenance (build type, instruction set,
@@ -21,12 +26,16 @@ def datasets(f):
     return out
 
 
-def main(a_path, b_path):
+def main(a_path, b_path, added=()):
     with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
         da, db = datasets(a), datasets(b)
-        if sorted(da) != sorted(db):
+        new = sorted(set(db) - set(da))
+        if sorted(da) != sorted(db) and (set(da) - set(db) or not set(new) <= set(added)):
             print(f"different datasets: {sorted(set(da) ^ set(db))}")
             return 1
+        if new:
+            print(f"added in {b_path}, not compared: {new}")
+        db = {k: v for k, v in db.items() if k in da}
         bad = []
         for name in sorted(da):
             x, y = da[name][()], db[name][()]
@@ -45,4 +54,9 @@ def main(a_path, b_path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    args = sys.argv[1:]
+    extra = args[args.index("--added") + 1:] if "--added" in args else []
+    paths = args[:args.index("--added")] if "--added" in args else args
+    if len(paths) != 2:
+        sys.exit("usage: compare_results.py A.h5 B.h5 [--added NAME ...]")
+    sys.exit(main(paths[0], paths[1], extra))

@@ -243,3 +243,61 @@ def test_names_from_the_file_are_text_not_markup(small_run, tmp_path):
     from kpisim_analysis.report import write_report
     text = write_report(ds, tmp_path / "rep").read_text()
     assert "<b>bold</b>" not in text and "&lt;b&gt;bold&lt;/b&gt;" in text
+
+
+# ------------------------------------------------------------- money view and divisions (issue 13)
+
+def test_money_view_of_the_report_from_the_components(results_files):
+    """The report's net value per year and its paired differences, recomputed here from the file's
+    components (true value, token cost, rewards, penalties) and the replication pairing."""
+    from kpisim_analysis import report as REP
+    ds = KA.open_results(results_files["crn"])
+    days = ds.sizes["day"]
+    tv = ds.true_value_per_fte.values * ds.headcount.values
+    net = (tv - ds.token_cost_usd.values - ds.rewards_usd.values + ds.penalties_usd.values).sum(axis=1) * 364 / days
+    work = ds.day.values % 7 < 5
+    per_fte = (tv - ds.token_cost_usd.values - ds.rewards_usd.values + ds.penalties_usd.values).sum(axis=1) / \
+        ds.headcount.values[:, work].sum(axis=1)
+    np.testing.assert_allclose(REP._key_values(ds, "net_value_usd", "annual"), net, rtol=1e-9)
+    np.testing.assert_allclose(REP._key_values(ds, "net_value_usd", "per_work_fte"), per_fte, rtol=1e-9)
+    cells = REP.paired(ds, net)
+    pol, rep, pts = ds.policy.values, ds.replication.values, ds.point.values
+    assert [g.label for g, _, _ in cells] == ["baseline (effort_cost=6)", "baseline (effort_cost=10)",
+                                               "leaderboard (effort_cost=6)", "leaderboard (effort_cost=10)"]
+    for g, (m, lo, hi), diff in cells:
+        k = g.point
+        mine = net[(pol == g.policy) & (pts == k)]
+        assert m == pytest.approx(mine.mean(), rel=1e-12) and lo < m < hi
+        if g.policy == "baseline":
+            assert diff is None
+            continue
+        base = net[(pol == "baseline") & (pts == k)]
+        order = np.argsort(rep[(pol == g.policy) & (pts == k)]), np.argsort(rep[(pol == "baseline") & (pts == k)])
+        d = mine[order[0]] - base[order[1]]
+        assert diff[0] == pytest.approx(d.mean(), rel=1e-9)
+        half = (diff[2] - diff[1]) / 2
+        assert half == pytest.approx(scipy_t(d.size) * d.std(ddof=1) / np.sqrt(d.size), rel=1e-9)
+    html = REP.money_html(ds)
+    assert "Money view" in html and "paired difference from baseline" in html
+    assert REP.fmt(cells[2][2][0]) in html  # the leaderboard's paired difference, as formatted
+
+
+def scipy_t(n, level=0.95):
+    from scipy import stats as sps
+    return sps.t.ppf(0.5 + level / 2, n - 1)
+
+
+def test_division_table_of_the_report(results_files):
+    from kpisim_analysis import report as REP
+    ds = KA.open_results(results_files["crn"])
+    html = REP.divisions_html(ds)
+    for division in ("administration", "consulting", "engineering"):
+        assert f"<th scope=row>{division}</th>" in html
+    assert "leaderboard (effort_cost=6) (difference)" in html
+    # The baseline's true value in consulting at effort_cost=6: mean over replications of the working-day means.
+    work = ds.day.values % 7 < 5
+    v = ds.unit_true_value_per_fte.values[:, :, 1][:, work].mean(axis=1)
+    sel = (ds.policy.values == "baseline") & (ds.point.values == 0)
+    assert REP.fmt(v[sel].mean()) in html
+    # A file without per-division series gets no table.
+    assert REP.divisions_html(ds.drop_vars([n for n in ds.data_vars if n.startswith("unit_")]).drop_dims("unit")) == ""

@@ -298,3 +298,62 @@ def test_performative_kpi_share_is_a_share_under_audits(cli, tmp_path):
         assert float(d.performative_hours_per_fte.max()) > 0  # the scenario does produce padding
         share = d.performative_kpi_share.values
         assert share.min() >= 0 and share.max() <= 1, f"performative_kpi_share up to {share.max()}"
+
+
+# ------------------------------------------------------------------------------ the money view
+
+DAYS_PER_YEAR = 364  # the model's year (engine/include/kpisim/core/calendar.hpp)
+
+
+def test_net_value_is_true_value_minus_costs_plus_penalties(ds):
+    """net_value_usd, day by day and run by run, is computed here from its components in the same
+    file: true value (per FTE times the headcount) - token cost - rewards paid + penalties."""
+    tv = ds.true_value_per_fte.values * ds.headcount.values
+    expected = tv - ds.token_cost_usd.values - ds.rewards_usd.values + ds.penalties_usd.values
+    scale = np.abs(tv) + ds.token_cost_usd.values + ds.rewards_usd.values + ds.penalties_usd.values + 1.0
+    assert np.all(np.abs(ds.net_value_usd.values - expected) <= 1e-12 * scale)
+    np.testing.assert_allclose(ds.net_value_per_fte.values, ds.net_value_usd.values / ds.headcount.values, rtol=1e-15)
+    np.testing.assert_array_equal(ds.net_value_annual_usd.values, ds.net_value_usd.values * DAYS_PER_YEAR)
+    # Every term is exercised: prizes are paid (leaderboard) and fines imposed (audits).
+    assert runs_of(ds, "leaderboard").rewards_usd.values.sum() > 0
+    assert runs_of(ds, "outcome_audited").penalties_usd.values.sum() > 0
+    lb = runs_of(ds, "leaderboard")
+    assert np.any(lb.net_value_usd.values < lb.true_value_per_fte.values * lb.headcount.values - lb.token_cost_usd.values)
+    for name in ("net_value_usd", "net_value_per_fte", "net_value_annual_usd"):
+        assert ds[name].attrs["units"] in ("USD/day", "USD/person/day", "USD/year")
+        assert "unit_" + name not in ds  # organisation-level: rewards and fines are not per division
+
+
+def test_run_summary_prints_the_money_bridge(cli, source_dir, tmp_path, ds):
+    """kpisim run's table: rewards, penalties, and the annual bridge whose last line is the sum of
+    the others, each equal to what the file's components give by hand."""
+    out = tmp_path / "again.h5"
+    r = cli("run", source_dir / "tests" / "data" / "small_compare.yaml", "-o", out)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    header = next(line for line in lines if "baseline" in line and "leaderboard" in line).split()
+    assert header == POLICIES
+
+    def row(label):
+        line = next(line for line in lines if line.startswith(label))
+        return [float(x) for x in line[len(label):].split()]
+
+    days = ds.sizes["day"]
+    work = (ds.day.values % 7) < 5
+    for i, p in enumerate(POLICIES):
+        d = runs_of(ds, p)
+        true_value = (d.true_value_per_fte.values * d.headcount.values).sum() * DAYS_PER_YEAR / days
+        tokens = d.token_cost_usd.values.sum() * DAYS_PER_YEAR / days
+        rewards = d.rewards_usd.values.sum() * DAYS_PER_YEAR / days
+        penalties = d.penalties_usd.values.sum() * DAYS_PER_YEAR / days
+        net = true_value - tokens - rewards + penalties
+        assert abs(row("  + true value")[i] - true_value) <= 0.5
+        assert abs(row("  - token cost")[i] - tokens) <= 0.5
+        assert abs(row("  - rewards paid")[i] - rewards) <= 0.5
+        assert abs(row("  + penalties")[i] - penalties) <= 0.5
+        assert abs(row("  = net value to the organisation")[i] - net) <= 1.0
+        per_fte = d.net_value_usd.values.sum() / d.headcount.values[work].sum()
+        assert abs(row("net value per FTE-day (USD, workdays)")[i] - per_fte) <= 0.05
+        assert abs(row("rewards paid (USD)")[i] - d.rewards_usd.values.sum()) <= 0.5
+        assert abs(row("penalties imposed (USD)")[i] - d.penalties_usd.values.sum()) <= 0.5
+        assert abs(row("audit hours (h; their cost is in true value)")[i] - d.audit_hours.values.sum()) <= 0.5

@@ -219,3 +219,97 @@ def test_two_mpi_processes_give_the_data_of_one(cli, kpisim, experiments, swept,
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("20 runs:") == 1, "only process 0 reports"
     assert identical(swept[0], out)
+
+
+# --------------------------------------------- the money view and per-division outputs (issue 13)
+
+DAYS_PER_YEAR = 364
+
+
+@pytest.fixture(scope="module")
+def money(cli, experiments, tmp_path_factory):
+    """small_money.yaml: 3 policies x 3 replications, outputs net value and per-division series."""
+    out = tmp_path_factory.mktemp("money") / "small_money.h5"
+    r = cli("sweep", experiments / "small_money.yaml", "-o", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    with xr.open_dataset(out, engine="h5netcdf") as d:
+        d.load()
+    return out, r, d
+
+
+def _by_hand(d, values, first=7):
+    """Per policy: the mean over replications of each run's window mean of `values` (run, day)."""
+    per_run = np.nanmean(values[:, first:], axis=1)
+    return {p: per_run[d.policy.values == p].mean() for p in ("baseline", "leaderboard", "outcome_audited")}
+
+
+def _paired_by_hand(d, values, policy, first=7):
+    per_run = np.nanmean(values[:, first:], axis=1)
+    diff = per_run[d.policy.values == policy] - per_run[d.policy.values == "baseline"]  # replication k against k
+    return diff.mean()
+
+
+def test_net_value_is_a_sweep_output_with_paired_intervals(money):
+    out, _, d = money
+    net = (d.true_value_per_fte.values * d.headcount.values - d.token_cost_usd.values - d.rewards_usd.values
+           + d.penalties_usd.values)
+    for output, values in (("net_value_annual_usd", net * DAYS_PER_YEAR), ("net_value_per_fte", net / d.headcount.values)):
+        cmp = xr.open_dataset(out, engine="h5netcdf", group=f"comparison/{output}")
+        for p, m in _by_hand(d, values).items():
+            assert float(cmp["mean"].sel(row=p)) == pytest.approx(m, rel=1e-9)
+        for p in ("leaderboard", "outcome_audited"):
+            diff = float(cmp.difference.sel(row=p))
+            assert diff == pytest.approx(_paired_by_hand(d, values, p), rel=1e-9, abs=1e-6)
+            assert float(cmp.difference_lower.sel(row=p)) < diff < float(cmp.difference_upper.sel(row=p))
+
+
+def test_per_division_outputs_expand_and_match_the_unit_series(money):
+    out, r, d = money
+    units = [str(u) for u in d.unit.values]
+    assert units == ["administration", "consulting", "engineering"]
+    for u, name in enumerate(units):
+        cmp = xr.open_dataset(out, engine="h5netcdf", group=f"comparison/unit_true_value_per_fte[{name}]")
+        values = d.unit_true_value_per_fte.values[:, :, u]
+        for p, m in _by_hand(d, values).items():
+            assert float(cmp["mean"].sel(row=p)) == pytest.approx(m, rel=1e-9)
+        assert float(cmp.difference.sel(row="leaderboard")) == pytest.approx(_paired_by_hand(d, values, "leaderboard"), rel=1e-9)
+        assert f"unit_true_value_per_fte[{name}] (USD/person/day" in r.stdout
+    cmp = xr.open_dataset(out, engine="h5netcdf", group="comparison/unit_burnout_share[consulting]")
+    assert float(cmp["mean"].sel(row="baseline")) == pytest.approx(_by_hand(d, d.unit_burnout_share.values[:, :, 1])["baseline"], rel=1e-9)
+    # Only the named division of unit_burnout_share.
+    assert "unit_burnout_share[engineering] (" not in r.stdout
+
+
+def test_compare_prints_the_money_and_division_tables(cli, money):
+    out, r, d = money
+    c = cli("compare", out)
+    assert c.returncode == 0, c.stderr
+    money_table = c.stdout[c.stdout.index("money view:"):c.stdout.index("true value per FTE-day by division")]
+    assert money_table in r.stdout  # the sweep printed the same
+    rows = {line.split("|")[1].strip(): [x.strip() for x in line.split("|")[2:-1]]
+            for line in money_table.splitlines() if line.startswith("| ") and "policy" not in line}
+    assert set(rows) == {"baseline", "leaderboard", "outcome_audited"}
+    assert rows["baseline"][2] == "(reference)"
+    assert "[" in rows["leaderboard"][2]  # a paired difference with its interval
+    # The rewards column is the leaderboard's prizes at an annual rate (USD/day window mean x 364).
+    rewards = _by_hand(d, d.rewards_usd.values * DAYS_PER_YEAR)["leaderboard"]
+    shown = rows["leaderboard"][4]
+    mult = {"k": 1e3, "M": 1e6, "B": 1e9}.get(shown[-1], 1.0)
+    assert float(shown.rstrip("kMB")) * mult == pytest.approx(rewards, rel=1e-3)
+    assert rows["baseline"][4] == "0"
+    division = c.stdout[c.stdout.index("true value per FTE-day by division"):]
+    lines = [line for line in division.splitlines() if line.startswith("| ")]
+    assert lines[0].split("|")[1:-1] == [" division ", " baseline ", " leaderboard ", " outcome_audited "]
+    assert [line.split("|")[1].strip() for line in lines[1:]] == ["administration", "consulting", "engineering"]
+
+
+def test_unit_outputs_are_checked(cli, experiments, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = (experiments / "small_money.yaml").read_text().replace("base: ../small_compare.yaml",
+                                                                   f"base: {experiments.parent / 'small_compare.yaml'}")
+    bad.write_text(text.replace("unit_true_value_per_fte,", "unit_true_value_per_ft, unit_rewards_usd, 'unit_skill_mean[enginering]',"))
+    r = cli("validate", bad)
+    assert r.returncode == 2
+    assert "'unit_true_value_per_ft' is not an output variable; did you mean 'unit_true_value_per_fte'?" in r.stderr
+    assert "'unit_rewards_usd': rewards_usd is an organisation-level variable, not written per division" in r.stderr
+    assert "the scenario has no division 'enginering'; did you mean 'engineering'?" in r.stderr

@@ -411,7 +411,9 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   bar.finish();
   if (mpi.rank() != 0) return kExitOk;
   if (!a.quiet) {
-    fmt::print("{}", kpisim::format_analysis(sw, rep.analysis));
+    fmt::print("{}{}", kpisim::format_analysis(sw, rep.analysis), kpisim::format_money_and_divisions(sw, [&](const std::string& name) {
+                 return kpisim::read_window_means(out, name, sw.experiment.analysis.first_day, sw.last_day());
+               }));
     fmt::print("\n{}: {} run now, {} from an earlier invocation, {} failed; {:.1f} s; wrote {}\n", plural(rep.runs, "run"), rep.ran,
                rep.resumed, rep.failures.size(), bar.seconds(), out);
   }
@@ -453,10 +455,13 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
     if (sw.runs() != idx.runs)
       throw kpisim::ResultsFileError(fmt::format("'{}' has {} runs but its experiment describes {}", file, idx.runs, sw.runs()));
     std::vector<std::vector<double>> values;
-    for (const auto& name : sw.experiment.analysis.outputs)
+    for (const auto& name : sw.output_names())
       values.push_back(kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day()));
     const kpisim::Analysis an = kpisim::analyse(sw, values);
-    fmt::print("{}: experiment '{}', {} runs\n{}", file, sw.experiment.name, idx.runs, kpisim::format_analysis(sw, an));
+    fmt::print("{}: experiment '{}', {} runs\n{}{}", file, sw.experiment.name, idx.runs, kpisim::format_analysis(sw, an),
+               kpisim::format_money_and_divisions(sw, [&](const std::string& name) {
+                 return kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day());
+               }));
     return kExitOk;
   });
   return kExitOk;

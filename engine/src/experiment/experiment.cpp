@@ -22,6 +22,7 @@
 #include "kpisim/config/loader.hpp"
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
+#include "kpisim/experiment/analysis.hpp"
 #include "kpisim/io/results.hpp"
 #include "kpisim/stats/design.hpp"
 
@@ -240,15 +241,12 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
 
   // Outputs summarised, and the window.
   {
-    std::vector<std::string> names;
-    for (const auto& info : daily_variables()) names.emplace_back(info.name);
-    for (const auto& out : e.analysis.outputs) {
-      if (std::find(names.begin(), names.end(), out) != names.end()) continue;
-      const std::string near = params::nearest(out, names);
-      diag.error_at_path(
-          &where, "analysis.outputs",
-          fmt::format("'{}' is not an output variable{}", printable(out), near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
-    }
+    // Daily variables, and per-division series (unit_<variable>[<division>]): analysis.hpp.
+    std::vector<std::string> divisions;
+    for (const auto& d : sw.base.organisation.divisions) divisions.push_back(d.name);
+    std::vector<std::string> problems;
+    static_cast<void>(expand_outputs(e.analysis.outputs, divisions, sw.base.output.per_unit, &problems));
+    for (const auto& p : problems) diag.error_at_path(&where, "analysis.outputs", p);
     if (e.analysis.outputs.empty()) diag.error_at_path(&where, "analysis.outputs", "name at least one output to summarise");
     const int last = e.analysis.last_day < 0 ? sw.base.days - 1 : e.analysis.last_day;
     if (e.analysis.first_day > last || last > sw.base.days - 1)

@@ -534,18 +534,6 @@ std::set<std::size_t> injected_failures() {
   return out;
 }
 
-double window_mean(const RunResult& r, std::size_t var, int first, int last) {
-  double s = 0.0;
-  int n = 0;
-  for (int d = first; d <= last; ++d) {
-    const double x = r.at(var, d);
-    if (std::isnan(x)) continue;
-    s += x;
-    ++n;
-  }
-  return n > 0 ? s / n : std::nan("");
-}
-
 /// Resolved model of a point, cached per thread (runs of a point are consecutive).
 class SpecCache {
  public:
@@ -564,7 +552,7 @@ class SpecCache {
 
 void write_tables(ResultsWriter& w, const Sweep& sweep, const Analysis& a) {
   using Column = ResultsWriter::Column;
-  for (const auto& output : sweep.experiment.analysis.outputs) {
+  for (const auto& output : sweep.output_names()) {
     std::vector<std::string> labels;
     std::vector<Column> cols = {{"mean", "mean over replications", "", {}},
                                 {"lower", "lower end of the confidence interval of the mean", "", {}},
@@ -653,7 +641,7 @@ std::optional<SweepReport> finished_merge(const Sweep& sweep, const SweepOptions
         std::any_of(ix.status.begin(), ix.status.end(), [](std::int8_t s) { return s != 0; }))
       return std::nullopt;
     std::vector<std::vector<double>> values;
-    for (const auto& name : sweep.experiment.analysis.outputs)
+    for (const auto& name : sweep.output_names())
       values.push_back(read_window_means(o.output, name, sweep.experiment.analysis.first_day, sweep.last_day()));
     report.analysis = analyse(sweep, values);
     report.resumed = report.runs;
@@ -823,10 +811,7 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
   meta.extra_attrs.emplace_back("experiment", sweep.to_yaml());
   ResultsWriter writer(o.output, meta, layout, o.overwrite);
 
-  const auto& outputs = sweep.experiment.analysis.outputs;
-  std::vector<std::size_t> var;
-  var.reserve(outputs.size());
-  for (const auto& name : outputs) var.push_back(daily_index(name));
+  const std::vector<std::string> outputs = sweep.output_names();
   std::vector<std::vector<double>> values(outputs.size(), std::vector<double>(report.runs, std::nan("")));
   const int first = sweep.experiment.analysis.first_day;
   const int last = sweep.last_day();
@@ -847,7 +832,7 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     res.policy_type = layout.policy_type[r];
     writer.write_run(r, res);
     if (r == 0) kill_point("merge");
-    for (std::size_t k = 0; k < outputs.size(); ++k) values[k][r] = window_mean(res, var[k], first, last);
+    for (std::size_t k = 0; k < outputs.size(); ++k) values[k][r] = output_window_mean(res, outputs[k], layout.unit_names, first, last);
   }
   report.analysis = analyse(sweep, values);
   write_tables(writer, sweep, report.analysis);
@@ -890,7 +875,7 @@ SweepEstimate estimate_sweep(const Sweep& sweep, int threads, std::size_t memory
   const std::size_t d = sweep.experiment.parameters.size();
   const std::size_t design = sweep.points.size() * (3 * d * sizeof(double) + 48);  // rows, and the generator's matrices
   const double merge = runs * static_cast<double>(2 * sizeof(std::string) + 2 * sizeof(std::int32_t) + d * sizeof(double) +
-                                                  sweep.experiment.analysis.outputs.size() * sizeof(double));
+                                                  sweep.output_names().size() * sizeof(double));
   e.memory_bytes = sat(static_cast<double>(concurrent) * static_cast<double>(per_run) + static_cast<double>(design) + merge +
                        static_cast<double>(organisation_bytes(largest)));
   std::size_t per_run_out = daily_variables().size() * days * sizeof(double);

@@ -553,22 +553,34 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
     const std::size_t runs = run_count(f);
     const int days = day_count(f);
 
-    // The daily variables are the (run, day) datasets of the root group.
-    const std::string name(variable);
+    // One division's series of a per-unit variable: unit_<variable>[<division>], a column of the
+    // (run, day, unit) dataset unit_<variable>.
+    std::string name(variable);
+    std::string division;
+    const bool of_unit = name.rfind("unit_", 0) == 0 && name.find('[') != std::string::npos && name.back() == ']';
+    if (of_unit) {
+      const auto open = name.find('[');
+      division = name.substr(open + 1, name.size() - open - 2);
+      name.resize(open);
+    }
+
+    // The daily variables are the (run, day) datasets of the root group; the per-unit ones (run, day, unit).
     std::vector<std::string> daily;
     bool exists_otherwise = false;
     for (const auto& link : link_names(f)) {
       const auto shape = dataset_shape(f, link);
       if (!shape) continue;
-      if (shape->size() == 2 && (*shape)[0] == runs && (*shape)[1] == static_cast<hsize_t>(days))
+      if (shape->size() == (of_unit ? 3U : 2U) && (*shape)[0] == runs && (*shape)[1] == static_cast<hsize_t>(days))
         daily.push_back(link);
       else if (link == name)
         exists_otherwise = true;
     }
     if (std::find(daily.begin(), daily.end(), name) == daily.end()) {
-      if (exists_otherwise) throw BadFile(fmt::format("'{}' is not a daily (run, day) variable", name));
+      if (exists_otherwise)
+        throw BadFile(fmt::format("'{}' is not a {} variable", name, of_unit ? "per-unit (run, day, unit)" : "daily (run, day)"));
       const std::string near = params::nearest(name, daily);
-      throw BadFile(fmt::format("there is no daily variable '{}'{}", name, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      throw BadFile(fmt::format("there is no {} variable '{}'{}", of_unit ? "per-unit" : "daily", name,
+                                near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
     }
     if (first_day > last_day) throw BadFile(fmt::format("bad day window [{}, {}]: the first day is after the last", first_day, last_day));
     if (first_day < 0 || last_day >= days)
@@ -577,15 +589,36 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
     const std::string what = fmt::format("reading '{}'", name);
     const Hid dset = open_dataset(f, name);
     require_numeric(dset.get(), name);
-    require_scales(dset.get(), name, {"run", "day"});
+    hsize_t unit = 0;
+    if (of_unit) {
+      require_scales(dset.get(), name, {"run", "day", "unit"});
+      const auto units = (*dataset_shape(f, name))[2];
+      const std::vector<std::string> unit_names = read_strings(f, "unit", static_cast<std::size_t>(units));
+      const auto at = std::find(unit_names.begin(), unit_names.end(), division);
+      if (at == unit_names.end()) {
+        const std::string near = params::nearest(division, unit_names);
+        throw BadFile(
+            fmt::format("the file has no division '{}'{}", division, near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+      }
+      unit = static_cast<hsize_t>(at - unit_names.begin());
+    } else {
+      require_scales(dset.get(), name, {"run", "day"});
+    }
     const Hid file_space(H5Dget_space(dset.get()), H5Sclose, what);
-    const hsize_t count[2] = {1, static_cast<hsize_t>(last_day - first_day + 1)};
-    const Hid mem_space = h5::simple_space({count[1]});
-    std::vector<double> row(static_cast<std::size_t>(count[1]));
+    const hsize_t len = static_cast<hsize_t>(last_day) - static_cast<hsize_t>(first_day) + 1;
+    const Hid mem_space = h5::simple_space({len});
+    std::vector<double> row(static_cast<std::size_t>(len));
     std::vector<double> means(runs);
     for (std::size_t r = 0; r < runs; ++r) {
-      const hsize_t start[2] = {static_cast<hsize_t>(r), static_cast<hsize_t>(first_day)};
-      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), what);
+      if (of_unit) {
+        const hsize_t start[3] = {static_cast<hsize_t>(r), static_cast<hsize_t>(first_day), unit};
+        const hsize_t count[3] = {1, len, 1};
+        check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), what);
+      } else {
+        const hsize_t start[2] = {static_cast<hsize_t>(r), static_cast<hsize_t>(first_day)};
+        const hsize_t count[2] = {1, len};
+        check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), what);
+      }
       check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), kDefault, row.data()), what);
       double sum = 0.0;
       std::size_t n = 0;

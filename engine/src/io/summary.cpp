@@ -4,13 +4,30 @@
 
 #include <cmath>
 
+#include "kpisim/core/calendar.hpp"
+
 namespace kpisim {
 namespace {
 
-enum class Stat { mean, mean_workdays, last, sum };
+// annual: the horizon's total at an annual rate (kDaysPerYear calendar days); per_workday_fte: the
+// horizon's total per working FTE-day (over the headcount of the working days); annual_per_fte: a
+// per-FTE series times the headcount, at an annual rate (the organisation's total).
+enum class Stat { mean, mean_workdays, last, sum, annual, per_workday_fte, annual_per_fte };
 
 double stat(const RunResult& r, std::string_view var, Stat s) {
   const std::size_t v = daily_index(var);
+  if (s == Stat::annual || s == Stat::per_workday_fte || s == Stat::annual_per_fte) {
+    const std::size_t h = daily_index("headcount");
+    double total = 0.0;
+    double fte_days = 0.0;
+    for (int d = 0; d < r.days; ++d) {
+      const double x = s == Stat::annual_per_fte ? r.at(v, d) * r.at(h, d) : r.at(v, d);
+      if (!std::isnan(x)) total += x;
+      if (is_workday(d) && !std::isnan(r.at(h, d))) fte_days += r.at(h, d);
+    }
+    if (s == Stat::per_workday_fte) return fte_days > 0 ? total / fte_days : std::nan("");
+    return r.days > 0 ? total * kDaysPerYear / r.days : std::nan("");
+  }
   double acc = 0.0;
   int n = 0;
   for (int d = 0; d < r.days; ++d) {
@@ -70,6 +87,15 @@ std::string summary_table(const std::vector<RunResult>& runs) {
       {"reported-vs-true gap (mean)", "reported_true_gap", Stat::mean_workdays, 1, "{:+.3f}"},
       {"performative share of KPI (mean)", "performative_kpi_share", Stat::mean, 1, "{:.3f}"},
       {"rewards paid (USD)", "rewards_usd", Stat::sum, 1, "{:.0f}"},
+      {"penalties imposed (USD)", "penalties_usd", Stat::sum, 1, "{:.0f}"},
+      {"audit hours (h; their cost is in true value)", "audit_hours", Stat::sum, 1, "{:.0f}"},
+      {"organisation, USD/year (364-day year):", "", Stat::sum, 0, ""},
+      {"  + true value", "true_value_per_fte", Stat::annual_per_fte, 1, "{:.0f}"},
+      {"  - token cost", "token_cost_usd", Stat::annual, 1, "{:.0f}"},
+      {"  - rewards paid", "rewards_usd", Stat::annual, 1, "{:.0f}"},
+      {"  + penalties", "penalties_usd", Stat::annual, 1, "{:.0f}"},
+      {"  = net value to the organisation", "net_value_usd", Stat::annual, 1, "{:.0f}"},
+      {"net value per FTE-day (USD, workdays)", "net_value_usd", Stat::per_workday_fte, 1, "{:.1f}"},
   };
   std::size_t label_w = 0;
   for (const auto& r : rows) label_w = std::max(label_w, std::string_view(r.label).size());
@@ -79,6 +105,10 @@ std::string summary_table(const std::vector<RunResult>& runs) {
   for (const auto& r : runs) out += fmt::format("{:>{}}", r.policy, col_w);
   out += "\n";
   for (const auto& row : rows) {
+    if (std::string_view(row.var).empty()) {  // a heading
+      out += fmt::format("{}\n", row.label);
+      continue;
+    }
     out += fmt::format("{:<{}}", row.label, label_w);
     for (const auto& r : runs) {
       const double v = stat(r, row.var, row.stat) * row.scale;

@@ -76,6 +76,10 @@ const std::vector<VariableInfo>& daily_variables() {
       {"kpi_value_correlation", "correlation across people of the KPI and true value (moving averages)", "1", true},
       {"reported_true_gap", "(measured value - true value) / true value", "1", true},
       {"performative_kpi_share", "share of the KPI earned by performative activity", "1", true},
+      // money view (docs/output-schema.md, "Money view"): from the day's totals above, at output time
+      {"net_value_usd", "net value to the organisation: true value minus token cost minus rewards paid plus penalties", "USD/day", false},
+      {"net_value_per_fte", "net value to the organisation per employee (net_value_usd / headcount)", "USD/person/day", false},
+      {"net_value_annual_usd", "net value to the organisation at an annual rate: net_value_usd times 364 days", "USD/year", false},
   };
   return vars;
 }

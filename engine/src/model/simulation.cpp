@@ -230,6 +230,13 @@ void Simulation::step() {
   put_run("audit_false_positives", w.audit_false_positives_today);
   put_run("audit_hours", w.audit_hours_today);
   put_run("manager_ai_value_belief", total[a_headcount] > 0 ? ai_signal_total / total[a_headcount] : 0.0);
+  {
+    // The money view (docs/output-schema.md): the organisation's net of what it pays out and gets back.
+    const double net = total[a_value] - total[a_cost] - w.rewards_paid_today + w.penalties_today;
+    put_run("net_value_usd", net);
+    put_run("net_value_per_fte", net / std::max(1.0, total[a_headcount]));
+    put_run("net_value_annual_usd", net * kDaysPerYear);
+  }
   if (!result_.unit_series.empty()) {
     // per-unit variable index -> position among per_unit variables
     std::vector<std::size_t> pos(vars.size(), SIZE_MAX);

@@ -8,6 +8,10 @@ namespace kpisim {
 /// Cadence of a regime's events. Each fires at the end of the last day of its period.
 enum class Cadence : std::uint8_t { daily, weekly, monthly, quarterly, annual };
 
+/// The model's year: 52 whole weeks, 364 calendar days of which 260 are working days (the annual
+/// cadence, attrition.annual_turnover and the money view's annual figures all use it).
+inline constexpr int kDaysPerYear = 364;
+
 /// Length of a cadence period in calendar days (months are 28 days, quarters 91, years 364:
 /// whole weeks, so a period always holds the same number of working days).
 constexpr int cadence_days(Cadence c) noexcept {
@@ -21,7 +25,7 @@ constexpr int cadence_days(Cadence c) noexcept {
     case Cadence::quarterly:
       return 91;
     case Cadence::annual:
-      return 364;
+      return kDaysPerYear;
   }
   return 1;
 }

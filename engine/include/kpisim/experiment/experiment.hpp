@@ -170,6 +170,9 @@ class Sweep {
   [[nodiscard]] std::string to_yaml() const;
   [[nodiscard]] int days() const noexcept { return base.days; }
   [[nodiscard]] int last_day() const noexcept;  ///< the analysis window's last day, resolved
+  /// analysis.outputs with each `unit_<variable>` expanded to one output per division
+  /// (expand_outputs, experiment/analysis.hpp): the outputs compared, in order.
+  [[nodiscard]] std::vector<std::string> output_names() const;
 
  private:
   std::string source_;  ///< file name for messages

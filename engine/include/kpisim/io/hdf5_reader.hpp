@@ -50,6 +50,7 @@ ResultsIndex read_results_index(const std::string& path);
 
 /// Mean of daily variable `variable` over days [first_day, last_day] (inclusive) for every run,
 /// NaN days skipped (as xarray's skipna; a run with no non-NaN day, e.g. a failed run, gives NaN).
+/// `variable` may name one division's series of a per-unit variable, `unit_<variable>[<division>]`.
 /// Reads run by run (bounded memory). Throws RunError for an unknown variable (with the nearest
 /// valid name suggested) or a bad window.
 std::vector<double> read_window_means(const std::string& path, std::string_view variable, int first_day, int last_day);
