@@ -45,7 +45,9 @@ void require_binomial(double count, double n, double p) {
 
 // Weekly audits of everyone: selected at the end of week 0 (day 6), reviewed during week 1 (days
 // 7-13), fined at the end of day 13.
-const char* kWeekly = "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, penalty_usd_per_script: 0, shame: 0";
+// No reviewer time: every drawn audit is done (the attention budget is tested on its own).
+const char* kWeekly =
+    "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, reviewer_hours: 0, penalty_usd_per_script: 0, shame: 0";
 
 }  // namespace
 
@@ -94,7 +96,7 @@ TEST_CASE("audit: the more days of padding, the likelier a padder is found, and 
 
 TEST_CASE("audit: a script is found if it ran on an examined day", "[unit][audit]") {
   Fixture f(
-      "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, shame: 0, detection: 0.2, false_positive_rate: 0, "
+      "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, reviewer_hours: 0, shame: 0, detection: 0.2, false_positive_rate: 0, "
       "penalty_usd_per_hour: 0, penalty_usd_per_script: 500}");
   std::fill(f.world.scripting.begin(), f.world.scripting.end(), std::uint8_t{1});
   for (int d = 0; d < 14; ++d) f.day(d);
@@ -105,7 +107,7 @@ TEST_CASE("audit: a script is found if it ran on an examined day", "[unit][audit
 
 TEST_CASE("audit: honest people are flagged at the false-positive rate, fined and shamed", "[unit][audit]") {
   Fixture f(
-      "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, detection: 0.8, false_positive_rate: 0.05, "
+      "{type: audit, cadence: weekly, probability: 1, cost_hours: 0, reviewer_hours: 0, detection: 0.8, false_positive_rate: 0.05, "
       "false_positive_hours: 3, penalty_usd_per_hour: 10, shame: 0.4}");
   for (int d = 0; d < 14; ++d) f.day(d);  // nobody pads
   const auto n = static_cast<double>(f.world.n);
@@ -184,7 +186,7 @@ policies:
     type: hybrid
     components:
       - {weight: 1, policy: {type: leaderboard}}
-      - {weight: 1, policy: {type: audit, cadence: weekly, probability: 1, penalty_usd_per_hour: 0, penalty_usd_per_script: 0, false_positive_rate: 0.3, false_positive_hours: 0, cost_hours: 0, shame: 0, detection: 0}}
+      - {weight: 1, policy: {type: audit, cadence: weekly, probability: 1, penalty_usd_per_hour: 0, penalty_usd_per_script: 0, false_positive_rate: 0.3, false_positive_hours: 0, cost_hours: 0, reviewer_hours: 0, shame: 0, detection: 0}}
 )";
 
 kpisim::RunResult run(const kpisim::ModelSpec& spec, std::size_t policy) {
@@ -288,4 +290,29 @@ TEST_CASE("audit: offenders learn the chance of detection from their own audits,
   REQUIRE(sum_offenders / m == Approx(3.0).margin(4.0 * 10.0 * std::sqrt(0.3 * 0.7 / 5.0 / m)));
   // ... but those never caught (0.7^5 ~ 17%) come to expect no fine at all: punishment avoidance.
   require_binomial(static_cast<double>(lucky), m, std::pow(0.7, 5));
+}
+
+TEST_CASE("audit: a manager reviews her team's audits within her attention, and the reviews take her hours", "[unit][audit]") {
+  // 4 teams of 10; weekly audits of everyone; a review takes 1.5 h of the team manager's attention,
+  // of which she has 4 h a week (the default): floor(4 / 1.5) = 2 reviews of her 9 people a week.
+  Fixture f("{type: audit, cadence: weekly, probability: 1, cost_hours: 0.5, reviewer_hours: 1.5, false_positive_rate: 0}", 40);
+  REQUIRE(f.spec.team_units.size() == 4);
+  for (int d = 0; d < 7; ++d) f.day(d);  // selection at the end of day 6
+  // Each manager: 2 reviews x 1.5 h; each audited person 0.5 h; the managers' own audits too.
+  const double per_team = 2 * 1.5 + (2 + 1) * 0.5;
+  CHECK(f.world.audit_hours_today == Approx(4 * per_team));
+  for (const std::uint32_t tu : f.spec.team_units) {
+    const auto& team = f.spec.units[tu];
+    CHECK(f.world.cleanup_hours[team.manager] == Approx(2 * 1.5 + 0.5));  // her reviews and her own audit
+    int audited = 0;
+    for (std::uint32_t i = team.first; i < team.end; ++i)
+      if (i != team.manager) audited += f.world.cleanup_hours[i] > 0 ? 1 : 0;
+    CHECK(audited == 2);
+  }
+  for (int d = 7; d < 14; ++d) f.day(d);
+  CHECK(f.world.audits_today == 4 * 3);  // reviewed at the end of the week: 2 per team and each manager
+  // With no reviewer time the budget does not bind: everyone is audited.
+  Fixture g("{type: audit, cadence: weekly, probability: 1, cost_hours: 0.5, reviewer_hours: 0, false_positive_rate: 0}", 40);
+  for (int d = 0; d < 14; ++d) g.day(d);
+  CHECK(g.world.audits_today == 40);
 }

@@ -71,7 +71,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"audits", "audits carried out", "1/day", false},
       {"audit_detections", "audits that flagged the audited person (performative use found, or a false positive)", "1/day", false},
       {"audit_false_positives", "audits that flagged a person whose examined days showed no performative use", "1/day", false},
-      {"audit_hours", "hours audits took from the audited", "h/day", false},
+      {"audit_hours", "hours audits took: from the audited and from the managers who reviewed them", "h/day", false},
       // Goodhart diagnostics
       {"kpi_value_correlation", "correlation across people of the KPI and true value (moving averages)", "1", true},
       {"reported_true_gap", "(measured value - true value) / true value", "1", true},

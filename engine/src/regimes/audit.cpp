@@ -18,7 +18,12 @@
 // people know the expected share an audit finds (`perf_filter` = detection, read by decisions); what
 // an examined day shows is removed from the measured KPI (`perf_removed`, read by the measurement).
 // Each audit costs the
-// audited person `cost_hours` (added to their clean-up). Combine with another regime through `hybrid`.
+// audited person `cost_hours` (added to their clean-up) and her team manager `reviewer_hours` of
+// attention (added to the manager's clean-up: hours taken from her own work). A manager's attention
+// is finite: managers.attention_hours_per_week accrue to her each week (saved up to a week's or a
+// period's worth), each review spends reviewer_hours of them, and the drawn audits beyond what she
+// has (those with the largest draws) are not done. A team manager's own audit is reviewed above her (no cost to her team).
+// Combine with another regime through `hybrid`.
 #include <algorithm>
 #include <cmath>
 
@@ -39,6 +44,7 @@ struct AuditParams {
   double penalty_usd_per_hour = 100.0;
   double penalty_usd_per_script = 2000.0;
   double cost_hours = 1.0;
+  double reviewer_hours = 1.0;
   double false_positive_rate = 0.05;
   double false_positive_hours = 4.0;
   double shame = 0.3;
@@ -54,6 +60,11 @@ struct AuditParams {
     v.num("penalty_usd_per_hour", penalty_usd_per_hour, {"USD/h", 0, 1e7, "fine per detected performative hour", "assumption"});
     v.num("penalty_usd_per_script", penalty_usd_per_script, {"USD", 0, 1e8, "fine for a detected padding script", "assumption"});
     v.num("cost_hours", cost_hours, {"h", 0, 100, "hours an audit takes from the audited person", "assumption"});
+    v.num("reviewer_hours", reviewer_hours,
+          {"h", 0, 100,
+           "hours of her team manager's attention an audit takes (reviewing the sampled records), taken from the manager's own work; "
+           "a manager reviews at most managers.attention_hours_per_week worth of audits",
+           "assumption"});
     v.num("false_positive_rate", false_positive_rate,
           {"1", 0, 1, "probability that an audit wrongly flags the audited person's legitimate use as padding", "assumption"});
     v.num("false_positive_hours", false_positive_hours,
@@ -78,7 +89,9 @@ class AuditRegime final : public Regime {
         found_days_(spec.employees, 0),
         perceived_(spec.employees, static_cast<float>(p.detection)),
         script_belief_(spec.employees, static_cast<float>(script_found_probability(p.detection))),
-        hires_(spec.employees) {}
+        hires_(spec.employees) {
+    attention_.assign(spec.team_units.size(), 0.0);
+  }
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -157,16 +170,42 @@ class AuditRegime final : public Regime {
         }
       }
       // Draw who is audited next period.
-      const auto u = ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit);
-      audited_[i] = u.u[0] < p_.probability ? 1 : 0;
+      draw_[i] = ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit).u[0];
+      audited_[i] = draw_[i] < p_.probability ? 1 : 0;
       found_hours_[i] = 0.0;
       script_found_[i] = 0;
       offend_days_[i] = found_days_[i] = 0;
+    }
+    // Each team manager reviews her team's audits within her attention (the smallest draws first),
+    // and the reviews take her hours. Attention accrues each period and can be saved up to a week's
+    // (or a period's) worth.
+    const double weekly = ctx.spec.scenario.managers.attention_hours_per_week;
+    const double budget = weekly * cadence_days(p_.cadence) / 7.0;
+    const double cap = std::max(budget, weekly);
+    for (std::size_t t = 0; t < ctx.spec.team_units.size(); ++t) {
+      const Unit& team = ctx.spec.units[ctx.spec.team_units[t]];
+      attention_[t] = std::min(cap, attention_[t] + budget);
+      const auto most =
+          p_.reviewer_hours > 0 ? static_cast<std::size_t>(std::floor(attention_[t] / p_.reviewer_hours)) : ctx.spec.employees;
+      std::size_t count = 0;
+      for (std::uint32_t i = team.first; i < team.end; ++i) count += (i != team.manager && audited_[i] != 0) ? 1 : 0;
+      while (count > most) {  // drop the largest draw (teams are small)
+        std::uint32_t worst = team.end;
+        for (std::uint32_t i = team.first; i < team.end; ++i)
+          if (i != team.manager && audited_[i] != 0 && (worst == team.end || draw_[i] > draw_[worst])) worst = i;
+        audited_[worst] = 0;
+        --count;
+      }
+      const double review = static_cast<double>(count) * p_.reviewer_hours;
+      attention_[t] -= review;
+      w.cleanup_hours[team.manager] += static_cast<float>(review);
+      w.audit_hours_today += review;
+    }
+    for (std::size_t i = 0; i < w.n; ++i)
       if (audited_[i] != 0) {
         w.cleanup_hours[i] += static_cast<float>(p_.cost_hours);
         w.audit_hours_today += p_.cost_hours;
       }
-    }
   }
 
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {}; }
@@ -183,6 +222,8 @@ class AuditRegime final : public Regime {
 
   AuditParams p_;
   std::vector<std::uint8_t> audited_;
+  std::vector<double> draw_ = std::vector<double>(audited_.size(), 1.0);  ///< the period-end selection draw (lowest first)
+  std::vector<double> attention_;    ///< per team: the manager's review hours available (accrued, saved up to a cap)
   std::vector<double> found_hours_;  ///< performative hours on the examined days of the period
   std::vector<std::uint8_t> script_found_;
   std::vector<std::uint16_t> offend_days_;  ///< days of the audited period with padding or a script

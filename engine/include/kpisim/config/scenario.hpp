@@ -468,6 +468,7 @@ struct Managers {
   double pressure_response = 0.5;
   double pressure_cost_usd = 30.0;
   double max_pressure = 3.0;
+  double attention_hours_per_week = 4.0;
 
   template <class V>
   void visit(V& v) {
@@ -480,6 +481,11 @@ struct Managers {
            "a manager's felt cost of holding pressure p is pressure_cost_usd x p^2 / 2 a working day (attention, her staff's goodwill)",
            "assumption"});
     v.num("max_pressure", max_pressure, {"1", 0, 1000, "the most pressure a manager can put on her unit", "assumption"});
+    v.num("attention_hours_per_week", attention_hours_per_week,
+          {"h/week", 0, 60,
+           "hours a team manager can give each week to reviewing her people's audits (audit.reviewer_hours each); audits beyond "
+           "them are not done",
+           "assumption (a tenth of a 40-hour week)"});
     v.num("trickle", trickle, {"1", 0, 10, "share of a unit's pressure passed to each sub-unit (>1 amplifies, <1 damps)", "assumption"});
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
