@@ -343,7 +343,7 @@ TEST_CASE("addressing errors in parameters and groups name the position, what wa
   e = group("  g: {set: [\"tasks[tool=chatbt].ai_quality_change\"]}\n");
   REQUIRE_THAT(e, Catch::Contains("no item of 'tasks' has tool = 'chatbt'; did you mean 'chatbot'?"));
   e = group("  g: {set: [\"policies.*.components[*].policy.cap\"]}\n");
-  REQUIRE_THAT(e, Catch::Contains("group 'g': none of the 2 entries that 'policies.*.components[*]' matches has a key 'cap'"));
+  REQUIRE_THAT(e, Catch::Contains("group 'g': none of the 2 entries that 'policies.*.components[*].policy' matches has a key 'cap'"));
   // An unknown key of a group, an empty group, a dotted group name, a number listed twice.
   REQUIRE_THAT(group("  g: {scal: [tasks.*.defect_prob]}\n"), Catch::Contains("unknown key 'scal' in 'groups.g'; did you mean 'scale'?"));
   REQUIRE_THAT(group("  g: {}\n"), Catch::Contains("exp.yaml:3:3: error: group 'g': a group needs `scale: [key paths]`"));
