@@ -349,7 +349,7 @@ TEST_CASE("addressing errors in parameters and groups name the position, what wa
   REQUIRE_THAT(group("  g: {}\n"), Catch::Contains("exp.yaml:3:3: error: group 'g': a group needs `scale: [key paths]`"));
   REQUIRE_THAT(group("  a.b: {scale: [tasks.*.defect_prob]}\n"), Catch::Contains("a group's name is a plain word without '.'"));
   REQUIRE_THAT(group("  g: {scale: [tasks.*.defect_prob], set: [tasks.memo.defect_prob]}\n"),
-               Catch::Contains("exp.yaml:3:44: error: group 'g': 'tasks.memo.defect_prob' is changed twice"));
+               Catch::Contains("exp.yaml:3:43: error: group 'g': 'tasks.memo.defect_prob' is changed twice"));
   // A factor that takes a value out of its documented range: the scenario's range applies.
   e = group("  g: {scale: [tasks.*.defect_prob]}\n", "  g: {lower: 0.5, upper: 5}\n");
   REQUIRE_THAT(e, Catch::Contains("exp.yaml:5:3: error: parameter 'g': the scenario refuses the value 5: 'tasks.strategy.defect_prob' = 1.25 "
