@@ -56,6 +56,15 @@ def test_parameters_at_their_base_values_give_the_base_runs_to_the_bit(sweeps):
     for c in ("error_rates", "policies.outcome_audited.components[audit].policy.probability",
               "policies.leaderboard_switched_off.phases[0].end_day"):
         assert c in varied.coords, c
+    # The numbers the group changes are stored per run as the runs used them (kpisim_role "value":
+    # not parameters of their own), and the analysis package lists only the varied parameters.
+    from kpisim_analysis import results as R
+    assert R.parameters(varied) == ["error_rates", "policies.outcome_audited.components[audit].policy.probability",
+                                    "policies.leaderboard_switched_off.phases[0].end_day"]
+    memo = varied["tasks.memo.defect_prob"]
+    assert memo.attrs["kpisim_role"] == "value" and "group error_rates" in memo.attrs["long_name"]
+    assert np.array_equal(memo.values, 0.05 * varied.error_rates.values)
+    assert varied["tasks.strategy.defect_prob"].values.max() == 0.25 * 1.5
     b, v0 = _runs(base, 0), _runs(varied, 0)
     assert b.keys() == v0.keys() and len(b) > 10
     for name in b:

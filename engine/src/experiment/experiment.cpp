@@ -38,9 +38,7 @@ YAML::Node node_at(const YAML::Node& root, const std::string& path) {
 
 // The text a target takes for the parameter value x.
 std::string target_text(const ParameterTarget& t, double x) {
-  double v = t.scale ? t.base * x : x;
-  if (t.integer) v = std::round(v);
-  return params::format_number(v);
+  return params::format_number(Sweep::value_of(t, x));
 }
 
 bool is_integer_text(const std::string& s) {
@@ -538,6 +536,16 @@ void Sweep::check_points() const {
   }
   if (failures.size() > 10) diag.error(first.line, first.col, fmt::format("... {} parameter points in all are refused", failures.size()));
   diag.throw_if_errors();
+}
+
+bool Sweep::is_group(std::size_t j) const {
+  return std::any_of(experiment.groups.begin(), experiment.groups.end(),
+                     [&](const ParameterGroup& g) { return g.name == experiment.parameters[j].name; });
+}
+
+double Sweep::value_of(const ParameterTarget& t, double x) {
+  const double v = t.scale ? t.base * x : x;
+  return t.integer ? std::round(v) : v;
 }
 
 Scenario Sweep::scenario_at(std::size_t point) const {

@@ -197,6 +197,10 @@ class Sweep {
   /// Throws InputError naming the experiment file, the parameters' positions and each failing
   /// point's values (at most 10 points listed). `validate` and `sweep` both call it.
   void check_points() const;
+  /// Whether parameter j is a group's name (its targets are the group's keys).
+  [[nodiscard]] bool is_group(std::size_t j) const;
+  /// The value a target takes when its parameter has the value x (scaled, rounded if integer).
+  [[nodiscard]] static double value_of(const ParameterTarget& t, double x);
   /// The resolved scenario of a point (base with the point's parameter values applied).
   [[nodiscard]] Scenario scenario_at(std::size_t point) const;
   /// The resolved experiment as YAML (stored in results and in the resume manifest).
