@@ -91,6 +91,15 @@ def test_each_parameter_reaches_the_policies_it_addresses(sweeps):
         assert cleanup[(pts == 4)][k] > cleanup[(pts == 0)][k]
 
 
+def test_validate_lists_what_groups_and_item_selectors_resolve_to(cli, source_dir):
+    r = cli("validate", source_dir / "scenarios" / "experiments" / "error_rates.yaml")
+    assert r.returncode == 0, r.stderr
+    assert "  group error_rates: tasks.memo.defect_prob = 0.05 x error_rates, " in r.stdout
+    assert "(13 in all)" in r.stdout
+    assert ("  parameter policies.outcome_audited.components[audit].policy.probability: "
+            "policies.outcome_audited.components[1].policy.probability\n") in r.stdout
+
+
 def test_the_file_records_the_groups_and_compare_rebuilds_them(cli, sweeps):
     varied = xr.open_dataset(sweeps["varied"], engine="h5netcdf")
     assert "error_rates:" in varied.attrs["experiment"] and "tasks.*.defect_prob" in varied.attrs["experiment"]

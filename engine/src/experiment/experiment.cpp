@@ -538,6 +538,21 @@ void Sweep::check_points() const {
   diag.throw_if_errors();
 }
 
+std::string Sweep::describe_targets() const {
+  std::string out;
+  for (std::size_t j = 0; j < experiment.parameters.size() && j < targets.size(); ++j) {
+    const auto& ts = targets[j];
+    if (!is_group(j) && ts.size() == 1 && ts.front().path == experiment.parameters[j].name) continue;
+    std::string list;
+    for (std::size_t k = 0; k < ts.size() && k < 6; ++k)
+      list += fmt::format("{}{}{}", k == 0 ? "" : ", ", ts[k].path,
+                          ts[k].scale ? fmt::format(" = {} x {}", params::format_number(ts[k].base), experiment.parameters[j].name) : "");
+    if (ts.size() > 6) list += fmt::format(", ... ({} in all)", ts.size());
+    out += fmt::format("  {} {}: {}\n", is_group(j) ? "group" : "parameter", experiment.parameters[j].name, list);
+  }
+  return out;
+}
+
 bool Sweep::is_group(std::size_t j) const {
   return std::any_of(experiment.groups.begin(), experiment.groups.end(),
                      [&](const ParameterGroup& g) { return g.name == experiment.parameters[j].name; });

@@ -197,6 +197,9 @@ class Sweep {
   /// Throws InputError naming the experiment file, the parameters' positions and each failing
   /// point's values (at most 10 points listed). `validate` and `sweep` both call it.
   void check_points() const;
+  /// One line per parameter that is a group or selects a list item: the scenario numbers it changes
+  /// (with their base values for `scale`); "" when every parameter is a plain key path.
+  [[nodiscard]] std::string describe_targets() const;
   /// Whether parameter j is a group's name (its targets are the group's keys).
   [[nodiscard]] bool is_group(std::size_t j) const;
   /// The value a target takes when its parameter has the value x (scaled, rounded if integer).
