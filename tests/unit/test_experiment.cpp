@@ -335,7 +335,8 @@ TEST_CASE("addressing errors in parameters and groups name the position, what wa
   };
   // An unknown key in a group's path: at the path's position, with the nearest key.
   e = group("  error_rates: {scale: [tasks.*.defect_prob, behaviour.efort_cost]}\n");
-  REQUIRE_THAT(e, Catch::Contains("exp.yaml:3:46: error: group 'error_rates': 'behaviour' has no key 'efort_cost'; did you mean 'effort_cost'?"));
+  REQUIRE_THAT(
+      e, Catch::Contains("exp.yaml:3:46: error: group 'error_rates': 'behaviour' has no key 'efort_cost'; did you mean 'effort_cost'?"));
   // A wildcard that matches nothing.
   e = group("  g: {scale: [tasks.*.defect_prb]}\n");
   REQUIRE_THAT(e, Catch::Contains("exp.yaml:3:15: error: group 'g': none of the 13 entries that 'tasks.*' matches has a key 'defect_prb'; "
@@ -352,8 +353,9 @@ TEST_CASE("addressing errors in parameters and groups name the position, what wa
                Catch::Contains("exp.yaml:3:43: error: group 'g': 'tasks.memo.defect_prob' is changed twice"));
   // A factor that takes a value out of its documented range: the scenario's range applies.
   e = group("  g: {scale: [tasks.*.defect_prob]}\n", "  g: {lower: 0.5, upper: 5}\n");
-  REQUIRE_THAT(e, Catch::Contains("exp.yaml:5:3: error: parameter 'g': the scenario refuses the value 5: 'tasks.strategy.defect_prob' = 1.25 "
-                                  "is out of range: expected [0, 1]"));
+  REQUIRE_THAT(e,
+               Catch::Contains("exp.yaml:5:3: error: parameter 'g': the scenario refuses the value 5: 'tasks.strategy.defect_prob' = 1.25 "
+                               "is out of range: expected [0, 1]"));
   // A misspelt group name as a parameter; a number varied by a group and by a parameter.
   REQUIRE_THAT(group("  error_rates: {scale: [tasks.*.defect_prob]}\n", "  error_rate: {values: [1]}\n"),
                Catch::Contains("exp.yaml:5:3: error: parameter 'error_rate': there is no group or scenario key 'error_rate'; did you mean "

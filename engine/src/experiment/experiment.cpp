@@ -18,13 +18,13 @@
 #include <fmt/format.h>
 
 #include "../config/scenario_node.hpp"
+#include "key_path.hpp"
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/loader.hpp"
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/io/results.hpp"
 #include "kpisim/stats/design.hpp"
-#include "key_path.hpp"
 
 namespace kpisim {
 namespace {
@@ -118,7 +118,8 @@ std::vector<std::vector<ParameterTarget>> resolve_groups(const YAML::Node& root,
           const auto dup = std::find_if(by.begin(), by.end(), [&](const auto& b) { return b.first == p; });
           if (dup != by.end()) {
             at(line, col,
-               fmt::format("'{}' is changed twice: by '{}' and by '{}'; list each number once", p, printable(dup->second), printable(paths[i])));
+               fmt::format("'{}' is changed twice: by '{}' and by '{}'; list each number once", p, printable(dup->second),
+                           printable(paths[i])));
             ok = false;
             continue;
           }
@@ -318,13 +319,14 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
         continue;
       }
       if (m.paths.size() > 1) {
-        at(fmt::format("'{}' matches {} numbers ({}); a parameter sets one number: list them in a group under `groups:` "
-                       "({{scale: [...]}} or {{set: [...]}}) and vary the group",
-                       prm.name, m.paths.size(), [&] {
-                         std::string l;
-                         for (std::size_t i = 0; i < m.paths.size() && i < 4; ++i) l += (i == 0 ? "" : ", ") + m.paths[i];
-                         return m.paths.size() > 4 ? l + ", ..." : l;
-                       }()));
+        at(
+            fmt::format("'{}' matches {} numbers ({}); a parameter sets one number: list them in a group under `groups:` "
+                        "({{scale: [...]}} or {{set: [...]}}) and vary the group",
+                        prm.name, m.paths.size(), [&] {
+                          std::string l;
+                          for (std::size_t i = 0; i < m.paths.size() && i < 4; ++i) l += (i == 0 ? "" : ", ") + m.paths[i];
+                          return m.paths.size() > 4 ? l + ", ..." : l;
+                        }()));
         continue;
       }
       targets.push_back({m.paths[0], false, 0.0, false});

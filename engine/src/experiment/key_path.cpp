@@ -89,7 +89,8 @@ std::optional<std::vector<Step>> parse(const std::string& path, std::string& pro
       } else if (!sel.empty() && eq == std::string::npos) {
         steps.push_back({Step::Kind::name, sel, "", 0, text});
       } else {
-        problem = fmt::format("'{}': '{}' is not an item selector: use [0], [*], [name] or [field=value]", printable(path), printable(text));
+        problem =
+            fmt::format("'{}': '{}' is not an item selector: use [0], [*], [name] or [field=value]", printable(path), printable(text));
         return std::nullopt;
       }
       pos = close + 1;

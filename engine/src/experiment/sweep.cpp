@@ -806,12 +806,14 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     }
   }
   for (std::size_t j = 0; j < sweep.experiment.parameters.size(); ++j)
-    layout.parameters.push_back({sweep.experiment.parameters[j].name, "varied parameter " + sweep.experiment.parameters[j].name, "", {}, "parameter"});
+    layout.parameters.push_back(
+        {sweep.experiment.parameters[j].name, "varied parameter " + sweep.experiment.parameters[j].name, "", {}, "parameter"});
   const std::size_t varied = layout.parameters.size();
   for (std::size_t j = 0; j < varied; ++j)  // the numbers a group changes, as each run used them
     if (sweep.is_group(j))
       for (const auto& t : sweep.targets[j])
-        layout.parameters.push_back({t.path, fmt::format("{} set by group {}", t.path, sweep.experiment.parameters[j].name), "", {}, "value"});
+        layout.parameters.push_back(
+            {t.path, fmt::format("{} set by group {}", t.path, sweep.experiment.parameters[j].name), "", {}, "value"});
   for (std::size_t r = 0; r < report.runs; ++r) {
     const SweepRun run = sweep.run(r);
     const auto& pol = sweep.base.policies[sweep.policy_index[run.policy]];

@@ -98,8 +98,12 @@ class YamlReader {
     if (!expect_map(n, key)) return;
     if (merge == Merge::replace) items.clear();
     std::vector<std::pair<std::string, YAML::Mark>> seen;
+    // Names that are key paths (experiment parameters) may hold item selectors.
+    constexpr bool key_path = requires {
+      S::kKeyPathNames;
+    };
     for (const auto& kv : n) {
-      if (!entry_name(kv.first, key, seen, true, requires { S::kKeyPathNames; })) continue;
+      if (!entry_name(kv.first, key, seen, true, key_path)) continue;
       const std::string& name = seen.back().first;
       S* target = nullptr;
       for (auto& it : items)

@@ -31,7 +31,7 @@ inline constexpr std::size_t kMaxDesignValues = 10'000'000;
 /// `policies.leaderboard.prize_usd`) with explicit values (grid designs) or a range.
 struct SweepParameter {
   static constexpr bool kKeyPathNames = true;  ///< its name is a key path: item selectors `[ ] * =` allowed
-  std::string name;  ///< the scenario key path (the key under `parameters`)
+  std::string name;                            ///< the scenario key path (the key under `parameters`)
   std::vector<double> values;
   double lower = std::numeric_limits<double>::quiet_NaN();
   double upper = std::numeric_limits<double>::quiet_NaN();
@@ -72,9 +72,9 @@ struct ParameterGroup {
 /// One number of the scenario that a parameter changes: set to the parameter's value, or to its
 /// base value times the parameter's value (a group's `scale` keys).
 struct ParameterTarget {
-  std::string path;    ///< concrete key path in the resolved scenario (keys and [index] only)
-  bool scale = false;  ///< multiply `base` by the parameter's value
-  double base = 0;     ///< the base scenario's value
+  std::string path;      ///< concrete key path in the resolved scenario (keys and [index] only)
+  bool scale = false;    ///< multiply `base` by the parameter's value
+  double base = 0;       ///< the base scenario's value
   bool integer = false;  ///< an integer key: the value is rounded
 };
 
