@@ -377,3 +377,25 @@ TEST_CASE("addressing errors in parameters and groups name the position, what wa
   REQUIRE_THAT(e, Catch::Contains("parameter point 0 (crowd = 3, behaviour.effort_cost = 2): the scenario refuses it"));
   REQUIRE_THAT(e, !Catch::Contains("point 1"));
 }
+
+TEST_CASE("groups and list items are parameters of the sampling designs too", "[unit][experiment]") {
+  const std::string head = R"(
+base: ../small_compare.yaml
+replications: 1
+groups:
+  error_rates: {scale: [tasks.*.defect_prob]}
+parameters:
+  error_rates: {lower: 0.5, upper: 2}
+  policies.outcome_audited.components[audit].policy.probability: {lower: 0.1, upper: 0.9}
+)";
+  for (const char* design : {"design: {type: saltelli, points: 4}\n", "design: {type: morris, trajectories: 3, levels: 4}\n"}) {
+    const Sweep sw = Sweep::from_text(head + design, "exp.yaml", kData + "/experiments");
+    REQUIRE(sw.points.size() == (std::string(design).find("saltelli") != std::string::npos ? 4U * (2 + 2) : 3U * (2 + 1)));
+    for (std::size_t p = 0; p < sw.points.size(); ++p) {
+      const YAML::Node t = point_tree(sw, p);
+      for (const auto& task : sw.base.tasks)
+        REQUIRE(t["tasks"][task.name]["defect_prob"].as<double>() == task.defect_prob * sw.points[p][0]);
+      REQUIRE(t["policies"]["outcome_audited"]["components"][1]["policy"]["probability"].as<double>() == sw.points[p][1]);
+    }
+  }
+}
