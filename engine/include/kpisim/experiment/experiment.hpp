@@ -148,7 +148,8 @@ struct Experiment {
     v.integer("days", days, {"day", 0, 36500, "horizon (0: the base scenario's)", ""});
     v.named("groups", groups, {"named groups of keys one parameter scales or sets together: NAME -> {scale: [...], set: [...]}", ""},
             params::Merge::replace);
-    v.named("parameters", parameters, {"parameters to vary: scenario key path -> {values} or {lower, upper, scale, levels}", ""},
+    v.named("parameters", parameters,
+            {"parameters to vary: scenario key path or group name -> {values} or {lower, upper, scale, levels}", ""},
             params::Merge::replace);
     v.section("design", design, {"how parameter points are chosen", ""});
     v.section("analysis", analysis, {"what compare and the sensitivity analysis summarise", ""});
