@@ -1,11 +1,13 @@
 // Experiment files: reading, error messages, and the expansion into points and runs.
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <set>
 #include <string>
 
+#include "kpisim/config/loader.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/experiment.hpp"
 #include "kpisim/experiment/sweep.hpp"
@@ -192,4 +194,208 @@ TEST_CASE("the sweep's memory estimate counts the design, the organisation and t
     return kpisim::estimate_sweep(sw, 1, 1).memory_bytes;
   };
   REQUIRE(org(50'000'000) - org(1000) >= std::size_t{50'000'000 - 1000} * (4 + 2 + 1));
+}
+
+namespace {
+
+// The resolved scenario of a point as a YAML tree.
+YAML::Node point_tree(const Sweep& sw, std::size_t point) {
+  return YAML::Load(kpisim::to_yaml(sw.scenario_at(point)));
+}
+
+const std::string kListItems = R"(
+base: ../small_compare.yaml
+policies: [outcome_audited, leaderboard_switched_off]
+replications: 1
+parameters:
+  policies.outcome_audited.components[1].policy.probability: {values: [0.2, 0.7]}
+  policies.outcome_audited.components[outcome].weight: {values: [1, 3]}
+  policies.leaderboard_switched_off.phases[0].end_day: {lower: 20, upper: 41, levels: 2}
+  "policies.leaderboard_switched_off.phases[policy.type=leaderboard].policy.prize_usd": {values: [500]}
+)";
+
+}  // namespace
+
+TEST_CASE("parameters address items of hybrids and schedules by index, name and field", "[unit][experiment]") {
+  const Sweep sw = Sweep::from_text(kListItems, "exp.yaml", kData + "/experiments");
+  REQUIRE(sw.points.size() == 8);
+  REQUIRE(sw.points[7] == std::vector<double>{0.7, 3, 41, 500});
+  // The name and the filter resolve to the item they select.
+  REQUIRE(sw.targets[1].front().path == "policies.outcome_audited.components[0].weight");
+  REQUIRE(sw.targets[3].front().path == "policies.leaderboard_switched_off.phases[0].policy.prize_usd");
+  // The values reach the point's resolved scenario; the other items keep theirs.
+  const YAML::Node t = point_tree(sw, 7);
+  const YAML::Node comps = t["policies"]["outcome_audited"]["components"];
+  REQUIRE(comps[1]["policy"]["probability"].as<double>() == 0.7);
+  REQUIRE(comps[0]["weight"].as<double>() == 3);
+  REQUIRE(comps[1]["weight"].as<double>() == 1);
+  REQUIRE(comps[0]["policy"]["bonus_share"].as<double>() == 0.1);
+  const YAML::Node phases = t["policies"]["leaderboard_switched_off"]["phases"];
+  REQUIRE(phases[0]["end_day"].Scalar() == "41");
+  REQUIRE(phases[0]["policy"]["prize_usd"].as<double>() == 500);
+  REQUIRE(phases[1]["start_day"].Scalar() == "42");
+  // An integer key inside a list is rounded like any integer parameter (20..41 in two levels).
+  REQUIRE(sw.points[0][2] == 20);
+  // The resolved experiment reads back as the same experiment.
+  const Sweep again = Sweep::from_text(sw.to_yaml(), "again.yaml", ".");
+  REQUIRE(again.to_yaml() == sw.to_yaml());
+  REQUIRE(again.points == sw.points);
+}
+
+TEST_CASE("a group scales or sets exactly the keys it lists, wildcards expanded", "[unit][experiment]") {
+  const Sweep sw = Sweep::from_text(R"(
+base: ../small_compare.yaml
+policies: [baseline]
+replications: 1
+groups:
+  error_rates: {scale: [tasks.*.defect_prob]}
+  chatbot_quality: {set: ["tasks[tool=chatbot].ai_quality_change"]}
+  teams: {scale: [organisation.team_size, organisation.span]}
+parameters:
+  error_rates: {lower: 0.5, upper: 2}
+  chatbot_quality: {values: [0.25]}
+  teams: {values: [1, 1.3]}
+)",
+                                    "exp.yaml", kData + "/experiments");
+  REQUIRE(sw.targets[0].size() == sw.base.tasks.size());
+  REQUIRE(sw.targets[1].size() == 1);
+  REQUIRE(sw.targets[1].front().path == "tasks.it_hr_request.ai_quality_change");
+  REQUIRE(sw.points.size() == 3 * 1 * 2);
+  const std::size_t p = 5;  // error_rates 2, chatbot_quality 0.25, teams 1.3
+  REQUIRE(sw.points[p] == std::vector<double>{2, 0.25, 1.3});
+  const YAML::Node base = YAML::Load(kpisim::to_yaml(sw.base));
+  YAML::Node point = point_tree(sw, p);
+  for (const auto& task : sw.base.tasks) {
+    REQUIRE(point["tasks"][task.name]["defect_prob"].as<double>() == 2 * task.defect_prob);
+    point["tasks"][task.name]["defect_prob"] = base["tasks"][task.name]["defect_prob"];
+  }
+  REQUIRE(point["tasks"]["it_hr_request"]["ai_quality_change"].as<double>() == 0.25);
+  point["tasks"]["it_hr_request"]["ai_quality_change"] = base["tasks"]["it_hr_request"]["ai_quality_change"];
+  // Integer keys scaled by a factor are rounded: 5 x 1.3 = 6.5 -> 7 (round half away from zero), 3 x 1.3 = 3.9 -> 4.
+  REQUIRE(point["organisation"]["team_size"].Scalar() == "7");
+  REQUIRE(point["organisation"]["span"].Scalar() == "4");
+  point["organisation"]["team_size"] = base["organisation"]["team_size"];
+  point["organisation"]["span"] = base["organisation"]["span"];
+  // With the listed keys put back, nothing else differs.
+  REQUIRE(YAML::Dump(point) == YAML::Dump(base));
+  // A factor of 1 is the base scenario, to the bit.
+  REQUIRE(kpisim::to_yaml(Sweep::from_text(R"(
+base: ../small_compare.yaml
+groups: {error_rates: {scale: [tasks.*.defect_prob]}}
+parameters: {error_rates: {values: [1]}}
+)",
+                                           "exp.yaml", kData + "/experiments")
+                              .scenario_at(0)) == kpisim::to_yaml(sw.base));
+  // The resolved experiment keeps the groups and reads back as the same experiment; one without
+  // groups writes no `groups` key (its stored text is unchanged).
+  REQUIRE_THAT(sw.to_yaml(), Catch::Contains("groups:"));
+  const Sweep again = Sweep::from_text(sw.to_yaml(), "again.yaml", ".");
+  REQUIRE(again.to_yaml() == sw.to_yaml());
+  REQUIRE(kpisim::to_yaml(again.scenario_at(p)) == kpisim::to_yaml(sw.scenario_at(p)));
+  const Sweep plain = Sweep::from_text("base: ../small_compare.yaml\n", "exp.yaml", kData + "/experiments");
+  REQUIRE_THAT(plain.to_yaml(), !Catch::Contains("groups"));
+}
+
+TEST_CASE("addressing errors in parameters and groups name the position, what was expected and a suggestion", "[unit][experiment]") {
+  const std::string head = "base: ../small_compare.yaml\n";
+  const auto param = [&](const std::string& path, const std::string& entry = "{values: [1]}") {
+    return error_of(head + "parameters:\n  \"" + path + "\": " + entry + "\n");
+  };
+  // An index past the end of a list.
+  std::string e = param("policies.outcome_audited.components[5].policy.probability");
+  REQUIRE_THAT(e, Catch::Contains("exp.yaml:3:3: error: parameter"));
+  REQUIRE_THAT(e, Catch::Contains("'policies.outcome_audited.components' has 2 items, [0] to [1]: there is no [5]"));
+  // A list addressed as a section.
+  e = param("policies.outcome_audited.components.weight");
+  REQUIRE_THAT(e, Catch::Contains("is a list of 2 items: address one as components[0] to components[1], components[NAME]"));
+  // A key one level too high: the suggestion names the section that has it.
+  e = param("policies.outcome_audited.components[1].probability");
+  REQUIRE_THAT(e, Catch::Contains("'policies.outcome_audited.components[1]' has no key 'probability'; did you mean 'policy.probability'?"));
+  // An item name or a filter value that no item has.
+  REQUIRE_THAT(param("policies.outcome_audited.components[audt].weight"),
+               Catch::Contains("has name, type or policy.type 'audt'; did you mean 'audit'?"));
+  REQUIRE_THAT(param("policies.outcome_audited.components[policy.type=outcom].weight"),
+               Catch::Contains("no item of 'policies.outcome_audited.components' has policy.type = 'outcom'; did you mean 'outcome'?"));
+  // An index into something that is not a list; a section; text; broken brackets.
+  REQUIRE_THAT(param("behaviour[0].effort_cost"), Catch::Contains("'behaviour' is not a list"));
+  REQUIRE_THAT(param("policies.outcome_audited.components[1]"), Catch::Contains("is a section, not a number"));
+  REQUIRE_THAT(param("tasks.memo.frontier"), Catch::Contains("'tasks.memo.frontier' is 'inside', not a number"));
+  REQUIRE_THAT(param("policies.outcome_audited.components[1.weight"), Catch::Contains("unclosed '['"));
+  REQUIRE_THAT(param("policies.outcome_audited.components[].weight"), Catch::Contains("is not an item selector"));
+  REQUIRE_THAT(param("tasks.memo."), Catch::Contains("has an empty key"));
+  // A wildcard as a parameter: one parameter sets one number.
+  REQUIRE_THAT(param("tasks.*.defect_prob"), Catch::Contains("matches 13 numbers"));
+  REQUIRE_THAT(param("tasks.*.defect_prob"), Catch::Contains("list them in a group under `groups:`"));
+  // A value the scenario refuses inside a list item: the scenario's own message.
+  REQUIRE_THAT(param("policies.outcome_audited.components[1].policy.probability", "{values: [0.5, 3]}"),
+               Catch::Contains("the scenario refuses 3"));
+
+  const auto group = [&](const std::string& groups, const std::string& params = "") {
+    return error_of(head + "groups:\n" + groups + (params.empty() ? "" : "parameters:\n" + params));
+  };
+  // An unknown key in a group's path: at the path's position, with the nearest key.
+  e = group("  error_rates: {scale: [tasks.*.defect_prob, behaviour.efort_cost]}\n");
+  REQUIRE_THAT(
+      e, Catch::Contains("exp.yaml:3:46: error: group 'error_rates': 'behaviour' has no key 'efort_cost'; did you mean 'effort_cost'?"));
+  // A wildcard that matches nothing.
+  e = group("  g: {scale: [tasks.*.defect_prb]}\n");
+  REQUIRE_THAT(e, Catch::Contains("exp.yaml:3:15: error: group 'g': none of the 13 entries that 'tasks.*' matches has a key 'defect_prb'; "
+                                  "did you mean 'defect_prob'?"));
+  e = group("  g: {set: [\"tasks[tool=chatbt].ai_quality_change\"]}\n");
+  REQUIRE_THAT(e, Catch::Contains("no item of 'tasks' has tool = 'chatbt'; did you mean 'chatbot'?"));
+  e = group("  g: {set: [\"policies.*.components[*].policy.cap\"]}\n");
+  REQUIRE_THAT(e, Catch::Contains("group 'g': none of the 2 entries that 'policies.*.components[*].policy' matches has a key 'cap'"));
+  // An unknown key of a group, an empty group, a dotted group name, a number listed twice.
+  REQUIRE_THAT(group("  g: {scal: [tasks.*.defect_prob]}\n"), Catch::Contains("unknown key 'scal' in 'groups.g'; did you mean 'scale'?"));
+  REQUIRE_THAT(group("  g: {}\n"), Catch::Contains("exp.yaml:3:3: error: group 'g': a group needs `scale: [key paths]`"));
+  REQUIRE_THAT(group("  a.b: {scale: [tasks.*.defect_prob]}\n"), Catch::Contains("a group's name is a plain word without '.'"));
+  REQUIRE_THAT(group("  g: {scale: [tasks.*.defect_prob], set: [tasks.memo.defect_prob]}\n"),
+               Catch::Contains("exp.yaml:3:43: error: group 'g': 'tasks.memo.defect_prob' is changed twice"));
+  // A factor that takes a value out of its documented range: the scenario's range applies.
+  e = group("  g: {scale: [tasks.*.defect_prob]}\n", "  g: {lower: 0.5, upper: 5}\n");
+  REQUIRE_THAT(e,
+               Catch::Contains("exp.yaml:5:3: error: parameter 'g': the scenario refuses the value 5: 'tasks.strategy.defect_prob' = 1.25 "
+                               "is out of range: expected [0, 1]"));
+  // A misspelt group name as a parameter; a number varied by a group and by a parameter.
+  REQUIRE_THAT(group("  error_rates: {scale: [tasks.*.defect_prob]}\n", "  error_rate: {values: [1]}\n"),
+               Catch::Contains("exp.yaml:5:3: error: parameter 'error_rate': there is no group or scenario key 'error_rate'; did you mean "
+                               "the group 'error_rates'?"));
+  REQUIRE_THAT(group("  g: {scale: [tasks.*.defect_prob]}\n", "  g: {values: [1]}\n  tasks.memo.defect_prob: {values: [0.1]}\n"),
+               Catch::Contains("exp.yaml:6:3: error: parameter 'tasks.memo.defect_prob': 'tasks.memo.defect_prob' is also changed by "
+                               "parameter 'g' (line 5, column 3)"));
+  // Every point is checked with the group applied (a cross-field rule: crowding <= effort_cost).
+  const Sweep sw = Sweep::from_text(head +
+                                        "groups: {crowd: {set: [behaviour.crowding]}}\n"
+                                        "parameters: {crowd: {values: [3]}, behaviour.effort_cost: {values: [2, 8]}}\n",
+                                    "exp.yaml", kData + "/experiments");
+  e.clear();
+  try {
+    sw.check_points();
+  } catch (const kpisim::InputError& err) {
+    e = err.what();
+  }
+  REQUIRE_THAT(e, Catch::Contains("parameter point 0 (crowd = 3, behaviour.effort_cost = 2): the scenario refuses it"));
+  REQUIRE_THAT(e, !Catch::Contains("point 1"));
+}
+
+TEST_CASE("groups and list items are parameters of the sampling designs too", "[unit][experiment]") {
+  const std::string head = R"(
+base: ../small_compare.yaml
+replications: 1
+groups:
+  error_rates: {scale: [tasks.*.defect_prob]}
+parameters:
+  error_rates: {lower: 0.5, upper: 2}
+  policies.outcome_audited.components[audit].policy.probability: {lower: 0.1, upper: 0.9}
+)";
+  for (const char* design : {"design: {type: saltelli, points: 4}\n", "design: {type: morris, trajectories: 3, levels: 4}\n"}) {
+    const Sweep sw = Sweep::from_text(head + design, "exp.yaml", kData + "/experiments");
+    REQUIRE(sw.points.size() == (std::string(design).find("saltelli") != std::string::npos ? 4U * (2 + 2) : 3U * (2 + 1)));
+    for (std::size_t p = 0; p < sw.points.size(); ++p) {
+      const YAML::Node t = point_tree(sw, p);
+      for (const auto& task : sw.base.tasks)
+        REQUIRE(t["tasks"][task.name]["defect_prob"].as<double>() == task.defect_prob * sw.points[p][0]);
+      REQUIRE(t["policies"]["outcome_audited"]["components"][1]["policy"]["probability"].as<double>() == sw.points[p][1]);
+    }
+  }
 }

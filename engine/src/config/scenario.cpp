@@ -154,8 +154,8 @@ std::string scenario_reference_markdown() {
   md += fmt::format(
       "**Names** (the keys under `policies`, `organisation.divisions`, `tasks` and `tools`, and an experiment's `name` and\n"
       "parameter paths) become labels, HDF5 group names and file names: 1 to {} bytes of letters `A-Z a-z`, digits, `_`, `-`\n"
-      "and `.`, not starting with `.` and without `..`. Each name appears once in its map; a key given twice is an error\n"
-      "naming both positions.\n\n",
+      "and `.`, not starting with `.` and without `..` (parameter paths may also hold the item selectors `[ ] * =`,\n"
+      "docs/experiments.md). Each name appears once in its map; a key given twice is an error naming both positions.\n\n",
       kMaxNameBytes);
   md += fmt::format(
       "**Limits.** A file is one YAML document of at most {} MiB, with at most {} nodes counted with YAML aliases\n"

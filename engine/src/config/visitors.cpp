@@ -96,12 +96,13 @@ std::string printable(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
-std::string name_problem(std::string_view name) {
+std::string name_problem(std::string_view name, bool key_path) {
   if (name.empty()) return "a name must not be empty";
   if (name.size() > kMaxNameBytes) return fmt::format("a name has at most {} bytes (this one has {})", kMaxNameBytes, name.size());
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char ch = name[i];
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+                    ch == '.' || (key_path && (ch == '[' || ch == ']' || ch == '*' || ch == '='));
     if (!ok) {
       const std::size_t len = static_cast<unsigned char>(ch) < 0x80 ? 1 : std::max<std::size_t>(1, decode_utf8(name, i).second);
       return fmt::format("'{}' is not allowed in a name: names use letters A-Z a-z, digits, '_', '-' and '.'",
@@ -352,8 +353,8 @@ YAML::Node YamlReader::take(std::string_view key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
-bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen,
-                            bool is_name) {
+bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name,
+                            bool key_path) {
   if (!k.IsScalar()) {
     error_at(k, fmt::format("the keys of '{}' must be plain names, got {}", join(key), describe(k)));
     return false;
@@ -366,7 +367,7 @@ bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vect
       return false;
     }
   if (is_name) {
-    const std::string problem = name_problem(name);
+    const std::string problem = name_problem(name, key_path);
     if (!problem.empty()) {
       error_at(k, fmt::format("'{}' in '{}': {}", printable(name), join(key), problem));
       return false;

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "../config/scenario_node.hpp"
+#include "key_path.hpp"
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/loader.hpp"
 #include "kpisim/config/visitors.hpp"
@@ -31,47 +32,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::string cur;
-  for (const char ch : path) {
-    if (ch == '.') {
-      parts.push_back(cur);
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  parts.push_back(cur);
-  return parts;
+// The number at a concrete key path of a resolved scenario tree (checked to exist beforehand).
+YAML::Node node_at(const YAML::Node& root, const std::string& path) {
+  return keypath::find(root, path);
 }
 
-// The node at `path` in a resolved scenario tree, or an explanation of why there is none.
-struct Found {
-  YAML::Node node;
-  std::string problem;
-};
-
-Found find_path(const YAML::Node& root, const std::string& path) {
-  YAML::Node cur = root;
-  std::string walked;
-  for (const auto& key : split_path(path)) {
-    if (!cur.IsMap()) return {{}, fmt::format("'{}' is a value, not a section: it has no key '{}'", walked, key)};
-    YAML::Node next = cur[key];
-    if (!next) {
-      std::vector<std::string> keys;
-      for (const auto& kv : cur)
-        if (kv.first.IsScalar()) keys.push_back(kv.first.Scalar());
-      const std::string near = params::nearest(key, keys);
-      const std::string where = walked.empty() ? "the scenario" : fmt::format("'{}'", walked);
-      return {{},
-              fmt::format("{} has no key '{}'{}", where, printable(key), near.empty() ? "" : fmt::format("; did you mean '{}'?", near))};
-    }
-    walked += (walked.empty() ? "" : ".") + key;
-    cur.reset(next);  // rebinds (assignment would overwrite the node cur refers to)
-  }
-  if (!cur.IsScalar()) return {{}, fmt::format("'{}' is a section, not a number: name one of its keys", path)};
-  return {cur, ""};
+// The text a target takes for the parameter value x.
+std::string target_text(const ParameterTarget& t, double x) {
+  return params::format_number(Sweep::value_of(t, x));
 }
 
 bool is_integer_text(const std::string& s) {
@@ -87,11 +55,11 @@ std::string load_error(const YAML::Node& tree, const std::string& name);
 // Whether the scenario declares the key at `path` as an integer: its value is written as a whole
 // number and the scenario refuses that number plus a half as "not a whole number".
 bool declared_integer(const YAML::Node& resolved, const std::string& path, const std::string& name) {
-  const Found f = find_path(resolved, path);
-  if (!f.problem.empty() || !is_integer_text(f.node.Scalar())) return false;
+  const YAML::Node f = node_at(resolved, path);
+  if (!f || !f.IsScalar() || !is_integer_text(f.Scalar())) return false;
   YAML::Node trial = YAML::Clone(resolved);
-  YAML::Node target = find_path(trial, path).node;
-  target = params::format_number(std::stod(f.node.Scalar()) + 0.5);
+  YAML::Node target = node_at(trial, path);
+  target = params::format_number(std::stod(f.Scalar()) + 0.5);
   return load_error(trial, name).find("whole number") != std::string::npos;
 }
 
@@ -109,6 +77,66 @@ std::string load_error(const YAML::Node& tree, const std::string& name) {
     return first_message(err.what());
   }
   return "";
+}
+
+// The numbers each group changes, resolved in the base scenario; problems go to diag at the key
+// path's position in the experiment file. A group with a problem gets no targets.
+std::vector<std::vector<ParameterTarget>> resolve_groups(const YAML::Node& root, const YAML::Node& resolved, const Experiment& e,
+                                                         const std::string& name, Diagnostics& diag) {
+  std::vector<std::vector<ParameterTarget>> out(e.groups.size());
+  const YAML::Node groups_node = root["groups"];
+  for (std::size_t gi = 0; gi < e.groups.size(); ++gi) {
+    const ParameterGroup& g = e.groups[gi];
+    const auto at = [&](int line, int col, const std::string& msg) { diag.error(line, col, fmt::format("group '{}': {}", g.name, msg)); };
+    if (g.name.find('.') != std::string::npos) {
+      at(g.line, g.col, "a group's name is a plain word without '.', so that it cannot be taken for a key path");
+      continue;
+    }
+    if (g.scale.empty() && g.set.empty()) {
+      at(g.line, g.col, "a group needs `scale: [key paths]` (multiplied by the parameter) or `set: [key paths]` (set to it)");
+      continue;
+    }
+    std::vector<ParameterTarget> targets;
+    std::vector<std::pair<std::string, std::string>> by;  // (concrete path, key path as written) of each target
+    bool ok = true;
+    for (const bool scale : {true, false}) {
+      const auto& paths = scale ? g.scale : g.set;
+      const char* mode = scale ? "scale" : "set";
+      YAML::Node list;
+      if (groups_node.IsMap() && groups_node[g.name].IsMap())
+        if (const YAML::Node l = groups_node[g.name][mode]) list.reset(l);
+      for (std::size_t i = 0; i < paths.size(); ++i) {
+        const YAML::Mark mark = list.IsSequence() && i < list.size() ? list[i].Mark() : YAML::Mark{};
+        const int line = list.IsSequence() ? mark.line : g.line;
+        const int col = list.IsSequence() ? mark.column : g.col;
+        const keypath::Matches m = keypath::match(resolved, paths[i]);
+        if (!m.problem.empty()) {
+          at(line, col, m.problem);
+          ok = false;
+          continue;
+        }
+        for (const auto& p : m.paths) {
+          const auto dup = std::find_if(by.begin(), by.end(), [&](const auto& b) { return b.first == p; });
+          if (dup != by.end()) {
+            at(line, col,
+               fmt::format("'{}' is changed twice: by '{}' and by '{}'; list each number once", p, printable(dup->second),
+                           printable(paths[i])));
+            ok = false;
+            continue;
+          }
+          if (p == "seed" || p == "days") {
+            at(line, col, "vary `seed` with replications and `days` with the experiment's `days`, not in a group");
+            ok = false;
+            continue;
+          }
+          by.emplace_back(p, paths[i]);
+          targets.push_back({p, scale, keypath::number(keypath::find(resolved, p).Scalar()), declared_integer(resolved, p, name)});
+        }
+      }
+    }
+    if (ok) out[gi] = std::move(targets);
+  }
+  return out;
 }
 
 // The number of points of the design, from the counts alone (saturating at limit + 1).
@@ -260,7 +288,13 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   const bool grid = e.design.type == DesignSpec::Type::grid;
   std::vector<stats::Parameter> box;
   std::vector<std::vector<double>> grid_values;
-  for (auto& prm : e.parameters) {
+  std::vector<bool> integer_parameter;
+  // Groups: their key paths resolve to numbers of the base scenario, each listed once.
+  std::vector<std::vector<ParameterTarget>> group_targets = resolve_groups(root, resolved, e, name, diag);
+  // Which parameter changes each scenario number (a number changed twice is refused).
+  std::vector<std::pair<std::string, std::size_t>> claimed;  // (concrete path, parameter)
+  for (std::size_t pj = 0; pj < e.parameters.size(); ++pj) {
+    auto& prm = e.parameters[pj];
     const std::string key = "parameters." + prm.name;
     const auto at = [&](const std::string& msg) {
       if (prm.line >= 0)
@@ -268,15 +302,47 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
       else
         diag.error_at_path(&where, key, fmt::format("parameter '{}': {}", prm.name, msg));
     };
-    const Found f = find_path(resolved, prm.name);
-    if (!f.problem.empty()) {
-      at(f.problem);
-      continue;
+    std::vector<ParameterTarget> targets;
+    const auto group = std::find_if(e.groups.begin(), e.groups.end(), [&](const ParameterGroup& g) { return g.name == prm.name; });
+    if (group != e.groups.end()) {
+      targets = group_targets[static_cast<std::size_t>(group - e.groups.begin())];
+      if (targets.empty()) continue;  // the group's problem is reported at the group
+    } else {
+      const keypath::Matches m = keypath::match(resolved, prm.name);
+      if (!m.problem.empty()) {
+        std::vector<std::string> names;
+        for (const auto& g : e.groups) names.push_back(g.name);
+        const std::string near = prm.name.find_first_of(".[") == std::string::npos ? params::nearest(prm.name, names) : "";
+        at(near.empty() ? m.problem : fmt::format("there is no group or scenario key '{}'; did you mean the group '{}'?", prm.name, near));
+        continue;
+      }
+      if (m.paths.size() > 1) {
+        at(
+            fmt::format("'{}' matches {} numbers ({}); a parameter sets one number: list them in a group under `groups:` "
+                        "({{scale: [...]}} or {{set: [...]}}) and vary the group",
+                        prm.name, m.paths.size(), [&] {
+                          std::string l;
+                          for (std::size_t i = 0; i < m.paths.size() && i < 4; ++i) l += (i == 0 ? "" : ", ") + m.paths[i];
+                          return m.paths.size() > 4 ? l + ", ..." : l;
+                        }()));
+        continue;
+      }
+      targets.push_back({m.paths[0], false, 0.0, false});
     }
-    if (prm.name == "seed" || prm.name == "days") {
+    if (targets.front().path == "seed" || targets.front().path == "days") {
       at("vary `seed` with replications and `days` with the experiment's `days`, not as parameters");
       continue;
     }
+    bool twice = false;
+    for (const auto& t : targets)
+      for (const auto& [path, other] : claimed)
+        if (path == t.path && !twice) {
+          twice = true;
+          at(fmt::format("'{}' is also changed by parameter '{}' (line {}, column {}): a number is varied by one parameter", t.path,
+                         e.parameters[other].name, e.parameters[other].line + 1, e.parameters[other].col + 1));
+        }
+    if (twice) continue;
+    for (const auto& t : targets) claimed.emplace_back(t.path, pj);
     const bool have_range = !std::isnan(prm.lower) || !std::isnan(prm.upper);
     if (!prm.values.empty() && have_range) {
       at("give either `values` or `lower`/`upper`, not both");
@@ -298,19 +364,23 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
       at("a log scale needs `lower` > 0");
       continue;
     }
-    // Integer parameters take whole values: the designs' values are rounded.
-    const bool integer = declared_integer(resolved, prm.name, name);
+    // Integer parameters take whole values: the designs' values are rounded (a group's factor is
+    // not; the integer keys it changes are rounded after scaling).
+    const bool integer = group == e.groups.end() && declared_integer(resolved, targets.front().path, name);
+    targets.front().integer = targets.front().integer || integer;
     std::vector<double> candidates = prm.values;
     if (have_range) candidates = {prm.lower, prm.upper};
     for (double v : candidates) {
       YAML::Node trial = YAML::Clone(resolved);
-      const Found tf = find_path(trial, prm.name);
-      YAML::Node target = tf.node;
-      target = params::format_number(integer ? std::round(v) : v);
+      for (const auto& t : targets) {
+        YAML::Node target = node_at(trial, t.path);
+        target = target_text(t, v);
+      }
       try {
         static_cast<void>(load_scenario_node(trial, name));
       } catch (const InputError& err) {
-        at(fmt::format("the scenario refuses {}: {}", params::format_number(v), first_message(err.what())));
+        at(fmt::format("the scenario refuses {}{}: {}", group != e.groups.end() ? "the value " : "", params::format_number(v),
+                       first_message(err.what())));
         break;
       }
     }
@@ -325,6 +395,8 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
     if (integer)
       for (double& v : gv) v = std::round(v);
     grid_values.push_back(gv);
+    integer_parameter.push_back(integer);
+    sw.targets.push_back(std::move(targets));
   }
   diag.throw_if_errors();
 
@@ -404,7 +476,7 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   }
   // Integer parameters take whole values.
   for (std::size_t j = 0; j < d; ++j) {
-    if (declared_integer(resolved, e.parameters[j].name, name))
+    if (integer_parameter[j])
       for (auto& row : sw.points) row[j] = std::round(row[j]);
   }
   return sw;
@@ -424,12 +496,15 @@ void Sweep::check_points() const {
   // Each thread keeps one tree, its parameter nodes found once and overwritten point by point.
   struct Work {
     YAML::Node tree;
-    std::vector<YAML::Node> targets;
+    std::vector<std::vector<YAML::Node>> targets;  // [parameter][target]
   };
   const std::string resolved = kpisim::to_yaml(base);
   tbb::enumerable_thread_specific<Work> work([&] {
     Work w{YAML::Load(resolved), {}};
-    for (const auto& prm : experiment.parameters) w.targets.push_back(find_path(w.tree, prm.name).node);
+    for (const auto& ts : targets) {
+      w.targets.emplace_back();
+      for (const auto& t : ts) w.targets.back().push_back(node_at(w.tree, t.path));
+    }
     return w;
   });
   std::mutex mutex;
@@ -437,7 +512,8 @@ void Sweep::check_points() const {
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, points.size(), 64), [&](const tbb::blocked_range<std::size_t>& range) {
     Work& w = work.local();
     for (std::size_t p = range.begin(); p != range.end(); ++p) {
-      for (std::size_t j = 0; j < w.targets.size(); ++j) w.targets[j] = params::format_number(points[p][j]);
+      for (std::size_t j = 0; j < w.targets.size(); ++j)
+        for (std::size_t k = 0; k < w.targets[j].size(); ++k) w.targets[j][k] = target_text(targets[j][k], points[p][j]);
       try {
         const Scenario sc = load_scenario_node(w.tree, source_);
         static_cast<void>(ModelSpec::resolve(sc, source_, /*organisation=*/false));
@@ -462,14 +538,39 @@ void Sweep::check_points() const {
   diag.throw_if_errors();
 }
 
+std::string Sweep::describe_targets() const {
+  std::string out;
+  for (std::size_t j = 0; j < experiment.parameters.size() && j < targets.size(); ++j) {
+    const auto& ts = targets[j];
+    if (!is_group(j) && ts.size() == 1 && ts.front().path == experiment.parameters[j].name) continue;
+    std::string list;
+    for (std::size_t k = 0; k < ts.size() && k < 6; ++k)
+      list += fmt::format("{}{}{}", k == 0 ? "" : ", ", ts[k].path,
+                          ts[k].scale ? fmt::format(" = {} x {}", params::format_number(ts[k].base), experiment.parameters[j].name) : "");
+    if (ts.size() > 6) list += fmt::format(", ... ({} in all)", ts.size());
+    out += fmt::format("  {} {}: {}\n", is_group(j) ? "group" : "parameter", experiment.parameters[j].name, list);
+  }
+  return out;
+}
+
+bool Sweep::is_group(std::size_t j) const {
+  return std::any_of(experiment.groups.begin(), experiment.groups.end(),
+                     [&](const ParameterGroup& g) { return g.name == experiment.parameters[j].name; });
+}
+
+double Sweep::value_of(const ParameterTarget& t, double x) {
+  const double v = t.scale ? t.base * x : x;
+  return t.integer ? std::round(v) : v;
+}
+
 Scenario Sweep::scenario_at(std::size_t point) const {
   if (experiment.parameters.empty()) return base;
   YAML::Node tree = YAML::Load(kpisim::to_yaml(base));
-  for (std::size_t j = 0; j < experiment.parameters.size(); ++j) {
-    const Found f = find_path(tree, experiment.parameters[j].name);
-    YAML::Node target = f.node;
-    target = params::format_number(points[point][j]);
-  }
+  for (std::size_t j = 0; j < experiment.parameters.size(); ++j)
+    for (const auto& t : targets[j]) {
+      YAML::Node target = node_at(tree, t.path);
+      target = target_text(t, points[point][j]);
+    }
   return load_scenario_node(tree, fmt::format("{} (point {})", source_, point));
 }
 
@@ -489,6 +590,13 @@ std::string Sweep::to_yaml() const {
     if (entry["values"] && entry["values"].size() == 0) entry.remove("values");
     for (const char* key : {"lower", "upper"})
       if (entry[key] && entry[key].Scalar() == ".nan") entry.remove(key);
+  }
+  // Groups are written only when there are some, each with the lists it has.
+  if (tree["groups"] && tree["groups"].size() == 0) tree.remove("groups");
+  for (auto kv : tree["groups"]) {
+    YAML::Node entry = kv.second;
+    for (const char* key : {"scale", "set"})
+      if (entry[key] && entry[key].size() == 0) entry.remove(key);
   }
   YAML::Emitter clean;
   clean << tree;

@@ -794,7 +794,14 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     }
   }
   for (std::size_t j = 0; j < sweep.experiment.parameters.size(); ++j)
-    layout.parameters.push_back({sweep.experiment.parameters[j].name, "varied parameter " + sweep.experiment.parameters[j].name, "", {}});
+    layout.parameters.push_back(
+        {sweep.experiment.parameters[j].name, "varied parameter " + sweep.experiment.parameters[j].name, "", {}, "parameter"});
+  const std::size_t varied = layout.parameters.size();
+  for (std::size_t j = 0; j < varied; ++j)  // the numbers a group changes, as each run used them
+    if (sweep.is_group(j))
+      for (const auto& t : sweep.targets[j])
+        layout.parameters.push_back(
+            {t.path, fmt::format("{} set by group {}", t.path, sweep.experiment.parameters[j].name), "", {}, "value"});
   for (std::size_t r = 0; r < report.runs; ++r) {
     const SweepRun run = sweep.run(r);
     const auto& pol = sweep.base.policies[sweep.policy_index[run.policy]];
@@ -802,7 +809,10 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     layout.policy_type.push_back(pol.type);
     layout.replication.push_back(static_cast<std::int32_t>(run.replication));
     layout.point.push_back(static_cast<std::int32_t>(run.point));
-    for (std::size_t j = 0; j < layout.parameters.size(); ++j) layout.parameters[j].values.push_back(sweep.points[run.point][j]);
+    for (std::size_t j = 0; j < varied; ++j) layout.parameters[j].values.push_back(sweep.points[run.point][j]);
+    for (std::size_t j = 0, k = varied; j < varied; ++j)
+      if (sweep.is_group(j))
+        for (const auto& t : sweep.targets[j]) layout.parameters[k++].values.push_back(Sweep::value_of(t, sweep.points[run.point][j]));
   }
   ResultsMeta meta = o.meta;
   meta.days = days;

@@ -658,7 +658,7 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
   for (const auto& p : l.parameters) {
     const Hid d = numeric_1d(f, p.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, p.values);
     set_name_attrs(d.get(), p.name, p.long_name.empty() ? p.name : p.long_name, p.units);
-    set_string_attr(d.get(), "kpisim_role", "parameter", fmt::format("dataset '{}'", p.name));
+    set_string_attr(d.get(), "kpisim_role", p.role, fmt::format("dataset '{}'", p.name));
     attach_scales(d.get(), p.name, {run.get()});
     coordinates += " " + p.name;
   }

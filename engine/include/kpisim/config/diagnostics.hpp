@@ -18,8 +18,9 @@ std::string printable(std::string_view text, std::size_t max_chars = 60);
 /// Limits on names that become HDF5 labels, group names and file names (policies, divisions,
 /// tasks, tools, experiment parameters, the experiment's name): 1 to kMaxNameBytes bytes of
 /// [A-Za-z0-9_.-], not starting with '.', without "..". Returns what is wrong, or "" when valid.
+/// A key path (an experiment parameter) may also hold the item selectors `[ ] * =`.
 inline constexpr std::size_t kMaxNameBytes = 128;
-std::string name_problem(std::string_view name);
+std::string name_problem(std::string_view name, bool key_path = false);
 
 /// Where each key of a scenario file was found: dotted path -> 0-based (line, column) of its value.
 using SourceMap = std::map<std::string, std::pair<int, int>>;

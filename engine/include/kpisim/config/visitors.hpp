@@ -98,8 +98,12 @@ class YamlReader {
     if (!expect_map(n, key)) return;
     if (merge == Merge::replace) items.clear();
     std::vector<std::pair<std::string, YAML::Mark>> seen;
+    // Names that are key paths (experiment parameters) may hold item selectors.
+    constexpr bool key_path = requires {
+      S::kKeyPathNames;
+    };
     for (const auto& kv : n) {
-      if (!entry_name(kv.first, key, seen, true)) continue;
+      if (!entry_name(kv.first, key, seen, true, key_path)) continue;
       const std::string& name = seen.back().first;
       S* target = nullptr;
       for (auto& it : items)
@@ -164,8 +168,10 @@ class YamlReader {
   void bad_choice(const YAML::Node& n, std::string_view key, const std::vector<std::string>& names);
   [[nodiscard]] std::string join(std::string_view key) const;
   /// Checks the key of an entry of the map `key`: a plain scalar, not seen before (both positions
-  /// reported), and, when `is_name`, a valid name (name_problem). Appends it to `seen` if valid.
-  bool entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name);
+  /// reported), and, when `is_name`, a valid name (name_problem; a key path when `key_path`, for
+  /// structs that declare kKeyPathNames). Appends it to `seen` if valid.
+  bool entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name,
+                  bool key_path = false);
 
   YAML::Node node_;
   Diagnostics& diag_;

@@ -30,7 +30,8 @@ inline constexpr std::size_t kMaxDesignValues = 10'000'000;
 /// One varied parameter: a scenario key path (for example `behaviour.effort_cost` or
 /// `policies.leaderboard.prize_usd`) with explicit values (grid designs) or a range.
 struct SweepParameter {
-  std::string name;  ///< the scenario key path (the key under `parameters`)
+  static constexpr bool kKeyPathNames = true;  ///< its name is a key path: item selectors `[ ] * =` allowed
+  std::string name;                            ///< the scenario key path (the key under `parameters`)
   std::vector<double> values;
   double lower = std::numeric_limits<double>::quiet_NaN();
   double upper = std::numeric_limits<double>::quiet_NaN();
@@ -48,6 +49,33 @@ struct SweepParameter {
              {"spacing of the range: log needs lower > 0", ""});
     v.integer("levels", levels, {"1", 1, 1000, "grid design: equally spaced values over the range (ends included)", ""});
   }
+};
+
+/// A named group of scenario keys varied together by one parameter (its name under `parameters`):
+/// the parameter's value multiplies every `scale` key's base value and is assigned to every `set`
+/// key. Keys are key paths with wildcards and filters (`tasks.*.defect_prob`,
+/// `tasks[tool=chatbot].ai_quality_change`; docs/experiments.md, "Groups").
+struct ParameterGroup {
+  std::string name;
+  std::vector<std::string> scale;  ///< key paths multiplied by the factor
+  std::vector<std::string> set;    ///< key paths set to the value
+  int line = -1;
+  int col = -1;
+
+  template <class V>
+  void visit(V& v) {
+    v.texts("scale", scale, {"key paths (wildcards allowed) whose base values the parameter multiplies", ""});
+    v.texts("set", set, {"key paths (wildcards allowed) the parameter's value is assigned to", ""});
+  }
+};
+
+/// One number of the scenario that a parameter changes: set to the parameter's value, or to its
+/// base value times the parameter's value (a group's `scale` keys).
+struct ParameterTarget {
+  std::string path;      ///< concrete key path in the resolved scenario (keys and [index] only)
+  bool scale = false;    ///< multiply `base` by the parameter's value
+  double base = 0;       ///< the base scenario's value
+  bool integer = false;  ///< an integer key: the value is rounded
 };
 
 /// How the parameter points are chosen.
@@ -103,6 +131,7 @@ struct Experiment {
   std::uint64_t seed = 0;  ///< 0: the base scenario's seed
   int days = 0;            ///< 0: the base scenario's horizon
   std::vector<SweepParameter> parameters;
+  std::vector<ParameterGroup> groups;
   DesignSpec design;
   AnalysisSpec analysis;
 
@@ -117,7 +146,10 @@ struct Experiment {
     v.integer("replications", replications, {"1", 1, 1'000'000, "replications per policy and point (common random numbers)", ""});
     v.integer("seed", seed, {"1", 0, 1.8e19, "master seed (0: the base scenario's seed)", ""});
     v.integer("days", days, {"day", 0, 36500, "horizon (0: the base scenario's)", ""});
-    v.named("parameters", parameters, {"parameters to vary: scenario key path -> {values} or {lower, upper, scale, levels}", ""},
+    v.named("groups", groups, {"named groups of keys one parameter scales or sets together: NAME -> {scale: [...], set: [...]}", ""},
+            params::Merge::replace);
+    v.named("parameters", parameters,
+            {"parameters to vary: scenario key path or group name -> {values} or {lower, upper, scale, levels}", ""},
             params::Merge::replace);
     v.section("design", design, {"how parameter points are chosen", ""});
     v.section("analysis", analysis, {"what compare and the sensitivity analysis summarise", ""});
@@ -154,6 +186,8 @@ class Sweep {
   std::size_t baseline = 0;                 ///< index into `policies`
   std::vector<std::vector<double>> points;  ///< [point][parameter] values
   stats::MorrisDesign morris;               ///< the Morris design (design.type morris only)
+  /// [parameter] the scenario numbers each parameter changes (one for a key path, a group's keys).
+  std::vector<std::vector<ParameterTarget>> targets;
 
   [[nodiscard]] std::size_t runs() const noexcept {
     return points.size() * policies.size() * static_cast<std::size_t>(experiment.replications);
@@ -164,6 +198,13 @@ class Sweep {
   /// Throws InputError naming the experiment file, the parameters' positions and each failing
   /// point's values (at most 10 points listed). `validate` and `sweep` both call it.
   void check_points() const;
+  /// One line per parameter that is a group or selects a list item: the scenario numbers it changes
+  /// (with their base values for `scale`); "" when every parameter is a plain key path.
+  [[nodiscard]] std::string describe_targets() const;
+  /// Whether parameter j is a group's name (its targets are the group's keys).
+  [[nodiscard]] bool is_group(std::size_t j) const;
+  /// The value a target takes when its parameter has the value x (scaled, rounded if integer).
+  [[nodiscard]] static double value_of(const ParameterTarget& t, double x);
   /// The resolved scenario of a point (base with the point's parameter values applied).
   [[nodiscard]] Scenario scenario_at(std::size_t point) const;
   /// The resolved experiment as YAML (stored in results and in the resume manifest).

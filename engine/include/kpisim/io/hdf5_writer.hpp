@@ -24,6 +24,8 @@ struct ResultsLayout {
   struct Numeric {
     std::string name, long_name, units;
     std::vector<double> values;
+    /// kpisim_role: "parameter" (a varied parameter) or "value" (a scenario number a group sets).
+    std::string role = "parameter";
   };
   /// One float64 coordinate on run per varied parameter, named e.g. "behaviour.effort_cost" (empty:
   /// none). Names must not contain '/' or white space, nor clash with another variable of the file.
