@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import numbers
 import os
 import sys
 import tempfile
@@ -122,6 +123,9 @@ def run(scenario: Scenario, days: Optional[int] = None, seed: Optional[int] = No
 def _run_image(scenario: Scenario, days=None, seed=None, threads=None, policies=None, progress=None) -> bytes:
     """kpisim.run's HDF5 file, as bytes (the file `kpisim run` writes, but for its invocation attributes)."""
     source, is_path, name = _source(scenario)
+    _check_whole("days", days, 1, 36500)
+    _check_whole("seed", seed, 0, 2**64 - 1)
+    _check_whole("threads", threads, 1, 4096)
     if policies is not None:
         if isinstance(policies, str):
             policies = [policies]
@@ -154,8 +158,15 @@ def _output(output, name: str):
         yield os.path.join(d, name)
 
 
+def _check_whole(key: str, value, lo: int, hi: int) -> None:
+    """The argument checks of `kpisim run` (--days, --seed, --threads), with their kind of message."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi):
+        raise InputError(f"{key}: expected a whole number in [{lo}, {hi}], got {value!r}")
+
+
 def _sweep(experiment, output, threads, progress, resume, force, read):
     source, is_path, name = _source(experiment, "experiment")
+    _check_whole("threads", threads, 1, 4096)
     args = [f"{name!r}" if is_path else name]
     for k, v in (("output", output), ("threads", threads), ("resume", resume or None), ("force", force or None)):
         if v is not None:

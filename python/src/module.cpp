@@ -124,9 +124,9 @@ py::bytes run(const std::string& source, bool is_path, const std::string& name, 
       const auto it = std::find_if(s.policies.begin(), s.policies.end(), [&](const kpisim::PolicySpec& p) { return p.name == want; });
       if (it == s.policies.end()) {
         const std::string near = kpisim::params::nearest(want, known);
-        throw kpisim::InputError(fmt::format("policies: '{}' is not a policy of {}{}; its policies are: {}", kpisim::printable(want), file,
-                                             near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near),
-                                             fmt::join(known, ", ")));
+        throw kpisim::InputError(fmt::format(
+            "policies: '{}' is not a policy of {}{}; its policies are: {}", kpisim::printable(want), kpisim::printable(file, 300),
+            near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near), fmt::join(known, ", ")));
       }
       if (std::any_of(chosen.begin(), chosen.end(), [&](const kpisim::PolicySpec& p) { return p.name == want; }))
         throw kpisim::InputError(fmt::format("policies: '{}' is given twice", kpisim::printable(want)));
@@ -150,11 +150,10 @@ py::bytes run(const std::string& source, bool is_path, const std::string& name, 
                         .c_str());
     throw py::error_already_set();
   }
-  const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file);
-
   std::string image;
   try {
-    const py::gil_scoped_release nogil;
+    const py::gil_scoped_release nogil;  // building the organisation can take a while too
+    const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file);
     std::optional<tbb::global_control> limit;
     if (threads) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(*threads));
     const int used = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));

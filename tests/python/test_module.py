@@ -166,6 +166,9 @@ def test_bad_input_raises_the_engine_message(cli, bad_dir):
         assert isinstance(e.value, ValueError)
     with pytest.raises(kpisim.InputError, match="days: expected"):
         kpisim.run("organisation: {employees: 10}\n", days=0)
+    for bad in ({"seed": -1}, {"days": 2.5}, {"threads": 0}, {"days": True}):
+        with pytest.raises(kpisim.InputError, match="expected a whole number"):
+            kpisim.run("organisation: {employees: 10}\n", **bad)
     with pytest.raises(TypeError):
         kpisim.run(42)
 
@@ -333,3 +336,34 @@ def test_sweep_interrupted_then_resumed(cli_sweep, crn_experiment, tmp_path):
 def test_sweep_bad_experiment_raises():
     with pytest.raises(kpisim.InputError, match="<experiment text>"):
         kpisim.sweep("base: nowhere_at_all.yaml\nreplications: 2\n")
+
+
+def _python(code, env, cwd):
+    import subprocess
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False)
+
+
+def test_analysis_found_without_pythonpath_to_it(tmp_path):
+    """With only <build>/python on the path, kpisim.analysis comes from the checkout's analysis/."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = os.path.abspath(_dir)
+    r = _python("import kpisim.analysis; print(kpisim.analysis.__file__)", env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith(os.path.join("analysis", "kpisim_analysis", "__init__.py"))
+
+
+def test_install_script_makes_kpisim_importable(source_dir, tmp_path):
+    """scripts/install_python.sh --build-dir writes kpisim.pth into the user site-packages (here a
+    fresh PYTHONUSERBASE): afterwards a plain Python, anywhere, imports kpisim and kpisim.analysis."""
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONNOUSERSITE")}
+    env.update(PYTHONUSERBASE=str(tmp_path / "userbase"), PYTHON=sys.executable)
+    build = Path(_dir).resolve().parent
+    r = subprocess.run([str(source_dir / "scripts" / "install_python.sh"), "--build-dir", str(build)], capture_output=True,
+                       text=True, env=env, timeout=120, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    pth = list((tmp_path / "userbase").rglob("kpisim.pth"))
+    assert len(pth) == 1
+    r = _python("import kpisim, kpisim.analysis; print(kpisim.__file__); print(kpisim.run('days: 3').sizes['day'])", env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(build / "python" / "kpisim" / "__init__.py"), "3"]
