@@ -52,6 +52,10 @@
 //   title = "KPISim results: <scenario_name>", then meta.extra_attrs (strings); seed (uint64);
 //   threads (int32); invariant_checks (int32, 1 when built with KPISIM_CHECKS).
 //
+// ResultsWriter::in_memory (write_hdf5_image; the Python module) writes the same file with HDF5's core
+// driver and no backing store, under a unique name that touches no disk, and image() returns its
+// bytes as HDF5 frees them at close (file image callbacks), cut to the superblock's end-of-file.
+//
 // The file is written as "<path>.tmp-<pid>-<host>-<random>" (created by us with O_EXCL |
 // O_NOFOLLOW, so never an existing file or a planted link; HDF5 opens it through /proc/self/fd and
 // must find that very inode),
@@ -537,9 +541,10 @@ herr_t image_free(void* ptr, H5FD_file_image_op_t op, void* udata) noexcept {
   return 0;
 }
 
+// The capture is shared by every copy HDF5 makes of the property list: it lives as long as the writer.
 void* image_udata_copy(void* udata) noexcept {
   return udata;
-}  // shared: it lives as long as the writer
+}
 herr_t image_udata_free(void* /*udata*/) noexcept {
   return 0;
 }
