@@ -259,6 +259,68 @@ TEST_CASE("write_hdf5 round-trips values, coordinates and attributes exactly", "
   }
 }
 
+namespace {
+
+/// The file in `image` has what the file at `path` has: the same size, the same root attributes
+/// and the same values of every daily and per-unit variable. (The bytes themselves differ where
+/// HDF5 records the time objects were created.)
+void check_same_file(const std::string& image, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string on_disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(on_disk.size() > 1000);
+  CHECK(image.size() == on_disk.size());
+  std::string copy = image;  // HDF5 wants a writable buffer
+  const Id mem(H5LTopen_file_image(copy.data(), copy.size(), H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE), H5Fclose);
+  REQUIRE(mem.get() >= 0);
+  const Id disk = open_file(path);
+  for (const char* attr : {"engine_version", "scenario", "command_line", "created_utc"})
+    CHECK(read_string_attr(mem.get(), attr) == read_string_attr(disk.get(), attr));
+  for (const auto& v : kpisim::daily_variables()) {
+    const std::string name(v.name);
+    CHECK(read_all<double>(mem, name, H5T_NATIVE_DOUBLE) == read_all<double>(disk, name, H5T_NATIVE_DOUBLE));
+    if (v.per_unit)
+      CHECK(read_all<double>(mem, "unit_" + name, H5T_NATIVE_DOUBLE) == read_all<double>(disk, "unit_" + name, H5T_NATIVE_DOUBLE));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("write_hdf5_image builds in memory the file write_hdf5 writes", "[io]") {
+  // The Python module's kpisim.run returns this image: it must be the CLI's file.
+  TempDir dir;
+  const std::string path = dir.file("out.h5");
+  constexpr int days = 9;
+  const std::vector<std::string> unit_names{"Sales", "R&D"};
+  const ResultsMeta meta = make_meta(days, unit_names);
+  const std::vector<RunResult> runs{make_run("baseline", 0, days, 2, 2, 3), make_run("quota", 0, days, 2, 2, 3)};
+  kpisim::write_hdf5(path, meta, runs, false);
+  check_same_file(kpisim::write_hdf5_image("<memory>", meta, runs), path);
+  CHECK(dir.entries() == std::vector<std::string>{"out.h5"});  // nothing else was written
+  // Two in-memory writers open at once (two Python threads may run) each have their own file.
+  kpisim::ResultsLayout layout;
+  layout.runs = runs.size();
+  layout.days = days;
+  layout.unit_names = unit_names;
+  layout.snapshot_days = runs[0].snapshot_days;
+  layout.snapshot_agents = runs[0].snapshot_agents;
+  for (const auto& r : runs) {
+    layout.policy.push_back(r.policy);
+    layout.policy_type.push_back(r.policy_type);
+    layout.replication.push_back(static_cast<std::int32_t>(r.replication));
+  }
+  kpisim::ResultsWriter a = kpisim::ResultsWriter::in_memory("a", meta, layout);
+  kpisim::ResultsWriter b = kpisim::ResultsWriter::in_memory("b", meta, layout);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    b.write_run(i, runs[i]);
+    a.write_run(i, runs[i]);
+  }
+  check_same_file(a.image(), path);
+  check_same_file(b.image(), path);
+  CHECK_THROWS_AS(a.image(), RunError);                                        // finished
+  CHECK_THROWS_AS(kpisim::ResultsWriter::in_memory("c", meta, {}), RunError);  // an invalid layout, refused before anything is created
+  CHECK(dir.entries() == std::vector<std::string>{"out.h5"});
+}
+
 TEST_CASE("write_hdf5 omits unit and snapshot dimensions when there is nothing to put in them", "[io]") {
   TempDir dir;
   const std::string path = dir.file("plain.h5");

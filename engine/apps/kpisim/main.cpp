@@ -11,7 +11,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -29,6 +28,7 @@
 #include "kpisim/experiment/sweep.hpp"
 #include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
+#include "kpisim/io/provenance.hpp"
 #include "kpisim/io/summary.hpp"
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
@@ -112,15 +112,6 @@ std::size_t available_memory_bytes() {
   return 0;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 class ProgressBar {
  public:
   explicit ProgressBar(bool enabled, std::string unit = "policy-days")
@@ -159,19 +150,6 @@ struct RunArgs {
   bool quiet = false;
   bool no_progress = false;
 };
-
-kpisim::ResultsMeta provenance(const std::string& command_line, int threads) {
-  kpisim::ResultsMeta meta;
-  meta.engine_version = std::string(kpisim::engine_version());
-  meta.git_commit = std::string(kpisim::git_commit());
-  meta.build_type = std::string(kpisim::build_type());
-  meta.simd = std::string(kpisim::simd_level());
-  meta.command_line = command_line;
-  meta.created_utc = utc_now();
-  meta.threads = threads;
-  meta.invariant_checks = kpisim::checks_enabled();
-  return meta;
-}
 
 std::string mib(std::size_t bytes) {
   const double b = static_cast<double>(bytes);
@@ -292,23 +270,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   bar.finish();
   const double secs = bar.seconds();
 
-  kpisim::ResultsMeta meta;
-  meta.engine_version = std::string(kpisim::engine_version());
-  meta.git_commit = std::string(kpisim::git_commit());
-  meta.build_type = std::string(kpisim::build_type());
-  meta.simd = std::string(kpisim::simd_level());
-  meta.scenario_name = s.name;
-  meta.scenario_file = a.scenario;
-  meta.scenario_yaml = kpisim::to_yaml(spec.scenario);
-  meta.seed = s.seed;
-  meta.command_line = command_line;
-  meta.created_utc = utc_now();
-  meta.threads = threads;
-  meta.invariant_checks = kpisim::checks_enabled();
-  meta.days = s.days;
-  if (s.output.per_unit)
-    for (const auto& d : spec.divisions) meta.unit_names.push_back(d.name);
-  kpisim::write_hdf5(out, meta, runs, a.force);
+  kpisim::write_hdf5(out, kpisim::run_meta(spec, a.scenario, command_line, threads), runs, a.force);
 
   if (!a.quiet) {
     fmt::print("\n{}\n", kpisim::summary_table(runs));
@@ -393,7 +355,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   o.resume = a.resume;
   o.keep_parts = a.keep_parts;
   o.build_id = executable_hash();
-  o.meta = provenance(command_line, threads);
+  o.meta = kpisim::build_meta(command_line, threads);
   o.meta.extra_attrs.emplace_back("processes", std::to_string(mpi.size()));
   o.meta.scenario_name = sw.base.name;
   o.meta.scenario_file = sw.experiment.base.empty() ? a.experiment : sw.experiment.base;

@@ -120,6 +120,7 @@ void Diagnostics::error(int line0, int col0, std::string message) {
     messages_.push_back(fmt::format("{}:{}:{}: error: {}", file, line0 + 1, col0 + 1, message));
   else
     messages_.push_back(fmt::format("{}: error: {}", file, message));
+  entries_.push_back(Diagnostic{file_, line0 >= 0 ? line0 + 1 : 0, line0 >= 0 ? col0 + 1 : 0, std::move(message)});
 }
 
 void Diagnostics::error_at_path(const SourceMap* where, const std::string& path, std::string message) {
@@ -140,7 +141,7 @@ std::string Diagnostics::report() const {
 }
 
 void Diagnostics::throw_if_errors() const {
-  if (!ok()) throw InputError(report());
+  if (!ok()) throw DiagnosticsError(report(), entries_);
 }
 
 namespace params {

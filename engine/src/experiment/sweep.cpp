@@ -763,11 +763,21 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
       }
       finished.store(true);
     });
+    std::exception_ptr cancelled;
     while (!finished.load()) {
-      o.progress(done.load(), total);
+      try {
+        o.progress(done.load(), total);
+      } catch (...) {
+        // A throwing callback cancels the sweep (Ctrl-C in the Python module): the runs under way
+        // finish and are saved as parts (a resume continues from them), then its exception is rethrown.
+        cancelled = std::current_exception();
+        stop.store(true);
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     worker.join();
+    if (cancelled) std::rethrow_exception(cancelled);
     o.progress(done.load(), total);
     if (error) std::rethrow_exception(error);
   } else {

@@ -52,6 +52,10 @@
 //   title = "KPISim results: <scenario_name>", then meta.extra_attrs (strings); seed (uint64);
 //   threads (int32); invariant_checks (int32, 1 when built with KPISIM_CHECKS).
 //
+// ResultsWriter::in_memory (write_hdf5_image; the Python module) writes the same file with HDF5's core
+// driver and no backing store, under a unique name that touches no disk, and image() returns its
+// bytes as HDF5 frees them at close (file image callbacks), cut to the superblock's end-of-file.
+//
 // The file is written as "<path>.tmp-<pid>-<host>-<random>" (created by us with O_EXCL |
 // O_NOFOLLOW, so never an existing file or a planted link; HDF5 opens it through /proc/self/fd and
 // must find that very inode),
@@ -70,10 +74,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -490,12 +496,80 @@ void validate_layout(const std::string& path, const ResultsMeta& meta, const Res
   }
 }
 
+/// The bytes of an in-memory file, taken when HDF5 frees them at its close (the core driver's
+/// memory comes from these file image callbacks): the very bytes a closed file on disk would hold.
+struct ImageCapture {
+  void* mem = nullptr;
+  std::size_t size = 0;  ///< allocated size of `mem` (the driver grows it in steps)
+  std::string bytes;     ///< the file, set at close
+  bool closed = false;
+};
+
+void* image_malloc(std::size_t size, H5FD_file_image_op_t /*op*/, void* udata) noexcept {
+  auto* c = static_cast<ImageCapture*>(udata);
+  c->mem = std::malloc(size);  // NOLINT(cppcoreguidelines-no-malloc): HDF5 frees and grows it through these callbacks
+  c->size = c->mem != nullptr ? size : 0;
+  return c->mem;
+}
+
+void* image_memcpy(void* dest, const void* src, std::size_t size, H5FD_file_image_op_t /*op*/, void* /*udata*/) noexcept {
+  return std::memcpy(dest, src, size);
+}
+
+void* image_realloc(void* ptr, std::size_t size, H5FD_file_image_op_t /*op*/, void* udata) noexcept {
+  auto* c = static_cast<ImageCapture*>(udata);
+  void* grown = std::realloc(ptr, size);  // NOLINT(cppcoreguidelines-no-malloc)
+  if (grown != nullptr) {
+    c->mem = grown;
+    c->size = size;
+  }
+  return grown;
+}
+
+herr_t image_free(void* ptr, H5FD_file_image_op_t op, void* udata) noexcept {
+  auto* c = static_cast<ImageCapture*>(udata);
+  if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && ptr != nullptr && ptr == c->mem) {
+    try {
+      c->bytes.assign(static_cast<const char*>(ptr), c->size);
+      c->closed = true;
+    } catch (...) {
+      c->bytes.clear();  // no memory for the copy: image() reports it
+    }
+    c->mem = nullptr;
+  }
+  std::free(ptr);  // NOLINT(cppcoreguidelines-no-malloc)
+  return 0;
+}
+
+// The capture is shared by every copy HDF5 makes of the property list: it lives as long as the writer.
+void* image_udata_copy(void* udata) noexcept {
+  return udata;
+}
+herr_t image_udata_free(void* /*udata*/) noexcept {
+  return 0;
+}
+
+/// The end-of-file address in the superblock (version 2 or 3, 8-byte addresses, which is what the
+/// writer creates) of a file image: the file's length, which the driver's allocation exceeds.
+std::size_t image_length(const std::string& bytes) {
+  constexpr std::size_t kEofOffset = 8 + 4 + 8 + 8;  // signature, version/sizes/flags, base address, extension address
+  const bool ok =
+      bytes.size() >= kEofOffset + 8 && bytes.compare(0, 8, "\x89HDF\r\n\x1a\n") == 0 && (bytes[8] == 2 || bytes[8] == 3) && bytes[9] == 8;
+  if (!ok) throw std::runtime_error("the in-memory file does not start with the superblock this writer creates");
+  std::uint64_t eof = 0;
+  for (std::size_t i = 0; i < 8; ++i) eof |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[kEofOffset + i])) << (8 * i);
+  if (eof > bytes.size()) throw std::runtime_error("the in-memory file is shorter than its superblock says");
+  return static_cast<std::size_t>(eof);
+}
+
 }  // namespace
 
 struct ResultsWriter::Impl {
   std::string path, tmp;
   int tmp_fd = -1;  ///< the temporary file as we created it (create_temporary), open until the end
   bool overwrite = false;
+  bool memory = false;   ///< in memory (HDF5's core driver without a backing store): no tmp, no tmp_fd
+  ImageCapture capture;  ///< the in-memory file's bytes
   std::size_t runs = 0, days = 0, units = 0, snapshots = 0, agents = 0;
   std::vector<int> snapshot_days;
   std::vector<std::uint32_t> snapshot_agents;
@@ -546,6 +620,8 @@ struct ResultsWriter::Impl {
   }
 
   void create(const ResultsMeta& meta, const ResultsLayout& l);
+  void create_on_disk(hid_t fapl, hid_t fcpl);
+  void write_layout(const ResultsMeta& meta, const ResultsLayout& l);
   void write_nan(std::size_t run);
   void check_run(std::size_t run) const;
 };
@@ -580,22 +656,39 @@ void ResultsWriter::Impl::create(const ResultsMeta& meta, const ResultsLayout& l
   check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), "choosing the HDF5 1.10 file format");
   const Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "creating file creation properties");
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "tracking link creation order");
+  if (memory) {
+    check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, /*backing_store=*/0), "choosing the in-memory file driver");
+    H5FD_file_image_callbacks_t callbacks{image_malloc,     image_memcpy,     image_realloc, image_free,
+                                          image_udata_copy, image_udata_free, &capture};
+    check(H5Pset_file_image_callbacks(fapl.get(), &callbacks), "setting the in-memory file's callbacks");
+    // HDF5 takes two files of the same name for the same file: each in-memory writer has its own.
+    static std::atomic<unsigned long long> serial{0};
+    const std::string name = fmt::format("kpisim-memory-{}-{}", static_cast<long>(::getpid()), serial.fetch_add(1));
+    file.emplace(H5Fcreate(name.c_str(), H5F_ACC_EXCL, fcpl.get(), fapl.get()), H5Fclose, fmt::format("creating '{}' in memory", path));
+  } else {
+    create_on_disk(fapl.get(), fcpl.get());
+  }
+  write_layout(meta, l);
+}
+
+void ResultsWriter::Impl::create_on_disk(hid_t fapl, hid_t fcpl) {
   // HDF5 opens files by name. Through /proc/self/fd it reaches the very file we created, whatever is
   // put at its name meanwhile; without /proc, by its name, and the check below refuses a substitute.
   const std::string by_fd = fmt::format("/proc/self/fd/{}", tmp_fd);
   const std::string open_name = ::access(by_fd.c_str(), F_OK) == 0 ? by_fd : tmp;
-  file.emplace(H5Fcreate(open_name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose,
-               fmt::format("creating temporary file '{}'", tmp));
+  file.emplace(H5Fcreate(open_name.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose, fmt::format("creating temporary file '{}'", tmp));
+  void* handle = nullptr;
+  check(H5Fget_vfd_handle(file->get(), fapl, &handle), fmt::format("inspecting temporary file '{}'", tmp));
+  struct stat ours {
+  }, opened{};
+  if (handle == nullptr || ::fstat(tmp_fd, &ours) != 0 || ::fstat(*static_cast<const int*>(handle), &opened) != 0 ||
+      ours.st_dev != opened.st_dev || ours.st_ino != opened.st_ino)
+    throw std::runtime_error(fmt::format("the temporary file '{}' was replaced while it was being opened", tmp));
+}
+
+void ResultsWriter::Impl::write_layout(const ResultsMeta& meta, const ResultsLayout& l) {
+  const auto& dvars = daily_variables();
   const hid_t f = file->get();
-  {
-    void* handle = nullptr;
-    check(H5Fget_vfd_handle(f, fapl.get(), &handle), fmt::format("inspecting temporary file '{}'", tmp));
-    struct stat ours {
-    }, opened{};
-    if (handle == nullptr || ::fstat(tmp_fd, &ours) != 0 || ::fstat(*static_cast<const int*>(handle), &opened) != 0 ||
-        ours.st_dev != opened.st_dev || ours.st_ino != opened.st_ino)
-      throw std::runtime_error(fmt::format("the temporary file '{}' was replaced while it was being opened", tmp));
-  }
 
   // Root attributes.
   const std::string root = "the root group";
@@ -737,6 +830,43 @@ ResultsWriter::ResultsWriter(std::string path, const ResultsMeta& meta, ResultsL
     impl->create(meta, layout);
   });  // on failure ~Impl removes the temporary file
   impl_ = std::move(impl);
+}
+
+ResultsWriter::ResultsWriter(std::string label, const ResultsMeta& meta, ResultsLayout layout, InMemory /*tag*/) : path_(std::move(label)) {
+  validate_layout(path_, meta, layout);
+  auto impl = std::make_unique<Impl>();
+  impl->path = path_;
+  impl->memory = true;
+  guarded(path_, [&] { impl->create(meta, layout); });
+  impl_ = std::move(impl);
+}
+
+ResultsWriter ResultsWriter::in_memory(std::string label, const ResultsMeta& meta, ResultsLayout layout) {
+  return {std::move(label), meta, std::move(layout), InMemory{}};
+}
+
+std::string ResultsWriter::image() {
+  if (!impl_) throw RunError("cannot write results: the writer was moved from");
+  Impl& m = *impl_;
+  if (m.finished) throw RunError(fmt::format("cannot write results file '{}': the writer has already committed or failed", path_));
+  if (!m.memory) throw RunError(fmt::format("cannot take an image of results file '{}': it is written to disk", path_));
+  std::string bytes;
+  try {
+    guarded(path_, [&] {
+      seal_strings(m.file->get());
+      m.close_datasets();
+      m.file->close("closing the in-memory file");
+      m.file.reset();
+      if (!m.capture.closed) throw std::runtime_error("HDF5 did not hand over the in-memory file at its close");
+      bytes = std::move(m.capture.bytes);
+      bytes.resize(image_length(bytes));
+    });
+  } catch (...) {
+    m.abandon();
+    throw;
+  }
+  m.finished = true;
+  return bytes;
 }
 
 ResultsWriter::~ResultsWriter() = default;
@@ -925,8 +1055,10 @@ void disable_hdf5_exit_handler() noexcept {
   static_cast<void>(H5dont_atexit());
 }
 
-void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite) {
-  if (!overwrite && path_exists(path)) refuse_overwrite(path);
+namespace {
+
+/// The layout write_hdf5 writes `runs` with.
+ResultsLayout layout_of(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs) {
   const auto bad = [&](const std::string& why) { return RunError(fmt::format("cannot write results file '{}': {}", path, why)); };
   if (runs.empty()) throw bad("there are no runs to write");
   if (runs[0].days <= 0) throw bad(fmt::format("{} has {} days; at least 1 is needed", describe(0, runs[0]), runs[0].days));
@@ -959,9 +1091,22 @@ void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vec
     layout.snapshot_agents = snapshot_ref->snapshot_agents;
   }
 
-  ResultsWriter writer(path, meta, std::move(layout), overwrite);
+  return layout;
+}
+
+}  // namespace
+
+void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite) {
+  if (!overwrite && path_exists(path)) refuse_overwrite(path);
+  ResultsWriter writer(path, meta, layout_of(path, meta, runs), overwrite);
   for (std::size_t i = 0; i < runs.size(); ++i) writer.write_run(i, runs[i]);
   writer.commit();
+}
+
+std::string write_hdf5_image(const std::string& label, const ResultsMeta& meta, const std::vector<RunResult>& runs) {
+  ResultsWriter writer = ResultsWriter::in_memory(label, meta, layout_of(label, meta, runs));
+  for (std::size_t i = 0; i < runs.size(); ++i) writer.write_run(i, runs[i]);
+  return writer.image();
 }
 
 }  // namespace kpisim

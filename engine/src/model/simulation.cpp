@@ -308,12 +308,21 @@ std::vector<RunResult> run_policies(const ModelSpec& spec, std::uint32_t replica
       work();
       finished.store(true);
     });
+    bool cancelled = false;
     while (!finished.load()) {
-      progress(done.load(), total);
+      try {
+        progress(done.load(), total);
+      } catch (...) {
+        // A throwing callback cancels the run (Ctrl-C in the Python module): the runs stop at the
+        // end of their current day and the callback's exception is rethrown below.
+        if (!failed.exchange(true)) error = std::current_exception();
+        cancelled = true;
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     worker.join();
-    progress(done.load(), total);
+    if (!cancelled) progress(done.load(), total);
   } else {
     work();
   }

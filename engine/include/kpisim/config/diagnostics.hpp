@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "kpisim/core/error.hpp"
+
 namespace kpisim {
 
 /// User text made safe to quote in a message: control characters, invalid UTF-8, bidirectional
@@ -25,6 +27,26 @@ std::string name_problem(std::string_view name, bool key_path = false);
 /// Where each key of a scenario file was found: dotted path -> 0-based (line, column) of its value.
 using SourceMap = std::map<std::string, std::pair<int, int>>;
 
+/// One error of an input file, as a program (the Python module's validate) wants it.
+struct Diagnostic {
+  std::string file;
+  int line = 0;    ///< 1-based; 0 when the error has no position
+  int column = 0;  ///< 1-based; 0 when the error has no position
+  std::string message;
+};
+
+/// The InputError thrown by Diagnostics::throw_if_errors: what() is the report shown to users,
+/// diagnostics() the same errors one by one.
+class DiagnosticsError : public InputError {
+ public:
+  DiagnosticsError(const std::string& report, std::vector<Diagnostic> diagnostics)
+      : InputError(report), diagnostics_(std::move(diagnostics)) {}
+  [[nodiscard]] const std::vector<Diagnostic>& diagnostics() const noexcept { return diagnostics_; }
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
 /// Errors found in one input file, each with its 1-based line and column.
 class Diagnostics {
  public:
@@ -41,12 +63,15 @@ class Diagnostics {
   [[nodiscard]] const std::vector<std::string>& messages() const noexcept { return messages_; }
   /// All messages joined by newlines, as shown to the user.
   [[nodiscard]] std::string report() const;
-  /// Throws InputError with report() when there are errors.
+  /// The errors one by one (the same as messages()).
+  [[nodiscard]] const std::vector<Diagnostic>& entries() const noexcept { return entries_; }
+  /// Throws DiagnosticsError (an InputError) with report() when there are errors.
   void throw_if_errors() const;
 
  private:
   std::string file_;
   std::vector<std::string> messages_;
+  std::vector<Diagnostic> entries_;
 };
 
 }  // namespace kpisim

@@ -21,7 +21,8 @@ struct SweepOptions {
   bool keep_parts = false;  ///< keep the part files after the merge (they are kept anyway when runs failed)
   std::string build_id;     ///< identifies the program (e.g. a hash of its executable): --resume requires the same
   ResultsMeta meta;         ///< provenance written to the results file
-  /// Called from the calling thread: (simulated run-days done, total run-days to do).
+  /// Called from the calling thread: (simulated run-days done, total run-days to do). If it throws,
+  /// no further run starts, the runs under way are finished and saved, and run_sweep rethrows.
   std::function<void(long long, long long)> progress;
   /// Called (by process 0) with a message about something the sweep repaired, e.g. a part that is
   /// not a record of its run and is run again.

@@ -81,7 +81,16 @@ class ResultsWriter {
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
+  /// A writer of the same file in memory (HDF5's core driver; nothing touches the disk): finish it
+  /// with image() instead of commit(). `label` stands for the path in messages.
+  static ResultsWriter in_memory(std::string label, const ResultsMeta& meta, ResultsLayout layout);
+  /// Finishes an in-memory writer and returns the bytes of its file (strings sealed, as commit()
+  /// seals them). Throws RunError on failure; either way the writer is finished.
+  std::string image();
+
  private:
+  struct InMemory {};
+  ResultsWriter(std::string label, const ResultsMeta& meta, ResultsLayout layout, InMemory /*tag*/);
   struct Impl;
   std::string path_;
   std::unique_ptr<Impl> impl_;
@@ -100,5 +109,9 @@ void disable_hdf5_exit_handler() noexcept;
 /// Throws RunError if `path` exists and `overwrite` is false (nothing is written), or on any HDF5
 /// failure (the temporary file is removed). Implemented with ResultsWriter.
 void write_hdf5(const std::string& path, const ResultsMeta& meta, const std::vector<RunResult>& runs, bool overwrite);
+
+/// The file write_hdf5 would write, built in memory and returned as its bytes (an HDF5 file image:
+/// h5py and xarray open it from io.BytesIO). `label` stands for the path in messages.
+std::string write_hdf5_image(const std::string& label, const ResultsMeta& meta, const std::vector<RunResult>& runs);
 
 }  // namespace kpisim

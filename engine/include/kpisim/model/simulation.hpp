@@ -57,7 +57,8 @@ class Simulation {
 };
 
 /// Runs every policy of the spec for one replication (policies in parallel) and returns results in
-/// policy order. `progress(done_days, total_days)` is called from the calling thread only.
+/// policy order. `progress(done_days, total_days)` is called from the calling thread only; if it
+/// throws, the runs stop at the end of their current day and its exception is rethrown.
 std::vector<RunResult> run_policies(const ModelSpec& spec, std::uint32_t replication,
                                     const std::function<void(long long, long long)>& progress = {});
 
