@@ -175,6 +175,25 @@ TEST_CASE("managers: thresholds are drawn once per manager around mandate_belief
   kpisim::World w2(spec);
   mg::draw_thresholds(spec, kpisim::Rng(7, 1), w2);
   CHECK(w2.unit_mandate_threshold != w.unit_mandate_threshold);
+  // Mean 20, sd 50: about a third of the draws would fall below 0; none does (nobody is eager to
+  // impose what she believes adds nothing), and some sit exactly at 0.
+  sc.managers.mandate_belief_usd = 20.0;
+  const auto spec20 = kpisim::ModelSpec::resolve(sc);
+  kpisim::World w20(spec20);
+  mg::draw_thresholds(spec20, rng, w20);
+  std::size_t at_zero = 0;
+  for (const float t : w20.unit_mandate_threshold) {
+    CHECK(t >= 0.0F);
+    at_zero += t == 0.0F ? 1 : 0;
+  }
+  CHECK(at_zero > spec20.units.size() / 5);
+  // A negative mean (a scenario that wants mandates whatever anyone believes) is its own floor.
+  sc.managers.mandate_belief_usd = -1e9;
+  const auto specn = kpisim::ModelSpec::resolve(sc);
+  kpisim::World wn(specn);
+  mg::draw_thresholds(specn, rng, wn);
+  for (const float t : wn.unit_mandate_threshold) CHECK(t <= -1e9F + 1000.0F);
+  sc.managers.mandate_belief_usd = 150.0;
   sc.managers.mandate_belief_sd = 0.0;
   const auto spec0 = kpisim::ModelSpec::resolve(sc);
   kpisim::World w0(spec0);

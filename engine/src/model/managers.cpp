@@ -23,7 +23,10 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
   const Managers& m = spec.scenario.managers;
   for (std::size_t u = 0; u < spec.units.size(); ++u) {
     const double z = normal_quantile(rng.uniform4(static_cast<std::uint32_t>(u), 0, Purpose::managers).u[0]);
-    w.unit_mandate_threshold[u] = static_cast<float>(m.mandate_belief_usd + m.mandate_belief_sd * z);
+    // Managers differ in how reluctant they are, but none is eager to impose what she believes
+    // adds nothing: the draw stops at 0 (or at the mean, when a scenario sets it below 0).
+    const double floor = std::min(0.0, m.mandate_belief_usd);
+    w.unit_mandate_threshold[u] = static_cast<float>(std::max(floor, m.mandate_belief_usd + m.mandate_belief_sd * z));
   }
 }
 

@@ -17,7 +17,8 @@ namespace kpisim::detail::managers {
 void trickle_pressure(const ModelSpec& spec, double trickle, World& w);
 
 /// Each unit manager's own threshold for mandates, drawn once (a trait): mandate_belief_usd +
-/// mandate_belief_sd x N(0,1) (Purpose::managers, agent = unit index).
+/// mandate_belief_sd x N(0,1) (Purpose::managers, agent = unit index), never below 0 (or below
+/// mandate_belief_usd when that is negative).
 void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w);
 
 /// Each team's pressure is its unit's. Every manager decides mandates task type by task type: she

@@ -498,7 +498,7 @@ struct Managers {
     v.num("mandate_belief_sd", mandate_belief_sd,
           {"USD/person/day", 0, 1e9,
            "managers differ in how readily they mandate: each unit manager's threshold is mandate_belief_usd + mandate_belief_sd x "
-           "N(0,1), drawn once",
+           "N(0,1), drawn once, never below 0 (or below mandate_belief_usd when that is negative)",
            "assumption"});
     v.num("assumed_usd_per_session", assumed_usd_per_session,
           {"USD/session", 0, 1e6, "value per AI session that leadership reads into usage data (sessions KPIs)", "assumption"});
