@@ -52,10 +52,14 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
     const auto dv = static_cast<std::size_t>(unit.division);
     const double p = w.unit_pressure[u];
     const double threshold = w.unit_mandate_threshold[u];
-    // The root mandates nothing, so a division head's "above" is all zeros and its share 0.
+    // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
+    // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
+    // common case, no mandate here or above, writes nothing.
     if (!mandates(best[dv], p, stake_per_pressure, threshold)) {
+      const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
+      if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) continue;
       std::copy_n(above, k_count, own);
-      w.unit_mandate_share[u] = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
+      w.unit_mandate_share[u] = inherited;
       continue;
     }
     const DivisionSpec& div = spec.divisions[dv];
