@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -24,6 +23,7 @@
 #include "kpisim/config/params.hpp"
 #include "kpisim/core/build_info.hpp"
 #include "kpisim/core/error.hpp"
+#include "kpisim/core/memory.hpp"
 #include "kpisim/experiment/analysis.hpp"
 #include "kpisim/experiment/experiment.hpp"
 #include "kpisim/experiment/sweep.hpp"
@@ -40,16 +40,6 @@ namespace {
 /// Thrown from the progress callback when a Python exception (KeyboardInterrupt from Ctrl-C, or
 /// one raised by the user's callback) is pending: the run stops and the exception is re-raised.
 struct PythonErrorPending {};
-
-std::size_t available_memory_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::size_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 0;
-}
 
 /// The progress callback given to the engine, which calls it from the thread that released the
 /// GIL about five times a second: the GIL is taken only here, to deliver Ctrl-C
@@ -87,7 +77,7 @@ std::vector<DiagnosticTuple> validate(const std::string& source, bool is_path, c
       const kpisim::Scenario s = load(source, is_path, name);
       const kpisim::ModelSpec spec = kpisim::ModelSpec::resolve(s, file, /*organisation=*/false);
       const std::size_t est = kpisim::estimate_memory_bytes(spec.scenario, spec.task_count(), spec.scenario.policies.size());
-      const std::size_t avail = available_memory_bytes();
+      const std::size_t avail = kpisim::available_memory_bytes();
       if (avail > 0 && est > avail / 10 * 8)
         out.emplace_back(file, 0, 0,
                          fmt::format("valid, but too large for this machine: it needs an estimated {:.1f} MiB and only {:.1f} MiB is "
@@ -139,7 +129,7 @@ py::bytes run(const std::string& source, bool is_path, const std::string& name, 
     throw kpisim::InputError(fmt::format("threads: expected a whole number in [1, 4096], got {}", *threads));
   // The size check comes from the counts, before the organisation is built (as `kpisim run`).
   const std::size_t est = kpisim::estimate_memory_bytes(s, s.tasks.size(), s.policies.size());
-  const std::size_t avail = available_memory_bytes();
+  const std::size_t avail = kpisim::available_memory_bytes();
   if (avail > 0 && est > avail / 10 * 8) {
     static_cast<void>(kpisim::ModelSpec::resolve(s, file, /*organisation=*/false));  // invalid input is still an input error
     PyErr_SetString(PyExc_MemoryError,
@@ -178,7 +168,7 @@ py::tuple sweep(const std::string& source, bool is_path, const std::string& name
   const int used = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   // Memory only (a limit of 1 byte skips the timing probe), refused as `kpisim sweep` refuses (exit 4).
   const std::size_t est = kpisim::estimate_sweep(sw, used, 1).memory_bytes;
-  const std::size_t avail = available_memory_bytes();
+  const std::size_t avail = kpisim::available_memory_bytes();
   if (avail > 0 && est > avail / 10 * 8) {
     PyErr_SetString(PyExc_MemoryError, fmt::format("refusing to run: the sweep needs an estimated {:.1f} MiB at {} threads but only {:.1f} "
                                                    "MiB is available; use fewer threads or a smaller organisation",

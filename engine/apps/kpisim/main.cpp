@@ -23,6 +23,7 @@
 #include "kpisim/config/loader.hpp"
 #include "kpisim/core/build_info.hpp"
 #include "kpisim/core/error.hpp"
+#include "kpisim/core/memory.hpp"
 #include "kpisim/experiment/analysis.hpp"
 #include "kpisim/experiment/experiment.hpp"
 #include "kpisim/experiment/sweep.hpp"
@@ -102,16 +103,6 @@ void warn_unchecksummed_strings(const std::string& file, const kpisim::ResultsIn
                file);
 }
 
-std::size_t available_memory_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::size_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 0;
-}
-
 class ProgressBar {
  public:
   explicit ProgressBar(bool enabled, std::string unit = "policy-days")
@@ -185,7 +176,7 @@ std::string duration(double s) {
 
 // A warning (validate) when the estimate exceeds what `run` or `sweep` would accept here.
 void warn_if_too_large(const std::string& file, std::size_t est, const char* command) {
-  const std::size_t avail = available_memory_bytes();
+  const std::size_t avail = kpisim::available_memory_bytes();
   if (avail > 0 && est > avail / 10 * 8)
     fmt::print(stderr,
                "{}: warning: valid, but too large for this machine: it needs an estimated {} and only {} is available; `kpisim {}` "
@@ -239,7 +230,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   }
   // The size check comes from the counts, before the organisation is built.
   const std::size_t est = kpisim::estimate_memory_bytes(s, s.tasks.size(), s.policies.size());
-  const std::size_t avail = available_memory_bytes();
+  const std::size_t avail = kpisim::available_memory_bytes();
   if (avail > 0 && est > avail / 10 * 8) {
     static_cast<void>(kpisim::ModelSpec::resolve(s, a.scenario, /*organisation=*/false));  // invalid input is still exit 2
     fmt::print(stderr,
@@ -322,7 +313,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
                    kpisim::parts_directory(out), out);
       verdict = kExitOutputExists;
     } else {
-      const std::size_t avail = available_memory_bytes();
+      const std::size_t avail = kpisim::available_memory_bytes();
       const kpisim::SweepEstimate est = kpisim::estimate_sweep(sw, threads, avail / 10 * 8);
       if (!a.quiet || a.dry_run)
         fmt::print(

@@ -4,9 +4,12 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/core/check.hpp"
+#include "kpisim/core/memory.hpp"
 #include "kpisim/core/rng.hpp"
 #include "kpisim/core/vmath.hpp"
 
@@ -158,5 +161,15 @@ void check_failed(const char* cond, const std::string& what, const char* file, i
   throw InvariantError(fmt::format("invariant violated: {} ({}) at {}:{}", what, cond, file, line));
 }
 }  // namespace detail
+
+std::size_t available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::size_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
 
 }  // namespace kpisim
