@@ -35,12 +35,11 @@ def _outputs(nb, kind):
 
 
 def test_tutorial_notebook_executes(tmp_path):
-    try:
-        import nbconvert  # noqa: F401  Debian's jupyter-nbconvert
-        import ipykernel  # noqa: F401  Debian's python3-ipykernel: the python3 kernel
-    except ImportError as e:
-        pytest.fail(f"{e.name} is missing: scripts/setup.sh --python installs jupyter-nbconvert and python3-ipykernel",
-                    pytrace=False)
+    import importlib.util
+    for name in ("nbconvert", "ipykernel"):  # Debian's jupyter-nbconvert, and python3-ipykernel: the python3 kernel
+        if importlib.util.find_spec(name) is None:
+            pytest.fail(f"{name} is missing: scripts/setup.sh --python installs jupyter-nbconvert and python3-ipykernel",
+                        pytrace=False)
     out_dir = Path(os.environ.get("KPISIM_NOTEBOOK_OUT") or tmp_path / "out")
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / "tutorial.ipynb"

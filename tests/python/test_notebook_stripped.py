@@ -24,7 +24,8 @@ def test_committed_notebook_has_no_outputs(path):
     assert nb["nbformat"] == 4
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code, "a notebook without code cells"
-    with_output = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    with_output = [i for i, c in enumerate(nb["cells"])
+                   if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
     assert not with_output, f"{path.name}: cells {with_output} have outputs or execution counts; strip them " \
                             f"(/usr/bin/python3 -m nbconvert --clear-output --inplace {path.relative_to(SOURCE_DIR)})"
     assert not any(c.get("attachments") for c in nb["cells"]), "attachments (pasted images) are outputs too"
