@@ -52,7 +52,8 @@ def test_tutorial_notebook_executes(tmp_path):
     temp = tmp_path / "tmp"  # the kernel's temporary directory: checked empty of KPISim's afterwards
     temp.mkdir()
     env["TMPDIR"] = str(temp)
-    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")  # the kernel's connection file
+    env["IPYTHONDIR"] = str(tmp_path / "ipython")  # the kernel's profile: not in the user's home
     # `jupyter nbconvert` (Debian's /usr/bin/jupyter-nbconvert runs this module with /usr/bin/python3).
     r = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
                         f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}", "--ExecutePreprocessor.kernel_name=python3",
