@@ -13,7 +13,8 @@ cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-ti
 # chromium: the report test opens report.html headless; r-cran-hdf5r: the test of the R snippet
 # in docs/output-schema.md (together about 30 s to install).
 py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy
-         python3-scipy python3-matplotlib python3-pytest python3-yaml chromium r-cran-hdf5r)
+         python3-scipy python3-matplotlib python3-pytest python3-yaml chromium r-cran-hdf5r
+         jupyter-nbconvert python3-nbformat python3-ipykernel)  # docs/tutorial.ipynb, executed by a test
 
 want=("${cpp_pkgs[@]}")
 if [[ "${1:-}" == "--python" ]]; then want+=("${py_pkgs[@]}"); fi

@@ -148,14 +148,78 @@ def _build_id() -> str:
     return "python-" + h.hexdigest()[:16]
 
 
+_SWEEP_DIR_PREFIX = "kpisim-sweep-"
+_SWEEP_DIR_LOCK = ".lock"
+
+
+def _remove_tree(path: str) -> None:
+    """Removes a directory tree of ours; a KeyboardInterrupt arriving meanwhile does not leave it half
+    removed: the removal is finished first, then the interrupt is raised."""
+    import shutil
+    interrupted = None
+    while True:
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            break
+        except KeyboardInterrupt as e:
+            interrupted = e
+    if interrupted is not None:
+        raise interrupted
+
+
+def _remove_abandoned_sweep_dirs(parent: str) -> None:
+    """Removes the temporary sweep directories of processes that died without removing theirs (a
+    killed Jupyter kernel, SIGKILL). A sweep holds an exclusive flock on its directory's lock file
+    while it lives and the kernel drops it when the process ends, however it ends: a lock we can
+    take marks an abandoned directory. Only directories of this user, never followed links."""
+    import fcntl
+    import stat
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith(_SWEEP_DIR_PREFIX)]
+    except OSError:
+        return
+    for n in names:
+        d = os.path.join(parent, n)
+        try:
+            st = os.lstat(d)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                continue
+            fd = os.open(os.path.join(d, _SWEEP_DIR_LOCK), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # no lock file (yet, or it is being removed): not ours to judge
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _remove_tree(d)
+        except OSError:
+            pass  # a live sweep holds it
+        finally:
+            os.close(fd)
+
+
 @contextlib.contextmanager
 def _output(output, name: str):
-    """The results file to write: `output`, or one in a temporary directory removed afterwards."""
+    """The results file to write: `output`, or one in a temporary directory ($TMPDIR) removed
+    afterwards, on success, error or Ctrl-C; one left by a killed process is removed by the next
+    sweep (_remove_abandoned_sweep_dirs)."""
     if output is not None:
         yield os.fspath(output)
         return
-    with tempfile.TemporaryDirectory(prefix="kpisim-sweep-") as d:
-        yield os.path.join(d, name)
+    import fcntl
+    parent = tempfile.gettempdir()
+    _remove_abandoned_sweep_dirs(parent)
+    d = tempfile.mkdtemp(prefix=_SWEEP_DIR_PREFIX, dir=parent)
+    try:
+        # Locked before it gets the name others look for, so that no one sees it unlocked.
+        lock = os.path.join(d, _SWEEP_DIR_LOCK)
+        fd = os.open(lock + ".new", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(lock + ".new", lock)
+            yield os.path.join(d, name)
+        finally:
+            os.close(fd)
+    finally:
+        _remove_tree(d)
 
 
 def _check_whole(key: str, value, lo: int, hi: int) -> None:
@@ -192,7 +256,8 @@ def sweep(experiment: Scenario, output=None, threads: Optional[int] = None, prog
 
     output: also keep the results file there (then resume=True continues an interrupted sweep from
     its parts, force=True replaces an existing file); without it the sweep is written in a
-    temporary directory, read into memory and removed. threads, progress and Ctrl-C work as in
+    temporary directory ($TMPDIR), read into memory and removed, also after an error or Ctrl-C
+    (one left by a killed process is removed by the next sweep). threads, progress and Ctrl-C work as in
     kpisim.run, except that Ctrl-C lets the runs under way finish (saved as parts when output is
     given). Failed runs give a warning and NaN data. The comparison tables: kpisim.compare."""
     def read(path):
@@ -211,7 +276,8 @@ def compare(source, output=None, threads: Optional[int] = None, progress: Option
     (one row per output and policy [and point]: mean, lower, upper, n, n_failed, difference and its
     paired and unpaired intervals; docs/experiments.md).
 
-    source: a results file of `kpisim sweep` (its checksums are verified first) or a dataset
+    source: a results file of `kpisim sweep` (its checksums are verified first, in a child process:
+    a crash of libhdf5 on a crafted file raises InputError instead of ending this one) or a dataset
     returned by kpisim.sweep(..., output=FILE), or an experiment (path, YAML text or dict), which is
     then swept as kpisim.sweep does (output, threads, progress, resume, force as there)."""
     from . import analysis
@@ -221,9 +287,59 @@ def compare(source, output=None, threads: Optional[int] = None, progress: Option
             raise ValueError("this dataset has no results file: pass kpisim.sweep(..., output=FILE)'s dataset or the file")
         source = Path(path)
     if isinstance(source, (str, os.PathLike)) and "\n" not in os.fspath(source) and _is_hdf5(os.fspath(source)):
-        _kpisim.verify_results(os.fspath(source))
+        _verify_isolated(os.fspath(source))
         return analysis.comparison_frame(os.fspath(source))
     return _sweep(source, output, threads, progress, resume, force, analysis.comparison_frame)
+
+
+# What the child of _verify_isolated runs: the engine's verification of every dataset, attribute,
+# checksum and dimension scale (as `kpisim compare` and `kpisim report` do first, in a child too).
+_VERIFY_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from kpisim import _kpisim
+try:
+    _kpisim.verify_results(sys.argv[1])
+except _kpisim.InputError as e:
+    sys.stderr.write(str(e))
+    sys.exit(2)
+except _kpisim.RunError as e:
+    sys.stderr.write(str(e))
+    sys.exit(1)
+"""
+
+
+def _verify_isolated(path: str) -> None:
+    """Verifies a results file in a child Python process, as the CLI reads untrusted results files
+    (isolated() in engine/apps/kpisim/main.cpp): libhdf5 1.10.8 crashes on some crafted metadata
+    (docs/fuzzing.md), and in a child such a crash is an InputError instead of the end of the
+    user's interpreter (a notebook's kernel and everything computed in it). The reads that follow
+    (kpisim.analysis) then touch only objects verified here, as `kpisim report`'s do. A subprocess
+    rather than fork(): this process may have threads (TBB's, the user's), which fork() does not
+    copy. Without a Python to start (an application embedding Python, whose sys.executable is
+    empty or the application itself), it verifies here."""
+    import subprocess
+    if not sys.executable or not os.path.basename(sys.executable).startswith("python"):
+        _kpisim.verify_results(path)
+        return
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the directory holding this package
+    r = subprocess.run([sys.executable, "-c", _VERIFY_CHILD, path, here], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, check=False)
+    message = r.stderr.decode("utf-8", "replace").rstrip("\n")
+    if r.returncode == 0:
+        return
+    if r.returncode == 2:
+        raise InputError(message)
+    if r.returncode < 0:
+        import signal
+        sig = -r.returncode
+        try:
+            name = signal.strsignal(sig) or f"signal {sig}"
+        except ValueError:
+            name = f"signal {sig}"
+        raise InputError(f"cannot read results file '{path}': the HDF5 library crashed reading it (signal {sig}, {name}): "
+                         "the file is damaged or crafted")
+    raise RunError(message or f"verifying results file '{path}' failed (exit status {r.returncode})")
 
 
 def _is_hdf5(path: str) -> bool:

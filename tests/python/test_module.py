@@ -367,3 +367,121 @@ def test_install_script_makes_kpisim_importable(source_dir, tmp_path):
     r = _python("import kpisim, kpisim.analysis; print(kpisim.__file__); print(kpisim.run('days: 3').sizes['day'])", env, tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [str(build / "python" / "kpisim" / "__init__.py"), "3"]
+
+
+# A sweep without `output` works in a temporary directory ($TMPDIR): removed after success, an
+# error and Ctrl-C, and one left by a killed process (a Jupyter kernel restarted mid-sweep) is
+# removed by the next sweep, never one a live sweep is using.
+
+def _sweep_dirs(parent):
+    return sorted(p.name for p in Path(parent).iterdir() if p.name.startswith("kpisim-sweep-"))
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    import tempfile
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
+
+
+def test_sweep_temporary_directory_removed_after_success_error_and_interrupt(crn_experiment, private_tmp):
+    assert kpisim.sweep(crn_experiment).sizes["run"] == 20
+    assert _sweep_dirs(private_tmp) == []
+    with pytest.raises(kpisim.InputError):  # raised by the engine, inside the temporary directory's lifetime
+        kpisim.sweep("base: nowhere_at_all.yaml\nreplications: 2\n")
+    assert _sweep_dirs(private_tmp) == []
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        kpisim.sweep(crn_experiment, threads=1, progress=interrupt)
+    assert _sweep_dirs(private_tmp) == []
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals reach the main thread only")
+def test_sweep_sigint_removes_temporary_directory(crn_experiment, private_tmp):
+    seen = []
+
+    def progress(done, total):
+        if not seen:
+            seen.append(_sweep_dirs(private_tmp))
+            t = threading.Thread(target=signal.raise_signal, args=(signal.SIGINT,))
+            t.start()
+            t.join()
+
+    with pytest.raises(KeyboardInterrupt):
+        kpisim.sweep(crn_experiment, threads=1, progress=progress)
+    assert len(seen) == 1 and len(seen[0]) == 1  # the directory existed while the sweep ran
+    assert _sweep_dirs(private_tmp) == []
+
+
+_BLOCKED_SWEEP = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+import kpisim
+def progress(done, total):
+    open(os.path.join(sys.argv[2], "running"), "w").close()
+    while True:
+        time.sleep(1)
+kpisim.sweep({"scenario": {"days": 36500, "organisation": {"employees": 200}}, "replications": 1}, threads=1, progress=progress)
+"""
+
+
+def test_abandoned_sweep_directory_removed_by_the_next_sweep(crn_experiment, private_tmp, tmp_path):
+    """A process killed mid-sweep (SIGKILL: no cleanup of its own) leaves its directory; a later
+    sweep removes it, but not while that process lives."""
+    import subprocess
+    import time
+    env = dict(os.environ, TMPDIR=str(private_tmp))
+    p = subprocess.Popen([sys.executable, "-c", _BLOCKED_SWEEP, os.path.abspath(_dir), str(tmp_path)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while not (tmp_path / "running").exists():  # the blocked sweep's progress callback says it runs
+            assert p.poll() is None, p.stderr.read().decode()
+            time.sleep(0.05)
+        theirs = _sweep_dirs(private_tmp)
+        assert len(theirs) == 1
+        kpisim.sweep(crn_experiment)  # a live sweep's directory is left alone
+        assert _sweep_dirs(private_tmp) == theirs
+    finally:
+        p.kill()
+        p.wait()
+    assert _sweep_dirs(private_tmp) == theirs  # SIGKILL: left behind
+    kpisim.sweep(crn_experiment)
+    assert _sweep_dirs(private_tmp) == []
+
+
+# kpisim.compare verifies a results file in a child process, as `kpisim compare` and `kpisim report`
+# do: libhdf5 crashes on some crafted files (docs/fuzzing.md), and such a crash must not end the
+# user's interpreter (a notebook's kernel).
+
+def test_compare_verifies_in_a_child_process(cli_sweep, monkeypatch):
+    def in_process(path):
+        raise AssertionError("verified in this process")
+
+    monkeypatch.setattr(kpisim._kpisim, "verify_results", in_process)
+    assert len(kpisim.compare(cli_sweep)) > 0
+
+
+def test_compare_survives_a_crash_while_verifying(cli_sweep, monkeypatch):
+    """A crash of the verifying process (as libhdf5's on a crafted file) is an InputError naming the
+    file and the signal; this interpreter goes on."""
+    monkeypatch.setattr(kpisim, "_VERIFY_CHILD", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    with pytest.raises(kpisim.InputError, match=r"the HDF5 library crashed reading it \(signal 11, Segmentation fault\)") as e:
+        kpisim.compare(cli_sweep)
+    assert str(cli_sweep) in str(e.value)
+
+
+def test_compare_damaged_file_message_is_the_clis(cli, cli_sweep, tmp_path):
+    bad = tmp_path / "damaged.h5"
+    data = bytearray(cli_sweep.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    r = cli("compare", bad)
+    assert r.returncode == 2
+    with pytest.raises(kpisim.InputError) as e:
+        kpisim.compare(bad)
+    assert str(e.value) and str(e.value) in r.stderr
