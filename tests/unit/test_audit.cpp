@@ -293,24 +293,29 @@ TEST_CASE("audit: offenders learn the chance of detection from their own audits,
 }
 
 TEST_CASE("audit: a manager reviews her team's audits within her attention, and the reviews take her hours", "[unit][audit]") {
-  // 4 teams of 10; weekly audits of everyone; a review takes 1.5 h of the team manager's attention,
-  // of which she has 4 h a week (the default): floor(4 / 1.5) = 2 reviews of her 9 people a week.
+  // 4 teams of 10 under one division (4 teams < span 5), whose head is the second member of the
+  // first team (docs/model.md 2.2); weekly audits of everyone; a review takes 1.5 h of the team
+  // manager's attention, of which she has 4 h a week (the default): floor(4 / 1.5) = 2 reviews of
+  // her people a week. Heads (the team managers and the division head) are reviewed above, at no cost.
   Fixture f("{type: audit, cadence: weekly, probability: 1, cost_hours: 0.5, reviewer_hours: 1.5, false_positive_rate: 0}", 40);
   REQUIRE(f.spec.team_units.size() == 4);
-  for (int d = 0; d < 7; ++d) f.day(d);  // selection at the end of day 6
-  // Each manager: 2 reviews x 1.5 h; each audited person 0.5 h; the managers' own audits too.
+  const auto& team0 = f.spec.units[f.spec.team_units[0]];
+  REQUIRE(f.spec.is_manager[team0.first + 1] == 1);  // the division head sits in the first team
+  for (int d = 0; d < 7; ++d) f.day(d);              // selection at the end of day 6
+  // Each team manager: 2 reviews x 1.5 h; each audited person 0.5 h; the 5 heads' own audits too.
   const double per_team = 2 * 1.5 + (2 + 1) * 0.5;
-  CHECK(f.world.audit_hours_today == Approx(4 * per_team));
+  CHECK(f.world.audit_hours_today == Approx(4 * per_team + 0.5));
   for (const std::uint32_t tu : f.spec.team_units) {
     const auto& team = f.spec.units[tu];
     CHECK(f.world.cleanup_hours[team.manager] == Approx(2 * 1.5 + 0.5));  // her reviews and her own audit
     int audited = 0;
     for (std::uint32_t i = team.first; i < team.end; ++i)
-      if (i != team.manager) audited += f.world.cleanup_hours[i] > 0 ? 1 : 0;
+      if (f.spec.is_manager[i] == 0) audited += f.world.cleanup_hours[i] > 0 ? 1 : 0;
     CHECK(audited == 2);
   }
+  CHECK(f.world.cleanup_hours[team0.first + 1] == Approx(0.5));  // the division head: her own audit only
   for (int d = 7; d < 14; ++d) f.day(d);
-  CHECK(f.world.audits_today == 4 * 3);  // reviewed at the end of the week: 2 per team and each manager
+  CHECK(f.world.audits_today == 4 * 3 + 1);  // reviewed at the end of the week: 2 per team and the 5 heads
   // With no reviewer time the budget does not bind: everyone is audited.
   Fixture g("{type: audit, cadence: weekly, probability: 1, cost_hours: 0.5, reviewer_hours: 0, false_positive_rate: 0}", 40);
   for (int d = 0; d < 14; ++d) g.day(d);

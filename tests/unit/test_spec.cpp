@@ -46,6 +46,38 @@ TEST_CASE("the organisation tree covers every employee once, with contiguous uni
   }
 }
 
+TEST_CASE("distinct people head a team, its department and its division", "[unit][spec]") {
+  // 1,000 people in teams of 8 (125 teams), span 5: departments of 5 teams, then of 25, then the
+  // division: three levels above the teams, headed by the 2nd, 3rd and 4th members of the first team.
+  auto s = kpisim::load_scenario_text("organisation:\n  employees: 1000\n  team_size: 8\n  span: 5\n", "s.yaml");
+  const auto m = kpisim::ModelSpec::resolve(s);
+  std::vector<int> heads(m.employees, 0);
+  std::size_t decision_units = 0;
+  for (std::size_t u = 0; u + 1 < m.units.size(); ++u) {  // every unit but the root
+    const auto& unit = m.units[u];
+    ++decision_units;
+    heads[unit.manager] += 1;
+    REQUIRE(m.is_manager[unit.manager] == 1);
+    REQUIRE(unit.manager >= unit.first);
+    REQUIRE(unit.manager < unit.end);  // a head belongs to her unit
+    // Above team level: the member h places into the unit's first team, h its height.
+    if (!unit.team) {
+      const auto& first_team = m.units[m.team_units[m.team_of[unit.first]]];
+      REQUIRE(unit.manager > first_team.first);
+      REQUIRE(unit.manager < first_team.end);
+    }
+  }
+  for (int h : heads) REQUIRE(h <= 1);  // nobody heads two units
+  REQUIRE(static_cast<std::size_t>(std::accumulate(heads.begin(), heads.end(), 0)) == decision_units);
+  const auto& division = m.units[m.units.size() - 2];
+  REQUIRE(division.depth == 1);
+  REQUIRE(division.manager == 3);  // team 0's manager is 0; the three levels above: 1, 2, 3
+  // Teams too small to seat every head: the head of the unit below heads this one too.
+  auto t = kpisim::load_scenario_text("organisation:\n  employees: 64\n  team_size: 2\n  span: 2\n", "t.yaml");
+  const auto small = kpisim::ModelSpec::resolve(t);
+  REQUIRE(small.units[small.units.size() - 2].manager == 1);  // 32 teams, five levels above: only slot 1 is free
+}
+
 TEST_CASE("division sizes follow their shares", "[unit][spec]") {
   auto s = kpisim::load_scenario_text("organisation:\n  employees: 1000\n  divisions:\n    a: {share: 3}\n    b: {share: 1}\n", "s.yaml");
   const auto m = kpisim::ModelSpec::resolve(s);

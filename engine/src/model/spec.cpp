@@ -188,15 +188,27 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
       level.push_back(static_cast<std::int32_t>(m.units.size()));
       m.units.push_back(u);
     }
-    // Group upwards until one unit remains: the division root.
+    // Group upwards until one unit remains: the division root. A unit `height` levels above the
+    // teams is headed by the member `height` places into its first team (the team's manager is the
+    // first member), so distinct people head a team, its department and its division (docs/model.md
+    // 2.2); only if that team is too small does the head of the unit below head this one too.
+    std::size_t height = 0;
+    auto head_of = [&](std::int32_t first_child) {
+      const Unit& below = m.units[static_cast<std::size_t>(first_child)];
+      const std::size_t slot = below.first + height;  // `below` starts with its first team
+      const std::size_t team_end = m.units[m.team_units[m.team_of[below.first]]].end;
+      return slot < team_end ? static_cast<std::uint32_t>(slot) : below.manager;
+    };
     while (level.size() > 1) {
+      ++height;
       std::vector<std::int32_t> up;
       for (std::size_t i = 0; i < level.size(); i += span) {
         Unit u;
         const std::size_t j_end = std::min(level.size(), i + span);
         u.first = m.units[static_cast<std::size_t>(level[i])].first;
         u.end = m.units[static_cast<std::size_t>(level[j_end - 1])].end;
-        u.manager = m.units[static_cast<std::size_t>(level[i])].manager;
+        u.manager = head_of(level[i]);
+        m.is_manager[u.manager] = 1;
         u.division = static_cast<std::int32_t>(d);
         const auto idx = static_cast<std::int32_t>(m.units.size());
         for (std::size_t j = i; j < j_end; ++j) m.units[static_cast<std::size_t>(level[j])].parent = idx;
@@ -209,6 +221,9 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     if (m.units[static_cast<std::size_t>(level[0])].team) {
       Unit u = m.units[static_cast<std::size_t>(level[0])];
       u.team = false;
+      height = 1;
+      u.manager = head_of(level[0]);
+      m.is_manager[u.manager] = 1;
       const auto idx = static_cast<std::int32_t>(m.units.size());
       m.units[static_cast<std::size_t>(level[0])].parent = idx;
       m.units.push_back(u);

@@ -182,17 +182,18 @@ class AuditRegime final : public Regime {
     const double weekly = ctx.spec.scenario.managers.attention_hours_per_week;
     const double budget = weekly * cadence_days(p_.cadence) / 7.0;
     const double cap = std::max(budget, weekly);
+    const std::vector<std::uint8_t>& is_manager = ctx.spec.is_manager;
     for (std::size_t t = 0; t < ctx.spec.team_units.size(); ++t) {
       const Unit& team = ctx.spec.units[ctx.spec.team_units[t]];
       attention_[t] = std::min(cap, attention_[t] + budget);
       const auto most =
           p_.reviewer_hours > 0 ? static_cast<std::size_t>(std::floor(attention_[t] / p_.reviewer_hours)) : ctx.spec.employees;
       std::size_t count = 0;
-      for (std::uint32_t i = team.first; i < team.end; ++i) count += (i != team.manager && audited_[i] != 0) ? 1 : 0;
+      for (std::uint32_t i = team.first; i < team.end; ++i) count += (is_manager[i] == 0 && audited_[i] != 0) ? 1 : 0;
       while (count > most) {  // drop the largest draw (teams are small)
         std::uint32_t worst = team.end;
         for (std::uint32_t i = team.first; i < team.end; ++i)
-          if (i != team.manager && audited_[i] != 0 && (worst == team.end || draw_[i] > draw_[worst])) worst = i;
+          if (is_manager[i] == 0 && audited_[i] != 0 && (worst == team.end || draw_[i] > draw_[worst])) worst = i;
         audited_[worst] = 0;
         --count;
       }
