@@ -24,7 +24,14 @@ struct Search {
   double worst = 0.0;        ///< the largest finite objective seen (a failed candidate counts as worse)
   bool have_worst = false;
 
+  /// Points given in parameter values (the start, the local search's start) and their unit
+  /// coordinates: the search asks for them in unit coordinates, and gets exactly those values back
+  /// (the round trip through the unit cube may change the last bit).
+  std::vector<std::pair<std::vector<double>, std::vector<double>>> known;  // (u, x)
+
   [[nodiscard]] std::vector<double> to_values(const double* u) const {
+    for (const auto& [ku, kx] : known)
+      if (std::equal(ku.begin(), ku.end(), u)) return kx;
     std::vector<double> x(problem->box.size());
     for (std::size_t j = 0; j < x.size(); ++j) {
       // Within 1e-9 of a bound is the bound (the local search reaches bounds only to round-off).
@@ -173,6 +180,7 @@ OptimisationResult minimise(const OptimisationProblem& problem, const Optimisati
     if (!(u >= -1e-12 && u <= 1 + 1e-12)) throw std::invalid_argument("the start point lies outside the box: " + problem.box[j].name);
     u0[j] = std::clamp(u, 0.0, 1.0);
   }
+  if (!problem.start.empty()) s.known.emplace_back(u0, problem.start);
   static_cast<void>(s.at(s.to_values(u0.data()), 0));
   // The global stage: Latin hypercube points; the local search starts at the best point so far.
   if (options.start_points > 0) {
@@ -186,6 +194,7 @@ OptimisationResult minimise(const OptimisationProblem& problem, const Optimisati
     for (std::size_t i = 1; i < result.evaluations.size(); ++i)
       if (better(result.evaluations[i], result.evaluations[best])) best = i;
     for (std::size_t j = 0; j < d; ++j) u0[j] = std::clamp(to_unit(problem.box[j], result.evaluations[best].x[j]), 0.0, 1.0);
+    s.known.emplace_back(u0, result.evaluations[best].x);
   }
 
   // The local search.
