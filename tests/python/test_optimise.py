@@ -59,7 +59,7 @@ def test_prints_the_result_with_its_uncertainty(runs):
     assert "chosen: policies.leaderboard.prize_usd = " in text
     assert "on the search's 3 replications" in text
     assert "re-evaluated on 3 fresh replications (3 to 5)" in text
-    assert "selection bias (search minus fresh, unpaired)" in text
+    assert "selection bias (search minus fresh; unpaired, Welch): objective " in text and "gain over the baseline" in text
     assert "verdict (fresh replications):" in text
     assert "baseline 'baseline'" in text and "constraint on burnout_share" in text
 

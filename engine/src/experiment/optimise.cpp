@@ -442,6 +442,12 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
   report.confirm.push_back(line(opt, "start", os, &oc, fs0.values));
   report.confirm.push_back(line(opt, "baseline", ob, &oc, fb.values));
   report.winners_curse = stats::welch_difference(chosen.objective, oc, level);
+  {
+    std::vector<double> gain_search(chosen.objective.size()), gain_fresh(oc.size());
+    for (std::size_t k = 0; k < gain_search.size(); ++k) gain_search[k] = chosen.objective[k] - base_objective[k];
+    for (std::size_t k = 0; k < gain_fresh.size(); ++k) gain_fresh[k] = oc[k] - ob[k];
+    report.gain_bias = stats::welch_difference(gain_search, gain_fresh, level);
+  }
   for (const Runs* r : {&fc, &fs0, &fb})
     if (!r->failure.empty()) report.failures.emplace_back(report.evaluations.size(), r->failure);
   report.runs = static_cast<std::size_t>(done.load());
@@ -553,7 +559,10 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
                         {"confirm_replications", fmt::format("{} (replications {} to {})", confirm, reps, reps + confirm - 1)},
                         {"winners_curse", fmt::format("{}", report.winners_curse.ci.estimate)},
                         {"winners_curse_lower", fmt::format("{}", report.winners_curse.ci.lower)},
-                        {"winners_curse_upper", fmt::format("{}", report.winners_curse.ci.upper)}});
+                        {"winners_curse_upper", fmt::format("{}", report.winners_curse.ci.upper)},
+                        {"gain_bias", fmt::format("{}", report.gain_bias.ci.estimate)},
+                        {"gain_bias_lower", fmt::format("{}", report.gain_bias.ci.lower)},
+                        {"gain_bias_upper", fmt::format("{}", report.gain_bias.ci.upper)}});
   }
   writer.commit();
   return report;
@@ -564,8 +573,9 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
   const bool maximise = opt.spec.goal == OptimiseSpec::Goal::maximise;
   const auto pct = static_cast<int>(std::lround(100 * sw.experiment.analysis.level));
   std::string s;
-  s += fmt::format("\n{} {} over {} (window days {} to {}; {}% intervals)\n", maximise ? "maximise" : "minimise", opt.objective_text(),
-                   sw.policies[opt.policy], sw.experiment.analysis.first_day, sw.last_day(), pct);
+  const std::string units = opt.spec.objective.size() == 1 ? output_units(opt.spec.objective.front().name) : "";
+  s += fmt::format("\n{} {}{} over {} (window days {} to {}; {}% intervals)\n", maximise ? "maximise" : "minimise", opt.objective_text(),
+                   units.empty() ? "" : " (" + units + ")", sw.policies[opt.policy], sw.experiment.analysis.first_day, sw.last_day(), pct);
   for (const auto& c : opt.spec.constraints) {
     std::string b;
     if (!std::isnan(c.min)) b += fmt::format("{} <= ", params::format_number(c.min));
@@ -623,9 +633,11 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
                               opt.replications()));
   block(r.confirm, fmt::format("\nre-evaluated on {} fresh replications ({} to {}), independent of the search:\n", opt.confirm_replications(),
                                opt.replications(), opt.replications() + opt.confirm_replications() - 1));
-  const auto& wc = r.winners_curse.ci;
-  s += fmt::format("selection bias (search minus fresh, unpaired): {}\n",
-                   std::isnan(wc.lower) ? num(wc.estimate) : fmt::format("{} [{}, {}]", num(wc.estimate), num(wc.lower), num(wc.upper)));
+  const auto ci_text = [](const stats::TInterval& c) {
+    return std::isnan(c.lower) ? num(c.estimate) : fmt::format("{} [{}, {}]", num(c.estimate), num(c.lower), num(c.upper));
+  };
+  s += fmt::format("selection bias (search minus fresh; unpaired, Welch): objective {}; gain over the baseline {}\n",
+                   ci_text(r.winners_curse.ci), ci_text(r.gain_bias.ci));
   // Verdicts a reader can act on.
   const auto& fresh = r.confirm;
   const auto verdict = [&](const ComparisonLine& l, const std::string& what) {

@@ -137,6 +137,9 @@ struct OptimisationReport {
   std::vector<ComparisonLine> search;   ///< on the optimisation's replications: chosen, start, baseline, runner-up
   std::vector<ComparisonLine> confirm;  ///< on fresh replications: chosen, start, baseline
   stats::WelchComparison winners_curse;  ///< chosen's objective: optimisation replications minus fresh ones
+  /// The same for the chosen point's gain over the baseline (paired differences, search minus fresh):
+  /// far less noisy, since each replication's shared luck cancels in its difference.
+  stats::WelchComparison gain_bias;
   std::size_t runs = 0;
   std::vector<std::pair<std::size_t, std::string>> failures;  ///< (run label index, message)
 };
