@@ -292,8 +292,8 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   SweepArgs a = a_in;
   if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints, estimates and merges
   if (kpisim::has_optimise_section(a.experiment))
-    throw kpisim::InputError(fmt::format("{}: error: this experiment has an `optimise:` section: run it with `kpisim optimise {}`",
-                                         a.experiment, a.experiment));
+    throw kpisim::InputError(
+        fmt::format("{}: error: this experiment has an `optimise:` section: run it with `kpisim optimise {}`", a.experiment, a.experiment));
   const kpisim::Sweep sw = kpisim::Sweep::load(a.experiment);
   sw.check_points();  // every point's scenario, as `validate` checks it
   const std::string out = a.output.empty() ? sw.experiment.name + ".h5" : a.output;
@@ -503,11 +503,12 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
 int cmd_validate_optimisation(const std::string& file) {
   const kpisim::Optimisation opt = kpisim::Optimisation::load(file);
   opt.sweep.check_points();
-  fmt::print("{}: OK: optimisation '{}': policy '{}', {} ({}), up to {} evaluations x {} replications; at most {} runs of '{}' ({} "
-             "employees, {} days)\n",
-             file, opt.sweep.experiment.name, opt.sweep.policies[opt.policy], plural(opt.box.size(), "parameter"),
-             kpisim::stats::algorithm_name(opt.spec.algorithm), opt.spec.evaluations, opt.replications(), opt.max_runs(),
-             kpisim::printable(opt.sweep.base.name), opt.sweep.base.organisation.employees, opt.sweep.base.days);
+  fmt::print(
+      "{}: OK: optimisation '{}': policy '{}', {} ({}), up to {} evaluations x {} replications; at most {} runs of '{}' ({} "
+      "employees, {} days)\n",
+      file, opt.sweep.experiment.name, opt.sweep.policies[opt.policy], plural(opt.box.size(), "parameter"),
+      kpisim::stats::algorithm_name(opt.spec.algorithm), opt.spec.evaluations, opt.replications(), opt.max_runs(),
+      kpisim::printable(opt.sweep.base.name), opt.sweep.base.organisation.employees, opt.sweep.base.days);
   fmt::print("{}", opt.sweep.describe_targets());
   return kExitOk;
 }
@@ -581,10 +582,12 @@ int main(int argc, char** argv) {
   }
 
   OptimiseArgs oa;
-  auto* optimise = app.add_subcommand("optimise", "find the policy parameters that maximise an objective under constraints (docs/experiments.md)");
+  auto* optimise =
+      app.add_subcommand("optimise", "find the policy parameters that maximise an objective under constraints (docs/experiments.md)");
   optimise->add_option("EXPERIMENT", oa.experiment, "experiment file with an `optimise:` section")->required()->check(CLI::ExistingFile);
   optimise->add_option("-o,--output", oa.output, "results file (default: the experiment's name with .h5, in the current directory)");
-  optimise->add_option("--threads", oa.threads, "worker threads (default: all cores); results do not depend on it")->check(CLI::Range(1, 4096));
+  optimise->add_option("--threads", oa.threads, "worker threads (default: all cores); results do not depend on it")
+      ->check(CLI::Range(1, 4096));
   optimise->add_flag("--force", oa.force, "replace an existing results file");
   optimise->add_flag("--dry-run", oa.dry_run, "check, print the pre-flight estimate and stop");
   optimise->add_flag("-q,--quiet", oa.quiet, "print nothing but errors");

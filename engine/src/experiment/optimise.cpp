@@ -619,11 +619,11 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
     for (std::size_t j = 0; j < opt.spec.constraints.size(); ++j) s += "---|";
     s += "\n";
     for (const auto& l : lines) {
-      std::string label = l.label == "chosen"     ? std::string("chosen")
-                          : l.label == "start"    ? start_label
-                          : l.label == "baseline" ? base_label
-                                                  : fmt::format("runner-up, evaluation {} ({})", r.runner_up,
-                                                                point_text(opt, r.evaluations[r.runner_up].x));
+      std::string label = l.label == "chosen"  ? std::string("chosen")
+                          : l.label == "start" ? start_label
+                          : l.label == "baseline"
+                              ? base_label
+                              : fmt::format("runner-up, evaluation {} ({})", r.runner_up, point_text(opt, r.evaluations[r.runner_up].x));
       s += fmt::format("| {} | {} | {} |", label, interval(l.objective), l.label == "chosen" ? "" : signed_interval(l.difference));
       for (const auto& c : opt.spec.constraints) s += fmt::format(" {} |", interval(l.outputs[output_index(opt, c.name)]));
       s += "\n";
@@ -631,8 +631,8 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
   };
   block(r.search, fmt::format("\non the search's {} replications (the chosen point was selected on these: its value is biased upward):\n",
                               opt.replications()));
-  block(r.confirm, fmt::format("\nre-evaluated on {} fresh replications ({} to {}), independent of the search:\n", opt.confirm_replications(),
-                               opt.replications(), opt.replications() + opt.confirm_replications() - 1));
+  block(r.confirm, fmt::format("\nre-evaluated on {} fresh replications ({} to {}), independent of the search:\n",
+                               opt.confirm_replications(), opt.replications(), opt.replications() + opt.confirm_replications() - 1));
   const auto ci_text = [](const stats::TInterval& c) {
     return std::isnan(c.lower) ? num(c.estimate) : fmt::format("{} [{}, {}]", num(c.estimate), num(c.lower), num(c.upper));
   };
@@ -657,9 +657,10 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
     const auto& d = r.search.back().difference.ci;
     const bool clear = maximise ? d.lower > 0 : d.upper < 0;
     s += clear ? fmt::format("- better than the runner-up on the search's replications: {}\n", signed_interval(r.search.back().difference))
-               : fmt::format("- not distinguishable from the runner-up (evaluation {}) on the search's replications: {}; more replications "
-                             "would be needed to tell them apart\n",
-                             r.runner_up, signed_interval(r.search.back().difference));
+               : fmt::format(
+                     "- not distinguishable from the runner-up (evaluation {}) on the search's replications: {}; more replications "
+                     "would be needed to tell them apart\n",
+                     r.runner_up, signed_interval(r.search.back().difference));
   }
   for (const auto& c : opt.spec.constraints) {
     const auto& m = fresh[0].outputs[output_index(opt, c.name)];

@@ -52,20 +52,22 @@ struct OptimiseSpec {
   enum class Goal : std::uint8_t { maximise, minimise } goal = Goal::maximise;
   std::vector<WeightEntry> objective;  ///< output -> weight (default: net_value_annual_usd: 1)
   std::vector<OptimiseConstraint> constraints;
-  int evaluations = 30;   ///< candidate evaluations (the start point and the Latin hypercube included)
-  int start_points = 0;   ///< Latin hypercube points evaluated before the local search
+  int evaluations = 30;  ///< candidate evaluations (the start point and the Latin hypercube included)
+  int start_points = 0;  ///< Latin hypercube points evaluated before the local search
   stats::LocalAlgorithm algorithm = stats::LocalAlgorithm::cobyla;
-  double initial_step = 0.25;     ///< fraction of each range
-  double tolerance = 0.01;        ///< smallest step, as a fraction of each range
-  int confirm_replications = 0;   ///< fresh replications for the re-evaluation (0: as many as `replications`)
+  double initial_step = 0.25;    ///< fraction of each range
+  double tolerance = 0.01;       ///< smallest step, as a fraction of each range
+  int confirm_replications = 0;  ///< fresh replications for the re-evaluation (0: as many as `replications`)
 
   template <class V>
   void visit(V& v) {
     v.text("policy", policy, {"the policy whose parameters are tuned (default: the first policy run other than the baseline)", ""});
     v.choice("goal", goal, std::array<params::Choice<Goal>, 2>{{{"maximise", Goal::maximise}, {"minimise", Goal::minimise}}},
              {"maximise or minimise the objective", ""});
-    v.weights("objective", objective, {"", -1e12, 1e12, "output -> weight: the objective is the weighted sum of the outputs' window means", ""});
-    v.named("constraints", constraints, {"output -> {max, min}: bounds on the output's mean over replications", ""}, params::Merge::replace);
+    v.weights("objective", objective,
+              {"", -1e12, 1e12, "output -> weight: the objective is the weighted sum of the outputs' window means", ""});
+    v.named("constraints", constraints, {"output -> {max, min}: bounds on the output's mean over replications", ""},
+            params::Merge::replace);
     v.integer("evaluations", evaluations, {"1", 1, 100'000, "candidate evaluations, each over every replication", ""});
     v.integer("start_points", start_points, {"1", 0, 10'000, "Latin hypercube points evaluated before the local search", ""});
     v.choice("algorithm", algorithm,
@@ -91,13 +93,13 @@ class Optimisation {
   /// file:line:column, unknown keys get a suggestion. Throws InputError listing every problem.
   static Optimisation load(const std::string& path);
 
-  Sweep sweep;                       ///< the experiment (its parameters are the search box)
-  OptimiseSpec spec;                 ///< the section, with defaults filled in
-  std::size_t policy = 0;            ///< the tuned policy, an index into sweep.policies
-  std::vector<stats::Parameter> box; ///< the parameters' ranges
-  std::vector<double> start;         ///< the scenario's own values of the parameters, clamped into the box
-  std::vector<double> written;       ///< the scenario's own values of the parameters (a group's factor: 1)
-  std::vector<std::string> outputs;  ///< the outputs computed for each run (objective's, constraints', the money view's)
+  Sweep sweep;                        ///< the experiment (its parameters are the search box)
+  OptimiseSpec spec;                  ///< the section, with defaults filled in
+  std::size_t policy = 0;             ///< the tuned policy, an index into sweep.policies
+  std::vector<stats::Parameter> box;  ///< the parameters' ranges
+  std::vector<double> start;          ///< the scenario's own values of the parameters, clamped into the box
+  std::vector<double> written;        ///< the scenario's own values of the parameters (a group's factor: 1)
+  std::vector<std::string> outputs;   ///< the outputs computed for each run (objective's, constraints', the money view's)
 
   [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
   [[nodiscard]] int confirm_replications() const noexcept {
@@ -134,8 +136,8 @@ struct OptimisationReport {
   bool feasible = false;
   std::string stop;
   std::size_t runner_up = std::numeric_limits<std::size_t>::max();  ///< best other distinct evaluation (none: max)
-  std::vector<ComparisonLine> search;   ///< on the optimisation's replications: chosen, start, baseline, runner-up
-  std::vector<ComparisonLine> confirm;  ///< on fresh replications: chosen, start, baseline
+  std::vector<ComparisonLine> search;    ///< on the optimisation's replications: chosen, start, baseline, runner-up
+  std::vector<ComparisonLine> confirm;   ///< on fresh replications: chosen, start, baseline
   stats::WelchComparison winners_curse;  ///< chosen's objective: optimisation replications minus fresh ones
   /// The same for the chosen point's gain over the baseline (paired differences, search minus fresh):
   /// far less noisy, since each replication's shared luck cancels in its difference.

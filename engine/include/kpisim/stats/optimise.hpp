@@ -55,7 +55,7 @@ struct Evaluation {
 
 struct OptimisationResult {
   std::vector<Evaluation> evaluations;  ///< in the order evaluated
-  std::size_t best = 0;  ///< the feasible evaluation with the lowest objective; if none is feasible, the least violating
+  std::size_t best = 0;                 ///< the feasible evaluation with the lowest objective; if none is feasible, the least violating
   bool any_feasible = false;
   std::string stop;  ///< why the local search stopped (NLopt's result, or "evaluation budget spent")
 };
