@@ -54,7 +54,7 @@ def runs(cli, experiment):
 
 def test_prints_the_result_with_its_uncertainty(runs):
     _, text = runs[1]
-    assert "maximise net_value_annual_usd over leaderboard" in text
+    assert "maximise net_value_annual_usd (USD/year) over leaderboard" in text
     assert "subject to mean burnout_share <= 0.9" in text
     assert "chosen: policies.leaderboard.prize_usd = " in text
     assert "on the search's 3 replications" in text
@@ -186,3 +186,50 @@ def test_absurd_budget_is_refused_from_the_counts(cli, experiment, tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     assert "would need up to 10000100009 runs" in r.stderr and "at most 10000000 are allowed" in r.stderr
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 200 * 1024  # refused before anything is built (KiB)
+
+
+ENSEMBLE = """\
+  uncertain: [workforce.integrity_mean]
+  states: 2
+"""
+
+
+def test_optimisation_over_an_ensemble_of_uncertain_parameters(cli, experiment, tmp_path):
+    text = experiment.read_text().replace(
+        "parameters:\n", "parameters:\n  workforce.integrity_mean: {lower: 0.4, upper: 0.9}\n", 1)
+    text = text.replace("evaluations: 8", "evaluations: 4").replace("start_points: 2", "start_points: 1")
+    text = text.replace("replications: 3\n", "replications: 2\n", 1).replace("confirm_replications: 3", "confirm_replications: 2")
+    exp = tmp_path / "ens.yaml"
+    exp.write_text(text + ENSEMBLE)
+    out = tmp_path / "ens.h5"
+    r = cli("optimise", exp, "-o", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "over the uncertainty: workforce.integrity_mean in [0.4, 0.9]; 2 states of the world" in r.stdout
+    assert "2 replications in each of 2 states of the world" in r.stdout
+    assert "re-evaluated on 2 fresh replications in each of 2 fresh states of the world (replications 4 to 7)" in r.stdout
+    assert "across the 2 fresh states of the world: better than the baseline in" in r.stdout
+    ev = xr.open_dataset(out, engine="h5netcdf", group="optimisation/evaluations")
+    assert "workforce.integrity_mean" not in ev.data_vars  # not a decision
+    assert ev.sizes["evaluation"] <= 4
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    assert ds.sizes["run"] == 3 * 2 * 2
+    assert list(ds.replication.values) == [4, 5, 6, 7] * 3
+    integrity = ds["workforce.integrity_mean"].values
+    assert len(set(integrity[:4])) == 2 and np.all((integrity >= 0.4) & (integrity <= 0.9))
+    assert np.array_equal(integrity[:4], integrity[8:])  # the baseline runs in the same fresh states
+    st = xr.open_dataset(out, engine="h5netcdf", group="optimisation/states")
+    assert st.sizes["state"] == 2
+    assert sorted(st["workforce.integrity_mean"].values) == sorted(set(integrity[:4]))
+    # A state's paired difference is the chosen runs' minus the baseline's in that state.
+    w = ds.net_value_annual_usd.isel(day=slice(7, None)).mean("day").values
+    for s in range(2):
+        sel = np.flatnonzero(integrity[:4] == st["workforce.integrity_mean"].values[s])
+        assert st.vs_baseline.values[s] == pytest.approx((w[sel] - w[8 + sel]).mean(), rel=1e-9, abs=1e-6)
+    # Bad ensembles are refused.
+    bad = tmp_path / "bad_ens.yaml"
+    bad.write_text(text + "  uncertain: [workforce.integrity_men]\n")
+    r = cli("validate", bad)
+    assert r.returncode == 2 and "did you mean 'workforce.integrity_mean'" in r.stderr
+    bad.write_text(experiment.read_text() + "  states: 4\n")
+    r = cli("validate", bad)
+    assert r.returncode == 2 and "`states` needs `uncertain`" in r.stderr

@@ -453,7 +453,7 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
   // Pre-flight, from the counts: one candidate's replications at this many threads (memory, and a
   // timing probe of a few simulated days), scaled to the budget's runs.
   kpisim::Sweep one = opt.sweep;
-  one.points = {opt.start};
+  one.points = {opt.full_point(opt.start, 0, false)};
   one.policies = {opt.sweep.policies[opt.policy]};
   one.policy_index = {opt.sweep.policy_index[opt.policy]};
   one.baseline = 0;

@@ -54,33 +54,44 @@ class Runner {
     for (const auto& d : opt.sweep.base.organisation.divisions) divisions_.push_back(d.name);
   }
 
-  /// `x` null: the scenario as written (the baseline's runs).
-  Runs run(std::size_t policy, const std::vector<double>* x, std::uint32_t first, int n, bool keep) const {
+  /// The tuned or baseline policy at decision values x (null: the scenario as written) in every
+  /// state of the world (of the fresh ones if `fresh`), `reps` replications each: unit u is state
+  /// u / reps, on the random streams of replication first + u (every unit its own streams).
+  Runs run(std::size_t policy, const std::vector<double>* x, bool fresh, std::uint32_t first, int reps, bool keep) const {
+    const std::size_t states = opt_.state_count();
+    const int n = static_cast<int>(states) * reps;
     Runs out;
     out.values.assign(opt_.outputs.size(), std::vector<double>(static_cast<std::size_t>(n), std::nan("")));
     if (keep) out.kept.resize(static_cast<std::size_t>(n));
-    std::unique_ptr<ModelSpec> spec;
-    try {
-      if (x == nullptr) {
-        spec = std::make_unique<ModelSpec>(ModelSpec::resolve(opt_.sweep.base, opt_.sweep.experiment.name));
-      } else {
-        Sweep at = opt_.sweep;
-        at.points = {*x};
-        spec = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), opt_.sweep.experiment.name));
-      }
-    } catch (const std::exception& e) {
-      out.failure = e.what();
-      done_.fetch_add(n);
-      return out;
-    }
+    std::vector<std::unique_ptr<ModelSpec>> specs(states);
     std::vector<std::string> failures(static_cast<std::size_t>(n));
-    const int days = spec->scenario.days;
+    for (std::size_t st = 0; st < states; ++st) {
+      try {
+        if (x == nullptr && opt_.uncertain.empty()) {
+          specs[st] = std::make_unique<ModelSpec>(ModelSpec::resolve(opt_.sweep.base, opt_.sweep.experiment.name));
+        } else {
+          std::vector<double> decision;
+          for (const std::size_t j : opt_.decision) decision.push_back(opt_.written[j]);
+          Sweep at = opt_.sweep;
+          at.points = {opt_.full_point(x == nullptr ? decision : *x, st, fresh)};
+          specs[st] = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), opt_.sweep.experiment.name));
+        }
+      } catch (const std::exception& e) {
+        for (int k = 0; k < reps; ++k) failures[st * static_cast<std::size_t>(reps) + static_cast<std::size_t>(k)] = e.what();
+      }
+    }
+    const int days = opt_.sweep.days();
     const int first_day = opt_.sweep.experiment.analysis.first_day;
     const int last_day = opt_.sweep.last_day();
     const std::size_t pol = opt_.sweep.policy_index[policy];
     tbb::parallel_for(tbb::blocked_range<int>(0, n, 1), [&](const tbb::blocked_range<int>& range) {
       for (int k = range.begin(); k != range.end(); ++k) {
         const auto ku = static_cast<std::size_t>(k);
+        const ModelSpec* spec = specs[ku / static_cast<std::size_t>(reps)].get();
+        if (spec == nullptr) {
+          done_.fetch_add(1);
+          continue;
+        }
         try {
           Simulation sim(*spec, pol, first + static_cast<std::uint32_t>(k));
           for (int d = 0; d < days; ++d) sim.step();
@@ -170,7 +181,7 @@ std::string signed_interval(const stats::Summary& s) {
 std::string point_text(const Optimisation& opt, const std::vector<double>& x) {
   std::string s;
   for (std::size_t j = 0; j < x.size(); ++j)
-    s += fmt::format("{}{} = {:.4g}", j == 0 ? "" : ", ", opt.sweep.experiment.parameters[j].name, x[j]);
+    s += fmt::format("{}{} = {:.4g}", j == 0 ? "" : ", ", opt.sweep.experiment.parameters[opt.decision[j]].name, x[j]);
   return s;
 }
 
@@ -276,9 +287,26 @@ Optimisation Optimisation::load(const std::string& path) {
     else if (!std::isnan(c.max) && !std::isnan(c.min) && !(c.min < c.max))
       diag.error(c.line, c.col, fmt::format("constraint '{}': `min` must be below `max`", printable(c.name)));
   }
+  for (std::size_t i = 0; i < s.uncertain.size(); ++i) {
+    const auto& u = s.uncertain[i];
+    std::vector<std::string> names;
+    for (const auto& p : sw.experiment.parameters) names.push_back(p.name);
+    if (std::find(names.begin(), names.end(), u) == names.end()) {
+      const std::string near = params::nearest(u, names);
+      at("uncertain", fmt::format("'{}' is not among the parameters (an uncertain parameter needs its range under `parameters`){}",
+                                  printable(u), near.empty() ? "" : fmt::format("; did you mean '{}'?", near)));
+    } else if (std::find(s.uncertain.begin(), s.uncertain.begin() + static_cast<std::ptrdiff_t>(i), u) !=
+               s.uncertain.begin() + static_cast<std::ptrdiff_t>(i)) {
+      at("uncertain", fmt::format("'{}' is listed twice", printable(u)));
+    }
+  }
+  if (!sw.experiment.parameters.empty() && s.uncertain.size() >= sw.experiment.parameters.size())
+    at("uncertain", "every parameter is uncertain: leave at least one decision parameter to optimise");
+  if (s.uncertain.empty() && where.count("optimise.states") != 0)
+    at("states", "`states` needs `uncertain` (the parameters whose values the states of the world draw)");
   if (!s.constraints.empty() && s.algorithm != stats::LocalAlgorithm::cobyla)
     at("algorithm", fmt::format("constraints need `algorithm: cobyla`; {} handles a box only", stats::algorithm_name(s.algorithm)));
-  if (s.algorithm == stats::LocalAlgorithm::bobyqa && sw.experiment.parameters.size() < 2)
+  if (s.algorithm == stats::LocalAlgorithm::bobyqa && sw.experiment.parameters.size() < 2 + s.uncertain.size())
     at("algorithm", "bobyqa needs at least two parameters; use cobyla or sbplx for one");
   if (s.start_points >= s.evaluations)
     at("start_points", fmt::format("{} start points leave none of the {} evaluations to the local search: fewer start points or more "
@@ -286,16 +314,21 @@ Optimisation Optimisation::load(const std::string& path) {
                                    s.start_points, s.evaluations));
   // The budget, from the counts.
   if (const std::size_t runs = opt.max_runs(); runs > kMaxOptimisationRuns)
-    at("evaluations", fmt::format("the optimisation would need up to {} runs ((evaluations {} + 1 baseline) x {} replications + 3 x {} "
-                                  "confirmation replications); at most {} are allowed: fewer evaluations or replications",
-                                  runs, s.evaluations, sw.experiment.replications, opt.confirm_replications(), kMaxOptimisationRuns));
+    at("evaluations",
+       fmt::format("the optimisation would need up to {} runs (((evaluations {} + 1 baseline) x {} replications + 3 x {} "
+                   "confirmation replications) x {} states); at most {} are allowed: fewer evaluations, replications or states",
+                   runs, s.evaluations, sw.experiment.replications, opt.confirm_replications(), s.uncertain.empty() ? 1 : s.states,
+                   kMaxOptimisationRuns));
   diag.throw_if_errors();
 
-  // The box and the scenario's own values (the search's start).
+  // The box and the scenario's own values (the search's start); the states of the world.
   const YAML::Node resolved = YAML::Load(kpisim::to_yaml(sw.base));
+  std::vector<stats::Parameter> ubox;
   for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) {
     const auto& p = sw.experiment.parameters[j];
-    opt.box.push_back({p.name, p.lower, p.upper, p.scale == SweepParameter::Scale::log});
+    const bool uncertain = std::find(s.uncertain.begin(), s.uncertain.end(), p.name) != s.uncertain.end();
+    (uncertain ? opt.uncertain : opt.decision).push_back(j);
+    (uncertain ? ubox : opt.box).push_back({p.name, p.lower, p.upper, p.scale == SweepParameter::Scale::log});
     double w = 1.0;  // a group's factor
     const auto& ts = sw.targets[j];
     if (!sw.is_group(j))
@@ -303,7 +336,19 @@ Optimisation Optimisation::load(const std::string& path) {
     else if (std::none_of(ts.begin(), ts.end(), [](const ParameterTarget& t) { return t.scale; }))
       w = ts.front().base;  // a `set` group: the first key's value
     opt.written.push_back(w);
-    opt.start.push_back(std::clamp(w, p.lower, p.upper));
+    if (!uncertain) opt.start.push_back(std::clamp(w, p.lower, p.upper));
+  }
+  if (!ubox.empty()) {
+    const auto n = static_cast<std::size_t>(s.states);
+    for (const bool fresh : {false, true}) {
+      // The fresh states are another Latin hypercube: the re-evaluation is independent of the search.
+      const stats::Design lhs = stats::latin_hypercube(ubox, n, fresh ? sw.base.seed ^ 0x9E3779B97F4A7C15ULL : sw.base.seed);
+      auto& states = fresh ? opt.fresh_states : opt.states;
+      for (std::size_t i = 0; i < n; ++i) {
+        states.emplace_back();
+        for (std::size_t j = 0; j < ubox.size(); ++j) states.back().push_back(lhs.values(i, j));
+      }
+    }
   }
   // Outputs computed per run.
   const auto add = [&](const std::string& n) {
@@ -316,8 +361,17 @@ Optimisation Optimisation::load(const std::string& path) {
 }
 
 std::size_t Optimisation::max_runs() const noexcept {
+  // From the counts (before the states are drawn): at most 1e5 x 1e6 x 1e4, which fits in 64 bits.
   const auto r = static_cast<std::size_t>(replications());
-  return (static_cast<std::size_t>(spec.evaluations) + 1) * r + 3 * static_cast<std::size_t>(confirm_replications());
+  const auto n_states = static_cast<std::size_t>(spec.uncertain.empty() ? 1 : spec.states);
+  return ((static_cast<std::size_t>(spec.evaluations) + 1) * r + 3 * static_cast<std::size_t>(confirm_replications())) * n_states;
+}
+
+std::vector<double> Optimisation::full_point(const std::vector<double>& x, std::size_t s, bool fresh) const {
+  std::vector<double> p(written.size());
+  for (std::size_t i = 0; i < decision.size(); ++i) p[decision[i]] = x[i];
+  for (std::size_t i = 0; i < uncertain.size(); ++i) p[uncertain[i]] = (fresh ? fresh_states : states)[s][i];
+  return p;
 }
 
 std::string Optimisation::objective_text() const {
@@ -340,6 +394,10 @@ std::string Optimisation::to_yaml() const {
     YAML::Node entry = kv.second;
     for (const char* key : {"max", "min"})
       if (entry[key] && entry[key].Scalar() == ".nan") entry.remove(key);
+  }
+  if (spec.uncertain.empty()) {  // no ensemble: no states
+    section.remove("uncertain");
+    section.remove("states");
   }
   tree["optimise"] = section;
   YAML::Emitter clean;
@@ -364,7 +422,7 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
   OptimisationReport report;
 
   // The baseline policy on the optimisation's replications (the scenario as written).
-  const Runs base = runner.run(sw.baseline, nullptr, 0, reps, false);
+  const Runs base = runner.run(sw.baseline, nullptr, false, 0, reps, false);
   tick();
   std::vector<std::vector<double>> search_values;  // [evaluation] per-replication objective
   std::vector<std::vector<std::vector<double>>> search_outputs;
@@ -373,7 +431,7 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
   problem.start = opt.start;
   problem.constraints = constraint_count(opt.spec);
   problem.evaluate = [&](const std::vector<double>& x) {
-    const Runs r = runner.run(opt.policy, &x, 0, reps, false);
+    const Runs r = runner.run(opt.policy, &x, false, 0, reps, false);
     tick();
     CandidateResult c;
     c.x = x;
@@ -426,14 +484,15 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
     report.search.push_back(line(opt, "runner_up", ru.objective, &chosen.objective, ru.output));
   }
 
-  // The re-evaluation on fresh replications (streams reps .. reps + confirm - 1: independent of
+  // The re-evaluation on fresh replications (streams from S x reps on, S states: independent of
   // the search's), of the chosen point, the start and the baseline; their runs go to the file.
-  const auto first = static_cast<std::uint32_t>(reps);
-  Runs fc = runner.run(opt.policy, &chosen.x, first, confirm, true);
+  const std::size_t n_states = opt.state_count();
+  const auto first = static_cast<std::uint32_t>(n_states * static_cast<std::size_t>(reps));
+  Runs fc = runner.run(opt.policy, &chosen.x, true, first, confirm, true);
   tick();
-  Runs fs0 = runner.run(opt.policy, &report.evaluations[0].x, first, confirm, true);
+  Runs fs0 = runner.run(opt.policy, &report.evaluations[0].x, true, first, confirm, true);
   tick();
-  Runs fb = runner.run(sw.baseline, nullptr, first, confirm, true);
+  Runs fb = runner.run(sw.baseline, nullptr, true, first, confirm, true);
   tick();
   const std::vector<double> oc = objective_of(opt, fc);
   const std::vector<double> os = objective_of(opt, fs0);
@@ -451,10 +510,21 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
   for (const Runs* r : {&fc, &fs0, &fb})
     if (!r->failure.empty()) report.failures.emplace_back(report.evaluations.size(), r->failure);
   report.runs = static_cast<std::size_t>(done.load());
+  if (!opt.uncertain.empty()) {
+    const auto c = static_cast<std::size_t>(confirm);
+    for (std::size_t st = 0; st < n_states; ++st) {
+      const auto from = static_cast<std::ptrdiff_t>(st * c);
+      const auto to = static_cast<std::ptrdiff_t>((st + 1) * c);
+      const std::vector<double> a(oc.begin() + from, oc.begin() + to), b(ob.begin() + from, ob.begin() + to),
+          z(os.begin() + from, os.begin() + to);
+      report.state_vs_baseline.push_back(stats::paired_difference(a, b, level));
+      report.state_vs_start.push_back(stats::paired_difference(a, z, level));
+    }
+  }
 
   // The results file: the confirmation runs (their daily series), the evaluations and the comparison.
   ResultsLayout layout;
-  layout.runs = 3 * static_cast<std::size_t>(confirm);
+  layout.runs = 3 * n_states * static_cast<std::size_t>(confirm);
   layout.days = sw.days();
   layout.status = true;
   if (sw.base.output.per_unit)
@@ -466,16 +536,21 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
         layout.snapshot_agents = k.snapshot_agents;
       }
   for (const auto& p : sw.experiment.parameters) layout.parameters.push_back({p.name, "parameter " + p.name, "", {}, "parameter"});
-  const std::vector<double>* xs[] = {&chosen.x, &report.evaluations[0].x, &opt.written};
+  std::vector<double> written_decision;
+  for (const std::size_t j : opt.decision) written_decision.push_back(opt.written[j]);
+  const std::vector<double>* xs[] = {&chosen.x, &report.evaluations[0].x, &written_decision};
   const std::size_t pols[] = {opt.policy, opt.policy, sw.baseline};
+  const std::size_t units = n_states * static_cast<std::size_t>(confirm);
   for (std::size_t g = 0; g < 3; ++g)
-    for (int k = 0; k < confirm; ++k) {
+    for (std::size_t u = 0; u < units; ++u) {
       const auto& pol = sw.base.policies[sw.policy_index[pols[g]]];
       layout.policy.push_back(pol.name);
       layout.policy_type.push_back(pol.type);
-      layout.replication.push_back(reps + k);
+      layout.replication.push_back(static_cast<std::int32_t>(first + u));
       layout.point.push_back(static_cast<std::int32_t>(g));
-      for (std::size_t j = 0; j < layout.parameters.size(); ++j) layout.parameters[j].values.push_back((*xs[g])[j]);
+      const std::vector<double> full = opt.uncertain.empty() && g == 2 ? opt.written
+                                                                      : opt.full_point(*xs[g], u / static_cast<std::size_t>(confirm), true);
+      for (std::size_t j = 0; j < layout.parameters.size(); ++j) layout.parameters[j].values.push_back(full[j]);
     }
   ResultsMeta meta = o.meta;
   meta.days = sw.days();
@@ -498,7 +573,7 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
   {
     std::vector<std::string> labels;
     std::vector<Column> cols;
-    for (const auto& p : sw.experiment.parameters) cols.push_back({p.name, "parameter value", "", {}});
+    for (const std::size_t j : opt.decision) cols.push_back({sw.experiment.parameters[j].name, "parameter value", "", {}});
     cols.push_back({"objective", "objective: mean over replications", "", {}});
     cols.push_back({"objective_lower", "lower end of its confidence interval", "", {}});
     cols.push_back({"objective_upper", "upper end of its confidence interval", "", {}});
@@ -564,6 +639,28 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
                         {"gain_bias_lower", fmt::format("{}", report.gain_bias.ci.lower)},
                         {"gain_bias_upper", fmt::format("{}", report.gain_bias.ci.upper)}});
   }
+  if (!opt.uncertain.empty()) {
+    std::vector<std::string> labels;
+    std::vector<Column> cols;
+    for (const std::size_t j : opt.uncertain) cols.push_back({sw.experiment.parameters[j].name, "the state's value", "", {}});
+    for (const char* name : {"vs_baseline", "vs_start"}) {
+      cols.push_back({std::string(name), "chosen minus the baseline (or start), paired over the state's fresh replications", "", {}});
+      cols.push_back({std::string(name) + "_lower", "", "", {}});
+      cols.push_back({std::string(name) + "_upper", "", "", {}});
+    }
+    for (std::size_t st = 0; st < n_states; ++st) {
+      labels.push_back(std::to_string(st));
+      std::size_t c = 0;
+      for (const double v : opt.fresh_states[st]) cols[c++].values.push_back(v);
+      for (const auto* d : {&report.state_vs_baseline[st], &report.state_vs_start[st]}) {
+        cols[c++].values.push_back(d->mean);
+        cols[c++].values.push_back(d->ci.lower);
+        cols[c++].values.push_back(d->ci.upper);
+      }
+    }
+    writer.write_table("optimisation/states", "state", labels, cols,
+                       {{"states", "the fresh states of the world (a Latin hypercube independent of the search's)"}});
+  }
   writer.commit();
   return report;
 }
@@ -583,13 +680,28 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
     if (!std::isnan(c.max)) b += fmt::format(" <= {}", params::format_number(c.max));
     s += fmt::format("subject to {}\n", b);
   }
-  s += fmt::format("\nevaluations ({} replications each, the same for every candidate):\n", opt.replications());
+  const std::size_t n_states = opt.state_count();
+  const std::string units_text = opt.uncertain.empty()
+                                     ? fmt::format("{} replications", opt.replications())
+                                     : fmt::format("{} replications in each of {} states of the world", opt.replications(), n_states);
+  if (!opt.uncertain.empty()) {
+    std::string u;
+    for (const std::size_t j : opt.uncertain) {
+      const auto& p = sw.experiment.parameters[j];
+      u += fmt::format("{}{} in [{}, {}]{}", u.empty() ? "" : ", ", p.name, params::format_number(p.lower), params::format_number(p.upper),
+                       p.scale == SweepParameter::Scale::log ? " (log)" : "");
+    }
+    s += fmt::format("over the uncertainty: {}; {} states of the world (Latin hypercube); the objective and constraints are means over "
+                     "states and replications\n",
+                     u, n_states);
+  }
+  s += fmt::format("\nevaluations ({} each, the same for every candidate):\n", units_text);
   s += "| # | stage |";
-  for (const auto& p : sw.experiment.parameters) s += fmt::format(" {} |", p.name);
+  for (const std::size_t j : opt.decision) s += fmt::format(" {} |", sw.experiment.parameters[j].name);
   s += " objective | interval |";
   for (const auto& c : opt.spec.constraints) s += fmt::format(" {} |", c.name);
   s += " feasible |\n|---|---|";
-  for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) s += "---|";
+  for (std::size_t j = 0; j < opt.decision.size(); ++j) s += "---|";
   s += "---|---|";
   for (std::size_t j = 0; j < opt.spec.constraints.size(); ++j) s += "---|";
   s += "---|\n";
@@ -607,7 +719,7 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
   s += fmt::format("\nchosen: {} (evaluation {}){}\n", point_text(opt, chosen.x), r.chosen,
                    r.feasible ? "" : "  -- NO evaluated point met the constraints: this is the least violating one");
   bool clamped = false;
-  for (std::size_t j = 0; j < opt.written.size(); ++j) clamped = clamped || opt.written[j] != opt.start[j];
+  for (std::size_t j = 0; j < opt.decision.size(); ++j) clamped = clamped || opt.written[opt.decision[j]] != opt.start[j];
   const std::string start_label =
       fmt::format("start, the scenario's values{} ({})", clamped ? " clamped into the ranges" : "", point_text(opt, r.evaluations[0].x));
   const std::string base_label = fmt::format("baseline policy '{}' (the scenario as written)", sw.policies[sw.baseline]);
@@ -629,10 +741,16 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
       s += "\n";
     }
   };
-  block(r.search, fmt::format("\non the search's {} replications (the chosen point was selected on these: its value is biased upward):\n",
-                              opt.replications()));
-  block(r.confirm, fmt::format("\nre-evaluated on {} fresh replications ({} to {}), independent of the search:\n",
-                               opt.confirm_replications(), opt.replications(), opt.replications() + opt.confirm_replications() - 1));
+  block(r.search,
+        fmt::format("\non the search's {} (the chosen point was selected on these: its value is biased upward):\n", units_text));
+  const std::size_t first = n_states * static_cast<std::size_t>(opt.replications());
+  const std::size_t last = first + n_states * static_cast<std::size_t>(opt.confirm_replications()) - 1;
+  block(r.confirm, opt.uncertain.empty()
+                       ? fmt::format("\nre-evaluated on {} fresh replications ({} to {}), independent of the search:\n",
+                                     opt.confirm_replications(), first, last)
+                       : fmt::format("\nre-evaluated on {} fresh replications in each of {} fresh states of the world (replications {} to "
+                                     "{}), independent of the search:\n",
+                                     opt.confirm_replications(), n_states, first, last));
   const auto ci_text = [](const stats::TInterval& c) {
     return std::isnan(c.lower) ? num(c.estimate) : fmt::format("{} [{}, {}]", num(c.estimate), num(c.lower), num(c.upper));
   };
@@ -661,6 +779,27 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
                      "- not distinguishable from the runner-up (evaluation {}) on the search's replications: {}; more replications "
                      "would be needed to tell them apart\n",
                      r.runner_up, signed_interval(r.search.back().difference));
+  }
+  if (!r.state_vs_baseline.empty()) {
+    // Robustness: in how many of the fresh states of the world the chosen point beats the baseline.
+    std::size_t ahead = 0, clearly_ahead = 0, behind = 0, clearly_behind = 0, worst = 0;
+    for (std::size_t st = 0; st < r.state_vs_baseline.size(); ++st) {
+      const auto& d = r.state_vs_baseline[st];
+      const double m = maximise ? d.mean : -d.mean;  // > 0: the chosen point is better
+      ahead += m > 0 ? 1 : 0;
+      behind += m < 0 ? 1 : 0;
+      clearly_ahead += (maximise ? d.ci.lower > 0 : d.ci.upper < 0) ? 1 : 0;
+      clearly_behind += (maximise ? d.ci.upper < 0 : d.ci.lower > 0) ? 1 : 0;
+      const double w = maximise ? r.state_vs_baseline[worst].mean : -r.state_vs_baseline[worst].mean;
+      if (m < w) worst = st;
+    }
+    std::string at;
+    for (std::size_t i = 0; i < opt.uncertain.size(); ++i)
+      at += fmt::format("{}{} = {:.4g}", i == 0 ? "" : ", ", sw.experiment.parameters[opt.uncertain[i]].name, opt.fresh_states[worst][i]);
+    s += fmt::format(
+        "- across the {} fresh states of the world: better than the baseline in {} (its interval clear of 0 in {}), worse in {} "
+        "(clearly in {}); the worst state ({}): {}\n",
+        r.state_vs_baseline.size(), ahead, clearly_ahead, behind, clearly_behind, at, signed_interval(r.state_vs_baseline[worst]));
   }
   for (const auto& c : opt.spec.constraints) {
     const auto& m = fresh[0].outputs[output_index(opt, c.name)];

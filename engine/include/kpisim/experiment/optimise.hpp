@@ -58,6 +58,8 @@ struct OptimiseSpec {
   double initial_step = 0.25;    ///< fraction of each range
   double tolerance = 0.01;       ///< smallest step, as a fraction of each range
   int confirm_replications = 0;  ///< fresh replications for the re-evaluation (0: as many as `replications`)
+  std::vector<std::string> uncertain;  ///< parameters that are uncertain states of the world, not decisions
+  int states = 8;                      ///< states of the world drawn (Latin hypercube) when `uncertain` is given
 
   template <class V>
   void visit(V& v) {
@@ -80,6 +82,8 @@ struct OptimiseSpec {
     v.num("tolerance", tolerance, {"1", 1e-9, 0.5, "stop when a step is below this fraction of each range", ""});
     v.integer("confirm_replications", confirm_replications,
               {"1", 0, 1'000'000, "fresh replications re-evaluating the result (0: as many as `replications`)", ""});
+    v.texts("uncertain", uncertain, {"parameters (names under `parameters`) that are uncertain states of the world, not decisions", ""});
+    v.integer("states", states, {"1", 1, 10'000, "states of the world (Latin hypercube over the uncertain parameters' ranges)", ""});
   }
 };
 
@@ -96,16 +100,24 @@ class Optimisation {
   Sweep sweep;                        ///< the experiment (its parameters are the search box)
   OptimiseSpec spec;                  ///< the section, with defaults filled in
   std::size_t policy = 0;             ///< the tuned policy, an index into sweep.policies
-  std::vector<stats::Parameter> box;  ///< the parameters' ranges
-  std::vector<double> start;          ///< the scenario's own values of the parameters, clamped into the box
-  std::vector<double> written;        ///< the scenario's own values of the parameters (a group's factor: 1)
+  std::vector<std::size_t> decision;   ///< the decision parameters (indices into the experiment's parameters)
+  std::vector<std::size_t> uncertain;  ///< the uncertain ones
+  /// [state][uncertain parameter] values: the states of the world of the search and of the fresh
+  /// re-evaluation (two Latin hypercubes, seeded by the seed; one empty state without `uncertain`).
+  std::vector<std::vector<double>> states, fresh_states;
+  std::vector<stats::Parameter> box;  ///< the decision parameters' ranges
+  std::vector<double> start;          ///< the scenario's own values of the decision parameters, clamped into the box
+  std::vector<double> written;        ///< the scenario's own values of every parameter (a group's factor: 1)
   std::vector<std::string> outputs;   ///< the outputs computed for each run (objective's, constraints', the money view's)
 
   [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
   [[nodiscard]] int confirm_replications() const noexcept {
     return spec.confirm_replications > 0 ? spec.confirm_replications : sweep.experiment.replications;
   }
-  /// Runs at most: (evaluations + 1 baseline) x replications + 3 x confirmation replications.
+  [[nodiscard]] std::size_t state_count() const noexcept { return states.empty() ? 1 : states.size(); }
+  /// Every parameter's value: the decision values x and state s's values (of `fresh_states` if fresh).
+  [[nodiscard]] std::vector<double> full_point(const std::vector<double>& x, std::size_t s, bool fresh) const;
+  /// Runs at most: ((evaluations + 1 baseline) x replications + 3 x confirmation replications) x states.
   [[nodiscard]] std::size_t max_runs() const noexcept;
   /// The objective as text ("net_value_annual_usd", "1 x a + -2e6 x b").
   [[nodiscard]] std::string objective_text() const;
@@ -142,6 +154,8 @@ struct OptimisationReport {
   /// The same for the chosen point's gain over the baseline (paired differences, search minus fresh):
   /// far less noisy, since each replication's shared luck cancels in its difference.
   stats::WelchComparison gain_bias;
+  /// [fresh state] chosen minus baseline, and chosen minus start, paired over the state's fresh replications (with `uncertain`).
+  std::vector<stats::Summary> state_vs_baseline, state_vs_start;
   std::size_t runs = 0;
   std::vector<std::pair<std::size_t, std::string>> failures;  ///< (run label index, message)
 };
