@@ -463,11 +463,12 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
   const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
   if (!a.quiet || a.dry_run)
     fmt::print(
-        "kpisim {}: optimise '{}' - policy '{}', {} ({}), up to {} evaluations x {} + baseline + {} x 3 confirmation = at most {}, {} "
+        "kpisim {}: optimise '{}' - policy '{}', {} ({}), up to {} evaluations x {} + baseline + {} x 3 confirmation{} = at most {}, {} "
         "employees, {} days, {}\nestimate: {}, peak memory about {}\n",
         kpisim::engine_version(), kpisim::printable(opt.sweep.experiment.name), opt.sweep.policies[opt.policy],
         plural(opt.box.size(), "parameter"), kpisim::stats::algorithm_name(opt.spec.algorithm), opt.spec.evaluations,
-        plural(static_cast<std::size_t>(opt.replications()), "replication"), opt.confirm_replications(), plural(runs, "run"),
+        plural(static_cast<std::size_t>(opt.replications()), "replication"), opt.confirm_replications(),
+        opt.uncertain.empty() ? std::string() : fmt::format(", x {} states of the world", opt.state_count()), plural(runs, "run"),
         opt.sweep.base.organisation.employees, opt.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"),
         std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
   if (avail > 0 && est.memory_bytes > avail / 10 * 8) {

@@ -548,8 +548,8 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
       layout.policy_type.push_back(pol.type);
       layout.replication.push_back(static_cast<std::int32_t>(first + u));
       layout.point.push_back(static_cast<std::int32_t>(g));
-      const std::vector<double> full = opt.uncertain.empty() && g == 2 ? opt.written
-                                                                      : opt.full_point(*xs[g], u / static_cast<std::size_t>(confirm), true);
+      const std::vector<double> full =
+          opt.uncertain.empty() && g == 2 ? opt.written : opt.full_point(*xs[g], u / static_cast<std::size_t>(confirm), true);
       for (std::size_t j = 0; j < layout.parameters.size(); ++j) layout.parameters[j].values.push_back(full[j]);
     }
   ResultsMeta meta = o.meta;
@@ -691,11 +691,12 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
       u += fmt::format("{}{} in [{}, {}]{}", u.empty() ? "" : ", ", p.name, params::format_number(p.lower), params::format_number(p.upper),
                        p.scale == SweepParameter::Scale::log ? " (log)" : "");
     }
-    s += fmt::format("over the uncertainty: {}; {} states of the world (Latin hypercube); the objective and constraints are means over "
-                     "states and replications\n",
-                     u, n_states);
+    s += fmt::format(
+        "over the uncertainty: {}; {} states of the world (Latin hypercube); the objective and constraints are means over "
+        "states and replications\n",
+        u, n_states);
   }
-  s += fmt::format("\nevaluations ({} each, the same for every candidate):\n", units_text);
+  s += fmt::format("\nevaluations (each on {}, the same for every candidate):\n", units_text);
   s += "| # | stage |";
   for (const std::size_t j : opt.decision) s += fmt::format(" {} |", sw.experiment.parameters[j].name);
   s += " objective | interval |";
@@ -741,8 +742,7 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
       s += "\n";
     }
   };
-  block(r.search,
-        fmt::format("\non the search's {} (the chosen point was selected on these: its value is biased upward):\n", units_text));
+  block(r.search, fmt::format("\non the search's {} (the chosen point was selected on these: its value is biased upward):\n", units_text));
   const std::size_t first = n_states * static_cast<std::size_t>(opt.replications());
   const std::size_t last = first + n_states * static_cast<std::size_t>(opt.confirm_replications()) - 1;
   block(r.confirm, opt.uncertain.empty()

@@ -55,9 +55,9 @@ struct OptimiseSpec {
   int evaluations = 30;  ///< candidate evaluations (the start point and the Latin hypercube included)
   int start_points = 0;  ///< Latin hypercube points evaluated before the local search
   stats::LocalAlgorithm algorithm = stats::LocalAlgorithm::cobyla;
-  double initial_step = 0.25;    ///< fraction of each range
-  double tolerance = 0.01;       ///< smallest step, as a fraction of each range
-  int confirm_replications = 0;  ///< fresh replications for the re-evaluation (0: as many as `replications`)
+  double initial_step = 0.25;          ///< fraction of each range
+  double tolerance = 0.01;             ///< smallest step, as a fraction of each range
+  int confirm_replications = 0;        ///< fresh replications for the re-evaluation (0: as many as `replications`)
   std::vector<std::string> uncertain;  ///< parameters that are uncertain states of the world, not decisions
   int states = 8;                      ///< states of the world drawn (Latin hypercube) when `uncertain` is given
 
@@ -97,9 +97,9 @@ class Optimisation {
   /// file:line:column, unknown keys get a suggestion. Throws InputError listing every problem.
   static Optimisation load(const std::string& path);
 
-  Sweep sweep;                        ///< the experiment (its parameters are the search box)
-  OptimiseSpec spec;                  ///< the section, with defaults filled in
-  std::size_t policy = 0;             ///< the tuned policy, an index into sweep.policies
+  Sweep sweep;                         ///< the experiment (its parameters are the search box)
+  OptimiseSpec spec;                   ///< the section, with defaults filled in
+  std::size_t policy = 0;              ///< the tuned policy, an index into sweep.policies
   std::vector<std::size_t> decision;   ///< the decision parameters (indices into the experiment's parameters)
   std::vector<std::size_t> uncertain;  ///< the uncertain ones
   /// [state][uncertain parameter] values: the states of the world of the search and of the fresh
