@@ -7,7 +7,7 @@ set -euo pipefail
 
 cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-tidy
           libtbb-dev libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools catch2
-          librandom123-dev libcli11-dev libfmt-dev libboost-dev libopenmpi-dev openmpi-bin
+          librandom123-dev libcli11-dev libfmt-dev libboost-dev libnlopt-dev libopenmpi-dev openmpi-bin
           clang-14 libclang-rt-14-dev  # clang-14 + its runtime (libFuzzer, sanitizers): scripts/fuzz.sh
           pybind11-dev python3-pybind11 python3-dev)  # the Python module (KPISIM_PYTHON_MODULE, on in the checked preset)
 # chromium: the report test opens report.html headless; r-cran-hdf5r: the test of the R snippet

@@ -26,6 +26,7 @@
 #include "kpisim/core/memory.hpp"
 #include "kpisim/experiment/analysis.hpp"
 #include "kpisim/experiment/experiment.hpp"
+#include "kpisim/experiment/optimise.hpp"
 #include "kpisim/experiment/sweep.hpp"
 #include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
@@ -198,7 +199,10 @@ int cmd_validate_experiment(const std::string& file) {
   return kExitOk;
 }
 
+int cmd_validate_optimisation(const std::string& file);
+
 int cmd_validate(const std::string& file) {
+  if (kpisim::is_experiment_file(file) && kpisim::has_optimise_section(file)) return cmd_validate_optimisation(file);
   if (kpisim::is_experiment_file(file)) return cmd_validate_experiment(file);
   const kpisim::Scenario s = kpisim::load_scenario_file(file);
   // Checks only: the organisation is counted, not built (it may not fit in memory).
@@ -287,6 +291,9 @@ struct SweepArgs {
 int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpisim::app::Mpi& mpi) {
   SweepArgs a = a_in;
   if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints, estimates and merges
+  if (kpisim::has_optimise_section(a.experiment))
+    throw kpisim::InputError(
+        fmt::format("{}: error: this experiment has an `optimise:` section: run it with `kpisim optimise {}`", a.experiment, a.experiment));
   const kpisim::Sweep sw = kpisim::Sweep::load(a.experiment);
   sw.check_points();  // every point's scenario, as `validate` checks it
   const std::string out = a.output.empty() ? sw.experiment.name + ".h5" : a.output;
@@ -421,6 +428,92 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
   return kExitOk;
 }
 
+// `kpisim optimise`: an experiment with an `optimise:` section (docs/experiments.md, "Optimisation").
+struct OptimiseArgs {
+  std::string experiment;
+  std::string output;
+  int threads = 0;
+  bool force = false;
+  bool dry_run = false;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
+  const kpisim::Optimisation opt = kpisim::Optimisation::load(a.experiment);
+  opt.sweep.check_points();  // the ranges' grid points, as `validate` checks them
+  const std::string out = a.output.empty() ? opt.sweep.experiment.name + ".h5" : a.output;
+  if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+    fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
+    return kExitOutputExists;
+  }
+  std::optional<tbb::global_control> limit;
+  if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
+  const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  // Pre-flight, from the counts: one candidate's replications at this many threads (memory, and a
+  // timing probe of a few simulated days), scaled to the budget's runs.
+  kpisim::Sweep one = opt.sweep;
+  one.points = {opt.full_point(opt.start, 0, false)};
+  one.policies = {opt.sweep.policies[opt.policy]};
+  one.policy_index = {opt.sweep.policy_index[opt.policy]};
+  one.baseline = 0;
+  const std::size_t avail = kpisim::available_memory_bytes();
+  const kpisim::SweepEstimate est = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
+  const std::size_t runs = opt.max_runs();
+  const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
+  if (!a.quiet || a.dry_run)
+    fmt::print(
+        "kpisim {}: optimise '{}' - policy '{}', {} ({}), up to {} evaluations x {} + baseline + {} x 3 confirmation{} = at most {}, {} "
+        "employees, {} days, {}\nestimate: {}, peak memory about {}\n",
+        kpisim::engine_version(), kpisim::printable(opt.sweep.experiment.name), opt.sweep.policies[opt.policy],
+        plural(opt.box.size(), "parameter"), kpisim::stats::algorithm_name(opt.spec.algorithm), opt.spec.evaluations,
+        plural(static_cast<std::size_t>(opt.replications()), "replication"), opt.confirm_replications(),
+        opt.uncertain.empty() ? std::string() : fmt::format(", x {} states of the world", opt.state_count()), plural(runs, "run"),
+        opt.sweep.base.organisation.employees, opt.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"),
+        std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
+  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
+    fmt::print(stderr, "kpisim: refusing to run: the optimisation needs an estimated {} at {} threads but only {} is available\n",
+               mib(est.memory_bytes), threads, mib(avail));
+    return kExitTooLarge;
+  }
+  if (a.dry_run) return kExitOk;
+  kpisim::OptimiseOptions o;
+  o.output = out;
+  o.overwrite = a.force;
+  o.meta = kpisim::build_meta(command_line, threads);
+  o.meta.scenario_name = opt.sweep.base.name;
+  o.meta.scenario_file = opt.sweep.experiment.base.empty() ? a.experiment : opt.sweep.experiment.base;
+  o.meta.scenario_yaml = kpisim::to_yaml(opt.sweep.base);
+  o.meta.seed = opt.sweep.base.seed;
+  ProgressBar bar(!a.quiet && !a.no_progress, "runs at most");
+  o.progress = [&](long long d, long long t) { bar.update(d, t); };
+  const kpisim::OptimisationReport rep = kpisim::run_optimisation(opt, o);
+  bar.finish();
+  if (!a.quiet) {
+    fmt::print("{}", kpisim::format_optimisation(opt, rep));
+    fmt::print("\n{} in {:.1f} s; wrote {}\n", plural(rep.runs, "run"), bar.seconds(), out);
+  }
+  if (!rep.failures.empty()) {
+    fmt::print(stderr, "kpisim: {} of the optimisation's evaluations had failed runs (counted as infeasible); first: {}\n",
+               rep.failures.size(), rep.failures.front().second);
+    return kExitRunsFailed;
+  }
+  return kExitOk;
+}
+
+int cmd_validate_optimisation(const std::string& file) {
+  const kpisim::Optimisation opt = kpisim::Optimisation::load(file);
+  opt.sweep.check_points();
+  fmt::print(
+      "{}: OK: optimisation '{}': policy '{}', {} ({}), up to {} evaluations x {} replications; at most {} runs of '{}' ({} "
+      "employees, {} days)\n",
+      file, opt.sweep.experiment.name, opt.sweep.policies[opt.policy], plural(opt.box.size(), "parameter"),
+      kpisim::stats::algorithm_name(opt.spec.algorithm), opt.spec.evaluations, opt.replications(), opt.max_runs(),
+      kpisim::printable(opt.sweep.base.name), opt.sweep.base.organisation.employees, opt.sweep.base.days);
+  fmt::print("{}", opt.sweep.describe_targets());
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -438,6 +531,7 @@ int main(int argc, char** argv) {
       "  kpisim reference > docs/scenario-reference.md               every scenario key with its default\n"
       "  kpisim sweep scenarios/experiments/compare_crn.yaml -o crn.h5  replications, CIs, paired differences\n"
       "  kpisim sweep EXPERIMENT -o out.h5 --resume                  continue an interrupted sweep\n"
+      "  kpisim optimise EXPERIMENT -o best.h5                       tune a policy's parameters (objective, constraints)\n"
       "  kpisim compare crn.h5                                       the comparison table of a sweep's file\n"
       "  kpisim report crn.h5 -o crn_report/                         plots and a self-contained report.html\n"
       "\n"
@@ -488,6 +582,18 @@ int main(int argc, char** argv) {
     sub->add_flag("--no-progress", sa.no_progress, "no progress bar");
   }
 
+  OptimiseArgs oa;
+  auto* optimise =
+      app.add_subcommand("optimise", "find the policy parameters that maximise an objective under constraints (docs/experiments.md)");
+  optimise->add_option("EXPERIMENT", oa.experiment, "experiment file with an `optimise:` section")->required()->check(CLI::ExistingFile);
+  optimise->add_option("-o,--output", oa.output, "results file (default: the experiment's name with .h5, in the current directory)");
+  optimise->add_option("--threads", oa.threads, "worker threads (default: all cores); results do not depend on it")
+      ->check(CLI::Range(1, 4096));
+  optimise->add_flag("--force", oa.force, "replace an existing results file");
+  optimise->add_flag("--dry-run", oa.dry_run, "check, print the pre-flight estimate and stop");
+  optimise->add_flag("-q,--quiet", oa.quiet, "print nothing but errors");
+  optimise->add_flag("--no-progress", oa.no_progress, "no progress bar");
+
   auto* reference = app.add_subcommand("reference", "print the scenario reference (Markdown) generated from the parameter declarations");
 
   // Everything after `report` (--help included) goes to the Python analysis package (report.hpp).
@@ -526,6 +632,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(vfile);
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
+    if (*optimise) return cmd_optimise(oa, command_line);
     if (*report) {
       // The analysis package reads the file with h5py, which has no defence against a crafted file:
       // the whole file is verified first, in a child process (isolated()), so that a damaged file

@@ -141,6 +141,7 @@ struct Experiment {
     v.text("description", description, {"free text", ""});
     v.text("base", base, {"the base scenario file, relative to this file (or give `scenario:` inline)", ""});
     v.accept("scenario");  // an inline base scenario, read by the loader
+    v.accept("optimise");  // a policy optimisation (kpisim optimise), read by Optimisation::load (experiment/optimise.hpp)
     v.texts("policies", policies, {"policies of the base scenario to run (default: all)", ""});
     v.text("baseline", baseline, {"policy the others are compared with (default: the first)", ""});
     v.integer("replications", replications, {"1", 1, 1'000'000, "replications per policy and point (common random numbers)", ""});
