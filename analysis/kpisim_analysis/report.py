@@ -590,7 +590,7 @@ def recommendation_html(s: Summary) -> str:
                 f"(the highest {_e(s.objective)}, {_ci(best.objective)} {u}) from {tied}: its paired lead over "
                 f"<b>{_e(lines[1].policy)}</b> is {_ci(s.runner_up_gap, True)} {u} ({n_runs}), an interval that "
                 "includes 0. Choose among them on burnout, cost and ease of running, or run more replications.")
-    if best.policy != s.baseline and not (s.tested and lines[1].policy == s.baseline):
+    if best.policy != s.baseline and lines[1].policy != s.baseline:  # else the headline said it
         d = best.vs_baseline
         verdict = ("" if not s.tested else " (resolved)" if _resolved(d) else
                    " <span class=bad>(not distinguishable from the baseline)</span>")
