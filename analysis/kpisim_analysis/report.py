@@ -574,19 +574,25 @@ def recommendation_html(s: Summary) -> str:
         return (f"<p class=headline>One policy in this file (<b>{_e(best.policy)}</b>): nothing to choose between. "
                 f"Its {_e(s.objective)}: {_ci(best.objective)} {u}.</p>")
     items = []
+    bname = f"<b>{_e(best.policy)}</b>" + (" (the baseline)" if best.policy == s.baseline else "")
     if not s.tested:
-        head = (f"<span class=tag>Provisional</span> In this single run <b>{_e(best.policy)}</b> has the highest "
+        head = (f"<span class=tag>Provisional</span> In this single run {bname} has the highest "
                 f"{_e(s.objective)}, {_money(best.objective[0])} {u}, ahead of <b>{_e(lines[1].policy)}</b> by "
                 f"{_money(s.runner_up_gap[0])} {u}. One run per policy cannot tell a policy's effect from luck: "
                 "replicate before deciding (<code>kpisim sweep</code> with <code>replications</code>; for the shipped "
                 "comparison <code>kpisim sweep scenarios/experiments/compare_crn.yaml</code>).")
+    elif not s.tied and best.policy == s.baseline:
+        head = (f"<span class='tag good'>Recommendation</span> Keep the baseline <b>{_e(best.policy)}</b>: no policy "
+                f"does better. Its {_e(s.objective)} is {_ci(best.objective)} {u}; the best alternative, "
+                f"<b>{_e(lines[1].policy)}</b>, falls short by {_ci(s.runner_up_gap)} {u} ({n_runs}), a difference "
+                "the replications resolve.")
     elif not s.tied:
         head = (f"<span class='tag good'>Recommendation</span> <b>{_e(best.policy)}</b>: the highest {_e(s.objective)}, "
                 f"{_ci(best.objective)} {u}, and ahead of the runner-up <b>{_e(lines[1].policy)}</b> by "
                 f"{_ci(s.runner_up_gap, True)} {u} ({n_runs}), a difference the replications resolve.")
     else:
         tied = ", ".join(f"<b>{_e(p)}</b>" for p in s.tied)
-        head = (f"<span class='tag warn'>No clear winner</span> The data do not separate <b>{_e(best.policy)}</b> "
+        head = (f"<span class='tag warn'>No clear winner</span> The data do not separate {bname} "
                 f"(the highest {_e(s.objective)}, {_ci(best.objective)} {u}) from {tied}: its paired lead over "
                 f"<b>{_e(lines[1].policy)}</b> is {_ci(s.runner_up_gap, True)} {u} ({n_runs}), an interval that "
                 "includes 0. Choose among them on burnout, cost and ease of running, or run more replications.")
@@ -595,10 +601,6 @@ def recommendation_html(s: Summary) -> str:
         verdict = ("" if not s.tested else " (resolved)" if _resolved(d) else
                    " <span class=bad>(not distinguishable from the baseline)</span>")
         items.append(f"Against the baseline <b>{_e(s.baseline)}</b>: {_ci(d, True)} {u}{verdict}.")
-    elif best.policy == s.baseline:
-        runner = lines[1]
-        items.append(f"No policy does better than the baseline <b>{_e(s.baseline)}</b>; the best other, "
-                     f"<b>{_e(runner.policy)}</b>, differs from it by {_ci(runner.vs_baseline, True)} {u}.")
     if np.isfinite(best.token_cost) or np.isfinite(best.rewards):
         items.append(f"What <b>{_e(best.policy)}</b> costs: tokens {_money(best.token_cost)} USD per year, rewards paid "
                      f"{_money(best.rewards)} USD per year, penalties collected {_money(best.penalties)} USD per year "
@@ -633,6 +635,9 @@ def recommendation_html(s: Summary) -> str:
 def executive_html(s: Summary) -> str:
     """The recommendation and one line per policy, best first."""
     level = f"{T.LEVEL:.0%} intervals over replications" if s.tested else "one run per policy: no intervals"
+    if s.points > 1:
+        level += (f", pooled over the {s.points} parameter points (equal weight; the intervals include the spread "
+                  "the parameters cause; per point in the tables below)")
     rows, csv_rows = [], []
     for x in s.lines:
         is_base = x.policy == s.baseline
@@ -683,6 +688,7 @@ table.exec td, table.exec th { padding: 6px 9px; }
 table.exec tbody td:nth-child(2) { font-weight: 600; }
 table.exec tr.base th, table.exec tr.base td { background: #f2f4f7; }
 table.exec thead th { vertical-align: bottom; }
+table.exec thead th:last-child { text-align: left; }
 .hidden-list { color: var(--muted); font-size: 13.5px; }
 """
 
@@ -707,6 +713,7 @@ PIVOT_CSS = """
 table.pivot th.grp { text-align: center; border-left: 2px solid var(--line); }
 table.pivot td.first, table.pivot th.first { border-left: 2px solid var(--line); }
 table.pivot th.param { text-align: left; }
+table.pivot thead tr + tr th { text-align: right; }
 """
 
 
