@@ -568,8 +568,6 @@ def recommendation_html(s: Summary) -> str:
     u = _e(s.unit)
     n_runs = (f"{s.pairs} paired replication{'s' if s.pairs != 1 else ''}" if s.points == 1
               else f"{s.pairs} paired runs over {s.points} parameter points")
-    by_name = {x.policy: x for x in lines}
-    base = by_name[s.baseline]
     if len(lines) == 1:
         return (f"<p class=headline>One policy in this file (<b>{_e(best.policy)}</b>): nothing to choose between. "
                 f"Its {_e(s.objective)}: {_ci(best.objective)} {u}.</p>")
