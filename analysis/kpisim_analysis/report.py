@@ -441,12 +441,13 @@ class Summary:
     tested: bool  # intervals exist (two replications or more)
     runner_up_gap: tuple[float, float, float] | None = None  # best minus runner-up, paired
     tied: list[str] = field(default_factory=list)  # policies the data do not separate from the best
+    next_below: tuple[str, tuple[float, float, float]] | None = None  # the best policy after the tied ones, and the gap
     days: int = 0
 
 
 # A division is 'hurt' by a policy when, against the baseline, its true value per employee is lower
-# or its share burnt out at the end higher: by an interval that excludes 0 with replications; with a
-# single run (no interval), by at least these margins (point estimates, marked untested).
+# or its share burnt out at the end higher by at least these margins (material for a decision) and,
+# with replications, by an interval that excludes 0 (with a single run: untested point estimates).
 HURT_VALUE_SHARE = 0.01  # 1% less true value per employee
 HURT_BURNOUT_PP = 1.0  # 1 percentage point more burnt out
 
@@ -472,11 +473,11 @@ def _divisions_hurt(ds, pairs, base: str, tested: bool) -> dict[str, list[str]]:
                 d = _paired_cell(v, pairs[p], pairs[base])
                 ref = _cell(v, pairs[base])[0]
                 rel = d[0] / abs(ref) * 100 if ref else np.nan
-                if (d[2] < 0) if tested else (np.isfinite(rel) and rel <= -HURT_VALUE_SHARE * 100):
+                if np.isfinite(rel) and rel <= -HURT_VALUE_SHARE * 100 and (d[2] < 0 or not tested):
                     why.append(f"value {rel:+.1f}%")
             if b is not None:
                 d = _paired_cell(b, pairs[p], pairs[base])
-                if (d[1] > 0) if tested else d[0] >= HURT_BURNOUT_PP:
+                if d[0] >= HURT_BURNOUT_PP and (d[1] > 0 or not tested):
                     why.append(f"burnout {d[0]:+.1f} pp")
             if why:
                 out[p].append(f"{division} ({', '.join(why)})")
@@ -543,6 +544,9 @@ def executive_summary(ds) -> Summary | None:
         s.runner_up_gap = _paired_cell(objective, best, pairs[lines[1].policy])
         s.tied = [x.policy for x in lines[1:]
                   if not (tested and _paired_cell(objective, best, pairs[x.policy])[1] > 0)]
+        rest = [x.policy for x in lines[1:] if x.policy not in s.tied]
+        if s.tied and rest:
+            s.next_below = (rest[0], _paired_cell(objective, best, pairs[rest[0]]))
     return s
 
 
@@ -590,10 +594,14 @@ def recommendation_html(s: Summary) -> str:
                 f"{_ci(s.runner_up_gap, True)} {u} ({n_runs}), a difference the replications resolve.")
     else:
         tied = ", ".join(f"<b>{_e(p)}</b>" for p in s.tied)
-        head = (f"<span class='tag warn'>No clear winner</span> The data do not separate {bname} "
-                f"(the highest {_e(s.objective)}, {_ci(best.objective)} {u}) from {tied}: its paired lead over "
-                f"<b>{_e(lines[1].policy)}</b> is {_ci(s.runner_up_gap, True)} {u} ({n_runs}), an interval that "
-                "includes 0. Choose among them on burnout, cost and ease of running, or run more replications.")
+        over = "" if len(s.tied) == 1 else f" over the runner-up <b>{_e(lines[1].policy)}</b>"
+        head = (f"<span class='tag unsure'>No clear winner</span> The data do not separate {bname} "
+                f"(the highest {_e(s.objective)}, {_ci(best.objective)} {u}) from {tied}: its paired lead{over} is "
+                f"{_ci(s.runner_up_gap, True)} {u} ({n_runs}), an interval that includes 0. Choose among them on "
+                "burnout, cost and ease of running, or run more replications.")
+    if s.tested and s.tied and s.next_below:
+        items.append(f"Every other policy is below {_e(best.policy)} by a resolved margin; the next, "
+                     f"<b>{_e(s.next_below[0])}</b>, by {_ci(s.next_below[1])} {u}.")
     if best.policy != s.baseline and lines[1].policy != s.baseline:  # else the headline said it
         d = best.vs_baseline
         verdict = ("" if not s.tested else " (resolved)" if _resolved(d) else
@@ -653,8 +661,8 @@ def executive_html(s: Summary) -> str:
               "token_cost_usd_per_year", "rewards_usd_per_year", "penalties_usd_per_year", "burnout_pct_end", "lower",
               "upper", "burnout_difference_pp", "lower", "upper", "attrition_pct", "lower", "upper", "divisions_hurt",
               "best_in_replications", "of_replications"]
-    hurt_rule = ("an interval that excludes 0" if s.tested else
-                 f"at least {HURT_VALUE_SHARE:.0%} less value or {HURT_BURNOUT_PP:g} point more burnout, untested")
+    margins = f"at least {HURT_VALUE_SHARE:.0%} less value or {HURT_BURNOUT_PP:g} percentage point more burnout"
+    hurt_rule = f"{margins}, with an interval that excludes 0" if s.tested else f"{margins} (one run: untested)"
     money = s.unit == "USD per year"
     return (f"<div class=verdict>{recommendation_html(s)}</div>"
             f"<div class=scroll><table class='numbers exec'><thead><tr><th>policy</th>"
@@ -680,7 +688,7 @@ EXECUTIVE_CSS = """
 .verdict li { margin: 3px 0; }
 .tag { display: inline-block; font-size: 12px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em;
        padding: 1px 8px; border-radius: 3px; background: #6e7781; color: #fff; vertical-align: 2px; margin-right: 4px; }
-.tag.good { background: #1a7f37; } .tag.warn { background: #9a6700; }
+.tag.good { background: #1a7f37; } .tag.unsure { background: #9a6700; }
 table.exec td.wrap { white-space: normal; min-width: 12em; max-width: 22em; text-align: left; font-size: 12.5px; }
 table.exec td, table.exec th { padding: 6px 9px; }
 table.exec tbody td:nth-child(2) { font-weight: 600; }
