@@ -325,3 +325,11 @@ def test_morris_effects_are_sorted_by_mu_star(kpisim, source_dir, tmp_path):
     page = RP.write_report(path, tmp_path / "rep").read_text(encoding="utf-8")
     first = str(t["parameter"].values[0])
     assert page.index(f"<th scope=row>{first}</th>") < page.index(f"<th scope=row>{str(t['parameter'].values[-1])}</th>")
+
+
+def test_executive_summary_of_a_file_without_the_net_value_ranks_by_true_value(crn_sweep):
+    from kpisim_analysis import results as R
+    ds = R.open_results(crn_sweep).load().drop_vars("net_value_usd")
+    s = RP.executive_summary(ds)
+    assert s.objective == "true value per employee" and s.unit == "USD per working day"
+    assert "this file predates the net value, so policies are ranked by true value" in RP.executive_html(s)
