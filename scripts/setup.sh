@@ -3,6 +3,7 @@
 # Idempotent: packages already present are skipped; nothing is installed when all are there.
 # Usage: scripts/setup.sh [--python]   (--python adds the Python stack used by tests and analysis,
 #                                      Chromium for the report test and R's hdf5r for the R reader test)
+#        scripts/setup.sh --report     (adds only what `kpisim report` needs: scripts/run.sh uses it)
 set -euo pipefail
 
 cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-tidy
@@ -18,6 +19,10 @@ py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-num
 
 want=("${cpp_pkgs[@]}")
 if [[ "${1:-}" == "--python" ]]; then want+=("${py_pkgs[@]}"); fi
+# The report's Python packages (docs/report.md): no browser, no R.
+report_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy python3-scipy
+             python3-matplotlib python3-yaml)
+if [[ "${1:-}" == "--report" ]]; then want+=("${report_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

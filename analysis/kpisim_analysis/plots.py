@@ -573,6 +573,23 @@ def sensitivity_chart(tables: dict[tuple[str, str], xr.Dataset]):
     return fig
 
 
+def wrap_key(name: str, width: int) -> str:
+    """A scenario key path broken into lines of at most `width` characters at its dots (and before an
+    index such as components[1]), so that a long path under a narrow panel does not run into the next
+    panel or off the figure: 'policies.outcome_audited.components[1].policy.probability'."""
+    parts = [p for p in name.replace("[", ".[").split(".") if p]
+    lines, cur = [], ""
+    for part in parts:
+        piece = part if not cur else ("" if part.startswith("[") else ".") + part
+        if cur and len(cur) + len(piece) > width:
+            lines.append(cur + ("." if not part.startswith("[") else ""))
+            cur = part
+        else:
+            cur += piece
+    lines.append(cur)
+    return "\n".join(lines)
+
+
 def parameter_response(ds, outputs, max_outputs: int = 4):
     """For sweeps with varied parameters: each run's window mean of an output against each
     parameter's value, coloured by policy (rows: outputs; columns: parameters)."""
@@ -585,8 +602,10 @@ def parameter_response(ds, outputs, max_outputs: int = 4):
     colours = policy_colours(ds)
     pol = ds[S.POLICY].values
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(outputs), len(params), figsize=(min(FIG_W, 3.6 * len(params) + 0.8), 2.7 * len(outputs) + 0.7),
+        width = min(FIG_W, 3.6 * len(params) + 0.8)
+        fig, axes = plt.subplots(len(outputs), len(params), figsize=(width, 2.7 * len(outputs) + 0.7),
                                  layout="constrained", squeeze=False)
+        label_chars = max(12, int((width - 0.8) / len(params) * 11))  # about 11 characters per inch at 9.5 pt
         for i, out in enumerate(outputs):
             info = R.variable(out, ds)
             y = T.window_stat(ds, out, "mean", first, last) * (100.0 if info.percent else 1.0)
@@ -608,7 +627,7 @@ def parameter_response(ds, outputs, max_outputs: int = 4):
                 if log:
                     ax.set_xscale("log")
                 if i == len(outputs) - 1:
-                    ax.set_xlabel(p)
+                    ax.set_xlabel(wrap_key(p, label_chars))
                 if j == 0:
                     unit = "%" if info.percent else info.unit.replace("/day", "/working day") if info.kind == S.WORKDAY \
                         else info.unit

@@ -5,7 +5,8 @@
 The HTML embeds every image (data: URIs) and every table (also as CSV, downloadable from the page);
 it has no script, loads nothing from the network, and its Content-Security-Policy forbids any
 load but inline styles and data: images, so it opens the same from a USB stick or an e-mail.
-Every section is always present; a section whose data the file lacks says so and how to get it.
+It opens with an executive summary (the recommendation the numbers support, one line per policy).
+A section whose data the file lacks is left out; the provenance lists what is missing and how to get it.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from . import stats as T
 REPORT_NAME = "report.html"
 
 # Section ids, in page order (tests check that each is present).
-SECTIONS = ("summary", "productivity", "burnout", "tokens", "labour", "attrition", "divisions", "goodhart",
+SECTIONS = ("executive", "summary", "productivity", "burnout", "tokens", "labour", "attrition", "divisions", "goodhart",
             "comparison", "sensitivity", "parameters", "provenance")
 
 
@@ -142,10 +143,11 @@ def key_numbers(ds) -> tuple[list[str], list[tuple[str, str, list[tuple[float, f
         if not all(n in ds for n in needed):
             continue
         per_run = _key_values(ds, name, how) * scale
+        lim = (0.0, 100.0) if how == "perf_share" else (0.0, None) if how == "attrition" else bounds_of(name)
         cells = []
         for g in groups:
             m, lo, hi, _ = T.t_interval(per_run[g.runs])
-            cells.append((m, np.nan, np.nan) if pooled else (m, lo, hi))
+            cells.append((m, np.nan, np.nan) if pooled else bounded((m, lo, hi), lim))
         rows.append((label, unit, cells))
     return [g.label for g in groups], rows
 
@@ -260,7 +262,8 @@ def divisions_html(ds) -> str:
                     per_run = a[:, np.flatnonzero(work)[-1], u]
             cells = paired(ds, per_run)
             cols = [(g.label, d is None) for g, _, d in cells]
-            tds = "".join(f"<td>{fmt_interval(*c) if d is None else fmt_interval(*d)}</td>" for _, c, d in cells)
+            tds = "".join(f"<td>{fmt_interval(*bounded(c, bounds_of(name))) if d is None else fmt_interval(*d)}</td>"
+                          for _, c, d in cells)
             rows.append(f"<tr><th scope=row>{_e(division)}</th>{tds}</tr>")
             csv_rows.append([division, *[v for _, c, d in cells for v in (c if d is None else d)]])
         head = "".join(f"<th>{_e(c)}{'' if is_base else ' (difference)'}</th>" for c, is_base in cols or [])
@@ -292,15 +295,17 @@ def comparison_html(ds, tables) -> str:
             n = f"{int(r['n'])}" + (f" <span class=bad>({int(r['n_failed'])} failed)</span>" if r.get("n_failed") else "")
             diff = "baseline" if is_base else fmt_interval(r["difference"], r["difference_lower"], r["difference_upper"])
             unp = "" if is_base else f"[{fmt(r['unpaired_lower'])}, {fmt(r['unpaired_upper'])}]"
-            rows.append(f"<tr><th scope=row>{_e(row)}</th><td>{fmt_interval(r['mean'], r['lower'], r['upper'])}</td>"
+            mean = fmt_interval(*bounded((r["mean"], r["lower"], r["upper"]), bounds_of(out)))
+            rows.append(f"<tr><th scope=row>{_e(row)}</th><td>{mean}</td>"
                         f"<td>{n}</td><td>{diff}</td><td class=ci>{unp}</td></tr>")
             csv_rows.append([str(t[S.COMPARISON_ROW_DIM].values[i]), *[raw.get(k) for k in S.COMPARISON_COLUMNS]])
-        parts.append(
-            f"<h4>{_e(label[0].upper() + label[1:])} <span class=unit>({_e(unit)}; {_e(t.attrs.get('window', ''))}; "
-            f"{level:.0%} intervals)</span></h4>"
+        table = pivot_html(ds, out, t, scale) or (
             "<div class=scroll><table class=numbers><thead><tr><th>policy</th><th>mean</th><th>replications</th>"
             f"<th>paired difference from {_e(t.attrs.get('baseline', ''))}</th><th>unpaired interval</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+        parts.append(
+            f"<h4>{_e(label[0].upper() + label[1:])} <span class=unit>({_e(unit)}; {_e(t.attrs.get('window', ''))}; "
+            f"{level:.0%} intervals)</span></h4>{table}"
             f"<p class=tablenote>{_csv_link(f'comparison_{out}.csv', ['row', *S.COMPARISON_COLUMNS], csv_rows)}</p>")
     return "".join(parts)
 
@@ -309,7 +314,7 @@ def sensitivity_html(tables) -> str:
     parts = []
     for (out, pol), t in tables.items():
         cols = [c for c in (*S.SOBOL_COLUMNS, *S.MORRIS_COLUMNS) if c in t]
-        head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+        head = "".join(f"<th>{_e(SENSITIVITY_LABELS.get(c, c))}</th>" for c in cols)
         rows, csv_rows = [], []
         for i, p in enumerate(t[S.SENSITIVITY_PARAMETER_DIM].values):
             vals = [float(t[c].values[i]) for c in cols]
@@ -335,6 +340,486 @@ def provenance_html(ds, prov: R.Provenance, file_sha256: str) -> str:
     if prov.experiment_yaml:
         out += f"<details><summary>Resolved experiment (YAML)</summary><pre>{_e(prov.experiment_yaml)}</pre></details>"
     return out
+
+
+# ------------------------------------------------------------------------- executive summary
+
+# Variables whose values can be negative (values, gaps, correlations, money net of costs). Every
+# other variable is a count, hours, tokens, money paid, a score with a floor of 0 or a share, so its
+# interval is never shown below 0 (a t-interval of a small share can reach below it), nor a share's
+# above 100%.
+SIGNED = frozenset({"true_value_per_fte", "measured_value_per_fte", "ai_value_per_fte", "ai_value_gross_per_fte",
+                    "manager_ai_value_belief", "time_saved_per_fte", "time_saved_gross_per_fte", "belief_error",
+                    "kpi_value_correlation", "reported_true_gap", "net_value_usd", "net_value_per_fte",
+                    "net_value_annual_usd"})
+
+
+def bounds_of(name: str) -> tuple[float | None, float | None]:
+    """(floor, ceiling) of a variable as the report shows it (shares in %): (0, 100) for a share,
+    (0, None) for any other non-negative quantity, (None, None) for a signed or unknown one.
+    Per-division names (unit_VAR or unit_VAR[division]) have their variable's bounds."""
+    if name.startswith(S.UNIT_PREFIX):
+        name = name[len(S.UNIT_PREFIX):].split("[", 1)[0]
+    info = S.DAILY.get(name)
+    if info is None or name in SIGNED:
+        return None, None
+    return 0.0, (100.0 if info.percent else None)
+
+
+def bounded(cell, bounds) -> tuple[float, float, float]:
+    """(mean, lower, upper) with the interval clipped to the quantity's (floor, ceiling)."""
+    m, lo, hi = (float(x) for x in cell)
+    floor, ceiling = bounds
+    if floor is not None:
+        lo, hi = (max(v, floor) if np.isfinite(v) else v for v in (lo, hi))
+    if ceiling is not None:
+        lo, hi = (min(v, ceiling) if np.isfinite(v) else v for v in (lo, hi))
+    return m, lo, hi
+
+
+def _pairs(ds) -> dict[str, dict[tuple[int, int], int]]:
+    """Per policy, its finished runs by (parameter point, replication): replication k of every policy
+    at a point has the same people, tasks and luck, so runs with the same key are paired."""
+    ok = R.ok_runs(ds)
+    pol = ds[S.POLICY].values
+    rep = ds[S.REPLICATION].values.astype(int)
+    pts = R.point_of_runs(ds)
+    out: dict[str, dict[tuple[int, int], int]] = {p: {} for p in R.policies(ds)}
+    for r in np.flatnonzero(ok):
+        out[str(pol[r])][(int(pts[r]), int(rep[r]))] = int(r)
+    return out
+
+
+def _cell(per_run, runs) -> tuple[float, float, float]:
+    m, lo, hi, _ = T.t_interval(per_run[np.asarray(sorted(runs.values()), dtype=int)] if runs else [])
+    return m, lo, hi
+
+
+def _paired_cell(per_run, a: dict, b: dict) -> tuple[float, float, float]:
+    """Mean and interval of per_run[a] - per_run[b] over the keys both have."""
+    keys = sorted(set(a) & set(b))
+    m, lo, hi, _ = T.t_interval([per_run[a[k]] - per_run[b[k]] for k in keys])
+    return m, lo, hi
+
+
+def _resolved(cell) -> bool:
+    """True when an interval exists and excludes 0."""
+    _, lo, hi = cell
+    return bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
+
+
+@dataclass
+class PolicyLine:
+    """One policy's line of the executive summary (money in USD per year, shares in %)."""
+
+    policy: str
+    objective: tuple[float, float, float]
+    vs_baseline: tuple[float, float, float] | None
+    token_cost: float = np.nan
+    rewards: float = np.nan
+    penalties: float = np.nan
+    burnout: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    burnout_vs_baseline: tuple[float, float, float] | None = None
+    burnt_out_people: float = np.nan
+    attrition: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    hurt: list[str] = field(default_factory=list)
+    wins: int = 0  # replications (point, replication pairs) in which it has the highest objective
+    best_points: int = 0  # parameter points at which its mean objective is the highest
+
+
+@dataclass
+class Summary:
+    """What the executive summary says, as numbers (executive_summary) before HTML (executive_html)."""
+
+    lines: list[PolicyLine]  # best first
+    baseline: str
+    objective: str  # label of the objective
+    unit: str
+    replications: int
+    points: int
+    pairs: int  # (point, replication) keys every policy has
+    tested: bool  # intervals exist (two replications or more)
+    runner_up_gap: tuple[float, float, float] | None = None  # best minus runner-up, paired
+    tied: list[str] = field(default_factory=list)  # policies the data do not separate from the best
+    next_below: tuple[str, tuple[float, float, float]] | None = None  # the best policy after the tied ones, and the gap
+    days: int = 0
+
+
+# A division is 'hurt' by a policy when, against the baseline, its true value per employee is lower
+# or its share burnt out at the end higher by at least these margins (material for a decision) and,
+# with replications, by an interval that excludes 0 (with a single run: untested point estimates).
+HURT_VALUE_SHARE = 0.01  # 1% less true value per employee
+HURT_BURNOUT_PP = 1.0  # 1 percentage point more burnt out
+
+
+def _divisions_hurt(ds, pairs, base: str, tested: bool) -> dict[str, list[str]]:
+    if not R.has_units(ds):
+        return {}
+    work = (ds[S.DAY].values % S.DAYS_PER_WEEK) < S.WORKDAYS_PER_WEEK
+    last = np.flatnonzero(work)[-1]
+    out: dict[str, list[str]] = {p: [] for p in pairs}
+    value = ds.get(S.UNIT_PREFIX + "true_value_per_fte")
+    burnt = ds.get(S.UNIT_PREFIX + "burnout_share")
+    for u, division in enumerate(str(x) for x in ds[S.UNIT].values):
+        with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
+            sup.filter(RuntimeWarning)
+            v = None if value is None else np.nanmean(np.asarray(value.values[:, work, u], dtype=float), axis=1)
+            b = None if burnt is None else np.asarray(burnt.values[:, last, u], dtype=float) * 100
+        for p in pairs:
+            if p == base:
+                continue
+            why = []
+            if v is not None:
+                d = _paired_cell(v, pairs[p], pairs[base])
+                ref = _cell(v, pairs[base])[0]
+                rel = d[0] / abs(ref) * 100 if ref else np.nan
+                if np.isfinite(rel) and rel <= -HURT_VALUE_SHARE * 100 and (d[2] < 0 or not tested):
+                    why.append(f"value {rel:+.1f}%")
+            if b is not None:
+                d = _paired_cell(b, pairs[p], pairs[base])
+                if d[0] >= HURT_BURNOUT_PP and (d[1] > 0 or not tested):
+                    why.append(f"burnout {d[0]:+.1f} pp")
+            if why:
+                out[p].append(f"{division} ({', '.join(why)})")
+    return out
+
+
+def executive_summary(ds) -> Summary | None:
+    """The numbers of the executive summary: per policy its net value to the organisation in USD per
+    year (the objective; true value per employee for files written before the net value existed)
+    with its interval and paired difference from the baseline, its costs, burnout, attrition and the
+    divisions it hurts; the ranking, the gap between the best and the runner-up, and how often the
+    best wins. None for a file without finished runs."""
+    pairs = _pairs(ds)
+    pairs = {p: k for p, k in pairs.items() if k}
+    if not pairs:
+        return None
+    base = R.baseline(ds)
+    if base not in pairs:
+        base = next(iter(pairs))
+    days = ds.sizes[S.DAY]
+    if "net_value_usd" in ds:
+        objective = _key_values(ds, "net_value_usd", "annual")
+        label, unit = "net value to the organisation", "USD per year"
+    else:
+        objective = T.window_stat(ds, "true_value_per_fte", "mean")
+        label, unit = "true value per employee", "USD per working day"
+    annual = {n: _key_values(ds, n, "annual") for n in ("token_cost_usd", "rewards_usd", "penalties_usd") if n in ds}
+    burnout = T.window_stat(ds, "burnout_share", "end") * 100 if "burnout_share" in ds else None
+    heads = T.window_stat(ds, "headcount", "end") if "headcount" in ds else None
+    attrition = _key_values(ds, "quits", "attrition") * 100 if "quits" in ds and "headcount" in ds else None
+    reps = R.replications(ds)
+    tested = reps >= 2 and min(len(k) for k in pairs.values()) >= 2
+    hurt = _divisions_hurt(ds, pairs, base, tested)
+    common = sorted(set.intersection(*(set(k) for k in pairs.values())))
+    wins = dict.fromkeys(pairs, 0)
+    for key in common:
+        wins[max(pairs, key=lambda p: objective[pairs[p][key]])] += 1
+    best_points = dict.fromkeys(pairs, 0)
+    all_points = sorted({k[0] for k in common})
+    for pt in all_points:
+        means = {p: np.nanmean([objective[r] for (q, _), r in pairs[p].items() if q == pt]) for p in pairs}
+        best_points[max(means, key=lambda p: means[p])] += 1
+
+    lines = []
+    for p, runs in pairs.items():
+        line = PolicyLine(p, _cell(objective, runs), None if p == base else _paired_cell(objective, runs, pairs[base]))
+        for n, attr in (("token_cost_usd", "token_cost"), ("rewards_usd", "rewards"), ("penalties_usd", "penalties")):
+            if n in annual:
+                setattr(line, attr, _cell(annual[n], runs)[0])
+        if burnout is not None:
+            line.burnout = bounded(_cell(burnout, runs), (0.0, 100.0))
+            line.burnout_vs_baseline = None if p == base else _paired_cell(burnout, runs, pairs[base])
+            if heads is not None:
+                line.burnt_out_people = _cell(burnout * heads / 100, runs)[0]
+        if attrition is not None:
+            line.attrition = bounded(_cell(attrition, runs), (0.0, 100.0))
+        line.hurt = hurt.get(p, [])
+        line.wins, line.best_points = wins[p], best_points[p]
+        lines.append(line)
+    lines.sort(key=lambda x: -x.objective[0] if np.isfinite(x.objective[0]) else np.inf)
+    s = Summary(lines, base, label, unit, reps, len(R.points(ds)), len(common), tested, days=days)
+    if len(lines) > 1:
+        best = pairs[lines[0].policy]
+        s.runner_up_gap = _paired_cell(objective, best, pairs[lines[1].policy])
+        s.tied = [x.policy for x in lines[1:]
+                  if not (tested and _paired_cell(objective, best, pairs[x.policy])[1] > 0)]
+        rest = [x.policy for x in lines[1:] if x.policy not in s.tied]
+        if s.tied and rest:
+            s.next_below = (rest[0], _paired_cell(objective, best, pairs[rest[0]]))
+    return s
+
+
+def _money(x, signed: bool = False) -> str:
+    """A USD amount for prose: '7.5M USD', '+307k USD'."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{'+' if signed and x > 0 else ''}{fmt(x)}"
+
+
+def _ci(cell, signed: bool = False, stack: bool = False) -> str:
+    """'m [lo, hi]' (stacked: the interval on a line of its own, for narrow table cells)."""
+    m, lo, hi = cell
+    if not np.isfinite(lo):
+        return _money(m, signed)
+    return f"{_money(m, signed)}{'<br>' if stack else ' '}<span class=ci>[{fmt(lo)}, {fmt(hi)}]</span>"
+
+
+def recommendation_html(s: Summary) -> str:
+    """The verdict the numbers support, with its evidence, costs, burnout and robustness; never more
+    than the intervals resolve."""
+    best, lines = s.lines[0], s.lines
+    u = _e(s.unit)
+    n_runs = (f"{s.pairs} paired replication{'s' if s.pairs != 1 else ''}" if s.points == 1
+              else f"{s.pairs} paired runs over {s.points} parameter points")
+    if len(lines) == 1:
+        return (f"<p class=headline>One policy in this file (<b>{_e(best.policy)}</b>): nothing to choose between. "
+                f"Its {_e(s.objective)}: {_ci(best.objective)} {u}.</p>")
+    items = []
+    bname = f"<b>{_e(best.policy)}</b>" + (" (the baseline)" if best.policy == s.baseline else "")
+    if not s.tested:
+        head = (f"<span class=tag>Provisional</span> In this single run {bname} has the highest "
+                f"{_e(s.objective)}, {_money(best.objective[0])} {u}, ahead of <b>{_e(lines[1].policy)}</b> by "
+                f"{_money(s.runner_up_gap[0])} {u}. One run per policy cannot tell a policy's effect from luck: "
+                "replicate before deciding (<code>kpisim sweep</code> with <code>replications</code>; for the shipped "
+                "comparison <code>kpisim sweep scenarios/experiments/compare_crn.yaml</code>).")
+    elif not s.tied and best.policy == s.baseline:
+        head = (f"<span class='tag good'>Recommendation</span> Keep the baseline <b>{_e(best.policy)}</b>: no policy "
+                f"does better. Its {_e(s.objective)} is {_ci(best.objective)} {u}; the best alternative, "
+                f"<b>{_e(lines[1].policy)}</b>, falls short by {_ci(s.runner_up_gap)} {u} ({n_runs}), a difference "
+                "the replications resolve.")
+    elif not s.tied:
+        head = (f"<span class='tag good'>Recommendation</span> <b>{_e(best.policy)}</b>: the highest {_e(s.objective)}, "
+                f"{_ci(best.objective)} {u}, and ahead of the runner-up <b>{_e(lines[1].policy)}</b> by "
+                f"{_ci(s.runner_up_gap, True)} {u} ({n_runs}), a difference the replications resolve.")
+    else:
+        tied = ", ".join(f"<b>{_e(p)}</b>" for p in s.tied)
+        over = "" if len(s.tied) == 1 else f" over the runner-up <b>{_e(lines[1].policy)}</b>"
+        head = (f"<span class='tag unsure'>No clear winner</span> The data do not separate {bname} "
+                f"(the highest {_e(s.objective)}, {_ci(best.objective)} {u}) from {tied}: its paired lead{over} is "
+                f"{_ci(s.runner_up_gap, True)} {u} ({n_runs}), an interval that includes 0. Choose among them on "
+                "burnout, cost and ease of running, or run more replications.")
+    if s.tested and s.tied and s.next_below:
+        items.append(f"Every other policy is below {_e(best.policy)} by a resolved margin; the next, "
+                     f"<b>{_e(s.next_below[0])}</b>, by {_ci(s.next_below[1])} {u}.")
+    if best.policy != s.baseline and lines[1].policy != s.baseline:  # else the headline said it
+        d = best.vs_baseline
+        verdict = ("" if not s.tested else " (resolved)" if _resolved(d) else
+                   " <span class=bad>(not distinguishable from the baseline)</span>")
+        items.append(f"Against the baseline <b>{_e(s.baseline)}</b>: {_ci(d, True)} {u}{verdict}.")
+    if np.isfinite(best.token_cost) or np.isfinite(best.rewards):
+        items.append(f"What <b>{_e(best.policy)}</b> costs: tokens {_money(best.token_cost)} USD per year, rewards paid "
+                     f"{_money(best.rewards)} USD per year, penalties collected {_money(best.penalties)} USD per year "
+                     "(all already counted in its net value).")
+    if np.isfinite(best.burnout[0]):
+        extra = ""
+        if best.burnout_vs_baseline is not None:
+            d = best.burnout_vs_baseline
+            worse = (_resolved(d) and d[0] > 0) if s.tested else d[0] >= HURT_BURNOUT_PP
+            extra = (f", {_ci(d, True)} percentage points against the baseline"
+                     + (" <span class=bad>(more burnout)</span>" if worse else ""))
+        people = f" (about {best.burnt_out_people:,.0f} people)" if np.isfinite(best.burnt_out_people) else ""
+        items.append(f"Burnout: {fmt(best.burnout[0])}% burnt out at the end{people}{extra}.")
+    if s.tested:
+        rob = f"<b>{_e(best.policy)}</b> is the best policy in {best.wins} of {s.pairs} paired replications"
+        if s.points > 1:
+            rob += f" and at {best.best_points} of {s.points} parameter points"
+        items.append(f"Robustness: {rob}.")
+    elif s.points > 1:
+        items.append(f"Robustness: the best at {best.best_points} of {s.points} parameter points.")
+    worst = lines[-1]
+    if worst.policy not in (best.policy, s.baseline) and worst.vs_baseline is not None:
+        items.append(f"The costliest choice, <b>{_e(worst.policy)}</b>: {_ci(worst.vs_baseline, True)} {u} against the "
+                     "baseline.")
+    if best.hurt:
+        items.append(f"Divisions {_e(best.policy)} hurts: {_e('; '.join(best.hurt))}.")
+    if s.days != S.DAYS_PER_YEAR and s.unit == "USD per year":
+        items.append(f"Annual figures are the {s.days}-day horizon's totals at an annual rate ({S.DAYS_PER_YEAR}-day years).")
+    return f"<p class=headline>{head}</p><ul>{''.join(f'<li>{i}</li>' for i in items)}</ul>"
+
+
+def executive_html(s: Summary) -> str:
+    """The recommendation and one line per policy, best first."""
+    level = f"{T.LEVEL:.0%} intervals over replications" if s.tested else "one run per policy: no intervals"
+    if s.points > 1:
+        level += (f", pooled over the {s.points} parameter points (equal weight; the intervals include the spread "
+                  "the parameters cause; per point in the tables below)")
+    rows, csv_rows = [], []
+    for x in s.lines:
+        is_base = x.policy == s.baseline
+        diff = "baseline" if is_base else _ci(x.vs_baseline, True, stack=True)
+        bdiff = "" if x.burnout_vs_baseline is None else f"<br><span class=ci>{x.burnout_vs_baseline[0]:+.1f} pp</span>"
+        hurt = "—" if is_base else "<br>".join(_e(h) for h in x.hurt) or "none"
+        rows.append(f"<tr{' class=base' if is_base else ''}><th scope=row>{_e(x.policy)}</th><td>{_ci(x.objective, stack=True)}</td>"
+                    f"<td>{diff}</td><td>{_money(x.token_cost)}</td><td>{_money(x.rewards)}</td>"
+                    f"<td>{_money(x.penalties)}</td><td>{_ci(x.burnout, stack=True)}{bdiff}</td>"
+                    f"<td>{_ci(x.attrition, stack=True)}</td><td class=wrap>{hurt}</td></tr>")
+        csv_rows.append([x.policy, *x.objective, *(x.vs_baseline or (np.nan,) * 3), x.token_cost, x.rewards, x.penalties,
+                         *x.burnout, *(x.burnout_vs_baseline or (np.nan,) * 3), *x.attrition, "; ".join(x.hurt),
+                         x.wins, s.pairs])
+    header = ["policy", "objective", "lower", "upper", "difference", "difference_lower", "difference_upper",
+              "token_cost_usd_per_year", "rewards_usd_per_year", "penalties_usd_per_year", "burnout_pct_end", "lower",
+              "upper", "burnout_difference_pp", "lower", "upper", "attrition_pct", "lower", "upper", "divisions_hurt",
+              "best_in_replications", "of_replications"]
+    margins = f"at least {HURT_VALUE_SHARE:.0%} less value or {HURT_BURNOUT_PP:g} percentage point more burnout"
+    hurt_rule = f"{margins}, with an interval that excludes 0" if s.tested else f"{margins} (one run: untested)"
+    money = s.unit == "USD per year"
+    return (f"<div class=verdict>{recommendation_html(s)}</div>"
+            f"<div class=scroll><table class='numbers exec'><thead><tr><th>policy</th>"
+            f"<th>{_e(s.objective)}<br><span class=unit>{_e(s.unit)}</span></th>"
+            f"<th>paired difference from {_e(s.baseline)}<br><span class=unit>{_e(s.unit)}</span></th>"
+            f"<th>token cost<br><span class=unit>USD/year</span></th><th>rewards paid<br><span class=unit>USD/year"
+            f"</span></th><th>penalties<br><span class=unit>USD/year</span></th><th>burnt out at the end<br>"
+            f"<span class=unit>% (vs baseline)</span></th><th>attrition<br><span class=unit>% of staff</span></th>"
+            f"<th>divisions hurt<br><span class=unit>vs baseline</span></th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f"<p class=tablenote>Best first; {level}"
+            + (f"; {S.DAYS_PER_YEAR}-day years; net value = true value − token cost − rewards paid + penalties"
+               if money else "; this file predates the net value, so policies are ranked by true value") +
+            f". A division is hurt when its true value per employee is lower or its share burnt out higher than under "
+            f"the baseline by {hurt_rule}. {_csv_link('executive_summary.csv', header, csv_rows)}</p>")
+
+
+EXECUTIVE_CSS = """
+.verdict { border: 1px solid var(--line); border-left: 5px solid #16324f; background: #f7fafc; padding: 12px 18px 6px;
+           margin: 8px 0 14px; max-width: 72em; }
+.verdict p.headline { font-size: 16.5px; line-height: 1.45; margin: 2px 0 8px; }
+.verdict ul { margin: 4px 0 8px; padding-left: 20px; }
+.verdict li { margin: 3px 0; }
+.tag { display: inline-block; font-size: 12px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em;
+       padding: 1px 8px; border-radius: 3px; background: #6e7781; color: #fff; vertical-align: 2px; margin-right: 4px; }
+.tag.good { background: #1a7f37; } .tag.unsure { background: #9a6700; }
+table.exec td.wrap { white-space: normal; min-width: 12em; max-width: 22em; text-align: left; font-size: 12.5px; }
+table.exec td, table.exec th { padding: 6px 9px; }
+table.exec tbody td:nth-child(2) { font-weight: 600; }
+table.exec tr.base th, table.exec tr.base td { background: #f2f4f7; }
+table.exec thead th { vertical-align: bottom; }
+table.exec thead th:last-child { text-align: left; }
+.hidden-list { color: var(--muted); font-size: 13.5px; }
+"""
+
+
+def executive_section(ds) -> Section | None:
+    """The executive summary, the report's first section (None for a file without finished runs)."""
+    s = executive_summary(ds)
+    if s is None:
+        return None
+    sec = Section("executive", "Executive summary", short="Summary",
+                  intro="What the numbers support, for a decision: each policy's net value to the organisation per "
+                        "year (true value produced minus what the policy costs in tokens and rewards, plus the "
+                        "penalties it collects), its difference from the baseline on the same people, tasks and luck, "
+                        "what it pays, the burnout it leaves and the divisions that bear it. Details follow below.")
+    sec.tables.append(executive_html(s))
+    return sec
+
+
+# ------------------------------------------------------------------- pivoted sweep tables, order
+
+PIVOT_CSS = """
+table.pivot th.grp { text-align: center; border-left: 2px solid var(--line); }
+table.pivot td.first, table.pivot th.first { border-left: 2px solid var(--line); }
+table.pivot th.param { text-align: left; }
+table.pivot thead tr + tr th { text-align: right; }
+"""
+
+
+def pivot_html(ds, out: str, t, scale: float) -> str:
+    """A sweep's comparison table with several parameter points, pivoted so that it reads as a grid:
+    with two parameters on a full grid, the first's values are the rows and the second's the columns,
+    one block of columns per policy; otherwise one row per point (a column per parameter) and one
+    column per policy. The baseline's block gives its mean (shown once), every other policy's its
+    paired difference from the baseline at the same point. '' for a table of one point."""
+    row = S.COMPARISON_ROW_DIM
+    pts = [int(p) for p in t[S.POINT].values]
+    if len(set(pts)) < 2:
+        return ""
+    base = t.attrs.get("baseline")
+    pols = list(dict.fromkeys(str(p) for p in t[S.POLICY].values))
+    if base in pols:
+        pols = [base] + [p for p in pols if p != base]
+    params = R.parameters(ds)
+    values = {}
+    for k in sorted(set(pts)):
+        try:
+            values[k] = R.point_values(ds, k)
+        except KeyError:  # every run of the point failed
+            values[k] = {p: np.nan for p in params}
+    lim = bounds_of(out)
+    cells = {}
+    for i in range(t.sizes[row]):
+        def g(c, i=i):
+            return float(t[c].values[i]) * scale if c in t else np.nan
+        pol = str(t[S.POLICY].values[i])
+        text = (fmt_interval(*bounded((g("mean"), g("lower"), g("upper")), lim)) if pol == base
+                else fmt_interval(g("difference"), g("difference_lower"), g("difference_upper")))
+        failed = int(t["n_failed"].values[i]) if "n_failed" in t else 0
+        cells[(pol, pts[i])] = text + (f" <span class=bad>({failed} failed)</span>" if failed else "")
+
+    def head(p):
+        return f"{_e(p)} <span class=unit>({'mean' if p == base else 'difference'})</span>"
+
+    short = [T.short_parameter(p) for p in params]
+    if len(params) == 2:
+        a_vals = sorted({v[params[0]] for v in values.values()})
+        b_vals = sorted({v[params[1]] for v in values.values()})
+        grid = {(v[params[0]], v[params[1]]): k for k, v in values.items()}
+        if len(grid) == len(values) == len(a_vals) * len(b_vals):
+            top = "".join(f"<th class=grp colspan={len(b_vals)}>{head(p)}</th>" for p in pols)
+            sub = "".join(f"<th{' class=first' if j == 0 else ''}>{b:.4g}</th>"
+                          for _ in pols for j, b in enumerate(b_vals))
+            body = "".join(
+                f"<tr><th scope=row>{a:.4g}</th>"
+                + "".join(f"<td{' class=first' if j == 0 else ''}>{cells.get((p, grid[(a, b)]), 'n/a')}</td>"
+                          for p in pols for j, b in enumerate(b_vals)) + "</tr>" for a in a_vals)
+            return (f"<div class=scroll><table class='numbers pivot'><thead><tr><th rowspan=2 class=param>"
+                    f"{_e(short[0])} ↓ · {_e(short[1])} →</th>{top}</tr><tr>{sub}</tr></thead><tbody>{body}</tbody>"
+                    "</table></div>")
+    order = sorted(values, key=lambda k: tuple(values[k][p] for p in params))
+    phead = "".join(f"<th class=param title='{_e(p)}'>{_e(s)}</th>" for p, s in zip(params, short))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{values[k][p]:.4g}</td>" for p in params)
+        + "".join(f"<td{' class=first' if j == 0 else ''}>{cells.get((p, k), 'n/a')}</td>" for j, p in enumerate(pols))
+        + "</tr>" for k in order)
+    table = (f"<div class=scroll><table class='numbers pivot'><thead><tr>{phead}"
+             + "".join(f"<th{' class=first' if j == 0 else ''}>{head(p)}</th>" for j, p in enumerate(pols))
+             + f"</tr></thead><tbody>{body}</tbody></table></div>")
+    if len(order) > 24:
+        table = f"<details><summary>{len(order)} parameter points</summary>{table}</details>"
+    return table
+
+
+SENSITIVITY_LABELS = {"mu_star": "μ*", "mu": "μ", "sigma": "σ"}
+
+
+def sorted_sensitivity(tables: dict) -> dict:
+    """Sensitivity tables with the most influential parameter first: Morris by μ* (mu_star), Sobol
+    by the total index ST (NaN last)."""
+    out = {}
+    for k, t in tables.items():
+        key = "mu_star" if "mu_star" in t else "ST" if "ST" in t else None
+        if key is None:
+            out[k] = t
+            continue
+        v = np.asarray(t[key].values, dtype=float)
+        order = np.argsort(-np.where(np.isfinite(v), v, -np.inf), kind="stable")
+        out[k] = t.isel({S.SENSITIVITY_PARAMETER_DIM: order})
+    return out
+
+
+def hide_empty(sections: list[Section]) -> list[Section]:
+    """The sections with something to show (a figure or a table). Each one left out that says why
+    (its note: what the file lacks and how to get it) is listed under 'Not in this file' in the
+    provenance."""
+    shown, missing = [], []
+    for s in sections:
+        if s.id == "provenance" or s.figures or any(s.tables):
+            shown.append(s)
+        elif s.note:
+            missing.append(f"<li><b>{_e(s.title)}</b>: {s.note}</li>")
+    prov = next((s for s in shown if s.id == "provenance"), None)
+    if missing and prov is not None:
+        prov.tables.append(f"<h4>Not in this file</h4><ul class=hidden-list>{''.join(missing)}</ul>")
+    return shown
 
 
 # ----------------------------------------------------------------------------------------- figures
@@ -383,7 +868,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
     per = ("Each point is a week: per-employee values are means over the week's working days, totals are per week. "
            if weekly else "Daily values (the horizon is shorter than two weeks). ")
     cmp_tables = R.comparison(ds)
-    sens_tables = R.sensitivity(ds)
+    sens_tables = sorted_sensitivity(R.sensitivity(ds))
 
     def fig(name, title, caption, make):
         f = make(ds)
@@ -392,7 +877,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
         png, w, h = _render(f)
         return Figure(name, title, caption, png, w, h)
 
-    sections = []
+    sections = [executive_section(ds)]
     s = Section("summary", "Key numbers",
                 intro=("Over the whole horizon (days 0-" + str(days - 1) + "); values 'at the end' are those of the last "
                        "working day. " + ("Brackets: 95% confidence interval over replications." if R.replications(ds) > 1
@@ -504,8 +989,9 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
         method = next(iter(sens_tables.values())).attrs.get("method", "")
         s.intro = ("How much of each output's variation each parameter explains. Sobol: S1 is the share of variance due "
                    "to the parameter alone, ST including its interactions; error bars are bootstrap intervals (with "
-                   "few design rows they are wide and can cross 0 or 1). Morris: mu* ranks influence, sigma signals "
-                   f"interactions or non-linearity. Method: {_e(method)}.")
+                   "few design rows they are wide and can cross 0 or 1). Morris: μ* ranks influence, σ signals "
+                   "interactions or non-linearity. The most influential parameter comes first (by μ*, or by ST). "
+                   f"Method: {_e(method)}.")
         s.figures.append(fig("sensitivity", "Sensitivity indices", "One panel per output and policy.",
                              lambda d: P.sensitivity_chart(sens_tables)))
         s.tables.append(sensitivity_html(sens_tables))
@@ -537,8 +1023,9 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
     sections.append(s)
 
     for sec in sections:
-        sec.figures = [f for f in sec.figures if f is not None]
-    return sections, warnings
+        if sec is not None:
+            sec.figures = [f for f in sec.figures if f is not None]
+    return hide_empty([sec for sec in sections if sec is not None]), warnings
 
 
 # -------------------------------------------------------------------------------------------- HTML
@@ -608,7 +1095,7 @@ def render_html(ds, sections: list[Section], warnings: list[str], title: str | N
         parts = [f'<section id="{s.id}"><h2>{_e(s.title)}</h2>']
         if s.intro:
             parts.append(f"<p class=intro>{s.intro}</p>")
-        if s.id in ("summary", "provenance"):
+        if s.id in ("executive", "summary", "provenance"):
             parts.extend(s.tables)
         for f in s.figures:
             b64 = base64.b64encode(f.png).decode()
@@ -619,7 +1106,7 @@ def render_html(ds, sections: list[Section], warnings: list[str], title: str | N
                          f"<figcaption>{f.caption}</figcaption></figure>")
         if s.note:
             parts.append(f"<p class=note>{s.note}</p>")
-        if s.id not in ("summary", "provenance"):
+        if s.id not in ("executive", "summary", "provenance"):
             parts.extend(s.tables)
         parts.append("</section>")
         body.append("".join(parts))
@@ -631,7 +1118,7 @@ def render_html(ds, sections: list[Section], warnings: list[str], title: str | N
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="kpisim_analysis {__version__}">
 <title>{_e(title)}</title>
-<style>{CSS}</style>
+<style>{CSS}{EXECUTIVE_CSS}{PIVOT_CSS}</style>
 </head>
 <body>
 <header>
