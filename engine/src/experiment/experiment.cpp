@@ -24,6 +24,7 @@
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/analysis.hpp"
+#include "kpisim/experiment/robust.hpp"
 #include "kpisim/io/results.hpp"
 #include "kpisim/stats/design.hpp"
 
@@ -282,6 +283,9 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
                          fmt::format("the window (days {} to {}) must lie within the {} simulated days (0 to {})", e.analysis.first_day,
                                      last, sw.base.days, sw.base.days - 1));
   }
+
+  // The robust comparison's objective and constraints (experiment/robust.hpp).
+  for (const auto& [key, message] : robust_problems(sw)) diag.error_at_path(&where, key, message);
 
   // Parameters: their paths exist in the scenario and the scenario accepts their values.
   const YAML::Node resolved = YAML::Load(kpisim::to_yaml(sw.base));
@@ -597,6 +601,13 @@ std::string Sweep::to_yaml() const {
     YAML::Node entry = kv.second;
     for (const char* key : {"scale", "set"})
       if (entry[key] && entry[key].size() == 0) entry.remove(key);
+  }
+  // The robust section is written only when given, each constraint with the limits it has.
+  if (!experiment.robust.present()) tree.remove("robust");
+  for (auto kv : tree["robust"]["constraints"]) {
+    YAML::Node entry = kv.second;
+    for (const char* key : {"min", "max"})
+      if (entry[key] && (entry[key].Scalar() == ".inf" || entry[key].Scalar() == "-.inf")) entry.remove(key);
   }
   YAML::Emitter clean;
   clean << tree;

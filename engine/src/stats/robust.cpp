@@ -121,6 +121,7 @@ struct Fit {
   std::vector<Box> boxes;
   std::size_t chosen = 0;
   bool meets = false;
+  std::size_t pruned = 0;
   Box box;  // chosen and pruned
   std::vector<double> qp;  // [dim] of the pruned box, NaN for unrestricted dimensions
   Box data;
@@ -234,6 +235,7 @@ Fit fit(const std::vector<std::vector<double>>& x, std::span<const std::uint8_t>
     if (worst == d || worst_qp <= o.significance) break;
     b.lower[worst] = f.data.lower[worst];
     b.upper[worst] = f.data.upper[worst];
+    ++f.pruned;
   }
   f.box = b;
   return f;
@@ -260,6 +262,7 @@ PrimResult prim(const std::vector<std::vector<double>>& x, std::span<const std::
   r.trajectory = f.trajectory;
   r.chosen = f.chosen;
   r.meets_threshold = f.meets;
+  r.pruned = f.pruned;
   r.lower = f.box.lower;
   r.upper = f.box.upper;
   r.dim_share.assign(d, kNaN);

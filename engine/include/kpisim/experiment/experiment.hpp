@@ -165,7 +165,7 @@ struct PrimSpec {
 /// comparison"): regret against the best policy in each state, satisficing shares, and scenario
 /// discovery of where each policy loses. Present when the experiment file has a `robust:` section.
 struct RobustSpec {
-  std::string objective = "net_value_usd";
+  std::string objective = "net_value_annual_usd";
   enum class Direction : std::uint8_t { max, min } direction = Direction::max;
   double regret_threshold = 0.0;
   std::vector<RobustConstraint> constraints;

@@ -80,7 +80,8 @@ struct PrimResult {
   std::size_t n_interesting = 0;  ///< cases of interest
   std::vector<PrimStep> trajectory;
   std::size_t chosen = 0;        ///< index of the chosen box in the trajectory (before pruning)
-  bool meets_threshold = false;  ///< the chosen box's density reached the threshold
+  bool meets_threshold = false;  ///< the chosen box's density reached the threshold (before pruning)
+  std::size_t pruned = 0;        ///< restrictions of the chosen box dropped as not significant
   PrimStep box;                  ///< the chosen box after pruning
   std::vector<double> lower, upper;           ///< its limits in every dimension
   std::vector<PrimRestriction> restrictions;  ///< its restricted dimensions, in dimension order
