@@ -193,3 +193,27 @@ TEST_CASE("PRIM stability is a pure function of the seed", "[unit][robust]") {
   CHECK(c.box.coverage >= 0.95);  // the last peel (alpha of the box) may cut a little into the true box
   CHECK(c.same_dims_share == 1.0);
 }
+
+TEST_CASE("PRIM peels through tied values (bootstrap resamples repeat points)", "[unit][robust]") {
+  // Every point three times: peels of alpha = 5% would remove less than one point's copies.
+  const Synthetic s = uniform_points(2024, 400, 4);
+  const std::vector<std::uint8_t> y0 = box_labels(s, 0.0);
+  std::vector<std::vector<double>> x;
+  std::vector<std::uint8_t> y;
+  for (int copy = 0; copy < 3; ++copy) {
+    x.insert(x.end(), s.x.begin(), s.x.end());
+    y.insert(y.end(), y0.begin(), y0.end());
+  }
+  st::PrimOptions o;
+  o.resamples = 0;
+  o.min_support = 0.01;
+  const st::PrimResult r = st::prim(x, y, o);
+  // Peeling goes on below 60 points (where 5% is less than three copies) down to the minimum support.
+  CHECK(r.trajectory.back().support < 0.03);
+  REQUIRE(r.meets_threshold);
+  REQUIRE(r.restrictions.size() == 2);
+  CHECK(r.restrictions[0].dim == 0);
+  CHECK(r.restrictions[1].dim == 2);
+  CHECK(r.box.density >= 0.8);
+  CHECK(r.box.coverage >= 0.8);
+}

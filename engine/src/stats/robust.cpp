@@ -167,7 +167,20 @@ Fit fit(const std::vector<std::vector<double>>& x, std::span<const std::uint8_t>
         for (std::size_t t = 0; t < m; ++t) vals[t] = x[in[t]][j];
         const std::size_t pos = upper ? m - 1 - k : k;
         std::nth_element(vals.begin(), vals.begin() + static_cast<std::ptrdiff_t>(pos), vals.end());
-        const double limit = vals[pos];
+        double limit = vals[pos];
+        // Ties (bootstrap resamples repeat points; integer parameters repeat values): when every
+        // point would stay, peel the points at the extreme instead, however many they are.
+        const auto [lo_it, hi_it] = std::minmax_element(vals.begin(), vals.end());
+        const double extreme = upper ? *hi_it : *lo_it;
+        if (limit == extreme) {
+          bool found = false;
+          for (const double v : vals)
+            if (upper ? v < extreme && (!found || v > limit) : v > extreme && (!found || v < limit)) {
+              limit = v;
+              found = true;
+            }
+          if (!found) continue;
+        }
         std::size_t kept = 0;
         std::size_t yes = 0;
         for (const std::size_t i : in) {
