@@ -285,7 +285,12 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   }
 
   // The robust comparison's objective and constraints (experiment/robust.hpp).
-  for (const auto& [key, message] : robust_problems(sw)) diag.error_at_path(&where, key, message);
+  for (const auto& p : robust_problems(sw)) {
+    if (p.line >= 0)
+      diag.error(p.line, p.col, p.message);
+    else
+      diag.error_at_path(&where, p.key, p.message);
+  }
 
   // Parameters: their paths exist in the scenario and the scenario accepts their values.
   const YAML::Node resolved = YAML::Load(kpisim::to_yaml(sw.base));

@@ -63,30 +63,33 @@ std::vector<std::string> robust_outputs(const Sweep& sw) {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> robust_problems(const Sweep& sw) {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<RobustProblem> robust_problems(const Sweep& sw) {
+  std::vector<RobustProblem> out;
   const RobustSpec& r = sw.experiment.robust;
   if (!r.present()) return out;
   if (sw.policies.size() < 2)
-    out.emplace_back("robust", fmt::format("the robust comparison compares policies: run at least two (this experiment runs {})",
-                                           sw.policies.size()));
+    out.push_back({"robust",
+                   fmt::format("the robust comparison compares policies: run at least two (this experiment runs {})", sw.policies.size())});
   const std::vector<std::string> divisions = division_names(sw);
-  const auto check_output = [&](const std::string& key, const std::string& name) {
+  const auto check_output = [&](const std::string& key, const std::string& name, int line, int col) {
     std::vector<std::string> problems;
     const auto expanded = expand_outputs({name}, divisions, sw.base.output.per_unit, &problems);
-    for (auto& p : problems) out.emplace_back(key, std::move(p));
+    for (auto& p : problems) out.push_back({key, std::move(p), line, col});
     if (problems.empty() && expanded.size() != 1)
-      out.emplace_back(key, fmt::format("'{}' stands for one output per division; name one, e.g. '{}'", printable(name),
-                                        expanded.empty() ? name : expanded.front()));
+      out.push_back({key,
+                     fmt::format("'{}' stands for one output per division; name one, e.g. '{}'", printable(name),
+                                 expanded.empty() ? name : expanded.front()),
+                     line, col});
   };
-  check_output("robust.objective", r.objective);
+  check_output("robust.objective", r.objective, -1, -1);
   for (const auto& c : r.constraints) {
     const std::string key = "robust.constraints." + c.name;
-    check_output(key, c.name);
+    check_output(key, c.name, c.line, c.col);
     if (c.min == -params::kInf && c.max == params::kInf)
-      out.emplace_back(key, fmt::format("constraint on '{}' needs `min` or `max`", printable(c.name)));
+      out.push_back({key, fmt::format("constraint on '{}' needs `min` or `max`", printable(c.name)), c.line, c.col});
     else if (c.min > c.max)
-      out.emplace_back(key, fmt::format("constraint on '{}': min ({}) is above max ({})", printable(c.name), num(c.min), num(c.max)));
+      out.push_back(
+          {key, fmt::format("constraint on '{}': min ({}) is above max ({})", printable(c.name), num(c.min), num(c.max)), c.line, c.col});
   }
   return out;
 }
@@ -174,7 +177,13 @@ RobustAnalysis analyse_robust(const Sweep& sw, const WindowMeans& window_means) 
       const std::size_t i = s * n_pol + p;
       sum += a.objective_values[i];
       sat += a.satisfies[i];
-      a.loses[i] = a.regret[i] > spec.regret_threshold || a.satisfies[i] == 0 ? 1 : 0;
+      const bool regret = a.regret[i] > spec.regret_threshold;
+      const bool fails = a.satisfies[i] == 0;
+      a.loses[i] = (spec.loses == RobustSpec::Loses::regret        ? regret
+                    : spec.loses == RobustSpec::Loses::constraints ? fails
+                                                                   : regret || fails)
+                       ? 1
+                       : 0;
       y.push_back(a.loses[i]);
     }
     const auto n_loses = static_cast<std::size_t>(std::count(y.begin(), y.end(), 1));
@@ -255,8 +264,11 @@ std::string format_robust(const Sweep& sw, const RobustAnalysis& a) {
   for (const auto& c : spec.constraints) constraints += (constraints.empty() ? "" : "; ") + constraint_text(sw, c);
   s += fmt::format("regret = best policy's objective in the state minus the policy's (in {}); satisficing: {}\n", a.units,
                    constraints.empty() ? "no constraints given (every state)" : constraints);
-  s += fmt::format("a policy loses in a state when its regret exceeds {}{}\n", val(spec.regret_threshold),
-                   constraints.empty() ? "" : " or a constraint fails");
+  s += fmt::format("a policy loses in a state when {}\n",
+                   spec.loses == RobustSpec::Loses::regret        ? fmt::format("its regret exceeds {}", val(spec.regret_threshold))
+                   : spec.loses == RobustSpec::Loses::constraints ? std::string("a constraint fails")
+                                                                  : fmt::format("its regret exceeds {}{}", val(spec.regret_threshold),
+                                                                                constraints.empty() ? "" : " or a constraint fails"));
   for (const auto& p : a.policies) {
     s += fmt::format("\nwhere {} loses ({} of {} states): ", p.policy,
                      static_cast<std::size_t>(std::lround(p.loses_share * static_cast<double>(a.states_used))), a.states_used);
@@ -344,6 +356,9 @@ void write_robust(ResultsWriter& w, const Sweep& sw, const RobustAnalysis& a) {
                    {"states", fmt::format("{}", a.states)},
                    {"states_used", fmt::format("{}", a.states_used)},
                    {"regret_threshold", fmt::format("{}", spec.regret_threshold)},
+                   {"loses", spec.loses == RobustSpec::Loses::regret        ? "regret"
+                             : spec.loses == RobustSpec::Loses::constraints ? "constraints"
+                                                                            : "either"},
                    {"constraints", constraints},
                    {"boxes", boxes}});
   }

@@ -19,9 +19,17 @@ namespace kpisim {
 /// The outputs the robust comparison reads (its objective, then its constraints' outputs).
 std::vector<std::string> robust_outputs(const Sweep& sweep);
 
-/// Problems of an experiment's `robust:` section as (key path, message), for the experiment
-/// loader to report at their positions; empty when there is none or the section is absent.
-std::vector<std::pair<std::string, std::string>> robust_problems(const Sweep& sweep);
+/// A problem of an experiment's `robust:` section: at the key path's position, or at line:col
+/// (0-based) when line >= 0.
+struct RobustProblem {
+  std::string key;
+  std::string message;
+  int line = -1;
+  int col = -1;
+};
+/// Problems of an experiment's `robust:` section, for the experiment loader to report at their
+/// positions; empty when there is none or the section is absent.
+std::vector<RobustProblem> robust_problems(const Sweep& sweep);
 
 /// PRIM needs at least this many states of the world with a defined objective.
 inline constexpr std::size_t kMinPrimStates = 10;
