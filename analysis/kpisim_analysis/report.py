@@ -362,13 +362,16 @@ def robust_section(ds, fig) -> Section:
     for i, p in enumerate(str(x) for x in t["policy"].values):
         cells = [val(float(t["objective_mean"].values[i])), val(float(t["regret_mean"].values[i])),
                  val(float(t["regret_p90"].values[i])), val(float(t["regret_max"].values[i])),
-                 f"{float(t['best_share'].values[i]):.0%}", f"{float(t['satisficing_share'].values[i]):.0%}",
+                 f"{float(t['best_share'].values[i]):.0%}",
+                 f"{float(t['resolved_share'].values[i]):.0%}" if "resolved_share" in t else "n/a",
+                 f"{float(t['satisficing_share'].values[i]):.0%}",
                  f"{float(t['loses_share'].values[i]):.0%}"]
         rows.append(f"<tr><th scope=row>{_e(p)}</th>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
         csv_rows.append([p, *[float(t[k].values[i]) for k in ("objective_mean", "regret_mean", "regret_p90", "regret_max",
                                                                "best_share", "satisficing_share", "loses_share")]])
     head = "".join(f"<th>{h}</th>" for h in ("policy", "mean objective", "mean regret", "90th percentile regret",
-                                              "max regret", "best in", "satisficing in", "loses in"))
+                                              "max regret", "best in", "worse than the best (interval above 0) in",
+                                              "satisficing in", "loses in"))
     s.tables.append(f"<div class=scroll><table class=numbers><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
                     f"</tbody></table></div><p class=tablenote>{_csv_link('robust_policies.csv', ['policy', 'objective_mean', 'regret_mean', 'regret_p90', 'regret_max', 'best_share', 'satisficing_share', 'loses_share'], csv_rows)}</p>")
     boxes = []

@@ -61,10 +61,15 @@ def test_stored_group_agrees_with_the_printed_table(cli, robust_file):
             assert g["regret_mean"][k] == pytest.approx(regret.mean())
             assert g["regret_max"][k] == pytest.approx(regret.max())
             assert g["satisficing_share"][k] == pytest.approx(st["satisfies"][()].mean())
-            row = re.search(rf"^\| {p} \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| (\d+)% \| (\d+)% \| (\d+)% \|$", s, re.M)
+            row = re.search(rf"^\| {p} \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| (\d+)% \| (\d+)% \| (\d+)% \| (\d+)% \|$", s,
+                            re.M)
             assert row, s
-            assert int(row.group(6)) == round(100 * g["satisficing_share"][k])
             assert int(row.group(5)) == round(100 * g["best_share"][k])
+            assert int(row.group(6)) == round(100 * g["resolved_share"][k])
+            assert int(row.group(7)) == round(100 * g["satisficing_share"][k])
+            assert int(row.group(8)) == round(100 * g["loses_share"][k])
+            lo = st["regret_lower"][()]
+            assert g["resolved_share"][k] == pytest.approx(np.mean(np.nan_to_num(lo, nan=-1) > 0))
         # In every state exactly one policy has zero regret (ties aside) and the objectives differ by it.
         obj = np.stack([f[f"robust/states/{p}/objective"][()] for p in policies])
         reg = np.stack([f[f"robust/states/{p}/regret"][()] for p in policies])

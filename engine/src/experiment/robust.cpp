@@ -173,8 +173,10 @@ RobustAnalysis analyse_robust(const Sweep& sw, const WindowMeans& window_means) 
     std::vector<std::uint8_t> y;
     double sum = 0.0;
     std::size_t sat = 0;
+    std::size_t resolved = 0;
     for (const std::size_t s : used) {
       const std::size_t i = s * n_pol + p;
+      resolved += a.regret_lower[i] > 0.0 ? 1 : 0;
       sum += a.objective_values[i];
       sat += a.satisfies[i];
       const bool regret = a.regret[i] > spec.regret_threshold;
@@ -192,6 +194,7 @@ RobustAnalysis analyse_robust(const Sweep& sw, const WindowMeans& window_means) 
       rp.objective_mean = sum / n;
       rp.satisficing_share = static_cast<double>(sat) / n;
       rp.loses_share = static_cast<double>(n_loses) / n;
+      rp.resolved_share = static_cast<double>(resolved) / n;
     }
     if (sw.experiment.parameters.empty())
       rp.prim_note = "no uncertain parameters";
@@ -243,11 +246,15 @@ std::string format_robust(const Sweep& sw, const RobustAnalysis& a) {
       a.states, sw.experiment.design.type == DesignSpec::Type::grid ? "grid" : "space-filling", sw.experiment.parameters.size(),
       sw.experiment.parameters.size() == 1 ? "" : "s", a.states_used, a.objective, a.units, money ? fmt::format(", at {} days a year", kDaysPerYear) : "",
       a.maximise ? "higher" : "lower", sw.experiment.replications);
-  s += "| policy | mean objective | mean regret | 90th percentile regret | max regret | best in | satisficing in | loses in |\n";
-  s += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  s += fmt::format(
+      "| policy | mean objective | mean regret | 90th percentile regret | max regret | best in | worse than the best ({:g}% paired "
+      "interval above 0) in | satisficing in | loses in |\n",
+      100 * sw.experiment.analysis.level);
+  s += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& p : a.policies)
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", p.policy, val(p.objective_mean), val(p.regret.mean), val(p.regret.p90),
-                     val(p.regret.max), pct(p.regret.best_share), pct(p.satisficing_share), pct(p.loses_share));
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", p.policy, val(p.objective_mean), val(p.regret.mean),
+                     val(p.regret.p90), val(p.regret.max), pct(p.regret.best_share), pct(p.resolved_share), pct(p.satisficing_share),
+                     pct(p.loses_share));
   // Which policy each criterion picks.
   if (!a.policies.empty() && a.states_used > 0) {
     const auto pick = [&](auto key) {
@@ -320,6 +327,7 @@ void write_robust(ResultsWriter& w, const Sweep& sw, const RobustAnalysis& a) {
                                 {"best_share", "share of states where the policy is the best", "1", {}},
                                 {"satisficing_share", "share of states meeting every constraint", "1", {}},
                                 {"loses_share", "share of states where the policy loses", "1", {}},
+                                {"resolved_share", "share of states where the regret's paired interval lies above 0", "1", {}},
                                 {"box_coverage", "PRIM box: losing states inside / all losing states", "1", {}},
                                 {"box_density", "PRIM box: losing states inside / states inside", "1", {}},
                                 {"box_support", "PRIM box: states inside / all states", "1", {}},
@@ -336,6 +344,7 @@ void write_robust(ResultsWriter& w, const Sweep& sw, const RobustAnalysis& a) {
                              p.regret.best_share,
                              p.satisficing_share,
                              p.loses_share,
+                             p.resolved_share,
                              box ? p.prim.box.coverage : nan,
                              box ? p.prim.box.density : nan,
                              box ? p.prim.box.support : nan,

@@ -40,6 +40,7 @@ struct RobustPolicy {
   double objective_mean = stats::kNaN;  ///< mean over states of the policy's objective
   double satisficing_share = stats::kNaN;  ///< share of states meeting every constraint
   double loses_share = stats::kNaN;        ///< share of states where it loses (regret above the threshold, or a constraint unmet)
+  double resolved_share = stats::kNaN;     ///< share of states where its regret's paired interval lies above 0 (worse than the best, resolved)
   bool prim_run = false;
   std::string prim_note;  ///< why PRIM was not run, when it was not
   stats::PrimResult prim;
