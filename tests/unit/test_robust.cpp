@@ -47,10 +47,14 @@ std::vector<std::uint8_t> box_labels(const Synthetic& s, double flip) {
 
 TEST_CASE("regret against the best policy in each state, on a hand-made table", "[unit][robust]") {
   // 4 states x 3 policies (objective to maximise); state 3 has a failed policy.
-  const std::vector<double> obj = {10, 8, 9,    //
-                                   5,  7, 7,    // tie: the lower index (1) is best
-                                   1,  2, 4,    //
-                                   3,  std::nan(""), 1};
+  const std::vector<double> obj = {10, 8,
+                                   9,  //
+                                   5,  7,
+                                   7,  // tie: the lower index (1) is best
+                                   1,  2,
+                                   4,  //
+                                   3,  std::nan(""),
+                                   1};
   const st::RegretTable t = st::regret_table(obj, 4, 3, true);
   CHECK(t.best == std::vector<std::size_t>{0, 1, 2, st::kNoPolicy});
   const std::vector<double> expected = {0, 2, 1, 2, 0, 0, 3, 2, 0};

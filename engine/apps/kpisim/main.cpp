@@ -290,8 +290,8 @@ struct SweepArgs {
 void print_robust(const kpisim::Sweep& sw, const std::string& file) {
   if (!sw.experiment.robust.present()) return;
   fmt::print("{}", kpisim::format_robust(sw, kpisim::analyse_robust(sw, [&](const std::string& name) {
-               return kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day());
-             })));
+                                           return kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day());
+                                         })));
 }
 
 int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpisim::app::Mpi& mpi) {

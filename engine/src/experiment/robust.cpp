@@ -53,6 +53,17 @@ std::string constraint_text(const Sweep& sw, const RobustConstraint& c) {
   return fmt::format("{} <= {}", lhs, num(c.max));
 }
 
+/// PRIM's work, from the counts: each peel looks at every state of the box for 2 sides of every
+/// parameter; peels until min_support: log(min_support) / log(1 - alpha); once per resample and once more.
+double prim_work(const PrimSpec& p, std::size_t states, std::size_t parameters) {
+  const double peels = std::ceil(std::log(p.min_support) / std::log1p(-p.peel_alpha)) + 1.0;
+  return 2.0 * static_cast<double>(parameters) * static_cast<double>(states) * peels * static_cast<double>(p.resamples + 1);
+}
+
+/// Scenario discovery is skipped above this many operations (minutes of work): a large design with
+/// many resamples (or a crafted results file) must not keep `compare` busy for hours.
+constexpr double kMaxPrimWork = 2e11;
+
 }  // namespace
 
 std::vector<std::string> robust_outputs(const Sweep& sw) {
@@ -68,8 +79,8 @@ std::vector<RobustProblem> robust_problems(const Sweep& sw) {
   const RobustSpec& r = sw.experiment.robust;
   if (!r.present()) return out;
   if (sw.policies.size() < 2)
-    out.push_back({"robust",
-                   fmt::format("the robust comparison compares policies: run at least two (this experiment runs {})", sw.policies.size())});
+    out.push_back(
+        {"robust", fmt::format("the robust comparison compares policies: run at least two (this experiment runs {})", sw.policies.size())});
   const std::vector<std::string> divisions = division_names(sw);
   const auto check_output = [&](const std::string& key, const std::string& name, int line, int col) {
     std::vector<std::string> problems;
@@ -107,7 +118,8 @@ RobustAnalysis analyse_robust(const Sweep& sw, const WindowMeans& window_means) 
   a.states = n_states;
   const auto index = [&](std::size_t point, std::size_t pol, std::size_t rep) { return (point * n_pol + pol) * reps + rep; };
   const std::vector<double> obj = window_means(spec.objective);
-  if (obj.size() != sw.runs()) throw RunError(fmt::format("robust comparison: {} has {} runs, expected {}", spec.objective, obj.size(), sw.runs()));
+  if (obj.size() != sw.runs())
+    throw RunError(fmt::format("robust comparison: {} has {} runs, expected {}", spec.objective, obj.size(), sw.runs()));
 
   // Per state: the mean over replications (a failed replication fails the state, as in sensitivity).
   const auto state_mean = [&](const std::vector<double>& v, std::size_t s, std::size_t p) {
@@ -165,6 +177,7 @@ RobustAnalysis analyse_robust(const Sweep& sw, const WindowMeans& window_means) 
   for (std::size_t s = 0; s < n_states; ++s)
     if (a.table.best[s] != stats::kNoPolicy) used.push_back(s);
   std::vector<std::vector<double>> x;
+  x.reserve(used.size());
   for (const std::size_t s : used) x.push_back(sw.points[s]);
   for (std::size_t p = 0; p < n_pol; ++p) {
     RobustPolicy rp;
@@ -204,6 +217,11 @@ RobustAnalysis analyse_robust(const Sweep& sw, const WindowMeans& window_means) 
       rp.prim_note = "never loses";
     else if (n_loses == used.size())
       rp.prim_note = "loses in every state";
+    else if (const double work = prim_work(spec.prim, used.size(), sw.experiment.parameters.size()); work > kMaxPrimWork)
+      rp.prim_note = fmt::format(
+          "scenario discovery skipped: about {:.1e} operations (states x parameters x peels x (resamples + 1)) is over the limit of "
+          "{:.0e}; use fewer robust.prim.resamples or a larger peel_alpha",
+          work, kMaxPrimWork);
     if (rp.prim_note.empty()) {
       stats::PrimOptions o;
       o.peel_alpha = spec.prim.peel_alpha;
@@ -244,8 +262,8 @@ std::string format_robust(const Sweep& sw, const RobustAnalysis& a) {
       "\nRobustness over {} states of the world ({} design over {} parameter{}; {} with every policy defined); objective {} "
       "({}{}; {} is better), each policy's mean over {} replications in each state\n",
       a.states, sw.experiment.design.type == DesignSpec::Type::grid ? "grid" : "space-filling", sw.experiment.parameters.size(),
-      sw.experiment.parameters.size() == 1 ? "" : "s", a.states_used, a.objective, a.units, money ? fmt::format(", at {} days a year", kDaysPerYear) : "",
-      a.maximise ? "higher" : "lower", sw.experiment.replications);
+      sw.experiment.parameters.size() == 1 ? "" : "s", a.states_used, a.objective, a.units,
+      money ? fmt::format(", at {} days a year", kDaysPerYear) : "", a.maximise ? "higher" : "lower", sw.experiment.replications);
   s += fmt::format(
       "| policy | mean objective | mean regret | 90th percentile regret | max regret | best in | worse than the best ({:g}% paired "
       "interval above 0) in | satisficing in | loses in |\n",
@@ -355,9 +373,9 @@ void write_robust(ResultsWriter& w, const Sweep& sw, const RobustAnalysis& a) {
     }
     std::string boxes;
     for (const auto& p : a.policies)
-      boxes += fmt::format("{}{}: {}", boxes.empty() ? "" : "\n", p.policy,
-                           p.prim_run ? (describe_box(sw, p.prim).empty() ? std::string("(no restriction)") : describe_box(sw, p.prim))
-                                      : p.prim_note);
+      boxes += fmt::format(
+          "{}{}: {}", boxes.empty() ? "" : "\n", p.policy,
+          p.prim_run ? (describe_box(sw, p.prim).empty() ? std::string("(no restriction)") : describe_box(sw, p.prim)) : p.prim_note);
     w.write_table("robust/policies", "policy", sw.policies, cols,
                   {{"objective", a.objective},
                    {"units", a.units},
@@ -382,8 +400,9 @@ void write_robust(ResultsWriter& w, const Sweep& sw, const RobustAnalysis& a) {
                                 {"loses", "1 when the policy loses (regret above the threshold, or a constraint fails)", "1", {}}};
     for (std::size_t s = 0; s < a.states; ++s) {
       const std::size_t i = s * n_pol + p;
-      const double vals[] = {a.objective_values[i], a.regret[i],   a.regret_lower[i], a.regret_upper[i], static_cast<double>(a.satisfies[i]),
-                             static_cast<double>(a.loses[i])};
+      const double vals[] = {
+          a.objective_values[i],          a.regret[i], a.regret_lower[i], a.regret_upper[i], static_cast<double>(a.satisfies[i]),
+          static_cast<double>(a.loses[i])};
       for (std::size_t c = 0; c < cols.size(); ++c) cols[c].values.push_back(vals[c]);
     }
     w.write_table("robust/states/" + sw.policies[p], "state", labels, cols, {{"policy", sw.policies[p]}});

@@ -122,7 +122,7 @@ struct Fit {
   std::size_t chosen = 0;
   bool meets = false;
   std::size_t pruned = 0;
-  Box box;  // chosen and pruned
+  Box box;                 // chosen and pruned
   std::vector<double> qp;  // [dim] of the pruned box, NaN for unrestricted dimensions
   Box data;
 };

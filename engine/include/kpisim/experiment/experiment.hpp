@@ -184,11 +184,10 @@ struct RobustSpec {
              {"whether more or less of the objective is better", ""});
     v.num("regret_threshold", regret_threshold,
           {"", 0, params::kInf, "a policy loses in a state when its regret exceeds this (objective units, per year for USD/day)", ""});
-    v.choice("loses", loses,
-             std::array<params::Choice<Loses>, 3>{
-                 {{"either", Loses::either}, {"regret", Loses::regret}, {"constraints", Loses::constraints}}},
-             {"what scenario discovery explains: states where the regret exceeds regret_threshold, where a constraint fails, or either",
-              ""});
+    v.choice(
+        "loses", loses,
+        std::array<params::Choice<Loses>, 3>{{{"either", Loses::either}, {"regret", Loses::regret}, {"constraints", Loses::constraints}}},
+        {"what scenario discovery explains: states where the regret exceeds regret_threshold, where a constraint fails, or either", ""});
     v.named("constraints", constraints, {"satisficing constraints: OUTPUT -> {min, max, relative_to}", ""}, params::Merge::replace);
     v.section("prim", prim, {"scenario discovery of where each policy loses (PRIM)", "Friedman & Fisher 1999"});
   }

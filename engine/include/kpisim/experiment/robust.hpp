@@ -36,20 +36,20 @@ inline constexpr std::size_t kMinPrimStates = 10;
 
 struct RobustPolicy {
   std::string policy;
-  stats::RegretSummary regret;        ///< in the objective's shown units
-  double objective_mean = stats::kNaN;  ///< mean over states of the policy's objective
+  stats::RegretSummary regret;             ///< in the objective's shown units
+  double objective_mean = stats::kNaN;     ///< mean over states of the policy's objective
   double satisficing_share = stats::kNaN;  ///< share of states meeting every constraint
   double loses_share = stats::kNaN;        ///< share of states where it loses (regret above the threshold, or a constraint unmet)
-  double resolved_share = stats::kNaN;     ///< share of states where its regret's paired interval lies above 0 (worse than the best, resolved)
+  double resolved_share = stats::kNaN;  ///< share of states where its regret's paired interval lies above 0 (worse than the best, resolved)
   bool prim_run = false;
   std::string prim_note;  ///< why PRIM was not run, when it was not
   stats::PrimResult prim;
 };
 
 struct RobustAnalysis {
-  std::string objective;     ///< the output
-  std::string units;         ///< units shown (USD/year for USD/day outputs)
-  double scale = 1.0;        ///< shown objective = output x scale
+  std::string objective;  ///< the output
+  std::string units;      ///< units shown (USD/year for USD/day outputs)
+  double scale = 1.0;     ///< shown objective = output x scale
   bool maximise = true;
   std::size_t states = 0;       ///< parameter points
   std::size_t states_used = 0;  ///< with the objective defined for every policy

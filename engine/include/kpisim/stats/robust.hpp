@@ -47,10 +47,10 @@ std::vector<RegretSummary> summarize_regret(const RegretTable& table);
 double quantile(std::span<const double> values, double q);
 
 struct PrimOptions {
-  double peel_alpha = 0.05;    ///< share of the box's points each peel removes
-  double min_support = 0.05;   ///< peeling stops before the box holds fewer than this share of all points
-  double threshold = 0.8;      ///< the box chosen: the first on the trajectory (most coverage) with density >= threshold
-  double significance = 0.05;  ///< restrictions whose quasi-p-value exceeds this are dropped from the chosen box
+  double peel_alpha = 0.05;     ///< share of the box's points each peel removes
+  double min_support = 0.05;    ///< peeling stops before the box holds fewer than this share of all points
+  double threshold = 0.8;       ///< the box chosen: the first on the trajectory (most coverage) with density >= threshold
+  double significance = 0.05;   ///< restrictions whose quasi-p-value exceeds this are dropped from the chosen box
   std::size_t resamples = 100;  ///< bootstrap resamples of the stability check (0: none)
   double level = 0.9;           ///< level of the resampling intervals of coverage and density
   std::uint64_t seed = 0;       ///< seed of the resampling (Philox streams)
@@ -58,9 +58,9 @@ struct PrimOptions {
 
 /// One box of the peeling trajectory.
 struct PrimStep {
-  double coverage = kNaN;     ///< cases of interest inside / all cases of interest
-  double density = kNaN;      ///< cases of interest inside / points inside
-  double support = kNaN;      ///< points inside / all points
+  double coverage = kNaN;      ///< cases of interest inside / all cases of interest
+  double density = kNaN;       ///< cases of interest inside / points inside
+  double support = kNaN;       ///< points inside / all points
   std::size_t restricted = 0;  ///< dimensions the box restricts
 };
 
@@ -79,16 +79,16 @@ struct PrimResult {
   std::size_t n = 0;              ///< points
   std::size_t n_interesting = 0;  ///< cases of interest
   std::vector<PrimStep> trajectory;
-  std::size_t chosen = 0;        ///< index of the chosen box in the trajectory (before pruning)
-  bool meets_threshold = false;  ///< the chosen box's density reached the threshold (before pruning)
-  std::size_t pruned = 0;        ///< restrictions of the chosen box dropped as not significant
-  PrimStep box;                  ///< the chosen box after pruning
+  std::size_t chosen = 0;                     ///< index of the chosen box in the trajectory (before pruning)
+  bool meets_threshold = false;               ///< the chosen box's density reached the threshold (before pruning)
+  std::size_t pruned = 0;                     ///< restrictions of the chosen box dropped as not significant
+  PrimStep box;                               ///< the chosen box after pruning
   std::vector<double> lower, upper;           ///< its limits in every dimension
   std::vector<PrimRestriction> restrictions;  ///< its restricted dimensions, in dimension order
   // Stability: the same PRIM on bootstrap resamples of the points.
-  std::size_t resamples_used = 0;  ///< resamples with at least one case of interest
-  double same_dims_share = kNaN;   ///< share of resamples whose box restricts exactly the same dimensions
-  std::vector<double> dim_share;   ///< [dim] share of resamples whose box restricts that dimension
+  std::size_t resamples_used = 0;                       ///< resamples with at least one case of interest
+  double same_dims_share = kNaN;                        ///< share of resamples whose box restricts exactly the same dimensions
+  std::vector<double> dim_share;                        ///< [dim] share of resamples whose box restricts that dimension
   double coverage_lower = kNaN, coverage_upper = kNaN;  ///< the chosen box's coverage on the resamples (percentile interval)
   double density_lower = kNaN, density_upper = kNaN;    ///< its density on the resamples
 };
