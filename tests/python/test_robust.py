@@ -138,3 +138,25 @@ def test_report_draws_the_section(robust_file, tmp_path):
     assert 'id="robust"' in page or "id=robust" in page
     assert "Scenario discovery (PRIM)" in page
     assert (tmp_path / "rep" / "robust.png").is_file()
+
+
+def test_report_refuses_a_robust_group_that_does_not_fit_together(robust_file, tmp_path):
+    """The report reads the stored group from an untrusted file: a group with a policy's states
+    table missing is shown as unreadable, not drawn from half the data."""
+    pytest.importorskip("matplotlib")
+    import shutil
+
+    from kpisim_analysis import report as RP
+    from kpisim_analysis import results as R
+    out, _ = robust_file
+    bad = tmp_path / "bad.h5"
+    shutil.copy(out, bad)
+    with h5py.File(bad, "r+") as f:
+        del f["robust/states/leaderboard"]
+    with pytest.raises(ValueError, match="one table per policy"):
+        R.robust(bad)
+    import xarray as xr
+    with xr.open_dataset(bad, engine="h5netcdf") as ds:
+        sections, _ = RP.build_sections(ds.load())
+    s = next(x for x in sections if x.id == "robust")
+    assert "cannot be read" in s.note and not s.figures
