@@ -98,6 +98,14 @@ def test_constraints_are_checked_against_the_run_data(robust_file):
                     assert sat[s] == 0
 
 
+def test_validate_describes_the_robust_section(cli, experiments):
+    r = cli("validate", experiments / "small_robust.yaml")
+    assert r.returncode == 0, r.stderr
+    assert ("robust comparison over 12 states of the world: objective net_value_annual_usd (higher is better), "
+            "constraints: burnout_share <= 0.15; net_value_per_fte - baseline's >= 0") in r.stdout
+    assert "scenario discovery (PRIM) needs" not in r.stdout
+
+
 def test_bad_robust_sections_are_refused_with_positions(cli, experiments, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"base: {experiments.parent / 'small_compare.yaml'}\n"

@@ -193,6 +193,7 @@ int cmd_validate_experiment(const std::string& file) {
              sw.policies.size() == 1 ? "y" : "ies", sw.experiment.replications, sw.experiment.replications == 1 ? "" : "s", sw.runs(),
              kpisim::printable(sw.base.name), sw.base.organisation.employees, sw.base.days);
   fmt::print("{}", sw.describe_targets());  // what groups and list items resolve to
+  fmt::print("{}", kpisim::describe_robust(sw));
   // Memory only (a limit of 1 byte skips the timing probe, which would build a run).
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   warn_if_too_large(file, kpisim::estimate_sweep(sw, threads, 1).memory_bytes, "sweep");

@@ -331,6 +331,21 @@ std::string format_robust(const Sweep& sw, const RobustAnalysis& a) {
   return s;
 }
 
+std::string describe_robust(const Sweep& sw) {
+  const RobustSpec& spec = sw.experiment.robust;
+  if (!spec.present()) return "";
+  std::string constraints;
+  for (const auto& c : spec.constraints) constraints += (constraints.empty() ? "" : "; ") + constraint_text(sw, c);
+  std::string s = fmt::format("  robust comparison over {} states of the world: objective {} ({}), constraints: {}\n", sw.points.size(),
+                              spec.objective, spec.direction == RobustSpec::Direction::max ? "higher is better" : "lower is better",
+                              constraints.empty() ? "none" : constraints);
+  if (sw.points.size() < kMinPrimStates || sw.experiment.parameters.empty())
+    s += fmt::format(
+        "  note: scenario discovery (PRIM) needs uncertain parameters and at least {} states of the world; it will be skipped\n",
+        kMinPrimStates);
+  return s;
+}
+
 void write_robust(ResultsWriter& w, const Sweep& sw, const RobustAnalysis& a) {
   using Column = ResultsWriter::Column;
   const RobustSpec& spec = sw.experiment.robust;

@@ -72,6 +72,10 @@ std::string format_robust(const Sweep& sweep, const RobustAnalysis& robust);
 /// One sentence per restriction of a box: "x >= a and y <= b"; "" without restrictions.
 std::string describe_box(const Sweep& sweep, const stats::PrimResult& prim);
 
+/// What `kpisim validate` says of the robust section: one line (and a second when the design has
+/// too few states for scenario discovery); "" without the section.
+std::string describe_robust(const Sweep& sweep);
+
 /// Writes the group `robust` of the results file (docs/output-schema.md).
 void write_robust(ResultsWriter& writer, const Sweep& sweep, const RobustAnalysis& robust);
 
