@@ -638,3 +638,60 @@ def parameter_response(ds, outputs, max_outputs: int = 4):
         _legend_below(fig, h_, l_, ncol=min(4, len(l_)))
         fig.suptitle(f"Each run's mean over days {first}-{last} against the parameters", fontsize=10.5, fontweight="bold")
     return fig
+
+
+def robust_chart(robust: dict):
+    """The robust comparison (R.robust): left, each policy's regret in every state of the world (dots)
+    with its mean and 90th percentile; right, each policy's PRIM peeling trajectory (coverage against
+    density of the boxes of states where it loses), the chosen box ringed. None without the group."""
+    if not robust or not robust.get("states"):
+        return None
+    pol_t = robust["policies"]
+    policies = [str(p) for p in pol_t["policy"].values]
+    units = str(pol_t["regret_mean"].attrs.get("units", ""))
+    money = units == "USD/year"
+    scale = 1e6 if money else 1.0
+    colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(policies)}
+    with plt.rc_context(STYLE):
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(FIG_W, 0.5 * len(policies) + 3.2), layout="constrained")
+        rng = np.random.default_rng(0)  # jitter only: the same picture every time
+        for i, p in enumerate(policies):
+            y = len(policies) - 1 - i
+            r = robust["states"][p]["regret"].values / scale
+            r = r[np.isfinite(r)]
+            if r.size:
+                ax.scatter(r, y + rng.uniform(-0.18, 0.18, r.size), s=10, color=colours[p], alpha=0.6, lw=0)
+                ax.plot([r.mean()], [y], marker="D", color="#222222", ms=6, ls="")
+                ax.plot([np.percentile(r, 90)], [y], marker="|", color="#222222", ms=14, mew=2, ls="")
+        ax.set_yticks(range(len(policies))[::-1], policies)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(f"regret ({'million USD/year' if money else units}): best policy in the state minus this one")
+        ax.set_title("Regret in each state of the world")
+        ax.legend(handles=[Line2D([], [], marker="D", color="#222222", ls="", label="mean"),
+                           Line2D([], [], marker="|", color="#222222", ms=12, mew=2, ls="", label="90th percentile")],
+                  loc="upper right", fontsize=8)
+        drawn = False
+        for p in policies:
+            t = robust["trajectory"].get(p)
+            if t is None:
+                continue
+            bx.plot(t["coverage"].values, t["density"].values, marker=".", ms=4, color=colours[p], label=p)
+            try:
+                k = int(t.attrs.get("chosen", "-1"))
+            except ValueError:
+                k = -1
+            if 0 <= k < t.sizes["step"]:
+                bx.plot([t["coverage"].values[k]], [t["density"].values[k]], marker="o", ms=11, mfc="none",
+                        mec="#222222", mew=1.5, ls="")
+            drawn = True
+        bx.set_xlabel("coverage (share of the losing states inside the box)")
+        bx.set_ylabel("density (share of the box's states lost)")
+        bx.set_xlim(0, 1.02)
+        bx.set_ylim(0, 1.02)
+        bx.set_title("Where each policy loses: PRIM peeling")
+        if drawn:
+            bx.legend(loc="lower left", fontsize=8)
+        else:
+            bx.text(0.5, 0.5, "no policy has a box\n(never or always loses, or too few states)", ha="center",
+                    va="center", transform=bx.transAxes)
+    return fig

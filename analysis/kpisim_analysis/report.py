@@ -31,7 +31,7 @@ REPORT_NAME = "report.html"
 
 # Section ids, in page order (tests check that each is present).
 SECTIONS = ("executive", "summary", "productivity", "burnout", "tokens", "labour", "attrition", "divisions", "goodhart",
-            "comparison", "sensitivity", "parameters", "provenance")
+            "comparison", "sensitivity", "robust", "parameters", "provenance")
 
 
 class ReportExistsError(Exception):
@@ -327,6 +327,76 @@ def sensitivity_html(tables) -> str:
                      f"<tbody>{''.join(rows)}</tbody></table></div><p class=tablenote>"
                      f"{_csv_link(f'sensitivity_{out}_{pol}.csv', ['parameter', *cols], csv_rows)}</p>")
     return "".join(parts)
+
+
+def robust_section(ds, fig) -> Section:
+    """The robust comparison (docs/experiments.md, "Robust comparison"): regret per policy over the
+    states of the world, satisficing shares, and the PRIM box of the states where each policy loses."""
+    s = Section("robust", "Robustness over the states of the world", short="Robustness")
+    try:
+        rob = R.robust(ds)
+    except (ValueError, KeyError, OSError) as err:
+        s.note = f"The file's robust group cannot be read: {_e(err)}."
+        return s
+    if not rob:
+        s.note = ("No robust comparison in this file: an experiment with a <code>robust:</code> section and a "
+                  "space-filling design (<code>lhs</code> or <code>sobol</code>) over the uncertain parameters writes "
+                  "it (docs/experiments.md, \"Robust comparison\").")
+        return s
+    t = rob["policies"]
+    a = t.attrs
+    units = str(t["regret_mean"].attrs.get("units", ""))
+    val = fmt
+    s.intro = (f"Each of the {_e(a.get('states', ''))} parameter points of the design is a state of the world; in each, "
+               f"the policies are ranked by <b>{_e(a.get('objective', ''))}</b> ({_e(units)}, "
+               f"{'higher' if a.get('direction') == 'max' else 'lower'} is better; mean over replications, common random "
+               "numbers). Regret is the best policy's objective in that state minus the policy's. Satisficing: "
+               f"{_e(a.get('constraints') or 'no constraints')}. A policy <i>loses</i> in a state when "
+               + {"regret": f"its regret exceeds {_e(val(float(a.get('regret_threshold', 0))))}",
+                  "constraints": "a constraint fails"}.get(str(a.get("loses", "either")),
+                                                         f"its regret exceeds {_e(val(float(a.get('regret_threshold', 0))))} "
+                                                         "or a constraint fails")
+               + "; PRIM finds the box of uncertain parameters where it mostly loses, and bootstrap resamples of the "
+                 "states check that the box is no accident.")
+    s.figures.append(fig("robust", "Regret and where each policy loses",
+                         "Left: each dot is one state of the world. Right: PRIM's peeling trajectory, from the whole "
+                         "space (coverage 1) to ever smaller boxes; the ringed box is the one chosen, before restrictions that are not "
+                         "significant are dropped (the box stated below).",
+                         lambda d: P.robust_chart(rob)))
+    rows, csv_rows = [], []
+    for i, p in enumerate(str(x) for x in t["policy"].values):
+        cells = [val(float(t["objective_mean"].values[i])), val(float(t["regret_mean"].values[i])),
+                 val(float(t["regret_p90"].values[i])), val(float(t["regret_max"].values[i])),
+                 f"{float(t['best_share'].values[i]):.0%}",
+                 f"{float(t['resolved_share'].values[i]):.0%}" if "resolved_share" in t else "n/a",
+                 f"{float(t['satisficing_share'].values[i]):.0%}",
+                 f"{float(t['loses_share'].values[i]):.0%}"]
+        rows.append(f"<tr><th scope=row>{_e(p)}</th>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+        csv_rows.append([p, *[float(t[k].values[i]) for k in ("objective_mean", "regret_mean", "regret_p90", "regret_max",
+                                                               "best_share", "satisficing_share", "loses_share")]])
+    head = "".join(f"<th>{h}</th>" for h in ("policy", "mean objective", "mean regret", "90th percentile regret",
+                                              "max regret", "best in", "worse than the best (interval above 0) in",
+                                              "satisficing in", "loses in"))
+    s.tables.append(f"<div class=scroll><table class=numbers><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+                    f"</tbody></table></div><p class=tablenote>{_csv_link('robust_policies.csv', ['policy', 'objective_mean', 'regret_mean', 'regret_p90', 'regret_max', 'best_share', 'satisficing_share', 'loses_share'], csv_rows)}</p>")
+    boxes = []
+    statements = dict(line.split(": ", 1) for line in str(a.get("boxes", "")).split("\n") if ": " in line)
+    for p, b in rob["box"].items():
+        ba = b.attrs
+        stmt = str(ba.get("statement", "")) or "no restriction: the losses are spread over the whole space"
+        try:
+            cov, den, sup, same = (float(ba.get(k, "nan")) for k in ("coverage", "density", "support", "same_dims_share"))
+        except ValueError:
+            cov = den = sup = same = float("nan")
+        boxes.append(f"<li><b>{_e(p)}</b> loses where <b>{_e(stmt)}</b>: coverage {cov:.2f}, density {den:.2f}, "
+                     f"support {sup:.2f}; {same:.0%} of {_e(ba.get('resamples', ''))} bootstrap resamples restrict the "
+                     "same parameters.</li>")
+    for p, why in statements.items():
+        if p not in rob["box"]:
+            boxes.append(f"<li><b>{_e(p)}</b>: {_e(why)}.</li>")
+    if boxes:
+        s.tables.append("<p>Scenario discovery (PRIM):</p><ul>" + "".join(boxes) + "</ul>")
+    return s
 
 
 def provenance_html(ds, prov: R.Provenance, file_sha256: str) -> str:
@@ -999,6 +1069,8 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
         s.note = ("No sensitivity indices in this file: an experiment with <code>design: {type: saltelli}</code> "
                   "(Sobol indices) or <code>{type: morris}</code> writes them (docs/experiments.md).")
     sections.append(s)
+
+    sections.append(robust_section(ds, fig))
 
     s = Section("parameters", "Outputs against the varied parameters", short="Parameters")
     params = R.parameters(ds)

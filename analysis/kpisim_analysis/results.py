@@ -300,3 +300,31 @@ def provenance(ds: xr.Dataset) -> Provenance:
     exp = _text(ds.attrs.get(S.EXPERIMENT_ATTR, ""))
     return Provenance(path=_source(ds), attrs=attrs, scenario_yaml=scen, experiment_yaml=exp,
                       scenario=_yaml(scen), experiment=_yaml(exp))
+
+
+def robust(ds_or_path) -> dict:
+    """The robust comparison of a sweep (group `robust`, docs/output-schema.md): {} when absent, else
+    {"policies": Dataset over `policy`, "states": {policy: Dataset over `state`}, "box": {policy:
+    Dataset over `parameter`}, "trajectory": {policy: Dataset over `step`}}. The file is untrusted:
+    raises ValueError when the group's tables do not fit together (a damaged or crafted file)."""
+    path = _source(ds_or_path)
+    with h5py.File(path, "r") as f:
+        if "robust" not in f:
+            return {}
+    out = {"policies": _read_group(path, "robust/policies"), "states": {}, "box": {}, "trajectory": {}}
+    if "policy" not in out["policies"].dims:
+        raise ValueError("robust/policies has no 'policy' dimension")
+    policies = [str(p) for p in out["policies"]["policy"].values]
+    for kind, dim in (("states", "state"), ("box", "parameter"), ("trajectory", "step")):
+        for group in _groups(path, f"robust/{kind}", 1):
+            name = group.split("/", 2)[2]
+            if name not in policies:
+                raise ValueError(f"{group}: not one of the policies of robust/policies")
+            t = _read_group(path, group)
+            if dim not in t.dims:
+                raise ValueError(f"{group} has no '{dim}' dimension")
+            out[kind][name] = t
+    sizes = {t.sizes["state"] for t in out["states"].values()}
+    if len(sizes) > 1 or set(out["states"]) != set(policies):
+        raise ValueError("robust/states must hold one table per policy, all over the same states")
+    return out

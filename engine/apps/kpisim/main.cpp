@@ -27,6 +27,7 @@
 #include "kpisim/experiment/analysis.hpp"
 #include "kpisim/experiment/experiment.hpp"
 #include "kpisim/experiment/optimise.hpp"
+#include "kpisim/experiment/robust.hpp"
 #include "kpisim/experiment/sweep.hpp"
 #include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
@@ -193,6 +194,7 @@ int cmd_validate_experiment(const std::string& file) {
              sw.policies.size() == 1 ? "y" : "ies", sw.experiment.replications, sw.experiment.replications == 1 ? "" : "s", sw.runs(),
              kpisim::printable(sw.base.name), sw.base.organisation.employees, sw.base.days);
   fmt::print("{}", sw.describe_targets());  // what groups and list items resolve to
+  fmt::print("{}", kpisim::describe_robust(sw));
   // Memory only (a limit of 1 byte skips the timing probe, which would build a run).
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   warn_if_too_large(file, kpisim::estimate_sweep(sw, threads, 1).memory_bytes, "sweep");
@@ -288,6 +290,15 @@ struct SweepArgs {
   bool no_progress = false;
 };
 
+/// The robust comparison of an experiment with a `robust:` section, recomputed from the file's
+/// window means (read_window_means checks everything it reads), as the sweep computed and stored it.
+void print_robust(const kpisim::Sweep& sw, const std::string& file) {
+  if (!sw.experiment.robust.present()) return;
+  fmt::print("{}", kpisim::format_robust(sw, kpisim::analyse_robust(sw, [&](const std::string& name) {
+                                           return kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day());
+                                         })));
+}
+
 int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpisim::app::Mpi& mpi) {
   SweepArgs a = a_in;
   if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints, estimates and merges
@@ -375,6 +386,7 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
     fmt::print("{}{}", kpisim::format_analysis(sw, rep.analysis), kpisim::format_money_and_divisions(sw, [&](const std::string& name) {
                  return kpisim::read_window_means(out, name, sw.experiment.analysis.first_day, sw.last_day());
                }));
+    print_robust(sw, out);
     fmt::print("\n{}: {} run now, {} from an earlier invocation, {} failed; {:.1f} s; wrote {}\n", plural(rep.runs, "run"), rep.ran,
                rep.resumed, rep.failures.size(), bar.seconds(), out);
   }
@@ -423,6 +435,7 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
                kpisim::format_money_and_divisions(sw, [&](const std::string& name) {
                  return kpisim::read_window_means(file, name, sw.experiment.analysis.first_day, sw.last_day());
                }));
+    print_robust(sw, file);
     return kExitOk;
   });
   return kExitOk;

@@ -24,6 +24,7 @@
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/analysis.hpp"
+#include "kpisim/experiment/robust.hpp"
 #include "kpisim/io/results.hpp"
 #include "kpisim/stats/design.hpp"
 
@@ -281,6 +282,14 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
       diag.error_at_path(&where, "analysis.first_day",
                          fmt::format("the window (days {} to {}) must lie within the {} simulated days (0 to {})", e.analysis.first_day,
                                      last, sw.base.days, sw.base.days - 1));
+  }
+
+  // The robust comparison's objective and constraints (experiment/robust.hpp).
+  for (const auto& p : robust_problems(sw)) {
+    if (p.line >= 0)
+      diag.error(p.line, p.col, p.message);
+    else
+      diag.error_at_path(&where, p.key, p.message);
   }
 
   // Parameters: their paths exist in the scenario and the scenario accepts their values.
@@ -597,6 +606,13 @@ std::string Sweep::to_yaml() const {
     YAML::Node entry = kv.second;
     for (const char* key : {"scale", "set"})
       if (entry[key] && entry[key].size() == 0) entry.remove(key);
+  }
+  // The robust section is written only when given, each constraint with the limits it has.
+  if (!experiment.robust.present()) tree.remove("robust");
+  for (auto kv : tree["robust"]["constraints"]) {
+    YAML::Node entry = kv.second;
+    for (const char* key : {"min", "max"})
+      if (entry[key] && (entry[key].Scalar() == ".inf" || entry[key].Scalar() == "-.inf")) entry.remove(key);
   }
   YAML::Emitter clean;
   clean << tree;

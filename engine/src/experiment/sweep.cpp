@@ -48,6 +48,7 @@
 #include <fmt/format.h>
 
 #include "kpisim/core/error.hpp"
+#include "kpisim/experiment/robust.hpp"
 #include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
 #include "kpisim/model/simulation.hpp"
@@ -833,6 +834,9 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
 
   const std::vector<std::string> outputs = sweep.output_names();
   std::vector<std::vector<double>> values(outputs.size(), std::vector<double>(report.runs, std::nan("")));
+  // The robust comparison's outputs (experiment/robust.hpp), when the experiment has one.
+  const std::vector<std::string> robust_outs = sweep.experiment.robust.present() ? robust_outputs(sweep) : std::vector<std::string>{};
+  std::vector<std::vector<double>> robust_values(robust_outs.size(), std::vector<double>(report.runs, std::nan("")));
   const int first = sweep.experiment.analysis.first_day;
   const int last = sweep.last_day();
   for (std::size_t r = 0; r < report.runs; ++r) {
@@ -853,9 +857,17 @@ SweepReport run_sweep(const Sweep& sweep, const SweepOptions& o) {
     writer.write_run(r, res);
     if (r == 0) kill_point("merge");
     for (std::size_t k = 0; k < outputs.size(); ++k) values[k][r] = output_window_mean(res, outputs[k], layout.unit_names, first, last);
+    for (std::size_t k = 0; k < robust_outs.size(); ++k)
+      robust_values[k][r] = output_window_mean(res, robust_outs[k], layout.unit_names, first, last);
   }
   report.analysis = analyse(sweep, values);
   write_tables(writer, sweep, report.analysis);
+  if (!robust_outs.empty()) {
+    const RobustAnalysis robust = analyse_robust(sweep, [&](const std::string& name) {
+      return robust_values.at(static_cast<std::size_t>(std::find(robust_outs.begin(), robust_outs.end(), name) - robust_outs.begin()));
+    });
+    write_robust(writer, sweep, robust);
+  }
   kill_point("commit");
   writer.commit();
   kill_point("merged");

@@ -14,6 +14,7 @@ enum class StreamPurpose : std::uint32_t {
   latin_hypercube = 1,  ///< id = parameter index
   morris = 2,           ///< id = trajectory index
   bootstrap = 3,        ///< id = resample index
+  prim_bootstrap = 4,   ///< id = resample index (PRIM stability, robust.cpp)
 };
 
 class PhiloxStream {

@@ -120,6 +120,79 @@ struct AnalysisSpec {
   }
 };
 
+/// One constraint of the robust comparison on an output (named as in `analysis.outputs`): in a
+/// state of the world, the policy's mean over replications must lie within [min, max]; with
+/// `relative_to: baseline`, its paired difference from the baseline policy in the same state must.
+struct RobustConstraint {
+  static constexpr bool kKeyPathNames = true;  ///< output names may hold a division: unit_burnout_share[Sales]
+  std::string name;                            ///< the output
+  double min = -params::kInf;
+  double max = params::kInf;
+  enum class Relative : std::uint8_t { absolute, baseline } relative_to = Relative::absolute;
+  int line = -1;
+  int col = -1;
+
+  template <class V>
+  void visit(V& v) {
+    v.num("min", min, {"", -params::kInf, params::kInf, "lowest acceptable value (the output's units)", ""});
+    v.num("max", max, {"", -params::kInf, params::kInf, "highest acceptable value (the output's units)", ""});
+    v.choice("relative_to", relative_to,
+             std::array<params::Choice<Relative>, 2>{{{"absolute", Relative::absolute}, {"baseline", Relative::baseline}}},
+             {"absolute: the policy's value; baseline: its difference from the baseline policy in the same state", ""});
+  }
+};
+
+/// PRIM scenario discovery settings (Friedman & Fisher 1999).
+struct PrimSpec {
+  double peel_alpha = 0.05;
+  double min_support = 0.05;
+  double threshold = 0.8;
+  double significance = 0.05;
+  int resamples = 100;
+
+  template <class V>
+  void visit(V& v) {
+    v.num("peel_alpha", peel_alpha, {"1", 0.001, 0.5, "share of the box's states each peel removes", "Friedman & Fisher 1999"});
+    v.num("min_support", min_support, {"1", 0.001, 1, "peeling stops before the box holds fewer than this share of the states", ""});
+    v.num("threshold", threshold, {"1", 0.001, 1, "box chosen: the largest on the peeling trajectory with at least this density", ""});
+    v.num("significance", significance,
+          {"1", 0.0001, 1, "restrictions with a larger quasi-p-value are dropped from the chosen box", "Bryant & Lempert 2010"});
+    v.integer("resamples", resamples, {"1", 0, 10'000, "bootstrap resamples of the stability check (0: none)", ""});
+  }
+};
+
+/// The robust comparison over the design's states of the world (docs/experiments.md, "Robust
+/// comparison"): regret against the best policy in each state, satisficing shares, and scenario
+/// discovery of where each policy loses. Present when the experiment file has a `robust:` section.
+struct RobustSpec {
+  std::string objective = "net_value_annual_usd";
+  enum class Direction : std::uint8_t { max, min } direction = Direction::max;
+  double regret_threshold = 0.0;
+  enum class Loses : std::uint8_t { either, regret, constraints } loses = Loses::either;
+  std::vector<RobustConstraint> constraints;
+  PrimSpec prim;
+  int line = -1;  ///< >= 0 when the section is given
+  int col = -1;
+
+  [[nodiscard]] bool present() const noexcept { return line >= 0; }
+
+  template <class V>
+  void visit(V& v) {
+    v.text("objective", objective,
+           {"output whose mean over replications ranks the policies in each state (USD/day outputs are shown per year)", ""});
+    v.choice("direction", direction, std::array<params::Choice<Direction>, 2>{{{"max", Direction::max}, {"min", Direction::min}}},
+             {"whether more or less of the objective is better", ""});
+    v.num("regret_threshold", regret_threshold,
+          {"", 0, params::kInf, "a policy loses in a state when its regret exceeds this (objective units, per year for USD/day)", ""});
+    v.choice(
+        "loses", loses,
+        std::array<params::Choice<Loses>, 3>{{{"either", Loses::either}, {"regret", Loses::regret}, {"constraints", Loses::constraints}}},
+        {"what scenario discovery explains: states where the regret exceeds regret_threshold, where a constraint fails, or either", ""});
+    v.named("constraints", constraints, {"satisficing constraints: OUTPUT -> {min, max, relative_to}", ""}, params::Merge::replace);
+    v.section("prim", prim, {"scenario discovery of where each policy loses (PRIM)", "Friedman & Fisher 1999"});
+  }
+};
+
 /// An experiment file.
 struct Experiment {
   std::string name = "experiment";
@@ -134,6 +207,7 @@ struct Experiment {
   std::vector<ParameterGroup> groups;
   DesignSpec design;
   AnalysisSpec analysis;
+  RobustSpec robust;
 
   template <class V>
   void visit(V& v) {
@@ -154,6 +228,7 @@ struct Experiment {
             params::Merge::replace);
     v.section("design", design, {"how parameter points are chosen", ""});
     v.section("analysis", analysis, {"what compare and the sensitivity analysis summarise", ""});
+    v.section("robust", robust, {"robust comparison over the states of the world: regret, satisficing, scenario discovery", ""});
   }
 };
 
