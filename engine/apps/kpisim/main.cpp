@@ -35,6 +35,9 @@
 #include "kpisim/model/spec.hpp"
 #include "mpi.hpp"
 #include "report.hpp"
+#ifdef KPISIM_HAVE_SERVE
+#include "serve.hpp"
+#endif
 
 namespace {
 
@@ -493,6 +496,10 @@ int main(int argc, char** argv) {
   // Everything after `report` (--help included) goes to the Python analysis package (report.hpp).
   auto* report = app.add_subcommand("report", "write PNG plots and one self-contained report.html for a results file (docs/report.md)");
   report->prefix_command()->allow_extras()->set_help_flag();
+#ifdef KPISIM_HAVE_SERVE
+  kpisim::app::ServeArgs serve_args;
+  auto* serve = kpisim::app::add_serve_command(app, serve_args);  // the local web app (serve.cpp, docs/serve.md)
+#endif
 
   try {
     app.parse(argc, argv);
@@ -523,6 +530,9 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run) return cmd_run(ra, command_line);
+#ifdef KPISIM_HAVE_SERVE
+    if (*serve) return kpisim::app::run_serve(serve_args);
+#endif
     if (*validate) return cmd_validate(vfile);
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
