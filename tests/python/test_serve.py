@@ -34,8 +34,9 @@ class Server:
             raise RuntimeError(f"kpisim serve did not start: {line!r} {self.proc.stderr.read()!r}")
         self.url = line.split("http://", 1)[1].split("/", 1)[0]
         self.base = "http://" + self.url
-        # The log goes on being written: drain it so that the server never blocks on a full pipe.
-        self._drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
+        # The log (one line per API request): kept, and read on so that the server never blocks on a full pipe.
+        self.log = []
+        self._drain = threading.Thread(target=lambda: self.log.extend(iter(self.proc.stdout.readline, "")), daemon=True)
         self._drain.start()
 
     def request(self, path, data=None, headers=None, method=None):
