@@ -7,10 +7,12 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <signal.h>  // NOLINT(modernize-deprecated-headers): sigwait, pthread_sigmask
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): sigtimedwait, pthread_sigmask
+#include <time.h>    // NOLINT(modernize-deprecated-headers): timespec
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -83,7 +85,7 @@ bool param(const httplib::Request& req, const char* name, std::optional<T>& out,
 void send(httplib::Response& res, const serve::Reply& r) {
   res.status = r.status;
   if (!r.filename.empty()) res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", r.filename));
-  res.set_content(r.body, r.content_type.c_str());
+  res.set_content(r.body, r.content_type);
 }
 
 }  // namespace
@@ -170,8 +172,9 @@ int run_serve(const ServeArgs& a) {
   svr.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
     const std::string host = lower(req.get_header_value("Host"));
     if (hosts.count(host) == 0) {
-      send(res, serve::error_reply(403, "refused: the Host header does not name this server (kpisim serve answers only to its own "
-                                        "address, e.g. http://127.0.0.1:PORT/)"));
+      send(res, serve::error_reply(403,
+                                   "refused: the Host header does not name this server (kpisim serve answers only to its own "
+                                   "address, e.g. http://127.0.0.1:PORT/)"));
       return httplib::Server::HandlerResponse::Handled;
     }
     if (req.has_header("Origin") && origins.count(lower(req.get_header_value("Origin"))) == 0) {
@@ -189,7 +192,7 @@ int run_serve(const ServeArgs& a) {
       fmt::print("{} {} {}\n", req.method, req.path.substr(0, 200), res.status);
     std::fflush(stdout);
   });
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
     std::string what = "unknown error";
     try {
       if (ep) std::rethrow_exception(ep);
@@ -247,11 +250,17 @@ int run_serve(const ServeArgs& a) {
     send(res, query(req, q, error) ? engine.export_report(req.body, q, self) : serve::error_reply(400, error));
   });
 
+  // The stopper waits for SIGINT or SIGTERM, looking every 0.2 s whether the server ended otherwise.
+  std::atomic<bool> ended{false};
   std::thread stopper([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    engine.stop();
-    svr.stop();
+    const timespec tick{0, 200'000'000};
+    while (!ended.load()) {
+      if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
+        engine.stop();
+        svr.stop();
+        return;
+      }
+    }
   });
   const std::string shown = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
   fmt::print("kpisim serve {}: http://{}:{}/  (working directory {}; Ctrl-C stops)\n", kpisim::engine_version(), shown, bound_port,
@@ -264,8 +273,7 @@ int run_serve(const ServeArgs& a) {
   std::fflush(stdout);
   const bool ok = svr.listen_after_bind();
   if (!ok && svr.is_running()) fmt::print(stderr, "kpisim serve: the server stopped with an error\n");
-  // The stopper waits for a signal; send it one if the server ended otherwise.
-  pthread_kill(stopper.native_handle(), SIGTERM);
+  ended = true;
   stopper.join();
   if (!a.quiet) fmt::print("kpisim serve: stopped\n");
   return 0;

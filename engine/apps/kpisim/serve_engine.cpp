@@ -371,8 +371,9 @@ Reply Engine::validate(const std::string& yaml) const {
   } catch (const DiagnosticsError& e) {
     return json_reply(json{{"ok", false}, {"diagnostics", diagnostics_json(e)}});
   } catch (const InputError& e) {
-    return json_reply(json{{"ok", false},
-                           {"diagnostics", json::array({{{"line", 0}, {"column", 0}, {"message", trimmed(e.what())}, {"severity", "error"}}})}});
+    return json_reply(
+        json{{"ok", false},
+             {"diagnostics", json::array({{{"line", 0}, {"column", 0}, {"message", trimmed(e.what())}, {"severity", "error"}}})}});
   }
 }
 
@@ -473,7 +474,8 @@ Reply Engine::export_report(const std::string& yaml, const RunQuery& q, const st
   fs::create_directories(base, ec);
   if (ec) return error_reply(500, fmt::format("cannot create '{}': {}", base.string(), ec.message()));
   std::string tmpl = (base / "report-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) return error_reply(500, fmt::format("cannot create a directory in '{}': {}", base.string(), std::strerror(errno)));
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return error_reply(500, fmt::format("cannot create a directory in '{}': {}", base.string(), std::strerror(errno)));
   const fs::path dir(tmpl);
   struct Cleanup {
     fs::path p;
