@@ -92,6 +92,7 @@ def test_page_edit_slider_export(app, chromium, tmp_path):
     page.evaluate("(() => { const e = document.getElementById('yaml'); e.value = e.value.replace(/^days: -5$/m, 'days: 84');"
                   " e.dispatchEvent(new Event('input')); })()")
     wait_js(page, "document.body.dataset.valid === 'yes' && document.body.dataset.status === 'done'")
+    text_before = page.evaluate("document.getElementById('yaml').value")
     before_runs = page.evaluate("document.body.dataset.runs")
     before_data = page.evaluate("JSON.stringify(window.kpisim.S.reps[0].series.true_value_per_fte)")
     before_pixels = page.evaluate("document.querySelector('#chart-trajectory canvas').toDataURL()")
@@ -99,7 +100,8 @@ def test_page_edit_slider_export(app, chromium, tmp_path):
                   " i.value = 900; i.dispatchEvent(new Event('input')); i.dispatchEvent(new Event('change')); })()")
     wait_js(page, f"document.body.dataset.status === 'done' && document.body.dataset.runs !== '{before_runs}'")
     text = page.evaluate("document.getElementById('yaml').value")
-    assert "prior_gain:" in text and text.startswith("# Small, fast scenario")  # edited in place, comments kept
+    # Edited in place: the text before is all still there (comments and layout kept), with the new key added.
+    assert text.startswith(text_before.rstrip("\n")) and "workforce:\n  prior_gain: " in text, text
     assert page.evaluate("JSON.stringify(window.kpisim.S.reps[0].series.true_value_per_fte)") != before_data
     assert page.evaluate("document.querySelector('#chart-trajectory canvas').toDataURL()") != before_pixels
     shot(page, "serve_3_slider.png")

@@ -443,6 +443,7 @@ int main(int argc, char** argv) {
       "  kpisim sweep EXPERIMENT -o out.h5 --resume                  continue an interrupted sweep\n"
       "  kpisim compare crn.h5                                       the comparison table of a sweep's file\n"
       "  kpisim report crn.h5 -o crn_report/                         plots and a self-contained report.html\n"
+      "  kpisim serve                                                a local web app at http://127.0.0.1:8765/\n"
       "\n"
       "Exit codes: 0 success; 1 run or output error; 2 invalid scenario, experiment or arguments;\n"
       "            3 output file exists (use --force); 4 too large for this machine's memory;\n"

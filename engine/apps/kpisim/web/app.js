@@ -139,7 +139,7 @@ function setInText(path, value) {
   if (doc.errors.length) return false;
   if (doc.contents == null) doc.contents = doc.createNode({});
   doc.setIn(path, value);
-  editor.value = doc.toString();
+  editor.value = doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
   renderGutter();
   validate();
   return true;
