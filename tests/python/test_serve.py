@@ -258,3 +258,30 @@ def test_concurrent_runs_limited(kpisim, tmp_path):
         assert s.stop() == 0  # stops the long run at its next day
         t.join()
     assert 429 in seen, seen
+
+
+def test_superseded_run_stops(kpisim, tmp_path):
+    """A page's newer run request stops its older run (409) instead of waiting for it."""
+    s = Server(kpisim, tmp_path, "--max-runs", "1", "--max-agent-days", "1e12", "--threads", "1")
+    long = SMALL.replace("employees: 60", "employees: 20000").replace("days: 84", "days: 3000")
+    page = {"X-KPISim-Session": "page-1"}
+    first = {}
+    t = threading.Thread(target=lambda: first.update(r=s.request("/api/run", long.encode(), {**page, "X-KPISim-Generation": "1"})))
+    t.start()
+    try:
+        while True:  # the newer request waits (429) while the old run holds the slot, until that run stops
+            status, _, body = s.request("/api/run?days=7", SMALL.encode(), {**page, "X-KPISim-Generation": "2"})
+            if status != 429:
+                break
+        t.join()
+        assert status == 200, body
+        assert first["r"][0] == 409 and b"superseded" in first["r"][2]
+        # Another page is not affected by this one's numbers; malformed headers are refused.
+        status, _, _ = s.request("/api/run?days=7", SMALL.encode(), {"X-KPISim-Session": "page-2", "X-KPISim-Generation": "1"})
+        assert status == 200
+        for session, gen in (("a/b", "1"), ("x" * 65, "1"), ("ok", "-1"), ("ok", "")):
+            status, _, _ = s.request("/api/run?days=7", SMALL.encode(), {"X-KPISim-Session": session, "X-KPISim-Generation": gen})
+            assert status == 400, (session, gen)
+    finally:
+        assert s.stop() == 0
+        t.join()

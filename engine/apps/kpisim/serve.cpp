@@ -219,6 +219,18 @@ int run_serve(const ServeArgs& a) {
     if (!param(req, "replication", rep, error) || !param(req, "seed", q.seed, error) || !param(req, "days", days, error)) return false;
     q.replication = rep.value_or(0);
     q.days = days;
+    // The page's session (a random id) and request number, for stopping superseded runs.
+    if (req.has_header("X-KPISim-Session")) {
+      q.session = req.get_header_value("X-KPISim-Session");
+      const bool plain = q.session.size() <= 64 &&
+                         std::all_of(q.session.begin(), q.session.end(), [](unsigned char c) { return std::isalnum(c) != 0 || c == '-'; });
+      const std::string g = req.get_header_value("X-KPISim-Generation");
+      auto [end, err] = std::from_chars(g.data(), g.data() + g.size(), q.generation);
+      if (!plain || g.empty() || err != std::errc() || end != g.data() + g.size()) {
+        error = "X-KPISim-Session: up to 64 letters, digits and '-', with X-KPISim-Generation a whole number";
+        return false;
+      }
+    }
     if (req.has_param("vars")) {
       const std::string v = req.get_param_value("vars");
       std::size_t start = 0;

@@ -132,6 +132,9 @@ json rows_json(const std::vector<params::DocRow>& rows) {
   return out;
 }
 
+/// Thrown from the progress callback of a run that a newer request of its session superseded.
+struct Superseded {};
+
 struct CachedRun {
   std::vector<RunResult> runs;
   ResultsMeta meta;
@@ -161,6 +164,22 @@ struct Engine::State {
   std::string examples_dir;
   std::counting_semaphore<4096> slots;
   std::atomic<bool> stopping{false};
+
+  std::mutex session_mutex;
+  std::unordered_map<std::string, std::uint64_t> latest;  // session -> newest generation seen
+
+  /// Records a request's generation; true when its session has already sent a newer one.
+  bool superseded(const RunQuery& q, bool record) {
+    if (q.session.empty()) return false;
+    const std::lock_guard lock(session_mutex);
+    if (record) {
+      if (latest.size() > 4096 && latest.count(q.session) == 0) latest.clear();  // bounded; forgetting only delays a stop
+      auto& g = latest[q.session];
+      g = std::max(g, q.generation);
+    }
+    const auto it = latest.find(q.session);
+    return it != latest.end() && it->second > q.generation;
+  }
 
   std::mutex cache_mutex;
   std::list<std::pair<std::string, std::shared_ptr<const CachedRun>>> lru;  // most recent first
@@ -196,6 +215,7 @@ struct Engine::State {
       if (*q.days < 1 || *q.days > 36500) throw InputError(fmt::format("days: expected a whole number in [1, 36500], got {}", *q.days));
       s.days = *q.days;
     }
+    if (superseded(q, /*record=*/true)) throw Superseded{};
     if (q.replication > kMaxReplication)
       throw InputError(fmt::format("replication: expected a whole number in [0, {}], got {}", kMaxReplication, q.replication));
     const ModelSpec light = ModelSpec::resolve(s, kLabel, /*organisation=*/false);  // checks only, O(1) in employees
@@ -244,8 +264,9 @@ struct Engine::State {
     if (limits.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(limits.threads));
     const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
     auto out = std::make_shared<CachedRun>();
-    out->runs = run_policies(spec, q.replication, [this](long long, long long) {
+    out->runs = run_policies(spec, q.replication, [this, &q](long long, long long) {
       if (stopping.load()) throw RunError("the server is stopping");
+      if (superseded(q, /*record=*/false)) throw Superseded{};
     });
     out->meta = run_meta(spec, kLabel, "kpisim serve", threads);
     out->hash = fnv1a_hex(resolved);
@@ -438,6 +459,8 @@ Reply Engine::run(const std::string& yaml, const RunQuery& q) {
                            {"series", series},
                            {"unit_series", unit_series},
                            {"summary_text", summary_table(r->runs)}});
+  } catch (const Superseded&) {
+    return error_reply(409, "superseded: a newer request of the same page arrived");
   } catch (const InputError& e) {
     return input_error_reply(e);
   } catch (const RunError& e) {
@@ -456,6 +479,8 @@ Reply Engine::export_h5(const std::string& yaml, const RunQuery& q) {
     out.body = write_hdf5_image(kLabel, r->meta, r->runs);
     out.filename = (name_problem(r->meta.scenario_name).empty() ? r->meta.scenario_name : std::string("scenario")) + ".h5";
     return out;
+  } catch (const Superseded&) {
+    return error_reply(409, "superseded: a newer request of the same page arrived");
   } catch (const InputError& e) {
     return input_error_reply(e);
   } catch (const RunError& e) {

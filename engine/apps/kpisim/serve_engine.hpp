@@ -36,6 +36,11 @@ struct RunQuery {
   std::optional<std::uint64_t> seed;
   std::optional<int> days;
   std::vector<std::string> variables;
+  /// The page's session and the number of its latest request: a run whose session has sent a
+  /// newer request stops at the end of its day (answered 409), so that a moved slider does not
+  /// wait for the runs of the positions before it. Empty: never superseded.
+  std::string session;
+  std::uint64_t generation = 0;
 };
 
 class Engine {

@@ -27,8 +27,12 @@ const S = {
 };
 
 // ---------- server
-async function api(path, body, signal) {
+// This page's session: the server stops a run of it when a newer run request of it arrives.
+const SESSION = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)).replace(/[^A-Za-z0-9-]/g, "");
+
+async function api(path, body, signal, generation) {
   const init = body === undefined ? {} : { method: "POST", body, headers: { "Content-Type": "text/yaml" } };
+  if (generation !== undefined) Object.assign(init.headers, { "X-KPISim-Session": SESSION, "X-KPISim-Generation": String(generation) });
   if (signal) init.signal = signal;
   const r = await fetch(path, init);
   const type = r.headers.get("Content-Type") || "";
@@ -243,7 +247,7 @@ async function startRuns() {
     let res;
     for (;;) {
       try {
-        res = await api(`/api/run?replication=${r}&vars=${vars}`, S.text, abort.signal);
+        res = await api(`/api/run?replication=${r}&vars=${vars}`, S.text, abort.signal, gen);
       } catch (e) {
         if (abort.signal.aborted) return;
         setStatus("error", `the server did not answer: ${e}`);
@@ -254,6 +258,7 @@ async function startRuns() {
       await new Promise((ok) => setTimeout(ok, 400));  // another run is in progress: wait for the slot
       if (gen !== S.gen) return;
     }
+    if (res.status === 409) return;  // superseded by a newer change (its runs are on their way)
     if (res.status !== 200) {
       setStatus("error", res.data.error || `run failed (${res.status})`);
       return;
