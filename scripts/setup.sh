@@ -10,7 +10,8 @@ cpp_pkgs=(build-essential cmake ninja-build pkg-config git clang-format clang-ti
           libtbb-dev libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools catch2
           librandom123-dev libcli11-dev libfmt-dev libboost-dev libnlopt-dev libopenmpi-dev openmpi-bin
           clang-14 libclang-rt-14-dev  # clang-14 + its runtime (libFuzzer, sanitizers): scripts/fuzz.sh
-          pybind11-dev python3-pybind11 python3-dev)  # the Python module (KPISIM_PYTHON_MODULE, on in the checked preset)
+          pybind11-dev python3-pybind11 python3-dev  # the Python module (KPISIM_PYTHON_MODULE, on in the checked preset)
+          libcpp-httplib-dev nlohmann-json3-dev)  # `kpisim serve` (docs/serve.md)
 # chromium: the report test opens report.html headless; r-cran-hdf5r: the test of the R snippet
 # in docs/output-schema.md (together about 30 s to install).
 py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy
@@ -18,6 +19,9 @@ py_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-num
          jupyter-nbconvert python3-nbformat python3-ipykernel)  # docs/tutorial.ipynb, executed by a test
 
 want=("${cpp_pkgs[@]}")
+# npm installs the JavaScript libraries of `kpisim serve`'s page when the build is configured
+# (cmake/serve.cmake); Debian's nodejs and npm unless a Node.js with npm is already there.
+if ! command -v npm >/dev/null 2>&1; then want+=(nodejs npm); fi
 if [[ "${1:-}" == "--python" ]]; then want+=("${py_pkgs[@]}"); fi
 # The report's Python packages (docs/report.md): no browser, no R.
 report_pkgs=(python3-h5py python3-xarray python3-h5netcdf python3-pandas python3-numpy python3-scipy

@@ -37,6 +37,9 @@
 #include "kpisim/model/spec.hpp"
 #include "mpi.hpp"
 #include "report.hpp"
+#ifdef KPISIM_HAVE_SERVE
+#include "serve.hpp"
+#endif
 
 namespace {
 
@@ -547,6 +550,7 @@ int main(int argc, char** argv) {
       "  kpisim optimise EXPERIMENT -o best.h5                       tune a policy's parameters (objective, constraints)\n"
       "  kpisim compare crn.h5                                       the comparison table of a sweep's file\n"
       "  kpisim report crn.h5 -o crn_report/                         plots and a self-contained report.html\n"
+      "  kpisim serve                                                a local web app at http://127.0.0.1:8765/\n"
       "\n"
       "Exit codes: 0 success; 1 run or output error; 2 invalid scenario, experiment or arguments;\n"
       "            3 output file exists (use --force); 4 too large for this machine's memory;\n"
@@ -612,6 +616,10 @@ int main(int argc, char** argv) {
   // Everything after `report` (--help included) goes to the Python analysis package (report.hpp).
   auto* report = app.add_subcommand("report", "write PNG plots and one self-contained report.html for a results file (docs/report.md)");
   report->prefix_command()->allow_extras()->set_help_flag();
+#ifdef KPISIM_HAVE_SERVE
+  kpisim::app::ServeArgs serve_args;
+  auto* serve = kpisim::app::add_serve_command(app, serve_args);  // the local web app (serve.cpp, docs/serve.md)
+#endif
 
   try {
     app.parse(argc, argv);
@@ -642,6 +650,9 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run) return cmd_run(ra, command_line);
+#ifdef KPISIM_HAVE_SERVE
+    if (*serve) return kpisim::app::run_serve(serve_args);
+#endif
     if (*validate) return cmd_validate(vfile);
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
