@@ -58,6 +58,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # HTML fragments
     note: str = ""  # shown when the file lacks the section's data
+    damaged: bool = False  # the file has the section's data but it cannot be read: shown, never hidden
     short: str = ""  # label in the navigation bar (default: the title)
 
 
@@ -337,6 +338,7 @@ def robust_section(ds, fig) -> Section:
         rob = R.robust(ds)
     except (ValueError, KeyError, OSError) as err:
         s.note = f"The file's robust group cannot be read: {_e(err)}."
+        s.damaged = True
         return s
     if not rob:
         s.note = ("No robust comparison in this file: an experiment with a <code>robust:</code> section and a "
@@ -877,12 +879,13 @@ def sorted_sensitivity(tables: dict) -> dict:
 
 
 def hide_empty(sections: list[Section]) -> list[Section]:
-    """The sections with something to show (a figure or a table). Each one left out that says why
+    """The sections with something to show (a figure or a table), and those whose data the file has
+    but which cannot be read (a damaged file is said where it shows). Each one left out that says why
     (its note: what the file lacks and how to get it) is listed under 'Not in this file' in the
     provenance."""
     shown, missing = [], []
     for s in sections:
-        if s.id == "provenance" or s.figures or any(s.tables):
+        if s.id == "provenance" or s.figures or any(s.tables) or s.damaged:
             shown.append(s)
         elif s.note:
             missing.append(f"<li><b>{_e(s.title)}</b>: {s.note}</li>")
