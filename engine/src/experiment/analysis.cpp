@@ -10,16 +10,13 @@
 #include "kpisim/config/params.hpp"
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/io/results.hpp"
+#include "text_format.hpp"
 
 namespace kpisim {
 namespace {
 
-std::string num(double x) {
-  if (std::isnan(x)) return "n/a";
-  const double a = std::fabs(x);
-  if (a != 0.0 && (a >= 1e6 || a < 1e-3)) return fmt::format("{:.3e}", x);
-  return fmt::format("{:.4g}", x);
-}
+using text::num;
+using text::usd;
 
 std::string interval(const stats::TInterval& ci) {
   if (std::isnan(ci.lower)) return "";
@@ -274,16 +271,6 @@ const ComparisonRow* find_row(const Analysis& a, std::string_view output, std::s
   for (const auto& r : a.comparison)
     if (r.output == output && r.point == point && r.policy == policy) return &r;
   return nullptr;
-}
-
-/// Money for people: 4 significant digits with k, M or B (260.8M), as the report writes it.
-std::string usd(double x) {
-  if (std::isnan(x)) return "n/a";
-  const double a = std::fabs(x);
-  if (a >= 1e9) return fmt::format("{:.4g}B", x / 1e9);
-  if (a >= 1e6) return fmt::format("{:.4g}M", x / 1e6);
-  if (a >= 1e4) return fmt::format("{:.4g}k", x / 1e3);
-  return fmt::format("{:.4g}", x);
 }
 
 std::string with_interval(const stats::TInterval& ci, double mean, std::string (*f)(double) = num) {

@@ -10,26 +10,13 @@
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/core/error.hpp"
+#include "text_format.hpp"
 
 namespace kpisim {
 namespace {
 
-std::string num(double x) {
-  if (std::isnan(x)) return "n/a";
-  const double a = std::fabs(x);
-  if (a != 0.0 && (a >= 1e6 || a < 1e-3)) return fmt::format("{:.3e}", x);
-  return fmt::format("{:.4g}", x);
-}
-
-/// Money for people: 4 significant digits with k, M or B, as the money view writes it.
-std::string usd(double x) {
-  if (std::isnan(x)) return "n/a";
-  const double a = std::fabs(x);
-  if (a >= 1e9) return fmt::format("{:.4g}B", x / 1e9);
-  if (a >= 1e6) return fmt::format("{:.4g}M", x / 1e6);
-  if (a >= 1e4) return fmt::format("{:.4g}k", x / 1e3);
-  return fmt::format("{:.4g}", x);
-}
+using text::num;
+using text::usd;
 
 std::string pct(double share) {
   return std::isnan(share) ? "n/a" : fmt::format("{:.0f}%", 100 * share);
