@@ -245,6 +245,9 @@ struct Engine::State {
       return hit;
     }
     if (!slots.try_acquire()) {
+      // A request that a newer one of its page has overtaken (which may hold the slot) is superseded, not busy:
+      // the page must not retry it.
+      if (superseded(q, /*record=*/false)) throw Superseded{};
       reply = error_reply(429, fmt::format("busy: {} run{} in progress (the limit of `kpisim serve --max-runs`); try again shortly",
                                            limits.max_runs, limits.max_runs == 1 ? " is" : "s are"));
       return nullptr;
