@@ -96,3 +96,43 @@ TEST_CASE("allocation: a binding budget is spent exactly", "[unit][allocation]")
   // Interior with the budget: t1 - t2 = (a1 - a2) / (c - delta) = 20.
   REQUIRE(x.t[0] - x.t[1] == Approx(8.0).epsilon(1e-12));  // capped by the budget: t2 = 0
 }
+
+TEST_CASE("allocation: checking covers at most the AI-assisted work done (limit_to_base)", "[unit][allocation]") {
+  // Two people, c = 8, delta = 3, budget 12; activities work, verification, performative, learning.
+  // Person 0: one hour of work left (cap 1) and checking worth 30 USD/h: the box problem gives
+  // theta = 3 (1 + t_V), t_V = (30 - theta) / 5 = 3.375 h of checking for 1 h of work. With half
+  // the work on AI and 0.3 h of checking per AI hour, full coverage is 0.15 h: re-solved with that
+  // cap, theta = 3 x 1.15 = 3.45, work stays at its cap and checking is 0.15.
+  // Person 1: checking worth 10 USD/h against 50 for work: no checking, nothing to re-solve.
+  const double a0[2] = {50, 50}, a1[2] = {30, 10}, zero[2] = {0, 0};
+  const double cap0[2] = {1, 10}, cap1[2] = {10, 10};
+  const double budget[2] = {12, 12};
+  const double* const a[4] = {a0, a1, zero, zero};
+  const double* const cap[4] = {cap0, cap1, zero, zero};
+  double t0[2], t1[2], t2[2], t3[2];
+  double* const t[4] = {t0, t1, t2, t3};
+  kpisim::allocate_batch(2, 8, 3, a, cap, budget, t);
+  CHECK(t1[0] == Approx(3.375));
+  CHECK(t0[0] == Approx(1.0));
+  const double before_w1 = t0[1];
+  const double before_v1 = t1[1];
+  const float share[2] = {0.5F, 0.5F};
+  CHECK(kpisim::limit_to_base(2, 8, 3, a, cap, budget, 1, 0, 0.3, share, t) == 1);
+  CHECK(t0[0] == Approx(1.0));
+  CHECK(t1[0] == Approx(0.15));
+  CHECK(t1[0] <= 0.3 * 0.5 * t0[0]);
+  CHECK(t0[1] == before_w1);  // untouched, to the bit
+  CHECK(t1[1] == before_v1);
+  CHECK(t1[1] == 0.0);
+  // Lowering the checking cap never lowers work: with work free (cap 10) the re-solve gives more work.
+  const double cap0b[2] = {10, 10};
+  const double a1b[2] = {48, 10};
+  const double* const capb[4] = {cap0b, cap1, zero, zero};
+  const double* const ab[4] = {a0, a1b, zero, zero};
+  kpisim::allocate_batch(2, 8, 3, ab, capb, budget, t);
+  const double w_before = t0[0];
+  REQUIRE(t1[0] > 0.3 * 0.5 * t0[0]);
+  CHECK(kpisim::limit_to_base(2, 8, 3, ab, capb, budget, 1, 0, 0.3, share, t) == 1);
+  CHECK(t0[0] > w_before);
+  CHECK(t1[0] <= 0.3 * 0.5 * t0[0]);
+}

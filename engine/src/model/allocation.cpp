@@ -368,4 +368,28 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
   }
 }
 
+std::size_t limit_to_base(std::size_t n, double c, double delta, const double* const a[kBatchActivities],
+                          const double* const cap[kBatchActivities], const double* budget, std::size_t dep, std::size_t base, double ratio,
+                          const float* share, double* const t[kBatchActivities]) noexcept {
+  std::size_t resolved = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const double bound = ratio * static_cast<double>(share[j]) * t[base][j];
+    if (!(t[dep][j] > bound)) continue;
+    AllocationProblem prob;
+    prob.n = kBatchActivities;
+    prob.c = c;
+    prob.delta = delta;
+    prob.budget = budget[j];
+    for (std::size_t q = 0; q < kBatchActivities; ++q) {
+      prob.a[q] = a[q][j];
+      prob.cap[q] = cap[q][j];
+    }
+    prob.cap[dep] = std::min(prob.cap[dep], bound);
+    const Allocation al = allocate(prob);
+    for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
+    ++resolved;
+  }
+  return resolved;
+}
+
 }  // namespace kpisim

@@ -579,6 +579,8 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
         const double* const cap[4] = {s.cap[0], s.cap[1], s.cap[2], s.cap[3]};
         double* const t[4] = {s.t[0], s.t[1], s.t[2], s.t[3]};
         allocate_batch(n, b.effort_cost, b.crowding, a, cap, s.budget, t);
+        // Checking covers at most the AI-assisted work done today (7.4).
+        limit_to_base(n, b.effort_cost, b.crowding, a, cap, s.budget, 1, 0, b.verification_ratio, ps.plan.ai_share.data() + start, t);
       }
       work_phase(c, ps, s, start, n);
       outcomes(c, ps, s, start, n);

@@ -49,6 +49,16 @@ inline constexpr std::size_t kBatchActivities = 4;
 void allocate_batch(std::size_t n, double c, double delta, const double* const a[kBatchActivities],
                     const double* const cap[kBatchActivities], const double* budget, double* const t[kBatchActivities]) noexcept;
 
+/// Activity `dep` (verification) can only serve the hours of activity `base` (work) chosen the same
+/// day: it may not exceed ratio * share[j] * t[base][j] (checking covers at most the AI-assisted work
+/// actually done). For the problems of a batch solved by allocate_batch() that break this, the cap of
+/// `dep` is lowered to that bound and the problem solved again with allocate(). One round suffices
+/// for a feasible allocation: lowering one activity's cap never lowers another's hours (theta can only
+/// fall), so the new t[base] is at least the old one. Returns the number of problems solved again.
+std::size_t limit_to_base(std::size_t n, double c, double delta, const double* const a[kBatchActivities],
+                          const double* const cap[kBatchActivities], const double* budget, std::size_t dep, std::size_t base, double ratio,
+                          const float* share, double* const t[kBatchActivities]) noexcept;
+
 /// The agent's utility at t (for tests and diagnostics).
 double allocation_utility(const AllocationProblem& p, const Allocation& x) noexcept;
 
