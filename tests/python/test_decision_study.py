@@ -86,13 +86,20 @@ def test_the_commands_cover_the_study(study):
 
 def test_the_printed_excerpts_are_what_the_commands_print(study):
     text, _, done = study
-    printed = {"R": next(r.stdout for a, r in done if a[0] == "sweep"),
-               "O": next(r.stdout for a, r in done if a[0] == "optimise")}
+    printed = {"R": [r.stdout for a, r in done if a[0] == "sweep"],
+               "O": [r.stdout for a, r in done if a[0] == "optimise"]}
+    # `kpisim compare` of a results file prints the same again, from the file.
+    made_by = {_output_of(done, a): k for a, _ in done for k in "RO" if a[0] == {"R": "sweep", "O": "optimise"}[k]}
+    for a, r in done:
+        if a[0] == "compare" and a[1] in made_by:
+            printed[made_by[a[1]]].append(r.stdout)
+    assert len(printed["O"]) == 2, "the document's commands should compare the optimisation's file"
     excerpts = shown_excerpts(text)
     assert excerpts["R"] and excerpts["O"], "the document shows no excerpt of the sweep's or the optimisation's output"
     for which, bodies in excerpts.items():
         for body in bodies:
-            assert body in printed[which], f"the document's excerpt is not in what kpisim prints now:\n{body[:500]}"
+            for out in printed[which]:
+                assert body in out, f"the document's excerpt is not in what kpisim prints now:\n{body[:500]}"
 
 
 @pytest.fixture(scope="module")
