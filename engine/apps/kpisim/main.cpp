@@ -421,13 +421,14 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
     const std::string yaml = idx.attr("experiment");
     if (yaml.empty() && idx.attr("kind") == "optimisation" && !idx.attr("optimisation").empty()) {
       // `kpisim optimise`'s file: its result again, from the tables it stored (docs/experiments.md, "Optimisation").
-      const kpisim::Optimisation opt = kpisim::Optimisation::from_text(idx.attr("optimisation"), file + " (optimisation attribute)", ".",
-                                                                       kpisim::BaseFile::refused);
+      const kpisim::Optimisation opt =
+          kpisim::Optimisation::from_text(idx.attr("optimisation"), file + " (optimisation attribute)", ".", kpisim::BaseFile::refused);
       const std::size_t runs = 3 * opt.state_count() * static_cast<std::size_t>(opt.confirm_replications());
       if (runs != idx.runs)
         throw kpisim::ResultsFileError(fmt::format("'{}' has {} runs but its optimisation re-evaluates {}", file, idx.runs, runs));
       fmt::print("{}: optimisation '{}', {} (the chosen point, the start and the baseline on fresh replications)\n{}", file,
-                 opt.sweep.experiment.name, plural(idx.runs, "run"), kpisim::format_optimisation(opt, kpisim::read_optimisation_report(opt, file)));
+                 opt.sweep.experiment.name, plural(idx.runs, "run"),
+                 kpisim::format_optimisation(opt, kpisim::read_optimisation_report(opt, file)));
       return kExitOk;
     }
     if (yaml.empty())

@@ -205,8 +205,7 @@ bool has_optimise_section(const std::string& path) {
 
 Optimisation Optimisation::load(const std::string& path) {
   const fs::path p(path);
-  return from_text(params::read_input_file(path, "experiment"), path,
-                   p.has_parent_path() ? p.parent_path().string() : std::string("."));
+  return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
 }
 
 Optimisation Optimisation::from_text(const std::string& text, const std::string& path, const std::string& dir, BaseFile base_file) {
@@ -834,7 +833,8 @@ OptimisationReport read_optimisation_report(const Optimisation& opt, const std::
   const auto bad = [&](const std::string& why) { return ResultsFileError(fmt::format("cannot read results file '{}': {}", path, why)); };
   const auto col = [&](const ResultsTable& t, const std::string& table, const std::string& name) -> const std::vector<double>& {
     const std::vector<double>* c = t.column(name);
-    if (c == nullptr) throw bad(fmt::format("table 'optimisation/{}' has no column '{}' (damaged, or not this optimisation's)", table, name));
+    if (c == nullptr)
+      throw bad(fmt::format("table 'optimisation/{}' has no column '{}' (damaged, or not this optimisation's)", table, name));
     return *c;
   };
   const auto number = [&](const ResultsTable& t, const std::string& name) {
@@ -923,8 +923,8 @@ OptimisationReport read_optimisation_report(const Optimisation& opt, const std::
   if (!opt.uncertain.empty()) {
     const ResultsTable st = read_results_table(path, "optimisation/states", "state");
     if (st.labels.size() != opt.fresh_states.size())
-      throw bad(fmt::format("table 'optimisation/states' has {} states but the optimisation drew {}", st.labels.size(),
-                            opt.fresh_states.size()));
+      throw bad(
+          fmt::format("table 'optimisation/states' has {} states but the optimisation drew {}", st.labels.size(), opt.fresh_states.size()));
     for (std::size_t s = 0; s < st.labels.size(); ++s)
       for (const char* name : {"vs_baseline", "vs_start"}) {
         stats::Summary d;
