@@ -37,7 +37,9 @@ Markers (HTML comments, invisible on GitHub):
                                                  rewording, not just new numbers)
 
 Commands run in document order, each once (a `kpisim-gen` block always runs: the tutorial shows
-the refusal to overwrite); `run(...)` and `sweep(...)` in definitions are cached per invocation.
+the refusal to overwrite); `run(...)`, `sweep(...)` and `optimise(...)` in definitions are cached per
+invocation; `analysis()` gives the analysis package's results and report modules, so that a
+document can quote the numbers the report shows (docs/decision-study.md).
 Parts of the printed output that vary between machines and calls (timings, speeds, the time
 estimate) are masked: a block whose masked text is unchanged is left as it is.
 
@@ -71,6 +73,7 @@ DOCUMENTS = [
     "scenarios/coursework/02_goodhart.md",
     "scenarios/coursework/03_burnout.md",
     "scenarios/coursework/04_frontier.md",
+    "docs/decision-study.md",
 ]
 
 FILE_RE = re.compile(r"<!-- kpisim-file: (\S+) -->\n```[a-z]*\n(.*?)```\n", re.S)
@@ -445,6 +448,18 @@ class Document:
     def sweep(self, path, *args, set=None):  # noqa: A002
         return self._cached("sweep", path, args, set)
 
+    def optimise(self, path, *args, set=None):  # noqa: A002
+        return self._cached("optimise", path, args, set)
+
+    def analysis(self):
+        """The analysis package's results and report modules (what `kpisim report` draws): a document
+        quotes the report's numbers from them, e.g. report.executive_summary(results.open_results(P.h5))."""
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        if str(REPO / "analysis") not in sys.path:
+            sys.path.insert(0, str(REPO / "analysis"))
+        from kpisim_analysis import report, results  # noqa: PLC0415 (only documents that quote the report need it)
+        return results, report
+
     def yaml_load(self, path):
         """A scenario or experiment file of the tree, as Python data."""
         return yaml.safe_load((self.work / path).read_text())
@@ -468,7 +483,7 @@ class Document:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(m.group(2))
         ns = {"fmt": fmt, "interval": interval, "times": times, "words": words, "sig": sig, "sigspec": sigspec, "code": code, "grouped": grouped, "short": short, "mdtable": mdtable,
-              "summary_table": summary_table, "np": np, "run": self.run, "sweep": self.sweep,
+              "summary_table": summary_table, "np": np, "run": self.run, "sweep": self.sweep, "optimise": self.optimise, "analysis": self.analysis,
               "variant": self.variant, "edited": self.edited, "yaml_load": self.yaml_load, "re": re, "DocError": DocError}
         blocks = {}
         for m in GEN_RE.finditer(text):

@@ -31,7 +31,7 @@ REPORT_NAME = "report.html"
 
 # Section ids, in page order (tests check that each is present).
 SECTIONS = ("executive", "summary", "productivity", "burnout", "tokens", "labour", "attrition", "divisions", "goodhart",
-            "comparison", "sensitivity", "robust", "parameters", "provenance")
+            "comparison", "sensitivity", "robust", "optimisation", "parameters", "provenance")
 
 
 class ReportExistsError(Exception):
@@ -401,6 +401,131 @@ def robust_section(ds, fig) -> Section:
     return s
 
 
+def optimisation_section(ds) -> Section:
+    """The result of `kpisim optimise` (docs/experiments.md, "Optimisation"): the chosen parameters,
+    the objective on fresh replications with its interval against the baseline and the start, the
+    constraints, the selection bias, the fresh states of the world, and every evaluation."""
+    s = Section("optimisation", "Policy optimisation", short="Optimisation")
+    try:
+        o = R.optimisation(ds)
+    except (ValueError, KeyError, OSError) as err:
+        s.note = f"The file's optimisation group cannot be read: {_e(err)}."
+        s.damaged = True
+        return s
+    if not o:
+        s.note = ("No optimisation in this file: <code>kpisim optimise EXPERIMENT</code> (an experiment with an "
+                  "<code>optimise:</code> section) writes it (docs/experiments.md, \"Optimisation\").")
+        return s
+    ev, cmp, spec = o["evaluations"], o["comparison"], (o["spec"].get("optimise") or {})
+    labels = [str(e) for e in ev["evaluation"].values]
+    i = labels.index(o["chosen"])
+    rows = [str(r) for r in cmp["row"].values]
+    goal = str(ev.attrs.get("goal", "maximise"))
+    constraints = spec.get("constraints") or {}
+    cons_text = "; ".join(f"{_e(k)} " + " and ".join(f"{'≤' if b == 'max' else '≥'} {_e(v)}" for b, v in (c or {}).items()
+                                                      if b in ("max", "min"))
+                          for k, c in constraints.items()) or "none"
+    uncertain = spec.get("uncertain") or []
+    s.intro = (f"<code>kpisim optimise</code> searched {len(o['parameters'])} parameter"
+               f"{'s' if len(o['parameters']) != 1 else ''} of <b>{_e(spec.get('policy', ''))}</b> to {_e(goal)} "
+               f"<b>{_e(ev.attrs.get('objective', ''))}</b> (constraints: {cons_text}) with {_e(ev.attrs.get('algorithm', ''))} "
+               f"on common random numbers ({_e(ev.attrs.get('replications', ''))} replications per candidate"
+               + (f", in each of {_e(spec.get('states', ''))} states of the world over {_e(', '.join(map(str, uncertain)))}"
+                  if uncertain else "")
+               + f"; {len(labels)} evaluations; {_e(ev.attrs.get('stop', ''))}). The chosen point was then run again "
+                 "with the start (the scenario's own values) and the baseline policy on fresh replications"
+               + (" in fresh states of the world" if uncertain else "")
+               + ": those are the numbers to quote.")
+    feasible = float(ev["feasible"].values[i]) == 1
+    params = "".join(f"<tr><th scope=row><code>{_e(n)}</code></th><td>{fmt(float(ev[n].values[i]))}</td></tr>"
+                     for n in o["parameters"])
+    s.tables.append(f"<p class=headline>Chosen (evaluation {_e(o['chosen'])})"
+                    + ("" if feasible else " <span class=bad>— no evaluated point met the constraints: this is the "
+                                           "least violating one</span>")
+                    + f":</p><table class='numbers opt-chosen'><thead><tr><th>parameter</th><th>value</th></tr></thead>"
+                      f"<tbody>{params}</tbody></table>")
+
+    def cell(r, name):
+        """(mean, lower, upper) of a column of the comparison table: 'objective', 'difference', or an output's."""
+        k = rows.index(r)
+        cols = ((name, name + "_lower", name + "_upper") if name in ("objective", "difference")
+                else ("mean_" + name, "lower_" + name, "upper_" + name))
+        return tuple(float(cmp[c].values[k]) if c in cmp else np.nan for c in cols)
+
+    outs = [str(k) for k in constraints]
+    head = ("<th></th><th>objective</th><th>chosen minus this (paired)</th>"
+            + "".join(f"<th>{_e(c)}</th>" for c in outs))
+    body, csv_rows = [], []
+    names = {"chosen": "chosen", "start": "start (the scenario's values)", "baseline": "baseline policy",
+             "runner_up": "runner-up"}
+    for r in rows:
+        fresh = r.endswith("_fresh")
+        role = r[:-6] if fresh else r
+        obj, diff = cell(r, "objective"), cell(r, "difference")
+        cons = [cell(r, c) for c in outs]
+        label = f"{names.get(role, role)}, {'fresh replications' if fresh else 'search replications'}"
+        body.append(f"<tr{' class=fresh' if fresh else ''}><th scope=row>{_e(label)}</th><td>{_ci(obj)}</td>"
+                    f"<td>{'' if role == 'chosen' else _ci(diff, True)}</td>"
+                    + "".join(f"<td>{_ci(c)}</td>" for c in cons) + "</tr>")
+        csv_rows.append([r, *obj, *diff, *[x for c in cons for x in c]])
+    csv_head = ["row", "objective", "lower", "upper", "difference", "difference_lower", "difference_upper",
+                *[f"{c}{x}" for c in outs for x in ("", "_lower", "_upper")]]
+    s.tables.append(f"<div class=scroll><table class='numbers opt-result'><thead><tr>{head}</tr></thead><tbody>"
+                    f"{''.join(body)}</tbody></table></div><p class=tablenote>Means with {T.LEVEL:.0%} intervals; the "
+                    "search's rows are biased upward (the chosen point was selected on them); the fresh rows are not. "
+                    f"{_csv_link('optimisation_result.csv', csv_head, csv_rows)}</p>")
+    verdict = []
+    d = cell("baseline_fresh", "difference")
+    better = (d[1] > 0) if goal == "maximise" else (d[2] < 0)
+    worse = (d[2] < 0) if goal == "maximise" else (d[1] > 0)
+    verdict.append(f"Against the baseline policy on fresh replications: {_ci(d, True)}, "
+                   + ("<b>better</b>" if better else "<b class=bad>worse</b>" if worse else "not distinguishable") + ".")
+    d = cell("start_fresh", "difference")
+    verdict.append(f"Against the scenario's own values: {_ci(d, True)}"
+                   + (" (resolved)." if _resolved(d) else " (not distinguishable)."))
+    for c, bounds in constraints.items():
+        if "mean_" + str(c) not in cmp:
+            continue
+        m, lo, hi = cell("chosen_fresh", str(c))
+        mx, mn = (bounds or {}).get("max"), (bounds or {}).get("min")
+        holds = (mx is None or hi <= float(mx)) and (mn is None or lo >= float(mn))
+        fails = (mx is not None and m > float(mx)) or (mn is not None and m < float(mn))
+        verdict.append(f"Constraint on {_e(c)}: {_ci((m, lo, hi))} "
+                       + ("holds (the whole interval within the bound)." if holds else
+                          "<b class=bad>violated</b>." if fails else "holds on the mean; the interval crosses the bound."))
+    wc = cmp.attrs
+    try:
+        bias = tuple(float(wc.get(n, "nan")) for n in ("gain_bias", "gain_bias_lower", "gain_bias_upper"))
+        verdict.append(f"Selection bias of the gain over the baseline (search minus fresh): {_ci(bias, True)}.")
+    except ValueError:
+        pass
+    st = o["states"]
+    if st is not None:
+        v = st["vs_baseline"].values.astype(float)
+        lo = st["vs_baseline_lower"].values.astype(float) if "vs_baseline_lower" in st else np.full_like(v, np.nan)
+        hi = st["vs_baseline_upper"].values.astype(float) if "vs_baseline_upper" in st else np.full_like(v, np.nan)
+        sign = 1 if goal == "maximise" else -1
+        verdict.append(f"Across the {v.size} fresh states of the world: better than the baseline in "
+                       f"{int(np.sum(sign * v > 0))} (clearly in {int(np.sum(sign * lo > 0 if sign > 0 else hi < 0))}), "
+                       f"worse in {int(np.sum(sign * v < 0))} (clearly in {int(np.sum(hi < 0 if sign > 0 else lo > 0))}).")
+    s.tables.append("<ul class=opt-verdict>" + "".join(f"<li>{x}</li>" for x in verdict) + "</ul>")
+    evrows = []
+    stages = {0: "start", 1: "lhs", 2: "local"}
+    for j, lab in enumerate(labels):
+        cells = [f"{lab}{' *' if lab == o['chosen'] else ''}", stages.get(int(float(ev['stage'].values[j])), "?")]
+        cells += [fmt(float(ev[n].values[j])) for n in o["parameters"]]
+        cells.append(fmt_interval(float(ev["objective"].values[j]), float(ev["objective_lower"].values[j]),
+                                  float(ev["objective_upper"].values[j])))
+        cells += [fmt(float(ev["mean_" + c].values[j])) if "mean_" + c in ev else "n/a" for c in outs]
+        cells.append("yes" if float(ev["feasible"].values[j]) == 1 else "no")
+        evrows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    evhead = "".join(f"<th>{_e(h)}</th>" for h in ("#", "stage", *o["parameters"], "objective", *outs, "feasible"))
+    s.tables.append(f"<details><summary>Every evaluation ({len(labels)}, in the order evaluated; * the chosen)</summary>"
+                    f"<div class=scroll><table class=numbers><thead><tr>{evhead}</tr></thead><tbody>{''.join(evrows)}"
+                    "</tbody></table></div></details>")
+    return s
+
+
 def provenance_html(ds, prov: R.Provenance, file_sha256: str) -> str:
     rows = "".join(f"<tr><th scope=row>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in prov.attrs.items())
     rows += f"<tr><th scope=row>file</th><td><code>{_e(prov.path)}</code></td></tr>"
@@ -462,6 +587,21 @@ def _pairs(ds) -> dict[str, dict[tuple[int, int], int]]:
     return out
 
 
+def _optimisation_pairs(ds) -> dict[str, dict[tuple[int, int], int]]:
+    """The runs of an optimisation file (`kpisim optimise`) by role: the chosen point, the start (the
+    scenario's own values) and the baseline policy, each over the same fresh replications (and states
+    of the world), so runs with the same replication are paired. Labelled 'POLICY (role)'."""
+    ok = R.ok_runs(ds)
+    pol = ds[S.POLICY].values
+    rep = ds[S.REPLICATION].values.astype(int)
+    pts = R.point_of_runs(ds)
+    out: dict[str, dict[tuple[int, int], int]] = {}
+    for r in np.flatnonzero(ok):
+        if 0 <= pts[r] < len(R.OPTIMISATION_ROWS):
+            out.setdefault(f"{pol[r]} ({R.OPTIMISATION_ROWS[pts[r]]})", {})[(0, int(rep[r]))] = int(r)
+    return out
+
+
 def _cell(per_run, runs) -> tuple[float, float, float]:
     m, lo, hi, _ = T.t_interval(per_run[np.asarray(sorted(runs.values()), dtype=int)] if runs else [])
     return m, lo, hi
@@ -515,6 +655,8 @@ class Summary:
     tied: list[str] = field(default_factory=list)  # policies the data do not separate from the best
     next_below: tuple[str, tuple[float, float, float]] | None = None  # the best policy after the tied ones, and the gap
     days: int = 0
+    robust: dict | None = None  # the file's robust comparison, per policy (robust_lines)
+    optimisation: dict | None = None  # the file's optimisation result (results.optimisation)
 
 
 # A division is 'hurt' by a policy when, against the baseline, its true value per employee is lower
@@ -562,11 +704,14 @@ def executive_summary(ds) -> Summary | None:
     with its interval and paired difference from the baseline, its costs, burnout, attrition and the
     divisions it hurts; the ranking, the gap between the best and the runner-up, and how often the
     best wins. None for a file without finished runs."""
-    pairs = _pairs(ds)
+    opt = R.optimisation(ds) if R.is_optimisation(ds) else {}
+    pairs = _optimisation_pairs(ds) if opt else _pairs(ds)
     pairs = {p: k for p, k in pairs.items() if k}
     if not pairs:
         return None
     base = R.baseline(ds)
+    if opt:
+        base = next((p for p in pairs if p.endswith("(baseline)")), base)
     if base not in pairs:
         base = next(iter(pairs))
     days = ds.sizes[S.DAY]
@@ -610,7 +755,8 @@ def executive_summary(ds) -> Summary | None:
         line.wins, line.best_points = wins[p], best_points[p]
         lines.append(line)
     lines.sort(key=lambda x: -x.objective[0] if np.isfinite(x.objective[0]) else np.inf)
-    s = Summary(lines, base, label, unit, reps, len(R.points(ds)), len(common), tested, days=days)
+    s = Summary(lines, base, label, unit, reps, len(all_points) if opt else len(R.points(ds)), len(common), tested,
+                days=days, robust=robust_lines(ds), optimisation=opt or None)
     if len(lines) > 1:
         best = pairs[lines[0].policy]
         s.runner_up_gap = _paired_cell(objective, best, pairs[lines[1].policy])
@@ -620,6 +766,85 @@ def executive_summary(ds) -> Summary | None:
         if s.tied and rest:
             s.next_below = (rest[0], _paired_cell(objective, best, pairs[rest[0]]))
     return s
+
+
+def robust_lines(ds) -> dict | None:
+    """The robust comparison of the file for the executive summary: {"states": n, "constraints": text,
+    "policies": {policy: {regret_mean, regret_max, best_share, satisficing_share, loses_share, box}},
+    "minimax": policy, "satisficing": policy}; None without one (or when it cannot be read: the
+    robustness section says why)."""
+    try:
+        rob = R.robust(ds)
+    except (ValueError, KeyError, OSError):
+        return None
+    if not rob:
+        return None
+    t = rob["policies"]
+    cols = ("regret_mean", "regret_max", "best_share", "satisficing_share", "loses_share")
+    if any(c not in t for c in cols):
+        return None
+    pols = {}
+    for i, p in enumerate(str(x) for x in t["policy"].values):
+        pols[p] = {c: float(t[c].values[i]) for c in cols}
+        box = rob["box"].get(p)
+        pols[p]["box"] = str(box.attrs.get("statement", "")) if box is not None else ""
+    finite = {p: v for p, v in pols.items() if np.isfinite(v["regret_max"])}
+    if not finite:
+        return None
+    return {"states": str(t.attrs.get("states_used", t.attrs.get("states", ""))),
+            "constraints": str(t.attrs.get("constraints", "")), "units": str(t["regret_mean"].attrs.get("units", "")),
+            "objective": str(t.attrs.get("objective", "")), "policies": pols,
+            "minimax": min(finite, key=lambda p: finite[p]["regret_max"]),
+            "mean_regret": min(finite, key=lambda p: finite[p]["regret_mean"]),
+            "satisficing": max(finite, key=lambda p: finite[p]["satisficing_share"])}
+
+
+def robust_item(s: "Summary") -> str:
+    """The recommendation's robustness over the states of the world (regret, satisficing, where it loses)."""
+    rb = s.robust
+    best = s.lines[0].policy
+    if not rb or best not in rb["policies"]:
+        return ""
+    r = rb["policies"][best]
+    units = f" {_e(rb['units'])}" if rb["units"] else ""
+    text = (f"Robustness over {_e(rb['states'])} states of the world (<code>{_e(rb['objective'])}</code>): "
+            f"<b>{_e(best)}</b> is the best in {r['best_share']:.0%} of them; its regret (the best policy's objective "
+            f"in a state minus its own) is {_money(r['regret_mean'])}{units} on average and {_money(r['regret_max'])}"
+            f"{units} at most; it satisfices ({_e(rb['constraints'] or 'no constraints')}) in "
+            f"{r['satisficing_share']:.0%} of the states and loses in {r['loses_share']:.0%}")
+    if r["box"]:
+        text += f", mostly where <b>{_e(r['box'])}</b> (PRIM)"
+    picks = [(rb["minimax"], "lowest maximum regret"), (rb["mean_regret"], "lowest mean regret"),
+             (rb["satisficing"], "most often satisficing")]
+    same = [what for p, what in picks if p == best]
+    other = [f"{what}: <b>{_e(p)}</b>" for p, what in picks if p != best]
+    text += "." + (f" It is also the choice by {', '.join(same)}." if same else "")
+    if other:
+        text += f" <span class=bad>The robust criteria pick otherwise</span> ({'; '.join(other)})."
+    for x in s.lines[1:]:
+        q = rb["policies"].get(x.policy)
+        if q and q["box"] and 0 < q["loses_share"] < 1:
+            text += (f" <b>{_e(x.policy)}</b> loses in {q['loses_share']:.0%} of the states, mostly where "
+                     f"<b>{_e(q['box'])}</b> (PRIM).")
+    return text
+
+
+def optimisation_item(s: "Summary") -> str:
+    """The optimisation's answer in one sentence (chosen values, fresh gain over the baseline)."""
+    o = s.optimisation
+    if not o:
+        return ""
+    ev, cmp = o["evaluations"], o["comparison"]
+    i = [str(e) for e in ev["evaluation"].values].index(o["chosen"])
+    vals = ", ".join(f"{_e(n)} = {float(ev[n].values[i]):.4g}" for n in o["parameters"])
+    rows = [str(r) for r in cmp["row"].values]
+    b = rows.index("baseline_fresh")
+    d = tuple(float(cmp[c].values[b]) for c in ("difference", "difference_lower", "difference_upper"))
+    feasible = bool(float(ev["feasible"].values[i]) == 1)
+    return (f"Optimisation: the chosen values are {vals}"
+            + ("" if feasible else " <span class=bad>(no evaluated point met the constraints: the least violating)</span>")
+            + f"; on fresh replications the chosen policy minus the baseline is {_ci(d, True)}"
+            + (" (resolved)" if _resolved(d) else " (not distinguishable)") + ". Details in the section Optimisation.")
 
 
 def _money(x, signed: bool = False) -> str:
@@ -692,7 +917,11 @@ def recommendation_html(s: Summary) -> str:
                      + (" <span class=bad>(more burnout)</span>" if worse else ""))
         people = f" (about {best.burnt_out_people:,.0f} people)" if np.isfinite(best.burnt_out_people) else ""
         items.append(f"Burnout: {fmt(best.burnout[0])}% burnt out at the end{people}{extra}.")
-    if s.tested:
+    if s.optimisation:
+        items.append(optimisation_item(s))
+    if s.robust and best.policy in s.robust["policies"]:
+        items.append(robust_item(s))
+    elif s.tested:
         rob = f"<b>{_e(best.policy)}</b> is the best policy in {best.wins} of {s.pairs} paired replications"
         if s.points > 1:
             rob += f" and at {best.best_points} of {s.points} parameter points"
@@ -1074,6 +1303,7 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
     sections.append(s)
 
     sections.append(robust_section(ds, fig))
+    sections.append(optimisation_section(ds))
 
     s = Section("parameters", "Outputs against the varied parameters", short="Parameters")
     params = R.parameters(ds)

@@ -80,6 +80,12 @@ def is_sweep(ds: xr.Dataset) -> bool:
     return ds.attrs.get(S.KIND_ATTR) == S.SWEEP_KIND
 
 
+def is_optimisation(ds: xr.Dataset) -> bool:
+    """True for a file written by `kpisim optimise` (the chosen point, the start and the baseline
+    re-run on fresh replications, and the tables of group `optimisation`)."""
+    return ds.attrs.get(S.KIND_ATTR) == S.OPTIMISATION_KIND
+
+
 def ok_runs(ds: xr.Dataset) -> np.ndarray:
     """Boolean mask over `run`: True where the run finished (every run of a `kpisim run` file)."""
     if S.STATUS in ds.coords:
@@ -328,3 +334,48 @@ def robust(ds_or_path) -> dict:
     if len(sizes) > 1 or set(out["states"]) != set(policies):
         raise ValueError("robust/states must hold one table per policy, all over the same states")
     return out
+
+
+OPTIMISATION_ROWS = ("chosen", "start", "baseline")  # the runs' points 0, 1, 2 (docs/output-schema.md)
+
+
+def optimisation(ds_or_path) -> dict:
+    """The result of `kpisim optimise` (group `optimisation`, docs/output-schema.md): {} when absent,
+    else {"evaluations": Dataset over `evaluation`, "comparison": Dataset over `row`, "states":
+    Dataset over `state` or None, "spec": the resolved experiment (dict, with its `optimise:`
+    section), "parameters": the tuned parameters' names, "chosen": the chosen evaluation's label}.
+    The file is untrusted: raises ValueError when the tables do not fit together."""
+    path = _source(ds_or_path)
+    with h5py.File(path, "r") as f:
+        if "optimisation" not in f:
+            return {}
+        spec = _yaml(_text(f.attrs.get("optimisation", "")))
+    ev = _read_group(path, "optimisation/evaluations")
+    cmp = _read_group(path, "optimisation/comparison")
+    if "evaluation" not in ev.dims or "row" not in cmp.dims:
+        raise ValueError("optimisation/evaluations needs an 'evaluation' and optimisation/comparison a 'row' dimension")
+    for name in ("objective", "objective_lower", "objective_upper", "feasible", "stage"):
+        if name not in ev:
+            raise ValueError(f"optimisation/evaluations has no column '{name}'")
+    rows = [str(r) for r in cmp["row"].values]
+    for need in (*OPTIMISATION_ROWS, *(r + "_fresh" for r in OPTIMISATION_ROWS)):
+        if need not in rows:
+            raise ValueError(f"optimisation/comparison has no row '{need}'")
+    for name in ("objective", "objective_lower", "objective_upper", "difference", "difference_lower", "difference_upper"):
+        if name not in cmp:
+            raise ValueError(f"optimisation/comparison has no column '{name}'")
+    chosen = str(ev.attrs.get("chosen", ""))
+    labels = [str(e) for e in ev["evaluation"].values]
+    if chosen not in labels:
+        raise ValueError(f"optimisation/evaluations: the chosen evaluation '{chosen}' is not in the table")
+    skip = {"objective", "objective_lower", "objective_upper", "feasible", "stage"}
+    params = [c for c in ev.data_vars if c not in skip and not c.startswith("mean_")]
+    states = None
+    with h5py.File(path, "r") as f:
+        has_states = "optimisation/states" in f
+    if has_states:
+        states = _read_group(path, "optimisation/states")
+        if "state" not in states.dims or "vs_baseline" not in states:
+            raise ValueError("optimisation/states needs a 'state' dimension and a 'vs_baseline' column")
+    return {"evaluations": ev, "comparison": cmp, "states": states, "spec": spec if isinstance(spec, dict) else {},
+            "parameters": params, "chosen": chosen}

@@ -38,6 +38,7 @@ PROVENANCE_ATTRS = ("engine_version", "git_commit", "build_type", "simd", "invar
                     "scenario_name", "scenario_file", "kind", "threads", "command_line", "created_utc")
 SCENARIO_ATTR, EXPERIMENT_ATTR, KIND_ATTR = "scenario", "experiment", "kind"
 SWEEP_KIND = "sweep"
+OPTIMISATION_KIND = "optimisation"
 # Attributes that every KPISim results file has; a file without them is not one.
 REQUIRED_ATTRS = ("engine_version", "scenario", "seed")
 

@@ -88,9 +88,9 @@ EXPECTED_FIGURES = {
 # The sections each report shows, in page order: a section with nothing to show is left out (and
 # listed under "Not in this file" in the provenance).
 EXPECTED_SECTIONS = {
-    "run": [s for s in RP.SECTIONS if s not in ("sensitivity", "parameters", "robust")],
-    "crn": [s for s in RP.SECTIONS if s not in ("sensitivity", "robust")],
-    "sobol": [s for s in RP.SECTIONS if s not in ("comparison", "robust")],
+    "run": [s for s in RP.SECTIONS if s not in ("sensitivity", "parameters", "robust", "optimisation")],
+    "crn": [s for s in RP.SECTIONS if s not in ("sensitivity", "robust", "optimisation")],
+    "sobol": [s for s in RP.SECTIONS if s not in ("comparison", "robust", "optimisation")],
 }
 
 

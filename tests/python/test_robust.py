@@ -168,3 +168,30 @@ def test_report_refuses_a_robust_group_that_does_not_fit_together(robust_file, t
         sections, _ = RP.build_sections(ds.load())
     s = next(x for x in sections if x.id == "robust")
     assert "cannot be read" in s.note and not s.figures
+
+
+def test_executive_summary_states_the_robustness(robust_file):
+    """The executive summary reads the robust group: the recommendation's regret and satisficing share
+    as stored, and says so when the robust criteria pick another policy than the pooled ranking."""
+    pytest.importorskip("matplotlib")
+    from kpisim_analysis import report as RP
+    from kpisim_analysis import results as R
+    out, _ = robust_file
+    ds = R.open_results(out)
+    s = RP.executive_summary(ds)
+    rob = R.robust(out)["policies"]
+    best = s.lines[0].policy
+    i = [str(p) for p in rob["policy"].values].index(best)
+    assert s.robust["policies"][best]["regret_max"] == float(rob["regret_max"].values[i])
+    text = RP.recommendation_html(s)
+    n = rob.attrs["states_used"]
+    assert f"Robustness over {n} states of the world" in text
+    assert "satisfices (" in text and f"{float(rob['satisficing_share'].values[i]):.0%} of the states" in text
+    # Another policy best by minimax regret than by the pooled ranking: said, with the criterion.
+    other = next(p for p in s.robust["policies"] if p != best)
+    s.robust["minimax"] = other
+    text = RP.recommendation_html(s)
+    assert "The robust criteria pick otherwise" in text and f"lowest maximum regret: <b>{other}</b>" in text
+    # A file without a robust group keeps the replication count.
+    s.robust = None
+    assert "is the best policy in" in RP.recommendation_html(s)

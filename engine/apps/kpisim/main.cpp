@@ -419,10 +419,22 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
     const kpisim::ResultsIndex idx = kpisim::verify_results_file(file);  // every checksum, not only those of the variables compared
     warn_unchecksummed_strings(file, idx);
     const std::string yaml = idx.attr("experiment");
+    if (yaml.empty() && idx.attr("kind") == "optimisation" && !idx.attr("optimisation").empty()) {
+      // `kpisim optimise`'s file: its result again, from the tables it stored (docs/experiments.md, "Optimisation").
+      const kpisim::Optimisation opt =
+          kpisim::Optimisation::from_text(idx.attr("optimisation"), file + " (optimisation attribute)", ".", kpisim::BaseFile::refused);
+      const std::size_t runs = 3 * opt.state_count() * static_cast<std::size_t>(opt.confirm_replications());
+      if (runs != idx.runs)
+        throw kpisim::ResultsFileError(fmt::format("'{}' has {} runs but its optimisation re-evaluates {}", file, idx.runs, runs));
+      fmt::print("{}: optimisation '{}', {} (the chosen point, the start and the baseline on fresh replications)\n{}", file,
+                 opt.sweep.experiment.name, plural(idx.runs, "run"),
+                 kpisim::format_optimisation(opt, kpisim::read_optimisation_report(opt, file)));
+      return kExitOk;
+    }
     if (yaml.empty())
       throw kpisim::InputError(
           fmt::format("{}: error: not a sweep results file (no 'experiment' attribute); `compare` reads the output of "
-                      "`kpisim sweep`, or runs an experiment file",
+                      "`kpisim sweep` or `kpisim optimise`, or runs an experiment file",
                       file));
     // The experiment text comes from the file: parsed with the experiment loader's limits, and its
     // scenario must be the resolved one stored inline (a `base:` path named in the file is refused,

@@ -10,7 +10,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <exception>
 #include <filesystem>
+#include <limits>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -21,6 +25,7 @@
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/analysis.hpp"
+#include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
@@ -199,7 +204,11 @@ bool has_optimise_section(const std::string& path) {
 }
 
 Optimisation Optimisation::load(const std::string& path) {
-  const std::string text = params::read_input_file(path, "experiment");
+  const fs::path p(path);
+  return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+}
+
+Optimisation Optimisation::from_text(const std::string& text, const std::string& path, const std::string& dir, BaseFile base_file) {
   Diagnostics diag(path);
   const YAML::Node root = params::load_document(text, diag);
   diag.throw_if_errors();
@@ -219,14 +228,14 @@ Optimisation Optimisation::load(const std::string& path) {
       opt.spec.visit(reader);
       reader.finish();
     }
-    if (const YAML::Node design = root["design"])
+    // The resolved experiment stored in a results file (base_file refused) always names its design.
+    if (const YAML::Node design = root["design"]; design && base_file == BaseFile::allowed)
       diag.error(design.Mark().line, design.Mark().column,
                  "an optimisation chooses its own points: remove `design` (the parameters' ranges are the search box)");
   }
   // The rest is an experiment: its own checks (with the optimise section's problems first).
   try {
-    const fs::path p(path);
-    opt.sweep = Sweep::from_text(text, path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+    opt.sweep = Sweep::from_text(text, path, dir, base_file);
   } catch (const InputError& err) {
     if (diag.ok()) throw;
     throw InputError(diag.report() + "\n" + err.what());
@@ -811,6 +820,121 @@ std::string format_optimisation(const Optimisation& opt, const OptimisationRepor
                              : "holds on the mean, but the interval crosses the bound");
   }
   return s;
+}
+
+}  // namespace kpisim
+
+namespace kpisim {
+
+OptimisationReport read_optimisation_report(const Optimisation& opt, const std::string& path) {
+  const Sweep& sw = opt.sweep;
+  const ResultsTable ev = read_results_table(path, "optimisation/evaluations", "evaluation");
+  const ResultsTable cmp = read_results_table(path, "optimisation/comparison", "row");
+  const auto bad = [&](const std::string& why) { return ResultsFileError(fmt::format("cannot read results file '{}': {}", path, why)); };
+  const auto col = [&](const ResultsTable& t, const std::string& table, const std::string& name) -> const std::vector<double>& {
+    const std::vector<double>* c = t.column(name);
+    if (c == nullptr)
+      throw bad(fmt::format("table 'optimisation/{}' has no column '{}' (damaged, or not this optimisation's)", table, name));
+    return *c;
+  };
+  const auto number = [&](const ResultsTable& t, const std::string& name) {
+    const std::string text = t.attr(name);
+    try {
+      std::size_t used = 0;
+      const double v = std::stod(text, &used);
+      if (used == text.size()) return v;
+    } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): reported below
+    }
+    throw bad(fmt::format("attribute '{}' of an optimisation table is not a number: '{}'", name, printable(text)));
+  };
+  OptimisationReport r;
+  const std::size_t n = ev.labels.size();
+  if (n == 0) throw bad("the optimisation has no evaluations");
+  std::vector<const std::vector<double>*> xs;
+  for (const std::size_t j : opt.decision) xs.push_back(&col(ev, "evaluations", sw.experiment.parameters[j].name));
+  const auto& obj = col(ev, "evaluations", "objective");
+  const auto& lo = col(ev, "evaluations", "objective_lower");
+  const auto& hi = col(ev, "evaluations", "objective_upper");
+  const auto& feasible = col(ev, "evaluations", "feasible");
+  const auto& stage = col(ev, "evaluations", "stage");
+  std::vector<const std::vector<double>*> means;
+  for (const auto& o : opt.outputs) means.push_back(&col(ev, "evaluations", "mean_" + o));
+  for (std::size_t i = 0; i < n; ++i) {
+    CandidateResult c;
+    for (const auto* x : xs) c.x.push_back((*x)[i]);
+    c.summary.mean = c.summary.ci.estimate = obj[i];
+    c.summary.ci.lower = lo[i];
+    c.summary.ci.upper = hi[i];
+    for (const auto* m : means) c.output.push_back({(*m)[i]});
+    c.feasible = feasible[i] == 1.0;
+    c.stage = std::isfinite(stage[i]) ? static_cast<int>(std::clamp(stage[i], 0.0, 2.0)) : 0;
+    r.evaluations.push_back(std::move(c));
+  }
+  const std::string chosen = ev.attr("chosen");
+  const auto it = std::find(ev.labels.begin(), ev.labels.end(), chosen);
+  if (chosen.empty() || it == ev.labels.end())
+    throw bad(fmt::format("the chosen evaluation '{}' is not in table 'optimisation/evaluations'", printable(chosen)));
+  r.chosen = static_cast<std::size_t>(it - ev.labels.begin());
+  r.feasible = r.evaluations[r.chosen].feasible;
+  r.stop = ev.attr("stop");
+
+  // The comparison: chosen, start, baseline (and runner_up) on the search's replications, then the same *_fresh.
+  const auto summary = [&](std::size_t row, const std::string& name, const std::string& lower, const std::string& upper) {
+    stats::Summary s;
+    s.mean = s.ci.estimate = col(cmp, "comparison", name)[row];
+    s.ci.lower = col(cmp, "comparison", lower)[row];
+    s.ci.upper = col(cmp, "comparison", upper)[row];
+    return s;
+  };
+  const auto line = [&](const std::string& label) {
+    const auto at = std::find(cmp.labels.begin(), cmp.labels.end(), label);
+    if (at == cmp.labels.end()) throw bad(fmt::format("table 'optimisation/comparison' has no row '{}'", label));
+    const auto row = static_cast<std::size_t>(at - cmp.labels.begin());
+    ComparisonLine l;
+    l.label = label;
+    if (l.label.ends_with("_fresh")) l.label.resize(l.label.size() - std::string_view("_fresh").size());
+    l.objective = summary(row, "objective", "objective_lower", "objective_upper");
+    l.objective.n = static_cast<std::size_t>(std::max(0.0, col(cmp, "comparison", "n")[row]));
+    l.difference = summary(row, "difference", "difference_lower", "difference_upper");
+    for (const auto& o : opt.outputs) l.outputs.push_back(summary(row, "mean_" + o, "lower_" + o, "upper_" + o));
+    return l;
+  };
+  for (const char* label : {"chosen", "start", "baseline"}) r.search.push_back(line(label));
+  if (std::find(cmp.labels.begin(), cmp.labels.end(), "runner_up") != cmp.labels.end()) {
+    r.search.push_back(line("runner_up"));
+    // The runner-up's evaluation: the one (not the chosen) whose search objective is the row's.
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < n; ++i) {
+      const double d = std::abs(r.evaluations[i].summary.mean - r.search.back().objective.mean);
+      if (i != r.chosen && d < best) {
+        best = d;
+        r.runner_up = i;
+      }
+    }
+    if (r.runner_up == std::numeric_limits<std::size_t>::max()) throw bad("the runner-up is not among the evaluations");
+  }
+  for (const char* label : {"chosen_fresh", "start_fresh", "baseline_fresh"}) r.confirm.push_back(line(label));
+  r.winners_curse.ci.estimate = number(cmp, "winners_curse");
+  r.winners_curse.ci.lower = number(cmp, "winners_curse_lower");
+  r.winners_curse.ci.upper = number(cmp, "winners_curse_upper");
+  r.gain_bias.ci.estimate = number(cmp, "gain_bias");
+  r.gain_bias.ci.lower = number(cmp, "gain_bias_lower");
+  r.gain_bias.ci.upper = number(cmp, "gain_bias_upper");
+  if (!opt.uncertain.empty()) {
+    const ResultsTable st = read_results_table(path, "optimisation/states", "state");
+    if (st.labels.size() != opt.fresh_states.size())
+      throw bad(
+          fmt::format("table 'optimisation/states' has {} states but the optimisation drew {}", st.labels.size(), opt.fresh_states.size()));
+    for (std::size_t s = 0; s < st.labels.size(); ++s)
+      for (const char* name : {"vs_baseline", "vs_start"}) {
+        stats::Summary d;
+        d.mean = d.ci.estimate = col(st, "states", name)[s];
+        d.ci.lower = col(st, "states", std::string(name) + "_lower")[s];
+        d.ci.upper = col(st, "states", std::string(name) + "_upper")[s];
+        (std::string(name) == "vs_baseline" ? r.state_vs_baseline : r.state_vs_start).push_back(d);
+      }
+  }
+  return r;
 }
 
 }  // namespace kpisim

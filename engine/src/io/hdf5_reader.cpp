@@ -746,6 +746,53 @@ void verify_group(hid_t g, const std::string& prefix, std::size_t runs, int dept
 
 }  // namespace
 
+const std::vector<double>* ResultsTable::column(std::string_view name) const {
+  for (const auto& [n, values] : columns)
+    if (n == name) return &values;
+  return nullptr;
+}
+
+std::string ResultsTable::attr(std::string_view name) const {
+  for (const auto& [n, value] : attrs)
+    if (n == name) return value;
+  return {};
+}
+
+ResultsTable read_results_table(const std::string& path, const std::string& group, const std::string& dim) {
+  return guarded(path, [&] {
+    const Hid file = open_results(path);
+    std::vector<Hid> opened;
+    hid_t loc = file.get();
+    std::string_view rest(group);
+    while (!rest.empty()) {
+      const std::size_t slash = rest.find('/');
+      const std::string part(rest.substr(0, slash));
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+      if (!has_link(loc, part)) throw BadFile(fmt::format("it has no table '{}'", group));
+      require_hard_link(loc, part);
+      opened.emplace_back(H5Gopen2(loc, part.c_str(), kDefault), H5Gclose, fmt::format("opening group '{}'", part));
+      loc = opened.back().get();
+    }
+    ResultsTable t;
+    if (!has_link(loc, dim)) throw BadFile(fmt::format("table '{}' has no dimension '{}'", group, dim));
+    std::size_t n = 0;
+    {
+      const Hid labels = open_dataset(loc, dim);
+      n = length_1d(labels.get(), dim);
+    }
+    check_fits(dim, n, 1);
+    t.labels = read_strings(loc, dim, n);
+    for (const auto& link : link_names(loc)) {
+      if (link == dim) continue;
+      t.columns.emplace_back(link, read_numeric<double>(loc, link, H5T_NATIVE_DOUBLE, n));
+    }
+    verify_attrs_crc(loc, group);
+    for (const auto& name : attribute_names(loc))
+      if (auto value = read_string_attr(loc, name)) t.attrs.emplace_back(name, std::move(*value));
+    return t;
+  });
+}
+
 ResultsIndex verify_results_file(const std::string& path) {
   ResultsIndex ix = read_results_index(path);
   guarded(path, [&] {

@@ -96,6 +96,10 @@ class Optimisation {
   /// Reads and checks the file (as an experiment, then its `optimise:` section): errors name
   /// file:line:column, unknown keys get a suggestion. Throws InputError listing every problem.
   static Optimisation load(const std::string& path);
+  /// The same from YAML text: `name` names it in messages, relative `base:` paths are resolved in
+  /// `dir` (refused with BaseFile::refused: the resolved experiment stored in a results file).
+  static Optimisation from_text(const std::string& text, const std::string& name, const std::string& dir,
+                                BaseFile base_file = BaseFile::allowed);
 
   Sweep sweep;                         ///< the experiment (its parameters are the search box)
   OptimiseSpec spec;                   ///< the section, with defaults filled in
@@ -174,5 +178,12 @@ OptimisationReport run_optimisation(const Optimisation& opt, const OptimiseOptio
 
 /// The readable summary `kpisim optimise` prints.
 std::string format_optimisation(const Optimisation& opt, const OptimisationReport& report);
+
+/// The report of an optimisation read back from its results file (`kpisim compare`): the tables
+/// `optimisation/evaluations`, `optimisation/comparison` and (with `uncertain`) `optimisation/states`,
+/// checked against the optimisation stored in the file. What format_optimisation prints from it is
+/// what `kpisim optimise` printed (per-replication values are not stored: each evaluation's outputs
+/// are their means). Throws ResultsFileError for tables that are missing or do not fit together.
+OptimisationReport read_optimisation_report(const Optimisation& opt, const std::string& path);
 
 }  // namespace kpisim

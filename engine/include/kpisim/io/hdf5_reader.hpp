@@ -62,4 +62,21 @@ std::vector<double> read_window_means(const std::string& path, std::string_view 
 /// process (see `kpisim report` and `kpisim compare`) when the file is untrusted. Returns the index.
 ResultsIndex verify_results_file(const std::string& path);
 
+/// A table written by ResultsWriter::write_table: the labels of its dimension, its float64 columns
+/// (in file order) and the string attributes of its group.
+struct ResultsTable {
+  std::vector<std::string> labels;
+  std::vector<std::pair<std::string, std::vector<double>>> columns;
+  std::vector<std::pair<std::string, std::string>> attrs;
+  /// The column `name`, or nullptr when the table has none.
+  [[nodiscard]] const std::vector<double>* column(std::string_view name) const;
+  /// The attribute `name`, "" when absent.
+  [[nodiscard]] std::string attr(std::string_view name) const;
+};
+
+/// Reads the table in group `group` (e.g. "optimisation/evaluations") whose dimension is `dim`,
+/// with the checks of the other readers (hard links only, sizes against the file's, checksums).
+/// Throws ResultsFileError when the file has no such table or it is malformed.
+ResultsTable read_results_table(const std::string& path, const std::string& group, const std::string& dim);
+
 }  // namespace kpisim
