@@ -231,14 +231,13 @@ std::string a3_scenario(double b, double gamma, const std::string& extra_policy 
 // The principal's surplus per person on working day 1 (c = 1): value - (1/2)|t|^2, from the
 // loop's outputs (people alike, so the mean of squares is the square of the mean).
 struct A3Day {
-  double work, gaming, value, measured, surplus;
+  double work, gaming, value, surplus;
 };
 A3Day a3_day(const kpisim::RunResult& r) {
   A3Day x{};
   x.work = daily(r, "manual_hours_per_fte", 1);
   x.gaming = daily(r, "performative_hours_per_fte", 1);
   x.value = daily(r, "true_value_per_fte", 1);
-  x.measured = daily(r, "measured_value_per_fte", 1);
   x.surplus = x.value - 0.5 * (x.work * x.work + x.gaming * x.gaming);
   return x;
 }
@@ -319,6 +318,7 @@ TEST_CASE("A3 end to end: a KPI orthogonal to value (padded tokens) buys effort 
   const auto quota = [](double bonus) {
     return "{type: quota, level: individual, cadence: weekly, target_tokens_per_day: 100000, noise_cv: 0.3, bonus_usd: " + num(bonus) + "}";
   };
+  REQUIRE(daily(base_run, "performative_hours_per_fte", 1) == 0.0);
   double last_padding = 0.0;
   for (const double bonus : {20.0, 60.0, 140.0}) {
     const auto with = run(a3_scenario(0.5, 0.0, quota(bonus), days));
@@ -332,9 +332,8 @@ TEST_CASE("A3 end to end: a KPI orthogonal to value (padded tokens) buys effort 
       REQUIRE(daily(with, "true_value_per_fte", d) == daily(base_run, "true_value_per_fte", d));
       const double t_p = daily(with, "performative_hours_per_fte", d);
       padding += t_p;
-      surplus_loss += 0.5 * t_p * t_p;  // the effort the principal pays for and gets nothing from
+      surplus_loss += 0.5 * t_p * t_p;  // effort cost in the joint surplus, with no value against it
     }
-    REQUIRE(daily(base_run, "performative_hours_per_fte", 1) == 0.0);
     // ...while it buys padding hours, which cost effort: the surplus falls, so its best weight is 0.
     REQUIRE(padding > last_padding);
     REQUIRE(surplus_loss > 0.0);
@@ -431,4 +430,34 @@ TEST_CASE("A5 end to end: with adaptive expectations of the cutoff the pair conv
   }
   REQUIRE(r.at(kpisim::daily_index("hours_per_fte"), 7 * 3 + 1) < expected * (1.0 - 1e-3));  // the lag is felt at first
   REQUIRE(last_error < 1e-12);
+}
+
+TEST_CASE("A5 off the symmetric point: unequal players should reach the asymmetric Lazear-Rosen equilibrium (known departure)",
+          "[validation][A5][!shouldfail]") {
+  // Known departure (docs/model.md, Validation): the leaderboard measures everyone against the top
+  // cutoff, the best loser's score, so the loser of two compares her score with her own and feels the
+  // symmetric marginal whatever the gap; in Lazear & Rosen both feel the density at the gap. With
+  // unequal reward sensitivities s_i (costs c / s_i) the equilibrium solves
+  // c t_i = s_i (W1 - W2) k phi(D / (sigma sqrt 2)) / (sigma sqrt 2), D = 5 k (t_1 - t_2). This test
+  // states that equilibrium and fails until the regime gives it; [!shouldfail] reports a pass then.
+  const double prize = 4000.0, cv = 0.1, c = 2.0;
+  const double sigma = cv * kReferenceWeek;
+  std::string text = a5_scenario(prize, cv, c, "normal", 1.0, 7 * 20);
+  text.replace(text.find("reward_sensitivity_sd: 0"), 24, "reward_sensitivity_sd: 0.3");
+  text.replace(text.find("seed: 11"), 8, "seed: 2");
+  const auto spec = kpisim::ModelSpec::resolve(kpisim::load_scenario_text(text, "a5_unequal.yaml"));
+  kpisim::Simulation sim(spec, 0, 0, {});
+  for (int d = 0; d < spec.scenario.days; ++d) sim.step();
+  const double s0 = sim.world().reward_sensitivity[0], s1 = sim.world().reward_sensitivity[1];
+  const auto r = sim.take_result();
+  REQUIRE(std::fabs(s0 - s1) > 0.1);  // the draws make the players unequal
+  double t0 = 1.0, t1 = 1.0;          // the asymmetric equilibrium, by damped fixed-point iteration
+  for (int it = 0; it < 2000; ++it) {
+    const double gap = 5.0 * kTokensPerHour * (t0 - t1);
+    const double m = prize * std::exp(-gap * gap / (4.0 * sigma * sigma)) / (2.0 * sigma * std::sqrt(M_PI));
+    t0 = 0.5 * t0 + 0.5 * s0 * m * kTokensPerHour / c;
+    t1 = 0.5 * t1 + 0.5 * s1 * m * kTokensPerHour / c;
+  }
+  INFO("sensitivities " << s0 << ", " << s1 << ": Lazear-Rosen hours " << t0 << ", " << t1);
+  REQUIRE(daily(r, "hours_per_fte", 7 * 19 + 1) == Approx(0.5 * (t0 + t1)).epsilon(1e-6));
 }
