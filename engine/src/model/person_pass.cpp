@@ -95,23 +95,70 @@ struct Rows {
 // The columns of a working day (all of them) or of a day off (those inputs, day_off and measure use).
 Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool workday) {
   Rows r;
-  for (const Column<float>* c : {&w.exhaustion, &w.cynicism, &w.efficacy, &w.engagement, &w.shame, &w.skill, &w.proficiency, &w.trust,
-                                 &w.backlog_hours, &w.script_intensity, &w.script_scale, &w.measured_tokens, &w.measured_outcome,
-                                 &w.measured_sessions, &w.performative_tokens, &w.performative_hours, &w.gamed_outcome, &w.perf_filter,
-                                 &w.perf_removed, &w.ema_kpi, &w.ema_value, &w.reward_sensitivity, &w.integrity, &w.contest_stake,
-                                 &w.contest_gap, &w.contest_sigma, &w.inc_script_penalty, &ps.slop_in})
+  for (const Column<float>* c : {&w.exhaustion,
+                                 &w.cynicism,
+                                 &w.efficacy,
+                                 &w.engagement,
+                                 &w.shame,
+                                 &w.skill,
+                                 &w.proficiency,
+                                 &w.trust,
+                                 &w.backlog_hours,
+                                 &w.script_intensity,
+                                 &w.script_scale,
+                                 &w.measured_tokens,
+                                 &w.measured_outcome,
+                                 &w.measured_sessions,
+                                 &w.performative_tokens,
+                                 &w.performative_hours,
+                                 &w.gamed_outcome,
+                                 &w.perf_filter,
+                                 &w.perf_removed,
+                                 &w.ema_kpi,
+                                 &w.ema_value,
+                                 &w.reward_sensitivity,
+                                 &w.integrity,
+                                 &w.contest_stake,
+                                 &w.contest_gap,
+                                 &w.contest_sigma,
+                                 &w.inc_script_penalty,
+                                 &ps.slop_in})
     r.add(*c);
   r.add(w.last_slop_day);
   r.add(w.scripting);
   r.add(spec.team_of);
   if (!workday) return r;
-  for (const Column<float>* c :
-       {&w.skill_potential, &w.strain, &w.cleanup_hours, &w.inc_usage, &w.inc_sessions, &w.inc_usage_cap, &w.inc_outcome,
-        &w.inc_padding_penalty, &ps.slop_out, &ps.plan.hours_per_e, &ps.plan.believed_per_hour, &ps.plan.tokens_per_hour,
-        &ps.plan.sessions_per_hour, &ps.plan.ai_share, &ps.plan.verify_value, &ps.plan.true_per_e, &ps.plan.manual_per_e,
-        &ps.plan.manual_per_hour, &ps.plan.tokens_per_e, &ps.plan.defects_per_e, &ps.plan.ai_hours_per_e, &ps.plan.escal_per_e,
-        &ps.plan.futile_per_e, &ps.plan.fix_per_defect, &ps.plan.loss_per_defect, &ps.plan.stakes_per_defect,
-        &ps.plan.tokens_per_ai_task, &ps.plan.belief_err, &ps.plan.ai_tasks_per_e, &ps.plan.week_e, &ps.plan.mandate_against})
+  for (const Column<float>* c : {&w.skill_potential,
+                                 &w.strain,
+                                 &w.cleanup_hours,
+                                 &w.inc_usage,
+                                 &w.inc_sessions,
+                                 &w.inc_usage_cap,
+                                 &w.inc_outcome,
+                                 &w.inc_padding_penalty,
+                                 &ps.slop_out,
+                                 &ps.plan.hours_per_e,
+                                 &ps.plan.believed_per_hour,
+                                 &ps.plan.tokens_per_hour,
+                                 &ps.plan.sessions_per_hour,
+                                 &ps.plan.ai_share,
+                                 &ps.plan.verify_value,
+                                 &ps.plan.true_per_e,
+                                 &ps.plan.manual_per_e,
+                                 &ps.plan.manual_per_hour,
+                                 &ps.plan.tokens_per_e,
+                                 &ps.plan.defects_per_e,
+                                 &ps.plan.ai_hours_per_e,
+                                 &ps.plan.escal_per_e,
+                                 &ps.plan.futile_per_e,
+                                 &ps.plan.fix_per_defect,
+                                 &ps.plan.loss_per_defect,
+                                 &ps.plan.stakes_per_defect,
+                                 &ps.plan.tokens_per_ai_task,
+                                 &ps.plan.belief_err,
+                                 &ps.plan.ai_tasks_per_e,
+                                 &ps.plan.week_e,
+                                 &ps.plan.mandate_against})
     r.add(*c);
   r.add(ps.slop_to);
   r.add(ps.plan.needs_plan);
