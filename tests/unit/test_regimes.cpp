@@ -58,6 +58,23 @@ TEST_CASE("leaderboard: the top share win each week, and incentives peak near th
   REQUIRE(f.world.inc_usage[50] >= 0.0F);
 }
 
+TEST_CASE("leaderboard: equal scores rank by slot, and the winners and the shamed may overlap", "[unit][regimes]") {
+  // Everyone uses the same: the lower slot ranks higher, so the winners are the first slots and the
+  // shamed the last, however the selection (which places the two cutoffs one after the other) works.
+  auto ranked = [](const std::string& shares, std::size_t first_winner_out, std::size_t first_shamed) {
+    Fixture f("{type: leaderboard, prize_usd: 100, status_usd: 0, shame_usd: 0, " + shares + "}");
+    for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = 5000.0F;
+    for (int d = 0; d < 7; ++d) f.day(d);
+    for (std::size_t i = 0; i < f.world.n; ++i) {
+      INFO("slot " << i);
+      REQUIRE((f.world.reward_usd[i] > 0) == (i < first_winner_out));
+      REQUIRE((f.world.shame[i] > 0) == (i >= first_shamed));
+    }
+  };
+  ranked("top_share: 0.1, bottom_share: 0.1", 10, 90);
+  ranked("top_share: 0.6, bottom_share: 0.6", 60, 40);  // the cutoffs cross: 20 people win and are shamed
+}
+
 TEST_CASE("leaderboard: each person weighs more usage at her score without her own padding, bounded by the stake", "[unit][regimes]") {
   Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 70, status_usd: 0, bottom_share: 0, shame_usd: 0}");
   for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));

@@ -86,9 +86,15 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
 }
 
 void World::clear_incentives() {
-  for (auto* c : {&inc_usage, &inc_sessions, &inc_usage_cap, &contest_stake, &contest_gap, &contest_sigma, &inc_outcome,
-                  &inc_padding_penalty, &inc_script_penalty, &perf_filter, &perf_removed, &unit_pressure_own})
-    std::fill(c->begin(), c->end(), 0.0F);
+  // Eleven per-person columns: cleared block by block in parallel (zeros, so the same at any thread
+  // count); done serially this was a sizeable share of a day's serial time.
+  const std::array<Column<float>*, 11> per_person{&inc_usage,          &inc_sessions,  &inc_usage_cap, &contest_stake,
+                                                  &contest_gap,        &contest_sigma, &inc_outcome,   &inc_padding_penalty,
+                                                  &inc_script_penalty, &perf_filter,   &perf_removed};
+  for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    for (auto* c : per_person) std::fill(c->data() + lo, c->data() + hi, 0.0F);
+  });
+  std::fill(unit_pressure_own.begin(), unit_pressure_own.end(), 0.0F);
   rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }
 

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <type_traits>
 
 #include "kpisim/core/parallel.hpp"
@@ -107,7 +106,7 @@ class LeaderboardRegime final : public Regime {
         pending_stake_(spec.employees, 0.0F),
         contest_(spec.employees),
         pending_contest_(spec.employees),
-        order_(spec.employees),
+        ranked_(spec.employees),
         hires_(spec.employees),
         fresh_(spec.employees, 0),
         noise_floor_(workdays_per_period(p.cadence) * (p.metric == UsageMetric::tokens
@@ -197,7 +196,12 @@ class LeaderboardRegime final : public Regime {
   std::vector<float> pending_stake_;
   std::vector<Contest> contest_;  ///< the cutoff each person's script could change (docs/model.md 7.5)
   std::vector<Contest> pending_contest_;
-  std::vector<std::uint32_t> order_;
+  /// A score and its person: selection moves these, so comparisons read no other array.
+  struct Ranked {
+    double score;
+    std::uint32_t who;
+  };
+  std::vector<Ranked> ranked_;
   int publish_day_ = -1;
   HireTracker hires_;
   int days_in_window_ = 0;
@@ -215,8 +219,8 @@ class LeaderboardRegime final : public Regime {
     const std::size_t n = w.n;
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
-    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
-    auto better = [&](std::uint32_t a, std::uint32_t b) { return window_[a] != window_[b] ? window_[a] > window_[b] : a < b; };
+    for (std::size_t i = 0; i < n; ++i) ranked_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
+    const auto better = [](const Ranked& a, const Ranked& b) { return a.score != b.score ? a.score > b.score : a.who < b.who; };
     // The best loser sets the top cutoff; the best of the shamed sets the bottom one.
     double top_cut = 0.0;
     double bottom_cut = 0.0;
@@ -224,16 +228,21 @@ class LeaderboardRegime final : public Regime {
     const std::size_t bottom_pos = n - n_bottom;
     // Only the two cutoffs and who is above or below them matter (a total order, so the same sets at
     // any thread count): linear-time selection, no full sort. Winners are paid and the shamed
-    // shamed as each selection places them.
+    // shamed as each selection places them (each set is the same whatever order it is in).
+    // Selection moves (score, person) pairs, not indices into the window. After the top selection
+    // everyone past top_pos ranks below it, so the bottom cutoff is selected among them alone.
+    std::size_t first = 0;
     const auto select = [&](std::size_t pos) {
-      std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(pos), order_.end(), better);
-      return window_[order_[pos]];
+      std::nth_element(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.begin() + static_cast<std::ptrdiff_t>(pos),
+                       ranked_.end(), better);
+      return ranked_[pos].score;
     };
     if (n_top > 0) {
       top_cut = select(top_pos);
+      if (top_pos < bottom_pos) first = top_pos + 1;
       if (pay)
         for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
-          w.reward_usd[order_[r]] += static_cast<float>(weight * p_.prize_usd);
+          w.reward_usd[ranked_[r].who] += static_cast<float>(weight * p_.prize_usd);
           w.rewards_paid_today += weight * p_.prize_usd;
         }
     }
@@ -241,7 +250,7 @@ class LeaderboardRegime final : public Regime {
       bottom_cut = select(bottom_pos);
       if (pay)
         for (std::size_t r = bottom_pos; r < n; ++r)
-          if (fresh_[order_[r]] == 0) w.shame[order_[r]] += static_cast<float>(weight * p_.shame);
+          if (fresh_[ranked_[r].who] == 0) w.shame[ranked_[r].who] += static_cast<float>(weight * p_.shame);
     }
     top_cut *= extrapolate;
     bottom_cut *= extrapolate;
