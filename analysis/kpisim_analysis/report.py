@@ -823,9 +823,16 @@ def robust_item(s: "Summary") -> str:
         text += f" <span class=bad>The robust criteria pick otherwise</span> ({'; '.join(other)})."
     for x in s.lines[1:]:
         q = rb["policies"].get(x.policy)
-        if q and q["box"] and 0 < q["loses_share"] < 1:
+        if not q or not 0 < q["loses_share"]:
+            continue
+        if q["loses_share"] >= 1:
+            text += f" <b>{_e(x.policy)}</b> loses in every state."
+        elif q["box"]:
             text += (f" <b>{_e(x.policy)}</b> loses in {q['loses_share']:.0%} of the states, mostly where "
                      f"<b>{_e(q['box'])}</b> (PRIM).")
+        else:
+            text += (f" <b>{_e(x.policy)}</b> loses in {q['loses_share']:.0%} of the states, spread over every range of "
+                     f"the uncertain inputs (PRIM finds no smaller region).")
     return text
 
 
