@@ -102,6 +102,16 @@ def test_the_printed_excerpts_are_what_the_commands_print(study):
                 assert body in out, f"the document's excerpt is not in what kpisim prints now:\n{body[:500]}"
 
 
+def test_many_design_points_say_why_the_per_point_tables_are_not_printed(study):
+    """60 states of the world: no empty money-view or by-division table, but a line saying where the numbers are."""
+    _, _, done = study
+    for argv, r in done:
+        if argv[0] == "sweep" or (argv[0] == "compare" and "robust" in argv[1]):
+            assert "money view and true value by division: not printed for 60 design points (more than 12)" in r.stdout
+            assert "| point | policy | net value per FTE-day |" not in r.stdout
+            assert "true value per FTE-day by division" not in r.stdout
+
+
 @pytest.fixture(scope="module")
 def pages(study):
     """{'sweep': report.html of the sweep, 'optimise': that of the optimisation}."""

@@ -291,6 +291,17 @@ std::string format_money_and_divisions(const Sweep& sw, const WindowMeans& windo
     return sw.policies.size() == 1 ? r.point == 0 : r.policy == sw.policies[sw.baseline];
   };
 
+  // Per-point tables are printed for at most as many points as analyse() compares; beyond that they
+  // would be empty (the robust comparison summarises many states of the world; the file holds every run).
+  if (by_point && sw.points.size() > kMaxComparedPoints) {
+    s += fmt::format(
+        "\nmoney view and true value by division: not printed for {} design points (more than {}); every run's net_value_*, "
+        "token_cost_usd, rewards_usd, penalties_usd and unit_* series are in the results file (kpisim_analysis.results.load), "
+        "and a robust: section summarises policies over many states of the world\n",
+        sw.points.size(), kMaxComparedPoints);
+    return s;
+  }
+
   // Money view: USD/day totals at an annual rate (kDaysPerYear days).
   const std::vector<std::string> money = {"net_value_per_fte", "net_value_usd", "token_cost_usd", "rewards_usd", "penalties_usd"};
   std::vector<std::vector<double>> mv;

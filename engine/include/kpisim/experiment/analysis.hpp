@@ -63,7 +63,8 @@ struct Analysis {
 
 /// `values[o][r]`: the summary of output o (sweep.output_names()) for run r, NaN for a
 /// failed run. Comparisons are made per point when there are at most `max_points` points.
-Analysis analyse(const Sweep& sweep, const std::vector<std::vector<double>>& values, std::size_t max_points = 12);
+inline constexpr std::size_t kMaxComparedPoints = 12;
+Analysis analyse(const Sweep& sweep, const std::vector<std::vector<double>>& values, std::size_t max_points = kMaxComparedPoints);
 
 /// What paired differences are taken from: the baseline policy at the same point, or, when the
 /// experiment runs a single policy over several points, that policy at point 0.
