@@ -252,6 +252,27 @@ struct ActiveSet {
     return changed;
   }
 };
+/// Problem j of a batch given as columns (allocate_batch(), limit_to_base()).
+AllocationProblem column_problem(std::size_t j, double c, double delta, const double* const a[kBatchActivities],
+                                 const double* const cap[kBatchActivities], const double* budget) noexcept {
+  AllocationProblem prob;
+  prob.n = kBatchActivities;
+  prob.c = c;
+  prob.delta = delta;
+  prob.budget = budget[j];
+  for (std::size_t q = 0; q < kBatchActivities; ++q) {
+    prob.a[q] = a[q][j];
+    prob.cap[q] = cap[q][j];
+  }
+  return prob;
+}
+
+/// Solves one problem with allocate() and writes its hours into column row j.
+void solve_one(const AllocationProblem& prob, std::size_t j, double* const t[kBatchActivities]) noexcept {
+  const Allocation al = allocate(prob);
+  for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
+}
+
 }  // namespace
 
 void allocate_batch(std::size_t n, double c, double delta, const double* const a_in[kBatchActivities],
@@ -353,17 +374,7 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
     for (std::size_t r = 0; r < len; ++r) {
       if (solved[r] != 0.0) continue;
       const std::size_t j = lo + r;
-      AllocationProblem prob;
-      prob.n = kBatchActivities;
-      prob.c = c;
-      prob.delta = delta;
-      prob.budget = budget[j];
-      for (std::size_t q = 0; q < kBatchActivities; ++q) {
-        prob.a[q] = a[q][j];
-        prob.cap[q] = cap[q][j];
-      }
-      const Allocation al = allocate(prob);
-      for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
+      solve_one(column_problem(j, c, delta, a, cap, budget), j, t);
     }
   }
 }
@@ -375,18 +386,9 @@ std::size_t limit_to_base(std::size_t n, double c, double delta, const double* c
   for (std::size_t j = 0; j < n; ++j) {
     const double bound = ratio * static_cast<double>(share[j]) * t[base][j];
     if (!(t[dep][j] > bound)) continue;
-    AllocationProblem prob;
-    prob.n = kBatchActivities;
-    prob.c = c;
-    prob.delta = delta;
-    prob.budget = budget[j];
-    for (std::size_t q = 0; q < kBatchActivities; ++q) {
-      prob.a[q] = a[q][j];
-      prob.cap[q] = cap[q][j];
-    }
+    AllocationProblem prob = column_problem(j, c, delta, a, cap, budget);
     prob.cap[dep] = std::min(prob.cap[dep], bound);
-    const Allocation al = allocate(prob);
-    for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
+    solve_one(prob, j, t);
     ++resolved;
   }
   return resolved;
