@@ -321,3 +321,49 @@ TEST_CASE("audit: a manager reviews her team's audits within her attention, and 
   for (int d = 0; d < 14; ++d) g.day(d);
   CHECK(g.world.audits_today == 40);
 }
+
+TEST_CASE("audit: managers audit the members their dashboard shows highest, and people learn their chance of being audited",
+          "[unit][audit]") {
+  // 4 teams of 10; weekly audits; the draws (probability 0.3) set how many of each team's members
+  // are audited, the team manager chooses whom: those with the highest moving average of their
+  // measured KPI. Each audit costs the audited person 1 h, so the audited are those with clean-up.
+  const std::string base = "{type: audit, cadence: weekly, probability: 0.3, cost_hours: 1, reviewer_hours: 0, false_positive_rate: 0";
+  Fixture risk(base + "}", 40);
+  Fixture random(base + ", selection: random}", 40);
+  for (Fixture* f : {&risk, &random})
+    for (std::size_t i = 0; i < 40; ++i) f->world.ema_kpi[i] = static_cast<float>((i * 7) % 40);  // distinct scores
+  for (int d = 0; d < 7; ++d) {
+    risk.day(d);
+    random.day(d);
+  }
+  int total = 0;
+  for (const std::uint32_t tu : risk.spec.team_units) {
+    const auto& team = risk.spec.units[tu];
+    int count_risk = 0, count_random = 0;
+    float lowest_audited = 1e9F, highest_spared = -1.0F;
+    for (std::uint32_t i = team.first; i < team.end; ++i) {
+      if (risk.spec.is_manager[i] != 0) continue;
+      const bool audited = risk.world.cleanup_hours[i] > 0;
+      count_risk += audited ? 1 : 0;
+      count_random += random.world.cleanup_hours[i] > 0 ? 1 : 0;
+      if (audited)
+        lowest_audited = std::min(lowest_audited, risk.world.ema_kpi[i]);
+      else
+        highest_spared = std::max(highest_spared, risk.world.ema_kpi[i]);
+    }
+    CHECK(count_risk == count_random);                           // the same number: the draws
+    if (count_risk > 0) CHECK(lowest_audited > highest_spared);  // and the highest scores
+    total += count_risk;
+  }
+  REQUIRE(total > 0);
+  // Perceived chance of being audited after one period: (0.3 x 10 + 1) / 11 if audited, 3 / 11 if
+  // not; the expected fine per performative hour is 100 USD x that chance x detection 0.8.
+  risk.world.clear_incentives();
+  kpisim::RegimeContext ctx{risk.spec, risk.world, risk.rng, 7};
+  risk.regime->apply(ctx, 1.0);
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    const bool audited = risk.world.cleanup_hours[i] > 0;
+    INFO("person " << i);
+    CHECK(risk.world.inc_padding_penalty[i] == Approx(100.0 * (audited ? 4.0 / 11.0 : 3.0 / 11.0) * 0.8));
+  }
+}

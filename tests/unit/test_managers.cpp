@@ -1,6 +1,6 @@
 // The managers' submodels (docs/model.md 7.1 and 7.17, engine/src/model/managers.cpp) on a
-// hand-built organisation: pressure trickle-down, mandates, what a division head observes and how
-// the belief moves.
+// hand-built organisation: pressure trickle-down, mandates, what each manager observes of her own
+// unit and how her beliefs move.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -9,6 +9,7 @@
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "managers.hpp"
+#include "person_pass.hpp"
 
 using Catch::Detail::Approx;
 namespace mg = kpisim::detail::managers;
@@ -65,7 +66,7 @@ TEST_CASE("managers: a division head's own pressure reaches only her division, a
   for (std::size_t q = 0; q < k && first == k; ++q)
     if (spec.divisions[0].mix[q] > 0) first = q;
   REQUIRE(first < k);
-  w.division_task_belief[first] = 20.0F;
+  w.unit_task_belief[du[0] * k + first] = 20.0F;  // the division head's own belief
   mg::team_mandates(spec, 70.0, w);
   double mix_total = 0.0;
   for (std::size_t q = 0; q < k; ++q) mix_total += spec.divisions[0].mix[q];
@@ -77,7 +78,7 @@ TEST_CASE("managers: a division head's own pressure reaches only her division, a
   // A team manager's own pressure counts as well: pressure 3 on one team only (300 > 150).
   w.unit_pressure_own[du[0]] = 0.0F;
   w.unit_pressure_own[spec.team_units.back()] = 3.0F;
-  w.division_task_belief[first] = 0.0F;
+  w.unit_task_belief[du[0] * k + first] = 0.0F;
   mg::trickle_pressure(spec, 0.8, w);
   mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t)
@@ -85,7 +86,7 @@ TEST_CASE("managers: a division head's own pressure reaches only her division, a
   // The threshold -1e9: every task type of the mix, whatever she believes and whatever the pressure.
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), -1e9F);
   w.unit_pressure_own[spec.team_units.back()] = 0.0F;
-  w.division_task_belief[first] = -500.0F;
+  for (std::size_t u = 0; u < spec.units.size(); ++u) w.unit_task_belief[u * k + first] = -500.0F;
   mg::trickle_pressure(spec, 0.8, w);
   mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(1.0));
@@ -94,8 +95,10 @@ TEST_CASE("managers: a division head's own pressure reaches only her division, a
 TEST_CASE("managers: a division head mandates AI for the task types she believes pay, from her people's reports", "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
+  kpisim::detail::PassState ps(spec);
   const auto du = division_units(spec);
   const std::size_t k = w.k;
+  const std::size_t n = spec.employees;
   kpisim::Managers m{};  // mandate_belief_usd 150, belief_rate 0.05: a week's rate 1 - 0.95^5
   const double weekly = 1.0 - std::pow(0.95, 5.0);
   // Division 1's people report 1000 USD per AI-assisted day on its first task type and 100 on the
@@ -107,19 +110,26 @@ TEST_CASE("managers: a division head mandates AI for the task types she believes
       break;
     }
   REQUIRE(first < k);
-  std::vector<double> reports(spec.divisions.size() * k, 100.0);
-  reports[1 * k + first] = 1000.0;
-  std::vector<kpisim::detail::Acc> sums(2, kpisim::detail::Acc{});
-  sums[0][kpisim::detail::a_headcount] = sums[1][kpisim::detail::a_headcount] = 16;
+  for (std::size_t t = 0; t < k; ++t)
+    for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = spec.division_of[i] == 1 && t == first ? 1000.0F : 100.0F;
   const mg::KpiView none{};
-  mg::update_beliefs(spec, m, none, true, sums, &reports, w);
+  mg::UnitSums sums;
+  mg::unit_sums(spec, w, ps, none, false, true, sums);
+  CHECK(sums.headcount[du[1]] == 16.0);
+  CHECK(sums.reports[du[1] * k + first] == Approx(16 * 1000.0));
+  const double weighted = mg::update_beliefs(spec, m, none, true, sums, true, w);
   double mix_total = 0.0;
   for (std::size_t t = 0; t < k; ++t) mix_total += spec.divisions[1].mix[t];
-  for (std::size_t t = 0; t < k; ++t)
-    if (spec.divisions[1].mix[t] > 0) CHECK(w.division_task_belief[k + t] == Approx((t == first ? 1000.0 : 100.0) * weekly));
-  // The reported aggregate is her mix-weighted belief.
-  CHECK(w.unit_manager_belief[du[1]] ==
-        Approx((spec.divisions[1].mix[first] * 1000.0 + (mix_total - spec.divisions[1].mix[first]) * 100.0) / mix_total * weekly));
+  // Every manager of division 1 (its head, its department heads, its team managers) hears the same.
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    if (spec.units[u].division != 1) continue;
+    for (std::size_t t = 0; t < k; ++t)
+      if (spec.divisions[1].mix[t] > 0) CHECK(w.unit_task_belief[u * k + t] == Approx((t == first ? 1000.0 : 100.0) * weekly));
+  }
+  // The reported aggregate is the head's mix-weighted belief; the output weighs the division heads by headcount.
+  const double head1 = (spec.divisions[1].mix[first] * 1000.0 + (mix_total - spec.divisions[1].mix[first]) * 100.0) / mix_total * weekly;
+  CHECK(w.unit_manager_belief[du[1]] == Approx(head1));
+  CHECK(weighted == Approx(16 * head1 + 16 * 100.0 * weekly));
   // Without pressure: 1000 x 0.226 = 226 > 150 on that task type only; 100 x 0.226 = 22.6 elsewhere.
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), static_cast<float>(m.mandate_belief_usd));
   mg::trickle_pressure(spec, m.trickle, w);
@@ -129,6 +139,58 @@ TEST_CASE("managers: a division head mandates AI for the task types she believes
     for (std::size_t q = 0; q < k; ++q) CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (u.division == 1 && q == first ? 1 : 0));
     CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(u.division == 1 ? spec.divisions[1].mix[first] / mix_total : 0.0));
   }
+}
+
+TEST_CASE("managers: each manager believes what her own unit shows her, and mandates for it alone", "[unit][managers]") {
+  // Division a: 16 people in 4 teams of 4 (slots 0-3, 4-7, 8-11, 12-15), 2 departments of 2 teams.
+  const auto spec = org();
+  kpisim::World w(spec);
+  kpisim::detail::PassState ps(spec);
+  const auto du = division_units(spec);
+  const std::size_t k = w.k;
+  const std::size_t n = spec.employees;
+  const kpisim::Managers m{};
+  const double weekly = 1.0 - std::pow(0.95, 5.0);
+  const std::size_t team0 = spec.team_units[0];
+  const auto dept0 = static_cast<std::size_t>(spec.units[team0].parent);
+  REQUIRE(spec.units[team0].first == 0);
+  REQUIRE(spec.units[team0].end == 4);
+  REQUIRE(spec.units[dept0].depth == 2);
+  REQUIRE(spec.units[dept0].end == 8);
+  std::size_t first = k;
+  for (std::size_t t = 0; t < k && first == k; ++t)
+    if (spec.divisions[0].mix[t] > 0) first = t;
+  REQUIRE(first < k);
+  // Reports: the first team says 1000 USD on the first task type, everyone else 100.
+  for (std::size_t t = 0; t < k; ++t)
+    for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = i < 4 && t == first ? 1000.0F : 100.0F;
+  const mg::KpiView none{};
+  mg::UnitSums sums;
+  mg::unit_sums(spec, w, ps, none, false, true, sums);
+  mg::update_beliefs(spec, m, none, true, sums, true, w);
+  CHECK(w.unit_task_belief[team0 * k + first] == Approx(1000.0 * weekly));                          // 226
+  CHECK(w.unit_task_belief[dept0 * k + first] == Approx((4 * 1000.0 + 4 * 100.0) / 8 * weekly));    // 124
+  CHECK(w.unit_task_belief[du[0] * k + first] == Approx((4 * 1000.0 + 12 * 100.0) / 16 * weekly));  // 73
+  CHECK(w.unit_task_belief[spec.team_units[1] * k + first] == Approx(100.0 * weekly));
+  // Only the first team's manager passes the threshold of 150: only her team works under a mandate.
+  std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);
+  mg::trickle_pressure(spec, m.trickle, w);
+  mg::team_mandates(spec, 160.0, w);
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t)
+    for (std::size_t q = 0; q < k; ++q) CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (t == 0 && q == first ? 1 : 0));
+  // A token dashboard: the first team's people show 400,000 measured tokens a day, everyone else
+  // none. At 0.5 USD per thousand tokens her team's dashboard says 200 USD per FTE-day, the
+  // department's 100, the division's 50; a day moves each belief 5% of the way from 0.
+  kpisim::World w2(spec);
+  for (std::size_t i = 0; i < n; ++i) w2.measured_tokens[i] = i < 4 ? 400000.0F : 0.0F;
+  const mg::KpiView tokens{1, 0, 0, false};
+  mg::unit_sums(spec, w2, ps, tokens, true, false, sums);
+  mg::update_beliefs(spec, m, tokens, true, sums, false, w2);
+  CHECK(w2.unit_manager_belief[team0] == Approx(10.0));
+  CHECK(w2.unit_manager_belief[dept0] == Approx(5.0));
+  CHECK(w2.unit_manager_belief[du[0]] == Approx(2.5));
+  CHECK(w2.unit_manager_belief[spec.team_units[1]] == 0.0F);
+  CHECK(w2.unit_manager_belief[du[1]] == 0.0F);
 }
 
 TEST_CASE("managers: one manager mandates for her unit and those below it, by her own threshold", "[unit][managers]") {
@@ -201,53 +263,53 @@ TEST_CASE("managers: thresholds are drawn once per manager around mandate_belief
   for (const float t : w0.unit_mandate_threshold) CHECK(t == 150.0F);
 }
 
-TEST_CASE("managers: what a division head observes depends on the KPI in force", "[unit][managers]") {
+TEST_CASE("managers: what a manager's dashboard shows depends on the KPI in force", "[unit][managers]") {
+  // A dashboard entry is built from what the organisation measures and what people say, nothing
+  // else: the functions take no true value. Ten people: 100k tokens, 4 sessions, a measured value
+  // of 530 and a credit of -480 each (they say AI added 20 and that they produced 500).
   const kpisim::Managers m{};  // 0.5 USD per thousand tokens, 2.5 USD per session
-  kpisim::detail::Acc ac{};
-  ac[kpisim::detail::a_headcount] = 10;
-  ac[kpisim::detail::a_ai_value] = -1e6;          // true AI value added: no manager may read it
-  ac[kpisim::detail::a_value] = -1e6;             // nor the true value
-  ac[kpisim::detail::a_ai_value_reported] = 200;  // what people say AI adds: 20 per FTE
-  ac[kpisim::detail::a_measured_tokens] = 1.0e6;  // 100k tokens per FTE
-  ac[kpisim::detail::a_sessions] = 40;            // 4 per FTE
-  ac[kpisim::detail::a_value_reported] = 5000;    // what people say they produced
-  ac[kpisim::detail::a_measured] = 5300;          // the dashboard shows 30 per FTE more
-  mg::KpiView tokens{1, 0, 0, false};
-  CHECK(mg::observed_ai_value(m, tokens, ac) == Approx(50));  // 100 ktok x 0.5
-  mg::KpiView sessions{0, 1, 0, false};
-  CHECK(mg::observed_ai_value(m, sessions, ac) == Approx(10));  // 4 x 2.5
-  mg::KpiView outcome{0, 0, 1, false};
-  CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(50));  // the dashboard's excess, 30, credited to AI, + 20
+  const mg::KpiView tokens{1, 0, 0, false};
+  const mg::KpiView sessions{0, 1, 0, false};
+  const mg::KpiView outcome{0, 0, 1, false};
+  CHECK(mg::dashboard_entry(tokens, 1.0e5F, 4.0F, 530.0F, -480.0F) == Approx(1.0e5));
+  CHECK(mg::dashboard_entry(sessions, 1.0e5F, 4.0F, 530.0F, -480.0F) == Approx(4.0));
+  CHECK(mg::dashboard_entry(outcome, 1.0e5F, 4.0F, 530.0F, -480.0F) == Approx(50.0));
+  CHECK(mg::observed_ai_value(m, tokens, 10, 10 * 1.0e5) == Approx(50));  // 100 ktok x 0.5
+  CHECK(mg::observed_ai_value(m, sessions, 10, 10 * 4.0) == Approx(10));  // 4 x 2.5
+  // The outcome dashboard's excess over what they say they produced, 30, is credited to AI, + 20.
+  CHECK(mg::observed_ai_value(m, outcome, 10, 10 * 50.0) == Approx(50));
   // With the dashboard exactly what people say they produced, she reads what they say AI adds: 20.
-  ac[kpisim::detail::a_measured] = 5000;
-  CHECK(mg::observed_ai_value(m, outcome, ac) == Approx(20));
+  CHECK(mg::observed_ai_value(m, outcome, 10, 10 * mg::dashboard_entry(outcome, 0, 0, 500.0F, -480.0F)) == Approx(20));
 }
 
 TEST_CASE("managers: beliefs move towards the dashboard on working days, and towards reports only when they come", "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
+  kpisim::detail::PassState ps(spec);
   const std::size_t k = w.k;
   const kpisim::Managers m{};  // belief_rate 0.05, 0.5 USD per thousand tokens
-  std::vector<kpisim::detail::Acc> sums(2, kpisim::detail::Acc{});
-  sums[0][kpisim::detail::a_headcount] = 16;
-  sums[0][kpisim::detail::a_measured_tokens] = 16 * 80000.0;  // 40 USD per FTE-day as read from the dashboard
-  sums[1][kpisim::detail::a_headcount] = 16;
-  sums[1][kpisim::detail::a_measured_tokens] = 16 * 40000.0;  // 20
+  // Division a's people show 80,000 measured tokens (40 USD per FTE-day as read from the
+  // dashboard), division b's 40,000 (20).
+  for (std::size_t i = 0; i < spec.employees; ++i) w.measured_tokens[i] = spec.division_of[i] == 0 ? 80000.0F : 40000.0F;
   const mg::KpiView tokens{1, 0, 0, false};
-  const double weighted = mg::update_beliefs(spec, m, tokens, true, sums, nullptr, w);
+  mg::UnitSums sums;
+  mg::unit_sums(spec, w, ps, tokens, true, false, sums);
+  const double weighted = mg::update_beliefs(spec, m, tokens, true, sums, false, w);
   const auto du = division_units(spec);
-  // The dashboard cannot tell task types apart: every task type of the division moves alike.
-  for (std::size_t t = 0; t < k; ++t) {
-    if (spec.divisions[0].mix[t] > 0) CHECK(w.division_task_belief[t] == Approx(2.0));  // 0 + 0.05 x 40
-    if (spec.divisions[1].mix[t] > 0) CHECK(w.division_task_belief[k + t] == Approx(1.0));
+  // The dashboard cannot tell task types apart: every task type moves alike, for every manager.
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    if (spec.units[u].depth < 1) continue;
+    const auto dv = static_cast<std::size_t>(spec.units[u].division);
+    for (std::size_t t = 0; t < k; ++t)
+      if (spec.divisions[dv].mix[t] > 0) CHECK(w.unit_task_belief[u * k + t] == Approx(dv == 0 ? 2.0 : 1.0));  // 0 + 0.05 x 40 or 20
   }
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
   CHECK(w.unit_manager_belief[du[1]] == Approx(1.0));
   CHECK(weighted == Approx(16 * 2.0 + 16 * 1.0));
-  mg::update_beliefs(spec, m, tokens, false, sums, nullptr, w);
+  mg::update_beliefs(spec, m, tokens, false, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // a day off: unchanged
   // Without a KPI, nothing moves between reports (they come on the plan day).
   const mg::KpiView none{};
-  mg::update_beliefs(spec, m, none, true, sums, nullptr, w);
+  mg::update_beliefs(spec, m, none, true, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
 }

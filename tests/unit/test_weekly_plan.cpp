@@ -11,7 +11,6 @@
 #include "kpisim/core/rng.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
-#include "managers.hpp"
 
 using Catch::Detail::Approx;
 using namespace kpisim::detail;  // NOLINT(google-build-using-namespace)
@@ -90,10 +89,12 @@ TEST_CASE("weekly plan: the logit share of AI use and the aggregates per E for o
   CHECK(p.needs_plan[0] == 0);
   // On the plan day each person reports what AI adds to a day of AI-assisted work on the memo, her
   // belief less the checking she expects (none at trust 1) at her value per hour: 8 x 60 x 0.1 = 48,
-  // 8 x 60 x -0.2 = -96, and 0 for the two others (belief 0): the division hears -48 / 4 = -12.
-  CHECK(f.ps.feedback[k] == Approx(-48.0).epsilon(1e-6));
-  CHECK(f.ps.feedback_n[0] == 4.0);
-  CHECK(kpisim::detail::managers::feedback(f.ps, 1)[k] == Approx(-12.0).epsilon(1e-6));
+  // 8 x 60 x -0.2 = -96, and 0 for the two others (belief 0).
+  const std::size_t n = f.ps.employees;
+  CHECK(f.ps.report[k * n + 0] == Approx(48.0).epsilon(1e-6));
+  CHECK(f.ps.report[k * n + 1] == Approx(-96.0).epsilon(1e-6));
+  CHECK(f.ps.report[k * n + 2] == 0.0F);
+  CHECK(f.ps.report[k * n + 3] == 0.0F);
 }
 
 TEST_CASE("weekly plan: incentives, pressure and mandates shift the score, chatbot use is forced", "[unit][weekly_plan]") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kpisim/core/check.hpp"
+#include "kpisim/core/parallel.hpp"
 
 namespace kpisim::detail::managers {
 
@@ -32,12 +33,6 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
 
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
   const std::size_t k_count = w.k;
-  // The most any task type of each division is believed to add: a manager whose pressure cannot
-  // lift even that one over her threshold mandates nothing of her own (the common case: one test).
-  std::vector<double> best(spec.divisions.size(), -std::numeric_limits<double>::infinity());
-  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
-    for (std::size_t k = 0; k < k_count; ++k)
-      if (spec.divisions[dv].mix[k] > 0) best[dv] = std::max(best[dv], static_cast<double>(w.division_task_belief[dv * k_count + k]));
   // Units are stored children before parents: a backward pass visits each manager after those above her.
   for (std::size_t u = spec.units.size(); u-- > 0;) {
     const Unit& unit = spec.units[u];
@@ -49,21 +44,25 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
     }
     const auto parent = static_cast<std::size_t>(unit.parent);
     const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
-    const auto dv = static_cast<std::size_t>(unit.division);
+    const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
+    const float* const belief = &w.unit_task_belief[u * k_count];
     const double p = w.unit_pressure[u];
     const double threshold = w.unit_mandate_threshold[u];
+    // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
+    // over her threshold she mandates nothing of her own (the common case: one test).
+    double best = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < k_count; ++k)
+      if (div.mix[k] > 0) best = std::max(best, static_cast<double>(belief[k]));
     // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
     // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
     // common case, no mandate here or above, writes nothing.
-    if (!mandates(best[dv], p, stake_per_pressure, threshold)) {
+    if (!mandates(best, p, stake_per_pressure, threshold)) {
       const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
       if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) continue;
       std::copy_n(above, k_count, own);
       w.unit_mandate_share[u] = inherited;
       continue;
     }
-    const DivisionSpec& div = spec.divisions[dv];
-    const float* const belief = &w.division_task_belief[dv * k_count];
     double mix_total = 0.0;
     double mandated = 0.0;
     for (std::size_t k = 0; k < k_count; ++k) {
@@ -77,52 +76,80 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
 }
 
-double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& ac) {
-  KPISIM_CHECK(!kpi.none, "a dashboard is read only with a KPI in force (without one the heads hear reports)");
-  const double n = std::max(1.0, ac[a_headcount]);
-  if (kpi.tokens > 0) return m.assumed_usd_per_ktok * ac[a_measured_tokens] / n / 1000.0;
-  if (kpi.sessions > 0) return m.assumed_usd_per_session * ac[a_sessions] / n;
+double observed_ai_value(const Managers& m, const KpiView& kpi, double headcount, double dashboard_sum) {
+  KPISIM_CHECK(!kpi.none, "a dashboard is read only with a KPI in force (without one the managers hear reports)");
+  const double n = std::max(1.0, headcount);
+  if (kpi.tokens > 0) return m.assumed_usd_per_ktok * dashboard_sum / n / 1000.0;
+  if (kpi.sessions > 0) return m.assumed_usd_per_session * dashboard_sum / n;
   // The outcome dashboard above what people say they produced is credited to AI, on top of what
   // they say AI adds (their beliefs, less the checking and clean-up hours they spent): gamed output
   // and measurement noise corrupt the belief because she reads them.
-  return (ac[a_measured] - ac[a_value_reported]) / n + ac[a_ai_value_reported] / n;
+  return dashboard_sum / n;
 }
 
-std::vector<double> feedback(const PassState& ps, std::size_t blocks) {
-  std::vector<double> mean(ps.divisions * ps.tasks, 0.0);
-  for (std::size_t dv = 0; dv < ps.divisions; ++dv) {
-    double n = 0.0;
-    for (std::size_t b = 0; b < blocks; ++b) n += ps.feedback_n[b * ps.divisions + dv];
-    for (std::size_t k = 0; k < ps.tasks; ++k) {
-      double sum = 0.0;  // in block order: the same bits at any thread count
-      for (std::size_t b = 0; b < blocks; ++b) sum += ps.feedback[(b * ps.divisions + dv) * ps.tasks + k];
-      mean[dv * ps.tasks + k] = n > 0 ? sum / n : 0.0;
+void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+               UnitSums& out) {
+  const std::size_t units = spec.units.size();
+  const std::size_t k_count = w.k;
+  out.headcount.assign(units, 0.0);
+  out.dashboard.assign(units, 0.0);
+  out.reports.assign(reports ? units * k_count : 0, 0.0);
+  // Each team's sums in slot order, teams in parallel (each writes only its own unit's entries).
+  for_blocks(spec.team_units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    for (std::size_t t = lo; t < hi; ++t) {
+      const std::uint32_t u = spec.team_units[t];
+      const Unit& team = spec.units[u];
+      out.headcount[u] = static_cast<double>(team.end - team.first);
+      if (dashboard) {
+        double sum = 0.0;
+        for (std::uint32_t i = team.first; i < team.end; ++i)
+          sum += dashboard_entry(kpi, w.measured_tokens[i], w.measured_sessions[i], w.measured_outcome[i], ps.outcome_credit[i]);
+        out.dashboard[u] = sum;
+      }
+      if (reports) {
+        const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(team.division)];
+        for (std::size_t k = 0; k < k_count; ++k) {
+          if (!(div.mix[k] > 0)) continue;
+          const float* const r = ps.report.data() + k * ps.employees;
+          double sum = 0.0;
+          for (std::uint32_t i = team.first; i < team.end; ++i) sum += r[i];
+          out.reports[u * k_count + k] = sum;
+        }
+      }
     }
+  });
+  // Children are stored before their parents: one forward pass adds each finished unit to its parent.
+  for (std::size_t u = 0; u < units; ++u) {
+    const std::int32_t parent = spec.units[u].parent;
+    if (parent < 0) continue;
+    const auto pu = static_cast<std::size_t>(parent);
+    out.headcount[pu] += out.headcount[u];
+    out.dashboard[pu] += out.dashboard[u];
+    if (reports)
+      for (std::size_t k = 0; k < k_count; ++k) out.reports[pu * k_count + k] += out.reports[u * k_count + k];
   }
-  return mean;
 }
 
-double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const std::vector<Acc>& division_sums,
-                      const std::vector<double>* reports, World& w) {
+double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,
+                      World& w) {
   const std::size_t k_count = w.k;
   // Feedback comes once a week (the plan day): a week's worth of the daily rate.
   const double weekly_rate = 1.0 - std::pow(1.0 - m.belief_rate, 5.0);
   double weighted = 0.0;
   for (std::size_t u = 0; u < spec.units.size(); ++u) {
     const Unit& unit = spec.units[u];
-    if (unit.depth != 1) continue;
-    const auto dv = static_cast<std::size_t>(unit.division);
-    const Acc& ac = division_sums[dv];
-    const DivisionSpec& div = spec.divisions[dv];
-    float* const belief = &w.division_task_belief[dv * k_count];
+    if (unit.depth < 1) continue;
+    const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
+    const double n = sums.headcount[u];
+    float* const belief = &w.unit_task_belief[u * k_count];
     if (kpi.none) {
       // No KPI: her people's reports, task by task.
-      if (reports != nullptr)
+      if (reports && n > 0)
         for (std::size_t k = 0; k < k_count; ++k)
-          if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + weekly_rate * ((*reports)[dv * k_count + k] - belief[k]));
+          if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + weekly_rate * (sums.reports[u * k_count + k] / n - belief[k]));
     } else if (workday) {
-      // A KPI dashboard, which cannot tell task types apart: one signal for all of them.
-      const double signal = observed_ai_value(m, kpi, ac);
+      // Her unit's KPI dashboard, which cannot tell task types apart: one signal for all of them.
+      const double signal = observed_ai_value(m, kpi, n, sums.dashboard[u]);
       for (std::size_t k = 0; k < k_count; ++k)
         if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
     }
@@ -133,7 +160,7 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
       mix_total += div.mix[k];
     }
     w.unit_manager_belief[u] = static_cast<float>(mix_total > 0 ? mix_belief / mix_total : 0.0);
-    weighted += w.unit_manager_belief[u] * ac[a_headcount];
+    if (unit.depth == 1) weighted += w.unit_manager_belief[u] * n;
   }
   return weighted;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The organisation's managers: pressure trickle-down and mandates (docs/model.md section 7.1) and
-// division heads' beliefs about the value AI adds (section 7.17). Called once a day by
+// every manager's beliefs about the value AI adds, from her own unit's data (section 7.17). Called once a day by
 // Simulation::step (simulation.cpp); tested directly in tests/unit/test_managers.cpp.
 #include <cstddef>
 #include <vector>
@@ -23,11 +23,11 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w);
 
 /// Each team's pressure is its unit's. Every manager decides mandates task type by task type: she
 /// mandates AI for task type k when what she believes AI adds to a person-day of AI-assisted work on
-/// k (her division's belief, 7.17) plus what the pressure she feels makes a person-day of visible AI
-/// use worth to her (`stake_per_pressure` USD per unit of pressure) exceeds `mandate_belief_usd`.
-/// Each manager weighs with her own pressure and her own threshold (draw_thresholds); the beliefs
-/// are her division's. A unit works under its own manager's mandates and those of every manager
-/// above it (unit_task_mandate); unit_mandate_share is the share of each unit's work they cover.
+/// k (her own belief, from her own unit's data, 7.17) plus what the pressure she feels makes a
+/// person-day of visible AI use worth to her (`stake_per_pressure` USD per unit of pressure) exceeds
+/// her own threshold (draw_thresholds). A unit works under its own manager's mandates and those of
+/// every manager above it (unit_task_mandate); unit_mandate_share is the share of each unit's work
+/// they cover.
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w);
 
 /// The mandate decision of one manager on one task type (docs/model.md 7.1).
@@ -41,21 +41,42 @@ struct KpiView {
   bool none = true;  // no KPI in force: the heads hear their people's weekly reports (feedback)
 };
 
-/// What a division head reads on her KPI's dashboard about the value AI adds per FTE-day, from the
-/// division's day sums: usage read at an assumed exchange rate, or measured outcome against what
-/// people say they produced. Only with a KPI in force (without one: feedback()).
-double observed_ai_value(const Managers& m, const KpiView& kpi, const Acc& division);
+/// What one person adds to her unit's KPI dashboard today (before the exchange rate and the mean):
+/// her measured tokens under a token KPI, her measured AI sessions under a sessions KPI, and under an
+/// outcome KPI her measured value plus `outcome_credit` (what she says AI added less what she says
+/// she produced). Only with a KPI in force (without one the managers hear reports).
+[[nodiscard]] inline double dashboard_entry(const KpiView& kpi, float measured_tokens, float measured_sessions, float measured_outcome,
+                                            float outcome_credit) noexcept {
+  if (kpi.tokens > 0) return measured_tokens;
+  if (kpi.sessions > 0) return measured_sessions;
+  return static_cast<double>(measured_outcome) + static_cast<double>(outcome_credit);
+}
 
-/// The plan day's reports (PassState::feedback), summed in block order: per division and task type,
-/// the mean over the division's people of what they believe AI adds to a day of AI-assisted work
-/// on the task ([division * tasks + task]).
-std::vector<double> feedback(const PassState& ps, std::size_t blocks);
+/// What a unit's dashboard says AI adds per FTE-day, from the sum of its members' entries
+/// (dashboard_entry) and its headcount: usage read at the assumed exchange rate, or the outcome
+/// dashboard's credit to AI as it is.
+[[nodiscard]] double observed_ai_value(const Managers& m, const KpiView& kpi, double headcount, double dashboard_sum);
 
-/// Division heads update their beliefs per task type: with a KPI in force, towards the dashboard's
-/// signal (one for all task types) on working days; without one, towards their people's reports,
-/// task by task, when `reports` is given (the plan day). The mandates they lead to are decided
-/// the next morning (team_mandates). Returns the headcount-weighted sum of the heads' mix-weighted beliefs (manager_ai_value_belief).
-double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const std::vector<Acc>& division_sums,
-                      const std::vector<double>* reports, World& w);
+/// What each unit's manager sees of her own unit, summed over its members (all of them, the
+/// manager included; [unit] as spec.units, and [unit * k + task] for the reports).
+struct UnitSums {
+  std::vector<double> headcount;
+  std::vector<double> dashboard;  ///< the sum of the members' dashboard entries (when a KPI is read)
+  std::vector<double> reports;    ///< the sum of the members' reports per task type (on the plan day)
+};
+
+/// Sums the day's dashboard entries (`dashboard`: a KPI in force on a working day) and the plan
+/// day's reports (`reports`) over each team's members in slot order, then each unit's children into
+/// it in storage order (children before parents): the same bits at any thread count.
+void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out);
+
+/// Every unit's manager (units at depth >= 1: division heads, department heads, team managers)
+/// updates her beliefs per task type from her own unit: with a KPI in force, towards its
+/// dashboard's signal (one for all task types) on working days; without one, towards the mean of
+/// her people's reports, task by task, when `reports` (the plan day). The mandates they lead to are
+/// decided the next morning (team_mandates). Returns the headcount-weighted sum of the division
+/// heads' mix-weighted beliefs (manager_ai_value_belief).
+double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,
+                      World& w);
 
 }  // namespace kpisim::detail::managers

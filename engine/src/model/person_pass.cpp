@@ -481,6 +481,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double believed_value = e * p.believed_per_hour[i] * p.hours_per_e[i] * performance;
     o[a_value_reported][j] = believed_value;
     o[a_ai_value_reported][j] = believed_value - manual_value - overhead_hours * manual_per_hour;
+    if (c.kpi_wo > 0) ps.outcome_credit[i] = static_cast<float>(o[a_ai_value_reported][j] - believed_value);
     o[a_hours][j] = hours;
     o[a_overtime][j] = std::max(0.0, hours - norm);
     o[a_manual][j] = manual_hours;
@@ -636,8 +637,9 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
   }
   divisions = spec.divisions.size();
   tasks = spec.task_count();
-  feedback.assign(block_count(spec.employees) * divisions * tasks, 0.0);
-  feedback_n.assign(block_count(spec.employees) * divisions, 0.0);
+  employees = spec.employees;
+  report.assign(tasks * employees, 0.0F);
+  outcome_credit.assign(employees, 0.0F);
   // person_pass cuts chunks relying on divisions being contiguous runs of slots.
   KPISIM_CHECK(std::is_sorted(spec.division_of.begin(), spec.division_of.end()), "divisions are contiguous runs of slots");
   slop_in.assign(spec.employees, 0.0F);

@@ -121,12 +121,14 @@ struct PassState {
   std::vector<float> slop_out;                        // per employee: workslop hours produced today
   std::vector<std::uint32_t> split_teams;  // teams with members in more than one block (kBlock): their workslop is scattered after the pass
   std::vector<std::uint32_t> slop_to;      // per employee: the slot of the colleague who receives it (workslop::recipient_slot)
-  // What people report on the plan day (managers' qualitative feedback, docs/model.md 7.17): per
-  // block, division and task type, the sum over people of what they believe AI adds to a day of
-  // AI-assisted work on the task; and per block and division, the number of people.
-  std::vector<double> feedback;    // [(block * divisions + division) * tasks + task]
-  std::vector<double> feedback_n;  // [block * divisions + division]
-  std::size_t divisions = 0, tasks = 0;
+  // What each person tells her managers (docs/model.md 7.17). On the plan day: what she believes AI
+  // adds to a day of AI-assisted work on each task type of her division's mix (task-major,
+  // [task * employees + slot]; other task types are never read). On working days under an outcome
+  // KPI: what she says AI added today less what she says she produced (the outcome dashboard's
+  // credit to AI is the measured value plus this).
+  std::vector<float> report;
+  std::vector<float> outcome_credit;
+  std::size_t divisions = 0, tasks = 0, employees = 0;
 };
 
 // What every chunk of one day shares.

@@ -82,7 +82,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_mandate_threshold.assign(spec.units.size(), 0.0F);
   unit_task_mandate.assign(spec.units.size() * k, 0);
   unit_mandate_share.assign(spec.units.size(), 0.0F);
-  division_task_belief.assign(spec.divisions.size() * k, 0.0F);
+  unit_task_belief.assign(spec.units.size() * k, 0.0F);
 }
 
 void World::clear_incentives() {
@@ -108,7 +108,8 @@ struct Simulation::Impl {
   detail::PassState pass;
   std::size_t blocks;
   std::size_t ndiv;
-  std::vector<Acc> acc;  // [block][division]
+  std::vector<Acc> acc;                  // [block][division]
+  detail::managers::UnitSums unit_sums;  // what each manager sees of her own unit today (7.17)
   std::vector<std::uint32_t> snapshot_slots;
 };
 
@@ -187,10 +188,6 @@ void Simulation::step() {
                                kw.sessions / ms.kpi_reference_sessions,
                                kw.outcome / ms.kpi_reference_usd};
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
-  if (plan_day) {
-    std::fill(im.pass.feedback.begin(), im.pass.feedback.end(), 0.0);
-    std::fill(im.pass.feedback_n.begin(), im.pass.feedback_n.end(), 0.0);
-  }
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) { detail::person_pass(day, im.pass, &im.acc[blk * im.ndiv], lo, hi); };
   if (options_.serial)
     for_blocks_serial(w.n, body);
@@ -211,12 +208,12 @@ void Simulation::step() {
   // (5) Regimes close the day.
   regime_->end_of_day(ctx, 1.0);
 
-  // (6) Managers' beliefs about AI value, from what they observe (managers.cpp, 7.17).
+  // (6) Every manager's beliefs about AI value, from what she observes of her own unit (managers.cpp,
+  // 7.17): its KPI dashboard on working days, or without a KPI her people's reports of the plan day.
   const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
-  // Without a KPI the heads hear their people's reports of the plan day (qualitative feedback).
-  const std::vector<double> reports = plan_day && workday ? managers::feedback(im.pass, im.blocks) : std::vector<double>{};
-  const double ai_signal_total =
-      managers::update_beliefs(spec, sc.managers, kpi_view, workday, div_acc, plan_day && workday ? &reports : nullptr, w);
+  const bool read_reports = no_kpi && plan_day && workday;
+  managers::unit_sums(spec, w, im.pass, kpi_view, !no_kpi && workday, read_reports, im.unit_sums);
+  const double ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
 
   // (7) Record the day.
   const std::size_t days = static_cast<std::size_t>(sc.days);

@@ -276,11 +276,12 @@ OrganisationCounts count_organisation(const Scenario& s) {
 
 std::size_t state_bytes_per_employee(std::size_t task_types) {
   // World: 36 float columns, hire_day and last_slop_day (4 bytes each), scripting (1), beliefs
-  // (k floats); weekly plan: 21 float columns and a flag; the workslop columns (4 + 4 + 8); spec:
-  // team_of (4), division_of (2), is_manager (1); regime state: about 40 bytes per person for the
-  // largest regime (nested hybrids add theirs).
-  constexpr std::size_t fixed = 36 * 4 + 2 * 4 + 1 + 21 * 4 + 1 + 16 + 4 + 2 + 1 + 40;
-  return fixed + task_types * sizeof(float);
+  // (k floats); weekly plan: 21 float columns and a flag; the workslop columns (4 + 4 + 8); what
+  // people tell their managers (k floats of reports and the outcome credit, 4); spec: team_of (4),
+  // division_of (2), is_manager (1); regime state: about 40 bytes per person for the largest regime
+  // (nested hybrids add theirs).
+  constexpr std::size_t fixed = 36 * 4 + 2 * 4 + 1 + 21 * 4 + 1 + 16 + 4 + 4 + 2 + 1 + 40;
+  return fixed + 2 * task_types * sizeof(float);
 }
 
 std::size_t organisation_bytes(const Scenario& s) {

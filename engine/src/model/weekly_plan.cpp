@@ -29,10 +29,9 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double* pressure = s.pressure + row;
   double* const task_mandate = s.task_mandate + row;
   const std::uint32_t* const team_of = spec.team_of.data() + lo;
-  // On the plan day everyone plans at once: what each person would tell her managers about each task
-  // type (7.17) is summed for the block and division (block = lo / kBlock: a chunk never spans blocks).
+  // On the plan day everyone plans at once and tells her managers what she believes AI adds to a day
+  // of AI-assisted work on each task type (7.17); each manager reads her own unit's (managers.cpp).
   const bool report = c.plan_day;
-  double* const feedback = report ? &ps.feedback[((lo / kBlock) * ps.divisions + dv) * ps.tasks] : nullptr;
   const double norm = b.norm_hours;
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
@@ -133,12 +132,10 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       for (std::size_t j = 0; j < n; ++j) s.against[j] += pi * task_mandate[j] * (1.0 - share(s.score0[j]));
     }
     if (report) {
-      double sum = 0.0;  // in slot order: the same bits at any thread count and in any build
-      for (std::size_t j = 0; j < n; ++j) sum += s.fb[j];
-      feedback[k] += sum;
+      float* const out = ps.report.data() + k * ps.employees + lo;
+      for (std::size_t j = 0; j < n; ++j) out[j] = static_cast<float>(s.fb[j]);
     }
   }
-  if (report) ps.feedback_n[(lo / kBlock) * ps.divisions + dv] += static_cast<double>(n);
   // Per hour of work (the allocation's view) and per error. Local pointers to the plan's columns,
   // and needs_plan (uint8, which may alias anything) cleared in its own loop: this lets the loop
   // vectorise (the same operations, so the same bits).

@@ -1,6 +1,10 @@
-// Regime `audit`: a modifier that audits a random share of people each period (docs/model.md 7.15.5).
+// Regime `audit`: a modifier that audits a share of people each period (docs/model.md 7.15.5).
 //
-// An audited person is under review for the next period. The review is a sample of the period's
+// The period-end draws (probability `probability`) set how many of each team are audited; the team
+// manager chooses whom: with `selection: risk` the members her dashboard shows highest (the moving
+// average of their measured KPI), with `random` the drawn ones. Everyone learns her own chance of
+// being audited from the periods she has seen (a Beta prior at the announced rate worth
+// `selection_prior_periods` periods). An audited person is under review for the next period. The review is a sample of the period's
 // daily usage records (audit sampling): each day's record is examined with probability `detection`,
 // independently, and all performative use on an examined day is found. At the end of the period
 // the audit fines `penalty_usd_per_hour` per detected performative hour and `penalty_usd_per_script`
@@ -25,7 +29,9 @@
 // has (those with the largest draws) are not done. A team manager's own audit is reviewed above her (no cost to her team).
 // Combine with another regime through `hybrid`.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 
 #include "kpisim/core/calendar.hpp"
 #include "kpisim/core/parallel.hpp"
@@ -37,8 +43,14 @@
 namespace kpisim {
 namespace {
 
+enum class AuditSelection { risk, random };
+inline constexpr std::array<params::Choice<AuditSelection>, 2> kSelectionChoices{
+    {{"risk", AuditSelection::risk}, {"random", AuditSelection::random}}};
+
 struct AuditParams {
   Cadence cadence = Cadence::monthly;
+  AuditSelection selection = AuditSelection::risk;
+  double selection_prior_periods = 10.0;
   double probability = 0.1;
   double detection = 0.8;
   double penalty_usd_per_hour = 100.0;
@@ -53,6 +65,16 @@ struct AuditParams {
   template <class V>
   void visit(V& v) {
     v.choice("cadence", cadence, kCadenceChoices, {"audit period", "assumption"});
+    v.choice("selection", selection, kSelectionChoices,
+             {"whom each team manager audits: risk = the members her dashboard shows highest (the moving average of their "
+              "measured KPI), as many as the period's draws give her team; random = the drawn members themselves",
+              "risk-based audit selection (ISA 315/330; tax audit scoring); assumption"});
+    v.num("selection_prior_periods", selection_prior_periods,
+          {"periods", 0, 1e6,
+           "weight of the announced probability in each person's perceived chance of being audited, in periods: after n periods "
+           "of which she was audited in a, she expects (probability x prior + a) / (prior + n); 0 with no periods seen keeps "
+           "the announced rate",
+           "Anwar & Loughran 2011 (perceived risk falls with unpunished experience); assumption for the size"});
     v.num("probability", probability, {"1", 0, 1, "share of people audited each period", "assumption"});
     v.num(
         "detection", detection,
@@ -89,6 +111,9 @@ class AuditRegime final : public Regime {
         found_days_(spec.employees, 0),
         perceived_(spec.employees, static_cast<float>(p.detection)),
         script_belief_(spec.employees, static_cast<float>(script_found_probability(p.detection))),
+        selected_belief_(spec.employees, static_cast<float>(p.probability)),
+        periods_seen_(spec.employees, 0),
+        times_audited_(spec.employees, 0),
         hires_(spec.employees) {
     attention_.assign(spec.team_units.size(), 0.0);
   }
@@ -99,15 +124,17 @@ class AuditRegime final : public Regime {
     // E[detected hours | audited] = detection x H: each hour lies on a day examined with probability
     // `detection`. A script that runs throughout a period is found unless none of its days is
     // examined. Each person expects both at her perceived detection.
-    const double per_hour = weight * p_.probability * p_.penalty_usd_per_hour;
-    const double per_script_day = weight * p_.probability * p_.penalty_usd_per_script / days;
+    // Each at her perceived chance of being audited (learned from her own periods, end_of_day).
+    const double per_hour = weight * p_.penalty_usd_per_hour;
+    const double per_script_day = weight * p_.penalty_usd_per_script / days;
     const auto filter = static_cast<float>(p_.detection);
     const auto day = static_cast<std::uint32_t>(ctx.day);
     // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t i = lo; i < hi; ++i) {
-        w.inc_padding_penalty[i] += static_cast<float>(per_hour * perceived_[i]);
-        w.inc_script_penalty[i] += static_cast<float>(per_script_day * script_belief_[i]);
+        const double chance = selected_belief_[i];
+        w.inc_padding_penalty[i] += static_cast<float>(per_hour * chance * perceived_[i]);
+        w.inc_script_penalty[i] += static_cast<float>(per_script_day * chance * script_belief_[i]);
         if (audited_[i] == 0) continue;
         // The audited know the expected share found; the KPI loses what is found: all of an examined
         // day's performative use (the same draw as end_of_day's examination).
@@ -129,8 +156,10 @@ class AuditRegime final : public Regime {
           found_hours_[i] = 0.0;
           script_found_[i] = 0;
           offend_days_[i] = found_days_[i] = 0;
-          perceived_[i] = static_cast<float>(p_.detection);  // the announced rate
+          perceived_[i] = static_cast<float>(p_.detection);  // the announced rates
           script_belief_[i] = announced;
+          selected_belief_[i] = static_cast<float>(p_.probability);
+          periods_seen_[i] = times_audited_[i] = 0;
         }
         if (audited_[i] == 0) continue;
         const bool offended = w.performative_hours[i] > 0 || w.scripting[i] != 0;
@@ -190,7 +219,22 @@ class AuditRegime final : public Regime {
           p_.reviewer_hours > 0 ? static_cast<std::size_t>(std::floor(attention_[t] / p_.reviewer_hours)) : ctx.spec.employees;
       std::size_t count = 0;
       for (std::uint32_t i = team.first; i < team.end; ++i) count += (is_manager[i] == 0 && audited_[i] != 0) ? 1 : 0;
-      while (count > most) {  // drop the largest draw (teams are small)
+      if (p_.selection == AuditSelection::risk) {
+        // She audits the members her dashboard shows highest (the moving average of their measured
+        // KPI; ties by slot), as many as the draws give her team: the draws set how many, she sets who.
+        for (std::uint32_t i = team.first; i < team.end; ++i)
+          if (is_manager[i] == 0) {
+            audited_[i] = 0;
+            draw_[i] = -static_cast<double>(w.ema_kpi[i]);  // the smallest "draw" is the highest score
+          }
+        for (std::size_t c = 0; c < count; ++c) {
+          std::uint32_t best = team.end;
+          for (std::uint32_t i = team.first; i < team.end; ++i)
+            if (is_manager[i] == 0 && audited_[i] == 0 && (best == team.end || draw_[i] < draw_[best])) best = i;
+          audited_[best] = 1;
+        }
+      }
+      while (count > most) {  // drop the largest draw, or the lowest score (teams are small)
         std::uint32_t worst = team.end;
         for (std::uint32_t i = team.first; i < team.end; ++i)
           if (is_manager[i] == 0 && audited_[i] != 0 && (worst == team.end || draw_[i] > draw_[worst])) worst = i;
@@ -202,11 +246,17 @@ class AuditRegime final : public Regime {
       w.cleanup_hours[team.manager] += static_cast<float>(review);
       w.audit_hours_today += review;
     }
-    for (std::size_t i = 0; i < w.n; ++i)
+    for (std::size_t i = 0; i < w.n; ++i) {
       if (audited_[i] != 0) {
         w.cleanup_hours[i] += static_cast<float>(p_.cost_hours);
         w.audit_hours_today += p_.cost_hours;
       }
+      // Audits are visible (each takes the audited person's hours): she learns her own chance of
+      // being audited from her periods, starting from the announced rate.
+      periods_seen_[i] = static_cast<std::uint16_t>(std::min<int>(periods_seen_[i] + 1, UINT16_MAX));
+      times_audited_[i] = static_cast<std::uint16_t>(std::min<int>(times_audited_[i] + (audited_[i] != 0 ? 1 : 0), UINT16_MAX));
+      selected_belief_[i] = static_cast<float>(selection_chance(periods_seen_[i], times_audited_[i]));
+    }
   }
 
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {}; }
@@ -218,6 +268,12 @@ class AuditRegime final : public Regime {
   [[nodiscard]] bool examined(const RegimeContext& ctx, std::size_t i, std::uint32_t day) const {
     return ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[0] < p_.detection;
   }
+  /// A person's perceived chance of being audited in a period, after `seen` periods of which she was
+  /// audited in `audited`: the announced probability weighted as selection_prior_periods periods.
+  [[nodiscard]] double selection_chance(double seen, double audited) const {
+    const double prior = p_.selection_prior_periods;
+    return prior + seen > 0 ? (p_.probability * prior + audited) / (prior + seen) : p_.probability;
+  }
   /// The chance that a script running throughout a period is found, at a per-day detection d.
   [[nodiscard]] double script_found_probability(double d) const { return 1.0 - std::pow(1.0 - d, cadence_days(p_.cadence)); }
 
@@ -227,10 +283,13 @@ class AuditRegime final : public Regime {
   std::vector<double> attention_;    ///< per team: the manager's review hours available (accrued, saved up to a cap)
   std::vector<double> found_hours_;  ///< performative hours on the examined days of the period
   std::vector<std::uint8_t> script_found_;
-  std::vector<std::uint16_t> offend_days_;  ///< days of the audited period with padding or a script
-  std::vector<std::uint16_t> found_days_;   ///< of those, the days the audit examined
-  std::vector<float> perceived_;            ///< each person's perceived detection (learned from her own audits)
-  std::vector<float> script_belief_;        ///< 1 - (1 - perceived_)^L, kept so that apply() takes no pow per person and day
+  std::vector<std::uint16_t> offend_days_;    ///< days of the audited period with padding or a script
+  std::vector<std::uint16_t> found_days_;     ///< of those, the days the audit examined
+  std::vector<float> perceived_;              ///< each person's perceived detection (learned from her own audits)
+  std::vector<float> script_belief_;          ///< 1 - (1 - perceived_)^L, kept so that apply() takes no pow per person and day
+  std::vector<float> selected_belief_;        ///< each person's perceived chance of being audited in a period (learned)
+  std::vector<std::uint16_t> periods_seen_;   ///< period ends she has seen since her hire (the selections she saw)
+  std::vector<std::uint16_t> times_audited_;  ///< of those, the selections that chose her
   HireTracker hires_;
 };
 
@@ -238,8 +297,9 @@ class AuditRegime final : public Regime {
 
 RegimeInfo audit_regime() {
   return {"audit",
-          "Audits (a modifier: combine with another regime in a `hybrid`). A random share of people is audited each period; "
-          "the review examines a random sample of their days and fines the performative use it finds, misses the rest, and "
+          "Audits (a modifier: combine with another regime in a `hybrid`). A share of people is audited each period, chosen by "
+          "their team managers from the dashboard (the highest measured usage first) or at random; the review examines a random sample of "
+          "their days and fines the performative use it finds, misses the rest, and "
           "wrongly flags some honest people; everyone expects the fine ex ante.",
           &make_config<AuditParams, AuditRegime>};
 }

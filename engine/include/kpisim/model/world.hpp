@@ -73,15 +73,15 @@ struct World {
   // Per unit (spec.units).
   Column<float> unit_pressure_own;         ///< pressure from the unit manager's own KPI (regime-written)
   Column<float> unit_pressure;             ///< after trickle-down
-  Column<float> unit_manager_belief;       ///< division heads: the mix-weighted mean of their beliefs per task type (USD per person-day)
+  Column<float> unit_manager_belief;       ///< each unit's manager: the mix-weighted mean of her beliefs per task type (USD per person-day)
   Column<float> unit_mandate_threshold;    ///< the unit manager's own threshold for mandates (a trait, 7.1)
   Column<std::uint8_t> unit_task_mandate;  ///< units * k ([unit * k + task]): AI mandated for the task in the unit, by its
                                            ///< manager or one above her (7.1)
   Column<float> unit_mandate_share;        ///< the share of the unit's work (by its division's mix) under mandates
 
-  // Per division and task type ([division * k + task]): what the division's managers believe AI adds
-  // to a day of AI-assisted work on the task (USD per person-day; docs/model.md 7.17).
-  Column<float> division_task_belief;
+  // Per unit and task type ([unit * k + task]): what the unit's manager believes AI adds to a day
+  // of AI-assisted work on the task (USD per person-day), from her own unit's data (docs/model.md 7.17).
+  Column<float> unit_task_belief;
 
   // Run-level counters written by regimes, reported in the day's outputs.
   double rewards_paid_today = 0.0;
