@@ -207,12 +207,12 @@ class LeaderboardRegime final : public Regime {
   HireTracker hires_;
   int days_in_window_ = 0;
   bool published_ = false;
-  std::vector<std::uint8_t> fresh_;  ///< replaced since the last ranking: no standing yet
-  double expected_top_ = 0.0;        ///< the best loser's score people expect for the coming period (adaptive expectations)
-  double expected_top_beat_ = 0.0;   ///< the worst winner's
-  double expected_bottom_ = 0.0;     ///< the best of the shamed's
+  std::vector<std::uint8_t> fresh_;    ///< replaced since the last ranking: no standing yet
+  double expected_top_ = 0.0;          ///< the best loser's score people expect for the coming period (adaptive expectations)
+  double expected_top_beat_ = 0.0;     ///< the worst winner's
+  double expected_bottom_ = 0.0;       ///< the best of the shamed's
   double expected_bottom_beat_ = 0.0;  ///< the worst of the rest's
-  double noise_floor_;  ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
+  double noise_floor_;                 ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
   // person's marginal incentive per token for the coming period into `out`.
@@ -230,9 +230,9 @@ class LeaderboardRegime final : public Regime {
     // the worst of the rest (the score they must beat to escape) and the rest against the best of
     // the shamed (the score they must stay above). The best loser and the best of the shamed are the
     // published cutoffs (they also set the perceived noise).
-    double top_cut = 0.0;     // the best loser (rank n_top)
-    double top_beat = 0.0;    // the worst winner (rank n_top - 1)
-    double bottom_cut = 0.0;  // the best of the shamed (rank n - n_bottom)
+    double top_cut = 0.0;      // the best loser (rank n_top)
+    double top_beat = 0.0;     // the worst winner (rank n_top - 1)
+    double bottom_cut = 0.0;   // the best of the shamed (rank n - n_bottom)
     double bottom_beat = 0.0;  // the worst of the rest (rank n - n_bottom - 1)
     // The entries at the two cutoffs: a person wins if she ranks above the best loser and is shamed
     // unless she ranks above the best of the shamed (the engine's total order, no stored ranks).
@@ -254,8 +254,7 @@ class LeaderboardRegime final : public Regime {
       return ranked_[pos];
     };
     const auto worst_of = [&](std::size_t lo, std::size_t hi) {
-      return std::max_element(ranked_.begin() + static_cast<std::ptrdiff_t>(lo), ranked_.begin() + static_cast<std::ptrdiff_t>(hi),
-                              better)
+      return std::max_element(ranked_.begin() + static_cast<std::ptrdiff_t>(lo), ranked_.begin() + static_cast<std::ptrdiff_t>(hi), better)
           ->score;
     };
     if (n_top > 0) {
@@ -330,8 +329,7 @@ class LeaderboardRegime final : public Regime {
     auto view = [=](std::size_t lo, std::size_t hi, auto noise_model) {
       constexpr rules::ContestNoise noise = decltype(noise_model)::value;
       constexpr std::size_t kPiece = 256;
-      double score[kPiece], ref_top[kPiece], ref_bot[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece],
-          g_bot[kPiece];
+      double score[kPiece], ref_top[kPiece], ref_bot[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
       for (std::size_t p0 = lo; p0 < hi; p0 += kPiece) {
         const std::size_t len = std::min(kPiece, hi - p0);
 #pragma omp simd
