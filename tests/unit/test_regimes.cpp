@@ -1,7 +1,9 @@
 // Regimes driven directly with synthetic measurements.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <string>
 
 #include "kpisim/config/loader.hpp"
 #include "kpisim/model/rules.hpp"
@@ -110,10 +112,15 @@ TEST_CASE("leaderboard: people expect the next cutoff adaptively from the publis
       if (f.world.inc_usage[i] > f.world.inc_usage[best]) best = i;
     return best;
   };
-  // Rate 1: the last cutoff, 90000 a day: person 89 (10000 x 90).
+  // Losers are measured against the worst winner (rank 9: 91000 then 910000 a day), winners against
+  // the best loser (rank 10: 90000 then 900000 a day), each expected adaptively.
+  // Rate 1: the last ones: the best loser, person 89 (900000), is 10000 a day below the worst winner,
+  // person 90 (910000), and person 90 as far above person 89: the same pull; the first slot is kept.
   CHECK(strongest_pull("1") == 89);
-  // Rate 0.3: 90000 + 0.3 x (900000 - 90000) = 333000 a day, nearest week-2 score 10000 x 33: person 32.
-  CHECK(strongest_pull("0.3") == 32);
+  // Rate 0.3: the worst winner expected at 91000 + 0.3 x (910000 - 91000) = 336700 a day, nearest
+  // loser's week-2 score 10000 x 34: person 33 (the best loser expected at 90000 + 0.3 x (900000 -
+  // 90000) = 333000 a day is far below every winner's score).
+  CHECK(strongest_pull("0.3") == 33);
 }
 
 TEST_CASE("leaderboard: each person's contest, in units of her full script, for the script decision", "[unit][regimes]") {
@@ -123,11 +130,12 @@ TEST_CASE("leaderboard: each person's contest, in units of her full script, for 
   f.world.script_scale[1] = 0.0F;  // no script at all: no contest
   for (int d = 0; d < 7; ++d) f.day(d);
   f.day(7);
-  // Stake 70 USD a week: 10 a day. Cutoff (the best loser, rank 10) 7 x 90000 = 630000; person 0's
-  // score 7 x 1000. Her full script adds 7 x 2,000,000 to the week. Noise: 0.3 x max(630000, the
-  // floor 5 x 100000) = 189000 per score, x sqrt 2 for the difference.
+  // Stake 70 USD a week: 10 a day. Person 0 lost: her rival is the worst winner (rank 9) at 7 x
+  // 91000 = 637000; her score 7 x 1000. Her full script adds 7 x 2,000,000 to the week. Noise: 0.3 x
+  // max(630000 (the cutoff: the best loser, rank 10), the floor 5 x 100000) = 189000 per score, x
+  // sqrt 2 for the difference.
   CHECK(f.world.contest_stake[0] == Approx(10.0));
-  CHECK(f.world.contest_gap[0] == Approx((630000.0 - 7000.0) / 14.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_gap[0] == Approx((637000.0 - 7000.0) / 14.0e6).epsilon(1e-6));
   CHECK(f.world.contest_sigma[0] == Approx(189000.0 * std::sqrt(2.0) / 14.0e6).epsilon(1e-6));
   CHECK(f.world.contest_stake[1] == 0.0F);
 }
@@ -143,22 +151,78 @@ TEST_CASE("leaderboard with uniform noise: each person's incentive is the triang
   for (int d = 0; d < 7; ++d) f.day(d);
   f.day(7);
   // Cutoff (the best loser, rank 10) 7 x 90000 = 630000; perceived noise 1 x 630000 (above the
-  // floor 5 x 100000): a triangular density on [-1260000, 1260000] around the cutoff.
+  // floor 5 x 100000): a triangular density on [-1260000, 1260000] around each person's rival's
+  // score: the best loser's for the winners (persons 90-99), the worst winner's (7 x 91000) for the rest.
   const double cut = 630000.0;
+  const double worst_winner = 637000.0;
   int pulled = 0;
   for (std::size_t i = 0; i < f.world.n; ++i) {
     const double score = 7000.0 * static_cast<double>(i + 1);
-    const double m = kpisim::rules::contest_marginal(70.0, score, cut, cut, kpisim::rules::ContestNoise::uniform);
+    const double rival = i >= 90 ? cut : worst_winner;
+    const double m = kpisim::rules::contest_marginal(70.0, score, rival, cut, kpisim::rules::ContestNoise::uniform);
     CHECK(f.world.inc_usage[i] == static_cast<float>(m));
     pulled += m > 0 ? 1 : 0;
   }
   CHECK(pulled == 100);  // everyone is within 1260000 of the cutoff
-  // Person 0's contest: stake 10 a day, the gap to the cutoff and the noise in units of her full
-  // script (7 x 2,000,000 a week), the noise x sqrt 2 for the difference.
+  // Person 0's contest: stake 10 a day, the gap to her rival (the worst winner) and the noise in units
+  // of her full script (7 x 2,000,000 a week), the noise x sqrt 2 for the difference.
   CHECK(f.world.contest_stake[0] == Approx(10.0));
-  CHECK(f.world.contest_gap[0] == Approx((cut - 7000.0) / 14.0e6).epsilon(1e-6));
+  CHECK(f.world.contest_gap[0] == Approx((worst_winner - 7000.0) / 14.0e6).epsilon(1e-6));
   CHECK(f.world.contest_sigma[0] == Approx(cut * std::sqrt(2.0) / 14.0e6).epsilon(1e-6));
   CHECK(f.world.contest_stake[1] == 0.0F);
+}
+
+TEST_CASE("leaderboard: each side of a cutoff is measured against its marginal rival across it (Lazear & Rosen)", "[unit][regimes]") {
+  // Six people with chosen daily tokens; ranked: person 3 (8000), 5 (6000), 0 (5000), 2 (3000),
+  // 4 (2000), 1 (1000). A winner's rival is the best loser, a loser's the worst winner; a person
+  // spared shame has the best of the shamed as rival, a shamed person the worst of the spared. The
+  // rivals below are read off that ranking by hand for three pairs of shares (n_top = ceil(share x 6),
+  // n_bottom = floor(share x 6)): apart, adjacent, and crossing (people who win and are shamed).
+  const std::array<double, 6> daily{5000, 1000, 3000, 8000, 2000, 6000};
+  struct Case {
+    std::string shares;
+    std::array<double, 6> top_rival, bottom_rival;  // per person, daily tokens
+  };
+  const std::array<Case, 3> cases{
+      // 2 winners {3, 5}: rivals 5000 (person 0) for them, 6000 (person 5) for the rest.
+      // 2 shamed {4, 1}: rivals 3000 (person 2) for them, 2000 (person 4) for the rest.
+      Case{"top_share: 0.3, bottom_share: 0.34", {6000, 6000, 6000, 5000, 6000, 5000}, {2000, 3000, 2000, 2000, 3000, 2000}},
+      // 3 shamed {2, 4, 1}, right below the best loser: rivals 5000 (person 0) for them, 3000 (person 2) for the rest.
+      Case{"top_share: 0.3, bottom_share: 0.5", {6000, 6000, 6000, 5000, 6000, 5000}, {3000, 5000, 5000, 3000, 5000, 3000}},
+      // 4 winners {3, 5, 0, 2}: rivals 2000 (person 4) for them, 3000 (person 2) for the rest;
+      // 3 shamed {2, 4, 1}: rivals 5000 (person 0) for them, 3000 (person 2) for the rest.
+      Case{"top_share: 0.6, bottom_share: 0.6", {2000, 3000, 2000, 2000, 3000, 2000}, {3000, 5000, 5000, 3000, 5000, 3000}},
+  };
+  for (const Case& c : cases) {
+    Fixture f("{type: leaderboard, prize_usd: 100, status_usd: 0, shame_usd: 50, noise_cv: 0.05, " + c.shares + "}", 6);
+    for (std::size_t i = 0; i < 6; ++i) f.world.measured_tokens[i] = static_cast<float>(daily[i]);
+    f.world.script_scale[0] = 1.0F;  // a script of behaviour.script_tokens_per_day = 2,000,000 tokens a day
+    for (int d = 0; d < 7; ++d) f.day(d);
+    f.day(7);
+    // A week's scores: 7 x daily. Perceived noise 0.05 x the floor 5 x 100000 (above every cutoff).
+    const double sigma = 0.05 * 500000.0;
+    for (std::size_t i = 0; i < 6; ++i) {
+      INFO(c.shares << ", person " << i);
+      const double score = 7.0 * daily[i];
+      const double m = kpisim::rules::contest_marginal(100.0, score, 7.0 * c.top_rival[i], sigma, kpisim::rules::ContestNoise::normal) +
+                       kpisim::rules::contest_marginal(50.0, score, 7.0 * c.bottom_rival[i], sigma, kpisim::rules::ContestNoise::normal);
+      CHECK(f.world.inc_usage[i] == Approx(m).epsilon(1e-6));
+    }
+    // Person 0's script could change her standing at the top more than at the bottom (her top rival
+    // is nearer, at the larger stake): the gap to that rival in units of her full script (7 x 2,000,000).
+    CHECK(f.world.contest_stake[0] == Approx(100.0 / 7.0));
+    CHECK(f.world.contest_gap[0] == Approx(7.0 * (c.top_rival[0] - daily[0]) / 14.0e6).epsilon(1e-6));
+  }
+  // The defect this replaces: the best loser (person 0 in the first case) used to be measured against
+  // her own score and felt the symmetric marginal W / (2 sigma sqrt pi) whatever her gap to the winners.
+  Fixture f("{type: leaderboard, prize_usd: 100, status_usd: 0, shame_usd: 0, bottom_share: 0, noise_cv: 0.05, top_share: 0.3}", 6);
+  for (std::size_t i = 0; i < 6; ++i) f.world.measured_tokens[i] = static_cast<float>(daily[i]);
+  for (int d = 0; d < 7; ++d) f.day(d);
+  f.day(7);
+  const double symmetric = 100.0 / (2.0 * 25000.0 * std::sqrt(M_PI));
+  CHECK(f.world.inc_usage[0] < symmetric * (1.0 - 1e-3));
+  CHECK(f.world.inc_usage[0] == Approx(symmetric * std::exp(-0.25 * (7000.0 / 25000.0) * (7000.0 / 25000.0))).epsilon(1e-6));
+  CHECK(f.world.inc_usage[0] == Approx(f.world.inc_usage[5]).epsilon(1e-6));  // the worst winner: the same gap
 }
 
 TEST_CASE("individual quota: each person's contest is reaching the target, in units of her full script", "[unit][regimes]") {

@@ -432,14 +432,12 @@ TEST_CASE("A5 end to end: with adaptive expectations of the cutoff the pair conv
   REQUIRE(last_error < 1e-12);
 }
 
-TEST_CASE("A5 off the symmetric point: unequal players should reach the asymmetric Lazear-Rosen equilibrium (known departure)",
-          "[validation][A5][!shouldfail]") {
-  // Known departure (docs/model.md, Validation): the leaderboard measures everyone against the top
-  // cutoff, the best loser's score, so the loser of two compares her score with her own and feels the
-  // symmetric marginal whatever the gap; in Lazear & Rosen both feel the density at the gap. With
-  // unequal reward sensitivities s_i (costs c / s_i) the equilibrium solves
-  // c t_i = s_i (W1 - W2) k phi(D / (sigma sqrt 2)) / (sigma sqrt 2), D = 5 k (t_1 - t_2). This test
-  // states that equilibrium and fails until the regime gives it; [!shouldfail] reports a pass then.
+TEST_CASE("A5 off the symmetric point: unequal players reach the asymmetric Lazear-Rosen equilibrium", "[validation][A5]") {
+  // Each player is measured against her rival across the cutoff (docs/model.md 7.15.2): the winner
+  // of two against the loser's score, the loser against the winner's, so both feel the density at
+  // the gap, as in Lazear & Rosen. With unequal reward sensitivities s_i (costs c / s_i) the
+  // equilibrium solves c t_i = s_i (W1 - W2) k phi(D / (sigma sqrt 2)) / (sigma sqrt 2),
+  // D = 5 k (t_1 - t_2).
   const double prize = 4000.0, cv = 0.1, c = 2.0;
   const double sigma = cv * kReferenceWeek;
   std::string text = a5_scenario(prize, cv, c, "normal", 1.0, 7 * 20);

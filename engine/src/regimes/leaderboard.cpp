@@ -4,8 +4,9 @@
 // plus the felt value of the title (`status_usd`); the bottom `bottom_share` are shamed (a felt
 // penalty `shame_usd` and a hindrance demand). Ranks are published `lag_days` after the period
 // ends; until the next publication each person's marginal incentive per token is the prize
-// spread times the density of the score difference with the marginal competitor at the cutoff
-// (rules::contest_marginal), with perceived noise `noise_cv` times the cutoff (at least
+// spread times the density of the score difference with her marginal competitor across the cutoff
+// (rules::contest_marginal): a winner's is the best loser, a loser's the worst winner; at the bottom
+// the best of the shamed for the rest, the worst of the rest for the shamed. The perceived noise is `noise_cv` times the cutoff (at least
 // `noise_cv` times a typical period's score: measurement.kpi_reference_tokens or _sessions a
 // working day). Someone hired since the last ranking is not shamed and feels no incentive yet. Before the first publication people gauge
 // the race each working day from the scores so far, extrapolated to the whole period. People far above
@@ -78,7 +79,7 @@ struct LeaderboardParams {
 };
 
 /// The usage contest a person's script could change (docs/model.md 7.5): the stake (USD per
-/// period), the gap from her own score to the cutoff and the perceived noise of the difference,
+/// period), the gap from her own score to her rival's across the cutoff and the perceived noise of the difference,
 /// both in units of her full script's contribution to the period's score.
 struct Contest {
   float stake = 0.0F, gap = 0.0F, sigma = 0.0F;
@@ -206,10 +207,12 @@ class LeaderboardRegime final : public Regime {
   HireTracker hires_;
   int days_in_window_ = 0;
   bool published_ = false;
-  std::vector<std::uint8_t> fresh_;  ///< replaced since the last ranking: no standing yet
-  double expected_top_ = 0.0;        ///< the cutoffs people expect for the coming period (adaptive expectations)
-  double expected_bottom_ = 0.0;
-  double noise_floor_;  ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
+  std::vector<std::uint8_t> fresh_;    ///< replaced since the last ranking: no standing yet
+  double expected_top_ = 0.0;          ///< the best loser's score people expect for the coming period (adaptive expectations)
+  double expected_top_beat_ = 0.0;     ///< the worst winner's
+  double expected_bottom_ = 0.0;       ///< the best of the shamed's
+  double expected_bottom_beat_ = 0.0;  ///< the worst of the rest's
+  double noise_floor_;                 ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
   // person's marginal incentive per token for the coming period into `out`.
@@ -221,24 +224,43 @@ class LeaderboardRegime final : public Regime {
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
     for (std::size_t i = 0; i < n; ++i) ranked_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
     const auto better = [](const Ranked& a, const Ranked& b) { return a.score != b.score ? a.score > b.score : a.who < b.who; };
-    // The best loser sets the top cutoff; the best of the shamed sets the bottom one.
-    double top_cut = 0.0;
-    double bottom_cut = 0.0;
+    // Each side of a cutoff is measured against its marginal rival across it (Lazear & Rosen 1981;
+    // docs/model.md 7.15.2): a winner against the best loser (the score she must stay above), a
+    // loser against the worst winner (the score she must beat); at the bottom, the shamed against
+    // the worst of the rest (the score they must beat to escape) and the rest against the best of
+    // the shamed (the score they must stay above). The best loser and the best of the shamed are the
+    // published cutoffs (they also set the perceived noise).
+    double top_cut = 0.0;      // the best loser (rank n_top)
+    double top_beat = 0.0;     // the worst winner (rank n_top - 1)
+    double bottom_cut = 0.0;   // the best of the shamed (rank n - n_bottom)
+    double bottom_beat = 0.0;  // the worst of the rest (rank n - n_bottom - 1)
+    // The entries at the two cutoffs: a person wins if she ranks above the best loser and is shamed
+    // unless she ranks above the best of the shamed (the engine's total order, no stored ranks).
+    Ranked top_entry{0.0, 0};
+    Ranked bottom_entry{0.0, 0};
     const std::size_t top_pos = std::min(n_top, n - 1);
     const std::size_t bottom_pos = n - n_bottom;
-    // Only the two cutoffs and who is above or below them matter (a total order, so the same sets at
+    // Only the cutoffs and who is above or below them matter (a total order, so the same sets at
     // any thread count): linear-time selection, no full sort. Winners are paid and the shamed
     // shamed as each selection places them (each set is the same whatever order it is in).
     // Selection moves (score, person) pairs, not indices into the window. After the top selection
-    // everyone past top_pos ranks below it, so the bottom cutoff is selected among them alone.
+    // everyone past top_pos ranks below it, so the bottom cutoff is selected among them alone. The
+    // marginal rival on the other side of each cutoff is the worst of the set a selection leaves
+    // above it: a linear scan of that set, no second selection.
     std::size_t first = 0;
     const auto select = [&](std::size_t pos) {
       std::nth_element(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.begin() + static_cast<std::ptrdiff_t>(pos),
                        ranked_.end(), better);
-      return ranked_[pos].score;
+      return ranked_[pos];
+    };
+    const auto worst_of = [&](std::size_t lo, std::size_t hi) {
+      return std::max_element(ranked_.begin() + static_cast<std::ptrdiff_t>(lo), ranked_.begin() + static_cast<std::ptrdiff_t>(hi), better)
+          ->score;
     };
     if (n_top > 0) {
-      top_cut = select(top_pos);
+      top_entry = select(top_pos);
+      top_cut = top_entry.score;
+      if (n_top < n) top_beat = worst_of(0, n_top);  // everyone before top_pos = n_top is a winner
       if (top_pos < bottom_pos) first = top_pos + 1;
       if (pay)
         for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
@@ -247,23 +269,35 @@ class LeaderboardRegime final : public Regime {
         }
     }
     if (n_bottom > 0) {
-      bottom_cut = select(bottom_pos);
+      bottom_entry = select(bottom_pos);
+      bottom_cut = bottom_entry.score;
+      // The worst of the rest: everyone before `first` ranks above everyone from `first` on, so it
+      // is the worst of [first, bottom_pos), or the top cutoff's entry just before it when that is empty.
+      if (n_bottom < n) bottom_beat = first < bottom_pos ? worst_of(first, bottom_pos) : ranked_[bottom_pos - 1].score;
       if (pay)
         for (std::size_t r = bottom_pos; r < n; ++r)
           if (fresh_[ranked_[r].who] == 0) w.shame[ranked_[r].who] += static_cast<float>(weight * p_.shame);
     }
     top_cut *= extrapolate;
+    top_beat *= extrapolate;
     bottom_cut *= extrapolate;
-    // People expect the coming period's cutoffs from the published ones with adaptive expectations:
-    // a best response to the last cutoff alone cycles when the prize is large (everyone scripts,
-    // the cutoff soars, the race looks lost, they stop, it falls, they start again). The first
-    // publication, and provisional standings, are taken as they are.
+    bottom_beat *= extrapolate;
+    // People expect the coming period's rivals' scores from the published ones with adaptive
+    // expectations: a best response to the last cutoff alone cycles when the prize is large
+    // (everyone scripts, the cutoff soars, the race looks lost, they stop, it falls, they start
+    // again). Each of the four reference scores is expected on its own, at the same rate, and each
+    // person compares her score with the expected one of her side. The first publication, and
+    // provisional standings, are taken as they are.
     if (pay) {
       const double r = published_ ? p_.expectation_rate : 1.0;
       expected_top_ += r * (top_cut - expected_top_);
+      expected_top_beat_ += r * (top_beat - expected_top_beat_);
       expected_bottom_ += r * (bottom_cut - expected_bottom_);
+      expected_bottom_beat_ += r * (bottom_beat - expected_bottom_beat_);
       top_cut = expected_top_;
+      top_beat = expected_top_beat_;
       bottom_cut = expected_bottom_;
+      bottom_beat = expected_bottom_beat_;
     }
     const double sigma_top = p_.noise_cv * std::max(top_cut, noise_floor_);
     const double sigma_bottom = p_.noise_cv * std::max(bottom_cut, noise_floor_);
@@ -273,13 +307,16 @@ class LeaderboardRegime final : public Regime {
     const double shame_usd = p_.shame_usd;
     // When everyone wins (top_share 1) there is no cutoff to beat: no contest, no incentive.
     const bool top_on = n_top > 0 && n_top < n;
-    const bool bottom_on = n_bottom > 0;
+    // When everyone is shamed (bottom_share 1) there is no one to overtake: no contest either.
+    const bool bottom_on = n_bottom > 0 && n_bottom < n;
     const double s_top = sigma_top * std::sqrt(2.0);
     const double s_bot = sigma_bottom * std::sqrt(2.0);
     const double period_days = static_cast<double>(cadence_days(p_.cadence));
     const Behaviour& b = ctx.spec.scenario.behaviour;
     const double script_day = p_.metric == UsageMetric::tokens ? b.script_tokens_per_day : b.script_sessions_per_day;
     const double* const window = window_.data();
+    const double top_entry_score = top_entry.score, bottom_entry_score = bottom_entry.score;
+    const std::size_t top_entry_who = top_entry.who, bottom_entry_who = bottom_entry.who;
     const double* const own = own_padding_.data();
     const float* const script_scale = w.script_scale.data();
     const std::uint8_t* const fresh = fresh_.data();
@@ -292,7 +329,7 @@ class LeaderboardRegime final : public Regime {
     auto view = [=](std::size_t lo, std::size_t hi, auto noise_model) {
       constexpr rules::ContestNoise noise = decltype(noise_model)::value;
       constexpr std::size_t kPiece = 256;
-      double score[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
+      double score[kPiece], ref_top[kPiece], ref_bot[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
       for (std::size_t p0 = lo; p0 < hi; p0 += kPiece) {
         const std::size_t len = std::min(kPiece, hi - p0);
 #pragma omp simd
@@ -304,8 +341,15 @@ class LeaderboardRegime final : public Regime {
           // cycle).
           const double unpadded = window[i] - own[i];
           score[r] = extrapolate * (0.0 < unpadded ? unpadded : 0.0);  // std::max(0.0, unpadded) without a reference
-          m_top[r] = rules::contest_marginal(top_stake, score[r], top_cut, sigma_top, noise);
-          m_bottom[r] = rules::contest_marginal(shame_usd, score[r], bottom_cut, sigma_bottom, noise);
+          // Her side of each cutoff by the ranking (her whole window, ties by slot), and the rival's
+          // score she is measured against: a winner the best loser's, a loser the worst winner's; the
+          // rest the best of the shamed's, the shamed the worst of the rest's.
+          const bool wins = window[i] > top_entry_score || (window[i] == top_entry_score && i < top_entry_who);
+          const bool spared = window[i] > bottom_entry_score || (window[i] == bottom_entry_score && i < bottom_entry_who);
+          ref_top[r] = wins ? top_cut : top_beat;
+          ref_bot[r] = spared ? bottom_cut : bottom_beat;
+          m_top[r] = rules::contest_marginal(top_stake, score[r], ref_top[r], sigma_top, noise);
+          m_bottom[r] = rules::contest_marginal(shame_usd, score[r], ref_bot[r], sigma_bottom, noise);
         }
         // The contest her script could change: the cutoff (top or bottom) whose stake a full script
         // would move most, in units of her full script's contribution to the window (what person i's
@@ -313,8 +357,8 @@ class LeaderboardRegime final : public Regime {
 #pragma omp simd
         for (std::size_t r = 0; r < len; ++r) {
           full[r] = period_days * (script_day * script_scale[p0 + r]);
-          g_top[r] = top_stake * passing_change(full[r], top_cut - score[r], s_top);
-          g_bot[r] = shame_usd * passing_change(full[r], bottom_cut - score[r], s_bot);
+          g_top[r] = top_stake * passing_change(full[r], ref_top[r] - score[r], s_top);
+          g_bot[r] = shame_usd * passing_change(full[r], ref_bot[r] - score[r], s_bot);
         }
         for (std::size_t r = 0; r < len; ++r) {
           const std::size_t i = p0 + r;
@@ -330,7 +374,7 @@ class LeaderboardRegime final : public Regime {
           if (!is_fresh && full[r] > 0 && (gt > 0 || gb > 0)) {
             const bool top = gt >= gb;
             k.stake = static_cast<float>(top ? top_stake : shame_usd);
-            k.gap = static_cast<float>(((top ? top_cut : bottom_cut) - score[r]) / full[r]);
+            k.gap = static_cast<float>(((top ? ref_top[r] : ref_bot[r]) - score[r]) / full[r]);
             k.sigma = static_cast<float>((top ? s_top : s_bot) / full[r]);
           }
           contest[i] = k;
