@@ -300,7 +300,10 @@ TEST_CASE("audits deter ex ante, filter the audited and fine what they find", "[
   Fixture f("{type: audit, cadence: weekly, probability: 0.5, detection: 0.8, penalty_usd_per_hour: 10, cost_hours: 1}", 1000);
   std::fill(f.world.performative_hours.begin(), f.world.performative_hours.end(), 1.0F);
   for (int d = 0; d < 14; ++d) f.day(d);
-  REQUIRE(f.world.inc_padding_penalty[0] == Approx(0.5 * 0.8 * 10));
+  // Her perceived chance of audit after one period end (day 6): the announced 0.5 weighted as 10
+  // periods, and whether that selection chose her (she is under audit now: filtered).
+  const double chosen = f.world.perf_filter[0] > 0 ? 1.0 : 0.0;
+  REQUIRE(f.world.inc_padding_penalty[0] == Approx((0.5 * 10 + chosen) / 11 * 0.8 * 10));
   int filtered = 0;
   for (std::size_t i = 0; i < f.world.n; ++i) filtered += f.world.perf_filter[i] > 0 ? 1 : 0;
   REQUIRE(filtered > 400);

@@ -481,7 +481,6 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double believed_value = e * p.believed_per_hour[i] * p.hours_per_e[i] * performance;
     o[a_value_reported][j] = believed_value;
     o[a_ai_value_reported][j] = believed_value - manual_value - overhead_hours * manual_per_hour;
-    if (c.kpi_wo > 0) ps.outcome_credit[i] = static_cast<float>(o[a_ai_value_reported][j] - believed_value);
     o[a_hours][j] = hours;
     o[a_overtime][j] = std::max(0.0, hours - norm);
     o[a_manual][j] = manual_hours;
@@ -503,6 +502,12 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_belief_err][j] = p.belief_err[i];
     o[a_sessions][j] = work_sessions;  // work sessions here; measure() adds the performative ones
     s.perf_sessions[j] = perf_sessions;
+  }
+  // Under an outcome KPI, what each person says AI added less what she says she produced (the
+  // outcome dashboard's credit to AI, 7.17); in a loop of its own, so the one above stays vectorised.
+  if (c.kpi_wo > 0) {
+    float* const credit = ps.outcome_credit.data() + lo;
+    for (std::size_t j = 0; j < n; ++j) credit[j] = static_cast<float>(o[a_ai_value_reported][j] - o[a_value_reported][j]);
   }
 }
 
