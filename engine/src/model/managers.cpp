@@ -135,33 +135,41 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
   const std::size_t k_count = w.k;
   // Feedback comes once a week (the plan day): a week's worth of the daily rate.
   const double weekly_rate = 1.0 - std::pow(1.0 - m.belief_rate, 5.0);
-  double weighted = 0.0;
-  for (std::size_t u = 0; u < spec.units.size(); ++u) {
-    const Unit& unit = spec.units[u];
-    if (unit.depth < 1) continue;
-    const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
-    const double n = sums.headcount[u];
-    float* const belief = &w.unit_task_belief[u * k_count];
-    if (kpi.none) {
-      // No KPI: her people's reports, task by task.
-      if (reports && n > 0)
-        for (std::size_t k = 0; k < k_count; ++k)
-          if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + weekly_rate * (sums.reports[u * k_count + k] / n - belief[k]));
-    } else if (workday) {
-      // Her unit's KPI dashboard, which cannot tell task types apart: one signal for all of them.
-      const double signal = observed_ai_value(m, kpi, n, sums.dashboard[u]);
-      for (std::size_t k = 0; k < k_count; ++k)
-        if (div.mix[k] > 0) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
-    }
-    double mix_belief = 0.0;
-    double mix_total = 0.0;
+  // Per division, the task types of its mix and their total share (the same for every unit of it).
+  std::vector<std::vector<std::uint32_t>> mix_tasks(spec.divisions.size());
+  std::vector<double> mix_total(spec.divisions.size(), 0.0);
+  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
     for (std::size_t k = 0; k < k_count; ++k) {
-      mix_belief += div.mix[k] * belief[k];
-      mix_total += div.mix[k];
+      mix_total[dv] += spec.divisions[dv].mix[k];
+      if (spec.divisions[dv].mix[k] > 0) mix_tasks[dv].push_back(static_cast<std::uint32_t>(k));
     }
-    w.unit_manager_belief[u] = static_cast<float>(mix_total > 0 ? mix_belief / mix_total : 0.0);
-    if (unit.depth == 1) weighted += w.unit_manager_belief[u] * n;
-  }
+  // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks.
+  for_blocks(spec.units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    for (std::size_t u = lo; u < hi; ++u) {
+      const Unit& unit = spec.units[u];
+      if (unit.depth < 1) continue;
+      const auto dv = static_cast<std::size_t>(unit.division);
+      const DivisionSpec& div = spec.divisions[dv];
+      const double n = sums.headcount[u];
+      float* const belief = &w.unit_task_belief[u * k_count];
+      if (kpi.none) {
+        // No KPI: her people's reports, task by task.
+        if (reports && n > 0)
+          for (const std::uint32_t k : mix_tasks[dv])
+            belief[k] = static_cast<float>(belief[k] + weekly_rate * (sums.reports[u * k_count + k] / n - belief[k]));
+      } else if (workday) {
+        // Her unit's KPI dashboard, which cannot tell task types apart: one signal for all of them.
+        const double signal = observed_ai_value(m, kpi, n, sums.dashboard[u]);
+        for (const std::uint32_t k : mix_tasks[dv]) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
+      }
+      double mix_belief = 0.0;
+      for (const std::uint32_t k : mix_tasks[dv]) mix_belief += div.mix[k] * belief[k];
+      w.unit_manager_belief[u] = static_cast<float>(mix_total[dv] > 0 ? mix_belief / mix_total[dv] : 0.0);
+    }
+  });
+  double weighted = 0.0;
+  for (std::size_t u = 0; u < spec.units.size(); ++u)
+    if (spec.units[u].depth == 1) weighted += w.unit_manager_belief[u] * sums.headcount[u];
   return weighted;
 }
 
