@@ -67,6 +67,13 @@ TEST_CASE("poisson_batch gives the counts of poisson_from_uniform", "[unit][rng]
   std::vector<double> count(lambda.size());
   kpisim::poisson_batch(lambda.data(), u.data(), count.data(), lambda.size());
   for (std::size_t j = 0; j < lambda.size(); ++j) REQUIRE(count[j] == kpisim::poisson_from_uniform(lambda[j], u[j]));
+  // Rates mixed within each piece of the batch (the draws past the zero shortcut are gathered),
+  // and counts written over old values.
+  std::vector<double> mixed(lambda.size());
+  for (std::size_t j = 0; j < lambda.size(); ++j) mixed[j] = lambda[(j % 11) * 500 + j / 11];
+  std::fill(count.begin(), count.end(), 99.0);
+  kpisim::poisson_batch(mixed.data(), u.data(), count.data(), mixed.size());
+  for (std::size_t j = 0; j < mixed.size(); ++j) REQUIRE(count[j] == kpisim::poisson_from_uniform(mixed[j], u[j]));
 }
 
 TEST_CASE("vmath::exp is accurate to a few ulps and handles the ends of its range", "[unit][rng]") {

@@ -104,30 +104,47 @@ std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
 
 void poisson_batch(const double* lambda, const double* u, double* count, std::size_t n) noexcept {
   constexpr int kSteps = 6;  // covers every draw with lambda below about 0.5 but a few in a million
-#pragma omp simd
-  for (std::size_t j = 0; j < n; ++j) {
-    const double l = lambda[j];
-    // The factors l / m of the CDF sum, m = 1..6, with two divisions: l / 1, l / 2 and l / 4 are
-    // exact products, and l / 6 is exactly (l / 3) / 2 (halving is exact), so the same bits as
-    // dividing each time.
-    const double l3 = l / 3.0;
-    const double factor[kSteps] = {l, l * 0.5, l3, l * 0.25, l / 5.0, l3 * 0.5};
-    double p = vmath::exp(-l);
-    double cdf = p;
-    double k = 0.0;
-#pragma GCC unroll 6
-    for (int m = 0; m < kSteps; ++m) {
-      k += u[j] > cdf ? 1.0 : 0.0;
-      p *= factor[m];
-      cdf += p;
+  constexpr std::size_t kPiece = 256;
+  for (std::size_t lo = 0; lo < n; lo += kPiece) {
+    const std::size_t len = std::min(kPiece, n - lo);
+    // Most draws are 0 by the shortcut of poisson_from_uniform (P(0) = exp(-lambda) >= 1 - lambda);
+    // the others are gathered (a branch-free compaction) for the CDF sum.
+    std::uint32_t idx[kPiece];
+    double lam[kPiece], uu[kPiece], k_out[kPiece];
+    std::size_t m = 0;
+    for (std::size_t r = 0; r < len; ++r) {
+      const double l = lambda[lo + r];
+      const double x = u[lo + r];
+      const bool zero = !(l > 0.0) || x <= 1.0 - l;
+      count[lo + r] = 0.0;
+      idx[m] = static_cast<std::uint32_t>(r);
+      lam[m] = l;
+      uu[m] = x;
+      m += zero ? 0 : 1;
     }
-    // The same shortcut as poisson_from_uniform: P(0) = exp(-lambda) >= 1 - lambda.
-    const bool zero = !(l > 0.0) || u[j] <= 1.0 - l;
-    const bool beyond = u[j] > cdf || l > 30.0;
-    count[j] = zero ? 0.0 : (beyond ? -1.0 : k);
+#pragma omp simd
+    for (std::size_t r = 0; r < m; ++r) {
+      const double l = lam[r];
+      // The factors l / m of the CDF sum, m = 1..6, with two divisions: l / 1, l / 2 and l / 4 are
+      // exact products, and l / 6 is exactly (l / 3) / 2 (halving is exact), so the same bits as
+      // dividing each time.
+      const double l3 = l / 3.0;
+      const double factor[kSteps] = {l, l * 0.5, l3, l * 0.25, l / 5.0, l3 * 0.5};
+      double p = vmath::exp(-l);
+      double cdf = p;
+      double k = 0.0;
+#pragma GCC unroll 6
+      for (int s = 0; s < kSteps; ++s) {
+        k += uu[r] > cdf ? 1.0 : 0.0;
+        p *= factor[s];
+        cdf += p;
+      }
+      const bool beyond = uu[r] > cdf || l > 30.0;
+      k_out[r] = beyond ? -1.0 : k;
+    }
+    for (std::size_t r = 0; r < m; ++r)
+      count[lo + idx[r]] = k_out[r] >= 0.0 ? k_out[r] : static_cast<double>(poisson_from_uniform(lam[r], uu[r]));
   }
-  for (std::size_t j = 0; j < n; ++j)
-    if (count[j] < 0.0) count[j] = poisson_from_uniform(lambda[j], u[j]);
 }
 
 std::string_view to_string(Cadence c) noexcept {
