@@ -108,19 +108,34 @@ void poisson_batch(const double* lambda, const double* u, double* count, std::si
   for (std::size_t lo = 0; lo < n; lo += kPiece) {
     const std::size_t len = std::min(kPiece, n - lo);
     // Most draws are 0 by the shortcut of poisson_from_uniform (P(0) = exp(-lambda) >= 1 - lambda);
-    // the others are gathered (a branch-free compaction) for the CDF sum.
+    // the others are flagged in a vectorised loop and gathered for the CDF sum, eight flags (one
+    // 64-bit word) at a time: words without any are skipped, the others compacted without branches.
     std::uint32_t idx[kPiece];
     double lam[kPiece], uu[kPiece], k_out[kPiece];
-    std::size_t m = 0;
+    constexpr std::size_t kWord = sizeof(std::uint64_t);
+    alignas(kWord) std::uint8_t past[kPiece];
+#pragma omp simd
     for (std::size_t r = 0; r < len; ++r) {
       const double l = lambda[lo + r];
       const double x = u[lo + r];
-      const bool zero = !(l > 0.0) || x <= 1.0 - l;
+      past[r] = (l > 0.0) & !(x <= 1.0 - l) ? 1 : 0;
       count[lo + r] = 0.0;
-      idx[m] = static_cast<std::uint32_t>(r);
-      lam[m] = l;
-      uu[m] = x;
-      m += zero ? 0 : 1;
+    }
+    const std::size_t words = (len + kWord - 1) / kWord;
+    std::fill(past + len, past + words * kWord, std::uint8_t{0});
+    std::size_t m = 0;
+    for (std::size_t g = 0; g < words; ++g) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, past + g * kWord, kWord);
+      if (bits == 0) continue;
+      for (std::size_t r = g * kWord; r < (g + 1) * kWord; ++r) {
+        idx[m] = static_cast<std::uint32_t>(r);
+        m += past[r];
+      }
+    }
+    for (std::size_t r = 0; r < m; ++r) {
+      lam[r] = lambda[lo + idx[r]];
+      uu[r] = u[lo + idx[r]];
     }
 #pragma omp simd
     for (std::size_t r = 0; r < m; ++r) {
