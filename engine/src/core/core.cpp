@@ -58,8 +58,9 @@ void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
     const std::size_t len = std::min(kPiece, n - lo);
     std::size_t idx[kPiece];
     double q[kPiece];
-    // Tail flags in a vectorised loop, then the tails found eight flags (one 64-bit word) at a time:
-    // most words hold none, and a word's tails are its non-zero bytes.
+    // Tail flags in a vectorised loop, then the tails gathered eight flags (one 64-bit word) at a
+    // time: words without any are skipped, the others compacted without branches (which draws are
+    // tails is random: branches on it would be mispredicted).
     constexpr std::size_t kWord = sizeof(std::uint64_t);
     alignas(kWord) std::uint8_t tail[kPiece];
 #pragma omp simd
@@ -70,13 +71,13 @@ void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
     for (std::size_t g = 0; g < words; ++g) {
       std::uint64_t bits = 0;
       std::memcpy(&bits, tail + g * kWord, kWord);
-      while (bits != 0) {
-        const std::size_t j = lo + g * kWord + static_cast<std::size_t>(std::countr_zero(bits)) / 8;
-        bits &= bits - 1;
+      if (bits == 0) continue;
+      for (std::size_t j = lo + g * kWord; j < lo + (g + 1) * kWord; ++j) {  // branch-free compaction
         idx[m] = j;
-        q[m++] = u[j] < kPlow ? u[j] : 1 - u[j];
+        m += tail[j - lo];
       }
     }
+    for (std::size_t r = 0; r < m; ++r) q[r] = u[idx[r]] < kPlow ? u[idx[r]] : 1 - u[idx[r]];
 #pragma omp simd
     for (std::size_t r = 0; r < m; ++r) q[r] = quantile_tail(std::sqrt(-2 * vmath::log(q[r])));
     for (std::size_t r = 0; r < m; ++r) z[idx[r]] = u[idx[r]] < kPlow ? q[r] : -q[r];
