@@ -486,22 +486,15 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_overtime][j] = std::max(0.0, hours - norm);
     o[a_manual][j] = manual_hours;
     o[a_ai_hours][j] = ai_hours;
-    o[a_verify][j] = t_v;
-    o[a_cleanup][j] = cleanup_today;
     o[a_time_saved_gross][j] = e - t_w;  // manual-equivalent hours done minus the hours they took
     o[a_time_saved][j] = e - t_w - overhead_hours;
-    o[a_perf_hours][j] = t_p;
-    o[a_learn][j] = t_l;
-    o[a_work_hours][j] = t_w;
     o[a_tok_prod][j] = tok_prod;
     o[a_tok_rework][j] = tok_rework;
     o[a_tok_perf][j] = tok_perf;
-    o[a_caught][j] = caught;
-    o[a_passed][j] = passed;
     o[a_slop_hours][j] = slop_out;
-    o[a_escalations][j] = s.count[2][j];
-    o[a_belief_err][j] = p.belief_err[i];
     o[a_sessions][j] = work_sessions;  // work sessions here; measure() adds the performative ones
+    // (Hours of checking, clean-up, performative use, learning and work, caught and passed errors,
+    // escalations and the belief error are summed from their rows: direct_sources.)
     s.perf_sessions[j] = perf_sessions;
   }
 }
@@ -596,7 +589,7 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
 }
 
 // The contributions that are a column as it stands after measure() (a float or uint8 column of the
-// world, or a scratch row): summed from there (the same values in the same order, so the same
+// world or the plan, or a scratch row): summed from there (the same values in the same order, so the same
 // bits) rather than copied into the chunk's contribution rows first.
 struct DirectSources {
   const float* f[a_count] = {};
@@ -604,8 +597,19 @@ struct DirectSources {
   const std::uint8_t* u8[a_count] = {};
 };
 
-DirectSources direct_sources(const World& w, const Scratch& s) {
+DirectSources direct_sources(const World& w, const PassState& ps, const Scratch& s) {
   DirectSources src;
+  // Working days only (kWorkOnly): what outcomes() reads.
+  src.d[a_work_hours] = s.t[0];
+  src.d[a_verify] = s.t[1];
+  src.d[a_perf_hours] = s.t[2];
+  src.d[a_learn] = s.t[3];
+  src.d[a_cleanup] = s.cleanup_today;
+  src.d[a_caught] = s.count[0];
+  src.d[a_passed] = s.count[1];
+  src.d[a_escalations] = s.count[2];
+  src.f[a_belief_err] = ps.plan.belief_err.data();
+  // Every day: what measure() reads.
   src.d[a_tok_script] = s.scripted;
   src.d[a_quits] = s.quit;
   src.d[a_pressure] = s.pressure;
@@ -673,7 +677,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   const auto& b = spec.scenario.behaviour;
   Scratch& s = scratch();
   const Rows rows = pass_rows(spec, c.w, ps, c.workday);
-  const DirectSources src = direct_sources(c.w, s);
+  const DirectSources src = direct_sources(c.w, ps, s);
   rows.prefetch(lo, std::min(hi - lo, kChunk));
   std::size_t start = lo;
   while (start < hi) {
