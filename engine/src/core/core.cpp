@@ -119,7 +119,7 @@ void poisson_batch(const double* lambda, const double* u, double* count, std::si
     for (std::size_t r = 0; r < len; ++r) {
       const double l = lambda[lo + r];
       const double x = u[lo + r];
-      past[r] = (l > 0.0) & !(x <= 1.0 - l) ? 1 : 0;
+      past[r] = ((l > 0.0) & !(x <= 1.0 - l)) ? 1 : 0;
       count[lo + r] = 0.0;
     }
     const std::size_t words = (len + kWord - 1) / kWord;
