@@ -2,6 +2,7 @@
 // normal quantiles, Poisson draws, the exponential and the batch allocation solver.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -66,6 +67,13 @@ TEST_CASE("poisson_batch gives the counts of poisson_from_uniform", "[unit][rng]
   std::vector<double> count(lambda.size());
   kpisim::poisson_batch(lambda.data(), u.data(), count.data(), lambda.size());
   for (std::size_t j = 0; j < lambda.size(); ++j) REQUIRE(count[j] == kpisim::poisson_from_uniform(lambda[j], u[j]));
+  // Rates mixed within each piece of the batch (the draws past the zero shortcut are gathered),
+  // and counts written over old values.
+  std::vector<double> mixed(lambda.size());
+  for (std::size_t j = 0; j < lambda.size(); ++j) mixed[j] = lambda[(j % 11) * 500 + j / 11];
+  std::fill(count.begin(), count.end(), 99.0);
+  kpisim::poisson_batch(mixed.data(), u.data(), count.data(), mixed.size());
+  for (std::size_t j = 0; j < mixed.size(); ++j) REQUIRE(count[j] == kpisim::poisson_from_uniform(mixed[j], u[j]));
 }
 
 TEST_CASE("vmath::exp is accurate to a few ulps and handles the ends of its range", "[unit][rng]") {
@@ -159,4 +167,74 @@ TEST_CASE("allocate_batch solves each problem as allocate() does", "[unit][alloc
   // Both regimes were exercised.
   REQUIRE(slack > 1000);
   REQUIRE(binding > 1000);
+}
+
+TEST_CASE("limit_to_base solves each problem again as allocate() does with the lowered cap", "[unit][allocation]") {
+  // limit_to_base settles most re-solved problems in the vectorised budget-slack rounds and gives
+  // the rest to allocate(): every problem must come out with the bits allocate() gives it (slack and
+  // binding budgets, perfect substitutes, problems left alone untouched).
+  using kpisim::kBatchActivities;
+  const kpisim::Rng rng(7, 2);
+  std::size_t resolved_slack = 0, resolved_binding = 0, untouched = 0;
+  for (std::uint32_t batch = 0; batch < 40; ++batch) {
+    const auto g = rng.uniform4(batch, 0, kpisim::Purpose::decision, 17);
+    const double c = 0.5 + 10 * g.u[0];
+    const double delta = batch % 10 == 9 ? c : c * 0.95 * g.u[1];
+    const double ratio = 0.1 + g.u[2];
+    const std::size_t n = 250 + batch;  // more than one piece of the solver
+    std::vector<double> a[kBatchActivities], cap[kBatchActivities], t[kBatchActivities], budget(n);
+    std::vector<float> share(n);
+    for (std::size_t q = 0; q < kBatchActivities; ++q) {
+      a[q].resize(n);
+      cap[q].resize(n);
+      t[q].resize(n);
+    }
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const auto v = rng.uniform4(batch, j, kpisim::Purpose::decision, 18);
+      budget[j] = v.u[0] < 0.3 ? 1e300 : (v.u[0] < 0.35 ? 0.0 : 12 * v.u[1]);
+      share[j] = static_cast<float>(v.u[2]);
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        const auto w = rng.uniform4(batch, j, kpisim::Purpose::decision, static_cast<std::uint32_t>(19 + q));
+        a[q][j] = 200 * (w.u[0] - 0.3);
+        cap[q][j] = w.u[1] < 0.3 ? 1e300 : (w.u[1] < 0.35 ? 0.0 : 10 * w.u[2]);
+      }
+    }
+    const double* const ap[kBatchActivities] = {a[0].data(), a[1].data(), a[2].data(), a[3].data()};
+    const double* const cp[kBatchActivities] = {cap[0].data(), cap[1].data(), cap[2].data(), cap[3].data()};
+    double* const tp[kBatchActivities] = {t[0].data(), t[1].data(), t[2].data(), t[3].data()};
+    kpisim::allocate_batch(n, c, delta, ap, cp, budget.data(), tp);
+    const std::vector<double> before[kBatchActivities] = {t[0], t[1], t[2], t[3]};
+    const std::size_t resolved = kpisim::limit_to_base(n, c, delta, ap, cp, budget.data(), 1, 0, ratio, share.data(), tp);
+    std::size_t expected = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double bound = ratio * static_cast<double>(share[j]) * before[0][j];
+      if (!(before[1][j] > bound)) {
+        ++untouched;
+        for (std::size_t q = 0; q < kBatchActivities; ++q) REQUIRE(same_bits(t[q][j], before[q][j]));
+        continue;
+      }
+      ++expected;
+      kpisim::AllocationProblem p;
+      p.n = kBatchActivities;
+      p.c = c;
+      p.delta = delta;
+      p.budget = budget[j];
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        p.a[q] = a[q][j];
+        p.cap[q] = cap[q][j];
+      }
+      p.cap[1] = std::min(p.cap[1], bound);
+      const kpisim::Allocation x = kpisim::allocate(p);
+      ++(x.multiplier == 0.0 ? resolved_slack : resolved_binding);
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        INFO("batch " << batch << " problem " << j << " activity " << q << ": " << t[q][j] << " vs " << x.t[q]);
+        REQUIRE(same_bits(t[q][j], x.t[q]));
+      }
+    }
+    REQUIRE(resolved == expected);
+  }
+  // Every case was exercised.
+  REQUIRE(resolved_slack > 500);
+  REQUIRE(resolved_binding > 100);
+  REQUIRE(untouched > 500);
 }

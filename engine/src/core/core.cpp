@@ -58,8 +58,9 @@ void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
     const std::size_t len = std::min(kPiece, n - lo);
     std::size_t idx[kPiece];
     double q[kPiece];
-    // Tail flags in a vectorised loop, then the tails found eight flags (one 64-bit word) at a time:
-    // most words hold none, and a word's tails are its non-zero bytes.
+    // Tail flags in a vectorised loop, then the tails gathered eight flags (one 64-bit word) at a
+    // time: words without any are skipped, the others compacted without branches (which draws are
+    // tails is random: branches on it would be mispredicted).
     constexpr std::size_t kWord = sizeof(std::uint64_t);
     alignas(kWord) std::uint8_t tail[kPiece];
 #pragma omp simd
@@ -70,13 +71,13 @@ void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
     for (std::size_t g = 0; g < words; ++g) {
       std::uint64_t bits = 0;
       std::memcpy(&bits, tail + g * kWord, kWord);
-      while (bits != 0) {
-        const std::size_t j = lo + g * kWord + static_cast<std::size_t>(std::countr_zero(bits)) / 8;
-        bits &= bits - 1;
+      if (bits == 0) continue;
+      for (std::size_t j = lo + g * kWord; j < lo + (g + 1) * kWord; ++j) {  // branch-free compaction
         idx[m] = j;
-        q[m++] = u[j] < kPlow ? u[j] : 1 - u[j];
+        m += tail[j - lo];
       }
     }
+    for (std::size_t r = 0; r < m; ++r) q[r] = u[idx[r]] < kPlow ? u[idx[r]] : 1 - u[idx[r]];
 #pragma omp simd
     for (std::size_t r = 0; r < m; ++r) q[r] = quantile_tail(std::sqrt(-2 * vmath::log(q[r])));
     for (std::size_t r = 0; r < m; ++r) z[idx[r]] = u[idx[r]] < kPlow ? q[r] : -q[r];
@@ -104,30 +105,62 @@ std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
 
 void poisson_batch(const double* lambda, const double* u, double* count, std::size_t n) noexcept {
   constexpr int kSteps = 6;  // covers every draw with lambda below about 0.5 but a few in a million
+  constexpr std::size_t kPiece = 256;
+  for (std::size_t lo = 0; lo < n; lo += kPiece) {
+    const std::size_t len = std::min(kPiece, n - lo);
+    // Most draws are 0 by the shortcut of poisson_from_uniform (P(0) = exp(-lambda) >= 1 - lambda);
+    // the others are flagged in a vectorised loop and gathered for the CDF sum, eight flags (one
+    // 64-bit word) at a time: words without any are skipped, the others compacted without branches.
+    std::uint32_t idx[kPiece];
+    double lam[kPiece], uu[kPiece], k_out[kPiece];
+    constexpr std::size_t kWord = sizeof(std::uint64_t);
+    alignas(kWord) std::uint8_t past[kPiece];
 #pragma omp simd
-  for (std::size_t j = 0; j < n; ++j) {
-    const double l = lambda[j];
-    // The factors l / m of the CDF sum, m = 1..6, with two divisions: l / 1, l / 2 and l / 4 are
-    // exact products, and l / 6 is exactly (l / 3) / 2 (halving is exact), so the same bits as
-    // dividing each time.
-    const double l3 = l / 3.0;
-    const double factor[kSteps] = {l, l * 0.5, l3, l * 0.25, l / 5.0, l3 * 0.5};
-    double p = vmath::exp(-l);
-    double cdf = p;
-    double k = 0.0;
-#pragma GCC unroll 6
-    for (int m = 0; m < kSteps; ++m) {
-      k += u[j] > cdf ? 1.0 : 0.0;
-      p *= factor[m];
-      cdf += p;
+    for (std::size_t r = 0; r < len; ++r) {
+      const double l = lambda[lo + r];
+      const double x = u[lo + r];
+      past[r] = ((l > 0.0) & !(x <= 1.0 - l)) ? 1 : 0;
+      count[lo + r] = 0.0;
     }
-    // The same shortcut as poisson_from_uniform: P(0) = exp(-lambda) >= 1 - lambda.
-    const bool zero = !(l > 0.0) || u[j] <= 1.0 - l;
-    const bool beyond = u[j] > cdf || l > 30.0;
-    count[j] = zero ? 0.0 : (beyond ? -1.0 : k);
+    const std::size_t words = (len + kWord - 1) / kWord;
+    std::fill(past + len, past + words * kWord, std::uint8_t{0});
+    std::size_t m = 0;
+    for (std::size_t g = 0; g < words; ++g) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, past + g * kWord, kWord);
+      if (bits == 0) continue;
+      for (std::size_t r = g * kWord; r < (g + 1) * kWord; ++r) {
+        idx[m] = static_cast<std::uint32_t>(r);
+        m += past[r];
+      }
+    }
+    for (std::size_t r = 0; r < m; ++r) {
+      lam[r] = lambda[lo + idx[r]];
+      uu[r] = u[lo + idx[r]];
+    }
+#pragma omp simd
+    for (std::size_t r = 0; r < m; ++r) {
+      const double l = lam[r];
+      // The factors l / m of the CDF sum, m = 1..6, with two divisions: l / 1, l / 2 and l / 4 are
+      // exact products, and l / 6 is exactly (l / 3) / 2 (halving is exact), so the same bits as
+      // dividing each time.
+      const double l3 = l / 3.0;
+      const double factor[kSteps] = {l, l * 0.5, l3, l * 0.25, l / 5.0, l3 * 0.5};
+      double p = vmath::exp(-l);
+      double cdf = p;
+      double k = 0.0;
+#pragma GCC unroll 6
+      for (int s = 0; s < kSteps; ++s) {
+        k += uu[r] > cdf ? 1.0 : 0.0;
+        p *= factor[s];
+        cdf += p;
+      }
+      const bool beyond = uu[r] > cdf || l > 30.0;
+      k_out[r] = beyond ? -1.0 : k;
+    }
+    for (std::size_t r = 0; r < m; ++r)
+      count[lo + idx[r]] = k_out[r] >= 0.0 ? k_out[r] : static_cast<double>(poisson_from_uniform(lam[r], uu[r]));
   }
-  for (std::size_t j = 0; j < n; ++j)
-    if (count[j] < 0.0) count[j] = poisson_from_uniform(lambda[j], u[j]);
 }
 
 std::string_view to_string(Cadence c) noexcept {

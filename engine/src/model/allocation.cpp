@@ -273,6 +273,40 @@ void solve_one(const AllocationProblem& prob, std::size_t j, double* const t[kBa
   for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
 }
 
+/// The budget-slack rounds of allocate_batch() for problems [0, len) of the columns: writes t and,
+/// per problem, solved (settled within the budget: the bits allocate() gives) and binding (settled
+/// over the budget). Inlined into its callers, whose column pointers are local copies, so that the
+/// loop vectorises.
+[[gnu::always_inline]] inline void slack_rounds(std::size_t len, double k, double delta, double inv_k, const double* const a[kM],
+                                                const double* const cap[kM], const double* budget, double* const t[kM], double* solved,
+                                                double* binding) noexcept {
+#pragma omp simd
+  for (std::size_t j = 0; j < len; ++j) {
+    double av[kM], cv[kM];
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      av[q] = a[q][j];
+      cv[q] = cap[q][j];
+    }
+    ActiveSet set;
+    set.start(av, cv);
+    double changed = 1.0;
+    double total = 0.0;
+#pragma GCC unroll 8
+    for (int round = 0; round < kActiveSetRounds; ++round) {
+      double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
+      set.sums(av, cv, a_free, c_cap, n_free);
+      const double theta = delta * (a_free + k * c_cap) / (k + delta * n_free);
+      total = 0.0;
+      changed = set.reclassify(av, cv, theta, inv_k, total);
+    }
+    solved[j] = changed == 0.0 ? (total <= budget[j] ? 1.0 : 0.0) : 0.0;
+    binding[j] = changed == 0.0 ? (total <= budget[j] ? 0.0 : 1.0) : 0.0;
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) t[q][j] = set.t[q];
+  }
+}
+
 }  // namespace
 
 void allocate_batch(std::size_t n, double c, double delta, const double* const a_in[kBatchActivities],
@@ -297,32 +331,15 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
     std::fill_n(solved, len, 0.0);
     if (!linear) {
       // Budget slack (mu = 0): theta = delta*(A_F + k*C_U)/(k + delta*|F|), the rounds of allocate().
-#pragma omp simd
-      for (std::size_t r = 0; r < len; ++r) {
-        const std::size_t j = lo + r;
-        double av[kM], cv[kM];
-#pragma GCC unroll 4
-        for (int q = 0; q < kM; ++q) {
-          av[q] = a[q][j];
-          cv[q] = cap[q][j];
-        }
-        ActiveSet set;
-        set.start(av, cv);
-        double changed = 1.0;
-        double total = 0.0;
-#pragma GCC unroll 8
-        for (int round = 0; round < kActiveSetRounds; ++round) {
-          double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
-          set.sums(av, cv, a_free, c_cap, n_free);
-          const double theta = delta * (a_free + k * c_cap) / (k + delta * n_free);
-          total = 0.0;
-          changed = set.reclassify(av, cv, theta, inv_k, total);
-        }
-        solved[r] = changed == 0.0 ? (total <= budget[j] ? 1.0 : 0.0) : 0.0;
-        binding[r] = changed == 0.0 ? (total <= budget[j] ? 0.0 : 1.0) : 0.0;
-#pragma GCC unroll 4
-        for (int q = 0; q < kM; ++q) t[q][j] = set.t[q];
+      const double* ap[kBatchActivities];
+      const double* cp[kBatchActivities];
+      double* tp[kBatchActivities];
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        ap[q] = a[q] + lo;
+        cp[q] = cap[q] + lo;
+        tp[q] = t[q] + lo;
       }
+      slack_rounds(len, k, delta, inv_k, ap, cp, budget + lo, tp, solved, binding);
       // The budget binds (mu > 0): S(theta) = B gives theta = (A_F - k*(B - C_U)) / |F|; the answer
       // stands if the active set settles with |F| > 0 and mu = theta - delta*B >= 0 (KKT). Those
       // problems are gathered into contiguous rows first.
@@ -382,14 +399,48 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
 std::size_t limit_to_base(std::size_t n, double c, double delta, const double* const a[kBatchActivities],
                           const double* const cap[kBatchActivities], const double* budget, std::size_t dep, std::size_t base, double ratio,
                           const float* share, double* const t[kBatchActivities]) noexcept {
+  // The problems to solve again are gathered, a piece at a time, into contiguous rows with the
+  // lowered cap; the budget-slack rounds settle most of them in a vectorised loop (the bits of
+  // allocate()), and allocate() solves the rest. Solving one problem changes only its own row.
+  constexpr std::size_t kPiece = 128;
+  const double k = c - delta;
+  const bool linear = !(k > 1e-12 * std::max(1.0, c));
+  const double inv_k = 1.0 / k;
   std::size_t resolved = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    const double bound = ratio * static_cast<double>(share[j]) * t[base][j];
-    if (!(t[dep][j] > bound)) continue;
-    AllocationProblem prob = column_problem(j, c, delta, a, cap, budget);
-    prob.cap[dep] = std::min(prob.cap[dep], bound);
-    solve_one(prob, j, t);
-    ++resolved;
+  for (std::size_t lo = 0; lo < n; lo += kPiece) {
+    const std::size_t len = std::min(kPiece, n - lo);
+    std::size_t row[kPiece];
+    double ab[kBatchActivities][kPiece], cb[kBatchActivities][kPiece], bb[kPiece], tb[kBatchActivities][kPiece], solved[kPiece],
+        binding[kPiece];
+    std::size_t m = 0;
+    // (A branch-free compaction: about half the problems are solved again, at random.)
+    for (std::size_t j = lo; j < lo + len; ++j) {
+      const double bound = ratio * static_cast<double>(share[j]) * t[base][j];
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        ab[q][m] = a[q][j];
+        cb[q][m] = cap[q][j];
+      }
+      cb[dep][m] = std::min(cb[dep][m], bound);
+      bb[m] = budget[j];
+      row[m] = j;
+      m += t[dep][j] > bound ? 1 : 0;
+    }
+    if (m == 0) continue;
+    const double* const ap[kBatchActivities] = {ab[0], ab[1], ab[2], ab[3]};
+    const double* const cp[kBatchActivities] = {cb[0], cb[1], cb[2], cb[3]};
+    double* const tp[kBatchActivities] = {tb[0], tb[1], tb[2], tb[3]};
+    if (linear)
+      std::fill_n(solved, m, 0.0);
+    else
+      slack_rounds(m, k, delta, inv_k, ap, cp, bb, tp, solved, binding);
+    for (std::size_t r = 0; r < m; ++r) {
+      if (solved[r] != 0.0) {
+        for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][row[r]] = tb[q][r];
+      } else {
+        solve_one(column_problem(r, c, delta, ap, cp, bb), row[r], t);
+      }
+    }
+    resolved += m;
   }
   return resolved;
 }

@@ -36,16 +36,17 @@ Scratch& scratch() {
   return *s;
 }
 
-// Sum of x[0..n) in a fixed order: sixteen interleaved partial sums (enough independent additions
-// to hide their latency once vectorised), combined pairwise.
-double chunk_sum(const double* x, std::size_t n) {
+// Sum of x[0..n) (as doubles) in a fixed order: sixteen interleaved partial sums (enough independent
+// additions to hide their latency once vectorised), combined pairwise.
+template <class T>
+double chunk_sum(const T* x, std::size_t n) {
   constexpr std::size_t kLanes = 16;
   double s[kLanes] = {};
   std::size_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
 #pragma GCC unroll 16
-    for (std::size_t l = 0; l < kLanes; ++l) s[l] += x[j + l];
-  for (std::size_t l = 0; j < n; ++j, ++l) s[l] += x[j];
+    for (std::size_t l = 0; l < kLanes; ++l) s[l] += static_cast<double>(x[j + l]);
+  for (std::size_t l = 0; j < n; ++j, ++l) s[l] += static_cast<double>(x[j]);
   for (std::size_t width = kLanes / 2; width > 0; width /= 2)
     for (std::size_t l = 0; l < width; ++l) s[l] += s[l + width];
   return s[0];
@@ -485,22 +486,15 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_overtime][j] = std::max(0.0, hours - norm);
     o[a_manual][j] = manual_hours;
     o[a_ai_hours][j] = ai_hours;
-    o[a_verify][j] = t_v;
-    o[a_cleanup][j] = cleanup_today;
     o[a_time_saved_gross][j] = e - t_w;  // manual-equivalent hours done minus the hours they took
     o[a_time_saved][j] = e - t_w - overhead_hours;
-    o[a_perf_hours][j] = t_p;
-    o[a_learn][j] = t_l;
-    o[a_work_hours][j] = t_w;
     o[a_tok_prod][j] = tok_prod;
     o[a_tok_rework][j] = tok_rework;
     o[a_tok_perf][j] = tok_perf;
-    o[a_caught][j] = caught;
-    o[a_passed][j] = passed;
     o[a_slop_hours][j] = slop_out;
-    o[a_escalations][j] = s.count[2][j];
-    o[a_belief_err][j] = p.belief_err[i];
     o[a_sessions][j] = work_sessions;  // work sessions here; measure() adds the performative ones
+    // (Hours of checking, clean-up, performative use, learning and work, caught and passed errors,
+    // escalations and the belief error are summed from their rows: direct_sources.)
     s.perf_sessions[j] = perf_sessions;
   }
   // Under an outcome KPI, what each person says AI added less what she says she produced (the
@@ -590,27 +584,54 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     o[a_sessions][j] = measured_sessions;
     o[a_kpi][j] = kpi_today;
     o[a_kpi_perf][j] = kpi_perf;
-    o[a_tok_script][j] = s.scripted[j];
-    o[a_backlog][j] = w.backlog_hours[i];
-    o[a_exhaustion][j] = x;
-    o[a_cynicism][j] = w.cynicism[i];
-    o[a_efficacy][j] = w.efficacy[i];
-    o[a_engagement][j] = w.engagement[i];
+    // (Scripted tokens, backlog, well-being, skill, proficiency, trust, pressure, mandate, quits,
+    // scripting and the two moving averages are summed from their columns: direct_sources.)
     o[a_burnt][j] = x >= wb.burnout_threshold ? 1.0 : 0.0;
-    o[a_quits][j] = s.quit[j];
     o[a_slop_recent][j] = c.day - w.last_slop_day[i] < kSlopWindowDays ? 1.0 : 0.0;
-    o[a_skill][j] = w.skill[i];
-    o[a_prof][j] = w.proficiency[i];
-    o[a_trust][j] = w.trust[i];
-    o[a_pressure][j] = s.pressure[j];
-    o[a_mandate][j] = s.mandate[j];
-    o[a_scripting][j] = w.scripting[i];
-    o[a_sx][j] = ek;
-    o[a_sy][j] = ev;
     o[a_sxx][j] = ek * ek;
     o[a_syy][j] = ev * ev;
     o[a_sxy][j] = ek * ev;
   }
+}
+
+// The contributions that are a column as it stands after measure() (a float or uint8 column of the
+// world or the plan, or a scratch row): summed from there (the same values in the same order, so the same
+// bits) rather than copied into the chunk's contribution rows first.
+struct DirectSources {
+  const float* f[a_count] = {};
+  const double* d[a_count] = {};
+  const std::uint8_t* u8[a_count] = {};
+};
+
+DirectSources direct_sources(const World& w, const PassState& ps, const Scratch& s) {
+  DirectSources src;
+  // Working days only (kWorkOnly): what outcomes() reads.
+  src.d[a_work_hours] = s.t[0];
+  src.d[a_verify] = s.t[1];
+  src.d[a_perf_hours] = s.t[2];
+  src.d[a_learn] = s.t[3];
+  src.d[a_cleanup] = s.cleanup_today;
+  src.d[a_caught] = s.count[0];
+  src.d[a_passed] = s.count[1];
+  src.d[a_escalations] = s.count[2];
+  src.f[a_belief_err] = ps.plan.belief_err.data();
+  // Every day: what measure() reads.
+  src.d[a_tok_script] = s.scripted;
+  src.d[a_quits] = s.quit;
+  src.d[a_pressure] = s.pressure;
+  src.d[a_mandate] = s.mandate;
+  src.f[a_backlog] = w.backlog_hours.data();
+  src.f[a_exhaustion] = w.exhaustion.data();
+  src.f[a_cynicism] = w.cynicism.data();
+  src.f[a_efficacy] = w.efficacy.data();
+  src.f[a_engagement] = w.engagement.data();
+  src.f[a_skill] = w.skill.data();
+  src.f[a_prof] = w.proficiency.data();
+  src.f[a_trust] = w.trust.data();
+  src.f[a_sx] = w.ema_kpi.data();
+  src.f[a_sy] = w.ema_value.data();
+  src.u8[a_scripting] = w.scripting.data();
+  return src;
 }
 
 }  // namespace
@@ -663,6 +684,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   const auto& b = spec.scenario.behaviour;
   Scratch& s = scratch();
   const Rows rows = pass_rows(spec, c.w, ps, c.workday);
+  const DirectSources src = direct_sources(c.w, ps, s);
   rows.prefetch(lo, std::min(hi - lo, kChunk));
   std::size_t start = lo;
   while (start < hi) {
@@ -698,8 +720,17 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
     Acc& a = acc[dv];
     a[a_headcount] += static_cast<double>(n);
     a[a_corr_n] += static_cast<double>(n);
-    for (std::size_t v = 0; v < a_count; ++v)
-      if (v != a_headcount && v != a_corr_n && v != a_cost && v != a_energy && (c.workday || !kWorkOnly[v])) a[v] += chunk_sum(s.out[v], n);
+    for (std::size_t v = 0; v < a_count; ++v) {
+      if (v == a_headcount || v == a_corr_n || v == a_cost || v == a_energy || (!c.workday && kWorkOnly[v])) continue;
+      if (src.f[v] != nullptr)
+        a[v] += chunk_sum(src.f[v] + start, n);
+      else if (src.u8[v] != nullptr)
+        a[v] += chunk_sum(src.u8[v] + start, n);
+      else if (src.d[v] != nullptr)
+        a[v] += chunk_sum(src.d[v], n);
+      else
+        a[v] += chunk_sum(s.out[v], n);
+    }
     // Quitters are replaced at once by new hires (after the day's sums).
     for (std::size_t j = 0; j < n; ++j)
       if (s.quit[j] != 0.0) {

@@ -45,7 +45,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       double* const u4[4] = {s.u_learn[0], s.u_learn[1], s.u_learn[2], s.u_learn[3]};
       c.rng.uniform4_batch(static_cast<std::uint32_t>(lo), n, static_cast<std::uint32_t>(c.day), Purpose::learning,
                            static_cast<std::uint32_t>(jt / 4), u4);
-      for (std::size_t q = 0; q < 4; ++q) normal_quantile_batch(s.u_learn[q], s.z_learn[q], n);
+      for (std::size_t q = 0; q < 4 && jt + q < tasks.size(); ++q) normal_quantile_batch(s.u_learn[q], s.z_learn[q], n);  // lanes in use
     }
     const double* z = s.z_learn[jt % 4];
     float* belief = &w.belief[k * w.n + lo];
