@@ -202,15 +202,18 @@ class QuotaRegime final : public Regime {
   void slopes_from(double extrapolate) {
     const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
     const double s = sigma();
-    for (std::size_t i = 0; i < window_.size(); ++i) {
-      if (extrapolate != 1.0 && fresh_[i] != 0) continue;  // a new hire keeps the typical expectation
-      // Attainment without her own padding (she knows it): judging more usage by the attainment her
-      // own script produced would make her stop once it carries her past the target and start again
-      // when she falls short (a period-to-period cycle).
-      const double own = std::max(0.0, window_[i] - own_padding_[i]);
-      attainment_[i] = extrapolate * own;
-      slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * own - t) / s) / s);
-    }
+    // Person by person, in parallel blocks (each person's own entries: the same bits at any thread count).
+    for_blocks(window_.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        if (extrapolate != 1.0 && fresh_[i] != 0) continue;  // a new hire keeps the typical expectation
+        // Attainment without her own padding (she knows it): judging more usage by the attainment her
+        // own script produced would make her stop once it carries her past the target and start again
+        // when she falls short (a period-to-period cycle).
+        const double own = std::max(0.0, window_[i] - own_padding_[i]);
+        attainment_[i] = extrapolate * own;
+        slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * own - t) / s) / s);
+      }
+    });
   }
 
   // Publishes attainments at a period end and opens a new window.
