@@ -265,21 +265,30 @@ TEST_CASE("managers: thresholds are drawn once per manager around mandate_belief
 
 TEST_CASE("managers: what a manager's dashboard shows depends on the KPI in force", "[unit][managers]") {
   // A dashboard entry is built from what the organisation measures and what people say, nothing
-  // else: the functions take no true value. Ten people: 100k tokens, 4 sessions, a measured value
+  // else: it reads only measured columns and the outcome credit, never a true value. Ten people: 100k tokens, 4 sessions, a measured value
   // of 530 and a credit of -480 each (they say AI added 20 and that they produced 500).
   const kpisim::Managers m{};  // 0.5 USD per thousand tokens, 2.5 USD per session
   const mg::KpiView tokens{1, 0, 0, false};
   const mg::KpiView sessions{0, 1, 0, false};
   const mg::KpiView outcome{0, 0, 1, false};
-  CHECK(mg::dashboard_entry(tokens, 1.0e5F, 4.0F, 530.0F, -480.0F) == Approx(1.0e5));
-  CHECK(mg::dashboard_entry(sessions, 1.0e5F, 4.0F, 530.0F, -480.0F) == Approx(4.0));
-  CHECK(mg::dashboard_entry(outcome, 1.0e5F, 4.0F, 530.0F, -480.0F) == Approx(50.0));
+  const auto spec = org();
+  kpisim::World w(spec);
+  kpisim::detail::PassState ps(spec);
+  w.measured_tokens[0] = 1.0e5F;
+  w.measured_sessions[0] = 4.0F;
+  w.measured_outcome[0] = 530.0F;
+  ps.outcome_credit[0] = -480.0F;
+  w.measured_outcome[1] = 500.0F;  // a second person: the dashboard shows exactly what she says she produced
+  ps.outcome_credit[1] = -480.0F;
+  CHECK(mg::dashboard_entry(tokens, w, ps, 0) == Approx(1.0e5));
+  CHECK(mg::dashboard_entry(sessions, w, ps, 0) == Approx(4.0));
+  CHECK(mg::dashboard_entry(outcome, w, ps, 0) == Approx(50.0));
   CHECK(mg::observed_ai_value(m, tokens, 10, 10 * 1.0e5) == Approx(50));  // 100 ktok x 0.5
   CHECK(mg::observed_ai_value(m, sessions, 10, 10 * 4.0) == Approx(10));  // 4 x 2.5
   // The outcome dashboard's excess over what they say they produced, 30, is credited to AI, + 20.
   CHECK(mg::observed_ai_value(m, outcome, 10, 10 * 50.0) == Approx(50));
   // With the dashboard exactly what people say they produced, she reads what they say AI adds: 20.
-  CHECK(mg::observed_ai_value(m, outcome, 10, 10 * mg::dashboard_entry(outcome, 0, 0, 500.0F, -480.0F)) == Approx(20));
+  CHECK(mg::observed_ai_value(m, outcome, 10, 10 * mg::dashboard_entry(outcome, w, ps, 1)) == Approx(20));
 }
 
 TEST_CASE("managers: beliefs move towards the dashboard on working days, and towards reports only when they come", "[unit][managers]") {

@@ -101,15 +101,8 @@ void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const
       const Unit& team = spec.units[u];
       out.headcount[u] = static_cast<double>(team.end - team.first);
       if (dashboard) {
-        // dashboard_entry, with the KPI's test out of the loop (only the columns it reads are read).
         double sum = 0.0;
-        if (kpi.tokens > 0)
-          for (std::uint32_t i = team.first; i < team.end; ++i) sum += w.measured_tokens[i];
-        else if (kpi.sessions > 0)
-          for (std::uint32_t i = team.first; i < team.end; ++i) sum += w.measured_sessions[i];
-        else
-          for (std::uint32_t i = team.first; i < team.end; ++i)
-            sum += static_cast<double>(w.measured_outcome[i]) + static_cast<double>(ps.outcome_credit[i]);
+        for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kpi, w, ps, i);
         out.dashboard[u] = sum;
       }
       if (reports) {

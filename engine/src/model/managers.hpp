@@ -45,11 +45,10 @@ struct KpiView {
 /// her measured tokens under a token KPI, her measured AI sessions under a sessions KPI, and under an
 /// outcome KPI her measured value plus `outcome_credit` (what she says AI added less what she says
 /// she produced). Only with a KPI in force (without one the managers hear reports).
-[[nodiscard]] inline double dashboard_entry(const KpiView& kpi, float measured_tokens, float measured_sessions, float measured_outcome,
-                                            float outcome_credit) noexcept {
-  if (kpi.tokens > 0) return measured_tokens;
-  if (kpi.sessions > 0) return measured_sessions;
-  return static_cast<double>(measured_outcome) + static_cast<double>(outcome_credit);
+[[nodiscard]] inline double dashboard_entry(const KpiView& kpi, const World& w, const PassState& ps, std::size_t i) noexcept {
+  if (kpi.tokens > 0) return w.measured_tokens[i];
+  if (kpi.sessions > 0) return w.measured_sessions[i];
+  return static_cast<double>(w.measured_outcome[i]) + static_cast<double>(ps.outcome_credit[i]);
 }
 
 /// What a unit's dashboard says AI adds per FTE-day, from the sum of its members' entries
