@@ -1,5 +1,5 @@
 // The managers' submodels (docs/model.md 7.1 and 7.17, engine/src/model/managers.cpp) on a
-// hand-built organisation: pressure trickle-down, mandates, what each manager observes of her own
+// hand-built organisation: mandates under the pressure each manager holds, what each manager observes of her own
 // unit and how her beliefs move.
 #include <catch2/catch.hpp>
 
@@ -29,34 +29,23 @@ std::vector<std::size_t> division_units(const kpisim::ModelSpec& spec) {
 }
 }  // namespace
 
-TEST_CASE("managers: pressure from the root reaches depth d multiplied by trickle^d", "[unit][managers]") {
-  const auto spec = org();
-  kpisim::World w(spec);
-  const std::size_t root = spec.units.size() - 1;
-  w.unit_pressure_own[root] = 1.0F;
-  mg::trickle_pressure(spec, 0.5, w);
-  for (std::size_t u = 0; u < spec.units.size(); ++u) CHECK(w.unit_pressure[u] == Approx(std::pow(0.5, spec.units[u].depth)));
-  // Teams sit at depth 3 here (root, division, department, team): 1/8.
-  const auto& team = spec.units[spec.team_units[0]];
-  CHECK(team.depth == 3);
-  CHECK(w.unit_pressure[spec.team_units[0]] == Approx(0.125));
-}
-
 TEST_CASE("managers: a division head's own pressure reaches only her division, and pressure makes mandates", "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
   const auto du = division_units(spec);
-  w.unit_pressure_own[du[0]] = 2.0F;
-  mg::trickle_pressure(spec, 0.8, w);
+  // She holds pressure 2 on her division; the managers below her chose to pass on 1.2 of it.
+  for (std::size_t u = 0; u < spec.units.size(); ++u)
+    if (spec.units[u].division == 0 && spec.units[u].depth >= 2) w.unit_pressure[u] = 1.2F;
+  w.unit_pressure[du[0]] = 2.0F;
   const std::size_t k = w.k;
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);  // every manager's
   // Stake 100 USD a person-day per unit of pressure; beliefs 0 everywhere: the head of division a
   // (pressure 2: 200 > 150) mandates every task type of the mix for all her teams, although her
-  // teams feel only 2 x 0.8^2 = 1.28 (128 < 150); division b feels nothing.
+  // teams feel only 1.2 (120 < 150); division b feels nothing.
   mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     const auto& u = spec.units[spec.team_units[t]];
-    CHECK(w.team_pressure[t] == Approx(u.division == 0 ? 1.28 : 0.0));
+    CHECK(w.team_pressure[t] == Approx(u.division == 0 ? 1.2 : 0.0));
     CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(u.division == 0 ? 1.0 : 0.0));
     for (std::size_t q = 0; q < k; ++q)
       CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (u.division == 0 && spec.divisions[0].mix[q] > 0 ? 1 : 0));
@@ -76,18 +65,16 @@ TEST_CASE("managers: a division head's own pressure reaches only her division, a
     CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(u.division == 0 ? spec.divisions[0].mix[first] / mix_total : 0.0));
   }
   // A team manager's own pressure counts as well: pressure 3 on one team only (300 > 150).
-  w.unit_pressure_own[du[0]] = 0.0F;
-  w.unit_pressure_own[spec.team_units.back()] = 3.0F;
+  std::fill(w.unit_pressure.begin(), w.unit_pressure.end(), 0.0F);
+  w.unit_pressure[spec.team_units.back()] = 3.0F;
   w.unit_task_belief[du[0] * k + first] = 0.0F;
-  mg::trickle_pressure(spec, 0.8, w);
   mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t)
     CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(t + 1 == spec.team_units.size() ? 1.0 : 0.0));
   // The threshold -1e9: every task type of the mix, whatever she believes and whatever the pressure.
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), -1e9F);
-  w.unit_pressure_own[spec.team_units.back()] = 0.0F;
+  w.unit_pressure[spec.team_units.back()] = 0.0F;
   for (std::size_t u = 0; u < spec.units.size(); ++u) w.unit_task_belief[u * k + first] = -500.0F;
-  mg::trickle_pressure(spec, 0.8, w);
   mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(w.unit_mandate_share[spec.team_units[t]] == Approx(1.0));
 }
@@ -132,7 +119,6 @@ TEST_CASE("managers: a division head mandates AI for the task types she believes
   CHECK(weighted == Approx(16 * head1 + 16 * 100.0 * weekly));
   // Without pressure: 1000 x 0.226 = 226 > 150 on that task type only; 100 x 0.226 = 22.6 elsewhere.
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), static_cast<float>(m.mandate_belief_usd));
-  mg::trickle_pressure(spec, m.trickle, w);
   mg::team_mandates(spec, 160.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     const auto& u = spec.units[spec.team_units[t]];
@@ -174,7 +160,6 @@ TEST_CASE("managers: each manager believes what her own unit shows her, and mand
   CHECK(w.unit_task_belief[spec.team_units[1] * k + first] == Approx(100.0 * weekly));
   // Only the first team's manager passes the threshold of 150: only her team works under a mandate.
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);
-  mg::trickle_pressure(spec, m.trickle, w);
   mg::team_mandates(spec, 160.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t)
     for (std::size_t q = 0; q < k; ++q) CHECK(w.unit_task_mandate[spec.team_units[t] * k + q] == (t == 0 && q == first ? 1 : 0));
@@ -198,13 +183,12 @@ TEST_CASE("managers: one manager mandates for her unit and those below it, by he
   kpisim::World w(spec);
   const std::size_t k = w.k;
   std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);
-  // A department of division a (depth 2) under pressure 2 (stake 100: 200 > 150); no trickle.
+  // A department of division a (depth 2) under pressure 2 (stake 100: 200 > 150); her teams hold none.
   std::size_t dept = spec.units.size();
   for (std::size_t u = 0; u < spec.units.size() && dept == spec.units.size(); ++u)
     if (spec.units[u].depth == 2 && spec.units[u].division == 0) dept = u;
   REQUIRE(dept < spec.units.size());
-  w.unit_pressure_own[dept] = 2.0F;
-  mg::trickle_pressure(spec, 0.0, w);
+  w.unit_pressure[dept] = 2.0F;
   mg::team_mandates(spec, 100.0, w);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) {
     const bool below = spec.units[spec.team_units[t]].parent == static_cast<std::int32_t>(dept);

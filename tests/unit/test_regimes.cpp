@@ -1,6 +1,7 @@
 // Regimes driven directly with synthetic measurements.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
@@ -14,9 +15,9 @@
 namespace {
 
 struct Fixture {
-  explicit Fixture(const std::string& policy_yaml, int employees = 100)
+  explicit Fixture(const std::string& policy_yaml, int employees = 100, const std::string& extra = "")
       : spec(kpisim::ModelSpec::resolve(kpisim::load_scenario_text(
-            "organisation: {employees: " + std::to_string(employees) + ", team_size: 10}\npolicies:\n  p: " + policy_yaml + "\n",
+            extra + "organisation: {employees: " + std::to_string(employees) + ", team_size: 10}\npolicies:\n  p: " + policy_yaml + "\n",
             "t.yaml"))),
         world(spec),
         rng(1, 0),
@@ -271,7 +272,7 @@ TEST_CASE("leadership quota: each manager chooses her pressure from her bonus an
     f.day(1);  // pressure chosen from day 0's usage: 250 of 1000
     double at_div = -1;
     for (std::size_t u = 0; u < f.spec.units.size(); ++u)
-      if (f.spec.units[u].depth == 1) at_div = f.world.unit_pressure_own[u];
+      if (f.spec.units[u].depth == 1) at_div = f.world.unit_pressure[u];
     // The manager's choice, worked out from the decision rule with the defaults (response 0.5,
     // cost 2000, max 3; perceived noise 0.3 x max(target, the reference usage 100000)).
     const kpisim::Managers m{};
@@ -286,6 +287,43 @@ TEST_CASE("leadership quota: each manager chooses her pressure from her bonus an
   const double large = pressure_at("50000");
   CHECK(small >= 0.0);
   CHECK(large > small);  // a bigger bonus means more pressure
+}
+
+TEST_CASE("leadership quota: each manager below the KPI chooses the pressure she passes on", "[unit][regimes]") {
+  // Division heads hold the KPI (manager_depth 1); every manager below values her unit's usage, up
+  // to the target, at pass_down_usd (96) x the pressure her own manager holds on her, in expectation
+  // over the perceived noise (0.3 x max(target 1000, reference 1000) = 300), and pressure costs her
+  // 30 p^2 / 2 (the defaults): rules::passed_pressure (tested in test_rules.cpp) from her parent's
+  // pressure and her own unit's usage, as of the previous working day.
+  Fixture f("{type: quota, level: manager, target_tokens_per_day: 1000, monitoring_days: 1, bonus_usd: 0, review_usd: 130000}", 400,
+            "measurement: {kpi_reference_tokens: 1000}\n");
+  // The first 100 people are above the target; the next 100 at 900 a day; the rest at 100.
+  for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = i < 100 ? 1600.0F : (i < 200 ? 900.0F : 100.0F);
+  f.day(0);
+  f.day(1);
+  const auto& units = f.spec.units;
+  int below = 0;
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    if (units[u].depth < 2) continue;
+    ++below;
+    double usage = 0.0;
+    for (std::size_t i = units[u].first; i < units[u].end; ++i) usage += f.world.measured_tokens[i];
+    usage /= static_cast<double>(units[u].end - units[u].first);
+    const double above = f.world.unit_pressure[static_cast<std::size_t>(units[u].parent)];
+    INFO("unit " << u << " depth " << units[u].depth << " usage " << usage << " above " << above);
+    CHECK(above > 0.0);
+    CHECK(f.world.unit_pressure[u] == Approx(kpisim::rules::passed_pressure(96.0 * above, usage, 1000.0, 300.0, 0.5, 30.0, 3.0)).margin(1e-6));
+    // Far below the target she passes on much of it (up to 96 x 0.5 / 30 = 1.6 times, less as the
+    // rise she expects from her pressure nears the target); well past it, little.
+    if (usage < 200) CHECK(f.world.unit_pressure[u] > 0.6 * above);
+    if (usage > 1500) CHECK(f.world.unit_pressure[u] < 0.1 * above);
+  }
+  REQUIRE(below > 0);
+  // No pressure from above, none passed on: without a bonus or a review nobody holds any.
+  Fixture g("{type: quota, level: manager, target_tokens_per_day: 1000, monitoring_days: 1, bonus_usd: 0}", 400);
+  g.day(0);
+  g.day(1);
+  for (std::size_t u = 0; u < g.spec.units.size(); ++u) CHECK(g.world.unit_pressure[u] == 0.0F);
 }
 
 TEST_CASE("outcome bonus is a linear slope paid on measured value", "[unit][regimes]") {

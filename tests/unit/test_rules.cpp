@@ -1,6 +1,7 @@
 // Small model rules and the random-number machinery.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kpisim/core/calendar.hpp"
@@ -17,6 +18,21 @@ kpisim::TaskSpec inside_task() {
   t.inside = true;
   t.defect_prob = 0.1;
   return t;
+}
+}  // namespace
+
+namespace {
+// The root of review x response x Phi((t - usage - response x t x p)/sigma) = cost x p, by bisection
+// with std::erfc (independent of the engine's own normal distribution function and solver).
+double review_root(double review, double usage, double t, double sigma, double response, double cost) {
+  double lo = 0.0;
+  double hi = review * response / cost;
+  for (int it = 0; it < 200; ++it) {
+    const double p = 0.5 * (lo + hi);
+    const double z = (t - usage - response * t * p) / sigma;
+    (review * response * 0.5 * std::erfc(-z / std::sqrt(2.0)) > cost * p ? lo : hi) = p;
+  }
+  return 0.5 * (lo + hi);
 }
 }  // namespace
 
@@ -166,13 +182,53 @@ TEST_CASE("rules: a manager's pressure maximises her expected bonus and review l
   CHECK(manager_pressure(100, 0, 50, 100, 20, 0.5, 40, 3) < p);
   // Free pressure: as much as she can (the expected bonus rises with pressure).
   CHECK(manager_pressure(100, 0, 50, 100, 20, 0.5, 0, 3) == Approx(3.0).margin(1e-6));
-  // A review that counts usage linearly (an order): review x response / cost below the target,
-  // here 20 x 0.5 / 10 = 1 (usage 0 + 0.5 x 1 of the target: still short of it).
-  CHECK(manager_pressure(0, 20, 0, 100, 20, 0.5, 10, 3) == Approx(1.0).margin(1e-6));
-  // ... also towards an unreachable target, which a bonus alone would not chase.
+  // A review that counts usage linearly up to the target, in expectation over the noise: the
+  // first-order condition review x response x P(usage below target) = cost x p, solved here by
+  // bisection with std::erfc. Usage 0, target 100, noise 20: p = Phi((100 - 50 p)/20), about 0.994
+  // (just under review x response / cost = 1, the optimum if the target could not be passed).
+  CHECK(manager_pressure(0, 20, 0, 100, 20, 0.5, 10, 3) == Approx(review_root(20, 0, 100, 20, 0.5, 10)).margin(1e-5));
+  CHECK(review_root(20, 0, 100, 20, 0.5, 10) == Approx(0.994).margin(1e-3));
+  // ... also towards an unreachable target, which a bonus alone would not chase: exactly 1.
   CHECK(manager_pressure(0, 20, 0, 1e6, 20, 0.5, 10, 3) == Approx(1.0).margin(1e-6));
-  // ... but not beyond the target: usage 0.8 of it, 0.4 more needs only p = 0.4.
-  CHECK(manager_pressure(0, 20, 80, 100, 20, 0.5, 10, 3) == Approx(0.4).margin(1e-6));
+  // ... but less near it: usage 0.8 of the target, p = Phi((20 - 50 p)/20), about 0.45 (without
+  // noise it would be exactly the 0.4 that reaches the target).
+  CHECK(manager_pressure(0, 20, 80, 100, 20, 0.5, 10, 3) == Approx(review_root(20, 80, 100, 20, 0.5, 10)).margin(1e-5));
+  CHECK(review_root(20, 80, 100, 20, 0.5, 10) == Approx(0.45).margin(0.01));
+}
+
+TEST_CASE("rules: the expected share of the target a noisy usage is credited with", "[unit][rules]") {
+  using kpisim::rules::expected_capped_share;
+  // E[min(U, t)] / t by numerical integration of the normal density (independent of the closed form).
+  auto integrate = [](double mean, double t, double sigma) {
+    double sum = 0.0;
+    const double dz = 1e-3;
+    for (double z = -10.0; z <= 10.0; z += dz) sum += std::min(mean + sigma * z, t) * std::exp(-0.5 * z * z) * dz;
+    return sum / std::sqrt(2 * M_PI) / t;
+  };
+  for (const double mean : {20.0, 80.0, 100.0, 130.0, 300.0}) CHECK(expected_capped_share(mean, 100, 20) == Approx(integrate(mean, 100, 20)).margin(1e-6));
+  CHECK(expected_capped_share(1e6, 100, 20) == Approx(1.0));  // far past the target: all of it
+  CHECK(expected_capped_share(50, 100, 1e-3) == Approx(0.5));  // no noise: the plain share
+}
+
+TEST_CASE("rules: the pressure passed down solves the first-order condition of a manager's utility without a bonus", "[unit][rules]") {
+  using kpisim::rules::passed_pressure;
+  // review 48, response 0.5, cost 30: at most 48 x 0.5 / 30 = 0.8; noise 300 on a target of 1000.
+  for (const double usage : {0.0, 500.0, 900.0, 1000.0, 1300.0, 2000.0}) {
+    const double p = passed_pressure(48, usage, 1000, 300, 0.5, 30, 3);
+    INFO("usage " << usage);
+    CHECK(p == Approx(review_root(48, usage, 1000, 300, 0.5, 30)).margin(1e-6));
+    // It is the maximum of manager_utility with no bonus: no pressure on a fine grid does better.
+    const double best = kpisim::rules::manager_utility(p, 0, 48, usage, 1000, 300, 0.5, 30);
+    for (int g = 0; g <= 300; ++g) CHECK(kpisim::rules::manager_utility(g * 0.01, 0, 48, usage, 1000, 300, 0.5, 30) <= best + 1e-9);
+  }
+  // Far below the target nearly all of 0.8; at the target half of it; well past it little.
+  CHECK(passed_pressure(48, -1e6, 1000, 300, 0.5, 30, 3) == Approx(0.8));
+  CHECK(passed_pressure(48, 1000, 1000, 300, 0.5, 30, 3) < passed_pressure(48, 500, 1000, 300, 0.5, 30, 3));
+  CHECK(passed_pressure(48, 2000, 1000, 300, 0.5, 30, 3) < 0.01);
+  // No pressure from above: none; a cap binds; free pressure: as much as she can.
+  CHECK(passed_pressure(0, 0, 1000, 300, 0.5, 30, 3) == 0.0);
+  CHECK(passed_pressure(480, -1e6, 1000, 300, 0.5, 30, 1.5) == Approx(1.5));
+  CHECK(passed_pressure(48, 0, 1000, 300, 0.5, 0, 3) == Approx(3.0));
 }
 
 TEST_CASE("rules: the normal distribution function is within 1.5e-7 of std::erfc's", "[unit][rules]") {

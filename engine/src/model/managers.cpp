@@ -1,4 +1,4 @@
-// The organisation's managers: docs/model.md sections 7.1 (pressure trickle-down and mandates)
+// The organisation's managers: docs/model.md sections 7.1 (mandates)
 // and 7.17 (managers' beliefs). See managers.hpp.
 #include "managers.hpp"
 
@@ -11,14 +11,6 @@
 #include "kpisim/core/parallel.hpp"
 
 namespace kpisim::detail::managers {
-
-void trickle_pressure(const ModelSpec& spec, double trickle, World& w) {
-  for (std::size_t u = spec.units.size(); u-- > 0;) {
-    const Unit& unit = spec.units[u];
-    const double parent = unit.parent >= 0 ? w.unit_pressure[static_cast<std::size_t>(unit.parent)] : 0.0;
-    w.unit_pressure[u] = static_cast<float>(w.unit_pressure_own[u] + trickle * parent);
-  }
-}
 
 void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
   const Managers& m = spec.scenario.managers;

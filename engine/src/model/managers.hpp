@@ -1,5 +1,5 @@
 #pragma once
-// The organisation's managers: pressure trickle-down and mandates (docs/model.md section 7.1) and
+// The organisation's managers: mandates under the pressure each chose (docs/model.md section 7.1) and
 // every manager's beliefs about the value AI adds, from her own unit's data (section 7.17). Called once a day by
 // Simulation::step (simulation.cpp); tested directly in tests/unit/test_managers.cpp.
 #include <cstddef>
@@ -11,10 +11,6 @@
 #include "person_pass.hpp"
 
 namespace kpisim::detail::managers {
-
-/// Pressure trickles down the unit tree (children are stored before parents, so one backward pass
-/// visits parents first): unit_pressure[u] = unit_pressure_own[u] + trickle x unit_pressure[parent].
-void trickle_pressure(const ModelSpec& spec, double trickle, World& w);
 
 /// Each unit manager's own threshold for mandates, drawn once (a trait): mandate_belief_usd +
 /// mandate_belief_sd x N(0,1) (Purpose::managers, agent = unit index), never below 0 (or below

@@ -1,6 +1,6 @@
 // The daily cycle. See docs/model.md (ODD "Process overview and scheduling") for the equations.
 //
-// Per day: (1) regimes write incentives; (2) pressure trickles down the unit tree; (3) one fused
+// Per day: (1) regimes write incentives and managers choose their pressure; (2) mandates; (3) one fused
 // parallel pass over employees does arrivals, allocation, work, measurement, learning,
 // well-being and attrition for each person (agent-local phases, fused for memory bandwidth);
 // (4) deterministic reductions give the day's outputs, and each author's workslop reaches its
@@ -76,7 +76,6 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   belief.assign(n * k, 0.0F);
   scripting.assign(n, 0);
   team_pressure.assign(spec.team_units.size(), 0.0F);
-  unit_pressure_own.assign(spec.units.size(), 0.0F);
   unit_pressure.assign(spec.units.size(), 0.0F);
   unit_manager_belief.assign(spec.units.size(), 0.0F);
   unit_mandate_threshold.assign(spec.units.size(), 0.0F);
@@ -94,7 +93,7 @@ void World::clear_incentives() {
   for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
     for (auto* c : per_person) std::fill(c->data() + lo, c->data() + hi, 0.0F);
   });
-  std::fill(unit_pressure_own.begin(), unit_pressure_own.end(), 0.0F);
+  std::fill(unit_pressure.begin(), unit_pressure.end(), 0.0F);
   rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }
 
@@ -173,8 +172,7 @@ void Simulation::step() {
   const bool no_kpi = kw.tokens == 0 && kw.outcome == 0 && kw.sessions == 0;
   if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
 
-  // (2) Pressure trickles down and mandates are set (managers.cpp, 7.1).
-  managers::trickle_pressure(spec, sc.managers.trickle, w);
+  // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1).
   managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
 
   // (3) The fused per-person pass (person_pass.cpp).

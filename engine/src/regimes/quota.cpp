@@ -10,9 +10,11 @@
 // level: manager - a leadership KPI: the managers of units down to depth `manager_depth` (1 =
 //   division heads) are judged on their unit's average measured tokens per person. Each chooses
 //   the pressure on her unit that maximises her expected bonus less the cost of pressure
-//   (rules::manager_pressure: a bigger bonus means more pressure; no bonus, none); the pressure
-//   trickles down the tree (managers.trickle) to the staff, who feel it as an implicit incentive
-//   to be seen using AI and as a hindrance demand.
+//   (rules::manager_pressure: a bigger bonus means more pressure; no bonus, none). Every manager
+//   below them chooses the pressure she passes on from the pressure her own manager holds on her
+//   and her view of her unit's usage (rules::passed_pressure: none once the unit is at the
+//   target). Staff feel their team's pressure as an implicit incentive to be seen using AI and as
+//   a hindrance demand.
 #include <algorithm>
 #include <cmath>
 
@@ -43,7 +45,7 @@ struct QuotaParams {
     v.choice("level", level,
              std::array{params::Choice<QuotaLevel>{"individual", QuotaLevel::individual},
                         params::Choice<QuotaLevel>{"manager", QuotaLevel::manager}},
-             {"individual: each person's own usage; manager: a leadership KPI on the unit's average usage (trickle-down)",
+             {"individual: each person's own usage; manager: a leadership KPI on the unit's average usage (managers pass pressure down)",
               "NUS (deans and heads), KPMG (senior managers' bonuses)"});
     v.choice("cadence", cadence, kCadenceChoices, {"bonus period", "assumption (quarterly bonuses)"});
     v.num("target_tokens_per_day", target_tokens_per_day, {"token/day", 0, 1e13, "usage target per person per working day", "assumption"});
@@ -100,12 +102,15 @@ class QuotaRegime final : public Regime {
       });
       return;
     }
-    // Each manager holds the pressure she chose at the end of the previous working day (from her
-    // view of her unit's usage as it was then; on day 0 from a view of 0).
-    for (std::size_t u = 0; u < spec_.units.size(); ++u) {
+    // Each manager holds the pressure she chose from her view of her unit's usage as of the previous
+    // working day (on day 0 a view of 0), and from the pressure her own manager holds on her: units
+    // are stored children before parents, so a backward pass visits every manager after hers.
+    for (std::size_t u = spec_.units.size(); u-- > 0;) {
       const Unit& unit = spec_.units[u];
-      if (unit.depth < 1 || unit.depth > p_.manager_depth) continue;
-      w.unit_pressure_own[u] += static_cast<float>(choose(u, weight));
+      if (unit.depth < 1) continue;
+      const double above = unit.depth > 1 ? chosen_[static_cast<std::size_t>(unit.parent)] : 0.0;
+      chosen_[u] = choose(u, weight, above);
+      w.unit_pressure[u] += static_cast<float>(chosen_[u]);
     }
   }
 
@@ -159,7 +164,7 @@ class QuotaRegime final : public Regime {
       }
       for (std::size_t u = 0; u < spec_.units.size(); ++u) {
         const Unit& unit = spec_.units[u];
-        if (unit.depth < 1 || unit.depth > p_.manager_depth) continue;
+        if (unit.depth < 1) continue;
         const double per_person = (prefix_[unit.end] - prefix_[unit.first]) / std::max(1U, unit.end - unit.first);
         unit_usage_[u] += a * (per_person - unit_usage_[u]);
       }
@@ -180,15 +185,20 @@ class QuotaRegime final : public Regime {
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
 
  private:
-  // The pressure the manager of unit u chooses (docs/model.md 7.15.3): her bonus (scaled by the
-  // regime's weight in a hybrid) against the cost of pressure, from her view of the unit's usage.
-  [[nodiscard]] double choose(std::size_t u, double weight) const {
+  // The pressure the manager of unit u chooses (docs/model.md 7.1, 7.15.3), from her view of the
+  // unit's usage: with the KPI, her bonus and review (scaled by the regime's weight in a hybrid) and
+  // what the pressure `above` her own manager holds on her makes the unit's usage worth to her,
+  // against the cost of pressure; without it, only the latter (the pressure she passes down).
+  [[nodiscard]] double choose(std::size_t u, double weight, double above) const {
     const Managers& m = spec_.scenario.managers;
     const double t = p_.target_tokens_per_day;
+    const double from_above = m.pass_down_usd * above;
     const double sigma = p_.noise_cv * std::max(t, reference_tokens_);
+    if (spec_.units[u].depth > p_.manager_depth)
+      return rules::passed_pressure(from_above, unit_usage_[u], t, sigma, m.pressure_response, m.pressure_cost_usd, m.max_pressure);
     const double days = workdays_per_period(p_.cadence);  // stakes per working day, like the cost
-    return rules::manager_pressure(weight * p_.bonus_usd / days, weight * p_.review_usd / days, unit_usage_[u], t, sigma,
-                                   m.pressure_response, m.pressure_cost_usd, m.max_pressure);
+    return rules::manager_pressure(weight * p_.bonus_usd / days, weight * p_.review_usd / days + from_above, unit_usage_[u], t,
+                                   sigma, m.pressure_response, m.pressure_cost_usd, m.max_pressure);
   }
 
   // Perceived uncertainty of one's final usage: noise_cv x the target, but never below noise_cv x
@@ -240,6 +250,7 @@ class QuotaRegime final : public Regime {
   std::vector<double> attainment_ = std::vector<double>(spec_.employees, 0.0);  ///< the attainment each person expects, without her padding
   std::vector<float> slope_;
   std::vector<double> unit_usage_;
+  std::vector<double> chosen_ = std::vector<double>(spec_.units.size(), 0.0);  ///< the pressure each manager chose today
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
   std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
   HireTracker hires_ = HireTracker(spec_.employees);
@@ -256,8 +267,8 @@ class QuotaRegime final : public Regime {
 RegimeInfo quota_regime() {
   return {"quota",
           "A bonus-linked usage quota: a bonus when measured tokens per working day reach a target, either for each person "
-          "(`level: individual`) or as a leadership KPI on a unit's average, which managers turn into pressure that trickles "
-          "down to their staff (`level: manager`).",
+          "(`level: individual`) or as a leadership KPI on a unit's average, which managers turn into pressure that each manager "
+          "below chooses how far to pass on to her staff (`level: manager`).",
           &make_config<QuotaParams, QuotaRegime>};
 }
 

@@ -457,9 +457,9 @@ struct Measurement {
   }
 };
 
-/// Managers: trickle-down of pressure, mandates, beliefs.
+/// Managers: the pressure they choose and pass down, mandates, beliefs.
 struct Managers {
-  double trickle = 0.8;
+  double pass_down_usd = 96.0;
   double belief_rate = 0.05;
   double assumed_usd_per_ktok = 0.5;
   double assumed_usd_per_session = 2.5;
@@ -486,7 +486,13 @@ struct Managers {
            "hours a team manager can give each week to reviewing her people's audits (audit.reviewer_hours each); audits beyond "
            "them are not done",
            "assumption (a tenth of a 40-hour week)"});
-    v.num("trickle", trickle, {"1", 0, 10, "share of a unit's pressure passed to each sub-unit (>1 amplifies, <1 damps)", "assumption"});
+    v.num("pass_down_usd", pass_down_usd,
+          {"USD/day", 0, 1e9,
+           "a manager without the KPI herself values her unit's usage, counted linearly up to the KPI's target, at pass_down_usd x "
+           "the pressure her own manager holds, a working day (how she is judged from above), and chooses the pressure she passes "
+           "on against managers.pressure_cost_usd (docs/model.md 7.1): with the default response and cost, up to 1.6 times the "
+           "pressure she feels while her unit is far below the target, less as it nears the target, little once it is well past it",
+           "assumption (keeps the team-level pressure of the former fixed trickle of 0.8 a level in the leadership-KPI cases)"});
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
     v.num("mandate_belief_usd", mandate_belief_usd,

@@ -89,16 +89,28 @@ inline double normal_cdf(double z) noexcept {
   return z >= 0.0 ? 1.0 - tail : tail;
 }
 
+/// E[min(U, target)] / target for a usage U ~ N(expected, sigma^2): the share of the target that a
+/// review counting usage linearly up to the target expects to credit. Its derivative in `expected`
+/// is Phi((target - expected) / sigma) / target: every step towards the target counts, less so
+/// the likelier the target is met anyway. (The lower bound 0 of usage is ignored: it does not change
+/// the derivative.)
+inline double expected_capped_share(double expected, double target, double sigma) noexcept {
+  const double z = (expected - target) / sigma;
+  const double pdf = 0.3989422804014327 * vmath::exp(-0.5 * z * z);
+  return (expected - (expected - target) * normal_cdf(z) - sigma * pdf) / target;
+}
+
 /// A manager's expected utility, USD a working day, from holding pressure p on her unit under a
 /// leadership usage KPI. She expects her unit's usage to respond to pressure (usage + response x
 /// target x p, perceived noise sigma). Her bonus is paid if it reaches the target (an S-shaped
 /// expected bonus); her review counts the usage linearly up to the target (career concerns, an
-/// order enforced from above); pressure costs her (cost / 2) p^2 (attention, her staff's goodwill).
+/// order enforced from above), in expectation over the noise (expected_capped_share); pressure
+/// costs her (cost / 2) p^2 (attention, her staff's goodwill).
 inline double manager_utility(double p, double bonus, double review, double usage, double target, double sigma, double response,
                               double cost) noexcept {
   const double expected = usage + response * target * p;
   const double z = (expected - target) / sigma;
-  return bonus * normal_cdf(z) + review * std::clamp(expected / target, 0.0, 1.0) - 0.5 * cost * p * p;
+  return bonus * normal_cdf(z) + review * expected_capped_share(expected, target, sigma) - 0.5 * cost * p * p;
 }
 
 /// The pressure a manager chooses: the p in [0, p_max] that maximises manager_utility (the
@@ -132,6 +144,45 @@ inline double manager_pressure(double bonus, double review, double usage, double
   }
   const double p = 0.5 * (lo + hi);
   return u(p) >= best_u ? p : best * step;
+}
+
+/// The pressure a manager without a KPI of her own passes down (docs/model.md 7.1): the pressure
+/// her own manager holds on her makes her unit's usage worth `review` USD a working day to her,
+/// counted linearly up to the target and in expectation over the noise sigma (how her manager
+/// judges her), and pressure costs her (cost / 2) p^2: manager_utility with no bonus. Its
+/// maximum solves the first-order condition
+///   review · response · Phi((target − usage − response · target · p) / sigma) = cost · p,
+/// whose left side falls and right side rises in p: one root, found by Newton steps kept inside a
+/// shrinking bracket [0, min(p_max, review · response / cost)] (to 1e-10). She passes on most while
+/// her unit is far below the target, less as it nears it, little once it is well past it; no
+/// pressure from above, none.
+inline double passed_pressure(double review, double usage, double target, double sigma, double response, double cost,
+                              double p_max) noexcept {
+  if (!(review > 0.0) || !(target > 0.0) || !(response > 0.0) || !(p_max > 0.0) || !(sigma > 0.0)) return 0.0;
+  const double gain = review * response;  // USD a working day per unit of pressure, at most
+  double lo = 0.0;
+  double hi = cost > 0.0 ? std::min(p_max, gain / cost) : p_max;
+  const double slope = response * target / sigma;
+  // h(p) = gain · Phi((target − usage)/sigma − slope · p) − cost · p, falling; h(0) > 0.
+  auto h = [&](double p, double& dh) {
+    const double z = (target - usage) / sigma - slope * p;
+    const double pdf = 0.3989422804014327 * vmath::exp(-0.5 * z * z);
+    dh = -gain * pdf * slope - cost;
+    return gain * normal_cdf(z) - cost * p;
+  };
+  double dh = 0.0;
+  if (h(hi, dh) >= 0.0) return hi;  // the cap binds (or pressure is free)
+  double p = 0.5 * (lo + hi);
+  for (int it = 0; it < 60 && hi - lo > 1e-10; ++it) {
+    const double v = h(p, dh);
+    if (v > 0.0)
+      lo = p;
+    else
+      hi = p;
+    const double next = p - v / dh;
+    p = next > lo && next < hi ? next : 0.5 * (lo + hi);
+  }
+  return p;
 }
 
 }  // namespace kpisim::rules

@@ -68,11 +68,10 @@ struct World {
   Column<float> reward_usd;  ///< rewards received minus penalties, cumulative
 
   // Per team (index into spec.team_units).
-  Column<float> team_pressure;  ///< felt pressure after trickle-down
+  Column<float> team_pressure;  ///< the pressure the team's manager holds on it
 
   // Per unit (spec.units).
-  Column<float> unit_pressure_own;         ///< pressure from the unit manager's own KPI (regime-written)
-  Column<float> unit_pressure;             ///< after trickle-down
+  Column<float> unit_pressure;             ///< the pressure the unit's manager chooses to hold on it (regime-written, 7.1, 7.15.3)
   Column<float> unit_manager_belief;       ///< each unit's manager: the mix-weighted mean of her beliefs per task type (USD per person-day)
   Column<float> unit_mandate_threshold;    ///< the unit manager's own threshold for mandates (a trait, 7.1)
   Column<std::uint8_t> unit_task_mandate;  ///< units * k ([unit * k + task]): AI mandated for the task in the unit, by its
