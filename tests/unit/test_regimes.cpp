@@ -312,7 +312,8 @@ TEST_CASE("leadership quota: each manager below the KPI chooses the pressure she
     const double above = f.world.unit_pressure[static_cast<std::size_t>(units[u].parent)];
     INFO("unit " << u << " depth " << units[u].depth << " usage " << usage << " above " << above);
     CHECK(above > 0.0);
-    CHECK(f.world.unit_pressure[u] == Approx(kpisim::rules::passed_pressure(96.0 * above, usage, 1000.0, 300.0, 0.5, 30.0, 3.0)).margin(1e-6));
+    CHECK(f.world.unit_pressure[u] ==
+          Approx(kpisim::rules::passed_pressure(96.0 * above, usage, 1000.0, 300.0, 0.5, 30.0, 3.0)).margin(1e-6));
     // Far below the target she passes on much of it (up to 96 x 0.5 / 30 = 1.6 times, less as the
     // rise she expects from her pressure nears the target); well past it, little.
     if (usage < 200) CHECK(f.world.unit_pressure[u] > 0.6 * above);

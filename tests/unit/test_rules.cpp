@@ -205,8 +205,9 @@ TEST_CASE("rules: the expected share of the target a noisy usage is credited wit
     for (double z = -10.0; z <= 10.0; z += dz) sum += std::min(mean + sigma * z, t) * std::exp(-0.5 * z * z) * dz;
     return sum / std::sqrt(2 * M_PI) / t;
   };
-  for (const double mean : {20.0, 80.0, 100.0, 130.0, 300.0}) CHECK(expected_capped_share(mean, 100, 20) == Approx(integrate(mean, 100, 20)).margin(1e-6));
-  CHECK(expected_capped_share(1e6, 100, 20) == Approx(1.0));  // far past the target: all of it
+  for (const double mean : {20.0, 80.0, 100.0, 130.0, 300.0})
+    CHECK(expected_capped_share(mean, 100, 20) == Approx(integrate(mean, 100, 20)).margin(1e-6));
+  CHECK(expected_capped_share(1e6, 100, 20) == Approx(1.0));   // far past the target: all of it
   CHECK(expected_capped_share(50, 100, 1e-3) == Approx(0.5));  // no noise: the plain share
 }
 

@@ -197,8 +197,8 @@ class QuotaRegime final : public Regime {
     if (spec_.units[u].depth > p_.manager_depth)
       return rules::passed_pressure(from_above, unit_usage_[u], t, sigma, m.pressure_response, m.pressure_cost_usd, m.max_pressure);
     const double days = workdays_per_period(p_.cadence);  // stakes per working day, like the cost
-    return rules::manager_pressure(weight * p_.bonus_usd / days, weight * p_.review_usd / days + from_above, unit_usage_[u], t,
-                                   sigma, m.pressure_response, m.pressure_cost_usd, m.max_pressure);
+    return rules::manager_pressure(weight * p_.bonus_usd / days, weight * p_.review_usd / days + from_above, unit_usage_[u], t, sigma,
+                                   m.pressure_response, m.pressure_cost_usd, m.max_pressure);
   }
 
   // Perceived uncertainty of one's final usage: noise_cv x the target, but never below noise_cv x
