@@ -492,7 +492,8 @@ struct Managers {
            "the pressure her own manager holds, a working day (how she is judged from above), and chooses the pressure she passes "
            "on against managers.pressure_cost_usd (docs/model.md 7.1): with the default response and cost, up to 1.6 times the "
            "pressure she feels while her unit is far below the target, less as it nears the target, little once it is well past it",
-           "assumption (keeps the team-level pressure of the former fixed trickle of 0.8 a level in the leadership-KPI cases)"});
+           "assumption (keeps roughly the size of the leadership-KPI cases' effects under the former fixed trickle of 0.8 a "
+           "level)"});
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
     v.num("mandate_belief_usd", mandate_belief_usd,
