@@ -129,12 +129,24 @@ class AuditRegime final : public Regime {
     const double per_script_day = weight * p_.penalty_usd_per_script / days;
     const auto filter = static_cast<float>(p_.detection);
     const auto day = static_cast<std::uint32_t>(ctx.day);
-    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
+    for (const auto* c : {&w.inc_padding_penalty, &w.inc_script_penalty, &w.perf_filter, &w.perf_removed}) w.wrote(*c);
+    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread
+    // count): everyone's expected fines in a loop that vectorises (local pointers), then the audited.
+    float* const padding_penalty_col = w.inc_padding_penalty.data();
+    float* const script_penalty_col = w.inc_script_penalty.data();
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      float* const padding_penalty = padding_penalty_col;
+      float* const script_penalty = script_penalty_col;
+      const float* const selected = selected_belief_.data();
+      const float* const perceived = perceived_.data();
+      const float* const script_belief = script_belief_.data();
+#pragma omp simd
       for (std::size_t i = lo; i < hi; ++i) {
-        const double chance = selected_belief_[i];
-        w.inc_padding_penalty[i] += static_cast<float>(per_hour * chance * perceived_[i]);
-        w.inc_script_penalty[i] += static_cast<float>(per_script_day * chance * script_belief_[i]);
+        const double chance = selected[i];
+        padding_penalty[i] += static_cast<float>(per_hour * chance * perceived[i]);
+        script_penalty[i] += static_cast<float>(per_script_day * chance * script_belief[i]);
+      }
+      for (std::size_t i = lo; i < hi; ++i) {
         if (audited_[i] == 0) continue;
         // The audited know the expected share found; the KPI loses what is found: all of an examined
         // day's performative use (the same draw as end_of_day's examination).
@@ -259,7 +271,9 @@ class AuditRegime final : public Regime {
     }
   }
 
-  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {}; }
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override {
+    return {};
+  }
 
  private:
   static constexpr std::uint32_t kReviewBlock = 1;  ///< block 0 is the selection draw
@@ -275,7 +289,9 @@ class AuditRegime final : public Regime {
     return prior + seen > 0 ? (p_.probability * prior + audited) / (prior + seen) : p_.probability;
   }
   /// The chance that a script running throughout a period is found, at a per-day detection d.
-  [[nodiscard]] double script_found_probability(double d) const { return 1.0 - std::pow(1.0 - d, cadence_days(p_.cadence)); }
+  [[nodiscard]] double script_found_probability(double d) const {
+    return 1.0 - std::pow(1.0 - d, cadence_days(p_.cadence));
+  }
 
   AuditParams p_;
   std::vector<std::uint8_t> audited_;

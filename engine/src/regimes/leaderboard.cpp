@@ -123,34 +123,50 @@ class LeaderboardRegime final : public Regime {
       publish_day_ = -1;
     }
     auto& column = p_.metric == UsageMetric::tokens ? w.inc_usage : w.inc_sessions;
+    for (const auto* c : {&column, &w.inc_usage_cap, &w.contest_stake, &w.contest_gap, &w.contest_sigma}) w.wrote(*c);
     // The most the race can be worth to each person, per day: the stake of the cutoff her marginal
     // comes from (the prize and the title at the top, escaping the shame at the bottom), spread over
     // the period. It bounds the expected prize of a large jump in usage (a script), which the
     // marginal alone would not (scripting.hpp).
     const double per_day = weight / cadence_days(p_.cadence);
-    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
-    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread
+    // count). Local pointers and selects in place of the branch let the loop vectorise (the same
+    // operations, so the same bits; an entry not taken is rewritten with its own value).
+    float* const marginal = column.data();
+    float* const cap = w.inc_usage_cap.data();
+    float* const contest_stake = w.contest_stake.data();
+    float* const contest_gap = w.contest_gap.data();
+    float* const contest_sigma = w.contest_sigma.data();
+    const float* const slope = slope_.data();
+    const float* const stake = stake_.data();
+    const Contest* const contest = contest_.data();
+    for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+#pragma omp simd
       for (std::size_t i = lo; i < hi; ++i) {
-        column[i] += static_cast<float>(weight * slope_[i]);
-        w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
+        marginal[i] += static_cast<float>(weight * slope[i]);
+        cap[i] += static_cast<float>(per_day * stake[i]);
         // The contest her script could change (docs/model.md 7.5); in a hybrid, the one with the larger stake.
-        const Contest& k = contest_[i];
-        const auto stake = static_cast<float>(per_day * k.stake);
-        if (stake > w.contest_stake[i]) {
-          w.contest_stake[i] = stake;
-          w.contest_gap[i] = k.gap;
-          w.contest_sigma[i] = k.sigma;
-        }
+        const Contest k = contest[i];
+        const auto k_stake = static_cast<float>(per_day * k.stake);
+        const bool larger = k_stake > contest_stake[i];
+        contest_stake[i] = larger ? k_stake : contest_stake[i];
+        contest_gap[i] = larger ? k.gap : contest_gap[i];
+        contest_sigma[i] = larger ? k.sigma : contest_sigma[i];
       }
     });
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
+    const bool period_end = is_period_end(ctx.day, p_.cadence);
+    const bool provisional = !period_end && !published_ && is_workday(ctx.day);
+    // On a day the window is ranked, the pass also pairs each score with its person for the selection.
+    const bool rank = period_end || provisional;
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t i = lo; i < hi; ++i) {
         // A new hire (hired at the end of today) starts with an empty score.
         if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
+          if (rank) ranked_[i] = Ranked{0.0, static_cast<std::uint32_t>(i)};
           window_[i] = 0.0;
           own_padding_[i] = 0.0;
           slope_[i] = 0.0F;
@@ -164,17 +180,18 @@ class LeaderboardRegime final : public Regime {
         }
         window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
         if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
+        if (rank) ranked_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
       }
     });
     ++days_in_window_;
-    if (is_period_end(ctx.day, p_.cadence)) {
+    if (period_end) {
       standings(ctx, weight, 1.0, true, pending_, pending_stake_, pending_contest_);
       publish_day_ = ctx.day + 1 + p_.lag_days;
       published_ = true;
       std::fill(window_.begin(), window_.end(), 0.0);
       std::fill(own_padding_.begin(), own_padding_.end(), 0.0);
       days_in_window_ = 0;
-    } else if (!published_ && is_workday(ctx.day)) {
+    } else if (provisional) {
       // Before the first publication people gauge the race from what they see so far,
       // extrapolated to the whole period (no prizes yet).
       standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_, stake_, contest_);
@@ -215,14 +232,14 @@ class LeaderboardRegime final : public Regime {
   double noise_floor_;                 ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
-  // person's marginal incentive per token for the coming period into `out`.
+  // person's marginal incentive per token for the coming period into `out`. ranked_ holds each
+  // person's (window, slot) pair: end_of_day's pass over the window fills it.
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
                  std::vector<Contest>& out_contest) {
     World& w = ctx.world;
     const std::size_t n = w.n;
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
-    for (std::size_t i = 0; i < n; ++i) ranked_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
     const auto better = [](const Ranked& a, const Ranked& b) { return a.score != b.score ? a.score > b.score : a.who < b.who; };
     // Each side of a cutoff is measured against its marginal rival across it (Lazear & Rosen 1981;
     // docs/model.md 7.15.2): a winner against the best loser (the score she must stay above), a
