@@ -17,6 +17,8 @@
 #include <cmath>
 #include <type_traits>
 
+#include <tbb/parallel_invoke.h>
+
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
@@ -108,6 +110,7 @@ class LeaderboardRegime final : public Regime {
         contest_(spec.employees),
         pending_contest_(spec.employees),
         ranked_(spec.employees),
+        ranked_bottom_(spec.employees),
         hires_(spec.employees),
         fresh_(spec.employees, 0),
         noise_floor_(workdays_per_period(p.cadence) * (p.metric == UsageMetric::tokens
@@ -166,7 +169,7 @@ class LeaderboardRegime final : public Regime {
       for (std::size_t i = lo; i < hi; ++i) {
         // A new hire (hired at the end of today) starts with an empty score.
         if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
-          if (rank) ranked_[i] = Ranked{0.0, static_cast<std::uint32_t>(i)};
+          if (rank) ranked_[i] = ranked_bottom_[i] = Ranked{0.0, static_cast<std::uint32_t>(i)};
           window_[i] = 0.0;
           own_padding_[i] = 0.0;
           slope_[i] = 0.0F;
@@ -180,7 +183,7 @@ class LeaderboardRegime final : public Regime {
         }
         window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
         if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
-        if (rank) ranked_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
+        if (rank) ranked_[i] = ranked_bottom_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
       }
     });
     ++days_in_window_;
@@ -219,7 +222,8 @@ class LeaderboardRegime final : public Regime {
     double score;
     std::uint32_t who;
   };
-  std::vector<Ranked> ranked_;
+  std::vector<Ranked> ranked_;         ///< the pairs for the top cutoff's selection
+  std::vector<Ranked> ranked_bottom_;  ///< the same pairs for the bottom cutoff's (selected at the same time)
   int publish_day_ = -1;
   HireTracker hires_;
   int days_in_window_ = 0;
@@ -232,7 +236,7 @@ class LeaderboardRegime final : public Regime {
   double noise_floor_;                 ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
-  // person's marginal incentive per token for the coming period into `out`. ranked_ holds each
+  // person's marginal incentive per token for the coming period into `out`. ranked_ and ranked_bottom_ hold each
   // person's (window, slot) pair: end_of_day's pass over the window fills it.
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
                  std::vector<Contest>& out_contest) {
@@ -260,41 +264,40 @@ class LeaderboardRegime final : public Regime {
     // Only the cutoffs and who is above or below them matter (a total order, so the same sets at
     // any thread count): linear-time selection, no full sort. Winners are paid and the shamed
     // shamed as each selection places them (each set is the same whatever order it is in).
-    // Selection moves (score, person) pairs, not indices into the window. After the top selection
-    // everyone past top_pos ranks below it, so the bottom cutoff is selected among them alone. The
-    // marginal rival on the other side of each cutoff is the worst of the set a selection leaves
-    // above it: a linear scan of that set, no second selection.
-    std::size_t first = 0;
-    const auto select = [&](std::size_t pos) {
-      std::nth_element(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.begin() + static_cast<std::ptrdiff_t>(pos),
-                       ranked_.end(), better);
-      return ranked_[pos];
+    // Selection moves (score, person) pairs, not indices into the window. The two cutoffs are
+    // selected at the same time, each in its own copy of the pairs (the rank of an entry in the
+    // total order does not depend on where the other selection left it); each task writes its own
+    // columns (the prizes, the shame). The marginal rival on the other side of each cutoff is the
+    // worst of the set its selection leaves above it: a linear scan of that set, no second selection.
+    const auto select = [&](std::vector<Ranked>& v, std::size_t pos) {
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(pos), v.end(), better);
+      return v[pos];
     };
-    const auto worst_of = [&](std::size_t lo, std::size_t hi) {
-      return std::max_element(ranked_.begin() + static_cast<std::ptrdiff_t>(lo), ranked_.begin() + static_cast<std::ptrdiff_t>(hi), better)
-          ->score;
+    const auto worst_of = [&](const std::vector<Ranked>& v, std::size_t hi) {
+      return std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(hi), better)->score;
     };
-    if (n_top > 0) {
-      top_entry = select(top_pos);
-      top_cut = top_entry.score;
-      if (n_top < n) top_beat = worst_of(0, n_top);  // everyone before top_pos = n_top is a winner
-      if (top_pos < bottom_pos) first = top_pos + 1;
-      if (pay)
-        for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
-          w.reward_usd[ranked_[r].who] += static_cast<float>(weight * p_.prize_usd);
-          w.rewards_paid_today += weight * p_.prize_usd;
-        }
-    }
-    if (n_bottom > 0) {
-      bottom_entry = select(bottom_pos);
-      bottom_cut = bottom_entry.score;
-      // The worst of the rest: everyone before `first` ranks above everyone from `first` on, so it
-      // is the worst of [first, bottom_pos), or the top cutoff's entry just before it when that is empty.
-      if (n_bottom < n) bottom_beat = first < bottom_pos ? worst_of(first, bottom_pos) : ranked_[bottom_pos - 1].score;
-      if (pay)
-        for (std::size_t r = bottom_pos; r < n; ++r)
-          if (fresh_[ranked_[r].who] == 0) w.shame[ranked_[r].who] += static_cast<float>(weight * p_.shame);
-    }
+    tbb::parallel_invoke(
+        [&] {
+          if (n_top == 0) return;
+          top_entry = select(ranked_, top_pos);
+          top_cut = top_entry.score;
+          if (n_top < n) top_beat = worst_of(ranked_, n_top);  // everyone before top_pos = n_top is a winner
+          if (pay)
+            for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
+              w.reward_usd[ranked_[r].who] += static_cast<float>(weight * p_.prize_usd);
+              w.rewards_paid_today += weight * p_.prize_usd;
+            }
+        },
+        [&] {
+          if (n_bottom == 0) return;
+          bottom_entry = select(ranked_bottom_, bottom_pos);
+          bottom_cut = bottom_entry.score;
+          // The worst of the rest: the worst of everyone the selection left before the best of the shamed.
+          if (n_bottom < n) bottom_beat = worst_of(ranked_bottom_, bottom_pos);
+          if (pay)
+            for (std::size_t r = bottom_pos; r < n; ++r)
+              if (fresh_[ranked_bottom_[r].who] == 0) w.shame[ranked_bottom_[r].who] += static_cast<float>(weight * p_.shame);
+        });
     top_cut *= extrapolate;
     top_beat *= extrapolate;
     bottom_cut *= extrapolate;
