@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kpisim/config/loader.hpp"
+#include "kpisim/core/error.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
@@ -371,4 +372,45 @@ TEST_CASE("schedule switches regimes on and off on their days", "[unit][regimes]
   REQUIRE(f.regime->kpi(3).outcome == 1.0);
   f.day(4);
   REQUIRE(f.world.inc_outcome[0] == 0.0F);
+}
+
+TEST_CASE("clear_incentives clears the incentive columns marked written: each regime marks what it writes", "[unit][regimes]") {
+  // Every regime that writes per-person incentives, alone and in a hybrid: after a day the next
+  // clear leaves every incentive column zero (a column written without World::wrote would keep its
+  // values: checked builds throw in clear_incentives, release builds would carry them over).
+  for (const std::string policy :
+       {"{type: leaderboard, cadence: weekly}", "{type: leaderboard, metric: sessions}", "{type: quota, level: individual}",
+        "{type: outcome}", "{type: audit, probability: 0.5}",
+        "{type: hybrid, components: [{weight: 0.5, policy: {type: leaderboard}}, {weight: 0.5, policy: {type: quota}}]}"}) {
+    CAPTURE(policy);
+    Fixture f(policy);
+    bool any = false;
+    for (int d = 0; d < 21; ++d) {
+      f.day(d);
+      for (const auto* c : {&f.world.inc_usage, &f.world.inc_sessions, &f.world.inc_usage_cap, &f.world.inc_outcome,
+                            &f.world.inc_padding_penalty, &f.world.inc_script_penalty, &f.world.contest_stake})
+        for (const float x : *c) any = any || x != 0.0F;
+    }
+    REQUIRE(any);  // the regime wrote something (else the check below is empty)
+    f.world.clear_incentives();
+    for (const auto* c : {&f.world.inc_usage, &f.world.inc_sessions, &f.world.inc_usage_cap, &f.world.contest_stake, &f.world.contest_gap,
+                          &f.world.contest_sigma, &f.world.inc_outcome, &f.world.inc_padding_penalty, &f.world.inc_script_penalty,
+                          &f.world.perf_filter, &f.world.perf_removed})
+      for (const float x : *c) REQUIRE(x == 0.0F);
+  }
+  // A column written and marked is cleared; one written without the mark is not (release) or is
+  // refused (checked builds).
+  Fixture f("{type: none}");
+  f.world.inc_usage[3] = 2.0F;
+  f.world.wrote(f.world.inc_usage);
+  f.world.clear_incentives();
+  CHECK(f.world.inc_usage[3] == 0.0F);
+  f.world.inc_outcome[5] = 1.0F;
+#ifdef KPISIM_CHECKS
+  CHECK_THROWS_AS(f.world.clear_incentives(), kpisim::InvariantError);
+  CHECK_THROWS_AS(f.world.wrote(f.world.skill), kpisim::InvariantError);  // not an incentive column
+#else
+  f.world.clear_incentives();
+  CHECK(f.world.inc_outcome[5] == 1.0F);
+#endif
 }

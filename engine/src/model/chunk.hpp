@@ -33,6 +33,8 @@ struct Scratch {
   double u_learn[4][kChunk], z_learn[4][kChunk];
   double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], dhat[kChunk], stk[kChunk], loss[kChunk], aih[kChunk],
       esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk], fb[kChunk], score0[kChunk], against[kChunk];
+  // Weekly plans: each person's terms that do not depend on the task type (computed once, not per task).
+  double value_weight[kChunk], drag[kChunk], sens_outcome[kChunk], pressure_usd[kChunk], friction[kChunk];
 };
 
 /// Weekly plans (7.2, with the belief updates of 7.11) for agents [lo, lo + n) of one division,

@@ -25,6 +25,15 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
 
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
   const std::size_t k_count = w.k;
+  // Per division, the task types of its mix (ascending: the only ones a manager mandates) and the
+  // mix's total (summed over all task types in order, as a unit's share divides by it).
+  std::vector<std::vector<std::uint32_t>> mix_tasks(spec.divisions.size());
+  std::vector<double> mix_total(spec.divisions.size(), 0.0);
+  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
+    for (std::size_t k = 0; k < k_count; ++k) {
+      mix_total[dv] += spec.divisions[dv].mix[k];
+      if (spec.divisions[dv].mix[k] > 0) mix_tasks[dv].push_back(static_cast<std::uint32_t>(k));
+    }
   // Units are stored children before parents: a backward pass visits each manager after those above her.
   for (std::size_t u = spec.units.size(); u-- > 0;) {
     const Unit& unit = spec.units[u];
@@ -37,14 +46,14 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
     const auto parent = static_cast<std::size_t>(unit.parent);
     const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
     const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
+    const std::vector<std::uint32_t>& tasks = mix_tasks[static_cast<std::size_t>(unit.division)];
     const float* const belief = &w.unit_task_belief[u * k_count];
     const double p = w.unit_pressure[u];
     const double threshold = w.unit_mandate_threshold[u];
     // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
     // over her threshold she mandates nothing of her own (the common case: one test).
     double best = -std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < k_count; ++k)
-      if (div.mix[k] > 0) best = std::max(best, static_cast<double>(belief[k]));
+    for (const std::uint32_t k : tasks) best = std::max(best, static_cast<double>(belief[k]));
     // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
     // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
     // common case, no mandate here or above, writes nothing.
@@ -55,15 +64,21 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
       w.unit_mandate_share[u] = inherited;
       continue;
     }
-    double mix_total = 0.0;
+    // Task types outside the mix are never mandated (their entries above are 0, and adding 0 to the
+    // mandated share changes nothing): her row is the one above with the mix's task types decided.
+    std::copy_n(above, k_count, own);
     double mandated = 0.0;
-    for (std::size_t k = 0; k < k_count; ++k) {
-      const bool on = above[k] != 0 || (div.mix[k] > 0 && mandates(belief[k], p, stake_per_pressure, threshold));
+    for (const std::uint32_t k : tasks) {
+      const bool on = above[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
       own[k] = on ? 1 : 0;
-      mix_total += div.mix[k];
       mandated += on ? div.mix[k] : 0.0;
     }
-    w.unit_mandate_share[u] = static_cast<float>(mix_total > 0 ? mandated / mix_total : 0.0);
+#ifdef KPISIM_CHECKS
+    for (std::size_t k = 0; k < k_count; ++k)
+      KPISIM_CHECK(div.mix[k] > 0 || above[k] == 0, "a task type outside a division's mix is mandated in it");
+#endif
+    const double total = mix_total[static_cast<std::size_t>(unit.division)];
+    w.unit_mandate_share[u] = static_cast<float>(total > 0 ? mandated / total : 0.0);
   }
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
 }
@@ -134,30 +149,34 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
       mix_total[dv] += spec.divisions[dv].mix[k];
       if (spec.divisions[dv].mix[k] > 0) mix_tasks[dv].push_back(static_cast<std::uint32_t>(k));
     }
-  // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks.
-  for_blocks(spec.units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-    for (std::size_t u = lo; u < hi; ++u) {
-      const Unit& unit = spec.units[u];
-      if (unit.depth < 1) continue;
-      const auto dv = static_cast<std::size_t>(unit.division);
-      const DivisionSpec& div = spec.divisions[dv];
-      const double n = sums.headcount[u];
-      float* const belief = &w.unit_task_belief[u * k_count];
-      if (kpi.none) {
-        // No KPI: her people's reports, task by task.
-        if (reports && n > 0)
-          for (const std::uint32_t k : mix_tasks[dv])
-            belief[k] = static_cast<float>(belief[k] + weekly_rate * (sums.reports[u * k_count + k] / n - belief[k]));
-      } else if (workday) {
-        // Her unit's KPI dashboard, which cannot tell task types apart: one signal for all of them.
-        const double signal = observed_ai_value(m, kpi, n, sums.dashboard[u]);
-        for (const std::uint32_t k : mix_tasks[dv]) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
+  // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks. On
+  // a day with nothing to read (a day off under a KPI, a day without reports without one) no belief
+  // changes, and neither does its mix-weighted mean, computed when the beliefs last changed.
+  const bool reads = kpi.none ? reports : workday;
+  if (reads)
+    for_blocks(spec.units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t u = lo; u < hi; ++u) {
+        const Unit& unit = spec.units[u];
+        if (unit.depth < 1) continue;
+        const auto dv = static_cast<std::size_t>(unit.division);
+        const DivisionSpec& div = spec.divisions[dv];
+        const double n = sums.headcount[u];
+        float* const belief = &w.unit_task_belief[u * k_count];
+        if (kpi.none) {
+          // No KPI: her people's reports, task by task.
+          if (reports && n > 0)
+            for (const std::uint32_t k : mix_tasks[dv])
+              belief[k] = static_cast<float>(belief[k] + weekly_rate * (sums.reports[u * k_count + k] / n - belief[k]));
+        } else if (workday) {
+          // Her unit's KPI dashboard, which cannot tell task types apart: one signal for all of them.
+          const double signal = observed_ai_value(m, kpi, n, sums.dashboard[u]);
+          for (const std::uint32_t k : mix_tasks[dv]) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
+        }
+        double mix_belief = 0.0;
+        for (const std::uint32_t k : mix_tasks[dv]) mix_belief += div.mix[k] * belief[k];
+        w.unit_manager_belief[u] = static_cast<float>(mix_total[dv] > 0 ? mix_belief / mix_total[dv] : 0.0);
       }
-      double mix_belief = 0.0;
-      for (const std::uint32_t k : mix_tasks[dv]) mix_belief += div.mix[k] * belief[k];
-      w.unit_manager_belief[u] = static_cast<float>(mix_total[dv] > 0 ? mix_belief / mix_total[dv] : 0.0);
-    }
-  });
+    });
   double weighted = 0.0;
   for (std::size_t u = 0; u < spec.units.size(); ++u)
     if (spec.units[u].depth == 1) weighted += w.unit_manager_belief[u] * sums.headcount[u];

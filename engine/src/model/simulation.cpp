@@ -84,15 +84,46 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_task_belief.assign(spec.units.size() * k, 0.0F);
 }
 
+namespace {
+// The incentive columns clear_incentives zeroes; a column's position is its bit in incentives_written_.
+std::array<Column<float> World::*, 11> incentive_columns() {
+  return {&World::inc_usage,          &World::inc_sessions,  &World::inc_usage_cap, &World::contest_stake,
+          &World::contest_gap,        &World::contest_sigma, &World::inc_outcome,   &World::inc_padding_penalty,
+          &World::inc_script_penalty, &World::perf_filter,   &World::perf_removed};
+}
+}  // namespace
+
+void World::wrote(const Column<float>& c) {
+  const auto columns = incentive_columns();
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    if (&(this->*columns[j]) == &c) {
+      incentives_written_ |= 1U << j;
+      return;
+    }
+  KPISIM_CHECK(false, "World::wrote: not an incentive column");
+}
+
 void World::clear_incentives() {
-  // Eleven per-person columns: cleared block by block in parallel (zeros, so the same at any thread
-  // count); done serially this was a sizeable share of a day's serial time.
-  const std::array<Column<float>*, 11> per_person{&inc_usage,          &inc_sessions,  &inc_usage_cap, &contest_stake,
-                                                  &contest_gap,        &contest_sigma, &inc_outcome,   &inc_padding_penalty,
-                                                  &inc_script_penalty, &perf_filter,   &perf_removed};
-  for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-    for (auto* c : per_person) std::fill(c->data() + lo, c->data() + hi, 0.0F);
-  });
+  // Only the columns a regime wrote since the last clear (the others are still zero: a regime
+  // writes few of the eleven, and a run without a regime none), cleared block by block in parallel
+  // (zeros, so the same at any thread count). Clearing all eleven was a sizeable share of a day.
+  const auto columns = incentive_columns();
+  std::array<Column<float>*, 11> dirty{};
+  std::size_t count = 0;
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    Column<float>& c = this->*columns[j];
+    if ((incentives_written_ >> j & 1U) != 0) {
+      dirty[count++] = &c;
+    } else {
+      KPISIM_CHECK(std::all_of(c.begin(), c.end(), [](float x) { return x == 0.0F && !std::signbit(x); }),
+                   "an incentive column was written without World::wrote, so clear_incentives would not clear it");
+    }
+  }
+  incentives_written_ = 0;
+  if (count > 0)
+    for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (std::size_t j = 0; j < count; ++j) std::fill(dirty[j]->data() + lo, dirty[j]->data() + hi, 0.0F);
+    });
   std::fill(unit_pressure.begin(), unit_pressure.end(), 0.0F);
   rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }

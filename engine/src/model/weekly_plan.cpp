@@ -37,6 +37,23 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double friction_usd = b.adoption_friction_usd_per_hour;
   for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask, s.against})
     std::fill_n(a, n, 0.0);
+  // Each person's terms that do not depend on the task type, once (the same operations as inside
+  // the loop over task types, so the same bits).
+  double* const value_weight = s.value_weight + row;
+  double* const drag = s.drag + row;
+  double* const sens_outcome = s.sens_outcome + row;
+  double* const pressure_usd = s.pressure_usd + row;
+  double* const friction = s.friction + row;
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::size_t i = lo + j;
+    const double sens = w.reward_sensitivity[i];
+    value_weight[j] = b.intrinsic_weight + sens * w.inc_outcome[i];
+    drag[j] = 1.0 - b.cynicism_drag * w.cynicism[i];
+    sens_outcome[j] = sens * w.inc_outcome[i];
+    pressure_usd[j] = pressure[j] * b.pressure_usd_per_hour;
+    friction[j] = ai_choice::friction(friction_usd, w.proficiency[i], w.efficacy[i], b.efficacy_friction);
+  }
   for (std::size_t jt = 0; jt < tasks.size(); ++jt) {
     const std::uint32_t k = tasks[jt];
     const TaskSpec t = spec.tasks[k];
@@ -82,16 +99,15 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double r_man = skill * t.value_per_hour;
       // Incentives for AI use on this task that do not depend on the belief, and the weight of
       // the belief in the score.
-      const double value_weight = b.intrinsic_weight + sens * w.inc_outcome[i];
-      const double per_belief = b.intrinsic_weight * r_man * (1.0 - b.cynicism_drag * w.cynicism[i]) + sens * w.inc_outcome[i] * r_man;
+      const double per_belief = b.intrinsic_weight * r_man * drag[j] + sens_outcome[j] * r_man;
       // The checking and clean-up she expects per AI hour (at her perceived error rate), valued at
       // what those hours would produce, and the friction of leaving her habits.
       const double p_hat = ai_choice::perceived_defect_prob(w.trust[i], rel_rate);
       const double overhead =
           ai_choice::overhead_per_ai_hour(p_hat, tasks_per_ai_hour, passed_hours, fix_hours, b.verification_ratio, b.verification_efficacy);
-      const double fixed = sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure[j] * b.pressure_usd_per_hour +
-                                   task_mandate[j] * mandate_usd) -
-                           value_weight * r_man * overhead - ai_choice::friction(friction_usd, prof, w.efficacy[i], b.efficacy_friction);
+      const double fixed =
+          sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure_usd[j] + task_mandate[j] * mandate_usd) -
+          value_weight[j] * r_man * overhead - friction[j];
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
       const double bel0 = belief[j];

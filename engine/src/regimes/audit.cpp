@@ -129,42 +129,65 @@ class AuditRegime final : public Regime {
     const double per_script_day = weight * p_.penalty_usd_per_script / days;
     const auto filter = static_cast<float>(p_.detection);
     const auto day = static_cast<std::uint32_t>(ctx.day);
-    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
+    for (const auto* c : {&w.inc_padding_penalty, &w.inc_script_penalty, &w.perf_filter, &w.perf_removed}) w.wrote(*c);
+    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread
+    // count): everyone's expected fines in a loop that vectorises (local pointers), then the audited.
+    float* const padding_penalty_col = w.inc_padding_penalty.data();
+    float* const script_penalty_col = w.inc_script_penalty.data();
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      float* const padding_penalty = padding_penalty_col;
+      float* const script_penalty = script_penalty_col;
+      const float* const selected = selected_belief_.data();
+      const float* const perceived = perceived_.data();
+      const float* const script_belief = script_belief_.data();
+#pragma omp simd
       for (std::size_t i = lo; i < hi; ++i) {
-        const double chance = selected_belief_[i];
-        w.inc_padding_penalty[i] += static_cast<float>(per_hour * chance * perceived_[i]);
-        w.inc_script_penalty[i] += static_cast<float>(per_script_day * chance * script_belief_[i]);
-        if (audited_[i] == 0) continue;
+        const double chance = selected[i];
+        padding_penalty[i] += static_cast<float>(per_hour * chance * perceived[i]);
+        script_penalty[i] += static_cast<float>(per_script_day * chance * script_belief[i]);
+      }
+      std::array<std::uint32_t, kBlock> list;
+      const std::size_t count = audited_in(lo, hi, list);
+      for (std::size_t q = 0; q < count; ++q) {
+        const std::size_t i = list[q];
         // The audited know the expected share found; the KPI loses what is found: all of an examined
         // day's performative use (the same draw as end_of_day's examination).
         w.perf_filter[i] = std::max(w.perf_filter[i], filter);
-        if (examined(ctx, i, day)) w.perf_removed[i] = 1.0F;
+        const bool seen = examined(ctx, i, day);
+        examined_[i] = seen ? 1 : 0;  // kept for end_of_day's review (the draw is the same)
+        if (seen) w.perf_removed[i] = 1.0F;
       }
     });
+    examined_day_ = ctx.day;
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     const auto day = static_cast<std::uint32_t>(ctx.day);
     const auto announced = static_cast<float>(script_found_probability(p_.detection));
+    // Today's examinations as apply() drew them (for everyone audited since: the audited set changes
+    // only below), or drawn here when apply() did not run today.
+    const bool drawn = examined_day_ == ctx.day;
     // The day's review, person by person in parallel blocks (each person's state only).
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) {
-        if (hires_.replaced(w.hire_day, i)) {  // a new hire is not under its predecessor's audit
-          audited_[i] = 0;
-          found_hours_[i] = 0.0;
-          script_found_[i] = 0;
-          offend_days_[i] = found_days_[i] = 0;
-          perceived_[i] = static_cast<float>(p_.detection);  // the announced rates
-          script_belief_[i] = announced;
-          selected_belief_[i] = static_cast<float>(p_.probability);
-          periods_seen_[i] = times_audited_[i] = 0;
-        }
-        if (audited_[i] == 0) continue;
+      hires_.each_replaced(w.hire_day, lo, hi, [&](std::size_t i) {  // a new hire is not under its predecessor's audit
+        audited_[i] = 0;
+        found_hours_[i] = 0.0;
+        script_found_[i] = 0;
+        offend_days_[i] = found_days_[i] = 0;
+        perceived_[i] = static_cast<float>(p_.detection);  // the announced rates
+        script_belief_[i] = announced;
+        selected_belief_[i] = static_cast<float>(p_.probability);
+        periods_seen_[i] = times_audited_[i] = 0;
+      });
+      // Then the audited among them (each person's review reads and writes only her own state).
+      std::array<std::uint32_t, kBlock> list;
+      const std::size_t count = audited_in(lo, hi, list);
+      for (std::size_t q = 0; q < count; ++q) {
+        const std::size_t i = list[q];
         const bool offended = w.performative_hours[i] > 0 || w.scripting[i] != 0;
         if (offended) ++offend_days_[i];
-        if (examined(ctx, i, day)) {
+        if (drawn ? examined_[i] != 0 : examined(ctx, i, day)) {
           found_hours_[i] += w.performative_hours[i];
           if (w.scripting[i] != 0) script_found_[i] = 1;
           if (offended) ++found_days_[i];
@@ -259,11 +282,23 @@ class AuditRegime final : public Regime {
     }
   }
 
-  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {}; }
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override {
+    return {};
+  }
 
  private:
   static constexpr std::uint32_t kReviewBlock = 1;  ///< block 0 is the selection draw
 
+  /// The audited slots of block [lo, hi), in order, into `list` (a compaction without branches: a
+  /// tenth of people audited at random would mispredict a branch per person); returns how many.
+  [[nodiscard]] std::size_t audited_in(std::size_t lo, std::size_t hi, std::array<std::uint32_t, kBlock>& list) const {
+    std::size_t count = 0;
+    for (std::size_t i = lo; i < hi; ++i) {
+      list[count] = static_cast<std::uint32_t>(i);
+      count += audited_[i] != 0 ? 1 : 0;
+    }
+    return count;
+  }
   /// Lane 0 of the review block: is person i's usage record of `day` examined?
   [[nodiscard]] bool examined(const RegimeContext& ctx, std::size_t i, std::uint32_t day) const {
     return ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit, kReviewBlock).u[0] < p_.detection;
@@ -275,11 +310,15 @@ class AuditRegime final : public Regime {
     return prior + seen > 0 ? (p_.probability * prior + audited) / (prior + seen) : p_.probability;
   }
   /// The chance that a script running throughout a period is found, at a per-day detection d.
-  [[nodiscard]] double script_found_probability(double d) const { return 1.0 - std::pow(1.0 - d, cadence_days(p_.cadence)); }
+  [[nodiscard]] double script_found_probability(double d) const {
+    return 1.0 - std::pow(1.0 - d, cadence_days(p_.cadence));
+  }
 
   AuditParams p_;
   std::vector<std::uint8_t> audited_;
-  std::vector<double> draw_ = std::vector<double>(audited_.size(), 1.0);  ///< the period-end selection draw (lowest first)
+  std::vector<std::uint8_t> examined_ = std::vector<std::uint8_t>(audited_.size(), 0);  ///< today's examination of the audited (apply)
+  int examined_day_ = -1;                                                               ///< the day examined_ was drawn for
+  std::vector<double> draw_ = std::vector<double>(audited_.size(), 1.0);                ///< the period-end selection draw (lowest first)
   std::vector<double> attention_;    ///< per team: the manager's review hours available (accrued, saved up to a cap)
   std::vector<double> found_hours_;  ///< performative hours on the examined days of the period
   std::vector<std::uint8_t> script_found_;

@@ -17,6 +17,8 @@
 #include <cmath>
 #include <type_traits>
 
+#include <tbb/parallel_invoke.h>
+
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
@@ -108,6 +110,7 @@ class LeaderboardRegime final : public Regime {
         contest_(spec.employees),
         pending_contest_(spec.employees),
         ranked_(spec.employees),
+        ranked_bottom_(spec.employees),
         hires_(spec.employees),
         fresh_(spec.employees, 0),
         noise_floor_(workdays_per_period(p.cadence) * (p.metric == UsageMetric::tokens
@@ -123,34 +126,50 @@ class LeaderboardRegime final : public Regime {
       publish_day_ = -1;
     }
     auto& column = p_.metric == UsageMetric::tokens ? w.inc_usage : w.inc_sessions;
+    for (const auto* c : {&column, &w.inc_usage_cap, &w.contest_stake, &w.contest_gap, &w.contest_sigma}) w.wrote(*c);
     // The most the race can be worth to each person, per day: the stake of the cutoff her marginal
     // comes from (the prize and the title at the top, escaping the shame at the bottom), spread over
     // the period. It bounds the expected prize of a large jump in usage (a script), which the
     // marginal alone would not (scripting.hpp).
     const double per_day = weight / cadence_days(p_.cadence);
-    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
-    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    // Person by person, in parallel blocks (each person's columns only: the same bits at any thread
+    // count). Local pointers and selects in place of the branch let the loop vectorise (the same
+    // operations, so the same bits; an entry not taken is rewritten with its own value).
+    float* const marginal = column.data();
+    float* const cap = w.inc_usage_cap.data();
+    float* const contest_stake = w.contest_stake.data();
+    float* const contest_gap = w.contest_gap.data();
+    float* const contest_sigma = w.contest_sigma.data();
+    const float* const slope = slope_.data();
+    const float* const stake = stake_.data();
+    const Contest* const contest = contest_.data();
+    for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+#pragma omp simd
       for (std::size_t i = lo; i < hi; ++i) {
-        column[i] += static_cast<float>(weight * slope_[i]);
-        w.inc_usage_cap[i] += static_cast<float>(per_day * stake_[i]);
+        marginal[i] += static_cast<float>(weight * slope[i]);
+        cap[i] += static_cast<float>(per_day * stake[i]);
         // The contest her script could change (docs/model.md 7.5); in a hybrid, the one with the larger stake.
-        const Contest& k = contest_[i];
-        const auto stake = static_cast<float>(per_day * k.stake);
-        if (stake > w.contest_stake[i]) {
-          w.contest_stake[i] = stake;
-          w.contest_gap[i] = k.gap;
-          w.contest_sigma[i] = k.sigma;
-        }
+        const Contest k = contest[i];
+        const auto k_stake = static_cast<float>(per_day * k.stake);
+        const bool larger = k_stake > contest_stake[i];
+        contest_stake[i] = larger ? k_stake : contest_stake[i];
+        contest_gap[i] = larger ? k.gap : contest_gap[i];
+        contest_sigma[i] = larger ? k.sigma : contest_sigma[i];
       }
     });
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
+    const bool period_end = is_period_end(ctx.day, p_.cadence);
+    const bool provisional = !period_end && !published_ && is_workday(ctx.day);
+    // On a day the window is ranked, the pass also pairs each score with its person for the selection.
+    const bool rank = period_end || provisional;
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t i = lo; i < hi; ++i) {
         // A new hire (hired at the end of today) starts with an empty score.
         if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
+          if (rank) ranked_[i] = ranked_bottom_[i] = Ranked{0.0, static_cast<std::uint32_t>(i)};
           window_[i] = 0.0;
           own_padding_[i] = 0.0;
           slope_[i] = 0.0F;
@@ -164,17 +183,18 @@ class LeaderboardRegime final : public Regime {
         }
         window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
         if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
+        if (rank) ranked_[i] = ranked_bottom_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
       }
     });
     ++days_in_window_;
-    if (is_period_end(ctx.day, p_.cadence)) {
+    if (period_end) {
       standings(ctx, weight, 1.0, true, pending_, pending_stake_, pending_contest_);
       publish_day_ = ctx.day + 1 + p_.lag_days;
       published_ = true;
       std::fill(window_.begin(), window_.end(), 0.0);
       std::fill(own_padding_.begin(), own_padding_.end(), 0.0);
       days_in_window_ = 0;
-    } else if (!published_ && is_workday(ctx.day)) {
+    } else if (provisional) {
       // Before the first publication people gauge the race from what they see so far,
       // extrapolated to the whole period (no prizes yet).
       standings(ctx, weight, static_cast<double>(cadence_days(p_.cadence)) / days_in_window_, false, slope_, stake_, contest_);
@@ -202,7 +222,8 @@ class LeaderboardRegime final : public Regime {
     double score;
     std::uint32_t who;
   };
-  std::vector<Ranked> ranked_;
+  std::vector<Ranked> ranked_;         ///< the pairs for the top cutoff's selection
+  std::vector<Ranked> ranked_bottom_;  ///< the same pairs for the bottom cutoff's (selected at the same time)
   int publish_day_ = -1;
   HireTracker hires_;
   int days_in_window_ = 0;
@@ -215,14 +236,14 @@ class LeaderboardRegime final : public Regime {
   double noise_floor_;                 ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
-  // person's marginal incentive per token for the coming period into `out`.
+  // person's marginal incentive per token for the coming period into `out`. ranked_ and ranked_bottom_ hold each
+  // person's (window, slot) pair: end_of_day's pass over the window fills it.
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
                  std::vector<Contest>& out_contest) {
     World& w = ctx.world;
     const std::size_t n = w.n;
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
-    for (std::size_t i = 0; i < n; ++i) ranked_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
     const auto better = [](const Ranked& a, const Ranked& b) { return a.score != b.score ? a.score > b.score : a.who < b.who; };
     // Each side of a cutoff is measured against its marginal rival across it (Lazear & Rosen 1981;
     // docs/model.md 7.15.2): a winner against the best loser (the score she must stay above), a
@@ -243,41 +264,40 @@ class LeaderboardRegime final : public Regime {
     // Only the cutoffs and who is above or below them matter (a total order, so the same sets at
     // any thread count): linear-time selection, no full sort. Winners are paid and the shamed
     // shamed as each selection places them (each set is the same whatever order it is in).
-    // Selection moves (score, person) pairs, not indices into the window. After the top selection
-    // everyone past top_pos ranks below it, so the bottom cutoff is selected among them alone. The
-    // marginal rival on the other side of each cutoff is the worst of the set a selection leaves
-    // above it: a linear scan of that set, no second selection.
-    std::size_t first = 0;
-    const auto select = [&](std::size_t pos) {
-      std::nth_element(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.begin() + static_cast<std::ptrdiff_t>(pos),
-                       ranked_.end(), better);
-      return ranked_[pos];
+    // Selection moves (score, person) pairs, not indices into the window. The two cutoffs are
+    // selected at the same time, each in its own copy of the pairs (the rank of an entry in the
+    // total order does not depend on where the other selection left it); each task writes its own
+    // columns (the prizes, the shame). The marginal rival on the other side of each cutoff is the
+    // worst of the set its selection leaves above it: a linear scan of that set, no second selection.
+    const auto select = [&](std::vector<Ranked>& v, std::size_t pos) {
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(pos), v.end(), better);
+      return v[pos];
     };
-    const auto worst_of = [&](std::size_t lo, std::size_t hi) {
-      return std::max_element(ranked_.begin() + static_cast<std::ptrdiff_t>(lo), ranked_.begin() + static_cast<std::ptrdiff_t>(hi), better)
-          ->score;
+    const auto worst_of = [&](const std::vector<Ranked>& v, std::size_t hi) {
+      return std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(hi), better)->score;
     };
-    if (n_top > 0) {
-      top_entry = select(top_pos);
-      top_cut = top_entry.score;
-      if (n_top < n) top_beat = worst_of(0, n_top);  // everyone before top_pos = n_top is a winner
-      if (top_pos < bottom_pos) first = top_pos + 1;
-      if (pay)
-        for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
-          w.reward_usd[ranked_[r].who] += static_cast<float>(weight * p_.prize_usd);
-          w.rewards_paid_today += weight * p_.prize_usd;
-        }
-    }
-    if (n_bottom > 0) {
-      bottom_entry = select(bottom_pos);
-      bottom_cut = bottom_entry.score;
-      // The worst of the rest: everyone before `first` ranks above everyone from `first` on, so it
-      // is the worst of [first, bottom_pos), or the top cutoff's entry just before it when that is empty.
-      if (n_bottom < n) bottom_beat = first < bottom_pos ? worst_of(first, bottom_pos) : ranked_[bottom_pos - 1].score;
-      if (pay)
-        for (std::size_t r = bottom_pos; r < n; ++r)
-          if (fresh_[ranked_[r].who] == 0) w.shame[ranked_[r].who] += static_cast<float>(weight * p_.shame);
-    }
+    tbb::parallel_invoke(
+        [&] {
+          if (n_top == 0) return;
+          top_entry = select(ranked_, top_pos);
+          top_cut = top_entry.score;
+          if (n_top < n) top_beat = worst_of(ranked_, n_top);  // everyone before top_pos = n_top is a winner
+          if (pay)
+            for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
+              w.reward_usd[ranked_[r].who] += static_cast<float>(weight * p_.prize_usd);
+              w.rewards_paid_today += weight * p_.prize_usd;
+            }
+        },
+        [&] {
+          if (n_bottom == 0) return;
+          bottom_entry = select(ranked_bottom_, bottom_pos);
+          bottom_cut = bottom_entry.score;
+          // The worst of the rest: the worst of everyone the selection left before the best of the shamed.
+          if (n_bottom < n) bottom_beat = worst_of(ranked_bottom_, bottom_pos);
+          if (pay)
+            for (std::size_t r = bottom_pos; r < n; ++r)
+              if (fresh_[ranked_bottom_[r].who] == 0) w.shame[ranked_bottom_[r].who] += static_cast<float>(weight * p_.shame);
+        });
     top_cut *= extrapolate;
     top_beat *= extrapolate;
     bottom_cut *= extrapolate;

@@ -3,6 +3,7 @@
 // Each person earns `bonus_share` of their measured outcome per period (a linear incentive,
 // Holmstrom & Milgrom). The measured outcome is true value plus noise plus whatever performative
 // gaming adds (measurement.gaming_usd_per_hour): partly gameable, as Campbell's law predicts.
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/config_of.hpp"
@@ -30,12 +31,26 @@ class OutcomeRegime final : public Regime {
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     const auto b = static_cast<float>(weight * p_.bonus_share);
-    for (std::size_t i = 0; i < w.n; ++i) w.inc_outcome[i] += b;
+    w.wrote(w.inc_outcome);
+    // In parallel blocks (each person's entry only: the same bits at any thread count).
+    float* const inc = w.inc_outcome.data();
+    for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+#pragma omp simd
+      for (std::size_t i = lo; i < hi; ++i) inc[i] += b;
+    });
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
-    for (std::size_t i = 0; i < w.n; ++i) window_[i] = hires_.replaced(w.hire_day, i) ? 0.0 : window_[i] + w.measured_outcome[i];
+    // Everyone's day into the window (a loop that vectorises), then a new hire's window is reset:
+    // the same state as skipping her. In parallel blocks (each person's entry only).
+    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      double* const window = window_.data();
+      const float* const measured = w.measured_outcome.data();
+#pragma omp simd
+      for (std::size_t i = lo; i < hi; ++i) window[i] += measured[i];
+      hires_.each_replaced(w.hire_day, lo, hi, [&](std::size_t i) { window_[i] = 0.0; });
+    });
     if (!is_period_end(ctx.day, p_.cadence)) return;
     for (std::size_t i = 0; i < w.n; ++i) {
       const double pay = weight * p_.bonus_share * std::max(0.0, window_[i]);
@@ -45,7 +60,9 @@ class OutcomeRegime final : public Regime {
     }
   }
 
-  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {0.0, 1.0}; }
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override {
+    return {0.0, 1.0};
+  }
 
  private:
   OutcomeParams p_;

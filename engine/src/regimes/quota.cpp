@@ -87,17 +87,31 @@ class QuotaRegime final : public Regime {
       const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       const double noise = sigma();
       const double per_script = days * ctx.spec.scenario.behaviour.script_tokens_per_day;
-      // Person by person, in parallel blocks (each person's columns only: the same bits at any thread count).
-      for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+      for (const auto* c : {&w.inc_usage, &w.inc_usage_cap, &w.contest_stake, &w.contest_gap, &w.contest_sigma}) w.wrote(*c);
+      // Person by person, in parallel blocks (each person's columns only: the same bits at any thread
+      // count). Local pointers and selects in place of the branch let the loop vectorise (the same
+      // operations, so the same bits; an entry not taken is rewritten with its own value).
+      float* const inc_usage = w.inc_usage.data();
+      float* const inc_usage_cap = w.inc_usage_cap.data();
+      float* const contest_stake = w.contest_stake.data();
+      float* const contest_gap = w.contest_gap.data();
+      float* const contest_sigma = w.contest_sigma.data();
+      const float* const script_scale = w.script_scale.data();
+      const float* const slope = slope_.data();
+      const double* const attainment = attainment_.data();
+      const auto cap_f = static_cast<float>(cap);
+      for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+#pragma omp simd
         for (std::size_t i = lo; i < hi; ++i) {
-          w.inc_usage[i] += static_cast<float>(weight * slope_[i]);
-          w.inc_usage_cap[i] += static_cast<float>(cap);
-          const double full = per_script * w.script_scale[i];
-          if (t > 0 && full > 0 && cap > w.contest_stake[i]) {
-            w.contest_stake[i] = static_cast<float>(cap);
-            w.contest_gap[i] = static_cast<float>((t - attainment_[i]) / full);
-            w.contest_sigma[i] = static_cast<float>(noise / full);
-          }
+          inc_usage[i] += static_cast<float>(weight * slope[i]);
+          inc_usage_cap[i] += cap_f;
+          const double full = per_script * script_scale[i];
+          const float stake = contest_stake[i], gap = contest_gap[i], sigma = contest_sigma[i];
+          const auto gap_here = static_cast<float>((t - attainment[i]) / full);
+          const bool larger = (static_cast<int>(t > 0) & static_cast<int>(full > 0) & static_cast<int>(cap > stake)) != 0;
+          contest_stake[i] = larger ? cap_f : stake;
+          contest_gap[i] = larger ? gap_here : gap;
+          contest_sigma[i] = larger ? static_cast<float>(noise / full) : sigma;
         }
       });
       return;
@@ -182,7 +196,9 @@ class QuotaRegime final : public Regime {
     }
   }
 
-  [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {1.0, 0.0}; }
+  [[nodiscard]] KpiWeights kpi(int /*day*/) const override {
+    return {1.0, 0.0};
+  }
 
  private:
   // The pressure the manager of unit u chooses (docs/model.md 7.1, 7.15.3), from her view of the

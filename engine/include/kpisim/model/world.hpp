@@ -15,8 +15,13 @@ struct World {
   explicit World(const ModelSpec& spec);
 
   /// Zeroes the incentive columns and the day's regime counters (start of each day, before the
-  /// regimes write).
+  /// regimes write). Only the columns marked written since the last clear (wrote) are zeroed: the
+  /// others are still zero (checked in checked builds).
   void clear_incentives();
+
+  /// Marks incentive column `c` (one of the eleven cleared by clear_incentives) as written today: a
+  /// regime calls it in apply() for each incentive column it writes.
+  void wrote(const Column<float>& c);
 
   static constexpr std::int32_t kNever = -1000000;  ///< a day long before any run
 
@@ -89,6 +94,9 @@ struct World {
   double audit_detections_today = 0.0;
   double audit_false_positives_today = 0.0;
   double audit_hours_today = 0.0;
+
+ private:
+  std::uint32_t incentives_written_ = 0;  ///< bit j: incentive column j written since the last clear_incentives
 };
 
 }  // namespace kpisim

@@ -32,6 +32,16 @@ class HireTracker {
     known_[i] = hire_day[i];
     return true;
   }
+  /// Calls f(i) for each slot i of [lo, hi) replaced (as `replaced`), in slot order. Lets a regime
+  /// update everyone's state in a loop that vectorises and then reset the few new hires.
+  template <class F>
+  void each_replaced(const std::vector<std::int32_t>& hire_day, std::size_t lo, std::size_t hi, F&& f) {
+    for (std::size_t i = lo; i < hi; ++i)
+      if (hire_day[i] != known_[i]) {
+        known_[i] = hire_day[i];
+        f(i);
+      }
+  }
 
  private:
   std::vector<std::int32_t> known_;

@@ -54,7 +54,9 @@ class Regime {
   Regime& operator=(Regime&&) = delete;
 
   /// Before the day's decisions: add this regime's incentives, scaled by `weight`, into the
-  /// incentive columns of the world (inc_usage, inc_outcome, inc_padding_penalty, unit_pressure_own).
+  /// incentive columns of the world (inc_usage, inc_outcome, inc_padding_penalty, unit_pressure).
+  /// Each per-person incentive column it writes is first marked with World::wrote (the next
+  /// clear_incentives clears only the marked ones; checked builds check that the others are zero).
   virtual void apply(RegimeContext& ctx, double weight) = 0;
 
   /// After measurement: accumulate windows; at cadence pay rewards, publish, audit.
