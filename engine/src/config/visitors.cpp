@@ -354,19 +354,18 @@ YAML::Node YamlReader::take(std::string_view key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
-bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name,
-                            bool key_path) {
+bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, SeenNames& seen, bool is_name, bool key_path) {
   if (!k.IsScalar()) {
     error_at(k, fmt::format("the keys of '{}' must be plain names, got {}", join(key), describe(k)));
     return false;
   }
   const std::string& name = k.Scalar();
-  for (const auto& [prev, mark] : seen)
-    if (prev == name) {
-      error_at(k, fmt::format("'{}' appears twice in '{}' (first at line {}, column {}); give each name once", printable(name), join(key),
-                              mark.line + 1, mark.column + 1));
-      return false;
-    }
+  if (const auto first = seen.find(name); first != seen.end()) {
+    const YAML::Mark& mark = first->second;
+    error_at(k, fmt::format("'{}' appears twice in '{}' (first at line {}, column {}); give each name once", printable(name), join(key),
+                            mark.line + 1, mark.column + 1));
+    return false;
+  }
   if (is_name) {
     const std::string problem = name_problem(name, key_path);
     if (!problem.empty()) {
@@ -374,7 +373,7 @@ bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vect
       return false;
     }
   }
-  seen.emplace_back(name, k.Mark());
+  seen.emplace(name, k.Mark());
   return true;
 }
 
@@ -502,7 +501,7 @@ void YamlReader::weights(std::string_view key, std::vector<WeightEntry>& w, cons
   if (!n) return;
   if (!expect_map(n, key)) return;
   w.clear();
-  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  SeenNames seen;
   for (const auto& kv : n) {
     if (!entry_name(kv.first, key, seen, false)) continue;
     WeightEntry e;
@@ -587,18 +586,14 @@ void YamlReader::finish() {
     error_at(kv.first, msg);
   }
   // Duplicate keys (yaml-cpp keeps both): report the second occurrence with the first's position.
-  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  // (Hashed: a scan of the keys seen for each key would make a large mapping quadratic.)
+  SeenNames seen;
   for (const auto& kv : node_) {
     if (!kv.first.IsScalar()) continue;
-    bool dup = false;
-    for (const auto& [prev, mark] : seen)
-      if (prev == kv.first.Scalar()) {
-        error_at(kv.first,
-                 fmt::format("duplicate key '{}' (first at line {}, column {})", printable(prev), mark.line + 1, mark.column + 1));
-        dup = true;
-        break;
-      }
-    if (!dup) seen.emplace_back(kv.first.Scalar(), kv.first.Mark());
+    const auto [first, added] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+    if (!added)
+      error_at(kv.first, fmt::format("duplicate key '{}' (first at line {}, column {})", printable(first->first), first->second.line + 1,
+                                     first->second.column + 1));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kpisim/config/diagnostics.hpp"
@@ -97,22 +98,24 @@ class YamlReader {
     if (!n) return;
     if (!expect_map(n, key)) return;
     if (merge == Merge::replace) items.clear();
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    SeenNames seen;
     // Names that are key paths (experiment parameters) may hold item selectors.
     constexpr bool key_path = requires {
       S::kKeyPathNames;
     };
+    // The items by name (hashed: a map may have kMaxEntries entries, and a scan per entry would
+    // make reading it quadratic). Names are unique: the defaults' and, by entry_name, the file's.
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < items.size(); ++i) index.emplace(items[i].name, i);
     for (const auto& kv : n) {
       if (!entry_name(kv.first, key, seen, true, key_path)) continue;
-      const std::string& name = seen.back().first;
-      S* target = nullptr;
-      for (auto& it : items)
-        if (it.name == name) target = &it;
-      if (target == nullptr) {
+      const std::string& name = kv.first.Scalar();
+      const auto [at, added] = index.emplace(name, items.size());
+      if (added) {
         items.emplace_back();
-        target = &items.back();
-        target->name = name;
+        items.back().name = name;
       }
+      S* target = &items[at->second];
       set_mark(*target, kv.first.Mark());
       if (kv.second.IsNull()) continue;  // "name:" with nothing keeps defaults
       if (!expect_map(kv.second, std::string(key) + "." + name)) continue;
@@ -169,9 +172,9 @@ class YamlReader {
   [[nodiscard]] std::string join(std::string_view key) const;
   /// Checks the key of an entry of the map `key`: a plain scalar, not seen before (both positions
   /// reported), and, when `is_name`, a valid name (name_problem; a key path when `key_path`, for
-  /// structs that declare kKeyPathNames). Appends it to `seen` if valid.
-  bool entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name,
-                  bool key_path = false);
+  /// structs that declare kKeyPathNames). Adds it to `seen` if valid.
+  using SeenNames = std::unordered_map<std::string, YAML::Mark>;  ///< names met in a map, with their first position
+  bool entry_name(const YAML::Node& k, std::string_view key, SeenNames& seen, bool is_name, bool key_path = false);
 
   YAML::Node node_;
   Diagnostics& diag_;
