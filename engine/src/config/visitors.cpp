@@ -331,6 +331,30 @@ YAML::Node load_document(const std::string& text, Diagnostics& diag) {
   return doc;
 }
 
+namespace {
+void count_into(const YAML::Node& n, std::size_t stop, std::size_t& count) {
+  if (++count > stop) return;
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      count_into(kv.first, stop, count);
+      count_into(kv.second, stop, count);
+      if (count > stop) return;
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& el : n) {
+      count_into(el, stop, count);
+      if (count > stop) return;
+    }
+  }
+}
+}  // namespace
+
+std::size_t count_nodes(const YAML::Node& n, std::size_t stop) {
+  std::size_t count = 0;
+  count_into(n, stop, count);
+  return std::min(count, stop + 1);
+}
+
 YamlReader::YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path, SourceMap* where)
     : node_(node), diag_(diag), path_(std::move(path)), where_(where) {}
 

@@ -35,6 +35,15 @@ std::string read_input_file(const std::string& path, std::string_view what);
 /// returned node is then null.
 YAML::Node load_document(const std::string& text, Diagnostics& diag);
 
+/// The nodes of `n` counted as load_document counts them (keys and values; a YAML alias as a copy
+/// of its anchored node), the count stopping at the first past `stop` (then stop + 1).
+std::size_t count_nodes(const YAML::Node& n, std::size_t stop);
+
+/// Documents of at most this many nodes resolve (every default written out, as to_yaml writes a
+/// scenario) to far fewer than kMaxYamlNodes; a larger scenario is resolved to check it
+/// (load_scenario_node). tests/unit/test_config.cpp bounds the growth that makes this hold.
+inline constexpr std::size_t kResolvedCheckNodes = 2'000;
+
 /// Records where a struct came from, for structs that keep a position (members line, col).
 template <class S>
 void set_mark(S& s, const YAML::Mark& m) {
