@@ -243,8 +243,7 @@ TEST_CASE("small documents resolve far below the node limit (no check needed)", 
       "policies: {p: {type: hybrid, components: [{weight: 1, policy: {type: audit}}]}}",
       "policies: {p: {type: hybrid, components: [{weight: 1, policy: {type: audit}}, {weight: 1, policy: {type: leaderboard}}]}}",
       "policies: {p: {type: schedule, phases: [{start_day: 0, policy: {type: audit}}]}}",
-      "policies: {p: {type: schedule, phases: [{start_day: 0, end_day: 5, policy: {type: leaderboard}}, {start_day: 5, policy: "
-      "{type: audit}}]}}",
+      "policies: {p: {type: schedule, phases: [{start_day: 0, end_day: 5, policy: {type: audit}}, {start_day: 5, policy: {type: quota}}]}}",
   };
   double growth = 0.0;  // resolved nodes added per node of the file, at most
   for (const auto& e : entries) {
