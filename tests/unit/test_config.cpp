@@ -223,6 +223,12 @@ TEST_CASE("every accepted scenario's resolved text loads again under the node li
   const std::string resolved = kpisim::to_yaml(s);
   REQUIRE(yaml_nodes(resolved) > 50'000);
   REQUIRE(kpisim::to_yaml(load_scenario_text(resolved, "resolved.yaml")) == resolved);
+  // The check counts the nodes to_yaml would write without writing them: the same count.
+  REQUIRE(kpisim::resolved_node_count(s) == yaml_nodes(resolved));
+  for (const char* file : {"tests/data/small_compare.yaml", "scenarios/compare_regimes.yaml", "scenarios/cases/mandate.yaml"}) {
+    const auto sc = kpisim::load_scenario_file(std::string(KPISIM_SOURCE_DIR) + "/" + file);
+    CHECK(kpisim::resolved_node_count(sc) == yaml_nodes(kpisim::to_yaml(sc)));
+  }
 }
 
 TEST_CASE("small documents resolve far below the node limit (no check needed)", "[unit][config]") {

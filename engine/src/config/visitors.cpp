@@ -635,37 +635,45 @@ std::string yaml_number(double x) {
 }  // namespace
 
 void YamlWriter::num(std::string_view key, double& x, const Meta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << yaml_number(x);
 }
 void YamlWriter::integer(std::string_view key, int& x, const Meta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << x;
 }
 void YamlWriter::integer(std::string_view key, std::uint64_t& x, const Meta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << x;
 }
 void YamlWriter::flag(std::string_view key, bool& x, const TextMeta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << (x ? "true" : "false");
 }
 void YamlWriter::text(std::string_view key, std::string& x, const TextMeta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << x;
 }
 void YamlWriter::numbers(std::string_view key, std::vector<double>& x, const Meta& /*m*/) {
+  if (counted(2 + x.size())) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const double v : x) out_ << yaml_number(v);
   out_ << YAML::EndSeq;
 }
 void YamlWriter::texts(std::string_view key, std::vector<std::string>& x, const TextMeta& /*m*/) {
+  if (counted(2 + x.size())) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& v : x) out_ << v;
   out_ << YAML::EndSeq;
 }
 void YamlWriter::weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& /*m*/) {
+  if (counted(2 + 2 * w.size())) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginMap;
   for (const auto& e : w) out_ << YAML::Key << e.name << YAML::Value << yaml_number(e.value);
   out_ << YAML::EndMap;
 }
 void YamlWriter::policy_body(PolicySpec& p) {
-  out_ << YAML::Key << "type" << YAML::Value << p.type;
+  if (!counted(2)) out_ << YAML::Key << "type" << YAML::Value << p.type;
   if (p.config) p.config->write(*this);
 }
 

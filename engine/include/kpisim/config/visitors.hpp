@@ -196,6 +196,9 @@ class YamlReader {
 class YamlWriter {
  public:
   explicit YamlWriter(YAML::Emitter& out) : out_(out) {}
+  /// Writes nothing to `out`: counts into `*nodes` the YAML nodes (keys and values) it would write,
+  /// the count a load_document of the written text would make (checked by tests/unit/test_config.cpp).
+  YamlWriter(YAML::Emitter& out, std::size_t* nodes) : out_(out), nodes_(nodes) {}
 
   void num(std::string_view key, double& x, const Meta& m);
   void integer(std::string_view key, int& x, const Meta& m);
@@ -210,16 +213,30 @@ class YamlWriter {
   template <class E, std::size_t N>
   void choice(std::string_view key, E& x, const std::array<Choice<E>, N>& choices, const TextMeta& /*m*/) {
     for (const auto& c : choices)
-      if (c.value == x) out_ << YAML::Key << std::string(key) << YAML::Value << std::string(c.name);
+      if (c.value == x) {
+        if (counted(2)) continue;
+        out_ << YAML::Key << std::string(key) << YAML::Value << std::string(c.name);
+      }
   }
   template <class S>
   void section(std::string_view key, S& s, const TextMeta& /*m*/) {
+    if (counted(2)) {
+      s.visit(*this);
+      return;
+    }
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
     s.visit(*this);
     out_ << YAML::EndMap;
   }
   template <class S>
   void named(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/, Merge /*merge*/) {
+    if (counted(2)) {
+      for (auto& it : items) {
+        counted(2);
+        it.visit(*this);
+      }
+      return;
+    }
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
     for (auto& it : items) {
       out_ << YAML::Key << it.name << YAML::Value << YAML::BeginMap;
@@ -230,6 +247,13 @@ class YamlWriter {
   }
   template <class S>
   void list(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/) {
+    if (counted(2)) {
+      for (auto& it : items) {
+        counted(1);
+        it.visit(*this);
+      }
+      return;
+    }
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginSeq;
     for (auto& it : items) {
       out_ << YAML::BeginMap;
@@ -242,7 +266,14 @@ class YamlWriter {
   [[nodiscard]] YAML::Emitter& emitter() { return out_; }
 
  private:
+  /// In counting mode, adds n nodes and returns true (nothing is to be written).
+  bool counted(std::size_t n) {
+    if (nodes_ == nullptr) return false;
+    *nodes_ += n;
+    return true;
+  }
   YAML::Emitter& out_;
+  std::size_t* nodes_ = nullptr;
 };
 
 /// One row of the scenario reference.
