@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/loader.hpp"
+#include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/regimes/regime.hpp"
 
@@ -184,6 +186,84 @@ TEST_CASE("a few lines of YAML aliases cannot expand into millions of nodes", "[
   for (int i = 0; i < 100; ++i) deep += "{b: ";
   deep += "1" + std::string(100, '}') + "\n";
   REQUIRE_THAT(error_of(deep), Contains("nested more than 64 deep"));
+}
+
+namespace {
+std::size_t yaml_nodes(const std::string& text) {
+  return kpisim::params::count_nodes(YAML::Load(text), kpisim::params::kMaxYamlNodes * 10);
+}
+std::string many_tasks(int n) {
+  std::string yaml = "tasks: {";
+  for (int i = 0; i < n; ++i) yaml += (i ? ", t" : "t") + std::to_string(i) + ": ";
+  return yaml + "}\n";
+}
+}  // namespace
+
+TEST_CASE("every accepted scenario's resolved text loads again under the node limit", "[unit][config]") {
+  // 10,000 tasks named with nothing else: 20,001 nodes in the file, about 250,000 once each
+  // task's defaults are written out (to_yaml, what results files store), which would not load.
+  const std::string big = many_tasks(10'000);
+  REQUIRE(yaml_nodes(big) < kpisim::params::kMaxYamlNodes);
+  REQUIRE_THAT(error_of(big), Contains("s.yaml:1:1: error: the scenario with its defaults filled in"));
+  REQUIRE_THAT(error_of(big), Contains("more than 100000 YAML nodes"));
+  // A few lines of aliases (found by fuzz_scenario: tests/fuzz/regressions/scenario/
+  // resolved-node-limit.yaml): 50 hybrids of 100 audits each, about 30,000 nodes with the aliases
+  // expanded, 5,000 audits with all their parameters once resolved.
+  std::string aliases =
+      "policies:\n  p: {type: hybrid, components: [&h {weight: 1, policy: {type: hybrid, components: [&c {weight: 1, "
+      "policy: {type: audit}}";
+  for (int i = 1; i < 100; ++i) aliases += ", *c";
+  aliases += "]}}";
+  for (int i = 1; i < 50; ++i) aliases += ", *h";
+  aliases += "]}\n";
+  REQUIRE(aliases.size() < 1000);
+  REQUIRE_THAT(error_of(aliases), Contains("s.yaml:1:1: error: the scenario with its defaults filled in"));
+  // 3,000 tasks: checked (a large document) and accepted; the resolved text loads again.
+  const auto s = load_scenario_text(many_tasks(3'000), "s.yaml");
+  const std::string resolved = kpisim::to_yaml(s);
+  REQUIRE(yaml_nodes(resolved) > 50'000);
+  REQUIRE(kpisim::to_yaml(load_scenario_text(resolved, "resolved.yaml")) == resolved);
+  // The check counts the nodes to_yaml would write without writing them: the same count.
+  REQUIRE(kpisim::resolved_node_count(s) == yaml_nodes(resolved));
+  for (const char* file : {"tests/data/small_compare.yaml", "scenarios/compare_regimes.yaml", "scenarios/cases/mandate.yaml"}) {
+    const auto sc = kpisim::load_scenario_file(std::string(KPISIM_SOURCE_DIR) + "/" + file);
+    CHECK(kpisim::resolved_node_count(sc) == yaml_nodes(kpisim::to_yaml(sc)));
+  }
+}
+
+TEST_CASE("small documents resolve far below the node limit (no check needed)", "[unit][config]") {
+  // load_scenario_node resolves a scenario to count its nodes only when the document has more
+  // than kResolvedCheckNodes nodes. Below that the resolved text is at most the defaults plus a
+  // bounded number of nodes per node of the file: measured here for the entries that gain the most
+  // from defaults (a bare task, tool, division, each regime as a policy and as a component).
+  const std::size_t base = yaml_nodes(kpisim::to_yaml(load_scenario_text("days: 30\n", "s.yaml")));
+  const std::vector<std::string> entries = {
+      "tasks: {t: }",
+      "tools: {x: }",
+      "organisation: {divisions: {a: , b: , c: , d: , e: , f: , g: , h: , i: , j: }}",  // (they replace the default division)
+      "policies: {p: {type: none}}",
+      "policies: {p: {type: leaderboard}}",
+      "policies: {p: {type: quota}}",
+      "policies: {p: {type: audit}}",
+      "policies: {p: {type: outcome}}",
+      "policies: {p: {type: hybrid, components: [{weight: 1, policy: {type: audit}}]}}",
+      "policies: {p: {type: hybrid, components: [{weight: 1, policy: {type: audit}}, {weight: 1, policy: {type: leaderboard}}]}}",
+      "policies: {p: {type: schedule, phases: [{start_day: 0, policy: {type: audit}}]}}",
+      "policies: {p: {type: schedule, phases: [{start_day: 0, end_day: 5, policy: {type: audit}}, {start_day: 5, policy: {type: quota}}]}}",
+  };
+  double growth = 0.0;  // resolved nodes added per node of the file, at most
+  for (const auto& e : entries) {
+    INFO(e);
+    const std::string text = "days: 30\n" + e + "\n";
+    const std::size_t resolved = yaml_nodes(kpisim::to_yaml(load_scenario_text(text, "s.yaml")));
+    const std::size_t added = yaml_nodes(text) - yaml_nodes("days: 30\n");
+    if (resolved <= base) continue;  // it replaced a default (policies and divisions replace, tasks and tools merge)
+    growth = std::max(growth, static_cast<double>(resolved - base) / static_cast<double>(added));
+  }
+  REQUIRE(growth > 1.0);
+  INFO("defaults " << base << " nodes, growth " << growth << " per node");
+  REQUIRE(static_cast<double>(base) + growth * static_cast<double>(kpisim::params::kResolvedCheckNodes) <
+          0.5 * static_cast<double>(kpisim::params::kMaxYamlNodes));
 }
 
 TEST_CASE("the seed takes every 64-bit value", "[unit][config]") {

@@ -105,11 +105,32 @@ Scenario load_scenario_node(const YAML::Node& root, const std::string& name) {
     p.config = find_regime("none")->make();
     s.policies.push_back(std::move(p));
   }
+  // The resolved scenario (to_yaml: every default written out; stored in every results file and
+  // read back by `kpisim compare`) must load again, under the same node limit. Defaults make it
+  // larger than the document (a task named with nothing else becomes a dozen keys): a document of
+  // at most kResolvedCheckNodes nodes stays far below the limit; a larger one is checked here.
+  if (params::count_nodes(root, params::kResolvedCheckNodes) > params::kResolvedCheckNodes &&
+      resolved_node_count(s) > params::kMaxYamlNodes) {
+    diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column),
+               fmt::format("the scenario with its defaults filled in (as results files store it) has more than {} YAML nodes: fewer "
+                           "tasks, tools, divisions or policies",
+                           params::kMaxYamlNodes));
+    diag.throw_if_errors();
+  }
   return s;
 }
 
 Scenario load_scenario_file(const std::string& path) {
   return load_scenario_text(params::read_input_file(path, "scenario"), path);
+}
+
+std::size_t resolved_node_count(const Scenario& s) {
+  YAML::Emitter unused;
+  std::size_t nodes = 1;  // the root mapping
+  params::YamlWriter w(unused, &nodes);
+  Scenario copy = s;  // visit takes non-const references
+  copy.visit(w);
+  return nodes;
 }
 
 std::string to_yaml(const Scenario& s) {

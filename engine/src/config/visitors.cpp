@@ -331,6 +331,30 @@ YAML::Node load_document(const std::string& text, Diagnostics& diag) {
   return doc;
 }
 
+namespace {
+void count_into(const YAML::Node& n, std::size_t stop, std::size_t& count) {
+  if (++count > stop) return;
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      count_into(kv.first, stop, count);
+      count_into(kv.second, stop, count);
+      if (count > stop) return;
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& el : n) {
+      count_into(el, stop, count);
+      if (count > stop) return;
+    }
+  }
+}
+}  // namespace
+
+std::size_t count_nodes(const YAML::Node& n, std::size_t stop) {
+  std::size_t count = 0;
+  count_into(n, stop, count);
+  return std::min(count, stop + 1);
+}
+
 YamlReader::YamlReader(const YAML::Node& node, Diagnostics& diag, std::string path, SourceMap* where)
     : node_(node), diag_(diag), path_(std::move(path)), where_(where) {}
 
@@ -354,19 +378,18 @@ YAML::Node YamlReader::take(std::string_view key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
-bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name,
-                            bool key_path) {
+bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, SeenNames& seen, bool is_name, bool key_path) {
   if (!k.IsScalar()) {
     error_at(k, fmt::format("the keys of '{}' must be plain names, got {}", join(key), describe(k)));
     return false;
   }
   const std::string& name = k.Scalar();
-  for (const auto& [prev, mark] : seen)
-    if (prev == name) {
-      error_at(k, fmt::format("'{}' appears twice in '{}' (first at line {}, column {}); give each name once", printable(name), join(key),
-                              mark.line + 1, mark.column + 1));
-      return false;
-    }
+  if (const auto first = seen.find(name); first != seen.end()) {
+    const YAML::Mark& mark = first->second;
+    error_at(k, fmt::format("'{}' appears twice in '{}' (first at line {}, column {}); give each name once", printable(name), join(key),
+                            mark.line + 1, mark.column + 1));
+    return false;
+  }
   if (is_name) {
     const std::string problem = name_problem(name, key_path);
     if (!problem.empty()) {
@@ -374,7 +397,7 @@ bool YamlReader::entry_name(const YAML::Node& k, std::string_view key, std::vect
       return false;
     }
   }
-  seen.emplace_back(name, k.Mark());
+  seen.emplace(name, k.Mark());
   return true;
 }
 
@@ -502,7 +525,7 @@ void YamlReader::weights(std::string_view key, std::vector<WeightEntry>& w, cons
   if (!n) return;
   if (!expect_map(n, key)) return;
   w.clear();
-  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  SeenNames seen;
   for (const auto& kv : n) {
     if (!entry_name(kv.first, key, seen, false)) continue;
     WeightEntry e;
@@ -587,18 +610,14 @@ void YamlReader::finish() {
     error_at(kv.first, msg);
   }
   // Duplicate keys (yaml-cpp keeps both): report the second occurrence with the first's position.
-  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  // (Hashed: a scan of the keys seen for each key would make a large mapping quadratic.)
+  SeenNames seen;
   for (const auto& kv : node_) {
     if (!kv.first.IsScalar()) continue;
-    bool dup = false;
-    for (const auto& [prev, mark] : seen)
-      if (prev == kv.first.Scalar()) {
-        error_at(kv.first,
-                 fmt::format("duplicate key '{}' (first at line {}, column {})", printable(prev), mark.line + 1, mark.column + 1));
-        dup = true;
-        break;
-      }
-    if (!dup) seen.emplace_back(kv.first.Scalar(), kv.first.Mark());
+    const auto [first, added] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+    if (!added)
+      error_at(kv.first, fmt::format("duplicate key '{}' (first at line {}, column {})", printable(first->first), first->second.line + 1,
+                                     first->second.column + 1));
   }
 }
 
@@ -616,37 +635,45 @@ std::string yaml_number(double x) {
 }  // namespace
 
 void YamlWriter::num(std::string_view key, double& x, const Meta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << yaml_number(x);
 }
 void YamlWriter::integer(std::string_view key, int& x, const Meta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << x;
 }
 void YamlWriter::integer(std::string_view key, std::uint64_t& x, const Meta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << x;
 }
 void YamlWriter::flag(std::string_view key, bool& x, const TextMeta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << (x ? "true" : "false");
 }
 void YamlWriter::text(std::string_view key, std::string& x, const TextMeta& /*m*/) {
+  if (counted(2)) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << x;
 }
 void YamlWriter::numbers(std::string_view key, std::vector<double>& x, const Meta& /*m*/) {
+  if (counted(2 + x.size())) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const double v : x) out_ << yaml_number(v);
   out_ << YAML::EndSeq;
 }
 void YamlWriter::texts(std::string_view key, std::vector<std::string>& x, const TextMeta& /*m*/) {
+  if (counted(2 + x.size())) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& v : x) out_ << v;
   out_ << YAML::EndSeq;
 }
 void YamlWriter::weights(std::string_view key, std::vector<WeightEntry>& w, const Meta& /*m*/) {
+  if (counted(2 + 2 * w.size())) return;
   out_ << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginMap;
   for (const auto& e : w) out_ << YAML::Key << e.name << YAML::Value << yaml_number(e.value);
   out_ << YAML::EndMap;
 }
 void YamlWriter::policy_body(PolicySpec& p) {
-  out_ << YAML::Key << "type" << YAML::Value << p.type;
+  if (!counted(2)) out_ << YAML::Key << "type" << YAML::Value << p.type;
   if (p.config) p.config->write(*this);
 }
 

@@ -71,6 +71,24 @@ struct Image {
 };
 thread_local Image g_image;
 
+// File-image callbacks that let HDF5 read the image in place, as H5LTopen_file_image does with
+// H5LT_FILE_IMAGE_DONT_COPY: every buffer HDF5 asks for (the property list's, its copies, the
+// core driver's) is g_image.bytes itself, and copying it onto itself is nothing. Without them each
+// opening copies the whole image three times (setting the property, copying the list into the
+// file, opening the driver). The file is opened read-only: HDF5 never writes to it or resizes it.
+void* image_malloc(std::size_t size, H5FD_file_image_op_t /*op*/, void* /*udata*/) {
+  return size == g_image.bytes.size() ? g_image.bytes.data() : nullptr;
+}
+void* image_memcpy(void* dest, const void* src, std::size_t /*size*/, H5FD_file_image_op_t /*op*/, void* /*udata*/) {
+  return dest == src && dest == g_image.bytes.data() ? dest : nullptr;
+}
+void* image_realloc(void* /*ptr*/, std::size_t /*size*/, H5FD_file_image_op_t /*op*/, void* /*udata*/) {
+  return nullptr;  // read-only: never asked
+}
+herr_t image_free(void* /*ptr*/, H5FD_file_image_op_t /*op*/, void* /*udata*/) {
+  return 0;  // the bytes are g_image's
+}
+
 /// The file's root group has the checksum of its string attributes: the file was written with
 /// string checksums, so every string dataset and every object with string attributes has one.
 thread_local bool g_strings_checksummed = false;
@@ -127,6 +145,8 @@ Hid open_results(const std::string& path) {
     if (!is_hdf5) throw BadFile("it is not an HDF5 file");
     const Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating file access properties");
     check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 16, false), "choosing the in-memory file driver");
+    H5FD_file_image_callbacks_t in_place = {image_malloc, image_memcpy, image_realloc, image_free, nullptr, nullptr, nullptr};
+    check(H5Pset_file_image_callbacks(fapl.get(), &in_place), "setting the file image callbacks");
     check(H5Pset_file_image(fapl.get(), g_image.bytes.data(), g_image.bytes.size()), "setting the file image");
     Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "opening the file");
     return check_results_file(std::move(file));

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kpisim/config/diagnostics.hpp"
@@ -33,6 +34,15 @@ std::string read_input_file(const std::string& path, std::string_view what);
 /// (syntax, a second document, too many nodes, too deep) go to `diag` with their positions; the
 /// returned node is then null.
 YAML::Node load_document(const std::string& text, Diagnostics& diag);
+
+/// The nodes of `n` counted as load_document counts them (keys and values; a YAML alias as a copy
+/// of its anchored node), the count stopping at the first past `stop` (then stop + 1).
+std::size_t count_nodes(const YAML::Node& n, std::size_t stop);
+
+/// Documents of at most this many nodes resolve (every default written out, as to_yaml writes a
+/// scenario) to far fewer than kMaxYamlNodes; a larger scenario is resolved to check it
+/// (load_scenario_node). tests/unit/test_config.cpp bounds the growth that makes this hold.
+inline constexpr std::size_t kResolvedCheckNodes = 2'000;
 
 /// Records where a struct came from, for structs that keep a position (members line, col).
 template <class S>
@@ -97,22 +107,24 @@ class YamlReader {
     if (!n) return;
     if (!expect_map(n, key)) return;
     if (merge == Merge::replace) items.clear();
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    SeenNames seen;
     // Names that are key paths (experiment parameters) may hold item selectors.
     constexpr bool key_path = requires {
       S::kKeyPathNames;
     };
+    // The items by name (hashed: a map may have kMaxEntries entries, and a scan per entry would
+    // make reading it quadratic). Names are unique: the defaults' and, by entry_name, the file's.
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < items.size(); ++i) index.emplace(items[i].name, i);
     for (const auto& kv : n) {
       if (!entry_name(kv.first, key, seen, true, key_path)) continue;
-      const std::string& name = seen.back().first;
-      S* target = nullptr;
-      for (auto& it : items)
-        if (it.name == name) target = &it;
-      if (target == nullptr) {
+      const std::string& name = kv.first.Scalar();
+      const auto [at, added] = index.emplace(name, items.size());
+      if (added) {
         items.emplace_back();
-        target = &items.back();
-        target->name = name;
+        items.back().name = name;
       }
+      S* target = &items[at->second];
       set_mark(*target, kv.first.Mark());
       if (kv.second.IsNull()) continue;  // "name:" with nothing keeps defaults
       if (!expect_map(kv.second, std::string(key) + "." + name)) continue;
@@ -169,9 +181,9 @@ class YamlReader {
   [[nodiscard]] std::string join(std::string_view key) const;
   /// Checks the key of an entry of the map `key`: a plain scalar, not seen before (both positions
   /// reported), and, when `is_name`, a valid name (name_problem; a key path when `key_path`, for
-  /// structs that declare kKeyPathNames). Appends it to `seen` if valid.
-  bool entry_name(const YAML::Node& k, std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& seen, bool is_name,
-                  bool key_path = false);
+  /// structs that declare kKeyPathNames). Adds it to `seen` if valid.
+  using SeenNames = std::unordered_map<std::string, YAML::Mark>;  ///< names met in a map, with their first position
+  bool entry_name(const YAML::Node& k, std::string_view key, SeenNames& seen, bool is_name, bool key_path = false);
 
   YAML::Node node_;
   Diagnostics& diag_;
@@ -184,6 +196,9 @@ class YamlReader {
 class YamlWriter {
  public:
   explicit YamlWriter(YAML::Emitter& out) : out_(out) {}
+  /// Writes nothing to `out`: counts into `*nodes` the YAML nodes (keys and values) it would write,
+  /// the count a load_document of the written text would make (checked by tests/unit/test_config.cpp).
+  YamlWriter(YAML::Emitter& out, std::size_t* nodes) : out_(out), nodes_(nodes) {}
 
   void num(std::string_view key, double& x, const Meta& m);
   void integer(std::string_view key, int& x, const Meta& m);
@@ -198,16 +213,30 @@ class YamlWriter {
   template <class E, std::size_t N>
   void choice(std::string_view key, E& x, const std::array<Choice<E>, N>& choices, const TextMeta& /*m*/) {
     for (const auto& c : choices)
-      if (c.value == x) out_ << YAML::Key << std::string(key) << YAML::Value << std::string(c.name);
+      if (c.value == x) {
+        if (counted(2)) continue;
+        out_ << YAML::Key << std::string(key) << YAML::Value << std::string(c.name);
+      }
   }
   template <class S>
   void section(std::string_view key, S& s, const TextMeta& /*m*/) {
+    if (counted(2)) {
+      s.visit(*this);
+      return;
+    }
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
     s.visit(*this);
     out_ << YAML::EndMap;
   }
   template <class S>
   void named(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/, Merge /*merge*/) {
+    if (counted(2)) {
+      for (auto& it : items) {
+        counted(2);
+        it.visit(*this);
+      }
+      return;
+    }
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
     for (auto& it : items) {
       out_ << YAML::Key << it.name << YAML::Value << YAML::BeginMap;
@@ -218,6 +247,13 @@ class YamlWriter {
   }
   template <class S>
   void list(std::string_view key, std::vector<S>& items, const TextMeta& /*m*/) {
+    if (counted(2)) {
+      for (auto& it : items) {
+        counted(1);
+        it.visit(*this);
+      }
+      return;
+    }
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginSeq;
     for (auto& it : items) {
       out_ << YAML::BeginMap;
@@ -230,7 +266,14 @@ class YamlWriter {
   [[nodiscard]] YAML::Emitter& emitter() { return out_; }
 
  private:
+  /// In counting mode, adds n nodes and returns true (nothing is to be written).
+  bool counted(std::size_t n) {
+    if (nodes_ == nullptr) return false;
+    *nodes_ += n;
+    return true;
+  }
   YAML::Emitter& out_;
+  std::size_t* nodes_ = nullptr;
 };
 
 /// One row of the scenario reference.

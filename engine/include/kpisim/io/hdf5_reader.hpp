@@ -33,7 +33,8 @@ struct ResultsIndex {
 /// While it lives, the readers below, given `path`, read this memory image of a results file
 /// instead of the file system, on this thread, through the same code (HDF5's core driver, no
 /// backing store; nothing with that name may exist on disk). For fuzzing, where writing each input
-/// to a file would cost more than reading it. The bytes are copied.
+/// to a file would cost more than reading it. The bytes are copied once, here; every opening reads
+/// that copy in place (file-image callbacks: no copy per opening).
 class ResultsFileImage {
  public:
   ResultsFileImage(std::string path, const void* data, std::size_t size);
