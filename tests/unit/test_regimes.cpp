@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "kpisim/config/loader.hpp"
 #include "kpisim/core/error.hpp"
@@ -269,8 +270,7 @@ TEST_CASE("leadership quota: each manager chooses her pressure from her bonus an
   auto pressure_at = [](const std::string& bonus) {
     Fixture f("{type: quota, level: manager, target_tokens_per_day: 1000, monitoring_days: 1, bonus_usd: " + bonus + "}");
     std::fill(f.world.measured_tokens.begin(), f.world.measured_tokens.end(), 250.0F);
-    f.day(0);
-    f.day(1);  // pressure chosen from day 0's usage: 250 of 1000
+    for (int d = 0; d <= 7; ++d) f.day(d);  // revised on Monday, day 7, from Friday's usage: 250 of 1000
     double at_div = -1;
     for (std::size_t u = 0; u < f.spec.units.size(); ++u)
       if (f.spec.units[u].depth == 1) at_div = f.world.unit_pressure[u];
@@ -300,8 +300,7 @@ TEST_CASE("leadership quota: each manager below the KPI chooses the pressure she
             "measurement: {kpi_reference_tokens: 1000}\n");
   // The first 100 people are above the target; the next 100 at 900 a day; the rest at 100.
   for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = i < 100 ? 1600.0F : (i < 200 ? 900.0F : 100.0F);
-  f.day(0);
-  f.day(1);
+  for (int d = 0; d <= 7; ++d) f.day(d);  // revised on Monday, day 7, from Friday's usage
   const auto& units = f.spec.units;
   int below = 0;
   for (std::size_t u = 0; u < units.size(); ++u) {
@@ -321,10 +320,20 @@ TEST_CASE("leadership quota: each manager below the KPI chooses the pressure she
     if (usage > 1500) CHECK(f.world.unit_pressure[u] < 0.1 * above);
   }
   REQUIRE(below > 0);
+  // The pressure is held through the week and revised on the next Monday (day 14), from the views
+  // as of Friday: everyone now far past the target, so much less pressure.
+  const std::vector<float> monday(f.world.unit_pressure.begin(), f.world.unit_pressure.end());
+  std::fill(f.world.measured_tokens.begin(), f.world.measured_tokens.end(), 5000.0F);
+  for (int d = 8; d <= 13; ++d) {
+    f.day(d);
+    for (std::size_t u = 0; u < units.size(); ++u) CHECK(f.world.unit_pressure[u] == monday[u]);
+  }
+  f.day(14);
+  for (std::size_t u = 0; u < units.size(); ++u)
+    if (units[u].depth >= 1) CHECK(f.world.unit_pressure[u] < 0.5F * monday[u]);
   // No pressure from above, none passed on: without a bonus or a review nobody holds any.
   Fixture g("{type: quota, level: manager, target_tokens_per_day: 1000, monitoring_days: 1, bonus_usd: 0}", 400);
-  g.day(0);
-  g.day(1);
+  for (int d = 0; d <= 7; ++d) g.day(d);
   for (std::size_t u = 0; u < g.spec.units.size(); ++u) CHECK(g.world.unit_pressure[u] == 0.0F);
 }
 

@@ -17,6 +17,7 @@
 //   a hindrance demand.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
@@ -68,6 +69,18 @@ struct QuotaParams {
   }
 };
 
+// The units below the root, level by level (depth 1 first), each level in storage order.
+std::vector<std::vector<std::size_t>> units_by_depth(const ModelSpec& spec) {
+  std::vector<std::vector<std::size_t>> levels;
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    const int d = spec.units[u].depth;
+    if (d < 1) continue;
+    if (levels.size() < static_cast<std::size_t>(d)) levels.resize(static_cast<std::size_t>(d));
+    levels[static_cast<std::size_t>(d) - 1].push_back(u);
+  }
+  return levels;
+}
+
 class QuotaRegime final : public Regime {
  public:
   QuotaRegime(const QuotaParams& p, const ModelSpec& spec)
@@ -116,16 +129,27 @@ class QuotaRegime final : public Regime {
       });
       return;
     }
-    // Each manager holds the pressure she chose from her view of her unit's usage as of the previous
-    // working day (on day 0 a view of 0), and from the pressure her own manager holds on her: units
-    // are stored children before parents, so a backward pass visits every manager after hers.
-    for (std::size_t u = spec_.units.size(); u-- > 0;) {
-      const Unit& unit = spec_.units[u];
-      if (unit.depth < 1) continue;
-      const double above = unit.depth > 1 ? chosen_[static_cast<std::size_t>(unit.parent)] : 0.0;
-      chosen_[u] = choose(u, weight, above);
-      w.unit_pressure[u] += static_cast<float>(chosen_[u]);
+    // Managers revise the pressure they hold once a week, on the plan day (day 0 and every Monday,
+    // as people plan their week: docs/model.md 7.1), or when the regime's weight changes, from their
+    // views of their units' usage as of the previous working day (on day 0 a view of 0) and the
+    // pressure their own manager holds on them: level by level from the division heads down, so
+    // every manager chooses after her own manager; each level's managers in parallel blocks (each
+    // unit's own entries: the same bits at any thread count).
+    if (ctx.day % 7 == 0 || weight != chosen_weight_) {
+      chosen_weight_ = weight;
+      for (const std::vector<std::size_t>& level : by_depth_) {
+        for_blocks(level.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+          for (std::size_t j = lo; j < hi; ++j) {
+            const std::size_t u = level[j];
+            const Unit& unit = spec_.units[u];
+            const double above = unit.depth > 1 ? chosen_[static_cast<std::size_t>(unit.parent)] : 0.0;
+            chosen_[u] = choose(u, weight, above, chosen_[u]);
+          }
+        });
+      }
     }
+    for (const std::vector<std::size_t>& level : by_depth_)
+      for (const std::size_t u : level) w.unit_pressure[u] += static_cast<float>(chosen_[u]);
   }
 
   void end_of_day(RegimeContext& ctx, double weight) override {
@@ -205,13 +229,14 @@ class QuotaRegime final : public Regime {
   // unit's usage: with the KPI, her bonus and review (scaled by the regime's weight in a hybrid) and
   // what the pressure `above` her own manager holds on her makes the unit's usage worth to her,
   // against the cost of pressure; without it, only the latter (the pressure she passes down).
-  [[nodiscard]] double choose(std::size_t u, double weight, double above) const {
+  // `before` is her choice of the day before (where the pass-down solver starts).
+  [[nodiscard]] double choose(std::size_t u, double weight, double above, double before) const {
     const Managers& m = spec_.scenario.managers;
     const double t = p_.target_tokens_per_day;
     const double from_above = m.pass_down_usd * above;
     const double sigma = p_.noise_cv * std::max(t, reference_tokens_);
     if (spec_.units[u].depth > p_.manager_depth)
-      return rules::passed_pressure(from_above, unit_usage_[u], t, sigma, m.pressure_response, m.pressure_cost_usd, m.max_pressure);
+      return rules::passed_pressure(from_above, unit_usage_[u], t, sigma, m.pressure_response, m.pressure_cost_usd, m.max_pressure, before);
     const double days = workdays_per_period(p_.cadence);  // stakes per working day, like the cost
     return rules::manager_pressure(weight * p_.bonus_usd / days, weight * p_.review_usd / days + from_above, unit_usage_[u], t, sigma,
                                    m.pressure_response, m.pressure_cost_usd, m.max_pressure);
@@ -266,7 +291,9 @@ class QuotaRegime final : public Regime {
   std::vector<double> attainment_ = std::vector<double>(spec_.employees, 0.0);  ///< the attainment each person expects, without her padding
   std::vector<float> slope_;
   std::vector<double> unit_usage_;
-  std::vector<double> chosen_ = std::vector<double>(spec_.units.size(), 0.0);  ///< the pressure each manager chose today
+  std::vector<double> chosen_ = std::vector<double>(spec_.units.size(), 0.0);  ///< the pressure each manager chose this week
+  double chosen_weight_ = -1.0;                                             ///< the regime's weight when they chose it (-1: not yet chosen)
+  std::vector<std::vector<std::size_t>> by_depth_ = units_by_depth(spec_);  ///< units at depth 1, 2, ... in storage order
   std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
   std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
   HireTracker hires_ = HireTracker(spec_.employees);

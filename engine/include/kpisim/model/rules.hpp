@@ -153,34 +153,49 @@ inline double manager_pressure(double bonus, double review, double usage, double
 /// maximum solves the first-order condition
 ///   review · response · Phi((target − usage − response · target · p) / sigma) = cost · p,
 /// whose left side falls and right side rises in p: one root, found by Newton steps kept inside a
-/// shrinking bracket [0, min(p_max, review · response / cost)] (to 1e-10). She passes on most while
+/// shrinking bracket [0, min(p_max, review · response / cost)] (to a relative 1e-10), from `guess` when it lies
+/// inside the bracket. She passes on most while
 /// her unit is far below the target, less as it nears it, little once it is well past it; no
 /// pressure from above, none.
-inline double passed_pressure(double review, double usage, double target, double sigma, double response, double cost,
-                              double p_max) noexcept {
+inline double passed_pressure(double review, double usage, double target, double sigma, double response, double cost, double p_max,
+                              double guess = -1.0) noexcept {
   if (!(review > 0.0) || !(target > 0.0) || !(response > 0.0) || !(p_max > 0.0) || !(sigma > 0.0)) return 0.0;
   const double gain = review * response;  // USD a working day per unit of pressure, at most
   double lo = 0.0;
   double hi = cost > 0.0 ? std::min(p_max, gain / cost) : p_max;
   const double slope = response * target / sigma;
-  // h(p) = gain · Phi((target − usage)/sigma − slope · p) − cost · p, falling; h(0) > 0.
+  const double z0 = (target - usage) / sigma;
+  // h(p) = gain · Phi(z0 − slope · p) − cost · p, falling in p, h(0) > 0; one exponential gives both
+  // Phi (normal_cdf's formula) and its density.
   auto h = [&](double p, double& dh) {
-    const double z = (target - usage) / sigma - slope * p;
-    const double pdf = 0.3989422804014327 * vmath::exp(-0.5 * z * z);
-    dh = -gain * pdf * slope - cost;
-    return gain * normal_cdf(z) - cost * p;
+    const double z = z0 - slope * p;
+    const double x = std::fabs(z) * 0.7071067811865476;
+    const double t = 1.0 / (1.0 + 0.3275911 * x);
+    const double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    const double e = vmath::exp(-x * x);  // exp(−z²/2)
+    const double tail = 0.5 * poly * e;
+    dh = -gain * 0.3989422804014327 * e * slope - cost;
+    return gain * (z >= 0.0 ? 1.0 - tail : tail) - cost * p;
   };
   double dh = 0.0;
   if (h(hi, dh) >= 0.0) return hi;  // the cap binds (or pressure is free)
-  double p = 0.5 * (lo + hi);
-  for (int it = 0; it < 60 && hi - lo > 1e-10; ++it) {
+  // Start from the guess (her choice of the day before) when it lies inside the bracket.
+  double p = guess > lo && guess < hi ? guess : 0.5 * (lo + hi);
+  for (int it = 0; it < 60; ++it) {
     const double v = h(p, dh);
     if (v > 0.0)
       lo = p;
     else
       hi = p;
     const double next = p - v / dh;
-    p = next > lo && next < hi ? next : 0.5 * (lo + hi);
+    if (next > lo && next < hi) {
+      const bool done = std::fabs(next - p) <= 1e-10 * (1.0 + p);  // Newton has converged
+      p = next;
+      if (done) break;
+    } else {
+      p = 0.5 * (lo + hi);
+    }
+    if (hi - lo <= 1e-10 * (1.0 + hi)) break;
   }
   return p;
 }
