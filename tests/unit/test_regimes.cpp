@@ -337,6 +337,26 @@ TEST_CASE("leadership quota: each manager below the KPI chooses the pressure she
   for (std::size_t u = 0; u < g.spec.units.size(); ++u) CHECK(g.world.unit_pressure[u] == 0.0F);
 }
 
+TEST_CASE("leadership quota: managers choose their pressure on the KPI's first day, even mid-week", "[unit][regimes]") {
+  // A schedule brings the KPI in on a Wednesday (day 3): the managers do not wait for Monday.
+  Fixture f(
+      "{type: schedule, phases: [{start_day: 3, policy: {type: quota, level: manager, target_tokens_per_day: 1000, "
+      "monitoring_days: 1, bonus_usd: 0, review_usd: 130000}}]}",
+      400, "measurement: {kpi_reference_tokens: 1000}\n");
+  auto heads = [&] {
+    double p = 0.0;
+    for (std::size_t u = 0; u < f.spec.units.size(); ++u)
+      if (f.spec.units[u].depth == 1) p += f.world.unit_pressure[u];
+    return p;
+  };
+  for (int d = 0; d < 3; ++d) {
+    f.day(d);
+    CHECK(heads() == 0.0);
+  }
+  f.day(3);
+  CHECK(heads() > 0.0);  // a view of 0 against the target: the review makes pressure worth its cost
+}
+
 TEST_CASE("outcome bonus is a linear slope paid on measured value", "[unit][regimes]") {
   Fixture f("{type: outcome, cadence: weekly, bonus_share: 0.25}");
   std::fill(f.world.measured_outcome.begin(), f.world.measured_outcome.end(), 100.0F);
