@@ -12,6 +12,25 @@
 
 namespace kpisim::detail::managers {
 
+namespace {
+// Per division, the task types of its mix (ascending: the only ones a manager mandates or believes
+// anything about) and the mix's total (summed over all task types in order, as a unit's share
+// divides by it).
+struct DivisionMixes {
+  std::vector<std::vector<std::uint32_t>> tasks;
+  std::vector<double> total;
+};
+DivisionMixes division_mixes(const ModelSpec& spec, std::size_t k_count) {
+  DivisionMixes out{std::vector<std::vector<std::uint32_t>>(spec.divisions.size()), std::vector<double>(spec.divisions.size(), 0.0)};
+  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
+    for (std::size_t k = 0; k < k_count; ++k) {
+      out.total[dv] += spec.divisions[dv].mix[k];
+      if (spec.divisions[dv].mix[k] > 0) out.tasks[dv].push_back(static_cast<std::uint32_t>(k));
+    }
+  return out;
+}
+}  // namespace
+
 void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
   const Managers& m = spec.scenario.managers;
   for (std::size_t u = 0; u < spec.units.size(); ++u) {
@@ -25,15 +44,9 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
 
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
   const std::size_t k_count = w.k;
-  // Per division, the task types of its mix (ascending: the only ones a manager mandates) and the
-  // mix's total (summed over all task types in order, as a unit's share divides by it).
-  std::vector<std::vector<std::uint32_t>> mix_tasks(spec.divisions.size());
-  std::vector<double> mix_total(spec.divisions.size(), 0.0);
-  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
-    for (std::size_t k = 0; k < k_count; ++k) {
-      mix_total[dv] += spec.divisions[dv].mix[k];
-      if (spec.divisions[dv].mix[k] > 0) mix_tasks[dv].push_back(static_cast<std::uint32_t>(k));
-    }
+  const DivisionMixes mixes = division_mixes(spec, k_count);
+  const std::vector<std::vector<std::uint32_t>>& mix_tasks = mixes.tasks;
+  const std::vector<double>& mix_total = mixes.total;
   // Units are stored children before parents: a backward pass visits each manager after those above her.
   for (std::size_t u = spec.units.size(); u-- > 0;) {
     const Unit& unit = spec.units[u];
@@ -141,14 +154,9 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
   const std::size_t k_count = w.k;
   // Feedback comes once a week (the plan day): a week's worth of the daily rate.
   const double weekly_rate = 1.0 - std::pow(1.0 - m.belief_rate, 5.0);
-  // Per division, the task types of its mix and their total share (the same for every unit of it).
-  std::vector<std::vector<std::uint32_t>> mix_tasks(spec.divisions.size());
-  std::vector<double> mix_total(spec.divisions.size(), 0.0);
-  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv)
-    for (std::size_t k = 0; k < k_count; ++k) {
-      mix_total[dv] += spec.divisions[dv].mix[k];
-      if (spec.divisions[dv].mix[k] > 0) mix_tasks[dv].push_back(static_cast<std::uint32_t>(k));
-    }
+  const DivisionMixes mixes = division_mixes(spec, k_count);
+  const std::vector<std::vector<std::uint32_t>>& mix_tasks = mixes.tasks;
+  const std::vector<double>& mix_total = mixes.total;
   // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks. On
   // a day with nothing to read (a day off under a KPI, a day without reports without one) no belief
   // changes, and neither does its mix-weighted mean, computed when the beliefs last changed.
