@@ -85,7 +85,7 @@ ASSERT_RE = re.compile(r"<!-- kpisim-assert: (.*?) -->", re.S)
 # What varies from one call or machine to the next: compared as '<*>'.
 MASKS = [
     re.compile(r"(?<=in )[0-9.]+ s \([0-9.e+-]+ agent-days/s\)"),  # run: time and speed
-    re.compile(r"(?<=agent-days, about ).*?(?=, peak memory)"),  # sweep: time estimate
+    re.compile(r"(?<=agent-days, )(?:about [^,]*|under a second)(?=, peak memory)"),  # sweep: time estimate
     re.compile(r"(?<=failed; )[0-9.]+ (?:s|min|h)(?=; wrote)"),  # sweep: elapsed time
 ]
 

@@ -51,3 +51,12 @@ def test_times_words_a_ratio():
     assert docnums.sig(0.0026123, 2) == "0.0026"
     assert docnums.sig(-38.51, 3) == "\u221238.5"
     assert docnums.sig(2456.9, 3, 1, True) == "+2,457"
+
+
+def test_machine_dependent_estimates_are_masked_in_every_wording():
+    # The sweep's time estimate comes from a timing probe: "under a second" on one machine is "about 3 s" on a loaded one.
+    line = "estimate: 2.18e+05 agent-days, {}, peak memory about 4.2 MiB, results file at most 3.1 MiB (before compression)"
+    fast, slow, slower = (docnums.mask(line.format(t)) for t in ("under a second", "about 3 s", "about 1.2 h"))
+    assert fast == slow == slower
+    assert "4.2 MiB" in fast  # the memory estimate is arithmetic on the counts: still compared
+    assert docnums.mask(line.format("about 3 s").replace("4.2 MiB", "5.0 MiB")) != fast
