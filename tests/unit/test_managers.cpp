@@ -306,3 +306,72 @@ TEST_CASE("managers: beliefs move towards the dashboard on working days, and tow
   mg::update_beliefs(spec, m, none, true, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
 }
+
+TEST_CASE("managers: under a KPI the dashboard gives the level and her people's reports the task types, so mandates come task by task",
+          "[unit][managers]") {
+  const auto spec = org();
+  kpisim::World w(spec);
+  kpisim::detail::PassState ps(spec);
+  const auto du = division_units(spec);
+  const std::size_t k = w.k;
+  const std::size_t n = spec.employees;
+  kpisim::Managers m{};  // belief_rate 0.05, 0.5 USD per thousand tokens, dashboard_weight 1
+  const double weekly = 1.0 - std::pow(0.95, 5.0);
+  // Division a's mix: its people report 400 USD per AI-assisted day on its first task type, 0 on the others.
+  std::size_t first = k;
+  double mix_total = 0.0;
+  for (std::size_t t = 0; t < k; ++t) {
+    mix_total += spec.divisions[0].mix[t];
+    if (first == k && spec.divisions[0].mix[t] > 0) first = t;
+  }
+  REQUIRE(first < k);
+  REQUIRE(spec.divisions[0].mix[first] < mix_total);  // there are other task types in the mix
+  const double pi = spec.divisions[0].mix[first] / mix_total;
+  for (std::size_t t = 0; t < k; ++t)
+    for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = t == first ? 400.0F : 0.0F;
+  // No KPI yet: a plan day's reports. Her level is their mix-weighted mean.
+  const mg::KpiView none{};
+  mg::UnitSums sums;
+  mg::unit_sums(spec, w, ps, none, false, true, sums);
+  mg::update_beliefs(spec, m, none, true, sums, true, w);
+  const std::size_t head = du[0];
+  const double rep_first = 400.0 * weekly;
+  CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first));
+  CHECK(w.unit_dashboard[head] == Approx(pi * rep_first));
+  // A token KPI comes into force. Her people show 600,000 measured tokens a day: at 0.5 USD per
+  // thousand, 300 USD per FTE-day. Her view of the level moves 5% of the way from where her people
+  // put it; her belief on each task type is what they report for it, shifted by the gap.
+  for (std::size_t i = 0; i < n; ++i) w.measured_tokens[i] = 600000.0F;
+  const mg::KpiView tokens{1, 0, 0, false};
+  mg::unit_sums(spec, w, ps, tokens, true, false, sums);
+  mg::update_beliefs(spec, m, tokens, true, sums, false, w);
+  const double level = pi * rep_first + 0.05 * (300.0 - pi * rep_first);
+  CHECK(w.unit_dashboard[head] == Approx(level));
+  CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first + (level - pi * rep_first)));
+  std::size_t other = k;
+  for (std::size_t t = 0; t < k && other == k; ++t)
+    if (t != first && spec.divisions[0].mix[t] > 0) other = t;
+  REQUIRE(other < k);
+  CHECK(w.unit_task_belief[head * k + other] == Approx(level - pi * rep_first));
+  CHECK(w.unit_manager_belief[head] == Approx(level));  // the mix-weighted belief is the dashboard's level
+  // Under pressure she mandates the task type her people say AI helps on, not the others.
+  std::fill(w.unit_mandate_threshold.begin(), w.unit_mandate_threshold.end(), 150.0F);
+  w.unit_pressure[head] = 0.5F;  // + 80 USD per person-day
+  mg::team_mandates(spec, 160.0, w);
+  const double b_first = rep_first + (level - pi * rep_first);
+  REQUIRE(b_first + 80.0 > 150.0);
+  REQUIRE(level - pi * rep_first + 80.0 < 150.0);
+  CHECK(w.unit_task_mandate[head * k + first] == 1);
+  CHECK(w.unit_task_mandate[head * k + other] == 0);
+  CHECK(w.unit_mandate_share[head] == Approx(pi));
+  // dashboard_weight 0: she ignores the dashboard, and believes what her people say.
+  kpisim::World w0(spec);
+  m.dashboard_weight = 0.0;
+  mg::unit_sums(spec, w0, ps, none, false, true, sums);
+  mg::update_beliefs(spec, m, none, true, sums, true, w0);
+  for (std::size_t i = 0; i < n; ++i) w0.measured_tokens[i] = 600000.0F;
+  mg::unit_sums(spec, w0, ps, tokens, true, false, sums);
+  mg::update_beliefs(spec, m, tokens, true, sums, false, w0);
+  CHECK(w0.unit_task_belief[head * k + first] == Approx(rep_first));
+  CHECK(w0.unit_task_belief[head * k + other] == Approx(0.0).margin(1e-6));
+}

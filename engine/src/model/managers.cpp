@@ -158,30 +158,43 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
   const std::vector<std::vector<std::uint32_t>>& mix_tasks = mixes.tasks;
   const std::vector<double>& mix_total = mixes.total;
   // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks. On
-  // a day with nothing to read (a day off under a KPI, a day without reports without one) no belief
-  // changes, and neither does its mix-weighted mean, computed when the beliefs last changed.
-  const bool reads = kpi.none ? reports : workday;
-  if (reads)
+  // a day with nothing to read (no reports, and no dashboard: a day off, or no KPI) no belief changes,
+  // and neither does its mix-weighted mean, computed when the beliefs last changed.
+  const bool dashboard = !kpi.none && workday;
+  if (reports || dashboard)
     for_blocks(spec.units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t u = lo; u < hi; ++u) {
         const Unit& unit = spec.units[u];
         if (unit.depth < 1) continue;
         const auto dv = static_cast<std::size_t>(unit.division);
         const DivisionSpec& div = spec.divisions[dv];
+        const std::vector<std::uint32_t>& tasks = mix_tasks[dv];
         const double n = sums.headcount[u];
         float* const belief = &w.unit_task_belief[u * k_count];
+        float* const report = &w.unit_task_report[u * k_count];
+        // Her people's reports, task by task (the plan day, under every regime).
+        if (reports && n > 0)
+          for (const std::uint32_t k : tasks)
+            report[k] = static_cast<float>(report[k] + weekly_rate * (sums.reports[u * k_count + k] / n - report[k]));
+        double mean_report = 0.0;
+        for (const std::uint32_t k : tasks) mean_report += div.mix[k] * report[k];
+        mean_report = mix_total[dv] > 0 ? mean_report / mix_total[dv] : 0.0;
         if (kpi.none) {
-          // No KPI: her people's reports, task by task.
-          if (reports && n > 0)
-            for (const std::uint32_t k : mix_tasks[dv])
-              belief[k] = static_cast<float>(belief[k] + weekly_rate * (sums.reports[u * k_count + k] / n - belief[k]));
-        } else if (workday) {
-          // Her unit's KPI dashboard, which cannot tell task types apart: one signal for all of them.
-          const double signal = observed_ai_value(m, kpi, n, sums.dashboard[u]);
-          for (const std::uint32_t k : mix_tasks[dv]) belief[k] = static_cast<float>(belief[k] + m.belief_rate * (signal - belief[k]));
+          // No KPI: what her people say, and her view of the level is theirs (where a dashboard that
+          // comes into force later starts from).
+          std::copy(report, report + k_count, belief);
+          w.unit_dashboard[u] = static_cast<float>(mean_report);
+        } else {
+          // Her unit's KPI dashboard cannot tell task types apart: one signal, read on working days,
+          // for the level; the differences between task types come from her people.
+          if (dashboard)
+            w.unit_dashboard[u] = static_cast<float>(
+                w.unit_dashboard[u] + m.belief_rate * (observed_ai_value(m, kpi, n, sums.dashboard[u]) - w.unit_dashboard[u]));
+          const double shift = m.dashboard_weight * (w.unit_dashboard[u] - mean_report);
+          for (const std::uint32_t k : tasks) belief[k] = static_cast<float>(report[k] + shift);
         }
         double mix_belief = 0.0;
-        for (const std::uint32_t k : mix_tasks[dv]) mix_belief += div.mix[k] * belief[k];
+        for (const std::uint32_t k : tasks) mix_belief += div.mix[k] * belief[k];
         w.unit_manager_belief[u] = static_cast<float>(mix_total[dv] > 0 ? mix_belief / mix_total[dv] : 0.0);
       }
     });

@@ -66,9 +66,12 @@ struct UnitSums {
 void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out);
 
 /// Every unit's manager (units at depth >= 1: division heads, department heads, team managers)
-/// updates her beliefs per task type from her own unit: with a KPI in force, towards its
-/// dashboard's signal (one for all task types) on working days; without one, towards the mean of
-/// her people's reports, task by task, when `reports` (the plan day). The mandates they lead to are
+/// updates her beliefs per task type from her own unit: towards the mean of her people's reports,
+/// task by task, when `reports` (the plan day, under every regime); with a KPI in force, her view of
+/// its dashboard's level (one signal for all task types) moves towards the day's reading on working
+/// days, and her belief on each task type is what her people report for it shifted by
+/// managers.dashboard_weight x (that level - the mix-weighted mean of the reports); without one, it
+/// is what they report. The mandates they lead to are
 /// decided the next morning (team_mandates). Returns the headcount-weighted sum of the division
 /// heads' mix-weighted beliefs (manager_ai_value_belief).
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,

@@ -82,6 +82,8 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_task_mandate.assign(spec.units.size() * k, 0);
   unit_mandate_share.assign(spec.units.size(), 0.0F);
   unit_task_belief.assign(spec.units.size() * k, 0.0F);
+  unit_task_report.assign(spec.units.size() * k, 0.0F);
+  unit_dashboard.assign(spec.units.size(), 0.0F);
 }
 
 namespace {
@@ -240,7 +242,7 @@ void Simulation::step() {
   // (6) Every manager's beliefs about AI value, from what she observes of her own unit (managers.cpp,
   // 7.17): its KPI dashboard on working days, or without a KPI her people's reports of the plan day.
   const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
-  const bool read_reports = no_kpi && plan_day && workday;
+  const bool read_reports = plan_day && workday;
   managers::unit_sums(spec, w, im.pass, kpi_view, !no_kpi && workday, read_reports, im.unit_sums);
   const double ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
 

@@ -461,6 +461,7 @@ struct Measurement {
 struct Managers {
   double pass_down_usd = 96.0;
   double belief_rate = 0.05;
+  double dashboard_weight = 1.0;
   double assumed_usd_per_ktok = 0.5;
   double assumed_usd_per_session = 2.5;
   double mandate_belief_usd = 150.0;
@@ -496,6 +497,14 @@ struct Managers {
            "level)"});
     v.num("belief_rate", belief_rate,
           {"1/day", 0, 1, "daily update of a manager's belief about AI value from what they observe", "assumption"});
+    v.num("dashboard_weight", dashboard_weight,
+          {"1", 0, 1,
+           "under a KPI, the weight a manager gives her unit's dashboard against her people's reports: her belief about AI on each "
+           "task type is what they report for it, shifted by dashboard_weight x (the dashboard's reading - the mean of their reports); "
+           "1: the level from the dashboard, the differences between task types from her people; 0: the dashboard is ignored "
+           "(docs/model.md 7.17)",
+           "assumption (a manager judged on a dashboard takes its figure as the level; she has no other source on which task types "
+           "AI helps than her people)"});
     v.num("mandate_belief_usd", mandate_belief_usd,
           {"USD/person/day", -1e9, 1e9,
            "a manager mandates AI for a task type when what she believes AI adds to a person-day of AI-assisted work on it, plus what "

@@ -84,8 +84,12 @@ struct World {
   Column<float> unit_mandate_share;        ///< the share of the unit's work (by its division's mix) under mandates
 
   // Per unit and task type ([unit * k + task]): what the unit's manager believes AI adds to a day
-  // of AI-assisted work on the task (USD per person-day), from her own unit's data (docs/model.md 7.17).
+  // of AI-assisted work on the task (USD per person-day), from her own unit's data (docs/model.md 7.17):
+  // what her people report for it (unit_task_report), shifted under a KPI towards her dashboard's level.
   Column<float> unit_task_belief;
+  Column<float> unit_task_report;  ///< units * k: her running view of what her people report AI adds on the task
+  Column<float> unit_dashboard;    ///< per unit: her running view of her dashboard's level (USD per person-day); without a
+                                   ///< KPI, the mix-weighted mean of unit_task_report
 
   // Run-level counters written by regimes, reported in the day's outputs.
   double rewards_paid_today = 0.0;
