@@ -275,7 +275,8 @@ TEST_CASE("managers: what a manager's dashboard shows depends on the KPI in forc
   CHECK(mg::observed_ai_value(m, outcome, 10, 10 * mg::dashboard_entry(outcome, w, ps, 1)) == Approx(20));
 }
 
-TEST_CASE("managers: beliefs move towards the dashboard on working days, and towards reports only when they come", "[unit][managers]") {
+TEST_CASE("managers: beliefs move towards the dashboard on working days, and back towards the reports once it has ended",
+          "[unit][managers]") {
   const auto spec = org();
   kpisim::World w(spec);
   kpisim::detail::PassState ps(spec);
@@ -301,10 +302,13 @@ TEST_CASE("managers: beliefs move towards the dashboard on working days, and tow
   CHECK(weighted == Approx(16 * 2.0 + 16 * 1.0));
   mg::update_beliefs(spec, m, tokens, false, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // a day off: unchanged
-  // Without a KPI, nothing moves between reports (they come on the plan day).
+  // Without a KPI (it has ended), the level she read fades towards what her people say (nothing
+  // yet: 0), 5% a working day; on a day off nothing moves.
   const mg::KpiView none{};
-  mg::update_beliefs(spec, m, none, true, sums, false, w);
+  mg::update_beliefs(spec, m, none, false, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
+  mg::update_beliefs(spec, m, none, true, sums, false, w);
+  CHECK(w.unit_manager_belief[du[0]] == Approx(1.9));
 }
 
 TEST_CASE("managers: under a KPI the dashboard gives the level and her people's reports the task types, so mandates come task by task",
@@ -329,7 +333,7 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   const double pi = spec.divisions[0].mix[first] / mix_total;
   for (std::size_t t = 0; t < k; ++t)
     for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = t == first ? 400.0F : 0.0F;
-  // No KPI yet: a plan day's reports. Her level is their mix-weighted mean.
+  // No KPI yet: a plan day's reports. She has read no dashboard (its level is NaN).
   const mg::KpiView none{};
   mg::UnitSums sums;
   mg::unit_sums(spec, w, ps, none, false, true, sums);
@@ -337,7 +341,7 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   const std::size_t head = du[0];
   const double rep_first = 400.0 * weekly;
   CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first));
-  CHECK(w.unit_dashboard[head] == Approx(pi * rep_first));
+  CHECK(std::isnan(w.unit_dashboard[head]));
   // A token KPI comes into force. Her people show 600,000 measured tokens a day: at 0.5 USD per
   // thousand, 300 USD per FTE-day. Her view of the level moves 5% of the way from where her people
   // put it; her belief on each task type is what they report for it, shifted by the gap.
@@ -364,6 +368,16 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   CHECK(w.unit_task_mandate[head * k + first] == 1);
   CHECK(w.unit_task_mandate[head * k + other] == 0);
   CHECK(w.unit_mandate_share[head] == Approx(pi));
+  // The KPI ends. Her memory of the dashboard's level fades towards what her people say, 5% a
+  // working day (no jump), and not on a day off.
+  mg::unit_sums(spec, w, ps, none, false, false, sums);
+  mg::update_beliefs(spec, m, none, false, sums, false, w);
+  CHECK(w.unit_dashboard[head] == Approx(level));
+  mg::update_beliefs(spec, m, none, true, sums, false, w);
+  const double faded = level + 0.05 * (pi * rep_first - level);
+  CHECK(w.unit_dashboard[head] == Approx(faded));
+  CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first + (faded - pi * rep_first)));
+  CHECK(w.unit_task_belief[head * k + other] == Approx(faded - pi * rep_first));
   // dashboard_weight 0: she ignores the dashboard, and believes what her people say.
   kpisim::World w0(spec);
   m.dashboard_weight = 0.0;

@@ -158,10 +158,10 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
   const std::vector<std::vector<std::uint32_t>>& mix_tasks = mixes.tasks;
   const std::vector<double>& mix_total = mixes.total;
   // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks. On
-  // a day with nothing to read (no reports, and no dashboard: a day off, or no KPI) no belief changes,
-  // and neither does its mix-weighted mean, computed when the beliefs last changed.
+  // a day off without reports no belief changes, and neither does its mix-weighted mean, computed
+  // when the beliefs last changed.
   const bool dashboard = !kpi.none && workday;
-  if (reports || dashboard)
+  if (reports || workday)
     for_blocks(spec.units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t u = lo; u < hi; ++u) {
         const Unit& unit = spec.units[u];
@@ -172,30 +172,36 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
         const double n = sums.headcount[u];
         float* const belief = &w.unit_task_belief[u * k_count];
         float* const report = &w.unit_task_report[u * k_count];
+        const auto mix_mean = [&](const float* v) {
+          double sum = 0.0;
+          for (const std::uint32_t k : tasks) sum += div.mix[k] * v[k];
+          return mix_total[dv] > 0 ? sum / mix_total[dv] : 0.0;
+        };
+        float& level = w.unit_dashboard[u];  // NaN until she first reads a dashboard
+        // A dashboard read for the first time starts from where her people put the level until today.
+        if (!kpi.none && std::isnan(level)) level = static_cast<float>(mix_mean(report));
         // Her people's reports, task by task (the plan day, under every regime).
         if (reports && n > 0)
           for (const std::uint32_t k : tasks)
             report[k] = static_cast<float>(report[k] + weekly_rate * (sums.reports[u * k_count + k] / n - report[k]));
-        double mean_report = 0.0;
-        for (const std::uint32_t k : tasks) mean_report += div.mix[k] * report[k];
-        mean_report = mix_total[dv] > 0 ? mean_report / mix_total[dv] : 0.0;
-        if (kpi.none) {
-          // No KPI: what her people say, and her view of the level is theirs (where a dashboard that
-          // comes into force later starts from).
+        const double mean_report = mix_mean(report);
+        if (kpi.none && std::isnan(level)) {
+          // No KPI, and none read before: what her people say.
           std::copy(report, report + k_count, belief);
-          w.unit_dashboard[u] = static_cast<float>(mean_report);
+        } else if (kpi.none) {
+          // No KPI since one ended: her memory of its level fades towards what her people say, at
+          // the rate she learned it, on working days.
+          if (workday) level = static_cast<float>(level + m.belief_rate * (mean_report - level));
+          const double shift = m.dashboard_weight * (level - mean_report);
+          for (const std::uint32_t k : tasks) belief[k] = static_cast<float>(report[k] + shift);
         } else {
           // Her unit's KPI dashboard cannot tell task types apart: one signal, read on working days,
           // for the level; the differences between task types come from her people.
-          if (dashboard)
-            w.unit_dashboard[u] = static_cast<float>(
-                w.unit_dashboard[u] + m.belief_rate * (observed_ai_value(m, kpi, n, sums.dashboard[u]) - w.unit_dashboard[u]));
-          const double shift = m.dashboard_weight * (w.unit_dashboard[u] - mean_report);
+          if (dashboard) level = static_cast<float>(level + m.belief_rate * (observed_ai_value(m, kpi, n, sums.dashboard[u]) - level));
+          const double shift = m.dashboard_weight * (level - mean_report);
           for (const std::uint32_t k : tasks) belief[k] = static_cast<float>(report[k] + shift);
         }
-        double mix_belief = 0.0;
-        for (const std::uint32_t k : tasks) mix_belief += div.mix[k] * belief[k];
-        w.unit_manager_belief[u] = static_cast<float>(mix_total[dv] > 0 ? mix_belief / mix_total[dv] : 0.0);
+        w.unit_manager_belief[u] = static_cast<float>(mix_mean(belief));
       }
     });
   double weighted = 0.0;

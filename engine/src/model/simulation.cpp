@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include "kpisim/core/calendar.hpp"
@@ -83,7 +84,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_mandate_share.assign(spec.units.size(), 0.0F);
   unit_task_belief.assign(spec.units.size() * k, 0.0F);
   unit_task_report.assign(spec.units.size() * k, 0.0F);
-  unit_dashboard.assign(spec.units.size(), 0.0F);
+  unit_dashboard.assign(spec.units.size(), std::numeric_limits<float>::quiet_NaN());  // no dashboard read yet
 }
 
 namespace {
