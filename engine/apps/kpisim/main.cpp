@@ -25,6 +25,7 @@
 #include "kpisim/core/error.hpp"
 #include "kpisim/core/memory.hpp"
 #include "kpisim/experiment/analysis.hpp"
+#include "kpisim/experiment/calibrate.hpp"
 #include "kpisim/experiment/experiment.hpp"
 #include "kpisim/experiment/optimise.hpp"
 #include "kpisim/experiment/robust.hpp"
@@ -205,9 +206,11 @@ int cmd_validate_experiment(const std::string& file) {
 }
 
 int cmd_validate_optimisation(const std::string& file);
+int cmd_validate_calibration(const std::string& file);
 
 int cmd_validate(const std::string& file) {
   if (kpisim::is_experiment_file(file) && kpisim::has_optimise_section(file)) return cmd_validate_optimisation(file);
+  if (kpisim::is_experiment_file(file) && kpisim::has_calibrate_section(file)) return cmd_validate_calibration(file);
   if (kpisim::is_experiment_file(file)) return cmd_validate_experiment(file);
   const kpisim::Scenario s = kpisim::load_scenario_file(file);
   // Checks only: the organisation is counted, not built (it may not fit in memory).
@@ -308,6 +311,9 @@ int cmd_sweep(const SweepArgs& a_in, const std::string& command_line, const kpis
   if (kpisim::has_optimise_section(a.experiment))
     throw kpisim::InputError(
         fmt::format("{}: error: this experiment has an `optimise:` section: run it with `kpisim optimise {}`", a.experiment, a.experiment));
+  if (kpisim::has_calibrate_section(a.experiment))
+    throw kpisim::InputError(fmt::format("{}: error: this experiment has a `calibrate:` section: run it with `kpisim calibrate {}`",
+                                         a.experiment, a.experiment));
   const kpisim::Sweep sw = kpisim::Sweep::load(a.experiment);
   sw.check_points();  // every point's scenario, as `validate` checks it
   const std::string out = a.output.empty() ? sw.experiment.name + ".h5" : a.output;
@@ -434,7 +440,8 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
     if (yaml.empty())
       throw kpisim::InputError(
           fmt::format("{}: error: not a sweep results file (no 'experiment' attribute); `compare` reads the output of "
-                      "`kpisim sweep` or `kpisim optimise`, or runs an experiment file",
+                      "`kpisim sweep` or `kpisim optimise`, or runs an experiment file (a calibration's file holds its fit in the "
+                      "table calibration/fit: docs/output-schema.md)",
                       file));
     // The experiment text comes from the file: parsed with the experiment loader's limits, and its
     // scenario must be the resolved one stored inline (a `base:` path named in the file is refused,
@@ -529,6 +536,86 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
   return kExitOk;
 }
 
+// `kpisim calibrate`: an experiment with a `calibrate:` section (docs/experiments.md, "Calibration").
+int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
+  const kpisim::Calibration cal = kpisim::Calibration::load(a.experiment);
+  cal.sweep.check_points();  // the ranges' grid points, as `validate` checks them
+  const std::string out = a.output.empty() ? cal.sweep.experiment.name + ".h5" : a.output;
+  if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+    fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
+    return kExitOutputExists;
+  }
+  std::optional<tbb::global_control> limit;
+  if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
+  const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  // Pre-flight, from the counts: one candidate (every policy the targets name, every replication)
+  // at this many threads (memory, and a timing probe of a few simulated days), scaled to the budget.
+  kpisim::Sweep one = cal.sweep;
+  one.points = {cal.start};
+  one.policies.clear();
+  one.policy_index.clear();
+  for (const std::size_t p : cal.policies) {
+    one.policies.push_back(cal.sweep.policies[p]);
+    one.policy_index.push_back(cal.sweep.policy_index[p]);
+  }
+  one.baseline = 0;
+  const std::size_t avail = kpisim::available_memory_bytes();
+  const kpisim::SweepEstimate est = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
+  const std::size_t runs = cal.max_runs();
+  const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
+  if (!a.quiet || a.dry_run)
+    fmt::print(
+        "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} evaluations + the chosen point's runs, each {} x {} = at most {}, {} "
+        "employees, {} days, {}\nestimate: {}, peak memory about {}\n",
+        kpisim::engine_version(), kpisim::printable(cal.sweep.experiment.name), plural(cal.box.size(), "parameter"),
+        plural(cal.spec.targets.size(), "target"), kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations,
+        plural(cal.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(cal.replications()), "replication"),
+        plural(runs, "run"), cal.sweep.base.organisation.employees, cal.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"),
+        std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
+  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
+    fmt::print(stderr, "kpisim: refusing to run: the calibration needs an estimated {} at {} threads but only {} is available\n",
+               mib(est.memory_bytes), threads, mib(avail));
+    return kExitTooLarge;
+  }
+  if (a.dry_run) return kExitOk;
+  kpisim::CalibrateOptions o;
+  o.output = out;
+  o.overwrite = a.force;
+  o.meta = kpisim::build_meta(command_line, threads);
+  o.meta.scenario_name = cal.sweep.base.name;
+  o.meta.scenario_file = cal.sweep.experiment.base.empty() ? a.experiment : cal.sweep.experiment.base;
+  o.meta.scenario_yaml = kpisim::to_yaml(cal.sweep.base);
+  o.meta.seed = cal.sweep.base.seed;
+  ProgressBar bar(!a.quiet && !a.no_progress, "runs at most");
+  o.progress = [&](long long d, long long t) { bar.update(d, t); };
+  const kpisim::CalibrationReport rep = kpisim::run_calibration(cal, o);
+  bar.finish();
+  if (!a.quiet) {
+    fmt::print("{}", kpisim::format_calibration(cal, rep));
+    fmt::print("\n{} in {:.1f} s; wrote {}\n", plural(rep.runs, "run"), bar.seconds(), out);
+  }
+  if (!rep.failures.empty()) {
+    fmt::print(stderr, "kpisim: {} of the calibration's evaluations had failed runs (their loss is NaN); first: {}\n", rep.failures.size(),
+               rep.failures.front().second);
+    return kExitRunsFailed;
+  }
+  return kExitOk;
+}
+
+int cmd_validate_calibration(const std::string& file) {
+  const kpisim::Calibration cal = kpisim::Calibration::load(file);
+  cal.sweep.check_points();
+  fmt::print(
+      "{}: OK: calibration '{}': {} to {} ({}), up to {} evaluations x {} x {} replications; at most {} runs of '{}' ({} "
+      "employees, {} days)\n",
+      file, cal.sweep.experiment.name, plural(cal.box.size(), "parameter"), plural(cal.spec.targets.size(), "target"),
+      kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations, plural(cal.policies.size(), "policy", "policies"),
+      cal.replications(), cal.max_runs(), kpisim::printable(cal.sweep.base.name), cal.sweep.base.organisation.employees,
+      cal.sweep.base.days);
+  fmt::print("{}", cal.sweep.describe_targets());
+  return kExitOk;
+}
+
 int cmd_validate_optimisation(const std::string& file) {
   const kpisim::Optimisation opt = kpisim::Optimisation::load(file);
   opt.sweep.check_points();
@@ -560,6 +647,7 @@ int main(int argc, char** argv) {
       "  kpisim sweep scenarios/experiments/compare_crn.yaml -o crn.h5  replications, CIs, paired differences\n"
       "  kpisim sweep EXPERIMENT -o out.h5 --resume                  continue an interrupted sweep\n"
       "  kpisim optimise EXPERIMENT -o best.h5                       tune a policy's parameters (objective, constraints)\n"
+      "  kpisim calibrate EXPERIMENT -o fit.h5                       fit parameters to empirical targets\n"
       "  kpisim compare crn.h5                                       the comparison table of a sweep's file\n"
       "  kpisim report crn.h5 -o crn_report/                         plots and a self-contained report.html\n"
       "  kpisim serve                                                a local web app at http://127.0.0.1:8765/\n"
@@ -622,6 +710,17 @@ int main(int argc, char** argv) {
   optimise->add_flag("--dry-run", oa.dry_run, "check, print the pre-flight estimate and stop");
   optimise->add_flag("-q,--quiet", oa.quiet, "print nothing but errors");
   optimise->add_flag("--no-progress", oa.no_progress, "no progress bar");
+  OptimiseArgs ca;
+  auto* calibrate = app.add_subcommand(
+      "calibrate", "fit parameters to empirical targets by simulated moments, target by target (docs/experiments.md, \"Calibration\")");
+  calibrate->add_option("EXPERIMENT", ca.experiment, "experiment file with a `calibrate:` section")->required()->check(CLI::ExistingFile);
+  calibrate->add_option("-o,--output", ca.output, "results file (default: the experiment's name with .h5, in the current directory)");
+  calibrate->add_option("--threads", ca.threads, "worker threads (default: all cores); results do not depend on it")
+      ->check(CLI::Range(1, 4096));
+  calibrate->add_flag("--force", ca.force, "replace an existing results file");
+  calibrate->add_flag("--dry-run", ca.dry_run, "check, print the pre-flight estimate and stop");
+  calibrate->add_flag("-q,--quiet", ca.quiet, "print nothing but errors");
+  calibrate->add_flag("--no-progress", ca.no_progress, "no progress bar");
 
   auto* reference = app.add_subcommand("reference", "print the scenario reference (Markdown) generated from the parameter declarations");
 
@@ -669,6 +768,7 @@ int main(int argc, char** argv) {
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
     if (*optimise) return cmd_optimise(oa, command_line);
+    if (*calibrate) return cmd_calibrate(ca, command_line);
     if (*report) {
       // The analysis package reads the file with h5py, which has no defence against a crafted file:
       // the whole file is verified first, in a child process (isolated()), so that a damaged file

@@ -572,6 +572,21 @@ double Sweep::value_of(const ParameterTarget& t, double x) {
   return t.integer ? std::round(v) : v;
 }
 
+std::vector<double> Sweep::written_values() const {
+  const YAML::Node resolved = YAML::Load(kpisim::to_yaml(base));
+  std::vector<double> out;
+  for (std::size_t j = 0; j < experiment.parameters.size(); ++j) {
+    const auto& ts = targets[j];
+    double w = 1.0;  // a group's factor
+    if (!is_group(j))
+      w = keypath::number(keypath::find(resolved, ts.front().path).Scalar());
+    else if (std::none_of(ts.begin(), ts.end(), [](const ParameterTarget& t) { return t.scale; }))
+      w = ts.front().base;  // a `set` group: the first key's value
+    out.push_back(w);
+  }
+  return out;
+}
+
 Scenario Sweep::scenario_at(std::size_t point) const {
   if (experiment.parameters.empty()) return base;
   YAML::Node tree = YAML::Load(kpisim::to_yaml(base));

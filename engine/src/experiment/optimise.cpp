@@ -19,7 +19,6 @@
 
 #include <fmt/format.h>
 
-#include "key_path.hpp"
 #include "kpisim/config/diagnostics.hpp"
 #include "kpisim/config/loader.hpp"
 #include "kpisim/config/visitors.hpp"
@@ -331,19 +330,14 @@ Optimisation Optimisation::from_text(const std::string& text, const std::string&
   diag.throw_if_errors();
 
   // The box and the scenario's own values (the search's start); the states of the world.
-  const YAML::Node resolved = YAML::Load(kpisim::to_yaml(sw.base));
+  const std::vector<double> written = sw.written_values();
   std::vector<stats::Parameter> ubox;
   for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) {
     const auto& p = sw.experiment.parameters[j];
     const bool uncertain = std::find(s.uncertain.begin(), s.uncertain.end(), p.name) != s.uncertain.end();
     (uncertain ? opt.uncertain : opt.decision).push_back(j);
     (uncertain ? ubox : opt.box).push_back({p.name, p.lower, p.upper, p.scale == SweepParameter::Scale::log});
-    double w = 1.0;  // a group's factor
-    const auto& ts = sw.targets[j];
-    if (!sw.is_group(j))
-      w = keypath::number(keypath::find(resolved, ts.front().path).Scalar());
-    else if (std::none_of(ts.begin(), ts.end(), [](const ParameterTarget& t) { return t.scale; }))
-      w = ts.front().base;  // a `set` group: the first key's value
+    const double w = written[j];
     opt.written.push_back(w);
     if (!uncertain) opt.start.push_back(std::clamp(w, p.lower, p.upper));
   }

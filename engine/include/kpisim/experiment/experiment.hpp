@@ -214,8 +214,9 @@ struct Experiment {
     v.text("name", name, {"short name of the experiment", ""});
     v.text("description", description, {"free text", ""});
     v.text("base", base, {"the base scenario file, relative to this file (or give `scenario:` inline)", ""});
-    v.accept("scenario");  // an inline base scenario, read by the loader
-    v.accept("optimise");  // a policy optimisation (kpisim optimise), read by Optimisation::load (experiment/optimise.hpp)
+    v.accept("scenario");   // an inline base scenario, read by the loader
+    v.accept("optimise");   // a policy optimisation (kpisim optimise), read by Optimisation::load (experiment/optimise.hpp)
+    v.accept("calibrate");  // a calibration (kpisim calibrate), read by Calibration::load (experiment/calibrate.hpp)
     v.texts("policies", policies, {"policies of the base scenario to run (default: all)", ""});
     v.text("baseline", baseline, {"policy the others are compared with (default: the first)", ""});
     v.integer("replications", replications, {"1", 1, 1'000'000, "replications per policy and point (common random numbers)", ""});
@@ -279,6 +280,9 @@ class Sweep {
   [[nodiscard]] std::string describe_targets() const;
   /// Whether parameter j is a group's name (its targets are the group's keys).
   [[nodiscard]] bool is_group(std::size_t j) const;
+  /// The scenario's own value of each parameter, as written in the base scenario (a group that
+  /// scales its keys: factor 1; a group that sets them: its first key's value).
+  [[nodiscard]] std::vector<double> written_values() const;
   /// The value a target takes when its parameter has the value x (scaled, rounded if integer).
   [[nodiscard]] static double value_of(const ParameterTarget& t, double x);
   /// The resolved scenario of a point (base with the point's parameter values applied).

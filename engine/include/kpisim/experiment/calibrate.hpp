@@ -1,0 +1,162 @@
+#pragma once
+// Calibration to evidence by the method of simulated moments: an experiment file with a
+// `calibrate:` section lists targets (an output of one of the experiment's policies, its window
+// mean, optionally per another output, against an empirical value with its standard error or
+// interval, and a weight) and takes the experiment's `parameters` (with ranges) as the box to
+// search. Each candidate runs every policy a target names over the experiment's replications on
+// the same random streams (common random numbers), so the simulated moments are a deterministic
+// function of the parameters; the loss is Σ_t weight_t ((m_t − v_t) / s_t)² with s_t the target's
+// standard error (inverse-variance weighting) or 1 (identity); NLopt's derivative-free search
+// (kpisim/stats/optimise.hpp) minimises it after a Latin hypercube of start points. The result
+// states the fit target by target (model mean with its interval, the gap in standard errors of
+// evidence and simulation combined). docs/experiments.md, "Calibration".
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kpisim/config/params.hpp"
+#include "kpisim/experiment/experiment.hpp"
+#include "kpisim/io/results.hpp"
+#include "kpisim/stats/optimise.hpp"
+
+namespace kpisim {
+
+/// The most runs a calibration may ask for ((evaluations + 1) x policies x replications), checked
+/// from the counts before anything runs.
+inline constexpr std::size_t kMaxCalibrationRuns = 10'000'000;
+
+/// One empirical figure the model should reproduce.
+struct CalibrationTarget {
+  std::string name;    ///< the target's id
+  std::string policy;  ///< the policy whose runs give the model's figure (one of the experiment's policies)
+  std::string output;  ///< the output: its window mean per run
+  std::string per;     ///< optional: divide by this output's window mean, run by run (a ratio: a share of hours, say)
+  double value = std::numeric_limits<double>::quiet_NaN();
+  double se = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> interval;  ///< alternatively, a 95% interval [lower, upper]: se = (upper - lower) / (2 x 1.96)
+  double weight = 1.0;
+  std::string source;
+  int line = -1;
+  int col = -1;
+
+  template <class V>
+  void visit(V& v) {
+    v.text("policy", policy, {"the policy whose runs give the model's figure (one of the experiment's policies)", ""});
+    v.text("output", output, {"the output whose window mean (per run) is the model's figure", ""});
+    v.text("per", per, {"optional: divide by this output's window mean, run by run", ""});
+    v.num("value", value, {"", -params::kInf, params::kInf, "the empirical value", ""});
+    v.num("se", se, {"", 0, params::kInf, "its standard error (or give `interval`)", ""});
+    v.numbers("interval", interval, {"", -params::kInf, params::kInf, "a 95% interval [lower, upper] (instead of `se`)", ""});
+    v.num("weight", weight, {"1", 0, 1e12, "the target's weight in the loss", ""});
+    v.text("source", source, {"where the figure comes from", ""});
+  }
+  /// The standard error used: `se`, or the interval's half-width / 1.96.
+  [[nodiscard]] double standard_error() const noexcept;
+};
+
+/// The `calibrate:` section of an experiment file.
+struct CalibrateSpec {
+  std::vector<CalibrationTarget> targets;
+  enum class Weighting : std::uint8_t { inverse_variance, identity } weighting = Weighting::inverse_variance;
+  int evaluations = 40;   ///< candidates evaluated (the start and the Latin hypercube included)
+  int start_points = 10;  ///< Latin hypercube points evaluated before the local search
+  stats::LocalAlgorithm algorithm = stats::LocalAlgorithm::sbplx;
+  double initial_step = 0.25;  ///< fraction of each range
+  double tolerance = 0.01;     ///< smallest step, as a fraction of each range
+
+  template <class V>
+  void visit(V& v) {
+    v.named("targets", targets, {"target id -> {policy, output, per, value, se or interval, weight, source}", ""}, params::Merge::replace);
+    v.choice(
+        "weighting", weighting,
+        std::array<params::Choice<Weighting>, 2>{{{"inverse_variance", Weighting::inverse_variance}, {"identity", Weighting::identity}}},
+        {"the loss's weights: 1/se^2 per target (inverse_variance) or 1 (identity), times each target's weight", ""});
+    v.integer("evaluations", evaluations, {"1", 1, 100'000, "candidate evaluations, each over every target's policy and replication", ""});
+    v.integer("start_points", start_points, {"1", 0, 10'000, "Latin hypercube points evaluated before the local search", ""});
+    v.choice("algorithm", algorithm,
+             std::array<params::Choice<stats::LocalAlgorithm>, 3>{{{"sbplx", stats::LocalAlgorithm::sbplx},
+                                                                   {"bobyqa", stats::LocalAlgorithm::bobyqa},
+                                                                   {"neldermead", stats::LocalAlgorithm::neldermead}}},
+             {"NLopt's local search over the box: sbplx, bobyqa (two parameters or more), neldermead", "Rowan 1990; Powell 2009"});
+    v.num("initial_step", initial_step, {"1", 1e-6, 1.0, "initial step of the local search, as a fraction of each range", ""});
+    v.num("tolerance", tolerance, {"1", 1e-9, 0.5, "stop when a step is below this fraction of each range", ""});
+  }
+};
+
+/// True if the YAML file has a top-level `calibrate` key (false if it cannot be read).
+bool has_calibrate_section(const std::string& path);
+
+/// An experiment with a `calibrate:` section, checked and resolved.
+class Calibration {
+ public:
+  /// Reads and checks the file (as an experiment, then its `calibrate:` section): errors name
+  /// file:line:column, unknown keys and names get a suggestion. Throws InputError listing every problem.
+  static Calibration load(const std::string& path);
+  /// The same from YAML text: `name` names it in messages, relative `base:` paths are resolved in `dir`.
+  static Calibration from_text(const std::string& text, const std::string& name, const std::string& dir,
+                               BaseFile base_file = BaseFile::allowed);
+
+  Sweep sweep;                             ///< the experiment (its parameters are the box)
+  CalibrateSpec spec;                      ///< the section, with defaults filled in
+  std::vector<stats::Parameter> box;       ///< the parameters' ranges
+  std::vector<double> start;               ///< the scenario's own values, clamped into the box
+  std::vector<std::size_t> policies;       ///< the policies the targets name (indices into sweep.policies, ascending)
+  std::vector<std::size_t> target_policy;  ///< [target] its position in `policies`
+  std::vector<std::string> outputs;        ///< the outputs computed per run (targets' outputs and denominators)
+  std::vector<std::size_t> target_output;  ///< [target] index into `outputs`
+  std::vector<std::size_t> target_per;     ///< [target] index into `outputs`, or npos without `per`
+
+  [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
+  /// Runs at most: (evaluations + 1 for the chosen point's kept runs) x policies x replications.
+  [[nodiscard]] std::size_t max_runs() const noexcept;
+  /// The resolved experiment and its calibrate section as YAML (stored in the results file).
+  [[nodiscard]] std::string to_yaml() const;
+};
+
+/// The model's figures for one candidate.
+struct CalibrationEvaluation {
+  std::vector<double> x;                                   ///< parameter values
+  std::vector<std::vector<double>> per_run;                ///< [target][replication] the model's figure (NaN when a run failed)
+  std::vector<double> model;                               ///< [target] mean over replications
+  std::vector<double> contribution;                        ///< [target] weight x ((model - value) / s)^2
+  double loss = std::numeric_limits<double>::quiet_NaN();  ///< their sum (NaN when a run failed)
+  int stage = 0;                                           ///< 0 start, 1 Latin hypercube, 2 local search
+};
+
+/// One target's fit at the chosen point.
+struct TargetFit {
+  double model = 0, lower = 0, upper = 0;  ///< mean over replications and its interval
+  double simulation_se = 0;                ///< the standard error of the model's mean (sd / sqrt(replications))
+  double z = 0;                            ///< (model - value) / sqrt(se^2 + simulation_se^2)
+  bool within = false;                     ///< |z| <= 2
+};
+
+struct CalibrationReport {
+  std::vector<CalibrationEvaluation> evaluations;
+  std::size_t chosen = 0;
+  std::string stop;
+  std::vector<TargetFit> fit;  ///< [target] at the chosen point
+  std::size_t runs = 0;
+  std::vector<std::pair<std::size_t, std::string>> failures;  ///< (evaluation, message)
+};
+
+struct CalibrateOptions {
+  std::string output;
+  bool overwrite = false;
+  ResultsMeta meta;
+  /// (runs done, runs at most); called from the calling thread between candidates.
+  std::function<void(long long, long long)> progress;
+};
+
+/// Runs the calibration and writes its results file (never replacing an existing file without
+/// `overwrite`: OutputExistsError before anything runs). Same seed, same result at any thread count.
+CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions& options);
+
+/// The readable summary `kpisim calibrate` prints.
+std::string format_calibration(const Calibration& cal, const CalibrationReport& report);
+
+}  // namespace kpisim

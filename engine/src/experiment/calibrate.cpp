@@ -1,0 +1,480 @@
+// Calibration by the method of simulated moments: reading the `calibrate:` section, evaluating
+// candidates under common random numbers, the fit target by target, the results file and the
+// printed summary (kpisim/experiment/calibrate.hpp; docs/experiments.md, "Calibration").
+#include "kpisim/experiment/calibrate.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "kpisim/config/diagnostics.hpp"
+#include "kpisim/config/loader.hpp"
+#include "kpisim/config/visitors.hpp"
+#include "kpisim/core/error.hpp"
+#include "kpisim/experiment/analysis.hpp"
+#include "kpisim/io/hdf5_writer.hpp"
+#include "kpisim/model/simulation.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/stats/summary.hpp"
+
+namespace kpisim {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+constexpr double kZ95 = 1.959963984540054;  // the normal quantile of a two-sided 95% interval
+
+/// Every target's figure per replication at parameter values x (null: the scenario as written),
+/// replications 0 .. R-1 of each policy the targets name (the same streams for every candidate).
+/// `kept` receives the runs (policy-major) when not null.
+std::vector<std::vector<double>> simulate(const Calibration& cal, const std::vector<double>* x, std::atomic<long long>& done,
+                                          std::vector<RunResult>* kept, std::string& failure) {
+  const auto reps = static_cast<std::size_t>(cal.replications());
+  const std::size_t n = cal.policies.size() * reps;
+  std::vector<std::vector<double>> out_values(cal.outputs.size(), std::vector<double>(n, std::nan("")));
+  std::unique_ptr<ModelSpec> spec;
+  try {
+    if (x == nullptr) {
+      spec = std::make_unique<ModelSpec>(ModelSpec::resolve(cal.sweep.base, cal.sweep.experiment.name));
+    } else {
+      Sweep at = cal.sweep;
+      at.points = {*x};
+      spec = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), cal.sweep.experiment.name));
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  std::vector<std::string> divisions;
+  for (const auto& d : cal.sweep.base.organisation.divisions) divisions.push_back(d.name);
+  if (kept != nullptr) kept->assign(n, RunResult{});
+  std::vector<std::string> failures(n);
+  const int days = cal.sweep.days();
+  const int first_day = cal.sweep.experiment.analysis.first_day;
+  const int last_day = cal.sweep.last_day();
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& range) {
+    for (std::size_t k = range.begin(); k != range.end(); ++k) {
+      if (spec) {
+        try {
+          const std::size_t pol = cal.sweep.policy_index[cal.policies[k / reps]];
+          Simulation sim(*spec, pol, static_cast<std::uint32_t>(k % reps));
+          for (int d = 0; d < days; ++d) sim.step();
+          RunResult r = sim.take_result();
+          for (std::size_t o = 0; o < cal.outputs.size(); ++o)
+            out_values[o][k] = output_window_mean(r, cal.outputs[o], divisions, first_day, last_day);
+          if (kept != nullptr) (*kept)[k] = std::move(r);
+        } catch (const std::exception& e) {
+          failures[k] = e.what();
+        }
+      }
+      done.fetch_add(1);
+    }
+  });
+  for (const auto& f : failures)
+    if (!f.empty() && failure.empty()) failure = f;
+  // Each target's figure, run by run.
+  std::vector<std::vector<double>> per_run(cal.spec.targets.size(), std::vector<double>(reps, std::nan("")));
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t)
+    for (std::size_t r = 0; r < reps; ++r) {
+      const std::size_t k = cal.target_policy[t] * reps + r;
+      const double num = out_values[cal.target_output[t]][k];
+      per_run[t][r] = cal.target_per[t] == kNone ? num : num / out_values[cal.target_per[t]][k];
+    }
+  return per_run;
+}
+
+/// The loss's scale for a target: its standard error (inverse-variance weighting) or 1 (identity).
+double scale(const Calibration& cal, std::size_t t) {
+  return cal.spec.weighting == CalibrateSpec::Weighting::identity ? 1.0 : cal.spec.targets[t].standard_error();
+}
+
+CalibrationEvaluation evaluate(const Calibration& cal, const std::vector<double>& x, std::vector<std::vector<double>> per_run) {
+  CalibrationEvaluation e;
+  e.x = x;
+  e.per_run = std::move(per_run);
+  e.loss = 0.0;
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    const CalibrationTarget& target = cal.spec.targets[t];
+    const stats::Summary s = stats::summarize(e.per_run[t]);
+    const double m = s.n_failed > 0 ? std::nan("") : s.mean;
+    const double d = (m - target.value) / scale(cal, t);
+    e.model.push_back(m);
+    e.contribution.push_back(target.weight * d * d);
+    e.loss += e.contribution.back();
+  }
+  return e;
+}
+
+std::string num(double x) {
+  if (std::isnan(x)) return "-";
+  return fmt::format("{:.4g}", x);
+}
+
+}  // namespace
+
+double CalibrationTarget::standard_error() const noexcept {
+  if (!std::isnan(se)) return se;
+  if (interval.size() == 2) return (interval[1] - interval[0]) / (2.0 * kZ95);
+  return std::nan("");
+}
+
+bool has_calibrate_section(const std::string& path) {
+  try {
+    const YAML::Node root = YAML::Load(params::read_input_file(path, "experiment"));
+    return root.IsMap() && root["calibrate"];
+  } catch (const YAML::Exception&) {
+    return false;
+  } catch (const InputError&) {
+    return false;
+  }
+}
+
+Calibration Calibration::load(const std::string& path) {
+  const fs::path p(path);
+  return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+}
+
+Calibration Calibration::from_text(const std::string& text, const std::string& path, const std::string& dir, BaseFile base_file) {
+  Diagnostics diag(path);
+  const YAML::Node root = params::load_document(text, diag);
+  diag.throw_if_errors();
+  Calibration cal;
+  SourceMap where;
+  if (root.IsMap()) {
+    const YAML::Node section = root["calibrate"];
+    if (!section || !section.IsMap()) {
+      const YAML::Mark m = section ? section.Mark() : root.Mark();
+      diag.error(std::max(0, m.line), std::max(0, m.column),
+                 section ? "`calibrate` must be a mapping (targets, weighting, evaluations, ...)"
+                         : "a calibration needs a `calibrate:` section (docs/experiments.md, \"Calibration\")");
+    } else {
+      params::YamlReader reader(section, diag, "calibrate", &where);
+      cal.spec.visit(reader);
+      reader.finish();
+    }
+    if (const YAML::Node design = root["design"]; design && base_file == BaseFile::allowed)
+      diag.error(design.Mark().line, design.Mark().column,
+                 "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)");
+  }
+  try {
+    cal.sweep = Sweep::from_text(text, path, dir, base_file);
+  } catch (const InputError& err) {
+    if (diag.ok()) throw;
+    throw InputError(diag.report() + "\n" + err.what());
+  }
+  diag.throw_if_errors();
+
+  const Sweep& sw = cal.sweep;
+  CalibrateSpec& s = cal.spec;
+  const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "calibrate." + key, msg); };
+  if (sw.experiment.parameters.empty())
+    diag.error_at_path(&where, "parameters", "a calibration needs parameters with ranges (`lower`, `upper`) under `parameters`");
+  for (const auto& p : sw.experiment.parameters)
+    if (!p.values.empty())
+      diag.error(p.line, p.col,
+                 fmt::format("parameter '{}': a calibration searches a range: give `lower` and `upper` instead of `values`", p.name));
+  if (s.targets.empty()) at("targets", "a calibration needs at least one target");
+  std::vector<std::string> divisions;
+  for (const auto& d : sw.base.organisation.divisions) divisions.push_back(d.name);
+  const auto add_output = [&](const std::string& name) {
+    const auto it = std::find(cal.outputs.begin(), cal.outputs.end(), name);
+    if (it != cal.outputs.end()) return static_cast<std::size_t>(it - cal.outputs.begin());
+    cal.outputs.push_back(name);
+    return cal.outputs.size() - 1;
+  };
+  const auto check_output = [&](const CalibrationTarget& t, const std::string& key, const std::string& name) {
+    std::vector<std::string> problems;
+    const std::vector<std::string> expanded = expand_outputs({name}, divisions, sw.base.output.per_unit, &problems);
+    std::string msg;
+    if (!problems.empty())
+      msg = problems.front();
+    else if (expanded.size() != 1)
+      msg = fmt::format("'{}' stands for {} outputs (one per division): name one, e.g. '{}'", name, expanded.size(), expanded.front());
+    if (msg.empty()) return true;
+    diag.error_at_path(&where, fmt::format("calibrate.targets.{}.{}", t.name, key), fmt::format("target '{}': {}", printable(t.name), msg));
+    return false;
+  };
+  std::vector<bool> used(sw.policies.size(), false);
+  std::vector<std::size_t> policy_of(s.targets.size(), 0);
+  for (std::size_t i = 0; i < s.targets.size(); ++i) {
+    const CalibrationTarget& t = s.targets[i];
+    const auto here = [&](const std::string& msg) { diag.error(t.line, t.col, fmt::format("target '{}': {}", printable(t.name), msg)); };
+    if (t.policy.empty()) {
+      here(fmt::format("give the `policy` whose runs give the model's figure (one of: {})", fmt::join(sw.policies, ", ")));
+    } else if (const auto pit = std::find(sw.policies.begin(), sw.policies.end(), t.policy); pit == sw.policies.end()) {
+      const std::string near = params::nearest(t.policy, sw.policies);
+      here(fmt::format("policy '{}' is not among the experiment's policies{}", printable(t.policy),
+                       near.empty() ? fmt::format(" ({})", fmt::join(sw.policies, ", ")) : fmt::format("; did you mean '{}'?", near)));
+    } else {
+      policy_of[i] = static_cast<std::size_t>(pit - sw.policies.begin());
+      used[policy_of[i]] = true;
+    }
+    if (t.output.empty())
+      here("give the `output` whose window mean is the model's figure");
+    else if (check_output(t, "output", t.output))
+      cal.target_output.push_back(add_output(t.output));
+    if (!t.per.empty() && check_output(t, "per", t.per)) cal.target_per.push_back(add_output(t.per));
+    if (t.per.empty()) cal.target_per.push_back(kNone);
+    if (std::isnan(t.value)) here("give the empirical `value`");
+    if (std::isnan(t.se) == t.interval.empty())
+      here("give its uncertainty as `se` or as a 95% `interval: [lower, upper]` (one of the two)");
+    else if (!t.interval.empty() && (t.interval.size() != 2 || !(t.interval[0] < t.interval[1])))
+      here("`interval` must be [lower, upper] with lower < upper");
+    else if (!(t.standard_error() > 0) && s.weighting == CalibrateSpec::Weighting::inverse_variance)
+      here("a standard error of 0 would give the target an infinite weight: give a positive `se` (or `weighting: identity`)");
+  }
+  if (s.algorithm == stats::LocalAlgorithm::bobyqa && sw.experiment.parameters.size() < 2)
+    at("algorithm", "bobyqa needs at least two parameters; use sbplx for one");
+  if (s.start_points >= s.evaluations)
+    at("start_points", fmt::format("{} start points leave none of the {} evaluations to the local search: fewer start points or more "
+                                   "evaluations",
+                                   s.start_points, s.evaluations));
+  diag.throw_if_errors();
+  for (std::size_t p = 0; p < used.size(); ++p)
+    if (used[p]) cal.policies.push_back(p);
+  for (std::size_t i = 0; i < s.targets.size(); ++i)
+    cal.target_policy.push_back(
+        static_cast<std::size_t>(std::find(cal.policies.begin(), cal.policies.end(), policy_of[i]) - cal.policies.begin()));
+  if (const std::size_t runs = cal.max_runs(); runs > kMaxCalibrationRuns)
+    at("evaluations", fmt::format("the calibration would need up to {} runs ((evaluations {} + 1) x {} policies x {} replications); at "
+                                  "most {} are allowed: fewer evaluations or replications",
+                                  runs, s.evaluations, cal.policies.size(), sw.experiment.replications, kMaxCalibrationRuns));
+  diag.throw_if_errors();
+  const std::vector<double> written = sw.written_values();
+  for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) {
+    const auto& p = sw.experiment.parameters[j];
+    cal.box.push_back({p.name, p.lower, p.upper, p.scale == SweepParameter::Scale::log});
+    cal.start.push_back(std::clamp(written[j], p.lower, p.upper));
+  }
+  return cal;
+}
+
+std::size_t Calibration::max_runs() const noexcept {
+  return (static_cast<std::size_t>(spec.evaluations) + 1) * std::max<std::size_t>(policies.size(), 1) *
+         static_cast<std::size_t>(replications());
+}
+
+std::string Calibration::to_yaml() const {
+  YAML::Node tree = YAML::Load(sweep.to_yaml());
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  params::YamlWriter w(out);
+  CalibrateSpec copy = spec;
+  copy.visit(w);
+  out << YAML::EndMap;
+  YAML::Node section = YAML::Load(out.c_str());
+  for (auto kv : section["targets"]) {
+    YAML::Node entry = kv.second;
+    if (entry["se"] && entry["se"].Scalar() == ".nan") entry.remove("se");
+    if (entry["interval"] && entry["interval"].size() == 0) entry.remove("interval");
+    for (const char* key : {"per", "source"})
+      if (entry[key] && entry[key].Scalar().empty()) entry.remove(key);
+  }
+  tree["calibrate"] = section;
+  YAML::Emitter clean;
+  clean << tree;
+  return std::string(clean.c_str()) + "\n";
+}
+
+CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions& o) {
+  if (!o.overwrite && fs::symlink_status(o.output).type() != fs::file_type::not_found)
+    throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", o.output));
+  const Sweep& sw = cal.sweep;
+  const auto reps = static_cast<std::size_t>(cal.replications());
+  std::atomic<long long> done{0};
+  const auto total = static_cast<long long>(cal.max_runs());
+  const auto tick = [&] {
+    if (o.progress) o.progress(done.load(), total);
+  };
+  CalibrationReport report;
+  stats::OptimisationProblem problem;
+  problem.box = cal.box;
+  problem.start = cal.start;
+  problem.evaluate = [&](const std::vector<double>& x) {
+    std::string failure;
+    CalibrationEvaluation e = evaluate(cal, x, simulate(cal, &x, done, nullptr, failure));
+    tick();
+    if (!failure.empty()) {
+      report.failures.emplace_back(report.evaluations.size(), failure);
+      e.loss = std::nan("");
+    }
+    const double loss = e.loss;
+    report.evaluations.push_back(std::move(e));
+    return std::vector<double>{loss};
+  };
+  stats::OptimisationOptions so;
+  so.algorithm = cal.spec.algorithm;
+  so.max_evaluations = static_cast<std::size_t>(cal.spec.evaluations);
+  so.start_points = static_cast<std::size_t>(cal.spec.start_points);
+  so.initial_step = cal.spec.initial_step;
+  so.xtol = cal.spec.tolerance;
+  so.seed = sw.base.seed;
+  const stats::OptimisationResult res = stats::minimise(problem, so);
+  for (std::size_t i = 0; i < res.evaluations.size(); ++i) report.evaluations[i].stage = res.evaluations[i].stage;
+  report.chosen = res.best;
+  report.stop = res.stop;
+
+  // The chosen point again, its runs kept for the file (the same streams: the same figures).
+  const CalibrationEvaluation& chosen = report.evaluations[report.chosen];
+  std::vector<RunResult> kept;
+  std::string failure;
+  const std::vector<std::vector<double>> again = simulate(cal, &chosen.x, done, &kept, failure);
+  tick();
+  if (!failure.empty()) report.failures.emplace_back(report.chosen, failure);
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    const CalibrationTarget& target = cal.spec.targets[t];
+    const stats::Summary s = stats::summarize(again[t]);
+    TargetFit f;
+    f.model = s.mean;
+    f.lower = s.ci.lower;
+    f.upper = s.ci.upper;
+    f.simulation_se = s.n > 1 ? s.sd / std::sqrt(static_cast<double>(s.n)) : 0.0;
+    f.z = (s.mean - target.value) / std::sqrt(target.standard_error() * target.standard_error() + f.simulation_se * f.simulation_se);
+    f.within = std::abs(f.z) <= 2.0;
+    report.fit.push_back(f);
+  }
+  report.runs = static_cast<std::size_t>(done.load());
+
+  // The results file: the chosen point's runs, the evaluations and the fit.
+  ResultsLayout layout;
+  layout.runs = kept.size();
+  layout.days = sw.days();
+  layout.status = true;
+  if (sw.base.output.per_unit)
+    for (const auto& d : sw.base.organisation.divisions) layout.unit_names.push_back(d.name);
+  for (const auto& k : kept)
+    if (!k.snapshot_days.empty() && layout.snapshot_days.empty()) {
+      layout.snapshot_days = k.snapshot_days;
+      layout.snapshot_agents = k.snapshot_agents;
+    }
+  for (std::size_t j = 0; j < cal.box.size(); ++j)
+    layout.parameters.push_back(
+        {cal.box[j].name, "parameter " + cal.box[j].name, "", std::vector<double>(kept.size(), chosen.x[j]), "parameter"});
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    const auto& pol = sw.base.policies[sw.policy_index[cal.policies[k / reps]]];
+    layout.policy.push_back(pol.name);
+    layout.policy_type.push_back(pol.type);
+    layout.replication.push_back(static_cast<std::int32_t>(k % reps));
+  }
+  ResultsMeta meta = o.meta;
+  meta.days = sw.days();
+  meta.unit_names = layout.unit_names;
+  meta.extra_attrs.emplace_back("kind", "calibration");
+  meta.extra_attrs.emplace_back("calibration", cal.to_yaml());
+  ResultsWriter writer(o.output, meta, layout, o.overwrite);
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    if (kept[k].series.empty()) {
+      writer.write_failure(k, failure.empty() ? std::string("the run failed") : failure);
+      continue;
+    }
+    kept[k].policy = layout.policy[k];
+    kept[k].policy_type = layout.policy_type[k];
+    writer.write_run(k, kept[k]);
+  }
+  using Column = ResultsWriter::Column;
+  const std::size_t nt = cal.spec.targets.size();
+  {
+    std::vector<std::string> labels;
+    std::vector<Column> cols;
+    for (const auto& p : cal.box) cols.push_back({p.name, "parameter value", "", {}});
+    cols.push_back({"loss", "the loss: sum over targets of weight x ((model - value) / scale)^2", "1", {}});
+    cols.push_back({"stage", "0 start, 1 Latin hypercube, 2 local search", "1", {}});
+    for (const auto& t : cal.spec.targets) cols.push_back({"model_" + t.name, "the model's figure: mean over replications", "", {}});
+    for (std::size_t i = 0; i < report.evaluations.size(); ++i) {
+      const auto& e = report.evaluations[i];
+      labels.push_back(std::to_string(i));
+      std::size_t c = 0;
+      for (const double v : e.x) cols[c++].values.push_back(v);
+      cols[c++].values.push_back(e.loss);
+      cols[c++].values.push_back(e.stage);
+      for (const double m : e.model) cols[c++].values.push_back(m);
+    }
+    writer.write_table("calibration/evaluations", "evaluation", labels, cols,
+                       {{"algorithm", stats::algorithm_name(cal.spec.algorithm)},
+                        {"weighting", cal.spec.weighting == CalibrateSpec::Weighting::identity ? "identity" : "inverse_variance"},
+                        {"stop", report.stop},
+                        {"chosen", std::to_string(report.chosen)},
+                        {"replications", std::to_string(reps)}});
+  }
+  {
+    std::vector<std::string> labels;
+    std::vector<Column> cols = {{"value", "the empirical value", "", {}},
+                                {"se", "its standard error", "", {}},
+                                {"weight", "the target's weight", "1", {}},
+                                {"model", "the model's figure at the chosen point: mean over replications", "", {}},
+                                {"model_lower", "lower end of its 95% interval", "", {}},
+                                {"model_upper", "upper end of its 95% interval", "", {}},
+                                {"z", "(model - value) / sqrt(se^2 + the model mean's standard error^2)", "1", {}},
+                                {"within", "1 if |z| <= 2", "1", {}},
+                                {"contribution", "the target's term of the loss at the chosen point", "1", {}}};
+    for (std::size_t t = 0; t < nt; ++t) {
+      const auto& target = cal.spec.targets[t];
+      const auto& f = report.fit[t];
+      labels.push_back(target.name);
+      const double v[] = {target.value, target.standard_error(), target.weight,         f.model, f.lower, f.upper,
+                          f.z,          f.within ? 1.0 : 0.0,    chosen.contribution[t]};
+      for (std::size_t c = 0; c < cols.size(); ++c) cols[c].values.push_back(v[c]);
+    }
+    writer.write_table("calibration/fit", "target", labels, cols,
+                       {{"window", fmt::format("days {} to {}", sw.experiment.analysis.first_day, sw.last_day())}});
+  }
+  writer.commit();
+  return report;
+}
+
+std::string format_calibration(const Calibration& cal, const CalibrationReport& r) {
+  const Sweep& sw = cal.sweep;
+  std::string s = fmt::format("calibrate {} to {} (window days {} to {}; {} weighting; each candidate on {} replications of {})\n\n",
+                              cal.box.size() == 1 ? std::string("1 parameter") : fmt::format("{} parameters", cal.box.size()),
+                              cal.spec.targets.size() == 1 ? std::string("1 target") : fmt::format("{} targets", cal.spec.targets.size()),
+                              sw.experiment.analysis.first_day, sw.last_day(),
+                              cal.spec.weighting == CalibrateSpec::Weighting::identity ? "identity" : "inverse-variance",
+                              cal.replications(), cal.policies.size() == 1 ? "1 policy" : fmt::format("{} policies", cal.policies.size()));
+  s += "evaluations (the same replications for every candidate):\n| # | stage |";
+  for (const auto& p : cal.box) s += fmt::format(" {} |", p.name);
+  s += " loss |";
+  for (const auto& t : cal.spec.targets) s += fmt::format(" {} |", t.name);
+  s += "\n|---|---|";
+  for (std::size_t j = 0; j < cal.box.size() + 1 + cal.spec.targets.size(); ++j) s += "---|";
+  s += "\n";
+  const char* stages[] = {"start", "lhs", "local"};
+  for (std::size_t i = 0; i < r.evaluations.size(); ++i) {
+    const auto& e = r.evaluations[i];
+    s += fmt::format("| {}{} | {} |", i, i == r.chosen ? " *" : "", stages[std::clamp(e.stage, 0, 2)]);
+    for (const double v : e.x) s += fmt::format(" {} |", num(v));
+    s += fmt::format(" {} |", num(e.loss));
+    for (const double m : e.model) s += fmt::format(" {} |", num(m));
+    s += "\n";
+  }
+  s += fmt::format("search: {} ({}, {} evaluations)\n\n", r.stop, stats::algorithm_name(cal.spec.algorithm), r.evaluations.size());
+  const auto& chosen = r.evaluations[r.chosen];
+  s += "chosen:";
+  for (std::size_t j = 0; j < cal.box.size(); ++j) s += fmt::format("{} {} = {}", j == 0 ? "" : ",", cal.box[j].name, num(chosen.x[j]));
+  s += fmt::format(" (evaluation {}, loss {})\n\n", r.chosen, num(chosen.loss));
+  s += "fit at the chosen point (model: mean over replications, 95% interval; z: the gap in standard errors of the evidence and the\n"
+       "simulation combined; the chosen point was selected on these replications):\n"
+       "| target | policy | evidence (se) | model [95% interval] | z | within 2 se | source |\n|---|---|---|---|---|---|---|\n";
+  std::size_t within = 0;
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    const auto& target = cal.spec.targets[t];
+    const auto& f = r.fit[t];
+    within += f.within ? 1 : 0;
+    s += fmt::format("| {} | {} | {} ({}) | {} [{}, {}] | {:+.2f} | {} | {} |\n", printable(target.name), printable(target.policy),
+                     num(target.value), num(target.standard_error()), num(f.model), num(f.lower), num(f.upper), f.z,
+                     f.within ? "yes" : "NO", printable(target.source));
+  }
+  s += fmt::format("{} of {} targets within two standard errors\n", within, cal.spec.targets.size());
+  return s;
+}
+
+}  // namespace kpisim
