@@ -44,6 +44,11 @@ calibrate:
   start_points: 4
 """
 
+# A posterior over the friction and a parameter the baseline's figure does not depend on (the
+# leaderboard's prize: the leaderboard's target has weight 0): the first is pinned, the second not.
+POSTERIOR = """  policies.leaderboard.prize_usd: {{lower: 100, upper: 10000, scale: log}}
+"""
+
 
 def head(source_dir, name, param):
     return HEAD.format(name=name, base=source_dir / "tests" / "data" / "small_compare.yaml", days=DAYS, first=FIRST, param=param)
@@ -165,3 +170,44 @@ def test_values_instead_of_a_range_are_refused(cli, source_dir, tmp_path, target
     r = cli("validate", bad)
     assert r.returncode == 2
     assert "a calibration searches a range: give `lower` and `upper` instead of `values`" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def posterior(cli, source_dir, tmp_path_factory, target_value):
+    d = tmp_path_factory.mktemp("calibrate_posterior")
+    exp = d / "post.yaml"
+    text = head(source_dir, "post", "{lower: 0, upper: 20}") + POSTERIOR.format() + CALIBRATE.format(value=target_value, true=TRUE_FRICTION)
+    text = text.replace("  evaluations: 20\n", "  evaluations: 6\n  posterior: {particles: 60, generations: 4}\n").replace(
+        "  start_points: 4\n", "  start_points: 2\n")
+    exp.write_text(text)
+    out = {}
+    for threads in (1, 2):
+        path = d / f"post_t{threads}.h5"
+        r = cli("calibrate", exp, "-o", path, "--threads", threads, "--no-progress")
+        assert r.returncode == 0, r.stderr
+        out[threads] = (path, r.stdout)
+    return out
+
+
+def test_posterior_pins_the_parameter_that_matters_and_not_the_other(posterior):
+    path, text = posterior[1]
+    par = xr.open_dataset(path, engine="h5netcdf", group="calibration/parameters")
+    friction = par.sel(parameter="behaviour.adoption_friction_usd_per_hour")
+    assert friction["lower"].item() < TRUE_FRICTION < friction["upper"].item()
+    assert friction["width_ratio"].item() < 0.3
+    prize = par.sel(parameter="policies.leaderboard.prize_usd")
+    assert prize["width_ratio"].item() > 0.7  # the baseline's share does not depend on the leaderboard's prize
+    post = xr.open_dataset(path, engine="h5netcdf", group="calibration/posterior")
+    last = post["generation"].values == post["generation"].values.max()
+    assert post["weight"].values[last].sum() == pytest.approx(1.0)
+    tolerances = [float(t) for t in post.attrs["tolerances"].split(",")]
+    assert tolerances[-1] == pytest.approx(1.0)  # the default min_tolerance: within one standard error (root mean square)
+    assert (post["distance"].values[last] <= 1.0).all()
+    assert "posterior (ABC-SMC" in text and "width against the prior" in text
+
+
+def test_posterior_same_at_any_thread_count(posterior):
+    for group in ("calibration/posterior", "calibration/parameters"):
+        a = xr.open_dataset(posterior[1][0], engine="h5netcdf", group=group)
+        b = xr.open_dataset(posterior[2][0], engine="h5netcdf", group=group)
+        xr.testing.assert_identical(a, b)

@@ -565,10 +565,11 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
   const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
   if (!a.quiet || a.dry_run)
     fmt::print(
-        "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} evaluations + the chosen point's runs, each {} x {} = at most {}, {} "
+        "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} evaluations + the chosen point's runs{}, each {} x {} = at most {}, {} "
         "employees, {} days, {}\nestimate: {}, peak memory about {}\n",
         kpisim::engine_version(), kpisim::printable(cal.sweep.experiment.name), plural(cal.box.size(), "parameter"),
         plural(cal.spec.targets.size(), "target"), kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations,
+        cal.spec.posterior.particles > 0 ? fmt::format(" + up to {} posterior simulations", cal.spec.posterior.budget()) : std::string(),
         plural(cal.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(cal.replications()), "replication"),
         plural(runs, "run"), cal.sweep.base.organisation.employees, cal.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"),
         std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));

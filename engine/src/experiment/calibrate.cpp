@@ -12,6 +12,7 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,61 +36,68 @@ namespace fs = std::filesystem;
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 constexpr double kZ95 = 1.959963984540054;  // the normal quantile of a two-sided 95% interval
 
-/// Every target's figure per replication at parameter values x (null: the scenario as written),
-/// replications 0 .. R-1 of each policy the targets name (the same streams for every candidate).
-/// `kept` receives the runs (policy-major) when not null.
-std::vector<std::vector<double>> simulate(const Calibration& cal, const std::vector<double>* x, std::atomic<long long>& done,
-                                          std::vector<RunResult>* kept, std::string& failure) {
+/// Every target's figure per replication at each of a batch of parameter points, replications
+/// 0 .. R-1 of each policy the targets name (the same streams for every point), the batch's runs in
+/// parallel. Returns [point][target][replication]; `failures[point]` gets the first failure's
+/// message ("" when none). `kept` (with a batch of one) receives the runs, policy-major.
+std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, const std::vector<std::vector<double>>& points,
+                                                       std::atomic<long long>& done, std::vector<RunResult>* kept,
+                                                       std::vector<std::string>& failures) {
   const auto reps = static_cast<std::size_t>(cal.replications());
-  const std::size_t n = cal.policies.size() * reps;
-  std::vector<std::vector<double>> out_values(cal.outputs.size(), std::vector<double>(n, std::nan("")));
-  std::unique_ptr<ModelSpec> spec;
-  try {
-    if (x == nullptr) {
-      spec = std::make_unique<ModelSpec>(ModelSpec::resolve(cal.sweep.base, cal.sweep.experiment.name));
-    } else {
+  const std::size_t per_point = cal.policies.size() * reps;
+  const std::size_t np = points.size();
+  const std::size_t n = np * per_point;
+  failures.assign(np, std::string());
+  std::vector<std::unique_ptr<ModelSpec>> specs(np);
+  for (std::size_t p = 0; p < np; ++p) {
+    try {
       Sweep at = cal.sweep;
-      at.points = {*x};
-      spec = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), cal.sweep.experiment.name));
+      at.points = {points[p]};
+      specs[p] = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), cal.sweep.experiment.name));
+    } catch (const std::exception& e) {
+      failures[p] = e.what();
     }
-  } catch (const std::exception& e) {
-    failure = e.what();
   }
   std::vector<std::string> divisions;
   for (const auto& d : cal.sweep.base.organisation.divisions) divisions.push_back(d.name);
   if (kept != nullptr) kept->assign(n, RunResult{});
-  std::vector<std::string> failures(n);
+  std::vector<std::vector<double>> out_values(cal.outputs.size(), std::vector<double>(n, std::nan("")));
+  std::vector<std::string> run_failures(n);
   const int days = cal.sweep.days();
   const int first_day = cal.sweep.experiment.analysis.first_day;
   const int last_day = cal.sweep.last_day();
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& range) {
     for (std::size_t k = range.begin(); k != range.end(); ++k) {
-      if (spec) {
+      const std::size_t p = k / per_point;
+      const std::size_t in = k % per_point;
+      if (specs[p]) {
         try {
-          const std::size_t pol = cal.sweep.policy_index[cal.policies[k / reps]];
-          Simulation sim(*spec, pol, static_cast<std::uint32_t>(k % reps));
+          const std::size_t pol = cal.sweep.policy_index[cal.policies[in / reps]];
+          Simulation sim(*specs[p], pol, static_cast<std::uint32_t>(in % reps));
           for (int d = 0; d < days; ++d) sim.step();
           RunResult r = sim.take_result();
           for (std::size_t o = 0; o < cal.outputs.size(); ++o)
             out_values[o][k] = output_window_mean(r, cal.outputs[o], divisions, first_day, last_day);
           if (kept != nullptr) (*kept)[k] = std::move(r);
         } catch (const std::exception& e) {
-          failures[k] = e.what();
+          run_failures[k] = e.what();
         }
       }
       done.fetch_add(1);
     }
   });
-  for (const auto& f : failures)
-    if (!f.empty() && failure.empty()) failure = f;
+  for (std::size_t k = 0; k < n; ++k)
+    if (!run_failures[k].empty() && failures[k / per_point].empty()) failures[k / per_point] = run_failures[k];
   // Each target's figure, run by run.
-  std::vector<std::vector<double>> per_run(cal.spec.targets.size(), std::vector<double>(reps, std::nan("")));
-  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t)
-    for (std::size_t r = 0; r < reps; ++r) {
-      const std::size_t k = cal.target_policy[t] * reps + r;
-      const double num = out_values[cal.target_output[t]][k];
-      per_run[t][r] = cal.target_per[t] == kNone ? num : num / out_values[cal.target_per[t]][k];
-    }
+  std::vector<std::vector<std::vector<double>>> per_run(
+      np, std::vector<std::vector<double>>(cal.spec.targets.size(), std::vector<double>(reps, std::nan(""))));
+  for (std::size_t p = 0; p < np; ++p)
+    for (std::size_t t = 0; t < cal.spec.targets.size(); ++t)
+      for (std::size_t r = 0; r < reps; ++r) {
+        const std::size_t k = p * per_point + cal.target_policy[t] * reps + r;
+        const double num = out_values[cal.target_output[t]][k];
+        per_run[p][t][r] = cal.target_per[t] == kNone ? num : num / out_values[cal.target_per[t]][k];
+      }
   return per_run;
 }
 
@@ -235,6 +243,13 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   }
   if (s.algorithm == stats::LocalAlgorithm::bobyqa && sw.experiment.parameters.size() < 2)
     at("algorithm", "bobyqa needs at least two parameters; use sbplx for one");
+  if (s.posterior.particles > 0) {
+    double wsum = 0.0;
+    for (const auto& t : s.targets) wsum += t.weight;
+    if (!(wsum > 0)) at("posterior", "a posterior needs a target with a positive weight");
+    if (s.posterior.budget() < static_cast<std::size_t>(s.posterior.particles))
+      at("posterior.max_simulations", "fewer simulations than particles: the prior's generation alone needs one per particle");
+  }
   if (s.start_points >= s.evaluations)
     at("start_points", fmt::format("{} start points leave none of the {} evaluations to the local search: fewer start points or more "
                                    "evaluations",
@@ -260,7 +275,8 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
 }
 
 std::size_t Calibration::max_runs() const noexcept {
-  return (static_cast<std::size_t>(spec.evaluations) + 1) * std::max<std::size_t>(policies.size(), 1) *
+  const std::size_t sims = spec.posterior.particles > 0 ? spec.posterior.budget() : 0;
+  return (static_cast<std::size_t>(spec.evaluations) + 1 + sims) * std::max<std::size_t>(policies.size(), 1) *
          static_cast<std::size_t>(replications());
 }
 
@@ -301,11 +317,11 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   problem.box = cal.box;
   problem.start = cal.start;
   problem.evaluate = [&](const std::vector<double>& x) {
-    std::string failure;
-    CalibrationEvaluation e = evaluate(cal, x, simulate(cal, &x, done, nullptr, failure));
+    std::vector<std::string> failures;
+    CalibrationEvaluation e = evaluate(cal, x, std::move(simulate(cal, {x}, done, nullptr, failures).front()));
     tick();
-    if (!failure.empty()) {
-      report.failures.emplace_back(report.evaluations.size(), failure);
+    if (!failures.front().empty()) {
+      report.failures.emplace_back(report.evaluations.size(), failures.front());
       e.loss = std::nan("");
     }
     const double loss = e.loss;
@@ -327,8 +343,9 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   // The chosen point again, its runs kept for the file (the same streams: the same figures).
   const CalibrationEvaluation& chosen = report.evaluations[report.chosen];
   std::vector<RunResult> kept;
-  std::string failure;
-  const std::vector<std::vector<double>> again = simulate(cal, &chosen.x, done, &kept, failure);
+  std::vector<std::string> failures;
+  const std::vector<std::vector<double>> again = simulate(cal, {chosen.x}, done, &kept, failures).front();
+  const std::string failure = failures.front();
   tick();
   if (!failure.empty()) report.failures.emplace_back(report.chosen, failure);
   for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
@@ -342,6 +359,55 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     f.z = (s.mean - target.value) / std::sqrt(target.standard_error() * target.standard_error() + f.simulation_se * f.simulation_se);
     f.within = std::abs(f.z) <= 2.0;
     report.fit.push_back(f);
+  }
+  // The posterior: ABC-SMC over the box, every simulation on the same replications.
+  if (cal.spec.posterior.particles > 0) {
+    const PosteriorSpec& ps = cal.spec.posterior;
+    double wsum = 0.0;
+    for (const auto& t : cal.spec.targets) wsum += t.weight;
+    std::map<std::vector<double>, std::vector<double>> model_at;  // each simulated point's figures (means)
+    const stats::AbcDistances dist = [&](const std::vector<std::vector<double>>& pts) {
+      std::vector<std::string> f;
+      const auto per = simulate(cal, pts, done, nullptr, f);
+      tick();
+      std::vector<double> d;
+      for (std::size_t p = 0; p < pts.size(); ++p) {
+        double acc = 0.0;
+        std::vector<double> means;
+        for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+          const CalibrationTarget& target = cal.spec.targets[t];
+          const stats::Summary s = stats::summarize(per[p][t]);
+          const double m = s.n_failed > 0 ? std::nan("") : s.mean;
+          means.push_back(m);
+          const double z = (m - target.value) / target.standard_error();
+          acc += target.weight * z * z;
+        }
+        model_at[pts[p]] = means;
+        d.push_back(f[p].empty() ? std::sqrt(acc / wsum) : std::nan(""));
+      }
+      return d;
+    };
+    stats::AbcOptions ao;
+    ao.particles = static_cast<std::size_t>(ps.particles);
+    ao.generations = static_cast<std::size_t>(ps.generations);
+    ao.quantile = ps.quantile;
+    ao.min_tolerance = ps.min_tolerance;
+    ao.max_simulations = ps.budget();
+    ao.seed = sw.base.seed;
+    report.posterior = stats::abc_smc(cal.box, dist, ao);
+    const auto& last = report.posterior.generations.back().particles;
+    for (std::size_t j = 0; j < cal.box.size(); ++j) {
+      PosteriorSummary s;
+      s.posterior = stats::summarize_particles(last, j);
+      s.width_ratio = stats::to_unit(cal.box[j], s.posterior.upper) - stats::to_unit(cal.box[j], s.posterior.lower);
+      s.width_ratio /= 0.9;  // the prior's 90% interval covers 0.9 of the unit range
+      report.parameters.push_back(s);
+    }
+    report.posterior_model.assign(cal.spec.targets.size(), {});
+    for (const auto& particle : last) {
+      const auto& means = model_at.at(particle.x);
+      for (std::size_t t = 0; t < means.size(); ++t) report.posterior_model[t].push_back(means[t]);
+    }
   }
   report.runs = static_cast<std::size_t>(done.load());
 
@@ -428,6 +494,48 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     writer.write_table("calibration/fit", "target", labels, cols,
                        {{"window", fmt::format("days {} to {}", sw.experiment.analysis.first_day, sw.last_day())}});
   }
+  if (!report.posterior.generations.empty()) {
+    std::vector<std::string> labels;
+    std::vector<Column> cols = {{"generation", "0: the prior's sample; then decreasing tolerances", "1", {}}};
+    for (const auto& p : cal.box) cols.push_back({p.name, "parameter value", "", {}});
+    cols.push_back({"weight", "the particle's weight within its generation (they sum to 1)", "1", {}});
+    cols.push_back({"distance", "sqrt(sum_t w_t z_t^2 / sum_t w_t), z_t = (model - value) / se", "1", {}});
+    std::string tolerances;
+    for (std::size_t g = 0; g < report.posterior.generations.size(); ++g) {
+      const auto& gen = report.posterior.generations[g];
+      tolerances += fmt::format("{}{}", g == 0 ? "" : ", ", gen.tolerance);
+      for (std::size_t i = 0; i < gen.particles.size(); ++i) {
+        const auto& pt = gen.particles[i];
+        labels.push_back(fmt::format("{}.{}", g, i));
+        std::size_t c = 0;
+        cols[c++].values.push_back(static_cast<double>(g));
+        for (const double v : pt.x) cols[c++].values.push_back(v);
+        cols[c++].values.push_back(pt.weight);
+        cols[c++].values.push_back(pt.distance);
+      }
+    }
+    writer.write_table("calibration/posterior", "particle", labels, cols,
+                       {{"method", "ABC-SMC (population Monte Carlo, Beaumont et al. 2009), uniform prior over the box"},
+                        {"tolerances", tolerances},
+                        {"simulations", std::to_string(report.posterior.simulations)},
+                        {"stop", report.posterior.stop}});
+    std::vector<std::string> plabels;
+    std::vector<Column> pcols = {{"prior_lower", "the box's lower end", "", {}},
+                                 {"prior_upper", "the box's upper end", "", {}},
+                                 {"mean", "posterior mean (last generation, weighted)", "", {}},
+                                 {"sd", "posterior standard deviation", "", {}},
+                                 {"lower", "posterior 5% quantile", "", {}},
+                                 {"upper", "posterior 95% quantile", "", {}},
+                                 {"width_ratio", "the posterior's 90% interval over the prior's (in the box's unit scale)", "1", {}}};
+    for (std::size_t j = 0; j < cal.box.size(); ++j) {
+      plabels.push_back(cal.box[j].name);
+      const auto& s = report.parameters[j];
+      const double v[] = {cal.box[j].lower,  cal.box[j].upper,  s.posterior.mean, s.posterior.sd,
+                          s.posterior.lower, s.posterior.upper, s.width_ratio};
+      for (std::size_t c = 0; c < pcols.size(); ++c) pcols[c].values.push_back(v[c]);
+    }
+    writer.write_table("calibration/parameters", "parameter", plabels, pcols, {});
+  }
   writer.commit();
   return report;
 }
@@ -474,6 +582,31 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
                      f.within ? "yes" : "NO", printable(target.source));
   }
   s += fmt::format("{} of {} targets within two standard errors\n", within, cal.spec.targets.size());
+  if (r.posterior.generations.empty()) return s;
+  const auto& gens = r.posterior.generations;
+  s += fmt::format("\nposterior (ABC-SMC, uniform prior over the box; {} particles a generation, {} simulations; {}):\n",
+                   gens.back().particles.size(), r.posterior.simulations, r.posterior.stop);
+  s += "tolerance by generation (root mean square gap in standard errors):";
+  for (std::size_t g = 1; g < gens.size(); ++g) s += fmt::format(" {}", num(gens[g].tolerance));
+  if (gens.size() == 1) s += " (none past the prior's sample)";
+  s += "\n| parameter | prior | posterior mean (sd) | 90% interval | width against the prior |\n|---|---|---|---|---|\n";
+  for (std::size_t j = 0; j < cal.box.size(); ++j) {
+    const auto& p = r.parameters[j];
+    s += fmt::format("| {} | [{}, {}]{} | {} ({}) | [{}, {}] | {:.0f}% |\n", cal.box[j].name, num(cal.box[j].lower), num(cal.box[j].upper),
+                     cal.box[j].log_scale ? " log" : "", num(p.posterior.mean), num(p.posterior.sd), num(p.posterior.lower),
+                     num(p.posterior.upper), 100.0 * p.width_ratio);
+  }
+  s += "the model's figures over the posterior (weighted mean, 5% to 95%):\n| target | evidence (se) | model over the posterior "
+       "|\n|---|---|---|\n";
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    std::vector<stats::AbcParticle> fig;
+    for (std::size_t i = 0; i < gens.back().particles.size(); ++i)
+      fig.push_back({{r.posterior_model[t][i]}, gens.back().particles[i].weight, 0.0});
+    const stats::WeightedSummary w = stats::summarize_particles(fig, 0);
+    s += fmt::format("| {} | {} ({}) | {} [{}, {}] |\n", printable(cal.spec.targets[t].name), num(cal.spec.targets[t].value),
+                     num(cal.spec.targets[t].standard_error()), num(w.mean), num(w.lower), num(w.upper));
+  }
+  s += "A parameter whose posterior is about as wide as its prior is not pinned down by these targets.\n";
   return s;
 }
 

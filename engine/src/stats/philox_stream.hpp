@@ -15,6 +15,7 @@ enum class StreamPurpose : std::uint32_t {
   morris = 2,           ///< id = trajectory index
   bootstrap = 3,        ///< id = resample index
   prim_bootstrap = 4,   ///< id = resample index (PRIM stability, robust.cpp)
+  abc = 5,              ///< id = generation (ABC-SMC proposals, abc.cpp)
 };
 
 class PhiloxStream {

@@ -21,6 +21,7 @@
 #include "kpisim/config/params.hpp"
 #include "kpisim/experiment/experiment.hpp"
 #include "kpisim/io/results.hpp"
+#include "kpisim/stats/abc.hpp"
 #include "kpisim/stats/optimise.hpp"
 
 namespace kpisim {
@@ -58,6 +59,31 @@ struct CalibrationTarget {
   [[nodiscard]] double standard_error() const noexcept;
 };
 
+/// The optional `posterior:` subsection: ABC-SMC (kpisim/stats/abc.hpp) over the parameters' box
+/// with the distance sqrt(Σ_t w_t z_t² / Σ_t w_t), z_t = (model - value) / se (every candidate on
+/// the same replications).
+struct PosteriorSpec {
+  int particles = 0;           ///< accepted points per generation (0: no posterior)
+  int generations = 4;         ///< generations after the prior's
+  double quantile = 0.5;       ///< each generation's tolerance: this quantile of the previous one's distances
+  double min_tolerance = 1.0;  ///< stop once the tolerance is at most this (in standard errors, root mean square)
+  int max_simulations = 0;     ///< simulations at most (0: 20 x particles x (generations + 1))
+
+  template <class V>
+  void visit(V& v) {
+    v.integer("particles", particles, {"1", 0, 100'000, "points per generation (0: no posterior)", ""});
+    v.integer("generations", generations, {"1", 1, 100, "generations after the prior's", ""});
+    v.num("quantile", quantile, {"1", 0.01, 0.99, "each tolerance is this quantile of the previous generation's distances", ""});
+    v.num("min_tolerance", min_tolerance,
+          {"1", 0, 1e9, "stop once the tolerance is at most this (root mean square of the targets' gaps in standard errors)", ""});
+    v.integer("max_simulations", max_simulations, {"1", 0, 10'000'000, "simulations at most (0: 20 x particles x (generations + 1))", ""});
+  }
+  [[nodiscard]] std::size_t budget() const noexcept {
+    return max_simulations > 0 ? static_cast<std::size_t>(max_simulations)
+                               : 20 * static_cast<std::size_t>(particles) * (static_cast<std::size_t>(generations) + 1);
+  }
+};
+
 /// The `calibrate:` section of an experiment file.
 struct CalibrateSpec {
   std::vector<CalibrationTarget> targets;
@@ -67,6 +93,7 @@ struct CalibrateSpec {
   stats::LocalAlgorithm algorithm = stats::LocalAlgorithm::sbplx;
   double initial_step = 0.25;  ///< fraction of each range
   double tolerance = 0.01;     ///< smallest step, as a fraction of each range
+  PosteriorSpec posterior;
 
   template <class V>
   void visit(V& v) {
@@ -84,6 +111,7 @@ struct CalibrateSpec {
              {"NLopt's local search over the box: sbplx, bobyqa (two parameters or more), neldermead", "Rowan 1990; Powell 2009"});
     v.num("initial_step", initial_step, {"1", 1e-6, 1.0, "initial step of the local search, as a fraction of each range", ""});
     v.num("tolerance", tolerance, {"1", 1e-9, 0.5, "stop when a step is below this fraction of each range", ""});
+    v.section("posterior", posterior, {"ABC-SMC over the box: particles, generations, quantile, min_tolerance, max_simulations", ""});
   }
 };
 
@@ -111,7 +139,8 @@ class Calibration {
   std::vector<std::size_t> target_per;     ///< [target] index into `outputs`, or npos without `per`
 
   [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
-  /// Runs at most: (evaluations + 1 for the chosen point's kept runs) x policies x replications.
+  /// Runs at most: (evaluations + 1 for the chosen point's kept runs + the posterior's simulations)
+  /// x policies x replications.
   [[nodiscard]] std::size_t max_runs() const noexcept;
   /// The resolved experiment and its calibrate section as YAML (stored in the results file).
   [[nodiscard]] std::string to_yaml() const;
@@ -135,8 +164,17 @@ struct TargetFit {
   bool within = false;                     ///< |z| <= 2
 };
 
+/// A parameter's posterior against its prior (the box: uniform, or log-uniform on a log scale).
+struct PosteriorSummary {
+  stats::WeightedSummary posterior;  ///< weighted mean, sd, 5% and 95% quantiles of the last generation
+  double width_ratio = 1.0;          ///< the 90% interval's width over the prior's (in the unit cube of the box)
+};
+
 struct CalibrationReport {
   std::vector<CalibrationEvaluation> evaluations;
+  stats::AbcResult posterior;                        ///< empty generations without a `posterior:` section
+  std::vector<PosteriorSummary> parameters;          ///< [parameter] from the last generation
+  std::vector<std::vector<double>> posterior_model;  ///< [target] the model's figure of each last-generation particle
   std::size_t chosen = 0;
   std::string stop;
   std::vector<TargetFit> fit;  ///< [target] at the chosen point
