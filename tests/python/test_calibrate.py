@@ -204,6 +204,12 @@ def test_posterior_pins_the_parameter_that_matters_and_not_the_other(posterior):
     assert tolerances[-1] == pytest.approx(1.0)  # the default min_tolerance: within one standard error (root mean square)
     assert (post["distance"].values[last] <= 1.0).all()
     assert "posterior (ABC-SMC" in text and "width against the prior" in text
+    # Which targets respond to which parameters, over the prior's sample: the baseline's AI share
+    # falls with the friction and does not depend on the leaderboard's prize.
+    sens = xr.open_dataset(path, engine="h5netcdf", group="calibration/sensitivity")
+    assert sens["behaviour.adoption_friction_usd_per_hour"].sel(target="ai_share").item() < -0.8
+    assert abs(sens["policies.leaderboard.prize_usd"].sel(target="ai_share").item()) < 0.3
+    assert "which targets respond to which parameters" in text
 
 
 def test_posterior_same_at_any_thread_count(posterior):

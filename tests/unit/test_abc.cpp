@@ -118,3 +118,17 @@ TEST_CASE("abc: the same seed gives the same populations whatever the batches, a
   o.quantile = 1.0;
   CHECK_THROWS_AS(kpisim::stats::abc_smc(box, around(5.0, 1.0), o), std::invalid_argument);
 }
+
+TEST_CASE("abc: rank correlation", "[unit][abc]") {
+  using kpisim::stats::rank_correlation;
+  // Spearman's rho of a monotone but non-linear relation is 1 (-1 reversed); hand-computed otherwise.
+  CHECK(rank_correlation({1, 2, 3, 4, 5}, {1, 8, 27, 64, 125}) == Approx(1.0));
+  CHECK(rank_correlation({1, 2, 3, 4, 5}, {5, 4, 3, 2, 1}) == Approx(-1.0));
+  // Ranks (0..4) of b = {2, 0, 1, 4, 3}: d^2 = 4 + 1 + 1 + 1 + 1 = 8, rho = 1 - 6 x 8 / (5 x 24) = 0.6.
+  CHECK(rank_correlation({1, 2, 3, 4, 5}, {30, 10, 20, 50, 40}) == Approx(0.6));
+  // Ties share their mean rank; NaN pairs are left out; too few pairs or a constant sample: NaN.
+  CHECK(rank_correlation({1, 2, 2, 3}, {1, 2, 2, 3}) == Approx(1.0));
+  CHECK(rank_correlation({1, 2, std::nan(""), 3, 4}, {1, 2, 100, 3, 4}) == Approx(1.0));
+  CHECK(std::isnan(rank_correlation({1, 2}, {1, 2})));
+  CHECK(std::isnan(rank_correlation({1, 1, 1, 1}, {1, 2, 3, 4})));
+}

@@ -403,6 +403,20 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
       s.width_ratio /= 0.9;  // the prior's 90% interval covers 0.9 of the unit range
       report.parameters.push_back(s);
     }
+    // Which targets respond to which parameters: rank correlations over the prior's sample.
+    const auto& prior = report.posterior.generations.front().particles;
+    report.sensitivity.assign(cal.spec.targets.size(), std::vector<double>(cal.box.size(), std::nan("")));
+    for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+      std::vector<double> fig;
+      fig.reserve(prior.size());
+      for (const auto& particle : prior) fig.push_back(model_at.at(particle.x)[t]);
+      for (std::size_t j = 0; j < cal.box.size(); ++j) {
+        std::vector<double> xs;
+        xs.reserve(prior.size());
+        for (const auto& particle : prior) xs.push_back(particle.x[j]);
+        report.sensitivity[t][j] = stats::rank_correlation(xs, fig);
+      }
+    }
     report.posterior_model.assign(cal.spec.targets.size(), {});
     for (const auto& particle : last) {
       const auto& means = model_at.at(particle.x);
@@ -535,6 +549,16 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
       for (std::size_t c = 0; c < pcols.size(); ++c) pcols[c].values.push_back(v[c]);
     }
     writer.write_table("calibration/parameters", "parameter", plabels, pcols, {});
+    std::vector<std::string> tlabels;
+    std::vector<Column> tcols;
+    for (const auto& p : cal.box)
+      tcols.push_back({p.name, "Spearman's rank correlation of the parameter and the target's figure over the prior's sample", "1", {}});
+    for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+      tlabels.push_back(cal.spec.targets[t].name);
+      for (std::size_t j = 0; j < cal.box.size(); ++j) tcols[j].values.push_back(report.sensitivity[t][j]);
+    }
+    writer.write_table("calibration/sensitivity", "target", tlabels, tcols,
+                       {{"sample", fmt::format("the prior's sample: {} points", report.posterior.generations.front().particles.size())}});
   }
   writer.commit();
   return report;
@@ -607,6 +631,17 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
                      num(cal.spec.targets[t].standard_error()), num(w.mean), num(w.lower), num(w.upper));
   }
   s += "A parameter whose posterior is about as wide as its prior is not pinned down by these targets.\n";
+  s += "which targets respond to which parameters (Spearman's rank correlation over the prior's sample; near 0: the target cannot pin "
+       "the parameter):\n| target |";
+  for (const auto& p : cal.box) s += fmt::format(" {} |", p.name);
+  s += "\n|---|";
+  for (std::size_t j = 0; j < cal.box.size(); ++j) s += "---|";
+  s += "\n";
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    s += fmt::format("| {} |", printable(cal.spec.targets[t].name));
+    for (const double c : r.sensitivity[t]) s += std::isnan(c) ? std::string(" - |") : fmt::format(" {:+.2f} |", c);
+    s += "\n";
+  }
   return s;
 }
 

@@ -182,4 +182,36 @@ WeightedSummary summarize_particles(const std::vector<AbcParticle>& particles, s
   return s;
 }
 
+double rank_correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<std::pair<double, double>> pairs;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (!std::isnan(a[i]) && !std::isnan(b[i])) pairs.emplace_back(a[i], b[i]);
+  const std::size_t n = pairs.size();
+  if (n < 3) return std::nan("");
+  const auto ranks = [&](bool second) {
+    std::vector<std::size_t> idx(n);
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    const auto key = [&](std::size_t i) { return second ? pairs[i].second : pairs[i].first; };
+    std::sort(idx.begin(), idx.end(), [&](std::size_t x, std::size_t y) { return key(x) < key(y); });
+    std::vector<double> r(n);
+    for (std::size_t i = 0; i < n;) {
+      std::size_t j = i;
+      while (j + 1 < n && key(idx[j + 1]) == key(idx[i])) ++j;
+      const double mean_rank = 0.5 * static_cast<double>(i + j);
+      for (std::size_t k = i; k <= j; ++k) r[idx[k]] = mean_rank;
+      i = j + 1;
+    }
+    return r;
+  };
+  const std::vector<double> ra = ranks(false), rb = ranks(true);
+  const double m = 0.5 * static_cast<double>(n - 1);
+  double sab = 0.0, saa = 0.0, sbb = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sab += (ra[i] - m) * (rb[i] - m);
+    saa += (ra[i] - m) * (ra[i] - m);
+    sbb += (rb[i] - m) * (rb[i] - m);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : std::nan("");
+}
+
 }  // namespace kpisim::stats

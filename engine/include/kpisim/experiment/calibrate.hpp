@@ -175,6 +175,9 @@ struct CalibrationReport {
   stats::AbcResult posterior;                        ///< empty generations without a `posterior:` section
   std::vector<PosteriorSummary> parameters;          ///< [parameter] from the last generation
   std::vector<std::vector<double>> posterior_model;  ///< [target] the model's figure of each last-generation particle
+  /// [target][parameter] Spearman's rank correlation of the parameter and the target's figure over
+  /// the prior's sample (generation 0): which targets respond to (and so can pin) which parameters.
+  std::vector<std::vector<double>> sensitivity;
   std::size_t chosen = 0;
   std::string stop;
   std::vector<TargetFit> fit;  ///< [target] at the chosen point

@@ -65,4 +65,8 @@ struct WeightedSummary {
 };
 WeightedSummary summarize_particles(const std::vector<AbcParticle>& particles, std::size_t coordinate);
 
+/// Spearman's rank correlation of two samples (ties get their mean rank; pairs with a NaN are left
+/// out); NaN with fewer than three pairs or a constant sample.
+double rank_correlation(const std::vector<double>& a, const std::vector<double>& b);
+
 }  // namespace kpisim::stats
