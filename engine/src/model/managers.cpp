@@ -161,7 +161,10 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
   // a day off without reports no belief changes, and neither does its mix-weighted mean, computed
   // when the beliefs last changed.
   const bool dashboard = !kpi.none && workday;
-  if (reports || workday)
+  // Without a KPI, between reports, only a manager who once read a dashboard has anything to do
+  // (her memory of it fades); while nobody has, the pass is skipped (the common case: no KPI).
+  w.dashboards_read = w.dashboards_read || dashboard;
+  if (reports || dashboard || (workday && w.dashboards_read))
     for_blocks(spec.units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t u = lo; u < hi; ++u) {
         const Unit& unit = spec.units[u];

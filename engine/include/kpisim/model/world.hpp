@@ -98,6 +98,7 @@ struct World {
   double audit_detections_today = 0.0;
   double audit_false_positives_today = 0.0;
   double audit_hours_today = 0.0;
+  bool dashboards_read = false;  ///< a KPI's dashboard has been read by the managers on some day (7.17)
 
  private:
   std::uint32_t incentives_written_ = 0;  ///< bit j: incentive column j written since the last clear_incentives
