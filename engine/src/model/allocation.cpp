@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace kpisim {
 namespace {
@@ -412,18 +413,31 @@ std::size_t limit_to_base(std::size_t n, double c, double delta, const double* c
     std::size_t row[kPiece];
     double ab[kBatchActivities][kPiece], cb[kBatchActivities][kPiece], bb[kPiece], tb[kBatchActivities][kPiece], solved[kPiece],
         binding[kPiece];
+    // Which problems break the bound, in a loop that vectorises; then their rows, found without
+    // branches (about half the problems are solved again, at random), are copied with the lowered cap.
+    double bound[kPiece];
+    std::uint8_t again[kPiece];
+    const double* const t_base = t[base] + lo;
+    const double* const t_dep = t[dep] + lo;
+    const float* const share_lo = share + lo;
+#pragma omp simd
+    for (std::size_t r = 0; r < len; ++r) {
+      bound[r] = ratio * static_cast<double>(share_lo[r]) * t_base[r];
+      again[r] = t_dep[r] > bound[r] ? 1 : 0;
+    }
     std::size_t m = 0;
-    // (A branch-free compaction: about half the problems are solved again, at random.)
-    for (std::size_t j = lo; j < lo + len; ++j) {
-      const double bound = ratio * static_cast<double>(share[j]) * t[base][j];
+    for (std::size_t r = 0; r < len; ++r) {
+      row[m] = lo + r;
+      m += again[r];
+    }
+    for (std::size_t r = 0; r < m; ++r) {
+      const std::size_t j = row[r];
       for (std::size_t q = 0; q < kBatchActivities; ++q) {
-        ab[q][m] = a[q][j];
-        cb[q][m] = cap[q][j];
+        ab[q][r] = a[q][j];
+        cb[q][r] = cap[q][j];
       }
-      cb[dep][m] = std::min(cb[dep][m], bound);
-      bb[m] = budget[j];
-      row[m] = j;
-      m += t[dep][j] > bound ? 1 : 0;
+      cb[dep][r] = std::min(cb[dep][r], bound[j - lo]);
+      bb[r] = budget[j];
     }
     if (m == 0) continue;
     const double* const ap[kBatchActivities] = {ab[0], ab[1], ab[2], ab[3]};

@@ -163,28 +163,36 @@ class LeaderboardRegime final : public Regime {
     World& w = ctx.world;
     const bool period_end = is_period_end(ctx.day, p_.cadence);
     const bool provisional = !period_end && !published_ && is_workday(ctx.day);
-    // On a day the window is ranked, the pass also pairs each score with its person for the selection.
     const bool rank = period_end || provisional;
+    // Everyone's window gains the day's usage in a loop that vectorises; then the few new hires
+    // (hired at the end of today) are reset: they start with an empty score and no published
+    // standing yet (the same values as skipping their addition).
+    const bool tokens = p_.metric == UsageMetric::tokens;
+    double* const window = window_.data();
+    double* const own = own_padding_.data();
+    const float* const usage = tokens ? w.measured_tokens.data() : w.measured_sessions.data();
+    const float* const padding = w.performative_tokens.data();
     for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) {
-        // A new hire (hired at the end of today) starts with an empty score.
-        if (hires_.replaced(w.hire_day, i)) {  // a new person: no score, no published standing yet
-          if (rank) ranked_[i] = ranked_bottom_[i] = Ranked{0.0, static_cast<std::uint32_t>(i)};
-          window_[i] = 0.0;
-          own_padding_[i] = 0.0;
-          slope_[i] = 0.0F;
-          pending_[i] = 0.0F;
-          stake_[i] = 0.0F;
-          pending_stake_[i] = 0.0F;
-          contest_[i] = Contest{};
-          pending_contest_[i] = Contest{};
-          fresh_[i] = 1;
-          continue;
-        }
-        window_[i] += p_.metric == UsageMetric::tokens ? w.measured_tokens[i] : w.measured_sessions[i];
-        if (p_.metric == UsageMetric::tokens) own_padding_[i] += w.performative_tokens[i];
-        if (rank) ranked_[i] = ranked_bottom_[i] = Ranked{window_[i], static_cast<std::uint32_t>(i)};
+#pragma omp simd
+      for (std::size_t i = lo; i < hi; ++i) window[i] += usage[i];
+      if (tokens) {
+#pragma omp simd
+        for (std::size_t i = lo; i < hi; ++i) own[i] += padding[i];
       }
+      hires_.each_replaced(w.hire_day, lo, hi, [&](std::size_t i) {
+        window[i] = 0.0;
+        own[i] = 0.0;
+        slope_[i] = 0.0F;
+        pending_[i] = 0.0F;
+        stake_[i] = 0.0F;
+        pending_stake_[i] = 0.0F;
+        contest_[i] = Contest{};
+        pending_contest_[i] = Contest{};
+        fresh_[i] = 1;
+      });
+      // On a day the window is ranked, each score paired with its person for the selection.
+      if (rank)
+        for (std::size_t i = lo; i < hi; ++i) ranked_[i] = ranked_bottom_[i] = Ranked{window[i], static_cast<std::uint32_t>(i)};
     });
     ++days_in_window_;
     if (period_end) {
@@ -348,6 +356,15 @@ class LeaderboardRegime final : public Regime {
     // loops that vectorise (no conditions), then what they mean for each person.
     auto view = [=](std::size_t lo, std::size_t hi, auto noise_model) {
       constexpr rules::ContestNoise noise = decltype(noise_model)::value;
+      // Local copies of the captures: the loops below then vectorise (the closure's members would be
+      // read through it on every iteration).
+      const double* const window_l = window;
+      const double* const own_l = own;
+      const double extrapolate_l = extrapolate, top_cut_l = top_cut, top_beat_l = top_beat, bottom_cut_l = bottom_cut,
+                   bottom_beat_l = bottom_beat;
+      const double top_entry_score_l = top_entry_score, bottom_entry_score_l = bottom_entry_score;
+      const std::size_t top_entry_who_l = top_entry_who, bottom_entry_who_l = bottom_entry_who;
+      const double top_stake_l = top_stake, shame_usd_l = shame_usd, sigma_top_l = sigma_top, sigma_bottom_l = sigma_bottom;
       constexpr std::size_t kPiece = 256;
       double score[kPiece], ref_top[kPiece], ref_bot[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
       for (std::size_t p0 = lo; p0 < hi; p0 += kPiece) {
@@ -359,17 +376,17 @@ class LeaderboardRegime final : public Regime {
           // knows it, and judging a script by the score the script itself produced would make her stop
           // when it lifts her clear of the cutoff and start again when she falls back (a week-to-week
           // cycle).
-          const double unpadded = window[i] - own[i];
-          score[r] = extrapolate * (0.0 < unpadded ? unpadded : 0.0);  // std::max(0.0, unpadded) without a reference
+          const double unpadded = window_l[i] - own_l[i];
+          score[r] = extrapolate_l * (0.0 < unpadded ? unpadded : 0.0);  // std::max(0.0, unpadded) without a reference
           // Her side of each cutoff by the ranking (her whole window, ties by slot), and the rival's
           // score she is measured against: a winner the best loser's, a loser the worst winner's; the
           // rest the best of the shamed's, the shamed the worst of the rest's.
-          const bool wins = window[i] > top_entry_score || (window[i] == top_entry_score && i < top_entry_who);
-          const bool spared = window[i] > bottom_entry_score || (window[i] == bottom_entry_score && i < bottom_entry_who);
-          ref_top[r] = wins ? top_cut : top_beat;
-          ref_bot[r] = spared ? bottom_cut : bottom_beat;
-          m_top[r] = rules::contest_marginal(top_stake, score[r], ref_top[r], sigma_top, noise);
-          m_bottom[r] = rules::contest_marginal(shame_usd, score[r], ref_bot[r], sigma_bottom, noise);
+          const bool wins = window_l[i] > top_entry_score_l || (window_l[i] == top_entry_score_l && i < top_entry_who_l);
+          const bool spared = window_l[i] > bottom_entry_score_l || (window_l[i] == bottom_entry_score_l && i < bottom_entry_who_l);
+          ref_top[r] = wins ? top_cut_l : top_beat_l;
+          ref_bot[r] = spared ? bottom_cut_l : bottom_beat_l;
+          m_top[r] = rules::contest_marginal(top_stake_l, score[r], ref_top[r], sigma_top_l, noise);
+          m_bottom[r] = rules::contest_marginal(shame_usd_l, score[r], ref_bot[r], sigma_bottom_l, noise);
         }
         // The contest her script could change: the cutoff (top or bottom) whose stake a full script
         // would move most, in units of her full script's contribution to the window (what person i's
