@@ -36,6 +36,7 @@ calibrate:
     tokens_per_hour:
       policy: leaderboard
       output: tokens_productive
+      plus: [tokens_rework]
       per: hours_per_fte
       value: 1.0
       interval: [0.0, 1.0e9]
@@ -217,3 +218,18 @@ def test_posterior_same_at_any_thread_count(posterior):
         a = xr.open_dataset(posterior[1][0], engine="h5netcdf", group=group)
         b = xr.open_dataset(posterior[2][0], engine="h5netcdf", group=group)
         xr.testing.assert_identical(a, b)
+
+
+def test_a_target_sums_and_divides_outputs_run_by_run(runs):
+    """tokens_per_hour = (tokens_productive + tokens_rework) / hours_per_fte, window means per run,
+    averaged over the replications: recomputed from the chosen point's runs in the file."""
+    path, _ = runs[1]
+    with h5py.File(path) as f:
+        lb = [i for i, p in enumerate(f["policy"][()]) if p.decode() == "leaderboard"]
+        window = slice(FIRST, DAYS)
+        rework = np.nanmean(f["tokens_rework"][()][lb, window], axis=1)
+        num = np.nanmean(f["tokens_productive"][()][lb, window], axis=1) + rework
+        den = np.nanmean(f["hours_per_fte"][()][lb, window], axis=1)
+    fit = xr.open_dataset(path, engine="h5netcdf", group="calibration/fit")
+    assert fit["model"].sel(target="tokens_per_hour").item() == pytest.approx(float(np.mean(num / den)), rel=1e-9)
+    assert np.all(rework > 0)  # the sum differs from `output` alone

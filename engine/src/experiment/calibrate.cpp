@@ -95,7 +95,8 @@ std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, c
     for (std::size_t t = 0; t < cal.spec.targets.size(); ++t)
       for (std::size_t r = 0; r < reps; ++r) {
         const std::size_t k = p * per_point + cal.target_policy[t] * reps + r;
-        const double num = out_values[cal.target_output[t]][k];
+        double num = out_values[cal.target_output[t]][k];
+        for (const std::size_t o : cal.target_plus[t]) num += out_values[o][k];
         per_run[p][t][r] = cal.target_per[t] == kNone ? num : num / out_values[cal.target_per[t]][k];
       }
   return per_run;
@@ -231,6 +232,9 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
       here("give the `output` whose window mean is the model's figure");
     else if (check_output(t, "output", t.output))
       cal.target_output.push_back(add_output(t.output));
+    cal.target_plus.emplace_back();
+    for (const auto& extra : t.plus)
+      if (check_output(t, "plus", extra)) cal.target_plus.back().push_back(add_output(extra));
     if (!t.per.empty() && check_output(t, "per", t.per)) cal.target_per.push_back(add_output(t.per));
     if (t.per.empty()) cal.target_per.push_back(kNone);
     if (std::isnan(t.value)) here("give the empirical `value`");
@@ -295,6 +299,7 @@ std::string Calibration::to_yaml() const {
     if (entry["interval"] && entry["interval"].size() == 0) entry.remove("interval");
     for (const char* key : {"per", "source"})
       if (entry[key] && entry[key].Scalar().empty()) entry.remove(key);
+    if (entry["plus"] && entry["plus"].size() == 0) entry.remove("plus");
   }
   tree["calibrate"] = section;
   YAML::Emitter clean;

@@ -32,10 +32,11 @@ inline constexpr std::size_t kMaxCalibrationRuns = 10'000'000;
 
 /// One empirical figure the model should reproduce.
 struct CalibrationTarget {
-  std::string name;    ///< the target's id
-  std::string policy;  ///< the policy whose runs give the model's figure (one of the experiment's policies)
-  std::string output;  ///< the output: its window mean per run
-  std::string per;     ///< optional: divide by this output's window mean, run by run (a ratio: a share of hours, say)
+  std::string name;               ///< the target's id
+  std::string policy;             ///< the policy whose runs give the model's figure (one of the experiment's policies)
+  std::string output;             ///< the output: its window mean per run
+  std::vector<std::string> plus;  ///< optional: outputs added to `output` (a sum: checking plus clean-up hours, say)
+  std::string per;                ///< optional: divide by this output's window mean, run by run (a ratio: a share of hours, say)
   double value = std::numeric_limits<double>::quiet_NaN();
   double se = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> interval;  ///< alternatively, a 95% interval [lower, upper]: se = (upper - lower) / (2 x 1.96)
@@ -48,6 +49,7 @@ struct CalibrationTarget {
   void visit(V& v) {
     v.text("policy", policy, {"the policy whose runs give the model's figure (one of the experiment's policies)", ""});
     v.text("output", output, {"the output whose window mean (per run) is the model's figure", ""});
+    v.texts("plus", plus, {"optional: outputs whose window means are added to `output`'s, run by run", ""});
     v.text("per", per, {"optional: divide by this output's window mean, run by run", ""});
     v.num("value", value, {"", -params::kInf, params::kInf, "the empirical value", ""});
     v.num("se", se, {"", 0, params::kInf, "its standard error (or give `interval`)", ""});
@@ -128,15 +130,16 @@ class Calibration {
   static Calibration from_text(const std::string& text, const std::string& name, const std::string& dir,
                                BaseFile base_file = BaseFile::allowed);
 
-  Sweep sweep;                             ///< the experiment (its parameters are the box)
-  CalibrateSpec spec;                      ///< the section, with defaults filled in
-  std::vector<stats::Parameter> box;       ///< the parameters' ranges
-  std::vector<double> start;               ///< the scenario's own values, clamped into the box
-  std::vector<std::size_t> policies;       ///< the policies the targets name (indices into sweep.policies, ascending)
-  std::vector<std::size_t> target_policy;  ///< [target] its position in `policies`
-  std::vector<std::string> outputs;        ///< the outputs computed per run (targets' outputs and denominators)
-  std::vector<std::size_t> target_output;  ///< [target] index into `outputs`
-  std::vector<std::size_t> target_per;     ///< [target] index into `outputs`, or npos without `per`
+  Sweep sweep;                                        ///< the experiment (its parameters are the box)
+  CalibrateSpec spec;                                 ///< the section, with defaults filled in
+  std::vector<stats::Parameter> box;                  ///< the parameters' ranges
+  std::vector<double> start;                          ///< the scenario's own values, clamped into the box
+  std::vector<std::size_t> policies;                  ///< the policies the targets name (indices into sweep.policies, ascending)
+  std::vector<std::size_t> target_policy;             ///< [target] its position in `policies`
+  std::vector<std::string> outputs;                   ///< the outputs computed per run (targets' outputs and denominators)
+  std::vector<std::size_t> target_output;             ///< [target] index into `outputs`
+  std::vector<std::size_t> target_per;                ///< [target] index into `outputs`, or npos without `per`
+  std::vector<std::vector<std::size_t>> target_plus;  ///< [target] indices into `outputs` of `plus`
 
   [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
   /// Runs at most: (evaluations + 1 for the chosen point's kept runs + the posterior's simulations)
