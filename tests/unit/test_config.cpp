@@ -58,6 +58,25 @@ TEST_CASE("every error in a file is reported", "[unit][config]") {
   REQUIRE_THAT(e, Contains("s.yaml:3:"));
 }
 
+TEST_CASE("a mistake repeated by YAML aliases gives the first 50 errors and a count of the rest", "[unit][config]") {
+  // 821 bytes of aliases once gave 8,642 error lines (1.7 MB): one misspelt key, expanded 100 x 100 times.
+  std::string yaml =
+      "policies:\n  p: {type: hybrid, components: [&h {weight: 1, policy: {type: hybrid, components: [&c {wieght: 1, "
+      "policy: {type: audit}}";
+  for (int i = 0; i < 99; ++i) yaml += ", *c";
+  yaml += "]}}";
+  for (int i = 0; i < 99; ++i) yaml += ", *h";
+  yaml += "]}\n";
+  const auto e = error_of(yaml);
+  std::size_t lines = 0;
+  for (const char c : e) lines += c == '\n' ? 1 : 0;
+  CHECK(lines == kpisim::kMaxReportedErrors + 1);
+  REQUIRE_THAT(e, Contains("unknown key 'wieght' in 'policies.p.components[0].policy.components[0]'; did you mean 'weight'?"));
+  REQUIRE_THAT(e, Contains("s.yaml: error: ... and 9950 more errors (only the first 50 are shown)"));
+  // Fewer than the limit: all of them, and no count line.
+  CHECK_THAT(error_of("dayz: 1\nseedd: 2\n"), !Contains("more errors"));
+}
+
 TEST_CASE("syntax errors carry their position", "[unit][config]") {
   REQUIRE_THAT(error_of("days: [1, 2\n"), Contains("s.yaml:"));
   REQUIRE_THAT(error_of("days: [1, 2\n"), Contains("YAML syntax"));

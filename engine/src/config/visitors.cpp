@@ -115,6 +115,7 @@ std::string name_problem(std::string_view name, bool key_path) {
 }
 
 void Diagnostics::error(int line0, int col0, std::string message) {
+  if (++count_ > kMaxReportedErrors) return;  // counted, not kept (report() says how many)
   const std::string file = printable(file_, 300);
   if (line0 >= 0)
     messages_.push_back(fmt::format("{}:{}:{}: error: {}", file, line0 + 1, col0 + 1, message));
@@ -137,6 +138,9 @@ void Diagnostics::error_at_path(const SourceMap* where, const std::string& path,
 std::string Diagnostics::report() const {
   std::string out;
   for (const auto& m : messages_) out += m + "\n";
+  if (count_ > messages_.size())
+    out += fmt::format("{}: error: ... and {} more errors (only the first {} are shown)\n", printable(file_, 300),
+                       count_ - messages_.size(), messages_.size());
   return out;
 }
 

@@ -47,7 +47,13 @@ class DiagnosticsError : public InputError {
   std::vector<Diagnostic> diagnostics_;
 };
 
-/// Errors found in one input file, each with its 1-based line and column.
+/// The most errors of one file that are kept and shown: the rest are counted ("... and N more").
+/// A few bytes of YAML aliases can repeat one mistake thousands of times (821 bytes gave 8,642
+/// lines, 1.7 MB, before this limit): the first errors say what is wrong.
+inline constexpr std::size_t kMaxReportedErrors = 50;
+
+/// Errors found in one input file, each with its 1-based line and column (the first
+/// kMaxReportedErrors of them; the others are counted).
 class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
@@ -58,10 +64,13 @@ class Diagnostics {
   /// Records an error at the position of `path` in `where` (no position if unknown).
   void error_at_path(const SourceMap* where, const std::string& path, std::string message);
 
-  [[nodiscard]] bool ok() const noexcept { return messages_.empty(); }
+  [[nodiscard]] bool ok() const noexcept { return count_ == 0; }
+  /// Errors recorded, the ones not kept included.
+  [[nodiscard]] std::size_t count() const noexcept { return count_; }
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
   [[nodiscard]] const std::vector<std::string>& messages() const noexcept { return messages_; }
-  /// All messages joined by newlines, as shown to the user.
+  /// All messages joined by newlines, as shown to the user, and a last line counting the errors not
+  /// kept (if any).
   [[nodiscard]] std::string report() const;
   /// The errors one by one (the same as messages()).
   [[nodiscard]] const std::vector<Diagnostic>& entries() const noexcept { return entries_; }
@@ -72,6 +81,7 @@ class Diagnostics {
   std::string file_;
   std::vector<std::string> messages_;
   std::vector<Diagnostic> entries_;
+  std::size_t count_ = 0;
 };
 
 }  // namespace kpisim
