@@ -28,6 +28,7 @@
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/stats/summary.hpp"
+#include "section.hpp"
 
 namespace kpisim {
 namespace {
@@ -138,60 +139,27 @@ double CalibrationTarget::standard_error() const noexcept {
 }
 
 bool has_calibrate_section(const std::string& path) {
-  try {
-    const YAML::Node root = YAML::Load(params::read_input_file(path, "experiment"));
-    return root.IsMap() && root["calibrate"];
-  } catch (const YAML::Exception&) {
-    return false;
-  } catch (const InputError&) {
-    return false;
-  }
+  return detail::has_section(path, "calibrate");
 }
 
 Calibration Calibration::load(const std::string& path) {
-  const fs::path p(path);
-  return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+  return from_text(params::read_input_file(path, "experiment"), path, detail::directory_of(path));
 }
 
 Calibration Calibration::from_text(const std::string& text, const std::string& path, const std::string& dir, BaseFile base_file) {
   Diagnostics diag(path);
-  const YAML::Node root = params::load_document(text, diag);
-  diag.throw_if_errors();
   Calibration cal;
   SourceMap where;
-  if (root.IsMap()) {
-    const YAML::Node section = root["calibrate"];
-    if (!section || !section.IsMap()) {
-      const YAML::Mark m = section ? section.Mark() : root.Mark();
-      diag.error(std::max(0, m.line), std::max(0, m.column),
-                 section ? "`calibrate` must be a mapping (targets, weighting, evaluations, ...)"
-                         : "a calibration needs a `calibrate:` section (docs/experiments.md, \"Calibration\")");
-    } else {
-      params::YamlReader reader(section, diag, "calibrate", &where);
-      cal.spec.visit(reader);
-      reader.finish();
-    }
-    if (const YAML::Node design = root["design"]; design && base_file == BaseFile::allowed)
-      diag.error(design.Mark().line, design.Mark().column,
-                 "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)");
-  }
-  try {
-    cal.sweep = Sweep::from_text(text, path, dir, base_file);
-  } catch (const InputError& err) {
-    if (diag.ok()) throw;
-    throw InputError(diag.report() + "\n" + err.what());
-  }
-  diag.throw_if_errors();
+  static constexpr detail::SectionWords kWords{
+      "calibrate", "`calibrate` must be a mapping (targets, weighting, evaluations, ...)",
+      "a calibration needs a `calibrate:` section (docs/experiments.md, \"Calibration\")",
+      "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)", "a calibration"};
+  cal.sweep = detail::read_with_section(
+      text, path, dir, base_file, kWords, [&](params::YamlReader& r) { cal.spec.visit(r); }, diag, where);
 
   const Sweep& sw = cal.sweep;
   CalibrateSpec& s = cal.spec;
   const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "calibrate." + key, msg); };
-  if (sw.experiment.parameters.empty())
-    diag.error_at_path(&where, "parameters", "a calibration needs parameters with ranges (`lower`, `upper`) under `parameters`");
-  for (const auto& p : sw.experiment.parameters)
-    if (!p.values.empty())
-      diag.error(p.line, p.col,
-                 fmt::format("parameter '{}': a calibration searches a range: give `lower` and `upper` instead of `values`", p.name));
   if (s.targets.empty()) at("targets", "a calibration needs at least one target");
   std::vector<std::string> divisions;
   for (const auto& d : sw.base.organisation.divisions) divisions.push_back(d.name);

@@ -28,6 +28,7 @@
 #include "kpisim/io/hdf5_writer.hpp"
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
+#include "section.hpp"
 
 namespace kpisim {
 namespace {
@@ -192,55 +193,23 @@ std::string point_text(const Optimisation& opt, const std::vector<double>& x) {
 }  // namespace
 
 bool has_optimise_section(const std::string& path) {
-  try {
-    const YAML::Node root = YAML::Load(params::read_input_file(path, "experiment"));
-    return root.IsMap() && root["optimise"];
-  } catch (const YAML::Exception&) {
-    return false;
-  } catch (const InputError&) {
-    return false;
-  }
+  return detail::has_section(path, "optimise");
 }
 
 Optimisation Optimisation::load(const std::string& path) {
-  const fs::path p(path);
-  return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
+  return from_text(params::read_input_file(path, "experiment"), path, detail::directory_of(path));
 }
 
 Optimisation Optimisation::from_text(const std::string& text, const std::string& path, const std::string& dir, BaseFile base_file) {
   Diagnostics diag(path);
-  const YAML::Node root = params::load_document(text, diag);
-  diag.throw_if_errors();
   Optimisation opt;
   SourceMap where;
-  bool have_section = false;
-  if (root.IsMap()) {
-    const YAML::Node section = root["optimise"];
-    if (!section || !section.IsMap()) {
-      const YAML::Mark m = section ? section.Mark() : root.Mark();
-      diag.error(std::max(0, m.line), std::max(0, m.column),
-                 section ? "`optimise` must be a mapping (policy, goal, objective, constraints, evaluations, ...)"
-                         : "an optimisation needs an `optimise:` section (docs/experiments.md, \"Optimisation\")");
-    } else {
-      have_section = true;
-      params::YamlReader reader(section, diag, "optimise", &where);
-      opt.spec.visit(reader);
-      reader.finish();
-    }
-    // The resolved experiment stored in a results file (base_file refused) always names its design.
-    if (const YAML::Node design = root["design"]; design && base_file == BaseFile::allowed)
-      diag.error(design.Mark().line, design.Mark().column,
-                 "an optimisation chooses its own points: remove `design` (the parameters' ranges are the search box)");
-  }
-  // The rest is an experiment: its own checks (with the optimise section's problems first).
-  try {
-    opt.sweep = Sweep::from_text(text, path, dir, base_file);
-  } catch (const InputError& err) {
-    if (diag.ok()) throw;
-    throw InputError(diag.report() + "\n" + err.what());
-  }
-  diag.throw_if_errors();
-  static_cast<void>(have_section);
+  static constexpr detail::SectionWords kWords{
+      "optimise", "`optimise` must be a mapping (policy, goal, objective, constraints, evaluations, ...)",
+      "an optimisation needs an `optimise:` section (docs/experiments.md, \"Optimisation\")",
+      "an optimisation chooses its own points: remove `design` (the parameters' ranges are the search box)", "an optimisation"};
+  opt.sweep = detail::read_with_section(
+      text, path, dir, base_file, kWords, [&](params::YamlReader& r) { opt.spec.visit(r); }, diag, where);
 
   const Sweep& sw = opt.sweep;
   OptimiseSpec& s = opt.spec;
@@ -259,13 +228,6 @@ Optimisation Optimisation::from_text(const std::string& text, const std::string&
   } else {
     opt.policy = static_cast<std::size_t>(pit - sw.policies.begin());
   }
-  // The search box.
-  if (sw.experiment.parameters.empty())
-    diag.error_at_path(&where, "parameters", "an optimisation needs parameters with ranges (`lower`, `upper`) under `parameters`");
-  for (const auto& p : sw.experiment.parameters)
-    if (!p.values.empty())
-      diag.error(p.line, p.col,
-                 fmt::format("parameter '{}': an optimisation searches a range: give `lower` and `upper` instead of `values`", p.name));
   // Outputs: the objective's and the constraints'.
   std::vector<std::string> divisions;
   for (const auto& d : sw.base.organisation.divisions) divisions.push_back(d.name);
