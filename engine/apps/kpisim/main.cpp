@@ -474,10 +474,29 @@ struct OptimiseArgs {
   bool no_progress = false;
 };
 
-int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
-  const kpisim::Optimisation opt = kpisim::Optimisation::load(a.experiment);
-  opt.sweep.check_points();  // the ranges' grid points, as `validate` checks them
-  const std::string out = a.output.empty() ? opt.sweep.experiment.name + ".h5" : a.output;
+// The options of a search (kpisim::OptimiseOptions, kpisim::CalibrateOptions): where it writes, and
+// what it records and reports.
+template <class Options>
+Options search_options(const std::string& out, bool overwrite, kpisim::ResultsMeta meta,
+                       std::function<void(long long, long long)> progress) {
+  Options o;
+  o.output = out;
+  o.overwrite = overwrite;
+  o.meta = std::move(meta);
+  o.progress = std::move(progress);
+  return o;
+}
+
+// What `kpisim optimise` and `kpisim calibrate` share: the output check, the thread limit, the
+// pre-flight estimate (one candidate's runs, `one`, timed and scaled to the budget's `runs`) and its
+// refusal, the provenance and the progress bar. `header(threads)` is the first line the pre-flight
+// prints; `search(out, meta, progress)` runs the search and returns its report; `failed` names what
+// a failed run makes of an evaluation.
+template <class Header, class Search, class Format>
+int search_command(const OptimiseArgs& a, const std::string& command_line, const kpisim::Sweep& sweep, const char* noun,
+                   const kpisim::Sweep& one, std::size_t runs, Header header, Search search, Format format, const char* failed) {
+  sweep.check_points();  // the ranges' grid points, as `validate` checks them
+  const std::string out = a.output.empty() ? sweep.experiment.name + ".h5" : a.output;
   if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
     fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
     return kExitOutputExists;
@@ -485,6 +504,40 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
   std::optional<tbb::global_control> limit;
   if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const std::size_t avail = kpisim::available_memory_bytes();
+  const kpisim::SweepEstimate est = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
+  const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
+  if (!a.quiet || a.dry_run)
+    fmt::print("{}\nestimate: {}, peak memory about {}\n", header(threads),
+               std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
+  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
+    fmt::print(stderr, "kpisim: refusing to run: the {} needs an estimated {} at {} threads but only {} is available\n", noun,
+               mib(est.memory_bytes), threads, mib(avail));
+    return kExitTooLarge;
+  }
+  if (a.dry_run) return kExitOk;
+  kpisim::ResultsMeta meta = kpisim::build_meta(command_line, threads);
+  meta.scenario_name = sweep.base.name;
+  meta.scenario_file = sweep.experiment.base.empty() ? a.experiment : sweep.experiment.base;
+  meta.scenario_yaml = kpisim::to_yaml(sweep.base);
+  meta.seed = sweep.base.seed;
+  ProgressBar bar(!a.quiet && !a.no_progress, "runs at most");
+  const auto rep = search(out, std::move(meta), [&](long long d, long long t) { bar.update(d, t); });
+  bar.finish();
+  if (!a.quiet) {
+    fmt::print("{}", format(rep));
+    fmt::print("\n{} in {:.1f} s; wrote {}\n", plural(rep.runs, "run"), bar.seconds(), out);
+  }
+  if (!rep.failures.empty()) {
+    fmt::print(stderr, "kpisim: {} of the {}'s evaluations had failed runs ({}); first: {}\n", rep.failures.size(), noun, failed,
+               rep.failures.front().second);
+    return kExitRunsFailed;
+  }
+  return kExitOk;
+}
+
+int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
+  const kpisim::Optimisation opt = kpisim::Optimisation::load(a.experiment);
   // Pre-flight, from the counts: one candidate's replications at this many threads (memory, and a
   // timing probe of a few simulated days), scaled to the budget's runs.
   kpisim::Sweep one = opt.sweep;
@@ -492,62 +545,27 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
   one.policies = {opt.sweep.policies[opt.policy]};
   one.policy_index = {opt.sweep.policy_index[opt.policy]};
   one.baseline = 0;
-  const std::size_t avail = kpisim::available_memory_bytes();
-  const kpisim::SweepEstimate est = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
   const std::size_t runs = opt.max_runs();
-  const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
-  if (!a.quiet || a.dry_run)
-    fmt::print(
+  const auto header = [&](int threads) {
+    return fmt::format(
         "kpisim {}: optimise '{}' - policy '{}', {} ({}), up to {} evaluations x {} + baseline + {} x 3 confirmation{} = at most {}, {} "
-        "employees, {} days, {}\nestimate: {}, peak memory about {}\n",
+        "employees, {} days, {}",
         kpisim::engine_version(), kpisim::printable(opt.sweep.experiment.name), opt.sweep.policies[opt.policy],
         plural(opt.box.size(), "parameter"), kpisim::stats::algorithm_name(opt.spec.algorithm), opt.spec.evaluations,
         plural(static_cast<std::size_t>(opt.replications()), "replication"), opt.confirm_replications(),
         opt.uncertain.empty() ? std::string() : fmt::format(", x {} states of the world", opt.state_count()), plural(runs, "run"),
-        opt.sweep.base.organisation.employees, opt.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"),
-        std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
-  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
-    fmt::print(stderr, "kpisim: refusing to run: the optimisation needs an estimated {} at {} threads but only {} is available\n",
-               mib(est.memory_bytes), threads, mib(avail));
-    return kExitTooLarge;
-  }
-  if (a.dry_run) return kExitOk;
-  kpisim::OptimiseOptions o;
-  o.output = out;
-  o.overwrite = a.force;
-  o.meta = kpisim::build_meta(command_line, threads);
-  o.meta.scenario_name = opt.sweep.base.name;
-  o.meta.scenario_file = opt.sweep.experiment.base.empty() ? a.experiment : opt.sweep.experiment.base;
-  o.meta.scenario_yaml = kpisim::to_yaml(opt.sweep.base);
-  o.meta.seed = opt.sweep.base.seed;
-  ProgressBar bar(!a.quiet && !a.no_progress, "runs at most");
-  o.progress = [&](long long d, long long t) { bar.update(d, t); };
-  const kpisim::OptimisationReport rep = kpisim::run_optimisation(opt, o);
-  bar.finish();
-  if (!a.quiet) {
-    fmt::print("{}", kpisim::format_optimisation(opt, rep));
-    fmt::print("\n{} in {:.1f} s; wrote {}\n", plural(rep.runs, "run"), bar.seconds(), out);
-  }
-  if (!rep.failures.empty()) {
-    fmt::print(stderr, "kpisim: {} of the optimisation's evaluations had failed runs (counted as infeasible); first: {}\n",
-               rep.failures.size(), rep.failures.front().second);
-    return kExitRunsFailed;
-  }
-  return kExitOk;
+        opt.sweep.base.organisation.employees, opt.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"));
+  };
+  const auto search = [&](const std::string& out, kpisim::ResultsMeta meta, std::function<void(long long, long long)> progress) {
+    return kpisim::run_optimisation(opt, search_options<kpisim::OptimiseOptions>(out, a.force, std::move(meta), std::move(progress)));
+  };
+  const auto format = [&](const kpisim::OptimisationReport& rep) { return kpisim::format_optimisation(opt, rep); };
+  return search_command(a, command_line, opt.sweep, "optimisation", one, runs, header, search, format, "counted as infeasible");
 }
 
 // `kpisim calibrate`: an experiment with a `calibrate:` section (docs/experiments.md, "Calibration").
 int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
   const kpisim::Calibration cal = kpisim::Calibration::load(a.experiment);
-  cal.sweep.check_points();  // the ranges' grid points, as `validate` checks them
-  const std::string out = a.output.empty() ? cal.sweep.experiment.name + ".h5" : a.output;
-  if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
-    fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
-    return kExitOutputExists;
-  }
-  std::optional<tbb::global_control> limit;
-  if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
-  const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   // Pre-flight, from the counts: one candidate (every policy the targets name, every replication)
   // at this many threads (memory, and a timing probe of a few simulated days), scaled to the budget.
   kpisim::Sweep one = cal.sweep;
@@ -559,48 +577,22 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
     one.policy_index.push_back(cal.sweep.policy_index[p]);
   }
   one.baseline = 0;
-  const std::size_t avail = kpisim::available_memory_bytes();
-  const kpisim::SweepEstimate est = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
   const std::size_t runs = cal.max_runs();
-  const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
-  if (!a.quiet || a.dry_run)
-    fmt::print(
+  const auto header = [&](int threads) {
+    return fmt::format(
         "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} evaluations + the chosen point's runs{}, each {} x {} = at most {}, {} "
-        "employees, {} days, {}\nestimate: {}, peak memory about {}\n",
+        "employees, {} days, {}",
         kpisim::engine_version(), kpisim::printable(cal.sweep.experiment.name), plural(cal.box.size(), "parameter"),
         plural(cal.spec.targets.size(), "target"), kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations,
         cal.spec.posterior.particles > 0 ? fmt::format(" + up to {} posterior simulations", cal.spec.posterior.budget()) : std::string(),
         plural(cal.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(cal.replications()), "replication"),
-        plural(runs, "run"), cal.sweep.base.organisation.employees, cal.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"),
-        std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
-  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
-    fmt::print(stderr, "kpisim: refusing to run: the calibration needs an estimated {} at {} threads but only {} is available\n",
-               mib(est.memory_bytes), threads, mib(avail));
-    return kExitTooLarge;
-  }
-  if (a.dry_run) return kExitOk;
-  kpisim::CalibrateOptions o;
-  o.output = out;
-  o.overwrite = a.force;
-  o.meta = kpisim::build_meta(command_line, threads);
-  o.meta.scenario_name = cal.sweep.base.name;
-  o.meta.scenario_file = cal.sweep.experiment.base.empty() ? a.experiment : cal.sweep.experiment.base;
-  o.meta.scenario_yaml = kpisim::to_yaml(cal.sweep.base);
-  o.meta.seed = cal.sweep.base.seed;
-  ProgressBar bar(!a.quiet && !a.no_progress, "runs at most");
-  o.progress = [&](long long d, long long t) { bar.update(d, t); };
-  const kpisim::CalibrationReport rep = kpisim::run_calibration(cal, o);
-  bar.finish();
-  if (!a.quiet) {
-    fmt::print("{}", kpisim::format_calibration(cal, rep));
-    fmt::print("\n{} in {:.1f} s; wrote {}\n", plural(rep.runs, "run"), bar.seconds(), out);
-  }
-  if (!rep.failures.empty()) {
-    fmt::print(stderr, "kpisim: {} of the calibration's evaluations had failed runs (their loss is NaN); first: {}\n", rep.failures.size(),
-               rep.failures.front().second);
-    return kExitRunsFailed;
-  }
-  return kExitOk;
+        plural(runs, "run"), cal.sweep.base.organisation.employees, cal.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"));
+  };
+  const auto search = [&](const std::string& out, kpisim::ResultsMeta meta, std::function<void(long long, long long)> progress) {
+    return kpisim::run_calibration(cal, search_options<kpisim::CalibrateOptions>(out, a.force, std::move(meta), std::move(progress)));
+  };
+  const auto format = [&](const kpisim::CalibrationReport& rep) { return kpisim::format_calibration(cal, rep); };
+  return search_command(a, command_line, cal.sweep, "calibration", one, runs, header, search, format, "their loss is NaN");
 }
 
 int cmd_validate_calibration(const std::string& file) {
