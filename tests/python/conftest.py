@@ -151,3 +151,15 @@ def no_snapshot_run(cli, small_scenario, tmp_path_factory):
 def results_files(small_run, crn_sweep, sobol_sweep):
     """{"run": kpisim run file, "crn": CRN sweep, "sobol": Saltelli sweep}."""
     return {"run": small_run, "crn": crn_sweep, "sobol": sobol_sweep}
+
+
+def calibrate_at_thread_counts(cli, experiment, directory, stem, threads=(1, 2)):
+    """Runs `kpisim calibrate EXPERIMENT` at each thread count (a test then compares the files):
+    {threads: (results path, stdout)}; a failed run fails the test."""
+    out = {}
+    for n in threads:
+        path = Path(directory) / f"{stem}_t{n}.h5"
+        r = cli("calibrate", experiment, "-o", path, "--threads", n, "--no-progress")
+        assert r.returncode == 0, r.stderr
+        out[n] = (path, r.stdout)
+    return out

@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import calibrate_at_thread_counts
 
 TRUE_FRICTION = 10.0  # behaviour.adoption_friction_usd_per_hour at which the target is produced
 FIRST, DAYS = 14, 56
@@ -79,12 +80,7 @@ def experiment(source_dir, tmp_path_factory, target_value):
 
 @pytest.fixture(scope="module")
 def runs(cli, experiment):
-    out = {}
-    for threads in (1, 2):
-        path = experiment.parent / f"cal_t{threads}.h5"
-        r = cli("calibrate", experiment, "-o", path, "--threads", threads, "--no-progress")
-        assert r.returncode == 0, r.stderr
-        out[threads] = (path, r.stdout)
+    out = calibrate_at_thread_counts(cli, experiment, experiment.parent, "cal")
     return out
 
 
@@ -181,12 +177,7 @@ def posterior(cli, source_dir, tmp_path_factory, target_value):
     text = text.replace("  evaluations: 20\n", "  evaluations: 6\n  posterior: {particles: 60, generations: 4}\n").replace(
         "  start_points: 4\n", "  start_points: 2\n")
     exp.write_text(text)
-    out = {}
-    for threads in (1, 2):
-        path = d / f"post_t{threads}.h5"
-        r = cli("calibrate", exp, "-o", path, "--threads", threads, "--no-progress")
-        assert r.returncode == 0, r.stderr
-        out[threads] = (path, r.stdout)
+    out = calibrate_at_thread_counts(cli, exp, d, "post")
     return out
 
 

@@ -477,24 +477,26 @@ struct OptimiseArgs {
 // The options of a search (kpisim::OptimiseOptions, kpisim::CalibrateOptions): where it writes, and
 // what it records and reports.
 template <class Options>
-Options search_options(const std::string& out, bool overwrite, kpisim::ResultsMeta meta,
-                       std::function<void(long long, long long)> progress) {
+Options search_options(const std::string& out, bool overwrite, const kpisim::ResultsMeta& meta,
+                       const std::function<void(long long, long long)>& progress) {
   Options o;
   o.output = out;
   o.overwrite = overwrite;
-  o.meta = std::move(meta);
-  o.progress = std::move(progress);
+  o.meta = meta;
+  o.progress = progress;
   return o;
 }
 
 // What `kpisim optimise` and `kpisim calibrate` share: the output check, the thread limit, the
-// pre-flight estimate (one candidate's runs, `one`, timed and scaled to the budget's `runs`) and its
+// pre-flight estimate (one candidate's runs of each scenario, `probes`, each timed and scaled to the
+// budget's runs of it) and its
 // refusal, the provenance and the progress bar. `header(threads)` is the first line the pre-flight
 // prints; `search(out, meta, progress)` runs the search and returns its report; `failed` names what
 // a failed run makes of an evaluation.
 template <class Header, class Search, class Format>
 int search_command(const OptimiseArgs& a, const std::string& command_line, const kpisim::Sweep& sweep, const char* noun,
-                   const kpisim::Sweep& one, std::size_t runs, Header header, Search search, Format format, const char* failed) {
+                   const std::vector<std::pair<kpisim::Sweep, std::size_t>>& probes, Header header, Search search, Format format,
+                   const char* failed) {
   sweep.check_points();  // the ranges' grid points, as `validate` checks them
   const std::string out = a.output.empty() ? sweep.experiment.name + ".h5" : a.output;
   if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
@@ -505,8 +507,14 @@ int search_command(const OptimiseArgs& a, const std::string& command_line, const
   if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   const std::size_t avail = kpisim::available_memory_bytes();
-  const kpisim::SweepEstimate est = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
-  const double seconds = est.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(est.runs, 1));
+  kpisim::SweepEstimate est;  // memory: the largest scenario's; time: the sum over scenarios
+  double seconds = 0.0;
+  for (const auto& [one, runs] : probes) {
+    if (one.points.empty()) continue;
+    const kpisim::SweepEstimate e = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
+    seconds += e.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(e.runs, 1));
+    est.memory_bytes = std::max(est.memory_bytes, e.memory_bytes);
+  }
   if (!a.quiet || a.dry_run)
     fmt::print("{}\nestimate: {}, peak memory about {}\n", header(threads),
                std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
@@ -522,7 +530,7 @@ int search_command(const OptimiseArgs& a, const std::string& command_line, const
   meta.scenario_yaml = kpisim::to_yaml(sweep.base);
   meta.seed = sweep.base.seed;
   ProgressBar bar(!a.quiet && !a.no_progress, "runs at most");
-  const auto rep = search(out, std::move(meta), [&](long long d, long long t) { bar.update(d, t); });
+  const auto rep = search(out, meta, [&](long long d, long long t) { bar.update(d, t); });
   bar.finish();
   if (!a.quiet) {
     fmt::print("{}", format(rep));
@@ -556,28 +564,23 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
         opt.uncertain.empty() ? std::string() : fmt::format(", x {} states of the world", opt.state_count()), plural(runs, "run"),
         opt.sweep.base.organisation.employees, opt.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"));
   };
-  const auto search = [&](const std::string& out, kpisim::ResultsMeta meta, std::function<void(long long, long long)> progress) {
-    return kpisim::run_optimisation(opt, search_options<kpisim::OptimiseOptions>(out, a.force, std::move(meta), std::move(progress)));
+  const auto search = [&](const std::string& out, const kpisim::ResultsMeta& meta,
+                          const std::function<void(long long, long long)>& progress) {
+    return kpisim::run_optimisation(opt, search_options<kpisim::OptimiseOptions>(out, a.force, meta, progress));
   };
   const auto format = [&](const kpisim::OptimisationReport& rep) { return kpisim::format_optimisation(opt, rep); };
-  return search_command(a, command_line, opt.sweep, "optimisation", one, runs, header, search, format, "counted as infeasible");
+  return search_command(a, command_line, opt.sweep, "optimisation", {{one, runs}}, header, search, format, "counted as infeasible");
 }
 
 // `kpisim calibrate`: an experiment with a `calibrate:` section (docs/experiments.md, "Calibration").
 int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
   const kpisim::Calibration cal = kpisim::Calibration::load(a.experiment);
   // Pre-flight, from the counts: one candidate (every policy the targets name, every replication)
-  // at this many threads (memory, and a timing probe of a few simulated days), scaled to the budget.
-  kpisim::Sweep one = cal.sweep;
-  one.points = {cal.start};
-  one.policies.clear();
-  one.policy_index.clear();
-  for (const std::size_t p : cal.policies) {
-    one.policies.push_back(cal.sweep.policies[p]);
-    one.policy_index.push_back(cal.sweep.policy_index[p]);
-  }
-  one.baseline = 0;
+  // of the experiment's scenario and of each replica at this many threads (memory, and a timing
+  // probe of a few simulated days), scaled to the budget.
   const std::size_t runs = cal.max_runs();
+  std::vector<std::pair<kpisim::Sweep, std::size_t>> probes;
+  for (std::size_t s = 0; s < cal.studies(); ++s) probes.emplace_back(cal.probe(s), runs / cal.arms.size() * cal.arms_of(s));
   const auto header = [&](int threads) {
     return fmt::format(
         "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} evaluations + the chosen point's runs{}, each {} x {} = at most {}, {} "
@@ -585,14 +588,17 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
         kpisim::engine_version(), kpisim::printable(cal.sweep.experiment.name), plural(cal.box.size(), "parameter"),
         plural(cal.spec.targets.size(), "target"), kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations,
         cal.spec.posterior.particles > 0 ? fmt::format(" + up to {} posterior simulations", cal.spec.posterior.budget()) : std::string(),
-        plural(cal.policies.size(), "policy", "policies"), plural(static_cast<std::size_t>(cal.replications()), "replication"),
-        plural(runs, "run"), cal.sweep.base.organisation.employees, cal.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"));
+        plural(cal.arms.size(), "policy", "policies") +
+            (cal.replicas.empty() ? std::string() : fmt::format(" (of the experiment and {})", plural(cal.replicas.size(), "replica"))),
+        plural(static_cast<std::size_t>(cal.replications()), "replication"), plural(runs, "run"), cal.sweep.base.organisation.employees,
+        cal.sweep.days(), plural(static_cast<std::size_t>(threads), "thread"));
   };
-  const auto search = [&](const std::string& out, kpisim::ResultsMeta meta, std::function<void(long long, long long)> progress) {
-    return kpisim::run_calibration(cal, search_options<kpisim::CalibrateOptions>(out, a.force, std::move(meta), std::move(progress)));
+  const auto search = [&](const std::string& out, const kpisim::ResultsMeta& meta,
+                          const std::function<void(long long, long long)>& progress) {
+    return kpisim::run_calibration(cal, search_options<kpisim::CalibrateOptions>(out, a.force, meta, progress));
   };
   const auto format = [&](const kpisim::CalibrationReport& rep) { return kpisim::format_calibration(cal, rep); };
-  return search_command(a, command_line, cal.sweep, "calibration", one, runs, header, search, format, "their loss is NaN");
+  return search_command(a, command_line, cal.sweep, "calibration", probes, header, search, format, "their loss is NaN");
 }
 
 int cmd_validate_calibration(const std::string& file) {
@@ -602,7 +608,7 @@ int cmd_validate_calibration(const std::string& file) {
       "{}: OK: calibration '{}': {} to {} ({}), up to {} evaluations x {} x {} replications; at most {} runs of '{}' ({} "
       "employees, {} days)\n",
       file, cal.sweep.experiment.name, plural(cal.box.size(), "parameter"), plural(cal.spec.targets.size(), "target"),
-      kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations, plural(cal.policies.size(), "policy", "policies"),
+      kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations, plural(cal.arms.size(), "policy", "policies"),
       cal.replications(), cal.max_runs(), kpisim::printable(cal.sweep.base.name), cal.sweep.base.organisation.employees,
       cal.sweep.base.days);
   fmt::print("{}", cal.sweep.describe_targets());

@@ -38,48 +38,70 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 constexpr double kZ95 = 1.959963984540054;  // the normal quantile of a two-sided 95% interval
 
 /// Every target's figure per replication at each of a batch of parameter points, replications
-/// 0 .. R-1 of each policy the targets name (the same streams for every point), the batch's runs in
-/// parallel. Returns [point][target][replication]; `failures[point]` gets the first failure's
-/// message ("" when none). `kept` (with a batch of one) receives the runs, policy-major.
+/// 0 .. R-1 of each arm (a policy of the experiment or of a replica that the targets name; the same
+/// streams for every point), the batch's runs in parallel. Returns [point][target][replication];
+/// `failures[point]` gets the first failure's message ("" when none). `kept` (with a batch of one)
+/// receives the runs of the first study with arms (the experiment's own, if a target reads it), arm-major.
 std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, const std::vector<std::vector<double>>& points,
                                                        std::atomic<long long>& done, std::vector<RunResult>* kept,
                                                        std::vector<std::string>& failures) {
   const auto reps = static_cast<std::size_t>(cal.replications());
-  const std::size_t per_point = cal.policies.size() * reps;
+  const std::size_t per_point = cal.arms.size() * reps;
   const std::size_t np = points.size();
   const std::size_t n = np * per_point;
+  const std::size_t ns = cal.studies();
   failures.assign(np, std::string());
-  std::vector<std::unique_ptr<ModelSpec>> specs(np);
+  // [point][study] the resolved model of each study the arms use.
+  std::vector<std::vector<std::unique_ptr<ModelSpec>>> specs(np);
+  std::vector<bool> used(ns, false);
+  for (const auto& a : cal.arms) used[a.study] = true;
   for (std::size_t p = 0; p < np; ++p) {
-    try {
-      Sweep at = cal.sweep;
-      at.points = {points[p]};
-      specs[p] = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), cal.sweep.experiment.name));
-    } catch (const std::exception& e) {
-      failures[p] = e.what();
+    specs[p].resize(ns);
+    for (std::size_t st = 0; st < ns && failures[p].empty(); ++st) {
+      if (!used[st]) continue;
+      try {
+        Sweep at = cal.study(st);
+        at.points = {points[p]};
+        specs[p][st] = std::make_unique<ModelSpec>(ModelSpec::resolve(at.scenario_at(0), cal.sweep.experiment.name));
+      } catch (const std::exception& e) {
+        failures[p] = e.what();
+        for (auto& sp : specs[p]) sp.reset();
+      }
     }
   }
-  std::vector<std::string> divisions;
-  for (const auto& d : cal.sweep.base.organisation.divisions) divisions.push_back(d.name);
-  if (kept != nullptr) kept->assign(n, RunResult{});
+  // [study] its divisions, and the outputs its arms' targets read.
+  std::vector<std::vector<std::string>> divisions(ns);
+  for (std::size_t st = 0; st < ns; ++st)
+    for (const auto& d : cal.study(st).base.organisation.divisions) divisions[st].push_back(d.name);
+  std::vector<std::vector<bool>> reads(ns, std::vector<bool>(cal.outputs.size(), false));
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    std::vector<bool>& r = reads[cal.arms[cal.target_arm[t]].study];
+    r[cal.target_output[t]] = true;
+    for (const std::size_t o : cal.target_plus[t]) r[o] = true;
+    if (cal.target_per[t] != kNone) r[cal.target_per[t]] = true;
+  }
+  const std::size_t kept_study = cal.arms.front().study;
+  const std::size_t kept_arms = cal.arms_of(kept_study);
+  if (kept != nullptr) kept->assign(np * kept_arms * reps, RunResult{});
   std::vector<std::vector<double>> out_values(cal.outputs.size(), std::vector<double>(n, std::nan("")));
   std::vector<std::string> run_failures(n);
-  const int days = cal.sweep.days();
-  const int first_day = cal.sweep.experiment.analysis.first_day;
-  const int last_day = cal.sweep.last_day();
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& range) {
     for (std::size_t k = range.begin(); k != range.end(); ++k) {
       const std::size_t p = k / per_point;
       const std::size_t in = k % per_point;
-      if (specs[p]) {
+      const Calibration::Arm& arm = cal.arms[in / reps];
+      if (specs[p][arm.study]) {
         try {
-          const std::size_t pol = cal.sweep.policy_index[cal.policies[in / reps]];
-          Simulation sim(*specs[p], pol, static_cast<std::uint32_t>(in % reps));
-          for (int d = 0; d < days; ++d) sim.step();
+          const Sweep& st = cal.study(arm.study);
+          Simulation sim(*specs[p][arm.study], st.policy_index[arm.policy], static_cast<std::uint32_t>(in % reps));
+          for (int d = 0; d < st.days(); ++d) sim.step();
           RunResult r = sim.take_result();
           for (std::size_t o = 0; o < cal.outputs.size(); ++o)
-            out_values[o][k] = output_window_mean(r, cal.outputs[o], divisions, first_day, last_day);
-          if (kept != nullptr) (*kept)[k] = std::move(r);
+            if (reads[arm.study][o])
+              out_values[o][k] =
+                  output_window_mean(r, cal.outputs[o], divisions[arm.study], cal.first_day[arm.study], cal.last_day[arm.study]);
+          // The kept study's arms come first (Calibration::arms is study-major).
+          if (kept != nullptr && arm.study == kept_study) (*kept)[p * kept_arms * reps + in] = std::move(r);
         } catch (const std::exception& e) {
           run_failures[k] = e.what();
         }
@@ -95,7 +117,7 @@ std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, c
   for (std::size_t p = 0; p < np; ++p)
     for (std::size_t t = 0; t < cal.spec.targets.size(); ++t)
       for (std::size_t r = 0; r < reps; ++r) {
-        const std::size_t k = p * per_point + cal.target_policy[t] * reps + r;
+        const std::size_t k = p * per_point + cal.target_arm[t] * reps + r;
         double num = out_values[cal.target_output[t]][k];
         for (const std::size_t o : cal.target_plus[t]) num += out_values[o][k];
         per_run[p][t][r] = cal.target_per[t] == kNone ? num : num / out_values[cal.target_per[t]][k];
@@ -161,49 +183,121 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   CalibrateSpec& s = cal.spec;
   const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "calibrate." + key, msg); };
   if (s.targets.empty()) at("targets", "a calibration needs at least one target");
-  std::vector<std::string> divisions;
-  for (const auto& d : sw.base.organisation.divisions) divisions.push_back(d.name);
+  diag.throw_if_errors();
+
+  // Replicas: each a scenario of its own with the experiment's parameters, replications and seed,
+  // read from the file's own nodes (messages point into this file, or into the replica's).
+  cal.first_day.push_back(sw.experiment.analysis.first_day);
+  cal.last_day.push_back(sw.last_day());
+  if (!s.replicas.empty()) {
+    const YAML::Node root = params::load_document(text, diag);
+    diag.throw_if_errors();
+    const YAML::Node entries = root["calibrate"]["replicas"];
+    for (const CalibrationReplica& r : s.replicas) {
+      const auto here = [&](const std::string& msg) { diag.error(r.line, r.col, fmt::format("replica '{}': {}", printable(r.name), msg)); };
+      const YAML::Node entry = entries[r.name];
+      const YAML::Node inline_scenario = entry["scenario"];
+      if (r.file.empty() == !inline_scenario) {
+        here(r.file.empty() ? "give its scenario: `file: FILE` (relative to this file) or `scenario:` inline"
+                            : "give either `file:` or `scenario:`, not both");
+        continue;
+      }
+      if (!r.file.empty() && base_file == BaseFile::refused) {
+        here(fmt::format("its scenario must be stored inline (`scenario:`); the file '{}' named here is not opened",
+                         printable(r.file, 300)));
+        continue;
+      }
+      YAML::Node experiment(YAML::NodeType::Map);
+      for (const char* key : {"name", "replications", "seed", "parameters", "groups"})
+        if (const YAML::Node n = root[key]) experiment[key] = n;
+      if (inline_scenario)
+        experiment["scenario"] = inline_scenario;
+      else
+        experiment["base"] = entry["file"];
+      try {
+        cal.replicas.push_back(Sweep::from_node(experiment, path, dir, base_file));
+      } catch (const InputError& err) {
+        here("its scenario, with the experiment's parameters, replications and seed, has problems (below)");
+        std::string context = diag.report();
+        while (!context.empty() && context.back() == '\n') context.pop_back();
+        throw InputError(context + "\n" + err.what());
+      }
+      const Sweep& rs = cal.replicas.back();
+      const int first = r.first_day < 0 ? sw.experiment.analysis.first_day : r.first_day;
+      const int last = r.last_day < 0 ? rs.days() - 1 : r.last_day;
+      if (first > last || last > rs.days() - 1)
+        here(fmt::format("the window (days {} to {}) must lie within its {} simulated days (0 to {}){}", first, last, rs.days(),
+                         rs.days() - 1, r.first_day < 0 ? "; give it a `first_day`" : ""));
+      cal.first_day.push_back(first);
+      cal.last_day.push_back(last);
+    }
+    diag.throw_if_errors();
+  }
+
+  std::vector<std::string> replica_names;
+  for (const auto& r : s.replicas) replica_names.push_back(r.name);
+  std::vector<std::size_t> study_of(s.targets.size(), 0);
+  std::vector<std::size_t> policy_of(s.targets.size(), 0);
+  std::vector<std::vector<bool>> used(cal.studies());
+  for (std::size_t st = 0; st < cal.studies(); ++st) used[st].assign(cal.study(st).policies.size(), false);
   const auto add_output = [&](const std::string& name) {
     const auto it = std::find(cal.outputs.begin(), cal.outputs.end(), name);
     if (it != cal.outputs.end()) return static_cast<std::size_t>(it - cal.outputs.begin());
     cal.outputs.push_back(name);
     return cal.outputs.size() - 1;
   };
-  const auto check_output = [&](const CalibrationTarget& t, const std::string& key, const std::string& name) {
-    std::vector<std::string> problems;
-    const std::vector<std::string> expanded = expand_outputs({name}, divisions, sw.base.output.per_unit, &problems);
-    std::string msg;
-    if (!problems.empty())
-      msg = problems.front();
-    else if (expanded.size() != 1)
-      msg = fmt::format("'{}' stands for {} outputs (one per division): name one, e.g. '{}'", name, expanded.size(), expanded.front());
-    if (msg.empty()) return true;
-    diag.error_at_path(&where, fmt::format("calibrate.targets.{}.{}", t.name, key), fmt::format("target '{}': {}", printable(t.name), msg));
-    return false;
-  };
-  std::vector<bool> used(sw.policies.size(), false);
-  std::vector<std::size_t> policy_of(s.targets.size(), 0);
   for (std::size_t i = 0; i < s.targets.size(); ++i) {
     const CalibrationTarget& t = s.targets[i];
     const auto here = [&](const std::string& msg) { diag.error(t.line, t.col, fmt::format("target '{}': {}", printable(t.name), msg)); };
-    if (t.policy.empty()) {
-      here(fmt::format("give the `policy` whose runs give the model's figure (one of: {})", fmt::join(sw.policies, ", ")));
-    } else if (const auto pit = std::find(sw.policies.begin(), sw.policies.end(), t.policy); pit == sw.policies.end()) {
-      const std::string near = params::nearest(t.policy, sw.policies);
-      here(fmt::format("policy '{}' is not among the experiment's policies{}", printable(t.policy),
-                       near.empty() ? fmt::format(" ({})", fmt::join(sw.policies, ", ")) : fmt::format("; did you mean '{}'?", near)));
-    } else {
-      policy_of[i] = static_cast<std::size_t>(pit - sw.policies.begin());
-      used[policy_of[i]] = true;
+    if (!t.replica.empty()) {
+      const auto rit = std::find(replica_names.begin(), replica_names.end(), t.replica);
+      if (rit == replica_names.end()) {
+        const std::string near = params::nearest(t.replica, replica_names);
+        diag.error_at_path(
+            &where, fmt::format("calibrate.targets.{}.replica", t.name),
+            fmt::format("target '{}': there is no replica '{}' under `calibrate.replicas`{}", printable(t.name), printable(t.replica),
+                        near.empty() ? (replica_names.empty() ? std::string() : fmt::format(" ({})", fmt::join(replica_names, ", ")))
+                                     : fmt::format("; did you mean '{}'?", near)));
+        continue;
+      }
+      study_of[i] = static_cast<std::size_t>(rit - replica_names.begin()) + 1;
     }
+    const Sweep& st = cal.study(study_of[i]);
+    const std::string whose = study_of[i] == 0 ? std::string("the experiment's") : fmt::format("replica '{}''s", printable(t.replica));
+    if (t.policy.empty()) {
+      here(fmt::format("give the `policy` whose runs give the model's figure (one of {} policies: {})", whose,
+                       fmt::join(st.policies, ", ")));
+    } else if (const auto pit = std::find(st.policies.begin(), st.policies.end(), t.policy); pit == st.policies.end()) {
+      const std::string near = params::nearest(t.policy, st.policies);
+      here(fmt::format("policy '{}' is not among {} policies{}", printable(t.policy), whose,
+                       near.empty() ? fmt::format(" ({})", fmt::join(st.policies, ", ")) : fmt::format("; did you mean '{}'?", near)));
+    } else {
+      policy_of[i] = static_cast<std::size_t>(pit - st.policies.begin());
+      used[study_of[i]][policy_of[i]] = true;
+    }
+    std::vector<std::string> divisions;
+    for (const auto& d : st.base.organisation.divisions) divisions.push_back(d.name);
+    const auto check_output = [&](const std::string& key, const std::string& name) {
+      std::vector<std::string> problems;
+      const std::vector<std::string> expanded = expand_outputs({name}, divisions, st.base.output.per_unit, &problems);
+      std::string msg;
+      if (!problems.empty())
+        msg = problems.front();
+      else if (expanded.size() != 1)
+        msg = fmt::format("'{}' stands for {} outputs (one per division): name one, e.g. '{}'", name, expanded.size(), expanded.front());
+      if (msg.empty()) return true;
+      diag.error_at_path(&where, fmt::format("calibrate.targets.{}.{}", t.name, key),
+                         fmt::format("target '{}': {}", printable(t.name), msg));
+      return false;
+    };
     if (t.output.empty())
       here("give the `output` whose window mean is the model's figure");
-    else if (check_output(t, "output", t.output))
+    else if (check_output("output", t.output))
       cal.target_output.push_back(add_output(t.output));
     cal.target_plus.emplace_back();
     for (const auto& extra : t.plus)
-      if (check_output(t, "plus", extra)) cal.target_plus.back().push_back(add_output(extra));
-    if (!t.per.empty() && check_output(t, "per", t.per)) cal.target_per.push_back(add_output(t.per));
+      if (check_output("plus", extra)) cal.target_plus.back().push_back(add_output(extra));
+    if (!t.per.empty() && check_output("per", t.per)) cal.target_per.push_back(add_output(t.per));
     if (t.per.empty()) cal.target_per.push_back(kNone);
     if (std::isnan(t.value)) here("give the empirical `value`");
     if (std::isnan(t.se) == t.interval.empty())
@@ -213,6 +307,11 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
     else if (!(t.standard_error() > 0) && s.weighting == CalibrateSpec::Weighting::inverse_variance)
       here("a standard error of 0 would give the target an infinite weight: give a positive `se` (or `weighting: identity`)");
   }
+  for (std::size_t r = 0; r < s.replicas.size(); ++r)
+    if (std::find(study_of.begin(), study_of.end(), r + 1) == study_of.end())
+      diag.error(
+          s.replicas[r].line, s.replicas[r].col,
+          fmt::format("replica '{}': no target reads it (name it in a target's `replica:`, or remove it)", printable(s.replicas[r].name)));
   if (s.algorithm == stats::LocalAlgorithm::bobyqa && sw.experiment.parameters.size() < 2)
     at("algorithm", "bobyqa needs at least two parameters; use sbplx for one");
   if (s.posterior.particles > 0) {
@@ -227,15 +326,20 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
                                    "evaluations",
                                    s.start_points, s.evaluations));
   diag.throw_if_errors();
-  for (std::size_t p = 0; p < used.size(); ++p)
-    if (used[p]) cal.policies.push_back(p);
+  for (std::size_t st = 0; st < cal.studies(); ++st)
+    for (std::size_t p = 0; p < used[st].size(); ++p)
+      if (used[st][p]) cal.arms.push_back({st, p});
   for (std::size_t i = 0; i < s.targets.size(); ++i)
-    cal.target_policy.push_back(
-        static_cast<std::size_t>(std::find(cal.policies.begin(), cal.policies.end(), policy_of[i]) - cal.policies.begin()));
+    cal.target_arm.push_back(
+        static_cast<std::size_t>(std::find(cal.arms.begin(), cal.arms.end(), Arm{study_of[i], policy_of[i]}) - cal.arms.begin()));
   if (const std::size_t runs = cal.max_runs(); runs > kMaxCalibrationRuns)
-    at("evaluations", fmt::format("the calibration would need up to {} runs ((evaluations {} + 1) x {} policies x {} replications); at "
-                                  "most {} are allowed: fewer evaluations or replications",
-                                  runs, s.evaluations, cal.policies.size(), sw.experiment.replications, kMaxCalibrationRuns));
+    at("evaluations",
+       fmt::format("the calibration would need up to {} runs ((evaluations {} + 1{}) x {} policies{} x {} replications); at "
+                   "most {} are allowed: fewer evaluations or replications",
+                   runs, s.evaluations,
+                   s.posterior.particles > 0 ? fmt::format(" + {} posterior simulations", s.posterior.budget()) : std::string(),
+                   cal.arms.size(), s.replicas.empty() ? "" : " (of the experiment and its replicas)", sw.experiment.replications,
+                   kMaxCalibrationRuns));
   diag.throw_if_errors();
   const std::vector<double> written = sw.written_values();
   for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) {
@@ -248,8 +352,27 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
 
 std::size_t Calibration::max_runs() const noexcept {
   const std::size_t sims = spec.posterior.particles > 0 ? spec.posterior.budget() : 0;
-  return (static_cast<std::size_t>(spec.evaluations) + 1 + sims) * std::max<std::size_t>(policies.size(), 1) *
+  return (static_cast<std::size_t>(spec.evaluations) + 1 + sims) * std::max<std::size_t>(arms.size(), 1) *
          static_cast<std::size_t>(replications());
+}
+
+std::size_t Calibration::arms_of(std::size_t s) const noexcept {
+  return static_cast<std::size_t>(std::count_if(arms.begin(), arms.end(), [&](const Arm& a) { return a.study == s; }));
+}
+
+Sweep Calibration::probe(std::size_t s) const {
+  Sweep one = study(s);
+  one.points = {start};
+  one.policies.clear();
+  one.policy_index.clear();
+  for (const Arm& a : arms)
+    if (a.study == s) {
+      one.policies.push_back(study(s).policies[a.policy]);
+      one.policy_index.push_back(study(s).policy_index[a.policy]);
+    }
+  if (one.policies.empty()) one.points.clear();
+  one.baseline = 0;
+  return one;
 }
 
 std::string Calibration::to_yaml() const {
@@ -265,9 +388,16 @@ std::string Calibration::to_yaml() const {
     YAML::Node entry = kv.second;
     if (entry["se"] && entry["se"].Scalar() == ".nan") entry.remove("se");
     if (entry["interval"] && entry["interval"].size() == 0) entry.remove("interval");
-    for (const char* key : {"per", "source"})
+    for (const char* key : {"replica", "per", "source"})
       if (entry[key] && entry[key].Scalar().empty()) entry.remove(key);
     if (entry["plus"] && entry["plus"].size() == 0) entry.remove("plus");
+  }
+  // Each replica's scenario is stored inline, resolved (a results file names no file to open).
+  if (section["replicas"] && section["replicas"].size() == 0) section.remove("replicas");
+  for (std::size_t r = 0; r < replicas.size(); ++r) {
+    YAML::Node entry = section["replicas"][spec.replicas[r].name];
+    entry.remove("file");
+    entry["scenario"] = YAML::Load(kpisim::to_yaml(replicas[r].base));
   }
   tree["calibrate"] = section;
   YAML::Emitter clean;
@@ -401,10 +531,14 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   // The results file: the chosen point's runs, the evaluations and the fit.
   ResultsLayout layout;
   layout.runs = kept.size();
-  layout.days = sw.days();
+  // The file's runs are those of the first study a target reads: the experiment's own scenario, or
+  // (when only replicas are read) the first replica read, whose scenario the file then names.
+  const std::size_t ks = cal.arms.front().study;
+  const Sweep& ksw = cal.study(ks);
+  layout.days = ksw.days();
   layout.status = true;
-  if (sw.base.output.per_unit)
-    for (const auto& d : sw.base.organisation.divisions) layout.unit_names.push_back(d.name);
+  if (ksw.base.output.per_unit)
+    for (const auto& d : ksw.base.organisation.divisions) layout.unit_names.push_back(d.name);
   for (const auto& k : kept)
     if (!k.snapshot_days.empty() && layout.snapshot_days.empty()) {
       layout.snapshot_days = k.snapshot_days;
@@ -414,15 +548,23 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     layout.parameters.push_back(
         {cal.box[j].name, "parameter " + cal.box[j].name, "", std::vector<double>(kept.size(), chosen.x[j]), "parameter"});
   for (std::size_t k = 0; k < kept.size(); ++k) {
-    const auto& pol = sw.base.policies[sw.policy_index[cal.policies[k / reps]]];
+    const auto& pol = ksw.base.policies[ksw.policy_index[cal.arms[k / reps].policy]];
     layout.policy.push_back(pol.name);
     layout.policy_type.push_back(pol.type);
     layout.replication.push_back(static_cast<std::int32_t>(k % reps));
   }
   ResultsMeta meta = o.meta;
-  meta.days = sw.days();
+  meta.days = ksw.days();
+  if (ks != 0) {
+    meta.scenario_name = ksw.base.name;
+    meta.scenario_file = fmt::format("replica '{}' of {}", cal.spec.replicas[ks - 1].name, meta.scenario_file);
+    meta.scenario_yaml = kpisim::to_yaml(ksw.base);
+    meta.seed = ksw.base.seed;
+  }
   meta.unit_names = layout.unit_names;
   meta.extra_attrs.emplace_back("kind", "calibration");
+  meta.extra_attrs.emplace_back("runs_of",
+                                ks == 0 ? std::string("the experiment") : fmt::format("replica {}", cal.spec.replicas[ks - 1].name));
   meta.extra_attrs.emplace_back("calibration", cal.to_yaml());
   ResultsWriter writer(o.output, meta, layout, o.overwrite);
   for (std::size_t k = 0; k < kept.size(); ++k) {
@@ -478,8 +620,14 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
                           f.z,          f.within ? 1.0 : 0.0,    chosen.contribution[t]};
       for (std::size_t c = 0; c < cols.size(); ++c) cols[c].values.push_back(v[c]);
     }
-    writer.write_table("calibration/fit", "target", labels, cols,
-                       {{"window", fmt::format("days {} to {}", sw.experiment.analysis.first_day, sw.last_day())}});
+    std::vector<std::pair<std::string, std::string>> attrs = {{"window", fmt::format("days {} to {}", cal.first_day[0], cal.last_day[0])}};
+    for (std::size_t r = 0; r < cal.replicas.size(); ++r)
+      attrs.emplace_back("window_" + cal.spec.replicas[r].name, fmt::format("days {} to {}", cal.first_day[r + 1], cal.last_day[r + 1]));
+    std::string replica_of;
+    for (const auto& t : cal.spec.targets)
+      replica_of += (replica_of.empty() ? "" : ", ") + (t.replica.empty() ? std::string("-") : t.replica);
+    if (!cal.replicas.empty()) attrs.emplace_back("replica", replica_of);
+    writer.write_table("calibration/fit", "target", labels, cols, attrs);
   }
   if (!report.posterior.generations.empty()) {
     std::vector<std::string> labels;
@@ -539,12 +687,15 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
 
 std::string format_calibration(const Calibration& cal, const CalibrationReport& r) {
   const Sweep& sw = cal.sweep;
-  std::string s = fmt::format("calibrate {} to {} (window days {} to {}; {} weighting; each candidate on {} replications of {})\n\n",
-                              cal.box.size() == 1 ? std::string("1 parameter") : fmt::format("{} parameters", cal.box.size()),
-                              cal.spec.targets.size() == 1 ? std::string("1 target") : fmt::format("{} targets", cal.spec.targets.size()),
-                              sw.experiment.analysis.first_day, sw.last_day(),
-                              cal.spec.weighting == CalibrateSpec::Weighting::identity ? "identity" : "inverse-variance",
-                              cal.replications(), cal.policies.size() == 1 ? "1 policy" : fmt::format("{} policies", cal.policies.size()));
+  std::string s = fmt::format(
+      "calibrate {} to {} (window days {} to {}{}; {} weighting; each candidate on {} replications of {}{})\n\n",
+      cal.box.size() == 1 ? std::string("1 parameter") : fmt::format("{} parameters", cal.box.size()),
+      cal.spec.targets.size() == 1 ? std::string("1 target") : fmt::format("{} targets", cal.spec.targets.size()),
+      sw.experiment.analysis.first_day, sw.last_day(), cal.replicas.empty() ? "" : ", each replica its own",
+      cal.spec.weighting == CalibrateSpec::Weighting::identity ? "identity" : "inverse-variance", cal.replications(),
+      cal.arms.size() == 1 ? "1 policy" : fmt::format("{} policies", cal.arms.size()),
+      cal.replicas.empty() ? std::string()
+                           : fmt::format(" of the experiment and {} replica{}", cal.replicas.size(), cal.replicas.size() == 1 ? "" : "s"));
   s += "evaluations (the same replications for every candidate):\n| # | stage |";
   for (const auto& p : cal.box) s += fmt::format(" {} |", p.name);
   s += " loss |";
@@ -574,9 +725,11 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
     const auto& target = cal.spec.targets[t];
     const auto& f = r.fit[t];
     within += f.within ? 1 : 0;
-    s += fmt::format("| {} | {} | {} ({}) | {} [{}, {}] | {:+.2f} | {} | {} |\n", printable(target.name), printable(target.policy),
-                     num(target.value), num(target.standard_error()), num(f.model), num(f.lower), num(f.upper), f.z,
-                     f.within ? "yes" : "NO", printable(target.source));
+    s += fmt::format(
+        "| {} | {} | {} ({}) | {} [{}, {}] | {:+.2f} | {} | {} |\n", printable(target.name),
+        target.replica.empty() ? printable(target.policy) : fmt::format("{}: {}", printable(target.replica), printable(target.policy)),
+        num(target.value), num(target.standard_error()), num(f.model), num(f.lower), num(f.upper), f.z, f.within ? "yes" : "NO",
+        printable(target.source));
   }
   s += fmt::format("{} of {} targets within two standard errors\n", within, cal.spec.targets.size());
   if (r.posterior.generations.empty()) return s;

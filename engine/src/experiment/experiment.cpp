@@ -185,6 +185,11 @@ Sweep Sweep::from_text(const std::string& text, const std::string& name, const s
   Diagnostics diag(name);
   const YAML::Node root = params::load_document(text, diag);
   diag.throw_if_errors();
+  return from_node(root, name, dir, base_file);
+}
+
+Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const std::string& dir, BaseFile base_file) {
+  Diagnostics diag(name);
   if (!root.IsMap()) {
     diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column),
                "an experiment must be a mapping of keys to values (for example `replications: 10`)");

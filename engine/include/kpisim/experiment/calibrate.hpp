@@ -3,7 +3,8 @@
 // `calibrate:` section lists targets (an output of one of the experiment's policies, its window
 // mean, optionally per another output, against an empirical value with its standard error or
 // interval, and a weight) and takes the experiment's `parameters` (with ranges) as the box to
-// search. Each candidate runs every policy a target names over the experiment's replications on
+// search. A target may read a replica instead (`replicas:`, a study reproduced as a scenario of its
+// own, run with the same parameters). Each candidate runs every policy a target names over the experiment's replications on
 // the same random streams (common random numbers), so the simulated moments are a deterministic
 // function of the parameters; the loss is Σ_t weight_t ((m_t − v_t) / s_t)² with s_t the target's
 // standard error (inverse-variance weighting) or 1 (identity); NLopt's derivative-free search
@@ -26,13 +27,35 @@
 
 namespace kpisim {
 
-/// The most runs a calibration may ask for ((evaluations + 1) x policies x replications), checked
+/// The most runs a calibration may ask for ((evaluations + 1 + posterior simulations) x arms x
+/// replications, an arm being a policy of the experiment or of a replica that a target names), checked
 /// from the counts before anything runs.
 inline constexpr std::size_t kMaxCalibrationRuns = 10'000'000;
+
+/// A study reproduced in silico (`calibrate.replicas.NAME`): a scenario of its own, run with the
+/// experiment's parameters (the same key paths and groups, resolved in it) and replications. Targets
+/// name it with `replica:`; its figures are window means over its own days.
+struct CalibrationReplica {
+  std::string name;
+  std::string file;    ///< its scenario file, relative to the experiment file (or `scenario:` inline)
+  int first_day = -1;  ///< its window's first day (-1: the experiment's analysis.first_day)
+  int last_day = -1;   ///< its window's last day (-1: its last simulated day)
+  int line = -1;
+  int col = -1;
+
+  template <class V>
+  void visit(V& v) {
+    v.text("file", file, {"the replica's scenario file, relative to this file (or give `scenario:` inline)", ""});
+    v.accept("scenario");  // an inline scenario, read by the loader
+    v.integer("first_day", first_day, {"day", -1, 36500, "first day of its window (-1: the experiment's analysis.first_day)", ""});
+    v.integer("last_day", last_day, {"day", -1, 36500, "last day of its window (-1: its last simulated day)", ""});
+  }
+};
 
 /// One empirical figure the model should reproduce.
 struct CalibrationTarget {
   std::string name;               ///< the target's id
+  std::string replica;            ///< optional: the replica whose runs give the figure ("": the experiment's own scenario)
   std::string policy;             ///< the policy whose runs give the model's figure (one of the experiment's policies)
   std::string output;             ///< the output: its window mean per run
   std::vector<std::string> plus;  ///< optional: outputs added to `output` (a sum: checking plus clean-up hours, say)
@@ -47,7 +70,10 @@ struct CalibrationTarget {
 
   template <class V>
   void visit(V& v) {
-    v.text("policy", policy, {"the policy whose runs give the model's figure (one of the experiment's policies)", ""});
+    v.text("replica", replica,
+           {"optional: the replica (under `replicas`) whose runs give the figure (default: the experiment's scenario)", ""});
+    v.text("policy", policy,
+           {"the policy whose runs give the model's figure (one of the experiment's, or of its replica's, policies)", ""});
     v.text("output", output, {"the output whose window mean (per run) is the model's figure", ""});
     v.texts("plus", plus, {"optional: outputs whose window means are added to `output`'s, run by run", ""});
     v.text("per", per, {"optional: divide by this output's window mean, run by run", ""});
@@ -88,6 +114,7 @@ struct PosteriorSpec {
 
 /// The `calibrate:` section of an experiment file.
 struct CalibrateSpec {
+  std::vector<CalibrationReplica> replicas;
   std::vector<CalibrationTarget> targets;
   enum class Weighting : std::uint8_t { inverse_variance, identity } weighting = Weighting::inverse_variance;
   int evaluations = 40;   ///< candidates evaluated (the start and the Latin hypercube included)
@@ -99,6 +126,10 @@ struct CalibrateSpec {
 
   template <class V>
   void visit(V& v) {
+    v.named(
+        "replicas", replicas,
+        {"studies reproduced in silico: NAME -> {file (or scenario inline), first_day, last_day}; a target names one with `replica:`", ""},
+        params::Merge::replace);
     v.named("targets", targets, {"target id -> {policy, output, per, value, se or interval, weight, source}", ""}, params::Merge::replace);
     v.choice(
         "weighting", weighting,
@@ -130,20 +161,37 @@ class Calibration {
   static Calibration from_text(const std::string& text, const std::string& name, const std::string& dir,
                                BaseFile base_file = BaseFile::allowed);
 
-  Sweep sweep;                                        ///< the experiment (its parameters are the box)
-  CalibrateSpec spec;                                 ///< the section, with defaults filled in
-  std::vector<stats::Parameter> box;                  ///< the parameters' ranges
-  std::vector<double> start;                          ///< the scenario's own values, clamped into the box
-  std::vector<std::size_t> policies;                  ///< the policies the targets name (indices into sweep.policies, ascending)
-  std::vector<std::size_t> target_policy;             ///< [target] its position in `policies`
-  std::vector<std::string> outputs;                   ///< the outputs computed per run (targets' outputs and denominators)
-  std::vector<std::size_t> target_output;             ///< [target] index into `outputs`
-  std::vector<std::size_t> target_per;                ///< [target] index into `outputs`, or npos without `per`
+  /// A policy of one study whose runs a target reads: study 0 is the experiment's own scenario,
+  /// study r + 1 the replica spec.replicas[r]; `policy` indexes that study's Sweep::policies.
+  struct Arm {
+    std::size_t study = 0;
+    std::size_t policy = 0;
+    friend bool operator==(const Arm& a, const Arm& b) noexcept { return a.study == b.study && a.policy == b.policy; }
+  };
+
+  Sweep sweep;                             ///< the experiment (its parameters are the box)
+  CalibrateSpec spec;                      ///< the section, with defaults filled in
+  std::vector<Sweep> replicas;             ///< [replica] its experiment: the parameters resolved in its scenario, all its policies
+  std::vector<int> first_day, last_day;    ///< [study] its window, resolved
+  std::vector<stats::Parameter> box;       ///< the parameters' ranges
+  std::vector<double> start;               ///< the scenario's own values, clamped into the box
+  std::vector<Arm> arms;                   ///< the policies the targets name (study-major, then in each study's order)
+  std::vector<std::size_t> target_arm;     ///< [target] its position in `arms`
+  std::vector<std::string> outputs;        ///< the outputs computed per run (targets' outputs and denominators)
+  std::vector<std::size_t> target_output;  ///< [target] index into `outputs`
+  std::vector<std::size_t> target_per;     ///< [target] index into `outputs`, or npos without `per`
   std::vector<std::vector<std::size_t>> target_plus;  ///< [target] indices into `outputs` of `plus`
 
   [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
+  /// Study s: 0 the experiment, r + 1 the replica r.
+  [[nodiscard]] const Sweep& study(std::size_t s) const noexcept { return s == 0 ? sweep : replicas[s - 1]; }
+  [[nodiscard]] std::size_t studies() const noexcept { return replicas.size() + 1; }
+  /// The arms of study s, each as a one-point Sweep at the start point (for the pre-flight
+  /// estimate), and how many of them there are; an empty `points` when the study has no arm.
+  [[nodiscard]] Sweep probe(std::size_t s) const;
+  [[nodiscard]] std::size_t arms_of(std::size_t s) const noexcept;
   /// Runs at most: (evaluations + 1 for the chosen point's kept runs + the posterior's simulations)
-  /// x policies x replications.
+  /// x arms x replications.
   [[nodiscard]] std::size_t max_runs() const noexcept;
   /// The resolved experiment and its calibrate section as YAML (stored in the results file).
   [[nodiscard]] std::string to_yaml() const;

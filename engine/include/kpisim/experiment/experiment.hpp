@@ -15,6 +15,10 @@
 #include "kpisim/model/spec.hpp"
 #include "kpisim/stats/design.hpp"
 
+namespace YAML {
+class Node;
+}
+
 namespace kpisim {
 
 /// True if the YAML file at `path` is an experiment (it has a top-level `base` or `scenario` key)
@@ -255,6 +259,9 @@ class Sweep {
   /// The same from text; `dir` resolves a relative `base`. With BaseFile::refused a `base:` key is
   /// an error (the file it names is not opened).
   static Sweep from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed);
+  /// The same from a parsed document (its nodes' marks give the positions in messages): a
+  /// calibration builds its replicas' experiments from the nodes of its own file.
+  static Sweep from_node(const YAML::Node& root, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed);
 
   Experiment experiment;
   Scenario base;                            ///< the base scenario (seed and days already overridden)
