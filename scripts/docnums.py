@@ -74,6 +74,7 @@ DOCUMENTS = [
     "scenarios/coursework/03_burnout.md",
     "scenarios/coursework/04_frontier.md",
     "docs/decision-study.md",
+    "scenarios/replicas/README.md",
 ]
 
 FILE_RE = re.compile(r"<!-- kpisim-file: (\S+) -->\n```[a-z]*\n(.*?)```\n", re.S)
@@ -87,6 +88,8 @@ MASKS = [
     re.compile(r"(?<=in )[0-9.]+ s \([0-9.e+-]+ agent-days/s\)"),  # run: time and speed
     re.compile(r"(?<=agent-days, )(?:about [^,]*|under a second)(?=, peak memory)"),  # sweep: time estimate
     re.compile(r"(?<=failed; )[0-9.]+ (?:s|min|h)(?=; wrote)"),  # sweep: elapsed time
+    re.compile(r"(?<=^estimate: )[^,\n]*(?=, peak memory)", re.M),  # optimise, calibrate: time estimate
+    re.compile(r"(?<= runs in |. run in )[0-9.]+ s(?=; wrote)"),  # optimise, calibrate: elapsed time
 ]
 
 

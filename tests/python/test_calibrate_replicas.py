@@ -212,3 +212,28 @@ def test_only_replicas_read_the_file_keeps_the_first_replicas_runs(cli, source_d
         runs_of = f.attrs["runs_of"]
         assert (runs_of.decode() if isinstance(runs_of, bytes) else runs_of) == "replica survey"
         assert int(f.attrs["seed"]) == 777
+
+
+def test_as_written_evaluates_the_start_point_only(cli, calibrated, tmp_path):
+    exp, out = calibrated
+    r = cli("calibrate", exp, "--as-written", "-o", tmp_path / "w.h5", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "up to 1 evaluation + the chosen point's runs" in r.stdout and "12 runs" in r.stdout  # (1 + 1) x 2 arms x 3
+    ev = xr.open_dataset(tmp_path / "w.h5", engine="h5netcdf", group="calibration/evaluations")
+    assert ev.sizes["evaluation"] == 1 and int(ev["stage"].values[0]) == 0
+    assert float(ev[PARAM].values[0]) == 4.0  # the experiment's scenario's own value (small_compare keeps the default)
+    # The same figure the full calibration got for its start (evaluation 0, the same streams).
+    full = xr.open_dataset(out[1][0], engine="h5netcdf", group="calibration/evaluations")
+    assert float(ev["model_survey_share"].values[0]) == float(full["model_survey_share"].values[0])
+
+
+def test_too_many_replicas_are_refused_before_any_is_read(cli, source_dir, replica, tmp_path):
+    """101 replicas (by YAML aliases of one entry): refused from the count, naming the key."""
+    text = write(tmp_path / "many.yaml", source_dir, replica, 0.5).read_text()
+    entry = f"    survey:\n      file: {replica}\n      first_day: {REPLICA_FIRST}\n"
+    assert entry in text
+    many = "    survey: &r\n" + f"      file: {replica}\n      first_day: {REPLICA_FIRST}\n" + "".join(f"    r{i}: *r\n" for i in range(100))
+    (tmp_path / "many.yaml").write_text(text.replace(entry, many))
+    r = cli("validate", tmp_path / "many.yaml")
+    assert r.returncode == 2
+    assert "101 replicas; at most 100 are allowed" in r.stderr

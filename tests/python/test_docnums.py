@@ -60,3 +60,13 @@ def test_machine_dependent_estimates_are_masked_in_every_wording():
     assert fast == slow == slower
     assert "4.2 MiB" in fast  # the memory estimate is arithmetic on the counts: still compared
     assert docnums.mask(line.format("about 3 s").replace("4.2 MiB", "5.0 MiB")) != fast
+
+
+def test_calibrate_and_optimise_estimates_and_times_are_masked():
+    # kpisim calibrate/optimise print "estimate: TIME, peak memory about M" and "N runs in T s; wrote F".
+    line = "estimate: {}, peak memory about 8.2 MiB\n\n20 runs in {} s; wrote fit.h5"
+    fast, slow = docnums.mask(line.format("under a second", "2.6")), docnums.mask(line.format("about 14 s", "31.0"))
+    assert fast == slow
+    assert "8.2 MiB" in fast and "20 runs in" in fast
+    assert docnums.mask(line.format("under a second", "2.6").replace("20 runs", "21 runs")) != fast
+    assert docnums.mask("1 run in 0.4 s; wrote x.h5") == "1 run in <*>; wrote x.h5"

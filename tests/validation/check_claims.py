@@ -13,8 +13,11 @@ level (default 95%). Expectations:
 A claim's note may quote the model's figures as [[a:OUTPUT:FORMAT]] or [[b:OUTPUT:FORMAT]]: the mean
 over the arm's replications of OUTPUT's mean over the claim's window, formatted with the Python format
 spec FORMAT (default .3g), so that the note stays current when the model changes. Other files may add
-`calibration` entries (report-only figures beside empirical ones) and `decomposition` entries (the
-share of each policy's effect carried by each channel, by switching it off).
+`calibration` entries (report-only figures beside empirical ones), `decomposition` entries (the
+share of each policy's effect carried by each channel, by switching it off) and `replica_calibration`
+entries (a `kpisim calibrate` experiment over the studies' replicas, evaluated as it is shipped: every
+target's evidence, the model's figure and whether they agree within two standard errors, with the
+structural reason for each miss from the entry's `notes`).
 
 Usage:
   check_claims.py KPISIM [--only ID,...] [--json OUT.json] [--markdown docs/validation.md]
@@ -220,7 +223,29 @@ def holds(r):
     return "**no** (known: see the note)" if r["known_failure"] else "**no**"
 
 
-def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decomposition=(), decomposed=()):
+def run_replica_calibration(kpisim, entry, workdir):
+    """`kpisim calibrate` of the entry's experiment; its fit table, target by target."""
+    out = Path(workdir) / (Path(entry["experiment"]).stem + "_fit.h5")
+    r = subprocess.run([str(kpisim), "calibrate", str(REPO / entry["experiment"]), "--as-written", "-o", str(out), "-q", "--force"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"kpisim calibrate {entry['experiment']} failed (exit {r.returncode}):\n{r.stderr}")
+    with h5py.File(out, "r") as f:
+        text = f.attrs["calibration"]
+        cal = yaml.safe_load(text.decode() if isinstance(text, bytes) else text)["calibrate"]
+        g = f["calibration/fit"]
+        labels = [t.decode() if isinstance(t, bytes) else t for t in g["target"][()]]
+        cols = {k: g[k][()] for k in ("value", "se", "model", "model_lower", "model_upper", "z", "within")}
+    rows = []
+    for i, t in enumerate(labels):
+        spec = cal["targets"][t]
+        rows.append({"target": t, "replica": spec.get("replica", ""), "policy": spec["policy"], "source": spec.get("source", ""),
+                     **{k: float(v[i]) for k, v in cols.items()}})
+    return {"experiment": entry["experiment"], "rows": rows, "notes": entry.get("notes", {}), "title": entry["title"],
+            "intro": entry.get("intro", "")}
+
+
+def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decomposition=(), decomposed=(), replicas=()):
     by_id = {r["id"]: r for r in results}
     lines = [
         "# Validation",
@@ -281,6 +306,21 @@ def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decom
         lines.append("")
         for e in calibration:
             lines.append(f"- **{e['id']}**: `{e['experiment']}`; source: {e['source']}" + (f". {e['note'].strip()}" if e.get("note") else ""))
+    for rc in replicas:
+        within = sum(1 for r in rc["rows"] if r["within"])
+        lines += ["", f"## {rc['title']}", "", rc["intro"].strip(), "",
+                  f"`kpisim calibrate {rc['experiment']} --as-written`: {within} of {len(rc['rows'])} targets within two standard errors.", "",
+                  "| target | replica: policy | evidence (se) | model [95% interval] | z | within 2 se |", "|---|---|---|---|---|---|"]
+        for r in rc["rows"]:
+            where = f"{r['replica']}: {r['policy']}" if r["replica"] else r["policy"]
+            lines.append(f"| **{r['target']}** | {where} | {fmt(r['value'])} ({fmt(r['se'])}) | {fmt(r['model'])} "
+                         f"[{fmt(r['model_lower'])}, {fmt(r['model_upper'])}] | {r['z']:+.2f} | {'yes' if r['within'] else '**no**'} |")
+        lines.append("")
+        for r in rc["rows"]:
+            note = rc["notes"].get(r["target"], "")
+            if not r["within"] and not note:
+                raise SystemExit(f"replica target {r['target']} misses its evidence: give its structural reason under `notes`")
+            lines.append(f"- **{r['target']}**: {r['source']}" + (f". {note.strip()}" if note else ""))
     dec_by_id = {r["id"]: r for r in decomposed}
     for e in decomposition:
         r = dec_by_id[e["id"]]
@@ -314,7 +354,7 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--check-markdown")
     a = ap.parse_args()
-    claims, closed_forms, calibration, decomposition = [], [], [], []
+    claims, closed_forms, calibration, decomposition, replica_entries = [], [], [], [], []
     for f in sorted(CLAIMS.glob("*.yaml")):
         doc = yaml.safe_load(f.read_text()) or {}
         for c in doc.get("claims", []):
@@ -323,6 +363,7 @@ def main():
         closed_forms += doc.get("closed_forms", [])
         calibration += doc.get("calibration", [])
         decomposition += doc.get("decomposition", [])
+        replica_entries += doc.get("replica_calibration", [])
     if a.only:
         keep = set(a.only.split(","))
         claims = [c for c in claims if c["id"] in keep]
@@ -338,6 +379,7 @@ def main():
                 c["note"] = render_note(c, files[REPO / c["experiment"]])
         calibrated = [calibrate(e, files[REPO / e["experiment"]]) for e in calibration]
         decomposed = [decompose(e, files) for e in decomposition]
+        replicas = [run_replica_calibration(a.kpisim, e, tmp) for e in replica_entries] if not a.only else []
     for r in calibrated:
         print(f"cal  {r['id']}: {fmt(r['value'])} [{fmt(r['lower'])}, {fmt(r['upper'])}] ({'matches' if r['matches'] else 'does not match'})")
     # A claim marked known_failure states what the sources say and the model does not give (its
@@ -352,7 +394,10 @@ def main():
         for row in d["rows"]:
             shares = ", ".join(f"{k} {v[0] * 100:.0f}%" for k, v in row["shares"].items() if v is not None) or "no clear effect"
             print(f"chan {d['id']} {row['policy']}: effect {fmt(row['effect'][0])} ({shares})")
-    text = markdown(claims, results, closed_forms, calibration, calibrated, decomposition, decomposed)
+    for rc in replicas:
+        for r in rc["rows"]:
+            print(f"rep  {r['target']}: {fmt(r['model'])} against {fmt(r['value'])} (z {r['z']:+.2f})")
+    text = markdown(claims, results, closed_forms, calibration, calibrated, decomposition, decomposed, replicas)
     if a.markdown:
         Path(a.markdown).write_text(text)
     status = 1 if failed else 0

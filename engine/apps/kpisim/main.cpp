@@ -472,6 +472,7 @@ struct OptimiseArgs {
   bool dry_run = false;
   bool quiet = false;
   bool no_progress = false;
+  bool as_written = false;  ///< calibrate: evaluate the start point only
 };
 
 // The options of a search (kpisim::OptimiseOptions, kpisim::CalibrateOptions): where it writes, and
@@ -574,7 +575,12 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
 
 // `kpisim calibrate`: an experiment with a `calibrate:` section (docs/experiments.md, "Calibration").
 int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
-  const kpisim::Calibration cal = kpisim::Calibration::load(a.experiment);
+  kpisim::Calibration cal = kpisim::Calibration::load(a.experiment);
+  if (a.as_written) {  // the fit of the values as written: the start point alone, no search, no posterior
+    cal.spec.evaluations = 1;
+    cal.spec.start_points = 0;
+    cal.spec.posterior.particles = 0;
+  }
   // Pre-flight, from the counts: one candidate (every policy the targets name, every replication)
   // of the experiment's scenario and of each replica at this many threads (memory, and a timing
   // probe of a few simulated days), scaled to the budget.
@@ -583,10 +589,11 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
   for (std::size_t s = 0; s < cal.studies(); ++s) probes.emplace_back(cal.probe(s), runs / cal.arms.size() * cal.arms_of(s));
   const auto header = [&](int threads) {
     return fmt::format(
-        "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} evaluations + the chosen point's runs{}, each {} x {} = at most {}, {} "
+        "kpisim {}: calibrate '{}' - {} to {} ({}), up to {} + the chosen point's runs{}, each {} x {} = at most {}, {} "
         "employees, {} days, {}",
         kpisim::engine_version(), kpisim::printable(cal.sweep.experiment.name), plural(cal.box.size(), "parameter"),
-        plural(cal.spec.targets.size(), "target"), kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations,
+        plural(cal.spec.targets.size(), "target"), kpisim::stats::algorithm_name(cal.spec.algorithm),
+        plural(static_cast<std::size_t>(cal.spec.evaluations), "evaluation"),
         cal.spec.posterior.particles > 0 ? fmt::format(" + up to {} posterior simulations", cal.spec.posterior.budget()) : std::string(),
         plural(cal.arms.size(), "policy", "policies") +
             (cal.replicas.empty() ? std::string() : fmt::format(" (of the experiment and {})", plural(cal.replicas.size(), "replica"))),
@@ -605,12 +612,12 @@ int cmd_validate_calibration(const std::string& file) {
   const kpisim::Calibration cal = kpisim::Calibration::load(file);
   cal.sweep.check_points();
   fmt::print(
-      "{}: OK: calibration '{}': {} to {} ({}), up to {} evaluations x {} x {} replications; at most {} runs of '{}' ({} "
+      "{}: OK: calibration '{}': {} to {} ({}), up to {} x {} x {} replications; at most {} runs of '{}' ({} "
       "employees, {} days)\n",
       file, cal.sweep.experiment.name, plural(cal.box.size(), "parameter"), plural(cal.spec.targets.size(), "target"),
-      kpisim::stats::algorithm_name(cal.spec.algorithm), cal.spec.evaluations, plural(cal.arms.size(), "policy", "policies"),
-      cal.replications(), cal.max_runs(), kpisim::printable(cal.sweep.base.name), cal.sweep.base.organisation.employees,
-      cal.sweep.base.days);
+      kpisim::stats::algorithm_name(cal.spec.algorithm), plural(static_cast<std::size_t>(cal.spec.evaluations), "evaluation"),
+      plural(cal.arms.size(), "policy", "policies"), cal.replications(), cal.max_runs(), kpisim::printable(cal.sweep.base.name),
+      cal.sweep.base.organisation.employees, cal.sweep.base.days);
   fmt::print("{}", cal.sweep.describe_targets());
   return kExitOk;
 }
@@ -720,6 +727,9 @@ int main(int argc, char** argv) {
   calibrate->add_flag("--dry-run", ca.dry_run, "check, print the pre-flight estimate and stop");
   calibrate->add_flag("-q,--quiet", ca.quiet, "print nothing but errors");
   calibrate->add_flag("--no-progress", ca.no_progress, "no progress bar");
+  calibrate->add_flag("--as-written", ca.as_written,
+                      "evaluate only the parameters' values as written in the scenarios (the start point, clamped into the box) and "
+                      "report their fit: no search, no posterior");
 
   auto* reference = app.add_subcommand("reference", "print the scenario reference (Markdown) generated from the parameter declarations");
 

@@ -183,6 +183,9 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   CalibrateSpec& s = cal.spec;
   const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "calibrate." + key, msg); };
   if (s.targets.empty()) at("targets", "a calibration needs at least one target");
+  if (s.replicas.size() > kMaxCalibrationReplicas)
+    at("replicas", fmt::format("{} replicas; at most {} are allowed (each is a scenario built and run for every candidate)",
+                               s.replicas.size(), kMaxCalibrationReplicas));
   diag.throw_if_errors();
 
   // Replicas: each a scenario of its own with the experiment's parameters, replications and seed,
@@ -712,7 +715,8 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
     for (const double m : e.model) s += fmt::format(" {} |", num(m));
     s += "\n";
   }
-  s += fmt::format("search: {} ({}, {} evaluations)\n\n", r.stop, stats::algorithm_name(cal.spec.algorithm), r.evaluations.size());
+  s += fmt::format("search: {} ({}, {} evaluation{})\n\n", r.stop, stats::algorithm_name(cal.spec.algorithm), r.evaluations.size(),
+                   r.evaluations.size() == 1 ? "" : "s");
   const auto& chosen = r.evaluations[r.chosen];
   s += "chosen:";
   for (std::size_t j = 0; j < cal.box.size(); ++j) s += fmt::format("{} {} = {}", j == 0 ? "" : ",", cal.box[j].name, num(chosen.x[j]));
@@ -729,7 +733,7 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
         "| {} | {} | {} ({}) | {} [{}, {}] | {:+.2f} | {} | {} |\n", printable(target.name),
         target.replica.empty() ? printable(target.policy) : fmt::format("{}: {}", printable(target.replica), printable(target.policy)),
         num(target.value), num(target.standard_error()), num(f.model), num(f.lower), num(f.upper), f.z, f.within ? "yes" : "NO",
-        printable(target.source));
+        printable(target.source, 200));
   }
   s += fmt::format("{} of {} targets within two standard errors\n", within, cal.spec.targets.size());
   if (r.posterior.generations.empty()) return s;

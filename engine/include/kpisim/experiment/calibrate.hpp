@@ -31,6 +31,8 @@ namespace kpisim {
 /// replications, an arm being a policy of the experiment or of a replica that a target names), checked
 /// from the counts before anything runs.
 inline constexpr std::size_t kMaxCalibrationRuns = 10'000'000;
+/// The most replicas a calibration may name (checked before any is read).
+inline constexpr std::size_t kMaxCalibrationReplicas = 100;
 
 /// A study reproduced in silico (`calibrate.replicas.NAME`): a scenario of its own, run with the
 /// experiment's parameters (the same key paths and groups, resolved in it) and replications. Targets
