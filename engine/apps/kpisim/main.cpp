@@ -473,6 +473,7 @@ struct OptimiseArgs {
   bool quiet = false;
   bool no_progress = false;
   bool as_written = false;  ///< calibrate: evaluate the start point only
+  bool resume = false;      ///< calibrate: continue from OUTPUT.journal
 };
 
 // The options of a search (kpisim::OptimiseOptions, kpisim::CalibrateOptions): where it writes, and
@@ -602,9 +603,17 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
   };
   const auto search = [&](const std::string& out, const kpisim::ResultsMeta& meta,
                           const std::function<void(long long, long long)>& progress) {
-    return kpisim::run_calibration(cal, search_options<kpisim::CalibrateOptions>(out, a.force, meta, progress));
+    auto o = search_options<kpisim::CalibrateOptions>(out, a.force, meta, progress);
+    o.resume = a.resume;
+    o.binary_id = executable_hash();
+    return kpisim::run_calibration(cal, o);
   };
-  const auto format = [&](const kpisim::CalibrationReport& rep) { return kpisim::format_calibration(cal, rep); };
+  const auto format = [&](const kpisim::CalibrationReport& rep) {
+    std::string text = kpisim::format_calibration(cal, rep);
+    if (rep.replayed > 0)
+      text += fmt::format("resumed: {} answered from the journal of the interrupted calibration\n", plural(rep.replayed, "point"));
+    return text;
+  };
   return search_command(a, command_line, cal.sweep, "calibration", probes, header, search, format, "their loss is NaN");
 }
 
@@ -727,6 +736,9 @@ int main(int argc, char** argv) {
   calibrate->add_flag("--dry-run", ca.dry_run, "check, print the pre-flight estimate and stop");
   calibrate->add_flag("-q,--quiet", ca.quiet, "print nothing but errors");
   calibrate->add_flag("--no-progress", ca.no_progress, "no progress bar");
+  calibrate->add_flag("--resume", ca.resume,
+                      "continue an interrupted calibration from OUTPUT.journal: the points it holds are not simulated again (the "
+                      "same result, bit for bit)");
   calibrate->add_flag("--as-written", ca.as_written,
                       "evaluate only the parameters' values as written in the scenarios (the start point, clamped into the box) and "
                       "report their fit: no search, no posterior");

@@ -3,13 +3,21 @@
 // printed summary (kpisim/experiment/calibrate.hpp; docs/experiments.md, "Calibration").
 #include "kpisim/experiment/calibrate.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -123,6 +131,212 @@ std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, c
         per_run[p][t][r] = cal.target_per[t] == kNone ? num : num / out_values[cal.target_per[t]][k];
       }
   return per_run;
+}
+
+/// The journal of a calibration's simulations (OUTPUT.journal): one line per simulated point, its
+/// parameter values and every target's figure per replication, exactly (hexadecimal floats), so
+/// that an interrupted calibration resumes. The search and the posterior are deterministic: run
+/// again, they ask for the same points in the same order, and the journal answers the points it
+/// holds without simulating them. The first line names the experiment (a hash of its resolved
+/// YAML) and the binary; each line ends with a hash of itself, so that a torn last line (a kill
+/// mid-write) is dropped and any other damage refused. Created exclusively, never through a link.
+class Journal {
+ public:
+  struct Entry {
+    std::vector<std::vector<double>> per_run;  ///< [target][replication]
+    std::string failure;
+  };
+
+  Journal(std::string path, const std::string& header, bool resume, std::size_t nx, std::size_t nt, std::size_t nr)
+      : path_(std::move(path)), nx_(nx), nt_(nt), nr_(nr) {
+    if (resume) {
+      fd_ = ::open(path_.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+      if (fd_ < 0 && errno == ELOOP)
+        throw RunError(fmt::format("the calibration journal '{}' is a symbolic link: it is not followed (remove it)", path_));
+      if (fd_ < 0 && errno != ENOENT)
+        throw RunError(fmt::format("cannot open the calibration journal '{}': {}", path_, std::strerror(errno)));
+      if (fd_ >= 0) {
+        read_back(header);
+        return;
+      }
+    }
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw RunError(errno == EEXIST ? fmt::format("the calibration journal '{}' appeared meanwhile", path_)
+                                     : fmt::format("cannot create the calibration journal '{}': {}", path_, std::strerror(errno)));
+    write_all(header + "\n");
+  }
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+  ~Journal() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  [[nodiscard]] const Entry* find(const std::vector<double>& x) const {
+    const auto it = entries_.find(x);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+  std::size_t replayed = 0;  ///< points answered from the journal
+
+  void append(const std::vector<std::vector<double>>& points, const std::vector<std::vector<std::vector<double>>>& per_run,
+              const std::vector<std::string>& failures) {
+    std::string text;
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      if (entries_.count(points[p]) != 0) continue;
+      std::string line = "P";
+      for (const double v : points[p]) line += fmt::format(" {:a}", v);
+      for (const auto& t : per_run[p])
+        for (const double v : t) line += fmt::format(" {:a}", v);
+      line += " F ";
+      if (failures[p].empty()) {
+        line += "-";
+      } else {
+        for (const unsigned char c : failures[p]) line += fmt::format("{:02x}", c);
+      }
+      text += line + fmt::format(" H {:016x}\n", fnv(line));
+      entries_[points[p]] = Entry{per_run[p], failures[p]};
+    }
+    if (text.empty()) return;
+    write_all(text);
+    if (::fdatasync(fd_) != 0) throw RunError(fmt::format("cannot sync the calibration journal '{}': {}", path_, std::strerror(errno)));
+  }
+
+  /// After the results file is in place: the journal is not needed any more.
+  void remove() {
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(path_.c_str());
+  }
+
+ private:
+  static std::uint64_t fnv(std::string_view s) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    return h;
+  }
+  void write_all(const std::string& text) {
+    std::size_t off = 0;
+    while (off < text.size()) {
+      const ssize_t n = ::write(fd_, text.data() + off, text.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw RunError(fmt::format("cannot write the calibration journal '{}': {}", path_, std::strerror(errno)));
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  [[noreturn]] void damaged(std::size_t line, const std::string& why) const {
+    throw RunError(
+        fmt::format("the calibration journal '{}' is damaged at line {} ({}): remove it, or pass --force without --resume to "
+                    "start the calibration over",
+                    path_, line, why));
+  }
+  void read_back(const std::string& header) {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode))
+      throw RunError(fmt::format("the calibration journal '{}' is not a regular file", path_));
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = ::read(fd_, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    text.resize(got);
+    std::size_t pos = text.find('\n');
+    if (pos == std::string::npos || text.compare(0, pos, header) != 0)
+      throw RunError(
+          fmt::format("the calibration journal '{}' was written by another experiment or another kpisim binary: it cannot be "
+                      "resumed; pass --force without --resume to start over",
+                      path_));
+    std::size_t good = pos + 1;  // the end of the last intact line
+    for (std::size_t line_no = 2; good < text.size(); ++line_no) {
+      const std::size_t end = text.find('\n', good);
+      const std::string_view line(text.data() + good, (end == std::string::npos ? text.size() : end) - good);
+      const bool last = end == std::string::npos || end + 1 == text.size();
+      const std::size_t h = line.rfind(" H ");
+      std::uint64_t want = 0;
+      const bool hashed = h != std::string_view::npos && std::sscanf(std::string(line.substr(h + 3)).c_str(), "%" SCNx64, &want) == 1 &&
+                          fnv(line.substr(0, h)) == want;
+      if (end == std::string::npos || !hashed) {
+        if (last) break;  // a torn last line: dropped (the point is simulated again)
+        damaged(line_no, "a line's hash does not match");
+      }
+      parse(line.substr(0, h), line_no);
+      good = end + 1;
+    }
+    if (good < text.size() && ::ftruncate(fd_, static_cast<off_t>(good)) != 0)
+      throw RunError(fmt::format("cannot truncate the calibration journal '{}': {}", path_, std::strerror(errno)));
+    if (::lseek(fd_, 0, SEEK_END) < 0) throw RunError(fmt::format("cannot seek in the calibration journal '{}'", path_));
+  }
+  void parse(std::string_view body, std::size_t line_no) {
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < body.size()) {
+      const std::size_t j = body.find(' ', i);
+      words.emplace_back(body.substr(i, (j == std::string_view::npos ? body.size() : j) - i));
+      i = j == std::string_view::npos ? body.size() : j + 1;
+    }
+    const std::size_t nv = nx_ + nt_ * nr_;
+    if (words.size() != nv + 3 || words[0] != "P" || words[nv + 1] != "F") damaged(line_no, "not a point of this calibration");
+    std::vector<double> v(nv);
+    for (std::size_t k = 0; k < nv; ++k) {
+      char* stop = nullptr;
+      v[k] = std::strtod(words[k + 1].c_str(), &stop);
+      if (stop == words[k + 1].c_str() || *stop != '\0') damaged(line_no, "a number cannot be read");
+    }
+    Entry e;
+    e.per_run.assign(nt_, std::vector<double>(nr_));
+    for (std::size_t t = 0; t < nt_; ++t)
+      for (std::size_t r = 0; r < nr_; ++r) e.per_run[t][r] = v[nx_ + t * nr_ + r];
+    const std::string& f = words[nv + 2];
+    if (f != "-") {
+      if (f.size() % 2 != 0) damaged(line_no, "a failure message cannot be read");
+      for (std::size_t k = 0; k < f.size(); k += 2) e.failure += static_cast<char>(std::stoi(f.substr(k, 2), nullptr, 16));
+    }
+    entries_[std::vector<double>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(nx_))] = std::move(e);
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::size_t nx_, nt_, nr_;
+  std::map<std::vector<double>, Entry> entries_;
+};
+
+/// simulate() through the journal: points it holds are answered from it (their runs counted as
+/// done), the others simulated in one batch and appended. `kept` needs the runs: it always simulates.
+std::vector<std::vector<std::vector<double>>> simulate_journaled(const Calibration& cal, const std::vector<std::vector<double>>& points,
+                                                                 std::atomic<long long>& done, Journal* journal,
+                                                                 std::vector<std::string>& failures) {
+  if (journal == nullptr) return simulate(cal, points, done, nullptr, failures);
+  const auto runs_per_point = static_cast<long long>(cal.arms.size()) * cal.replications();
+  std::vector<std::vector<std::vector<double>>> out(points.size());
+  failures.assign(points.size(), std::string());
+  std::vector<std::vector<double>> missing;
+  std::vector<std::size_t> where;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (const Journal::Entry* e = journal->find(points[p])) {
+      out[p] = e->per_run;
+      failures[p] = e->failure;
+      ++journal->replayed;
+      done.fetch_add(runs_per_point);
+    } else {
+      missing.push_back(points[p]);
+      where.push_back(p);
+    }
+  }
+  if (missing.empty()) return out;
+  std::vector<std::string> f;
+  auto per_run = simulate(cal, missing, done, nullptr, f);
+  journal->append(missing, per_run, f);
+  for (std::size_t k = 0; k < missing.size(); ++k) {
+    out[where[k]] = std::move(per_run[k]);
+    failures[where[k]] = f[k];
+  }
+  return out;
 }
 
 /// The loss's scale for a target: its standard error (inverse-variance weighting) or 1 (identity).
@@ -413,6 +627,29 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", o.output));
   const Sweep& sw = cal.sweep;
   const auto reps = static_cast<std::size_t>(cal.replications());
+  // The journal (Journal above): a kill leaves it; --resume replays it; success removes it.
+  const std::string journal_path = o.output + ".journal";
+  const bool journal_left = fs::symlink_status(journal_path).type() != fs::file_type::not_found;
+  if (journal_left && !o.resume) {
+    if (!o.overwrite)
+      throw OutputExistsError(
+          fmt::format("an interrupted calibration's journal '{}' exists: continue it with --resume, or pass --force to "
+                      "start over",
+                      journal_path));
+    ::unlink(journal_path.c_str());
+  }
+  const std::string header = fmt::format(
+      "kpisim-calibration-journal 1 experiment {:016x} binary {}",
+      [&] {
+        std::uint64_t h = 14695981039346656037ULL;
+        for (const unsigned char c : cal.to_yaml()) {
+          h ^= c;
+          h *= 1099511628211ULL;
+        }
+        return h;
+      }(),
+      o.binary_id.empty() ? std::string("-") : o.binary_id);
+  auto journal = std::make_unique<Journal>(journal_path, header, o.resume, cal.box.size(), cal.spec.targets.size(), reps);
   std::atomic<long long> done{0};
   const auto total = static_cast<long long>(cal.max_runs());
   const auto tick = [&] {
@@ -424,7 +661,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   problem.start = cal.start;
   problem.evaluate = [&](const std::vector<double>& x) {
     std::vector<std::string> failures;
-    CalibrationEvaluation e = evaluate(cal, x, std::move(simulate(cal, {x}, done, nullptr, failures).front()));
+    CalibrationEvaluation e = evaluate(cal, x, std::move(simulate_journaled(cal, {x}, done, journal.get(), failures).front()));
     tick();
     if (!failures.front().empty()) {
       report.failures.emplace_back(report.evaluations.size(), failures.front());
@@ -474,7 +711,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     std::map<std::vector<double>, std::vector<double>> model_at;  // each simulated point's figures (means)
     const stats::AbcDistances dist = [&](const std::vector<std::vector<double>>& pts) {
       std::vector<std::string> f;
-      const auto per = simulate(cal, pts, done, nullptr, f);
+      const auto per = simulate_journaled(cal, pts, done, journal.get(), f);
       tick();
       std::vector<double> d;
       for (std::size_t p = 0; p < pts.size(); ++p) {
@@ -685,6 +922,9 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
                        {{"sample", fmt::format("the prior's sample: {} points", report.posterior.generations.front().particles.size())}});
   }
   writer.commit();
+  report.replayed = journal->replayed;
+  report.runs -= journal->replayed * cal.arms.size() * reps;
+  journal->remove();
   return report;
 }
 

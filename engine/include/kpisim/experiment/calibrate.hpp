@@ -233,21 +233,30 @@ struct CalibrationReport {
   std::vector<std::vector<double>> sensitivity;
   std::size_t chosen = 0;
   std::string stop;
-  std::vector<TargetFit> fit;  ///< [target] at the chosen point
-  std::size_t runs = 0;
+  std::vector<TargetFit> fit;                                 ///< [target] at the chosen point
+  std::size_t runs = 0;                                       ///< runs simulated (those the journal answered not counted)
+  std::size_t replayed = 0;                                   ///< points answered from the journal of an interrupted calibration (--resume)
   std::vector<std::pair<std::size_t, std::string>> failures;  ///< (evaluation, message)
 };
 
 struct CalibrateOptions {
   std::string output;
   bool overwrite = false;
+  /// Continue an interrupted calibration: the points in OUTPUT.journal are answered from it (the
+  /// same figures, bit for bit), the others simulated. Without it, a journal left behind is an
+  /// OutputExistsError unless `overwrite` (then it is removed).
+  bool resume = false;
+  /// Identifies the binary (a hash of the executable): a journal of another binary is refused.
+  std::string binary_id;
   ResultsMeta meta;
   /// (runs done, runs at most); called from the calling thread between candidates.
   std::function<void(long long, long long)> progress;
 };
 
 /// Runs the calibration and writes its results file (never replacing an existing file without
-/// `overwrite`: OutputExistsError before anything runs). Same seed, same result at any thread count.
+/// `overwrite`: OutputExistsError before anything runs). Same seed, same result at any thread count,
+/// and after an interruption and `resume`. Every simulated point is journalled in OUTPUT.journal
+/// (removed once the results file is in place).
 CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions& options);
 
 /// The readable summary `kpisim calibrate` prints.
