@@ -125,6 +125,13 @@ CalibrationEvaluation evaluate(const Calibration& cal, const std::vector<double>
   return e;
 }
 
+/// The first names of a list, for a message: an experiment may run up to params::kMaxEntries policies.
+std::string some_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 10;
+  if (names.size() <= kShown) return fmt::format("{}", fmt::join(names, ", "));
+  return fmt::format("{}, ... ({} in all)", fmt::join(names.begin(), names.begin() + kShown, ", "), names.size());
+}
+
 std::string num(double x) {
   if (std::isnan(x)) return "-";
   return fmt::format("{:.4g}", x);
@@ -151,15 +158,19 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   Calibration cal;
   SourceMap where;
   static constexpr detail::SectionWords kWords{
-      "calibrate", "`calibrate` must be a mapping (targets, weighting, evaluations, ...)",
+      "calibrate",
+      "`calibrate` must be a mapping (targets, weighting, evaluations, ...)",
       "a calibration needs a `calibrate:` section (docs/experiments.md, \"Calibration\")",
-      "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)", "a calibration"};
+      "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)",
+      "a calibration",
+      "the calibration"};
   cal.sweep = detail::read_with_section(
       text, path, dir, base_file, kWords, [&](params::YamlReader& r) { cal.spec.visit(r); }, diag, where);
 
   const Sweep& sw = cal.sweep;
   CalibrateSpec& s = cal.spec;
-  const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "calibrate." + key, msg); };
+  // At the key, or (a default) at the nearest enclosing key the file has.
+  const auto at = [&](const std::string& key, const std::string& msg) { detail::error_in_section(diag, where, "calibrate." + key, msg); };
   if (s.targets.empty()) at("targets", "a calibration needs at least one target");
   std::vector<std::string> divisions;
   for (const auto& d : sw.base.organisation.divisions) divisions.push_back(d.name);
@@ -178,7 +189,8 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
     else if (expanded.size() != 1)
       msg = fmt::format("'{}' stands for {} outputs (one per division): name one, e.g. '{}'", name, expanded.size(), expanded.front());
     if (msg.empty()) return true;
-    diag.error_at_path(&where, fmt::format("calibrate.targets.{}.{}", t.name, key), fmt::format("target '{}': {}", printable(t.name), msg));
+    detail::error_in_section(diag, where, fmt::format("calibrate.targets.{}.{}", t.name, key),
+                             fmt::format("target '{}': {}", printable(t.name), msg));
     return false;
   };
   std::vector<bool> used(sw.policies.size(), false);
@@ -187,11 +199,11 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
     const CalibrationTarget& t = s.targets[i];
     const auto here = [&](const std::string& msg) { diag.error(t.line, t.col, fmt::format("target '{}': {}", printable(t.name), msg)); };
     if (t.policy.empty()) {
-      here(fmt::format("give the `policy` whose runs give the model's figure (one of: {})", fmt::join(sw.policies, ", ")));
+      here(fmt::format("give the `policy` whose runs give the model's figure (one of: {})", some_names(sw.policies)));
     } else if (const auto pit = std::find(sw.policies.begin(), sw.policies.end(), t.policy); pit == sw.policies.end()) {
       const std::string near = params::nearest(t.policy, sw.policies);
       here(fmt::format("policy '{}' is not among the experiment's policies{}", printable(t.policy),
-                       near.empty() ? fmt::format(" ({})", fmt::join(sw.policies, ", ")) : fmt::format("; did you mean '{}'?", near)));
+                       near.empty() ? fmt::format(" ({})", some_names(sw.policies)) : fmt::format("; did you mean '{}'?", near)));
     } else {
       policy_of[i] = static_cast<std::size_t>(pit - sw.policies.begin());
       used[policy_of[i]] = true;
@@ -232,10 +244,15 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   for (std::size_t i = 0; i < s.targets.size(); ++i)
     cal.target_policy.push_back(
         static_cast<std::size_t>(std::find(cal.policies.begin(), cal.policies.end(), policy_of[i]) - cal.policies.begin()));
-  if (const std::size_t runs = cal.max_runs(); runs > kMaxCalibrationRuns)
-    at("evaluations", fmt::format("the calibration would need up to {} runs ((evaluations {} + 1) x {} policies x {} replications); at "
-                                  "most {} are allowed: fewer evaluations or replications",
-                                  runs, s.evaluations, cal.policies.size(), sw.experiment.replications, kMaxCalibrationRuns));
+  if (const std::size_t runs = cal.max_runs(); runs > kMaxCalibrationRuns) {
+    const bool posterior = s.posterior.particles > 0;
+    at(posterior ? "posterior" : "evaluations",
+       fmt::format("the calibration would need up to {} runs ((evaluations {} + 1{}) x {} x {} replications); at most {} are allowed: "
+                   "fewer evaluations{} or replications",
+                   runs, s.evaluations, posterior ? fmt::format(" + {} posterior simulations", s.posterior.budget()) : std::string(),
+                   cal.policies.size() == 1 ? std::string("1 policy") : fmt::format("{} policies", cal.policies.size()),
+                   sw.experiment.replications, kMaxCalibrationRuns, posterior ? ", particles, generations, max_simulations" : ""));
+  }
   diag.throw_if_errors();
   const std::vector<double> written = sw.written_values();
   for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) {
@@ -243,6 +260,7 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
     cal.box.push_back({p.name, p.lower, p.upper, p.scale == SweepParameter::Scale::log});
     cal.start.push_back(std::clamp(written[j], p.lower, p.upper));
   }
+  detail::check_resolved_size(cal.to_yaml(), kWords, diag, where);
   return cal;
 }
 
