@@ -2,10 +2,11 @@
 # Fuzz the loaders and readers of untrusted input (docs/fuzzing.md): builds the `fuzz` preset
 # (clang-14, libFuzzer, ASan + UBSan), makes the seed corpora and dictionaries, and runs each target
 # for a bounded number of inputs (not a time), one process each, one after the other.
-# Usage: scripts/fuzz.sh [--runs N] [--target scenario|experiment|results] [--fresh] [-- LIBFUZZER_ARGS...]
+# Usage: scripts/fuzz.sh [--runs N] [--target scenario|experiment|calibrate|results] [--fresh] [-- LIBFUZZER_ARGS...]
 #   --runs N   inputs per target (default 20000; CI runs scripts/test.sh's smaller count, a nightly
 #              run 1000000 or more)
-#   --target   only this target (repeatable); default: all three
+#   --target   only this target (repeatable); default: all four (calibrate: fuzz_calibrate, the
+#              calibrate: and optimise: sections)
 #   --fresh    start each corpus from the seeds alone (CI: the same inputs on every run)
 # Corpora grow in build/fuzz/fuzz/corpus/TARGET (kept between runs unless --fresh). A crash is
 # classified by tests/fuzz/triage.py: in KPISim's code, the input is saved as
@@ -25,22 +26,22 @@ while (($#)); do
     --target) targets+=("$2"); shift 2 ;;
     --fresh) fresh=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: scripts/fuzz.sh [--runs N] [--target scenario|experiment|results] [--fresh] [-- LIBFUZZER_ARGS...]" >&2; exit 2 ;;
+    *) echo "usage: scripts/fuzz.sh [--runs N] [--target scenario|experiment|calibrate|results] [--fresh] [-- LIBFUZZER_ARGS...]" >&2; exit 2 ;;
   esac
 done
-if ((${#targets[@]} == 0)); then targets=(scenario experiment results); fi
+if ((${#targets[@]} == 0)); then targets=(scenario experiment calibrate results); fi
 scripts/setup.sh
 
 echo "== fuzz: configure and build (clang-14, libFuzzer, ASan + UBSan)"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 cmake --preset fuzz "${launcher[@]}" >/dev/null
-cmake --build --preset fuzz -j "$(nproc)" --target fuzz_scenario fuzz_experiment fuzz_results write_sample_h5 kpisim
+cmake --build --preset fuzz -j "$(nproc)" --target fuzz_scenario fuzz_experiment fuzz_calibrate fuzz_results write_sample_h5 section_keys kpisim
 bin=build/fuzz/tests/fuzz
 work=build/fuzz/fuzz
 seeds=$work/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{scenario,experiment,results} "$work/artifacts" "$work/dict"
+mkdir -p "$seeds"/{scenario,experiment,calibrate,results} "$work/artifacts" "$work/dict"
 
 echo "== fuzz: seed corpora and dictionaries"
 # Scenario and experiment seeds: every shipped and test YAML file. An experiment's `base:` is
@@ -53,8 +54,36 @@ while IFS= read -r f; do
     cp "$f" "$seeds/scenario/$id.yaml"
   fi
 done < <(find scenarios tests/data -name '*.yaml' | sort)
+# Calibration and optimisation seeds (fuzz_calibrate, read in tests/data/experiments): the shipped
+# experiments with a calibrate: or optimise: section, their `base:` rewritten to name the same file
+# from there (their targets name the base's policies) and their replicas' `file:` made absolute, and
+# tests/fuzz/calibrate-seeds/ (the Python
+# tests' experiments). Each must be accepted: checked with `kpisim validate` on a copy whose base is
+# an absolute path.
+mkdir -p "$work/seedcheck"
+while IFS= read -r f; do
+  id=$(echo "${f%.yaml}" | tr '/' '_')
+  base=$(sed -nE 's/^base: *([^ #]+).*$/\1/p' "$f")
+  if [[ -n "$base" && "$f" == scenarios/* ]]; then
+    rel=$(realpath -m --relative-to=tests/data/experiments "$(dirname "$f")/$base")
+    # A replica's `file:` (calibrate.replicas) becomes an absolute path: it resolves from anywhere.
+    sed -E "s|^base:.*$|base: $rel|" "$f" | /usr/bin/python3 -c '
+import os, re, sys
+d = os.path.abspath(sys.argv[1])
+sys.stdout.write(re.sub(r"(\bfile: *)([^\s,}#]+)", lambda m: m.group(1) + os.path.normpath(os.path.join(d, m.group(2))), sys.stdin.read()))
+' "$(dirname "$f")" >"$seeds/calibrate/$id.yaml"
+  else
+    cp "$f" "$seeds/calibrate/$id.yaml"
+  fi
+  sed -E "s|^base: *|base: $PWD/tests/data/experiments/|" "$seeds/calibrate/$id.yaml" >"$work/seedcheck/$id.yaml"
+  if ! build/fuzz/engine/kpisim validate "$work/seedcheck/$id.yaml" >/dev/null 2>"$work/seedcheck/$id.err"; then
+    echo "fuzz: the calibrate seed from $f is refused:" >&2
+    cat "$work/seedcheck/$id.err" >&2
+    exit 1
+  fi
+done < <({ grep -rlE '^(calibrate|optimise):' scenarios --include='*.yaml'; ls tests/fuzz/calibrate-seeds/*.yaml; } | sort)
 # Inputs that once crashed a target (tests/fuzz/regressions/TARGET/): every run starts with them.
-for t in scenario experiment results; do
+for t in scenario experiment calibrate results; do
   if [[ -d tests/fuzz/regressions/$t ]]; then cp tests/fuzz/regressions/$t/* "$seeds/$t/" 2>/dev/null || true; fi
 done
 # Results seeds: written by the project's own tools, small (a week, few people, one division for
@@ -93,11 +122,20 @@ for f in sample sweep_sample run sweep; do
 done
 # Dictionaries: scenario keys (every path component, every full path, every choice) from the
 # reference the program generates; experiment keys and results names are listed in tests/fuzz/.
-build/fuzz/engine/kpisim reference |
-  awk -F'|' '/^\| `/ { k = $2; gsub(/[` ]/, "", k); print k; n = split(k, p, "."); for (i = 1; i <= n; ++i) print p[i];
-                       c = $5; if (c ~ / \\\| /) { m = split(c, q, / \\\| /); for (i = 1; i <= m; ++i) { gsub(/ /, "", q[i]); print q[i] } } }' |
-  grep -Ev '^(NAME|)$' | sort -u | sed -E 's/.*/"&"/' >"$work/dict/scenario.dict"
+# The calibrate and optimise keys come from their declarations the same way (tests/fuzz/section_keys.cpp
+# prints them as reference rows).
+# A choice's values are separated by an escaped bar (`a \| b`), which is also awk's field separator:
+# turned into \001 first, so that the values come out of the range column whole.
+reference_keys() {
+  sed 's/ \\| /\x01/g' |
+    awk -F'|' '/^\| `/ { k = $2; gsub(/[` ]/, "", k); print k; n = split(k, p, "."); for (i = 1; i <= n; ++i) print p[i];
+                         if ($3 ~ /choice/) { m = split($5, q, "\001"); for (i = 1; i <= m; ++i) { gsub(/ /, "", q[i]); print q[i] } } }' |
+    grep -Ev '^(NAME|)$' | sort -u | sed -E 's/.*/"&"/'
+}
+build/fuzz/engine/kpisim reference | reference_keys >"$work/dict/scenario.dict"
 cat "$work/dict/scenario.dict" tests/fuzz/experiment.dict >"$work/dict/experiment.dict"
+build/fuzz/tests/fuzz/section_keys | reference_keys >"$work/dict/sections.dict"
+cat "$work/dict/experiment.dict" "$work/dict/sections.dict" tests/fuzz/calibrate.dict >"$work/dict/calibrate.dict"
 cp tests/fuzz/results.dict "$work/dict/results.dict"
 
 # HDF5-internal leaks on damaged files are suppressed (tests/fuzz/lsan.supp says which and why);

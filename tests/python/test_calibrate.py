@@ -4,6 +4,11 @@ numbers), the printed fit, the results file (evaluations, fit, the chosen point'
 result at any thread count, outputs never clobbered, and bad calibrate sections refused with
 file:line:column messages.
 """
+import os
+import re
+import subprocess
+import tempfile
+
 import h5py
 import numpy as np
 import pytest
@@ -224,3 +229,144 @@ def test_a_target_sums_and_divides_outputs_run_by_run(runs):
     fit = xr.open_dataset(path, engine="h5netcdf", group="calibration/fit")
     assert fit["model"].sel(target="tokens_per_hour").item() == pytest.approx(float(np.mean(num / den)), rel=1e-9)
     assert np.all(rework > 0)  # the sum differs from `output` alone
+
+
+# --------------------------------------------------------------------------- hostile inputs
+# Built from small reproducers (issue 9, fuzz_calibrate in docs/fuzzing.md): absurd counts are
+# refused from their arithmetic, before anything is built (checked by exit code, message and the
+# child's peak memory, never by time); every error names file:line:column; quoted values are escaped.
+
+HOSTILE = """\
+name: hostile
+base: {base}
+policies: [baseline, leaderboard]
+replications: {replications}
+parameters:
+  behaviour.adoption_friction_usd_per_hour: {{lower: 0, upper: 20}}
+calibrate:
+  targets:
+    ai_share: {{policy: baseline, output: ai_task_share, value: 0.25, se: 0.005}}
+"""
+
+
+def run_measured(kpisim, *args):
+    """(exit code, stderr, peak RSS in KiB) of `kpisim ARGS` (wait4: this child's own peak)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([str(kpisim), *[str(a) for a in args]], stdout=out, stderr=err)
+        _, status, usage = os.wait4(p.pid, 0)
+        err.seek(0)
+        return os.waitstatus_to_exitcode(status), err.read().decode("utf-8", "replace"), usage.ru_maxrss
+
+
+def position(text, needle):
+    """1-based line and column of the first occurrence of `needle` in `text`."""
+    before = text[:text.index(needle)]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
+@pytest.mark.parametrize("extra, replications, key, message", [
+    ("  posterior: {particles: 1e12}\n", 3, "1e12", "'calibrate.posterior.particles' expects a whole number in [0, 100000], got '1e12'"),
+    ("  evaluations: 1e15\n", 3, "1e15", "'calibrate.evaluations' expects a whole number in [1, 100000], got '1e15'"),
+    ("  posterior: {particles: 50, generations: 1000000000000}\n", 3, "1000000000000",
+     "'calibrate.posterior.generations' expects a whole number in [1, 100], got '1000000000000'"),
+    # Within each range, too many runs together: (40 + 1 + 20 x 100000 x (100 + 1)) x 1 policy x 3.
+    ("  posterior: {particles: 100000, generations: 100}\n", 3, "{particles",
+     f"the calibration would need up to {(40 + 1 + 20 * 100000 * 101) * 3} runs ((evaluations 40 + 1 + {20 * 100000 * 101} posterior "
+     "simulations) x 1 policy x 3 replications); at most 10000000 are allowed"),
+    # The count at fault is a default (evaluations: 40): the error is placed at the section.
+    ("", 1000000, "targets:", f"the calibration would need up to {41 * 1000000} runs ((evaluations 40 + 1) x 1 policy x 1000000 replications)"),
+])
+def test_absurd_counts_are_refused_from_the_counts(kpisim, source_dir, tmp_path, extra, replications, key, message):
+    text = HOSTILE.format(base=source_dir / "tests" / "data" / "small_compare.yaml", replications=replications) + extra
+    bad = tmp_path / "huge.yaml"
+    bad.write_text(text)
+    rc, err, rss = run_measured(kpisim, "calibrate", bad, "--dry-run", "-o", tmp_path / "huge.h5")
+    assert rc == 2, err
+    line, col = position(text, key)
+    assert f"{bad}:{line}:{col}: error: {message}" in err, err
+    assert rss < 200 * 1024  # refused before anything is built (KiB)
+    assert not (tmp_path / "huge.h5").exists()
+
+
+def test_thousands_of_targets_by_aliases_are_refused_before_their_results_file_could_not_be_read(kpisim, source_dir, tmp_path):
+    # 9,000 targets, each an alias of the first: 90,010 YAML nodes, under the file limit of 100,000;
+    # with its defaults filled in (each target's weight) the resolved calibration, which the results
+    # file stores, would pass the limit and not load again.
+    text = HOSTILE.format(base=source_dir / "tests" / "data" / "small_compare.yaml", replications=3).replace(
+        "    ai_share: {", "    ai_share: &t {") + "".join(f"    t{i}: *t\n" for i in range(8999))
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(text)
+    rc, err, rss = run_measured(kpisim, "validate", bad)
+    assert rc == 2, err
+    line, col = position(text, "targets:")  # the section's mapping
+    assert f"{bad}:{line}:{col}: error: the calibration with its defaults filled in and its base scenario inline" in err, err
+    assert "has more than 100000 YAML nodes" in err
+    assert rss < 400 * 1024
+    # 1,000 of them are a calibration (each target's policy and output checked).
+    ok = tmp_path / "targets_ok.yaml"
+    ok.write_text(text.split("    t999: *t")[0])
+    r = subprocess.run([str(kpisim), "validate", str(ok)], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "1 parameter to 1000 targets" in r.stdout
+
+
+def nested_policies(hybrids, last):
+    """An inline scenario whose hybrid policy holds `hybrids` hybrids of 100 audits and one of `last`
+    audits, by YAML aliases (under 1 KB)."""
+    audits = "[&c {weight: 1, policy: {type: audit}}" + ", *c" * 99 + "]"
+    tail = f", {{weight: 1, policy: {{type: hybrid, components: [{', '.join(['*c'] * last)}]}}}}" if last else ""
+    comps = "[&h {weight: 1, policy: {type: hybrid, components: " + audits + "}}" + ", *h" * (hybrids - 1) + tail + "]"
+    return f"""\
+name: nested
+replications: 1
+scenario:
+  days: 7
+  organisation: {{employees: 12, team_size: 4, span: 2}}
+  policies:
+    none: {{type: none}}
+    p: {{type: hybrid, components: {comps}}}
+parameters:
+  behaviour.adoption_friction_usd_per_hour: {{lower: 0, upper: 20}}
+calibrate:
+  targets:
+    t: {{policy: none, output: ai_task_share, value: 0.2, se: 0.01}}
+"""
+
+
+def test_a_base_scenario_near_the_node_limit_is_refused_when_the_calibration_would_pass_it(cli, tmp_path):
+    # Found by fuzz_calibrate's round trip: the scenario alone (3,001 audits) is under the limit with
+    # its defaults, the calibration that stores it inline is not, and its resolved text did not load again.
+    bad = tmp_path / "nested.yaml"
+    bad.write_text(nested_policies(30, 1))
+    r = cli("validate", bad)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "the calibration with its defaults filled in and its base scenario inline" in r.stderr
+    ok = tmp_path / "nested_ok.yaml"
+    ok.write_text(nested_policies(20, 0))
+    r = cli("validate", ok)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_long_list_of_policies_is_cut_in_messages(cli, tmp_path):
+    policies = "".join(f"    p{i:02d}: {{type: none}}\n" for i in range(12))
+    text = f"""\
+name: many
+replications: 1
+scenario:
+  days: 7
+  organisation: {{employees: 12, team_size: 4, span: 2}}
+  policies:
+{policies}parameters:
+  behaviour.adoption_friction_usd_per_hour: {{lower: 0, upper: 20}}
+calibrate:
+  targets:
+    t: {{policy: "x\\e[31m\\nfake.yaml:1:1: error: forged", output: ai_task_share, value: 0.2, se: 0.01}}
+"""
+    bad = tmp_path / "many.yaml"
+    bad.write_text(text)
+    r = cli("validate", bad)
+    assert r.returncode == 2
+    line, col = position(text, "t: {policy")
+    assert f"{bad}:{line}:{col}: error: target 't': policy 'x\\x1B[31m\\nfake.yaml:1:1: error: forged' is not among" in r.stderr
+    assert "(p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, ... (12 in all))" in r.stderr
+    assert "\x1b" not in r.stderr and not re.search(r"(?m)^fake.yaml", r.stderr)

@@ -4,6 +4,7 @@ same result at any thread count, outputs never clobbered, and bad optimise files
 file:line:column messages.
 """
 import os
+import re
 import subprocess
 import tempfile
 
@@ -195,6 +196,29 @@ def test_absurd_budget_is_refused_from_the_counts(kpisim, experiment, tmp_path):
     assert "would need up to 10000100009 runs" in stderr and "at most 10000000 are allowed" in stderr
     assert usage.ru_maxrss < 200 * 1024  # refused before anything is built (KiB)
 
+
+
+def test_a_budget_over_the_limit_from_a_default_is_placed_at_the_section(kpisim, experiment, tmp_path):
+    # Without `evaluations` (the default, 30) the error names the optimise section's position.
+    text = "".join(ln for ln in experiment.read_text().splitlines(keepends=True)
+                   if not ln.startswith(("  evaluations:", "  start_points:"))).replace("replications: 3\n", "replications: 1000000\n", 1)
+    bad = tmp_path / "default.yaml"
+    bad.write_text(text)
+    r = subprocess.run([str(kpisim), "optimise", str(bad), "--dry-run"], capture_output=True, text=True, check=False)
+    assert r.returncode == 2, r.stderr
+    before = text[:text.index("  policy: leaderboard")]
+    line = before.count("\n") + 1
+    assert f"{bad}:{line}:3: error: the optimisation would need up to {(30 + 1) * 1000000 + 3 * 3} runs" in r.stderr, r.stderr
+
+
+def test_a_quoted_objective_name_cannot_forge_lines(cli, experiment, tmp_path):
+    bad = tmp_path / "forged.yaml"
+    bad.write_text(experiment.read_text().replace(
+        "objective: {net_value_annual_usd: 1}", 'objective: {net_value_annual_usd: 1, "x\\e[31m\\nfake.yaml:1:1: error: forged": 0}'))
+    r = cli("validate", bad)
+    assert r.returncode == 2
+    assert "objective 'x\\x1B[31m\\nfake.yaml:1:1: error: forged': a weight of 0 leaves the output out" in r.stderr, r.stderr
+    assert "\x1b" not in r.stderr and not re.search(r"(?m)^fake.yaml", r.stderr)
 
 ENSEMBLE = """\
   uncertain: [workforce.integrity_mean]

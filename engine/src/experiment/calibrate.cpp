@@ -361,6 +361,13 @@ CalibrationEvaluation evaluate(const Calibration& cal, const std::vector<double>
   return e;
 }
 
+/// The first names of a list, for a message: an experiment may run up to params::kMaxEntries policies.
+std::string some_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 10;
+  if (names.size() <= kShown) return fmt::format("{}", fmt::join(names, ", "));
+  return fmt::format("{}, ... ({} in all)", fmt::join(names.begin(), names.begin() + kShown, ", "), names.size());
+}
+
 std::string num(double x) {
   if (std::isnan(x)) return "-";
   return fmt::format("{:.4g}", x);
@@ -387,15 +394,19 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   Calibration cal;
   SourceMap where;
   static constexpr detail::SectionWords kWords{
-      "calibrate", "`calibrate` must be a mapping (targets, weighting, evaluations, ...)",
+      "calibrate",
+      "`calibrate` must be a mapping (targets, weighting, evaluations, ...)",
       "a calibration needs a `calibrate:` section (docs/experiments.md, \"Calibration\")",
-      "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)", "a calibration"};
+      "a calibration chooses its own points: remove `design` (the parameters' ranges are the box searched)",
+      "a calibration",
+      "the calibration"};
   cal.sweep = detail::read_with_section(
       text, path, dir, base_file, kWords, [&](params::YamlReader& r) { cal.spec.visit(r); }, diag, where);
 
   const Sweep& sw = cal.sweep;
   CalibrateSpec& s = cal.spec;
-  const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "calibrate." + key, msg); };
+  // At the key, or (a default) at the nearest enclosing key the file has.
+  const auto at = [&](const std::string& key, const std::string& msg) { detail::error_in_section(diag, where, "calibrate." + key, msg); };
   if (s.targets.empty()) at("targets", "a calibration needs at least one target");
   if (s.replicas.size() > kMaxCalibrationReplicas)
     at("replicas", fmt::format("{} replicas; at most {} are allowed (each is a scenario built and run for every candidate)",
@@ -473,7 +484,7 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
         diag.error_at_path(
             &where, fmt::format("calibrate.targets.{}.replica", t.name),
             fmt::format("target '{}': there is no replica '{}' under `calibrate.replicas`{}", printable(t.name), printable(t.replica),
-                        near.empty() ? (replica_names.empty() ? std::string() : fmt::format(" ({})", fmt::join(replica_names, ", ")))
+                        near.empty() ? (replica_names.empty() ? std::string() : fmt::format(" ({})", some_names(replica_names)))
                                      : fmt::format("; did you mean '{}'?", near)));
         continue;
       }
@@ -482,12 +493,11 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
     const Sweep& st = cal.study(study_of[i]);
     const std::string whose = study_of[i] == 0 ? std::string("the experiment's") : fmt::format("replica '{}''s", printable(t.replica));
     if (t.policy.empty()) {
-      here(fmt::format("give the `policy` whose runs give the model's figure (one of {} policies: {})", whose,
-                       fmt::join(st.policies, ", ")));
+      here(fmt::format("give the `policy` whose runs give the model's figure (one of {} policies: {})", whose, some_names(st.policies)));
     } else if (const auto pit = std::find(st.policies.begin(), st.policies.end(), t.policy); pit == st.policies.end()) {
       const std::string near = params::nearest(t.policy, st.policies);
       here(fmt::format("policy '{}' is not among {} policies{}", printable(t.policy), whose,
-                       near.empty() ? fmt::format(" ({})", fmt::join(st.policies, ", ")) : fmt::format("; did you mean '{}'?", near)));
+                       near.empty() ? fmt::format(" ({})", some_names(st.policies)) : fmt::format("; did you mean '{}'?", near)));
     } else {
       policy_of[i] = static_cast<std::size_t>(pit - st.policies.begin());
       used[study_of[i]][policy_of[i]] = true;
@@ -503,8 +513,8 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
       else if (expanded.size() != 1)
         msg = fmt::format("'{}' stands for {} outputs (one per division): name one, e.g. '{}'", name, expanded.size(), expanded.front());
       if (msg.empty()) return true;
-      diag.error_at_path(&where, fmt::format("calibrate.targets.{}.{}", t.name, key),
-                         fmt::format("target '{}': {}", printable(t.name), msg));
+      detail::error_in_section(diag, where, fmt::format("calibrate.targets.{}.{}", t.name, key),
+                               fmt::format("target '{}': {}", printable(t.name), msg));
       return false;
     };
     if (t.output.empty())
@@ -549,14 +559,16 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
   for (std::size_t i = 0; i < s.targets.size(); ++i)
     cal.target_arm.push_back(
         static_cast<std::size_t>(std::find(cal.arms.begin(), cal.arms.end(), Arm{study_of[i], policy_of[i]}) - cal.arms.begin()));
-  if (const std::size_t runs = cal.max_runs(); runs > kMaxCalibrationRuns)
-    at("evaluations",
-       fmt::format("the calibration would need up to {} runs ((evaluations {} + 1{}) x {} policies{} x {} replications); at "
-                   "most {} are allowed: fewer evaluations or replications",
-                   runs, s.evaluations,
-                   s.posterior.particles > 0 ? fmt::format(" + {} posterior simulations", s.posterior.budget()) : std::string(),
-                   cal.arms.size(), s.replicas.empty() ? "" : " (of the experiment and its replicas)", sw.experiment.replications,
-                   kMaxCalibrationRuns));
+  if (const std::size_t runs = cal.max_runs(); runs > kMaxCalibrationRuns) {
+    const bool posterior = s.posterior.particles > 0;
+    at(posterior ? "posterior" : "evaluations",
+       fmt::format("the calibration would need up to {} runs ((evaluations {} + 1{}) x {}{} x {} replications); at most {} are allowed: "
+                   "fewer evaluations{} or replications",
+                   runs, s.evaluations, posterior ? fmt::format(" + {} posterior simulations", s.posterior.budget()) : std::string(),
+                   cal.arms.size() == 1 ? std::string("1 policy") : fmt::format("{} policies", cal.arms.size()),
+                   s.replicas.empty() ? "" : " (of the experiment and its replicas)", sw.experiment.replications, kMaxCalibrationRuns,
+                   posterior ? ", particles, generations, max_simulations" : ""));
+  }
   diag.throw_if_errors();
   const std::vector<double> written = sw.written_values();
   for (std::size_t j = 0; j < sw.experiment.parameters.size(); ++j) {
@@ -564,6 +576,7 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
     cal.box.push_back({p.name, p.lower, p.upper, p.scale == SweepParameter::Scale::log});
     cal.start.push_back(std::clamp(written[j], p.lower, p.upper));
   }
+  detail::check_resolved_size(cal.to_yaml(), kWords, diag, where);
   return cal;
 }
 

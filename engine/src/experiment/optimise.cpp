@@ -205,15 +205,19 @@ Optimisation Optimisation::from_text(const std::string& text, const std::string&
   Optimisation opt;
   SourceMap where;
   static constexpr detail::SectionWords kWords{
-      "optimise", "`optimise` must be a mapping (policy, goal, objective, constraints, evaluations, ...)",
+      "optimise",
+      "`optimise` must be a mapping (policy, goal, objective, constraints, evaluations, ...)",
       "an optimisation needs an `optimise:` section (docs/experiments.md, \"Optimisation\")",
-      "an optimisation chooses its own points: remove `design` (the parameters' ranges are the search box)", "an optimisation"};
+      "an optimisation chooses its own points: remove `design` (the parameters' ranges are the search box)",
+      "an optimisation",
+      "the optimisation"};
   opt.sweep = detail::read_with_section(
       text, path, dir, base_file, kWords, [&](params::YamlReader& r) { opt.spec.visit(r); }, diag, where);
 
   const Sweep& sw = opt.sweep;
   OptimiseSpec& s = opt.spec;
-  const auto at = [&](const std::string& key, const std::string& msg) { diag.error_at_path(&where, "optimise." + key, msg); };
+  // At the key, or (a default) at the nearest enclosing key the file has.
+  const auto at = [&](const std::string& key, const std::string& msg) { detail::error_in_section(diag, where, "optimise." + key, msg); };
   // The tuned policy.
   if (s.policy.empty()) {
     for (std::size_t i = 0; i < sw.policies.size() && s.policy.empty(); ++i)
@@ -248,7 +252,8 @@ Optimisation Optimisation::from_text(const std::string& text, const std::string&
   if (s.objective.empty()) s.objective.push_back({kDefaultObjective, 1.0, -1, -1});
   for (const auto& w : s.objective) {
     check_output(w.name, w.line, w.col, "objective");
-    if (w.value == 0.0) diag.error(w.line, w.col, fmt::format("objective '{}': a weight of 0 leaves the output out; remove it", w.name));
+    if (w.value == 0.0)
+      diag.error(w.line, w.col, fmt::format("objective '{}': a weight of 0 leaves the output out; remove it", printable(w.name)));
   }
   for (const auto& c : s.constraints) {
     check_output(c.name, c.line, c.col, "constraints");
@@ -322,6 +327,7 @@ Optimisation Optimisation::from_text(const std::string& text, const std::string&
   for (const auto& w : s.objective) add(w.name);
   for (const auto& c : s.constraints) add(c.name);
   for (const auto& n : money_outputs()) add(n);
+  detail::check_resolved_size(opt.to_yaml(), kWords, diag, where);
   return opt;
 }
 

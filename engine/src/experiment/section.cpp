@@ -36,6 +36,11 @@ Sweep read_with_section(const std::string& text, const std::string& path, const 
   diag.throw_if_errors();
   if (root.IsMap()) {
     const YAML::Node section = root[words.key];
+    const YAML::Node parameters = root["parameters"];
+    const YAML::Mark sm = section ? section.Mark() : root.Mark();
+    const YAML::Mark pm = parameters ? parameters.Mark() : root.Mark();
+    where[words.key] = {std::max(0, sm.line), std::max(0, sm.column)};
+    where["parameters"] = {std::max(0, pm.line), std::max(0, pm.column)};
     if (!section || !section.IsMap()) {
       const YAML::Mark m = section ? section.Mark() : root.Mark();
       diag.error(std::max(0, m.line), std::max(0, m.column), section ? words.not_a_mapping : words.missing);
@@ -66,6 +71,24 @@ Sweep read_with_section(const std::string& text, const std::string& path, const 
       diag.error(p.line, p.col,
                  fmt::format("parameter '{}': {} searches a range: give `lower` and `upper` instead of `values`", p.name, words.job));
   return sw;
+}
+
+void error_in_section(Diagnostics& diag, const SourceMap& where, std::string path, std::string message) {
+  while (where.count(path) == 0) {
+    const std::size_t dot = path.rfind('.');
+    if (dot == std::string::npos) break;
+    path.resize(dot);
+  }
+  diag.error_at_path(&where, path, std::move(message));
+}
+
+void check_resolved_size(const std::string& resolved, const SectionWords& words, Diagnostics& diag, const SourceMap& where) {
+  if (params::count_nodes(YAML::Load(resolved), params::kMaxYamlNodes) <= params::kMaxYamlNodes) return;
+  diag.error_at_path(&where, words.key,
+                     fmt::format("{} with its defaults filled in and its base scenario inline (as its results file stores it) has more "
+                                 "than {} YAML nodes: fewer targets, outputs, constraints or parameters, or a smaller base scenario",
+                                 words.subject, params::kMaxYamlNodes));
+  diag.throw_if_errors();
 }
 
 }  // namespace kpisim::detail
