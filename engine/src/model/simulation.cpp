@@ -9,6 +9,7 @@
 #include "kpisim/model/simulation.hpp"
 
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <array>
@@ -237,15 +238,26 @@ void Simulation::step() {
     for (const std::uint32_t t : im.pass.split_teams)
       workslop::scatter(spec, d, im.pass.slop_out.data(), im.pass.slop_to.data(), im.pass.slop_in.data(), w.last_slop_day.data(), t, t + 1);
 
-  // (5) Regimes close the day.
-  regime_->end_of_day(ctx, 1.0);
-
-  // (6) Every manager's beliefs about AI value, from what she observes of her own unit (managers.cpp,
-  // 7.17): its KPI dashboard on working days, or without a KPI her people's reports of the plan day.
+  // (5) Regimes close the day, and (6) every manager's beliefs about AI value, from what she observes
+  // of her own unit (managers.cpp, 7.17): its KPI dashboard on working days, or without a KPI her
+  // people's reports of the plan day. The two share no data (a regime writes incentives, rewards,
+  // shame, audit hours and its own state; the managers read the measured columns and the reports
+  // and write the units' beliefs), so they run at the same time: each gives the same bits whichever
+  // thread runs it, and the TBB worker, often asleep after the pass, can take one whole.
   const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
   const bool read_reports = plan_day && workday;
-  managers::unit_sums(spec, w, im.pass, kpi_view, !no_kpi && workday, read_reports, im.unit_sums);
-  const double ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
+  double ai_signal_total = 0.0;
+  const auto close_day = [&] { regime_->end_of_day(ctx, 1.0); };
+  const auto beliefs = [&] {
+    managers::unit_sums(spec, w, im.pass, kpi_view, !no_kpi && workday, read_reports, im.unit_sums);
+    ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
+  };
+  if (options_.serial) {
+    close_day();
+    beliefs();
+  } else {
+    tbb::parallel_invoke(close_day, beliefs);
+  }
 
   // (7) Record the day.
   const std::size_t days = static_cast<std::size_t>(sc.days);
