@@ -3,9 +3,11 @@
 // unit and how her beliefs move.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kpisim/config/loader.hpp"
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "managers.hpp"
@@ -388,4 +390,67 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   mg::update_beliefs(spec, m, tokens, true, sums, false, w0);
   CHECK(w0.unit_task_belief[head * k + first] == Approx(rep_first));
   CHECK(w0.unit_task_belief[head * k + other] == Approx(0.0).margin(1e-6));
+}
+
+TEST_CASE("managers: the mandates decided above the teams and then team by team, in any order, are team_mandates'", "[unit][managers]") {
+  // The daily cycle decides the managers above the teams (and the teams split between blocks) before
+  // the pass and every other team in it (mandates_above_teams, team_mandate): the same bits.
+  const auto spec = org();
+  const kpisim::detail::PassState ps(spec);
+  kpisim::World a(spec);
+  const std::size_t k = a.k;
+  // Varied pressures, thresholds and beliefs, so that some managers mandate some task types and
+  // some inherit them.
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    a.unit_pressure[u] = static_cast<float>(u % 3) * 0.7F;
+    a.unit_mandate_threshold[u] = 60.0F + 10.0F * static_cast<float>(u % 4);
+    for (std::size_t q = 0; q < k; ++q) a.unit_task_belief[u * k + q] = static_cast<float>((u * 7 + q * 13) % 40);
+  }
+  kpisim::World b = a;
+  mg::team_mandates(spec, 50.0, a);
+  mg::mandates_above_teams(spec, ps, 50.0, b);
+  for (std::size_t t = spec.team_units.size(); t-- > 0;)
+    if (ps.team_split[t] == 0) mg::team_mandate(spec, ps, 50.0, b, t);
+  std::size_t mandated = 0;
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    CHECK(a.unit_mandate_share[u] == b.unit_mandate_share[u]);
+    for (std::size_t q = 0; q < k; ++q) {
+      CHECK(a.unit_task_mandate[u * k + q] == b.unit_task_mandate[u * k + q]);
+      mandated += a.unit_task_mandate[u * k + q];
+    }
+  }
+  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(a.team_pressure[t] == b.team_pressure[t]);
+  CHECK(mandated > 0);                      // the case is not trivial: some mandates,
+  CHECK(mandated < spec.units.size() * k);  // not all
+}
+
+TEST_CASE("managers: the unit sums made block by block in the pass, then the split teams, are unit_sums'", "[unit][managers]") {
+  // The daily cycle sums each team wholly inside a block of the pass at the block's end
+  // (team_sums_within) and the teams split between blocks after it (finish_unit_sums): the same bits.
+  auto s = kpisim::load_scenario_text(
+      "organisation:\n  employees: 5000\n  team_size: 7\n  divisions:\n    a: {share: 2}\n    b: {share: 3}\n", "org.yaml");
+  const auto spec = kpisim::ModelSpec::resolve(s);
+  kpisim::detail::PassState ps(spec);
+  REQUIRE(!ps.split_teams.empty());  // teams of 7 straddle the blocks' boundaries
+  kpisim::World w(spec);
+  const std::size_t k = w.k;
+  for (std::size_t i = 0; i < w.n; ++i) {
+    w.measured_tokens[i] = static_cast<float>((i * 7919) % 1000) * 13.5F;
+    w.measured_outcome[i] = static_cast<float>((i * 104729) % 977) * 0.37F;
+    ps.outcome_credit[i] = static_cast<float>((i * 31) % 17) - 8.0F;
+    for (std::size_t q = 0; q < k; ++q) ps.report[q * ps.employees + i] = static_cast<float>((i + 3 * q) % 29) * 1.1F;
+  }
+  for (const mg::KpiView kpi : {mg::KpiView{1, 0, 0, false}, mg::KpiView{0, 0, 1, false}})
+    for (const bool reports : {false, true}) {
+      mg::UnitSums whole, parts;
+      mg::unit_sums(spec, w, ps, kpi, true, reports, whole);
+      mg::start_unit_sums(spec, w, reports, parts);
+      for (std::size_t lo = 0; lo < w.n; lo += kpisim::kBlock)
+        mg::team_sums_within(spec, w, ps, kpi, true, reports, parts, lo, std::min(w.n, lo + kpisim::kBlock));
+      mg::finish_unit_sums(spec, w, ps, kpi, true, reports, parts);
+      CHECK(parts.headcount == whole.headcount);
+      CHECK(parts.dashboard == whole.dashboard);
+      CHECK(parts.reports == whole.reports);
+      CHECK(whole.headcount.back() == 5000.0);  // the root (stored last)
+    }
 }

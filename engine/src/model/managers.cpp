@@ -42,58 +42,76 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
   }
 }
 
-void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
+namespace {
+// The mandates of unit u's manager (7.1), under those above her: her row of unit_task_mandate and
+// her unit's mandated share. `tasks` and `mix_total` per division (division_mixes). Reads only her
+// own and her parent's entries, so any order with parents before children gives the same bits.
+void mandate_unit(const ModelSpec& spec, const std::vector<std::vector<std::uint32_t>>& mix_tasks, const std::vector<double>& mix_total,
+                  double stake_per_pressure, World& w, std::size_t u) {
   const std::size_t k_count = w.k;
-  const DivisionMixes mixes = division_mixes(spec, k_count);
-  const std::vector<std::vector<std::uint32_t>>& mix_tasks = mixes.tasks;
-  const std::vector<double>& mix_total = mixes.total;
-  // Units are stored children before parents: a backward pass visits each manager after those above her.
-  for (std::size_t u = spec.units.size(); u-- > 0;) {
-    const Unit& unit = spec.units[u];
-    std::uint8_t* const own = &w.unit_task_mandate[u * k_count];
-    if (unit.depth < 1) {
-      std::fill_n(own, k_count, std::uint8_t{0});
-      w.unit_mandate_share[u] = 0.0F;
-      continue;
-    }
-    const auto parent = static_cast<std::size_t>(unit.parent);
-    const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
-    const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
-    const std::vector<std::uint32_t>& tasks = mix_tasks[static_cast<std::size_t>(unit.division)];
-    const float* const belief = &w.unit_task_belief[u * k_count];
-    const double p = w.unit_pressure[u];
-    const double threshold = w.unit_mandate_threshold[u];
-    // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
-    // over her threshold she mandates nothing of her own (the common case: one test).
-    double best = -std::numeric_limits<double>::infinity();
-    for (const std::uint32_t k : tasks) best = std::max(best, static_cast<double>(belief[k]));
-    // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
-    // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
-    // common case, no mandate here or above, writes nothing.
-    if (!mandates(best, p, stake_per_pressure, threshold)) {
-      const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
-      if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) continue;
-      std::copy_n(above, k_count, own);
-      w.unit_mandate_share[u] = inherited;
-      continue;
-    }
-    // Task types outside the mix are never mandated (their entries above are 0, and adding 0 to the
-    // mandated share changes nothing): her row is the one above with the mix's task types decided.
-    std::copy_n(above, k_count, own);
-    double mandated = 0.0;
-    for (const std::uint32_t k : tasks) {
-      const bool on = above[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
-      own[k] = on ? 1 : 0;
-      mandated += on ? div.mix[k] : 0.0;
-    }
-#ifdef KPISIM_CHECKS
-    for (std::size_t k = 0; k < k_count; ++k)
-      KPISIM_CHECK(div.mix[k] > 0 || above[k] == 0, "a task type outside a division's mix is mandated in it");
-#endif
-    const double total = mix_total[static_cast<std::size_t>(unit.division)];
-    w.unit_mandate_share[u] = static_cast<float>(total > 0 ? mandated / total : 0.0);
+  const Unit& unit = spec.units[u];
+  std::uint8_t* const own = &w.unit_task_mandate[u * k_count];
+  if (unit.depth < 1) {
+    std::fill_n(own, k_count, std::uint8_t{0});
+    w.unit_mandate_share[u] = 0.0F;
+    return;
   }
+  const auto parent = static_cast<std::size_t>(unit.parent);
+  const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
+  const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
+  const std::vector<std::uint32_t>& tasks = mix_tasks[static_cast<std::size_t>(unit.division)];
+  const float* const belief = &w.unit_task_belief[u * k_count];
+  const double p = w.unit_pressure[u];
+  const double threshold = w.unit_mandate_threshold[u];
+  // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
+  // over her threshold she mandates nothing of her own (the common case: one test).
+  double best = -std::numeric_limits<double>::infinity();
+  for (const std::uint32_t k : tasks) best = std::max(best, static_cast<double>(belief[k]));
+  // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
+  // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
+  // common case, no mandate here or above, writes nothing.
+  if (!mandates(best, p, stake_per_pressure, threshold)) {
+    const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
+    if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) return;
+    std::copy_n(above, k_count, own);
+    w.unit_mandate_share[u] = inherited;
+    return;
+  }
+  // Task types outside the mix are never mandated (their entries above are 0, and adding 0 to the
+  // mandated share changes nothing): her row is the one above with the mix's task types decided.
+  std::copy_n(above, k_count, own);
+  double mandated = 0.0;
+  for (const std::uint32_t k : tasks) {
+    const bool on = above[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
+    own[k] = on ? 1 : 0;
+    mandated += on ? div.mix[k] : 0.0;
+  }
+#ifdef KPISIM_CHECKS
+  for (std::size_t k = 0; k < k_count; ++k)
+    KPISIM_CHECK(div.mix[k] > 0 || above[k] == 0, "a task type outside a division's mix is mandated in it");
+#endif
+  const double total = mix_total[static_cast<std::size_t>(unit.division)];
+  w.unit_mandate_share[u] = static_cast<float>(total > 0 ? mandated / total : 0.0);
+}
+}  // namespace
+
+void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
+  const DivisionMixes mixes = division_mixes(spec, w.k);
+  // Units are stored children before parents: a backward pass visits each manager after those above her.
+  for (std::size_t u = spec.units.size(); u-- > 0;) mandate_unit(spec, mixes.tasks, mixes.total, stake_per_pressure, w, u);
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
+}
+
+void mandates_above_teams(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w) {
+  for (std::size_t u = spec.units.size(); u-- > 0;)
+    if (!spec.units[u].team) mandate_unit(spec, ps.div_tasks, ps.div_mix_total, stake_per_pressure, w, u);
+  for (const std::uint32_t t : ps.split_teams) team_mandate(spec, ps, stake_per_pressure, w, t);
+}
+
+void team_mandate(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w, std::size_t t) {
+  const std::uint32_t u = spec.team_units[t];
+  mandate_unit(spec, ps.div_tasks, ps.div_mix_total, stake_per_pressure, w, u);
+  w.team_pressure[t] = w.unit_pressure[u];
 }
 
 double observed_ai_value(const Managers& m, const KpiView& kpi, double headcount, double dashboard_sum) {
@@ -107,38 +125,59 @@ double observed_ai_value(const Managers& m, const KpiView& kpi, double headcount
   return dashboard_sum / n;
 }
 
-void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
-               UnitSums& out) {
+void start_unit_sums(const ModelSpec& spec, const World& w, bool reports, UnitSums& out) {
   const std::size_t units = spec.units.size();
-  const std::size_t k_count = w.k;
   out.headcount.assign(units, 0.0);
   out.dashboard.assign(units, 0.0);
-  out.reports.assign(reports ? units * k_count : 0, 0.0);
-  // Each team's sums in slot order, teams in parallel (each writes only its own unit's entries).
-  for_blocks(spec.team_units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-    for (std::size_t t = lo; t < hi; ++t) {
-      const std::uint32_t u = spec.team_units[t];
-      const Unit& team = spec.units[u];
-      out.headcount[u] = static_cast<double>(team.end - team.first);
-      if (dashboard) {
+  out.reports.assign(reports ? units * w.k : 0, 0.0);
+}
+
+void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out,
+               std::size_t t_lo, std::size_t t_hi) {
+  const std::size_t k_count = w.k;
+  // Each team's sums in slot order (each writes only its own unit's entries).
+  for (std::size_t t = t_lo; t < t_hi; ++t) {
+    const std::uint32_t u = spec.team_units[t];
+    const Unit& team = spec.units[u];
+    out.headcount[u] = static_cast<double>(team.end - team.first);
+    if (dashboard) {
+      double sum = 0.0;
+      for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kpi, w, ps, i);
+      out.dashboard[u] = sum;
+    }
+    if (reports) {
+      const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(team.division)];
+      for (std::size_t k = 0; k < k_count; ++k) {
+        if (!(div.mix[k] > 0)) continue;
+        const float* const r = ps.report.data() + k * ps.employees;
         double sum = 0.0;
-        for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kpi, w, ps, i);
-        out.dashboard[u] = sum;
-      }
-      if (reports) {
-        const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(team.division)];
-        for (std::size_t k = 0; k < k_count; ++k) {
-          if (!(div.mix[k] > 0)) continue;
-          const float* const r = ps.report.data() + k * ps.employees;
-          double sum = 0.0;
-          for (std::uint32_t i = team.first; i < team.end; ++i) sum += r[i];
-          out.reports[u * k_count + k] = sum;
-        }
+        for (std::uint32_t i = team.first; i < team.end; ++i) sum += r[i];
+        out.reports[u * k_count + k] = sum;
       }
     }
-  });
+  }
+}
+
+void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out, std::size_t lo, std::size_t hi) {
+  if (lo >= hi) return;
+  std::size_t t = spec.team_of[lo];
+  if (spec.units[spec.team_units[t]].first < lo) ++t;  // starts before lo
+  std::size_t t_end = t;
+  while (t_end < spec.team_units.size() && spec.units[spec.team_units[t_end]].end <= hi) ++t_end;
+  team_sums(spec, w, ps, kpi, dashboard, reports, out, t, t_end);
+}
+
+void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out) {
+  for (const std::uint32_t t : ps.split_teams) team_sums(spec, w, ps, kpi, dashboard, reports, out, t, t + 1);
+  add_to_parents(spec, w, reports, out);
+}
+
+void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSums& out) {
+  const std::size_t k_count = w.k;
   // Children are stored before their parents: one forward pass adds each finished unit to its parent.
-  for (std::size_t u = 0; u < units; ++u) {
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
     const std::int32_t parent = spec.units[u].parent;
     if (parent < 0) continue;
     const auto pu = static_cast<std::size_t>(parent);
@@ -147,6 +186,15 @@ void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const
     if (reports)
       for (std::size_t k = 0; k < k_count; ++k) out.reports[pu * k_count + k] += out.reports[u * k_count + k];
   }
+}
+
+void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+               UnitSums& out) {
+  start_unit_sums(spec, w, reports, out);
+  // Teams in parallel blocks (each writes only its own unit's entries).
+  for_blocks(spec.team_units.size(),
+             [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) { team_sums(spec, w, ps, kpi, dashboard, reports, out, lo, hi); });
+  add_to_parents(spec, w, reports, out);
 }
 
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,

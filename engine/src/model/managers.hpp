@@ -26,6 +26,17 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w);
 /// they cover.
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w);
 
+/// team_mandates in two parts, for the daily cycle: the managers above the teams, and the teams
+/// split between blocks of the pass (PassState::split_teams), before the pass; every other team in
+/// the pass, by the chunk holding its first member (team_mandate), before any member reads it.
+/// Each manager decides after the one above her, from her own entries only: the same bits as
+/// team_mandates.
+void mandates_above_teams(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w);
+
+/// The mandates of team t's manager (spec.team_units[t]) and the team's pressure, as team_mandates
+/// sets them (her manager's row must be set).
+void team_mandate(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w, std::size_t t);
+
 /// The mandate decision of one manager on one task type (docs/model.md 7.1).
 [[nodiscard]] inline bool mandates(double belief_usd, double pressure, double stake_per_pressure, double threshold_usd) noexcept {
   return belief_usd + pressure * stake_per_pressure > threshold_usd;
@@ -64,6 +75,23 @@ struct UnitSums {
 /// day's reports (`reports`) over each team's members in slot order, then each unit's children into
 /// it in storage order (children before parents): the same bits at any thread count.
 void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out);
+
+/// unit_sums in parts, for the daily cycle (the same bits): start_unit_sums (zeros) before the pass;
+/// team_sums_within at the end of each block of the pass, for the teams wholly inside it (their
+/// members' dashboard entries and reports are final by then: nothing after the pass changes them);
+/// finish_unit_sums after it (the teams split between blocks, then add_to_parents).
+void start_unit_sums(const ModelSpec& spec, const World& w, bool reports, UnitSums& out);
+void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out, std::size_t lo, std::size_t hi);
+void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out);
+
+/// The sums of teams [t_lo, t_hi), each over its members in slot order.
+void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out,
+               std::size_t t_lo, std::size_t t_hi);
+
+/// Each unit's sums added into its parent's, children first (storage order).
+void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSums& out);
 
 /// Every unit's manager (units at depth >= 1: division heads, department heads, team managers)
 /// updates her beliefs per task type from her own unit: towards the mean of her people's reports,

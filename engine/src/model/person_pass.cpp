@@ -17,6 +17,7 @@
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
 #include "learning.hpp"
+#include "managers.hpp"
 #include "measurement.hpp"
 #include "scripting.hpp"
 #include "wellbeing.hpp"
@@ -196,6 +197,9 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     const std::uint32_t team = team_of[j];
     const Unit& u = spec.units[spec.team_units[team]];
     const std::size_t stop = std::min<std::size_t>(u.end - lo, n);
+    // The team's mandates, by the chunk holding its first member (teams split between blocks were
+    // decided before the pass).
+    if (u.first >= lo && ps.team_split[team] == 0) managers::team_mandate(spec, ps, c.mandate_stake, w, team);
     std::fill(s.team_first + j, s.team_first + stop, u.first);
     std::fill(s.team_size + j, s.team_size + stop, u.end - u.first);
     std::fill(s.pressure + j, s.pressure + stop, static_cast<double>(team_pressure[team]));
@@ -658,6 +662,9 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
         nominal += d.mix[k] * spec.tasks[k].defect_prob;
       }
     div_tasks.push_back(std::move(active));
+    double total = 0.0;  // as managers.cpp's division_mixes
+    for (std::size_t k = 0; k < d.mix.size(); ++k) total += d.mix[k];
+    div_mix_total.push_back(total);
     div_value_per_hour.push_back(vph);
     div_defect_nominal.push_back(nominal);
   }
@@ -675,7 +682,9 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
     const Unit& u = spec.units[spec.team_units[t]];
     // workslop::scatter_within and the chunk's team runs rely on teams tiling the slots in order.
     KPISIM_CHECK(u.first == (t == 0 ? 0U : spec.units[spec.team_units[t - 1]].end) && u.end > u.first, "teams tile the slots in order");
-    if (u.end > u.first && u.first / kBlock != (u.end - 1) / kBlock) split_teams.push_back(static_cast<std::uint32_t>(t));
+    const bool split = u.end > u.first && u.first / kBlock != (u.end - 1) / kBlock;
+    if (split) split_teams.push_back(static_cast<std::uint32_t>(t));
+    team_split.push_back(split ? 1 : 0);
   }
 }
 
@@ -745,6 +754,8 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   // other block touches them.
   if (c.workday)
     workslop::scatter_within(spec, c.day, ps.slop_out.data(), ps.slop_to.data(), ps.slop_in.data(), c.w.last_slop_day.data(), lo, hi);
+  // What the managers read of the teams wholly inside this block, while their columns are in cache.
+  if (c.unit_sums != nullptr) managers::team_sums_within(spec, c.w, ps, *c.kpi_view, c.dashboard_sums, c.report_sums, *c.unit_sums, lo, hi);
 }
 
 }  // namespace kpisim::detail

@@ -115,11 +115,14 @@ struct PassState {
 
   Plan plan;
   std::vector<std::vector<std::uint32_t>> div_tasks;  // per division: task types with a positive share
+  std::vector<double> div_mix_total;                  // per division: the mix summed over all task types in order
   std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
   std::vector<double> div_defect_nominal;             // mix-weighted nominal error rate per AI output (ai_choice.hpp)
   std::vector<float> slop_in;                         // per employee: workslop hours received, to clean up on the next working day
   std::vector<float> slop_out;                        // per employee: workslop hours produced today
   std::vector<std::uint32_t> split_teams;  // teams with members in more than one block (kBlock): their workslop is scattered after the pass
+                                           // and their mandates decided before it
+  std::vector<std::uint8_t> team_split;    // per team: 1 when in split_teams
   std::vector<std::uint32_t> slop_to;      // per employee: the slot of the colleague who receives it (workslop::recipient_slot)
   // What each person tells her managers (docs/model.md 7.17). On the plan day: what she believes AI
   // adds to a day of AI-assisted work on each task type of her division's mix (task-major,
@@ -131,6 +134,11 @@ struct PassState {
   std::size_t divisions = 0, tasks = 0, employees = 0;
 };
 
+namespace managers {
+struct KpiView;
+struct UnitSums;
+}  // namespace managers
+
 // What every chunk of one day shares.
 struct DayContext {
   const ModelSpec& spec;
@@ -139,9 +147,16 @@ struct DayContext {
   int day = 0;
   bool workday = false;
   bool plan_day = false;
-  double kpi_wt = 0.0;  // KPI weight per measured token (relative to the reference)
-  double kpi_ws = 0.0;  // ... per measured session
-  double kpi_wo = 0.0;  // ... per measured USD of outcome
+  double kpi_wt = 0.0;         // KPI weight per measured token (relative to the reference)
+  double kpi_ws = 0.0;         // ... per measured session
+  double kpi_wo = 0.0;         // ... per measured USD of outcome
+  double mandate_stake = 0.0;  // USD per unit of pressure in a manager's mandate decision (managers::team_mandate)
+  // What the managers read of their teams, summed at the end of each block (managers::team_sums_within;
+  // none when null): the KPI dashboard (`dashboard_sums`) and the plan day's reports (`report_sums`).
+  const managers::KpiView* kpi_view = nullptr;
+  managers::UnitSums* unit_sums = nullptr;
+  bool dashboard_sums = false;
+  bool report_sums = false;
 };
 
 /// Draws the traits of the person hired into slot i on `day`.
@@ -150,6 +165,7 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
 /// Runs the day for agents [lo, hi) of one block (for_blocks); adds their sums to acc[division]. On a
 /// working day it ends by scattering the workslop of the teams wholly inside the block (workslop.hpp),
 /// while the block's columns are still in cache; the day's caller scatters split_teams after the pass.
+/// Then (every day, with c.unit_sums) it sums what the managers read of those teams (managers.hpp).
 void person_pass(const DayContext& c, PassState& s, Acc* acc, std::size_t lo, std::size_t hi);
 
 }  // namespace kpisim::detail

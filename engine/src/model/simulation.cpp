@@ -208,7 +208,15 @@ void Simulation::step() {
   if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
 
   // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1).
-  managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
+  // The managers above the teams now; each team's in the pass, by the chunk holding its first member.
+  const double mandate_stake = sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours;
+  managers::mandates_above_teams(spec, im.pass, mandate_stake, w);
+
+  // What the managers read tonight (7.17): the sums of each team's members, in the pass.
+  const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
+  const bool read_dashboard = !no_kpi && workday;
+  const bool read_reports = plan_day && workday;
+  managers::start_unit_sums(spec, w, read_reports, im.unit_sums);
 
   // (3) The fused per-person pass (person_pass.cpp).
   const detail::DayContext day{spec,
@@ -219,7 +227,12 @@ void Simulation::step() {
                                plan_day,
                                kw.tokens / ms.kpi_reference_tokens,
                                kw.sessions / ms.kpi_reference_sessions,
-                               kw.outcome / ms.kpi_reference_usd};
+                               kw.outcome / ms.kpi_reference_usd,
+                               mandate_stake,
+                               &kpi_view,
+                               &im.unit_sums,
+                               read_dashboard,
+                               read_reports};
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) { detail::person_pass(day, im.pass, &im.acc[blk * im.ndiv], lo, hi); };
   if (options_.serial)
@@ -244,12 +257,10 @@ void Simulation::step() {
   // shame, audit hours and its own state; the managers read the measured columns and the reports
   // and write the units' beliefs), so they run at the same time: each gives the same bits whichever
   // thread runs it, and the TBB worker, often asleep after the pass, can take one whole.
-  const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
-  const bool read_reports = plan_day && workday;
   double ai_signal_total = 0.0;
   const auto close_day = [&] { regime_->end_of_day(ctx, 1.0); };
   const auto beliefs = [&] {
-    managers::unit_sums(spec, w, im.pass, kpi_view, !no_kpi && workday, read_reports, im.unit_sums);
+    managers::finish_unit_sums(spec, w, im.pass, kpi_view, read_dashboard, read_reports, im.unit_sums);
     ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
   };
   if (options_.serial) {
