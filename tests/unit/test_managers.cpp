@@ -392,38 +392,6 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   CHECK(w0.unit_task_belief[head * k + other] == Approx(0.0).margin(1e-6));
 }
 
-TEST_CASE("managers: the mandates decided above the teams and then team by team, in any order, are team_mandates'", "[unit][managers]") {
-  // The daily cycle decides the managers above the teams (and the teams split between blocks) before
-  // the pass and every other team in it (mandates_above_teams, team_mandate): the same bits.
-  const auto spec = org();
-  const kpisim::detail::PassState ps(spec);
-  kpisim::World a(spec);
-  const std::size_t k = a.k;
-  // Varied pressures, thresholds and beliefs, so that some managers mandate some task types and
-  // some inherit them.
-  for (std::size_t u = 0; u < spec.units.size(); ++u) {
-    a.unit_pressure[u] = static_cast<float>(u % 3) * 0.7F;
-    a.unit_mandate_threshold[u] = 60.0F + 10.0F * static_cast<float>(u % 4);
-    for (std::size_t q = 0; q < k; ++q) a.unit_task_belief[u * k + q] = static_cast<float>((u * 7 + q * 13) % 40);
-  }
-  kpisim::World b = a;
-  mg::team_mandates(spec, 50.0, a);
-  mg::mandates_above_teams(spec, ps, 50.0, b);
-  for (std::size_t t = spec.team_units.size(); t-- > 0;)
-    if (ps.team_split[t] == 0) mg::team_mandate(spec, ps, 50.0, b, t);
-  std::size_t mandated = 0;
-  for (std::size_t u = 0; u < spec.units.size(); ++u) {
-    CHECK(a.unit_mandate_share[u] == b.unit_mandate_share[u]);
-    for (std::size_t q = 0; q < k; ++q) {
-      CHECK(a.unit_task_mandate[u * k + q] == b.unit_task_mandate[u * k + q]);
-      mandated += a.unit_task_mandate[u * k + q];
-    }
-  }
-  for (std::size_t t = 0; t < spec.team_units.size(); ++t) CHECK(a.team_pressure[t] == b.team_pressure[t]);
-  CHECK(mandated > 0);                      // the case is not trivial: some mandates,
-  CHECK(mandated < spec.units.size() * k);  // not all
-}
-
 TEST_CASE("managers: the unit sums made block by block in the pass, then the split teams, are unit_sums'", "[unit][managers]") {
   // The daily cycle sums each team wholly inside a block of the pass at the block's end
   // (team_sums_within) and the teams split between blocks after it (finish_unit_sums): the same bits.

@@ -42,76 +42,58 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w) {
   }
 }
 
-namespace {
-// The mandates of unit u's manager (7.1), under those above her: her row of unit_task_mandate and
-// her unit's mandated share. `tasks` and `mix_total` per division (division_mixes). Reads only her
-// own and her parent's entries, so any order with parents before children gives the same bits.
-void mandate_unit(const ModelSpec& spec, const std::vector<std::vector<std::uint32_t>>& mix_tasks, const std::vector<double>& mix_total,
-                  double stake_per_pressure, World& w, std::size_t u) {
-  const std::size_t k_count = w.k;
-  const Unit& unit = spec.units[u];
-  std::uint8_t* const own = &w.unit_task_mandate[u * k_count];
-  if (unit.depth < 1) {
-    std::fill_n(own, k_count, std::uint8_t{0});
-    w.unit_mandate_share[u] = 0.0F;
-    return;
-  }
-  const auto parent = static_cast<std::size_t>(unit.parent);
-  const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
-  const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
-  const std::vector<std::uint32_t>& tasks = mix_tasks[static_cast<std::size_t>(unit.division)];
-  const float* const belief = &w.unit_task_belief[u * k_count];
-  const double p = w.unit_pressure[u];
-  const double threshold = w.unit_mandate_threshold[u];
-  // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
-  // over her threshold she mandates nothing of her own (the common case: one test).
-  double best = -std::numeric_limits<double>::infinity();
-  for (const std::uint32_t k : tasks) best = std::max(best, static_cast<double>(belief[k]));
-  // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
-  // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
-  // common case, no mandate here or above, writes nothing.
-  if (!mandates(best, p, stake_per_pressure, threshold)) {
-    const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
-    if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) return;
-    std::copy_n(above, k_count, own);
-    w.unit_mandate_share[u] = inherited;
-    return;
-  }
-  // Task types outside the mix are never mandated (their entries above are 0, and adding 0 to the
-  // mandated share changes nothing): her row is the one above with the mix's task types decided.
-  std::copy_n(above, k_count, own);
-  double mandated = 0.0;
-  for (const std::uint32_t k : tasks) {
-    const bool on = above[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
-    own[k] = on ? 1 : 0;
-    mandated += on ? div.mix[k] : 0.0;
-  }
-#ifdef KPISIM_CHECKS
-  for (std::size_t k = 0; k < k_count; ++k)
-    KPISIM_CHECK(div.mix[k] > 0 || above[k] == 0, "a task type outside a division's mix is mandated in it");
-#endif
-  const double total = mix_total[static_cast<std::size_t>(unit.division)];
-  w.unit_mandate_share[u] = static_cast<float>(total > 0 ? mandated / total : 0.0);
-}
-}  // namespace
-
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
-  const DivisionMixes mixes = division_mixes(spec, w.k);
+  const std::size_t k_count = w.k;
+  const DivisionMixes mixes = division_mixes(spec, k_count);
+  const std::vector<std::vector<std::uint32_t>>& mix_tasks = mixes.tasks;
+  const std::vector<double>& mix_total = mixes.total;
   // Units are stored children before parents: a backward pass visits each manager after those above her.
-  for (std::size_t u = spec.units.size(); u-- > 0;) mandate_unit(spec, mixes.tasks, mixes.total, stake_per_pressure, w, u);
+  for (std::size_t u = spec.units.size(); u-- > 0;) {
+    const Unit& unit = spec.units[u];
+    std::uint8_t* const own = &w.unit_task_mandate[u * k_count];
+    if (unit.depth < 1) {
+      std::fill_n(own, k_count, std::uint8_t{0});
+      w.unit_mandate_share[u] = 0.0F;
+      continue;
+    }
+    const auto parent = static_cast<std::size_t>(unit.parent);
+    const std::uint8_t* const above = &w.unit_task_mandate[parent * k_count];
+    const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
+    const std::vector<std::uint32_t>& tasks = mix_tasks[static_cast<std::size_t>(unit.division)];
+    const float* const belief = &w.unit_task_belief[u * k_count];
+    const double p = w.unit_pressure[u];
+    const double threshold = w.unit_mandate_threshold[u];
+    // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
+    // over her threshold she mandates nothing of her own (the common case: one test).
+    double best = -std::numeric_limits<double>::infinity();
+    for (const std::uint32_t k : tasks) best = std::max(best, static_cast<double>(belief[k]));
+    // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
+    // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
+    // common case, no mandate here or above, writes nothing.
+    if (!mandates(best, p, stake_per_pressure, threshold)) {
+      const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
+      if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) continue;
+      std::copy_n(above, k_count, own);
+      w.unit_mandate_share[u] = inherited;
+      continue;
+    }
+    // Task types outside the mix are never mandated (their entries above are 0, and adding 0 to the
+    // mandated share changes nothing): her row is the one above with the mix's task types decided.
+    std::copy_n(above, k_count, own);
+    double mandated = 0.0;
+    for (const std::uint32_t k : tasks) {
+      const bool on = above[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
+      own[k] = on ? 1 : 0;
+      mandated += on ? div.mix[k] : 0.0;
+    }
+#ifdef KPISIM_CHECKS
+    for (std::size_t k = 0; k < k_count; ++k)
+      KPISIM_CHECK(div.mix[k] > 0 || above[k] == 0, "a task type outside a division's mix is mandated in it");
+#endif
+    const double total = mix_total[static_cast<std::size_t>(unit.division)];
+    w.unit_mandate_share[u] = static_cast<float>(total > 0 ? mandated / total : 0.0);
+  }
   for (std::size_t t = 0; t < spec.team_units.size(); ++t) w.team_pressure[t] = w.unit_pressure[spec.team_units[t]];
-}
-
-void mandates_above_teams(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w) {
-  for (std::size_t u = spec.units.size(); u-- > 0;)
-    if (!spec.units[u].team) mandate_unit(spec, ps.div_tasks, ps.div_mix_total, stake_per_pressure, w, u);
-  for (const std::uint32_t t : ps.split_teams) team_mandate(spec, ps, stake_per_pressure, w, t);
-}
-
-void team_mandate(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w, std::size_t t) {
-  const std::uint32_t u = spec.team_units[t];
-  mandate_unit(spec, ps.div_tasks, ps.div_mix_total, stake_per_pressure, w, u);
-  w.team_pressure[t] = w.unit_pressure[u];
 }
 
 double observed_ai_value(const Managers& m, const KpiView& kpi, double headcount, double dashboard_sum) {

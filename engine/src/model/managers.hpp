@@ -26,17 +26,6 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w);
 /// they cover.
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w);
 
-/// team_mandates in two parts, for the daily cycle: the managers above the teams, and the teams
-/// split between blocks of the pass (PassState::split_teams), before the pass; every other team in
-/// the pass, by the chunk holding its first member (team_mandate), before any member reads it.
-/// Each manager decides after the one above her, from her own entries only: the same bits as
-/// team_mandates.
-void mandates_above_teams(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w);
-
-/// The mandates of team t's manager (spec.team_units[t]) and the team's pressure, as team_mandates
-/// sets them (her manager's row must be set).
-void team_mandate(const ModelSpec& spec, const PassState& ps, double stake_per_pressure, World& w, std::size_t t);
-
 /// The mandate decision of one manager on one task type (docs/model.md 7.1).
 [[nodiscard]] inline bool mandates(double belief_usd, double pressure, double stake_per_pressure, double threshold_usd) noexcept {
   return belief_usd + pressure * stake_per_pressure > threshold_usd;

@@ -197,9 +197,6 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     const std::uint32_t team = team_of[j];
     const Unit& u = spec.units[spec.team_units[team]];
     const std::size_t stop = std::min<std::size_t>(u.end - lo, n);
-    // The team's mandates, by the chunk holding its first member (teams split between blocks were
-    // decided before the pass).
-    if (u.first >= lo && ps.team_split[team] == 0) managers::team_mandate(spec, ps, c.mandate_stake, w, team);
     std::fill(s.team_first + j, s.team_first + stop, u.first);
     std::fill(s.team_size + j, s.team_size + stop, u.end - u.first);
     std::fill(s.pressure + j, s.pressure + stop, static_cast<double>(team_pressure[team]));
@@ -662,9 +659,6 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
         nominal += d.mix[k] * spec.tasks[k].defect_prob;
       }
     div_tasks.push_back(std::move(active));
-    double total = 0.0;  // as managers.cpp's division_mixes
-    for (std::size_t k = 0; k < d.mix.size(); ++k) total += d.mix[k];
-    div_mix_total.push_back(total);
     div_value_per_hour.push_back(vph);
     div_defect_nominal.push_back(nominal);
   }
@@ -682,9 +676,7 @@ PassState::PassState(const ModelSpec& spec) : plan(spec.employees) {
     const Unit& u = spec.units[spec.team_units[t]];
     // workslop::scatter_within and the chunk's team runs rely on teams tiling the slots in order.
     KPISIM_CHECK(u.first == (t == 0 ? 0U : spec.units[spec.team_units[t - 1]].end) && u.end > u.first, "teams tile the slots in order");
-    const bool split = u.end > u.first && u.first / kBlock != (u.end - 1) / kBlock;
-    if (split) split_teams.push_back(static_cast<std::uint32_t>(t));
-    team_split.push_back(split ? 1 : 0);
+    if (u.end > u.first && u.first / kBlock != (u.end - 1) / kBlock) split_teams.push_back(static_cast<std::uint32_t>(t));
   }
 }
 

@@ -115,14 +115,11 @@ struct PassState {
 
   Plan plan;
   std::vector<std::vector<std::uint32_t>> div_tasks;  // per division: task types with a positive share
-  std::vector<double> div_mix_total;                  // per division: the mix summed over all task types in order
   std::vector<double> div_value_per_hour;             // mix-weighted value per manual hour at skill 1
   std::vector<double> div_defect_nominal;             // mix-weighted nominal error rate per AI output (ai_choice.hpp)
   std::vector<float> slop_in;                         // per employee: workslop hours received, to clean up on the next working day
   std::vector<float> slop_out;                        // per employee: workslop hours produced today
   std::vector<std::uint32_t> split_teams;  // teams with members in more than one block (kBlock): their workslop is scattered after the pass
-                                           // and their mandates decided before it
-  std::vector<std::uint8_t> team_split;    // per team: 1 when in split_teams
   std::vector<std::uint32_t> slop_to;      // per employee: the slot of the colleague who receives it (workslop::recipient_slot)
   // What each person tells her managers (docs/model.md 7.17). On the plan day: what she believes AI
   // adds to a day of AI-assisted work on each task type of her division's mix (task-major,
@@ -147,10 +144,9 @@ struct DayContext {
   int day = 0;
   bool workday = false;
   bool plan_day = false;
-  double kpi_wt = 0.0;         // KPI weight per measured token (relative to the reference)
-  double kpi_ws = 0.0;         // ... per measured session
-  double kpi_wo = 0.0;         // ... per measured USD of outcome
-  double mandate_stake = 0.0;  // USD per unit of pressure in a manager's mandate decision (managers::team_mandate)
+  double kpi_wt = 0.0;  // KPI weight per measured token (relative to the reference)
+  double kpi_ws = 0.0;  // ... per measured session
+  double kpi_wo = 0.0;  // ... per measured USD of outcome
   // What the managers read of their teams, summed at the end of each block (managers::team_sums_within;
   // none when null): the KPI dashboard (`dashboard_sums`) and the plan day's reports (`report_sums`).
   const managers::KpiView* kpi_view = nullptr;

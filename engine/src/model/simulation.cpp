@@ -208,9 +208,7 @@ void Simulation::step() {
   if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
 
   // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1).
-  // The managers above the teams now; each team's in the pass, by the chunk holding its first member.
-  const double mandate_stake = sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours;
-  managers::mandates_above_teams(spec, im.pass, mandate_stake, w);
+  managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
 
   // What the managers read tonight (7.17): the sums of each team's members, in the pass.
   const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
@@ -228,7 +226,6 @@ void Simulation::step() {
                                kw.tokens / ms.kpi_reference_tokens,
                                kw.sessions / ms.kpi_reference_sessions,
                                kw.outcome / ms.kpi_reference_usd,
-                               mandate_stake,
                                &kpi_view,
                                &im.unit_sums,
                                read_dashboard,
