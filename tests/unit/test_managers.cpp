@@ -3,9 +3,11 @@
 // unit and how her beliefs move.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kpisim/config/loader.hpp"
+#include "kpisim/core/parallel.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "managers.hpp"
@@ -388,4 +390,35 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   mg::update_beliefs(spec, m, tokens, true, sums, false, w0);
   CHECK(w0.unit_task_belief[head * k + first] == Approx(rep_first));
   CHECK(w0.unit_task_belief[head * k + other] == Approx(0.0).margin(1e-6));
+}
+
+TEST_CASE("managers: the unit sums made block by block in the pass, then the split teams, are unit_sums'", "[unit][managers]") {
+  // The daily cycle sums each team wholly inside a block of the pass at the block's end
+  // (team_sums_within) and the teams split between blocks after it (finish_unit_sums): the same bits.
+  auto s = kpisim::load_scenario_text(
+      "organisation:\n  employees: 5000\n  team_size: 7\n  divisions:\n    a: {share: 2}\n    b: {share: 3}\n", "org.yaml");
+  const auto spec = kpisim::ModelSpec::resolve(s);
+  kpisim::detail::PassState ps(spec);
+  REQUIRE(!ps.split_teams.empty());  // teams of 7 straddle the blocks' boundaries
+  kpisim::World w(spec);
+  const std::size_t k = w.k;
+  for (std::size_t i = 0; i < w.n; ++i) {
+    w.measured_tokens[i] = static_cast<float>((i * 7919) % 1000) * 13.5F;
+    w.measured_outcome[i] = static_cast<float>((i * 104729) % 977) * 0.37F;
+    ps.outcome_credit[i] = static_cast<float>((i * 31) % 17) - 8.0F;
+    for (std::size_t q = 0; q < k; ++q) ps.report[q * ps.employees + i] = static_cast<float>((i + 3 * q) % 29) * 1.1F;
+  }
+  for (const mg::KpiView kpi : {mg::KpiView{1, 0, 0, false}, mg::KpiView{0, 0, 1, false}})
+    for (const bool reports : {false, true}) {
+      mg::UnitSums whole, parts;
+      mg::unit_sums(spec, w, ps, kpi, true, reports, whole);
+      mg::start_unit_sums(spec, w, reports, parts);
+      for (std::size_t lo = 0; lo < w.n; lo += kpisim::kBlock)
+        mg::team_sums_within(spec, w, ps, kpi, true, reports, parts, lo, std::min(w.n, lo + kpisim::kBlock));
+      mg::finish_unit_sums(spec, w, ps, kpi, true, reports, parts);
+      CHECK(parts.headcount == whole.headcount);
+      CHECK(parts.dashboard == whole.dashboard);
+      CHECK(parts.reports == whole.reports);
+      CHECK(whole.headcount.back() == 5000.0);  // the root (stored last)
+    }
 }

@@ -80,6 +80,47 @@ TEST_CASE("leaderboard: equal scores rank by slot, and the winners and the shame
   ranked("top_share: 0.6, bottom_share: 0.6", 60, 40);  // the cutoffs cross: 20 people win and are shamed
 }
 
+TEST_CASE("leaderboard at scale: the winners and the shamed are those of a full sort, ties and unrepresentative samples included",
+          "[unit][regimes]") {
+  // From 8,192 people the selection looks for each cutoff among the candidates a sample of the scores
+  // brackets, and falls back on every score when the bracket misses: either way the sets of a sort.
+  const std::size_t n = 20000;
+  auto check = [&](const std::string& shares, auto tokens_of) {
+    Fixture f("{type: leaderboard, prize_usd: 100, status_usd: 0, shame_usd: 0, " + shares + "}", static_cast<int>(n));
+    REQUIRE(f.world.n == n);
+    std::vector<std::pair<double, std::size_t>> order(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      f.world.measured_tokens[i] = static_cast<float>(tokens_of(i));
+      order[i] = {-static_cast<double>(f.world.measured_tokens[i]), i};  // higher first, then by slot
+    }
+    std::sort(order.begin(), order.end());
+    for (int d = 0; d < 7; ++d) f.day(d);
+    const double top_share = shares.find("top_share: 0.6") != std::string::npos ? 0.6 : 0.05;
+    const double bottom_share = shares.find("bottom_share: 0.6") != std::string::npos ? 0.6 : 0.1;
+    const auto n_top = static_cast<std::size_t>(std::ceil(top_share * static_cast<double>(n)));
+    const auto n_bottom = static_cast<std::size_t>(std::floor(bottom_share * static_cast<double>(n)));
+    std::vector<char> wins(n, 0), shamed(n, 0);
+    for (std::size_t r = 0; r < n_top; ++r) wins[order[r].second] = 1;
+    for (std::size_t r = n - n_bottom; r < n; ++r) shamed[order[r].second] = 1;
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      mismatches += (f.world.reward_usd[i] > 0) != (wins[i] != 0) ? 1 : 0;
+      mismatches += (f.world.shame[i] > 0) != (shamed[i] != 0) ? 1 : 0;
+    }
+    REQUIRE(mismatches == 0);
+    REQUIRE(f.world.rewards_paid_today == Approx(100.0 * static_cast<double>(n_top)));
+  };
+  // Many ties (a third use nothing, the rest one of 97 levels), the sample representative.
+  const auto tied = [](std::size_t i) { return i % 3 == 0 ? 0.0 : 100.0 * static_cast<double>((i * 7919) % 97); };
+  check("top_share: 0.05, bottom_share: 0.1", tied);
+  check("top_share: 0.6, bottom_share: 0.6", tied);  // the cutoffs cross
+  // Every sampled slot (each 32nd) far above the rest: the sample's bracket misses both cutoffs.
+  const auto skewed = [](std::size_t i) { return i % 32 == 0 ? 1e6 + static_cast<double>(i) : static_cast<double>(i % 1000); };
+  check("top_share: 0.05, bottom_share: 0.1", skewed);
+  // Everyone equal: ranked by slot.
+  check("top_share: 0.05, bottom_share: 0.1", [](std::size_t) { return 5000.0; });
+}
+
 TEST_CASE("leaderboard: each person weighs more usage at her score without her own padding, bounded by the stake", "[unit][regimes]") {
   Fixture f("{type: leaderboard, top_share: 0.1, prize_usd: 70, status_usd: 0, bottom_share: 0, shame_usd: 0}");
   for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * (i + 1));

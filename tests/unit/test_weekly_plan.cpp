@@ -37,7 +37,7 @@ struct Fixture {
     std::fill(s->mandate, s->mandate + kChunk, 0.0);
   }
   void plan() {
-    const DayContext c{spec, w, rng, 0, true, true, 0, 0, 0};
+    const DayContext c{spec, w, rng, 0, true, true, 0, 0, 0, nullptr, nullptr, false, false};
     plan_week(c, ps, *s, 0, 0, w.n);
   }
   std::size_t task(const std::string& name) const {

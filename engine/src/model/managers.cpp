@@ -107,38 +107,59 @@ double observed_ai_value(const Managers& m, const KpiView& kpi, double headcount
   return dashboard_sum / n;
 }
 
-void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
-               UnitSums& out) {
+void start_unit_sums(const ModelSpec& spec, const World& w, bool reports, UnitSums& out) {
   const std::size_t units = spec.units.size();
-  const std::size_t k_count = w.k;
   out.headcount.assign(units, 0.0);
   out.dashboard.assign(units, 0.0);
-  out.reports.assign(reports ? units * k_count : 0, 0.0);
-  // Each team's sums in slot order, teams in parallel (each writes only its own unit's entries).
-  for_blocks(spec.team_units.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-    for (std::size_t t = lo; t < hi; ++t) {
-      const std::uint32_t u = spec.team_units[t];
-      const Unit& team = spec.units[u];
-      out.headcount[u] = static_cast<double>(team.end - team.first);
-      if (dashboard) {
+  out.reports.assign(reports ? units * w.k : 0, 0.0);
+}
+
+void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out,
+               std::size_t t_lo, std::size_t t_hi) {
+  const std::size_t k_count = w.k;
+  // Each team's sums in slot order (each writes only its own unit's entries).
+  for (std::size_t t = t_lo; t < t_hi; ++t) {
+    const std::uint32_t u = spec.team_units[t];
+    const Unit& team = spec.units[u];
+    out.headcount[u] = static_cast<double>(team.end - team.first);
+    if (dashboard) {
+      double sum = 0.0;
+      for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kpi, w, ps, i);
+      out.dashboard[u] = sum;
+    }
+    if (reports) {
+      const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(team.division)];
+      for (std::size_t k = 0; k < k_count; ++k) {
+        if (!(div.mix[k] > 0)) continue;
+        const float* const r = ps.report.data() + k * ps.employees;
         double sum = 0.0;
-        for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kpi, w, ps, i);
-        out.dashboard[u] = sum;
-      }
-      if (reports) {
-        const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(team.division)];
-        for (std::size_t k = 0; k < k_count; ++k) {
-          if (!(div.mix[k] > 0)) continue;
-          const float* const r = ps.report.data() + k * ps.employees;
-          double sum = 0.0;
-          for (std::uint32_t i = team.first; i < team.end; ++i) sum += r[i];
-          out.reports[u * k_count + k] = sum;
-        }
+        for (std::uint32_t i = team.first; i < team.end; ++i) sum += r[i];
+        out.reports[u * k_count + k] = sum;
       }
     }
-  });
+  }
+}
+
+void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out, std::size_t lo, std::size_t hi) {
+  if (lo >= hi) return;
+  std::size_t t = spec.team_of[lo];
+  if (spec.units[spec.team_units[t]].first < lo) ++t;  // starts before lo
+  std::size_t t_end = t;
+  while (t_end < spec.team_units.size() && spec.units[spec.team_units[t_end]].end <= hi) ++t_end;
+  team_sums(spec, w, ps, kpi, dashboard, reports, out, t, t_end);
+}
+
+void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out) {
+  for (const std::uint32_t t : ps.split_teams) team_sums(spec, w, ps, kpi, dashboard, reports, out, t, t + 1);
+  add_to_parents(spec, w, reports, out);
+}
+
+void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSums& out) {
+  const std::size_t k_count = w.k;
   // Children are stored before their parents: one forward pass adds each finished unit to its parent.
-  for (std::size_t u = 0; u < units; ++u) {
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
     const std::int32_t parent = spec.units[u].parent;
     if (parent < 0) continue;
     const auto pu = static_cast<std::size_t>(parent);
@@ -147,6 +168,15 @@ void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const
     if (reports)
       for (std::size_t k = 0; k < k_count; ++k) out.reports[pu * k_count + k] += out.reports[u * k_count + k];
   }
+}
+
+void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+               UnitSums& out) {
+  start_unit_sums(spec, w, reports, out);
+  // Teams in parallel blocks (each writes only its own unit's entries).
+  for_blocks(spec.team_units.size(),
+             [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) { team_sums(spec, w, ps, kpi, dashboard, reports, out, lo, hi); });
+  add_to_parents(spec, w, reports, out);
 }
 
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,

@@ -65,6 +65,23 @@ struct UnitSums {
 /// it in storage order (children before parents): the same bits at any thread count.
 void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out);
 
+/// unit_sums in parts, for the daily cycle (the same bits): start_unit_sums (zeros) before the pass;
+/// team_sums_within at the end of each block of the pass, for the teams wholly inside it (their
+/// members' dashboard entries and reports are final by then: nothing after the pass changes them);
+/// finish_unit_sums after it (the teams split between blocks, then add_to_parents).
+void start_unit_sums(const ModelSpec& spec, const World& w, bool reports, UnitSums& out);
+void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out, std::size_t lo, std::size_t hi);
+void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+                      UnitSums& out);
+
+/// The sums of teams [t_lo, t_hi), each over its members in slot order.
+void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out,
+               std::size_t t_lo, std::size_t t_hi);
+
+/// Each unit's sums added into its parent's, children first (storage order).
+void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSums& out);
+
 /// Every unit's manager (units at depth >= 1: division heads, department heads, team managers)
 /// updates her beliefs per task type from her own unit: towards the mean of her people's reports,
 /// task by task, when `reports` (the plan day, under every regime); with a KPI in force, her view of

@@ -17,6 +17,7 @@
 #include "kpisim/model/allocation.hpp"
 #include "kpisim/model/rules.hpp"
 #include "learning.hpp"
+#include "managers.hpp"
 #include "measurement.hpp"
 #include "scripting.hpp"
 #include "wellbeing.hpp"
@@ -745,6 +746,8 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   // other block touches them.
   if (c.workday)
     workslop::scatter_within(spec, c.day, ps.slop_out.data(), ps.slop_to.data(), ps.slop_in.data(), c.w.last_slop_day.data(), lo, hi);
+  // What the managers read of the teams wholly inside this block, while their columns are in cache.
+  if (c.unit_sums != nullptr) managers::team_sums_within(spec, c.w, ps, *c.kpi_view, c.dashboard_sums, c.report_sums, *c.unit_sums, lo, hi);
 }
 
 }  // namespace kpisim::detail

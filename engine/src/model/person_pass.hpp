@@ -131,6 +131,11 @@ struct PassState {
   std::size_t divisions = 0, tasks = 0, employees = 0;
 };
 
+namespace managers {
+struct KpiView;
+struct UnitSums;
+}  // namespace managers
+
 // What every chunk of one day shares.
 struct DayContext {
   const ModelSpec& spec;
@@ -142,6 +147,12 @@ struct DayContext {
   double kpi_wt = 0.0;  // KPI weight per measured token (relative to the reference)
   double kpi_ws = 0.0;  // ... per measured session
   double kpi_wo = 0.0;  // ... per measured USD of outcome
+  // What the managers read of their teams, summed at the end of each block (managers::team_sums_within;
+  // none when null): the KPI dashboard (`dashboard_sums`) and the plan day's reports (`report_sums`).
+  const managers::KpiView* kpi_view = nullptr;
+  managers::UnitSums* unit_sums = nullptr;
+  bool dashboard_sums = false;
+  bool report_sums = false;
 };
 
 /// Draws the traits of the person hired into slot i on `day`.
@@ -150,6 +161,7 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
 /// Runs the day for agents [lo, hi) of one block (for_blocks); adds their sums to acc[division]. On a
 /// working day it ends by scattering the workslop of the teams wholly inside the block (workslop.hpp),
 /// while the block's columns are still in cache; the day's caller scatters split_teams after the pass.
+/// Then (every day, with c.unit_sums) it sums what the managers read of those teams (managers.hpp).
 void person_pass(const DayContext& c, PassState& s, Acc* acc, std::size_t lo, std::size_t hi);
 
 }  // namespace kpisim::detail

@@ -9,6 +9,7 @@
 #include "kpisim/model/simulation.hpp"
 
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <array>
@@ -209,6 +210,12 @@ void Simulation::step() {
   // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1).
   managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
 
+  // What the managers read tonight (7.17): the sums of each team's members, in the pass.
+  const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
+  const bool read_dashboard = !no_kpi && workday;
+  const bool read_reports = plan_day && workday;
+  managers::start_unit_sums(spec, w, read_reports, im.unit_sums);
+
   // (3) The fused per-person pass (person_pass.cpp).
   const detail::DayContext day{spec,
                                w,
@@ -218,7 +225,11 @@ void Simulation::step() {
                                plan_day,
                                kw.tokens / ms.kpi_reference_tokens,
                                kw.sessions / ms.kpi_reference_sessions,
-                               kw.outcome / ms.kpi_reference_usd};
+                               kw.outcome / ms.kpi_reference_usd,
+                               &kpi_view,
+                               &im.unit_sums,
+                               read_dashboard,
+                               read_reports};
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) { detail::person_pass(day, im.pass, &im.acc[blk * im.ndiv], lo, hi); };
   if (options_.serial)
@@ -237,15 +248,24 @@ void Simulation::step() {
     for (const std::uint32_t t : im.pass.split_teams)
       workslop::scatter(spec, d, im.pass.slop_out.data(), im.pass.slop_to.data(), im.pass.slop_in.data(), w.last_slop_day.data(), t, t + 1);
 
-  // (5) Regimes close the day.
-  regime_->end_of_day(ctx, 1.0);
-
-  // (6) Every manager's beliefs about AI value, from what she observes of her own unit (managers.cpp,
-  // 7.17): its KPI dashboard on working days, or without a KPI her people's reports of the plan day.
-  const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
-  const bool read_reports = plan_day && workday;
-  managers::unit_sums(spec, w, im.pass, kpi_view, !no_kpi && workday, read_reports, im.unit_sums);
-  const double ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
+  // (5) Regimes close the day, and (6) every manager's beliefs about AI value, from what she observes
+  // of her own unit (managers.cpp, 7.17): its KPI dashboard on working days, or without a KPI her
+  // people's reports of the plan day. The two share no data (a regime writes incentives, rewards,
+  // shame, audit hours and its own state; the managers read the measured columns and the reports
+  // and write the units' beliefs), so they run at the same time: each gives the same bits whichever
+  // thread runs it, and the TBB worker, often asleep after the pass, can take one whole.
+  double ai_signal_total = 0.0;
+  const auto close_day = [&] { regime_->end_of_day(ctx, 1.0); };
+  const auto beliefs = [&] {
+    managers::finish_unit_sums(spec, w, im.pass, kpi_view, read_dashboard, read_reports, im.unit_sums);
+    ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
+  };
+  if (options_.serial) {
+    close_day();
+    beliefs();
+  } else {
+    tbb::parallel_invoke(close_day, beliefs);
+  }
 
   // (7) Record the day.
   const std::size_t days = static_cast<std::size_t>(sc.days);

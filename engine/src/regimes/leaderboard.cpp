@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <type_traits>
 
 #include <tbb/parallel_invoke.h>
@@ -163,7 +165,6 @@ class LeaderboardRegime final : public Regime {
     World& w = ctx.world;
     const bool period_end = is_period_end(ctx.day, p_.cadence);
     const bool provisional = !period_end && !published_ && is_workday(ctx.day);
-    const bool rank = period_end || provisional;
     // Everyone's window gains the day's usage in a loop that vectorises; then the few new hires
     // (hired at the end of today) are reset: they start with an empty score and no published
     // standing yet (the same values as skipping their addition).
@@ -190,9 +191,6 @@ class LeaderboardRegime final : public Regime {
         pending_contest_[i] = Contest{};
         fresh_[i] = 1;
       });
-      // On a day the window is ranked, each score paired with its person for the selection.
-      if (rank)
-        for (std::size_t i = lo; i < hi; ++i) ranked_[i] = ranked_bottom_[i] = Ranked{window[i], static_cast<std::uint32_t>(i)};
     });
     ++days_in_window_;
     if (period_end) {
@@ -230,8 +228,10 @@ class LeaderboardRegime final : public Regime {
     double score;
     std::uint32_t who;
   };
-  std::vector<Ranked> ranked_;         ///< the pairs for the top cutoff's selection
-  std::vector<Ranked> ranked_bottom_;  ///< the same pairs for the bottom cutoff's (selected at the same time)
+  std::vector<Ranked> ranked_;         ///< the candidate pairs of the top cutoff's selection
+  std::vector<Ranked> ranked_bottom_;  ///< those of the bottom cutoff's (selected at the same time)
+  std::vector<double> sample_;         ///< a sample of the scores, for the top cutoff's candidates
+  std::vector<double> sample_bottom_;  ///< the same for the bottom cutoff's
   int publish_day_ = -1;
   HireTracker hires_;
   int days_in_window_ = 0;
@@ -243,16 +243,73 @@ class LeaderboardRegime final : public Regime {
   double expected_bottom_beat_ = 0.0;  ///< the worst of the rest's
   double noise_floor_;                 ///< smallest perceived noise: noise_cv x a typical period's usage (per-day reference x working days)
 
+  /// The engine's total order of the (score, slot) pairs: higher scores first, equal scores by slot.
+  static bool better(const Ranked& a, const Ranked& b) noexcept {
+    return a.score != b.score ? a.score > b.score : a.who < b.who;
+  }
+
+  /// The pair at rank `pos` of the total order of the window's pairs, and the score at rank
+  /// pos - 1 (0 when pos = 0). Exact whatever the scores: a sample of every kStride-th score bounds
+  /// the cutoff's score, one pass over the window counts the pairs above the bounds and copies those
+  /// within them (a few thousand at 100,000 people) into `buf`, and the selection runs on those.
+  /// When the rank is not among them (the bounds are a guess), or the organisation is small, it runs
+  /// on every pair: the same pair either way, since the rank of a pair in a total order does not
+  /// depend on how it is found.
+  struct Cut {
+    Ranked entry{0.0, 0};
+    double above = 0.0;
+  };
+  static Cut select_rank(const double* window, std::size_t n, std::size_t pos, std::vector<Ranked>& buf, std::vector<double>& sample) {
+    constexpr std::size_t kStride = 32;
+    constexpr std::size_t kMargin = 64;  // sample ranks each side of the estimate (about 5 sd at 100,000 people)
+    std::size_t above = 0;               // pairs ranked before every candidate
+    std::size_t m = 0;                   // candidates in buf[0, m)
+    bool narrowed = false;
+    if (n >= 4 * kStride * kMargin) {
+      const std::size_t ns = n / kStride;
+      sample.resize(ns);
+      for (std::size_t r = 0; r < ns; ++r) sample[r] = window[r * kStride];
+      // The sample's scores at ranks sr -+ kMargin (descending), around the estimate sr of the cutoff's.
+      const std::size_t sr = pos / kStride;
+      const auto at = [&](std::size_t r) {
+        std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(r), sample.end(), std::greater<>());
+        return sample[r];
+      };
+      const double hi = sr >= kMargin ? at(sr - kMargin) : std::numeric_limits<double>::infinity();
+      const double lo = sr + kMargin < ns ? at(sr + kMargin) : -std::numeric_limits<double>::infinity();
+      // Everyone above hi ranks before everyone at or below it; everyone below lo after everyone
+      // at or above it. Counted and copied without branches.
+      for (std::size_t i = 0; i < n; ++i) {
+        const double x = window[i];
+        buf[m] = Ranked{x, static_cast<std::uint32_t>(i)};
+        above += x > hi ? 1 : 0;
+        m += !(x > hi) && x >= lo ? 1 : 0;
+      }
+      narrowed = above < pos && pos < above + m;
+    }
+    if (!narrowed) {
+      above = 0;
+      m = n;
+      for (std::size_t i = 0; i < n; ++i) buf[i] = Ranked{window[i], static_cast<std::uint32_t>(i)};
+    }
+    const auto first = buf.begin();
+    const auto nth = first + static_cast<std::ptrdiff_t>(pos - above);
+    std::nth_element(first, nth, first + static_cast<std::ptrdiff_t>(m), better);
+    Cut c;
+    c.entry = *nth;
+    // The worst of those the selection left before it (pos - 1 >= above when narrowed).
+    if (pos > above) c.above = std::max_element(first, nth, better)->score;
+    return c;
+  }
+
   // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
-  // person's marginal incentive per token for the coming period into `out`. ranked_ and ranked_bottom_ hold each
-  // person's (window, slot) pair: end_of_day's pass over the window fills it.
+  // person's marginal incentive per token for the coming period into `out`.
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
                  std::vector<Contest>& out_contest) {
     World& w = ctx.world;
     const std::size_t n = w.n;
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
-    const auto better = [](const Ranked& a, const Ranked& b) { return a.score != b.score ? a.score > b.score : a.who < b.who; };
     // Each side of a cutoff is measured against its marginal rival across it (Lazear & Rosen 1981;
     // docs/model.md 7.15.2): a winner against the best loser (the score she must stay above), a
     // loser against the worst winner (the score she must beat); at the bottom, the shamed against
@@ -270,41 +327,40 @@ class LeaderboardRegime final : public Regime {
     const std::size_t top_pos = std::min(n_top, n - 1);
     const std::size_t bottom_pos = n - n_bottom;
     // Only the cutoffs and who is above or below them matter (a total order, so the same sets at
-    // any thread count): linear-time selection, no full sort. Winners are paid and the shamed
-    // shamed as each selection places them (each set is the same whatever order it is in).
-    // Selection moves (score, person) pairs, not indices into the window. The two cutoffs are
-    // selected at the same time, each in its own copy of the pairs (the rank of an entry in the
-    // total order does not depend on where the other selection left it); each task writes its own
-    // columns (the prizes, the shame). The marginal rival on the other side of each cutoff is the
-    // worst of the set its selection leaves above it: a linear scan of that set, no second selection.
-    const auto select = [&](std::vector<Ranked>& v, std::size_t pos) {
-      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(pos), v.end(), better);
-      return v[pos];
-    };
-    const auto worst_of = [&](const std::vector<Ranked>& v, std::size_t hi) {
-      return std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(hi), better)->score;
-    };
+    // any thread count): selection among the candidates near each cutoff (select_rank), no sort.
+    // The two cutoffs are selected at the same time, each in its own buffer; each task writes its
+    // own columns (the prizes, the shame). The marginal rival on the other side of each cutoff is the
+    // pair just before it in the order. Winners are those before the best loser (everyone when
+    // top_share is 1), the shamed the best of the shamed and those after her: each set is paid in
+    // slot order (each person's own column; the day's total adds the same amount once per winner).
+    const double* const window = window_.data();
     tbb::parallel_invoke(
         [&] {
           if (n_top == 0) return;
-          top_entry = select(ranked_, top_pos);
+          const Cut cut = select_rank(window, n, top_pos, ranked_, sample_);
+          top_entry = cut.entry;
           top_cut = top_entry.score;
-          if (n_top < n) top_beat = worst_of(ranked_, n_top);  // everyone before top_pos = n_top is a winner
-          if (pay)
-            for (std::size_t r = 0; r < std::min(n_top, n); ++r) {
-              w.reward_usd[ranked_[r].who] += static_cast<float>(weight * p_.prize_usd);
-              w.rewards_paid_today += weight * p_.prize_usd;
-            }
+          if (n_top < n) top_beat = cut.above;  // the worst winner (rank n_top - 1)
+          if (pay) {
+            const bool everyone = n_top >= n;
+            for (std::size_t i = 0; i < n; ++i)
+              if (everyone || better(Ranked{window[i], static_cast<std::uint32_t>(i)}, top_entry)) {
+                w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
+                w.rewards_paid_today += weight * p_.prize_usd;
+              }
+          }
         },
         [&] {
           if (n_bottom == 0) return;
-          bottom_entry = select(ranked_bottom_, bottom_pos);
+          const Cut cut = select_rank(window, n, bottom_pos, ranked_bottom_, sample_bottom_);
+          bottom_entry = cut.entry;
           bottom_cut = bottom_entry.score;
-          // The worst of the rest: the worst of everyone the selection left before the best of the shamed.
-          if (n_bottom < n) bottom_beat = worst_of(ranked_bottom_, bottom_pos);
+          // The worst of the rest (rank n - n_bottom - 1).
+          if (n_bottom < n) bottom_beat = cut.above;
           if (pay)
-            for (std::size_t r = bottom_pos; r < n; ++r)
-              if (fresh_[ranked_bottom_[r].who] == 0) w.shame[ranked_bottom_[r].who] += static_cast<float>(weight * p_.shame);
+            for (std::size_t i = 0; i < n; ++i)
+              if (!better(Ranked{window[i], static_cast<std::uint32_t>(i)}, bottom_entry) && fresh_[i] == 0)
+                w.shame[i] += static_cast<float>(weight * p_.shame);
         });
     top_cut *= extrapolate;
     top_beat *= extrapolate;
@@ -342,7 +398,6 @@ class LeaderboardRegime final : public Regime {
     const double period_days = static_cast<double>(cadence_days(p_.cadence));
     const Behaviour& b = ctx.spec.scenario.behaviour;
     const double script_day = p_.metric == UsageMetric::tokens ? b.script_tokens_per_day : b.script_sessions_per_day;
-    const double* const window = window_.data();
     const double top_entry_score = top_entry.score, bottom_entry_score = bottom_entry.score;
     const std::size_t top_entry_who = top_entry.who, bottom_entry_who = bottom_entry.who;
     const double* const own = own_padding_.data();

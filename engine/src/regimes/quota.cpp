@@ -155,19 +155,24 @@ class QuotaRegime final : public Regime {
   void end_of_day(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
+      // Everyone's window gains the day's usage in loops that vectorise; then the few new hires
+      // (hired at the end of today) are reset (the same values as skipping their addition).
+      double* const window = window_.data();
+      double* const own = own_padding_.data();
+      const float* const usage = w.measured_tokens.data();
+      const float* const padding = w.performative_tokens.data();
       for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-        for (std::size_t i = lo; i < hi; ++i) {
-          if (hires_.replaced(w.hire_day, i)) {  // a new person expects typical usage
-            window_[i] = 0.0;
-            own_padding_[i] = 0.0;
-            slope_[i] = static_cast<float>(fresh_slope_);
-            attainment_[i] = reference_tokens_ * workdays_per_period(p_.cadence);
-            fresh_[i] = 1;
-            continue;
-          }
-          window_[i] += w.measured_tokens[i];
-          own_padding_[i] += w.performative_tokens[i];
-        }
+#pragma omp simd
+        for (std::size_t i = lo; i < hi; ++i) window[i] += usage[i];
+#pragma omp simd
+        for (std::size_t i = lo; i < hi; ++i) own[i] += padding[i];
+        hires_.each_replaced(w.hire_day, lo, hi, [&](std::size_t i) {  // a new person expects typical usage
+          window[i] = 0.0;
+          own[i] = 0.0;
+          slope_[i] = static_cast<float>(fresh_slope_);
+          attainment_[i] = reference_tokens_ * workdays_per_period(p_.cadence);
+          fresh_[i] = 1;
+        });
       });
       ++days_in_window_;
       // A daily quota is judged on working days; days off roll into the next one.
