@@ -339,7 +339,41 @@ std::vector<std::vector<std::vector<double>>> simulate_journaled(const Calibrati
   return out;
 }
 
-/// The loss's scale for a target: its standard error (inverse-variance weighting) or 1 (identity).
+/// 0 if the symmetric n x n matrix `w` (row-major) plus `eps` I has a Cholesky factorisation (then
+/// every eigenvalue of w is above -eps: positive semi-definite within eps), else the row (from 1)
+/// where it fails. n is the number of targets: a plain loop is enough.
+std::size_t failed_cholesky_row(const std::vector<double>& w, std::size_t n, double eps) {
+  std::vector<double> l(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j <= i; ++j) {
+      double sum = w[i * n + j] + (i == j ? eps : 0.0);
+      for (std::size_t k = 0; k < j; ++k) sum -= l[i * n + k] * l[j * n + k];
+      if (i == j) {
+        if (!(sum > 0)) return i + 1;
+        l[i * n + i] = std::sqrt(sum);
+      } else {
+        l[i * n + j] = sum / l[j * n + j];
+      }
+    }
+  }
+  return 0;
+}
+
+/// The weighting's name, with `sep` between words (inverse_variance, inverse-variance).
+std::string weighting_name(CalibrateSpec::Weighting w, const char* sep) {
+  switch (w) {
+    case CalibrateSpec::Weighting::identity:
+      return "identity";
+    case CalibrateSpec::Weighting::matrix:
+      return "matrix";
+    case CalibrateSpec::Weighting::inverse_variance:
+      break;
+  }
+  return std::string("inverse") + sep + "variance";
+}
+
+/// The loss's scale for a target: its standard error (inverse-variance weighting) or 1 (identity;
+/// a weighting matrix scales the gaps itself).
 double scale(const Calibration& cal, std::size_t t) {
   return cal.spec.weighting == CalibrateSpec::Weighting::identity ? 1.0 : cal.spec.targets[t].standard_error();
 }
@@ -353,10 +387,22 @@ CalibrationEvaluation evaluate(const Calibration& cal, const std::vector<double>
     const CalibrationTarget& target = cal.spec.targets[t];
     const stats::Summary s = stats::summarize(e.per_run[t]);
     const double m = s.n_failed > 0 ? std::nan("") : s.mean;
-    const double d = (m - target.value) / scale(cal, t);
     e.model.push_back(m);
+    if (cal.spec.weighting == CalibrateSpec::Weighting::matrix) continue;
+    const double d = (m - target.value) / scale(cal, t);
     e.contribution.push_back(target.weight * d * d);
     e.loss += e.contribution.back();
+  }
+  if (cal.spec.weighting == CalibrateSpec::Weighting::matrix) {
+    // (m - v)' W (m - v); target t's share is g_t (W g)_t (the shares sum to the loss; an
+    // off-diagonal term can make one negative).
+    const std::size_t n = cal.spec.targets.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      double row = 0.0;
+      for (std::size_t j = 0; j < n; ++j) row += cal.weights[i * n + j] * (e.model[j] - cal.spec.targets[j].value);
+      e.contribution.push_back((e.model[i] - cal.spec.targets[i].value) * row);
+      e.loss += e.contribution.back();
+    }
   }
   return e;
 }
@@ -531,7 +577,7 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
       here("give its uncertainty as `se` or as a 95% `interval: [lower, upper]` (one of the two)");
     else if (!t.interval.empty() && (t.interval.size() != 2 || !(t.interval[0] < t.interval[1])))
       here("`interval` must be [lower, upper] with lower < upper");
-    else if (!(t.standard_error() > 0) && s.weighting == CalibrateSpec::Weighting::inverse_variance)
+    else if (!(t.standard_error() > 0) && s.weighting != CalibrateSpec::Weighting::identity)
       here("a standard error of 0 would give the target an infinite weight: give a positive `se` (or `weighting: identity`)");
   }
   for (std::size_t r = 0; r < s.replicas.size(); ++r)
@@ -539,6 +585,43 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
       diag.error(
           s.replicas[r].line, s.replicas[r].col,
           fmt::format("replica '{}': no target reads it (name it in a target's `replica:`, or remove it)", printable(s.replicas[r].name)));
+  // A weighting matrix: n x n numbers, symmetric, positive semi-definite, not zero.
+  const std::size_t nt = s.targets.size();
+  if (s.weighting != CalibrateSpec::Weighting::matrix && !s.weight_matrix.empty())
+    at("weight_matrix", "a weight_matrix is read only with `weighting: matrix`");
+  if (s.weighting == CalibrateSpec::Weighting::matrix) {
+    std::string names;
+    for (std::size_t t = 0; t < nt && t < 10; ++t) names += (t == 0 ? "" : ", ") + printable(s.targets[t].name);
+    if (nt > 10) names += ", ...";
+    if (s.weight_matrix.size() != nt * nt) {
+      at(s.weight_matrix.empty() ? "weighting" : "weight_matrix",
+         fmt::format("`weighting: matrix` needs a weight_matrix of {} x {} = {} numbers, row by row in the targets' order ({}); it has {}",
+                     nt, nt, nt * nt, names, s.weight_matrix.size()));
+    } else {
+      double largest = 0.0;
+      for (const double v : s.weight_matrix) largest = std::max(largest, std::abs(v));
+      std::string problem;
+      for (std::size_t i = 0; i < nt && problem.empty(); ++i)
+        for (std::size_t j = i + 1; j < nt && problem.empty(); ++j)
+          if (std::abs(s.weight_matrix[i * nt + j] - s.weight_matrix[j * nt + i]) > 1e-12 * largest)
+            problem = fmt::format("it is not symmetric: row {} column {} is {}, row {} column {} is {}", i + 1, j + 1,
+                                  s.weight_matrix[i * nt + j], j + 1, i + 1, s.weight_matrix[j * nt + i]);
+      if (problem.empty() && !(largest > 0)) problem = "it is zero: every candidate would fit equally well";
+      if (problem.empty()) {
+        const std::size_t row = failed_cholesky_row(s.weight_matrix, nt, 1e-10 * largest * static_cast<double>(nt));
+        if (row > 0)
+          problem = fmt::format(
+              "it is not positive semi-definite (the Cholesky factorisation of W + eI, e = 1e-10 x its largest entry x n, fails at "
+              "row {}): a loss could fall below 0",
+              row);
+      }
+      if (!problem.empty()) at("weight_matrix", "the weight matrix is refused: " + problem);
+      // The targets' weights folded in: sqrt(w_i w_j) W_ij.
+      for (std::size_t i = 0; i < nt; ++i)
+        for (std::size_t j = 0; j < nt; ++j)
+          cal.weights.push_back(std::sqrt(s.targets[i].weight * s.targets[j].weight) * s.weight_matrix[i * nt + j]);
+    }
+  }
   if (s.algorithm == stats::LocalAlgorithm::bobyqa && sw.experiment.parameters.size() < 2)
     at("algorithm", "bobyqa needs at least two parameters; use sbplx for one");
   if (s.posterior.particles > 0) {
@@ -622,6 +705,7 @@ std::string Calibration::to_yaml() const {
       if (entry[key] && entry[key].Scalar().empty()) entry.remove(key);
     if (entry["plus"] && entry["plus"].size() == 0) entry.remove("plus");
   }
+  if (section["weight_matrix"] && section["weight_matrix"].size() == 0) section.remove("weight_matrix");
   // Each replica's scenario is stored inline, resolved (a results file names no file to open).
   if (section["replicas"] && section["replicas"].size() == 0) section.remove("replicas");
   for (std::size_t r = 0; r < replicas.size(); ++r) {
@@ -835,7 +919,11 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     std::vector<std::string> labels;
     std::vector<Column> cols;
     for (const auto& p : cal.box) cols.push_back({p.name, "parameter value", "", {}});
-    cols.push_back({"loss", "the loss: sum over targets of weight x ((model - value) / scale)^2", "1", {}});
+    cols.push_back(
+        {"loss",
+         "the loss: sum over targets of weight x ((model - value) / scale)^2, or (model - value)' W (model - value) with a weight matrix",
+         "1",
+         {}});
     cols.push_back({"stage", "0 start, 1 Latin hypercube, 2 local search", "1", {}});
     for (const auto& t : cal.spec.targets) cols.push_back({"model_" + t.name, "the model's figure: mean over replications", "", {}});
     for (std::size_t i = 0; i < report.evaluations.size(); ++i) {
@@ -849,7 +937,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     }
     writer.write_table("calibration/evaluations", "evaluation", labels, cols,
                        {{"algorithm", stats::algorithm_name(cal.spec.algorithm)},
-                        {"weighting", cal.spec.weighting == CalibrateSpec::Weighting::identity ? "identity" : "inverse_variance"},
+                        {"weighting", weighting_name(cal.spec.weighting, "_")},
                         {"stop", report.stop},
                         {"chosen", std::to_string(report.chosen)},
                         {"replications", std::to_string(reps)}});
@@ -864,7 +952,10 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
                                 {"model_upper", "upper end of its 95% interval", "", {}},
                                 {"z", "(model - value) / sqrt(se^2 + the model mean's standard error^2)", "1", {}},
                                 {"within", "1 if |z| <= 2", "1", {}},
-                                {"contribution", "the target's term of the loss at the chosen point", "1", {}}};
+                                {"contribution",
+                                 "the target's term of the loss at the chosen point (with a weight matrix: g_t (W g)_t, g = model - value)",
+                                 "1",
+                                 {}}};
     for (std::size_t t = 0; t < nt; ++t) {
       const auto& target = cal.spec.targets[t];
       const auto& f = report.fit[t];
@@ -948,7 +1039,7 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
       cal.box.size() == 1 ? std::string("1 parameter") : fmt::format("{} parameters", cal.box.size()),
       cal.spec.targets.size() == 1 ? std::string("1 target") : fmt::format("{} targets", cal.spec.targets.size()),
       sw.experiment.analysis.first_day, sw.last_day(), cal.replicas.empty() ? "" : ", each replica its own",
-      cal.spec.weighting == CalibrateSpec::Weighting::identity ? "identity" : "inverse-variance", cal.replications(),
+      weighting_name(cal.spec.weighting, "-"), cal.replications(),
       cal.arms.size() == 1 ? "1 policy" : fmt::format("{} policies", cal.arms.size()),
       cal.replicas.empty() ? std::string()
                            : fmt::format(" of the experiment and {} replica{}", cal.replicas.size(), cal.replicas.size() == 1 ? "" : "s"));

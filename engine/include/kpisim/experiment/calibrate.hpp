@@ -118,9 +118,10 @@ struct PosteriorSpec {
 struct CalibrateSpec {
   std::vector<CalibrationReplica> replicas;
   std::vector<CalibrationTarget> targets;
-  enum class Weighting : std::uint8_t { inverse_variance, identity } weighting = Weighting::inverse_variance;
-  int evaluations = 40;   ///< candidates evaluated (the start and the Latin hypercube included)
-  int start_points = 10;  ///< Latin hypercube points evaluated before the local search
+  enum class Weighting : std::uint8_t { inverse_variance, identity, matrix } weighting = Weighting::inverse_variance;
+  std::vector<double> weight_matrix;  ///< weighting: matrix: W, n x n row by row in the targets' order
+  int evaluations = 40;               ///< candidates evaluated (the start and the Latin hypercube included)
+  int start_points = 10;              ///< Latin hypercube points evaluated before the local search
   stats::LocalAlgorithm algorithm = stats::LocalAlgorithm::sbplx;
   double initial_step = 0.25;  ///< fraction of each range
   double tolerance = 0.01;     ///< smallest step, as a fraction of each range
@@ -133,10 +134,17 @@ struct CalibrateSpec {
         {"studies reproduced in silico: NAME -> {file (or scenario inline), first_day, last_day}; a target names one with `replica:`", ""},
         params::Merge::replace);
     v.named("targets", targets, {"target id -> {policy, output, per, value, se or interval, weight, source}", ""}, params::Merge::replace);
-    v.choice(
-        "weighting", weighting,
-        std::array<params::Choice<Weighting>, 2>{{{"inverse_variance", Weighting::inverse_variance}, {"identity", Weighting::identity}}},
-        {"the loss's weights: 1/se^2 per target (inverse_variance) or 1 (identity), times each target's weight", ""});
+    v.choice("weighting", weighting,
+             std::array<params::Choice<Weighting>, 3>{
+                 {{"inverse_variance", Weighting::inverse_variance}, {"identity", Weighting::identity}, {"matrix", Weighting::matrix}}},
+             {"the loss's weights: 1/se^2 per target (inverse_variance), 1 (identity), each times the target's weight, or a matrix "
+              "(weight_matrix)",
+              ""});
+    v.numbers("weight_matrix", weight_matrix,
+              {"", -params::kInf, params::kInf,
+               "weighting: matrix: the n x n matrix W of the loss (m - v)' W (m - v), row by row in the targets' order (e.g. the inverse "
+               "of the evidence's covariance matrix); symmetric, positive semi-definite",
+               "Hansen 1982; McFadden 1989"});
     v.integer("evaluations", evaluations, {"1", 1, 100'000, "candidate evaluations, each over every target's policy and replication", ""});
     v.integer("start_points", start_points, {"1", 0, 10'000, "Latin hypercube points evaluated before the local search", ""});
     v.choice("algorithm", algorithm,
@@ -181,7 +189,9 @@ class Calibration {
   std::vector<std::size_t> target_arm;     ///< [target] its position in `arms`
   std::vector<std::string> outputs;        ///< the outputs computed per run (targets' outputs and denominators)
   std::vector<std::size_t> target_output;  ///< [target] index into `outputs`
-  std::vector<std::size_t> target_per;     ///< [target] index into `outputs`, or npos without `per`
+  /// weighting: matrix: W with the targets' weights folded in, sqrt(w_i w_j) W_ij (n x n, row-major)
+  std::vector<double> weights;
+  std::vector<std::size_t> target_per;                ///< [target] index into `outputs`, or npos without `per`
   std::vector<std::vector<std::size_t>> target_plus;  ///< [target] indices into `outputs` of `plus`
 
   [[nodiscard]] int replications() const noexcept { return sweep.experiment.replications; }
