@@ -334,12 +334,39 @@ def test_summary_and_header_say_calibration_and_how_many_targets_are_within(kind
     assert "class=verdict" in html and f"the model reproduces <b>{phrase}" in html
     assert "Recommendation" not in html and "recommends none" in sec.intro
     fitted = fit["weight"].values > 0
+    assert (int(fitted.sum()) < n) == (kind != "replica_only")  # the premise: targets of weight 0 in two files
+    within_fitted = int(fit["within"].values[fitted].sum())
+    split = (f"{phrase} ({within_fitted} of the {int(fitted.sum())} fitted; {n - int(fitted.sum())} of weight 0, "
+             "reported and not fitted)")
+    assert (split in html) == (kind != "replica_only") and ("fitted;" in html) == (kind != "replica_only")
     misses = [str(t) for t, w, f in zip(fit["target"].values, fit["within"].values, fitted) if f and w != 1]
     assert ("Outside two standard errors" in html) == bool(misses)
     for t in misses:
         assert f"<b>{t}</b> (model" in html
     assert ("tag good" in html) == (not misses)
     assert ("No posterior in this file" in html) == (kind != "posterior")
+
+
+@pytest.mark.parametrize("within", [0, 1])
+def test_a_miss_is_named_with_its_z(files, tmp_path, within):
+    """A copy of the posterior's file with the fitted target made a miss (or a hit): the verdict, its
+    tag and the fit table follow the file."""
+    path = tmp_path / "doctored.h5"
+    shutil.copy(files["posterior"], path)
+    with h5py.File(path, "r+") as f:
+        targets = [t.decode() if isinstance(t, bytes) else str(t) for t in f["calibration/fit/target"][()]]
+        i = targets.index("ai_share")
+        f["calibration/fit/within"][i] = within
+        f["calibration/fit/z"][i] = 1.25 if within else 3.5
+    ds = R.open_results(path)
+    html = "".join(RP.calibration_executive(ds).tables)
+    fit = table(path, "fit")
+    model, value, se = (RP.fmt(float(fit[c].values[i])) for c in ("model", "value", "se"))
+    miss = f"Outside two standard errors: <b>ai_share</b> (model {model} against {value} ± {se}, z = +3.50)"
+    assert (miss in html) == (not within) and ("tag unsure" in html) == (not within)
+    assert ("tag good" in html) == bool(within)
+    row = next(r for r in parse(RP.write_report(ds, tmp_path / "report"))[1].tables["cal-fit"] if r[0] == "ai_share")
+    assert ("+3.50" in row and "no" in row) == (not within) and ("+1.25" in row and "yes" in row) == bool(within)
 
 
 def test_run_level_sections_fit_a_calibration(files, reports):
