@@ -795,12 +795,13 @@ def _unit_scale(cal: dict, name: str, x):
 def calibration_search(cal: dict):
     """The search of a calibration: top, the loss of every evaluation in the order evaluated (log
     scale), coloured by stage, with the best so far and the chosen point ringed; bottom, each
-    parameter's value in its box's unit scale (0 the lower end, 1 the upper). None without it."""
+    parameter's value in its box's unit scale (0 the lower end, 1 the upper). None without a search
+    (one evaluation: the scenario's own values, `kpisim calibrate --as-written`)."""
     if not cal:
         return None
     ev = cal["evaluations"]
     n = ev.sizes["evaluation"]
-    if n == 0:
+    if n < 2:
         return None
     labels = [str(e) for e in ev["evaluation"].values]
     k = labels.index(cal["chosen"])

@@ -666,21 +666,29 @@ def calibration_section(ds, fig) -> Section:
     k = _chosen_index(cal)
     c = calibration_counts(cal)
     a = ev.attrs
+    searched = ev.sizes["evaluation"] > 1
     n_rep = sum(1 for r in set(cal["replica"].values()) if r)
     s.intro = (f"<code>kpisim calibrate</code> fitted {len(names)} parameter{'s' if len(names) != 1 else ''} to "
                f"{c['targets']} target{'s' if c['targets'] != 1 else ''}"
                + (f" (through {n_rep} replica{'s' if n_rep != 1 else ''}: studies reproduced as scenarios of their own)"
                   if n_rep else "")
-               + f" by the method of simulated moments: {_e(a.get('weighting', ''))} weighting, "
-                 f"{_e(a.get('algorithm', ''))}, {ev.sizes['evaluation']} evaluations on common random numbers "
-                 f"({_e(a.get('replications', ''))} replications per candidate; {_e(a.get('stop', ''))}). At the chosen "
-                 f"point: <b>{_e(_within_text(c))}</b>. The other sections of this report show {_runs_text(ds, cal)}.")
+               + f" by the method of simulated moments ({_e(a.get('weighting', ''))} weighting): "
+               + (f"{_e(a.get('algorithm', ''))}, {ev.sizes['evaluation']} evaluations on common random numbers "
+                  f"({_e(a.get('replications', ''))} replications per candidate; {_e(a.get('stop', ''))})"
+                  if searched else f"one evaluation, the scenario's own values (no search, as "
+                                   f"<code>--as-written</code>; {_e(a.get('replications', ''))} replications)")
+               + f". At the chosen point: <b>{_e(_within_text(c))}</b>. The other sections of this report show "
+                 f"{_runs_text(ds, cal)}.")
     s.figures.append(fig("calibration_fit", "Fit to the evidence",
                          "One row per target, each on its own scale: the evidence with ± 2 standard errors (grey) and the "
                          "model's mean at the chosen point with its 95% interval over replications; right, the gap z in "
-                         "standard errors of both. The chosen point was selected on these replications, so the fit is "
-                         "an optimistic one.", lambda d: P.calibration_fit(cal)))
+                         "standard errors of both."
+                         + (" The chosen point was selected on these replications, so the fit is an optimistic one."
+                            if searched else ""), lambda d: P.calibration_fit(cal)))
     s.tables.append(fit_html(cal))
+    if not searched:
+        s.note = ("No search in this file: one evaluation, the scenario's own values. <code>kpisim calibrate</code> "
+                  "without <code>--as-written</code> searches the box.")
     s.figures.append(fig("calibration_search", "The search",
                          "Top: the loss of each evaluation in the order evaluated (the start: the scenario's own values; "
                          "then a Latin hypercube; then the local search from the best of them), log scale. Bottom: where "
@@ -833,16 +841,20 @@ def calibration_executive(ds) -> Section | None:
             i = cal["targets"].index(t)
             miss.append(f"<b>{_e(t)}</b> (model {fmt(float(fit['model'].values[i]))} against {fmt(float(fit['value'].values[i]))}"
                         f" ± {fmt(float(fit['se'].values[i]))}, z = {z:+.2f})")
-        items.append("Outside two standard errors: " + "; ".join(miss) + ". A miss the parameters cannot close is "
-                     "structural: the model, or the replica of the study, lacks what produced the figure.")
+        items.append("Outside two standard errors: " + "; ".join(miss) + ". A miss that no values in the box "
+                     "can close is structural: the model, or the replica of the study, lacks what produced the figure.")
     vals = []
     for n in cal["names"]:
         x = float(ev[n].values[k])
         edge = _at_edge(cal, n, x)
         vals.append(f"{_e(n)} = {x:.4g}" + (f" <span class=bad>(at the {edge} end of its box)</span>" if edge else ""))
-    items.append(f"Chosen values: {', '.join(vals)} (evaluation {_e(cal['chosen'])} of {ev.sizes['evaluation']}, loss "
-                 f"{fmt(float(ev['loss'].values[k]))}; {_e(ev.attrs.get('stop', ''))}). The fit was selected on the same "
-                 "replications, so it flatters the chosen point a little.")
+    if ev.sizes["evaluation"] > 1:
+        items.append(f"Chosen values: {', '.join(vals)} (evaluation {_e(cal['chosen'])} of {ev.sizes['evaluation']}, "
+                     f"loss {fmt(float(ev['loss'].values[k]))}; {_e(ev.attrs.get('stop', ''))}). The fit was selected on "
+                     "the same replications, so it flatters the chosen point a little.")
+    else:
+        items.append(f"No search: the values evaluated are the scenario's own, {', '.join(vals)} (loss "
+                     f"{fmt(float(ev['loss'].values[k]))}).")
     par = cal["parameters"]
     if par is not None:
         ratio = {n: float(par["width_ratio"].values[j]) for j, n in enumerate(cal["names"])}

@@ -116,7 +116,7 @@ EXPECTED_SECTIONS = {
 
 @pytest.fixture(scope="module")
 def files(cli, source_dir, tmp_path_factory):
-    """{"posterior", "replica", "replica_only"}: calibration files written by the program under test."""
+    """{"posterior", "replica", "replica_only", "as_written"}: calibration files written by the program under test."""
     d = tmp_path_factory.mktemp("report_calibration")
     base = source_dir / "tests" / "data" / "small_compare.yaml"
     text = base.read_text()
@@ -134,6 +134,9 @@ def files(cli, source_dir, tmp_path_factory):
         r = cli("calibrate", exp, "-o", path, "--no-progress", "-q")
         assert r.returncode == 0, r.stderr
         out[name] = path
+    out["as_written"] = d / "as_written.h5"  # the scenario's own values only: no search
+    r = cli("calibrate", d / "replica.yaml", "--as-written", "-o", out["as_written"], "--no-progress", "-q")
+    assert r.returncode == 0, r.stderr
     return out
 
 
@@ -321,7 +324,21 @@ def test_posterior_part_appears_only_with_a_posterior(files, reports):
         assert "calibration/posterior" not in f  # the premise: the engine wrote none
 
 
-@pytest.mark.parametrize("kind", ["posterior", "replica", "replica_only"])
+def test_without_a_search_the_report_says_so(files, reports):
+    ev = table(files["as_written"], "evaluations")
+    assert ev.sizes["evaluation"] == 1  # the premise
+    page = reports["as_written"]
+    assert {p.stem for p in page.parent.glob("*.png")} == EXPECTED_FIGURES["replica"] - {"calibration_search"}
+    text, p = parse(page)
+    assert "No search in this file" in text and "no search, as <code>--as-written</code>" in text
+    assert "optimistic" not in text and "flatters" not in text  # nothing was selected
+    assert "No search: the values evaluated are the scenario's own" in text
+    ds = R.open_results(files["as_written"])
+    assert "fig-calibration_fit" in text and p.tables["cal-fit"][1][0] == "survey_share"
+    assert R.calibration(ds)["chosen"] == "0"
+
+
+@pytest.mark.parametrize("kind", ["posterior", "replica", "replica_only", "as_written"])
 def test_summary_and_header_say_calibration_and_how_many_targets_are_within(kind, files):
     fit = table(files[kind], "fit")
     within, n = int(fit["within"].values.sum()), fit.sizes["target"]
@@ -334,7 +351,7 @@ def test_summary_and_header_say_calibration_and_how_many_targets_are_within(kind
     assert "class=verdict" in html and f"the model reproduces <b>{phrase}" in html
     assert "Recommendation" not in html and "recommends none" in sec.intro
     fitted = fit["weight"].values > 0
-    assert (int(fitted.sum()) < n) == (kind != "replica_only")  # the premise: targets of weight 0 in two files
+    assert (int(fitted.sum()) < n) == (kind != "replica_only")  # the premise: targets of weight 0 in three files
     within_fitted = int(fit["within"].values[fitted].sum())
     split = (f"{phrase} ({within_fitted} of the {int(fitted.sum())} fitted; {n - int(fitted.sum())} of weight 0, "
              "reported and not fitted)")
