@@ -29,7 +29,8 @@ def _days(text: str) -> list[int]:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kpisim" if "--as-kpisim" in sys.argv else "python3 -m kpisim_analysis",
-        description="Plots and a self-contained HTML report from a KPISim results file (kpisim run or sweep).",
+        description="Plots and a self-contained HTML report from a KPISim results file (kpisim run, sweep, optimise or "
+                    "calibrate).",
         epilog="Example: PYTHONPATH=analysis /usr/bin/python3 -m kpisim_analysis report results.h5 -o report/ "
                "(then open report/report.html). See docs/report.md.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -55,7 +56,8 @@ def _info(path: Path) -> int:
 
     ds = R.open_results(path)
     prov = R.provenance(ds)
-    print(f"{path}: {'sweep' if R.is_sweep(ds) else 'run'} file; {RP.describe(ds)}")
+    kind = "sweep" if R.is_sweep(ds) else "calibration" if R.is_calibration(ds) else "run"
+    print(f"{path}: {kind} file; {RP.describe(ds)}")
     print(f"policies: {', '.join(R.policies(ds))} (baseline {R.baseline(ds)})")
     if R.parameters(ds):
         print(f"parameters: {', '.join(R.parameters(ds))}")
@@ -69,6 +71,11 @@ def _info(path: Path) -> int:
         print(f"comparison tables: {', '.join(cmp)}")
     if sens:
         print(f"sensitivity tables: {', '.join(f'{o}/{p}' for o, p in sens)}")
+    if R.is_calibration(ds):
+        cal = R.calibration(ds)
+        if cal:
+            print(f"calibration: {len(cal['names'])} parameters, {len(cal['targets'])} targets "
+                  f"({', '.join(cal['targets'])}); posterior: {'yes' if cal['posterior'] is not None else 'no'}")
     for k, v in prov.attrs.items():
         print(f"  {k}: {v}")
     return EXIT_OK

@@ -695,3 +695,264 @@ def robust_chart(robust: dict):
             bx.text(0.5, 0.5, "no policy has a box\n(never or always loses, or too few states)", ha="center",
                     va="center", transform=bx.transAxes)
     return fig
+
+
+# ------------------------------------------------------------------------------------- calibration
+
+FIT_WITHIN, FIT_MISS, FIT_UNWEIGHTED, EVIDENCE = "#009E73", "#D55E00", "#8c8c8c", "#404040"
+STAGES = {0: ("start", "#222222"), 1: ("Latin hypercube", "#0072B2"), 2: ("local search", "#E69F00")}
+
+
+def _fit_colour(fit, i: int) -> str:
+    if float(fit["weight"].values[i]) == 0:
+        return FIT_UNWEIGHTED
+    return FIT_WITHIN if float(fit["within"].values[i]) == 1 else FIT_MISS
+
+
+def _target_label(cal: dict, t: str) -> str:
+    rep = cal["replica"].get(t, "")
+    return f"{t}\n(replica {rep})" if rep else t
+
+
+def calibration_fit(cal: dict):
+    """The fit of a calibration (R.calibration): left, one row per target on its own scale, the
+    evidence with ±2 standard errors (grey) and the model's mean at the chosen point with its 95%
+    interval (green within two standard errors, vermilion outside, grey for a target of weight 0);
+    right, every target's z on one axis with the band |z| <= 2. None without targets."""
+    if not cal or not cal.get("targets"):
+        return None
+    fit, targets = cal["fit"], cal["targets"]
+    n = len(targets)
+    with plt.rc_context(STYLE):
+        mosaic = [[f"t{i}", "z"] for i in range(n)]
+        fig, axd = plt.subplot_mosaic(mosaic, figsize=(FIG_W, 0.62 * n + 1.5), layout="constrained",
+                                      width_ratios=[1.7, 1.0])
+        for i, t in enumerate(targets):
+            ax = axd[f"t{i}"]
+            v, se = float(fit["value"].values[i]), float(fit["se"].values[i])
+            m, lo, hi = (float(fit[c].values[i]) for c in ("model", "model_lower", "model_upper"))
+            colour = _fit_colour(fit, i)
+            ax.errorbar([v], [0.2], xerr=[[2 * se], [2 * se]], fmt="D", ms=6, mfc="white", mec=EVIDENCE,
+                        ecolor=EVIDENCE, elinewidth=2.2, capsize=4)
+            if np.isfinite(m):
+                err = None
+                if np.isfinite(lo) and np.isfinite(hi):
+                    err = [[max(m - lo, 0.0)], [max(hi - m, 0.0)]]
+                ax.errorbar([m], [-0.2], xerr=err, fmt="o", ms=6.5, color=colour, elinewidth=2.2, capsize=4)
+            ax.set_ylim(-0.65, 0.65)
+            ax.set_yticks([])
+            ax.grid(axis="y", visible=False)
+            ax.set_ylabel(_target_label(cal, t), rotation=0, ha="right", va="center", fontsize=8.5)
+            if max(abs(v) + 2 * se, abs(hi) if np.isfinite(hi) else 0.0, abs(lo) if np.isfinite(lo) else 0.0) >= 1e4:
+                ax.xaxis.set_major_formatter(HUMAN)  # else matplotlib's own: 0.225, not a rounded 0.23
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.tick_params(axis="x", labelsize=7.5)
+        axd["t0"].set_title("Evidence ± 2 se and the model's mean with its 95% interval", fontsize=9.5)
+        zx = axd["z"]
+        z = fit["z"].values.astype(float)
+        y = np.arange(n)[::-1]
+        zx.axvspan(-2, 2, color="#e8f4ef", zorder=0)
+        zx.axvline(0, color="#555555", lw=0.8)
+        for i in range(n):
+            if np.isfinite(z[i]):
+                zx.plot([z[i]], [y[i]], "o", ms=7, color=_fit_colour(fit, i))
+        zx.set_yticks(y, [t for t in targets], fontsize=8.5)
+        zx.set_ylim(-0.6, n - 0.4)
+        zx.grid(axis="y", visible=False)
+        finite = z[np.isfinite(z)]
+        reach = max(3.0, float(np.max(np.abs(finite))) * 1.1 if finite.size else 3.0)
+        zx.set_xlim(-reach, reach)
+        zx.set_xlabel("z = (model − evidence) / combined se")
+        zx.set_title("Gap in standard errors (band: |z| ≤ 2)", fontsize=9.5)
+        handles = [Line2D([], [], marker="D", mfc="white", mec=EVIDENCE, color=EVIDENCE, lw=2, label="evidence ± 2 se"),
+                   Line2D([], [], marker="o", color=FIT_WITHIN, lw=2, label="model, within 2 se"),
+                   Line2D([], [], marker="o", color=FIT_MISS, lw=2, label="model, outside 2 se")]
+        if (fit["weight"].values.astype(float) == 0).any():
+            handles.append(Line2D([], [], marker="o", color=FIT_UNWEIGHTED, lw=2, label="model, weight 0 (not fitted)"))
+        _legend_below(fig, handles, [h.get_label() for h in handles])
+    return fig
+
+
+def _log_labels(ax) -> None:
+    """Numbers on a log-scale y axis; one that spans about a decade or less (where matplotlib labels
+    only the powers of ten, often none or one) gets its minor ticks labelled too."""
+    lo, hi = ax.get_ylim()
+    ax.yaxis.set_major_formatter(HUMAN)
+    if lo > 0 and hi / lo < 12:
+        ax.yaxis.set_minor_formatter(HUMAN)
+
+
+def _unit_scale(cal: dict, name: str, x):
+    """Values of a parameter in its box's unit scale (0 lower, 1 upper; logarithmic on a log scale)."""
+    lo, hi = cal["box"][name]
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if cal["scales"].get(name) == "log" and lo > 0 and hi > lo:
+            return (np.log(x) - np.log(lo)) / (np.log(hi) - np.log(lo))
+        return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
+def calibration_search(cal: dict):
+    """The search of a calibration: top, the loss of every evaluation in the order evaluated (log
+    scale), coloured by stage, with the best so far and the chosen point ringed; bottom, each
+    parameter's value in its box's unit scale (0 the lower end, 1 the upper). None without a search
+    (one evaluation: the scenario's own values, `kpisim calibrate --as-written`)."""
+    if not cal:
+        return None
+    ev = cal["evaluations"]
+    n = ev.sizes["evaluation"]
+    if n < 2:
+        return None
+    labels = [str(e) for e in ev["evaluation"].values]
+    k = labels.index(cal["chosen"])
+    x = np.arange(n)
+    loss = ev["loss"].values.astype(float)
+    stage = ev["stage"].values.astype(float)
+    with plt.rc_context(STYLE):
+        fig, (ax, bx) = plt.subplots(2, 1, figsize=(FIG_W, 5.6), layout="constrained", sharex=True,
+                                     height_ratios=[1.25, 1.0])
+        for code, (name, colour) in STAGES.items():
+            m = stage == code
+            if m.any():
+                ax.plot(x[m], loss[m], "o", ms=4.5, color=colour, label=name, ls="")
+        with np.errstate(invalid="ignore"):
+            best = np.fmin.accumulate(np.where(np.isfinite(loss), loss, np.inf))
+        best = np.where(np.isfinite(best), best, np.nan)
+        ax.step(x, best, where="post", color="#555555", lw=1, label="best so far")
+        ax.plot([k], [loss[k]], marker="o", ms=13, mfc="none", mec="#222222", mew=1.6, ls="", label="chosen")
+        pos = loss[np.isfinite(loss) & (loss > 0)]
+        if pos.size and pos.size == np.isfinite(loss).sum():
+            ax.set_yscale("log")
+            _log_labels(ax)
+        elif pos.size:
+            ax.set_yscale("symlog", linthresh=float(pos.min()))
+        ax.set_ylabel("loss (Σ weight × z²)")
+        ax.set_title(f"Loss by evaluation ({n} evaluations; the chosen: evaluation {cal['chosen']})")
+        for j, name in enumerate(cal["names"]):
+            colour = PALETTE[j % len(PALETTE)]
+            u = _unit_scale(cal, name, ev[name].values)
+            bx.plot(x, u, marker=".", ms=5, lw=0.8, color=colour, label=T.short_parameter(name))
+            bx.plot([k], [u[k]], marker="o", ms=10, mfc="none", mec=colour, mew=1.6, ls="")
+        bx.set_ylim(-0.05, 1.05)
+        bx.set_ylabel("position in the box\n(0 lower, 1 upper)")
+        bx.set_xlabel("evaluation (in the order evaluated)")
+        bx.set_title("Parameters by evaluation (rings: the chosen point)")
+        bx.xaxis.set_major_locator(MaxNLocator(integer=True))
+        bx.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+        h_, l_ = ax.get_legend_handles_labels()
+        ax.legend(h_, l_, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return fig
+
+
+def _last_generation(post) -> np.ndarray:
+    g = post["generation"].values.astype(float)
+    return g == np.nanmax(g) if g.size else np.zeros(0, dtype=bool)
+
+
+def calibration_posterior(cal: dict, bins: int = 20):
+    """The posterior of a calibration, one panel per parameter over its prior box: the last
+    generation's weighted histogram (bins equal in the box's unit scale: logarithmic on a log
+    scale), the prior's share per bin (dashed), the 90% interval (shaded), the posterior mean and
+    the point the search chose. None without a posterior."""
+    if not cal or cal.get("posterior") is None or cal.get("parameters") is None:
+        return None
+    post, par, names = cal["posterior"], cal["parameters"], cal["names"]
+    last = _last_generation(post)
+    w = post["weight"].values.astype(float)[last]
+    ev = cal["evaluations"]
+    k = [str(e) for e in ev["evaluation"].values].index(cal["chosen"])
+    with plt.rc_context(STYLE):
+        fig, axes = _grid(len(names), 3 if len(names) > 2 else len(names), extra_h=0.3)
+        for j, (ax, name) in enumerate(zip(axes, names)):
+            lo, hi = cal["box"][name]
+            log = cal["scales"].get(name) == "log" and lo > 0
+            edges = np.geomspace(lo, hi, bins + 1) if log else np.linspace(lo, hi, bins + 1)
+            x = post[name].values.astype(float)[last]
+            ok = np.isfinite(x) & np.isfinite(w)
+            share, _ = np.histogram(x[ok], bins=edges, weights=w[ok])
+            total = share.sum()
+            if total > 0:
+                share = share / total
+            ax.stairs(share, edges, fill=True, color="#0072B2", alpha=0.55, label="posterior (last generation)")
+            ax.hlines(1.0 / bins, lo, hi, colors="#222222", linestyles="--", lw=1, label="prior (uniform over the box)")
+            plo, phi = float(par["lower"].values[j]), float(par["upper"].values[j])
+            if np.isfinite(plo) and np.isfinite(phi):
+                ax.axvspan(plo, phi, color="#E69F00", alpha=0.15, lw=0, zorder=0, label="90% interval")
+            mean = float(par["mean"].values[j])
+            if np.isfinite(mean):
+                ax.axvline(mean, color="#0072B2", lw=1.5, label="posterior mean")
+            chosen = float(ev[name].values[k])
+            ax.plot([chosen], [0], marker="^", ms=9, color="#D55E00", ls="", clip_on=False, label="the search's choice")
+            if log:
+                ax.set_xscale("log")
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(0, max(float(np.max(share)) if share.size else 0.0, 1.0 / bins) * 1.15)
+            ratio = float(par["width_ratio"].values[j])
+            ax.set_title(f"{T.short_parameter(name)}: width ratio {ratio:.2f}" if np.isfinite(ratio)
+                         else T.short_parameter(name))
+            ax.set_xlabel(wrap_key(name, 40), fontsize=8)
+            if j % 3 == 0:
+                ax.set_ylabel("share of the weight per bin")
+            ax.xaxis.set_major_formatter(HUMAN)
+            ax.tick_params(labelsize=8)
+        h_, l_ = axes[0].get_legend_handles_labels()
+        _legend_below(fig, h_, l_)
+    return fig
+
+
+def calibration_tolerances(cal: dict):
+    """ABC-SMC by generation: left, every particle's distance (dots) and the generation's tolerance
+    (the bar it had to pass; generation 0 is the prior's sample, accepted whole); right, the
+    effective sample size (1 / Σ w²) of each generation. None without a posterior."""
+    if not cal or cal.get("posterior") is None:
+        return None
+    post = cal["posterior"]
+    gen = post["generation"].values.astype(int)
+    dist = post["distance"].values.astype(float)
+    w = post["weight"].values.astype(float)
+    gens = sorted(set(gen.tolist()))
+    try:
+        tol = [float(t) for t in str(post.attrs.get("tolerances", "")).split(",") if t.strip()]
+    except ValueError:
+        tol = []
+    with plt.rc_context(STYLE):
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(FIG_W, 3.3), layout="constrained", width_ratios=[1.6, 1.0])
+        rng = np.random.default_rng(0)  # jitter only: the same picture every time
+        for g in gens:
+            d = dist[gen == g]
+            d = d[np.isfinite(d)]
+            ax.scatter(g + rng.uniform(-0.18, 0.18, d.size), d, s=8, color="#0072B2", alpha=0.5, lw=0)
+        tg = [(g, tol[g]) for g in gens if g < len(tol) and np.isfinite(tol[g])]
+        if tg:
+            ax.plot([g for g, _ in tg], [t for _, t in tg], marker="_", ms=22, mew=2.2, color="#D55E00", ls="-", lw=1,
+                    label="tolerance")
+        pos = dist[np.isfinite(dist) & (dist > 0)]
+        floor = ((cal.get("spec") or {}).get("calibrate") or {}).get("posterior") or {}
+        try:
+            floor = float(floor.get("min_tolerance", 1.0)) if isinstance(floor, dict) else 1.0
+        except (TypeError, ValueError):
+            floor = 1.0
+        if floor > 0:
+            ax.axhline(floor, color="#555555", lw=0.8, ls=":", label="min_tolerance")
+        if pos.size and pos.size == np.isfinite(dist).sum():
+            ax.set_yscale("log")
+            _log_labels(ax)
+        ax.set_xticks(gens)
+        ax.set_xlabel("generation (0: the prior's sample)")
+        ax.set_ylabel("distance (rms gap in se)")
+        ax.set_title("Distances and tolerance by generation")
+        ax.grid(axis="x", visible=False)
+        if tg or floor > 0:
+            ax.legend(loc="upper right", fontsize=8)
+        ess = []
+        for g in gens:
+            wg = w[gen == g]
+            s2 = float(np.nansum(wg ** 2))
+            ess.append(float(np.nansum(wg)) ** 2 / s2 if s2 > 0 else np.nan)
+        bx.bar(gens, ess, color="#009E73", width=0.6)
+        bx.set_xticks(gens)
+        bx.set_xlabel("generation")
+        bx.set_ylabel("effective sample size")
+        bx.set_title("Effective sample size (1 / Σ w²)")
+        bx.grid(axis="x", visible=False)
+    return fig

@@ -31,7 +31,8 @@ REPORT_NAME = "report.html"
 
 # Section ids, in page order (tests check that each is present).
 SECTIONS = ("executive", "summary", "productivity", "burnout", "tokens", "labour", "attrition", "divisions", "goodhart",
-            "comparison", "sensitivity", "robust", "optimisation", "parameters", "provenance")
+            "comparison", "sensitivity", "robust", "optimisation", "calibration", "identifiability", "parameters",
+            "provenance")
 
 
 class ReportExistsError(Exception):
@@ -524,6 +525,359 @@ def optimisation_section(ds) -> Section:
                     f"<div class=scroll><table class=numbers><thead><tr>{evhead}</tr></thead><tbody>{''.join(evrows)}"
                     "</tbody></table></div></details>")
     return s
+
+
+# ------------------------------------------------------------------------------------- calibration
+
+# Readings of a parameter's width ratio (its posterior's 90% interval over its prior's, in the box's
+# unit scale) and the rank correlation from which a target counts as responding to a parameter.
+NARROWED, PARTLY_NARROWED = 0.5, 0.8
+RESPONDS = 0.5
+
+
+CALIBRATION_CSS = """
+table.cal-fit td.wrap, table.cal-params td.wrap { white-space: normal; text-align: left; min-width: 9em; max-width: 18em; }
+table.cal-fit td.wrap code { overflow-wrap: anywhere; font-size: 12.5px; }
+table.cal-sens td { min-width: 5.5em; }
+"""
+
+
+def width_reading(ratio: float) -> str:
+    """What a width ratio says: narrowed by the targets, partly, or not pinned down."""
+    if not np.isfinite(ratio):
+        return "n/a"
+    if ratio < NARROWED:
+        return "narrowed by the targets"
+    if ratio < PARTLY_NARROWED:
+        return "partly narrowed"
+    return "not pinned down (about as wide as the prior)"
+
+
+def _target_figure(src: dict) -> str:
+    """A target's figure as the experiment defines it: 'POLICY: (OUTPUT + PLUS) / PER'."""
+    out = str(src.get("output", ""))
+    plus = src.get("plus") or []
+    if isinstance(plus, str):
+        plus = [plus]
+    if plus:
+        out = "(" + " + ".join([out, *map(str, plus)]) + ")"
+    if src.get("per"):
+        out += f" / {src['per']}"
+    pol = str(src.get("policy", ""))
+    return f"{pol}: {out}" if pol and out else pol or out
+
+
+def calibration_counts(cal: dict) -> dict:
+    """How many targets the chosen point reproduces within two standard errors: {"targets", "within",
+    "fitted" (weight > 0), "within_fitted", "misses": [(target, z)] of the fitted targets outside}."""
+    fit = cal["fit"]
+    within = fit["within"].values.astype(float) == 1
+    fitted = fit["weight"].values.astype(float) > 0
+    z = fit["z"].values.astype(float)
+    return {"targets": len(cal["targets"]), "within": int(within.sum()), "fitted": int(fitted.sum()),
+            "within_fitted": int((within & fitted).sum()),
+            "misses": [(t, float(z[i])) for i, t in enumerate(cal["targets"]) if fitted[i] and not within[i]]}
+
+
+def _within_text(c: dict) -> str:
+    text = f"{c['within']} of {c['targets']} target{'s' if c['targets'] != 1 else ''} within two standard errors"
+    if c["fitted"] < c["targets"]:
+        unfitted = c["targets"] - c["fitted"]
+        text += (f" ({c['within_fitted']} of the {c['fitted']} fitted; {unfitted} of weight 0, reported and not "
+                 "fitted)")
+    return text
+
+
+def _chosen_index(cal: dict) -> int:
+    return [str(e) for e in cal["evaluations"]["evaluation"].values].index(cal["chosen"])
+
+
+def _at_edge(cal: dict, name: str, x: float) -> str:
+    """'lower' or 'upper' when a chosen value lies at its box's end (within 0.5% of the box), else ''."""
+    u = float(P._unit_scale(cal, name, [x])[0])
+    return "lower" if u <= 0.005 else "upper" if u >= 0.995 else ""
+
+
+def _runs_text(ds, cal: dict) -> str:
+    pols = R.policies(ds)
+    reps = R.replications(ds)
+    return (f"the chosen point's runs of {_e(cal['runs_of'])}: {', '.join(f'<b>{_e(p)}</b>' for p in pols)} × {reps} "
+            f"replication{'s' if reps != 1 else ''} (the policies the targets read there, on the streams every "
+            "candidate ran on)")
+
+
+def fit_html(cal: dict) -> str:
+    """The fit table: per target the evidence (value, se, ± 2 se), the model's mean at the chosen point
+    with its 95% interval, z, within two standard errors, weight, contribution to the loss and source."""
+    fit, targets = cal["fit"], cal["targets"]
+    srcs = R.calibration_sources(cal)
+    replicas = any(cal["replica"].values())
+    weights = fit["weight"].values.astype(float)
+    weighted = bool(np.any((weights != 0) & (weights != 1)))  # a weight column only when one is neither 0 nor 1
+    head = ["target", *(["replica"] if replicas else []), "figure (policy: output)", "evidence (se)",
+            "evidence ± 2 se", "model [95% interval]", "z", "within 2 se", *(["weight"] if weighted else []),
+            "loss term", "source"]
+    rows, csv_rows = [], []
+    for i, t in enumerate(targets):
+        g = {c: float(fit[c].values[i]) for c in R.CALIBRATION_FIT_COLUMNS}
+        src = srcs.get(t, {})
+        within = g["within"] == 1
+        verdict = ("yes" if within else "<span class=bad>no</span>") + (" <span class=unit>(weight 0)</span>"
+                                                                          if g["weight"] == 0 else "")
+        cells = [*([_e(cal["replica"][t] or "—")] if replicas else []),
+                 f"{fmt(g['value'])} <span class=ci>({fmt(g['se'])})</span>",
+                 f"[{fmt(g['value'] - 2 * g['se'])}, {fmt(g['value'] + 2 * g['se'])}]",
+                 fmt_interval(g["model"], g["model_lower"], g["model_upper"]),
+                 f"{g['z']:+.2f}" if np.isfinite(g["z"]) else "n/a", verdict, *([fmt(g["weight"])] if weighted else []),
+                 fmt(g["contribution"])]
+        figure = f"<td class=wrap><code>{_e(_target_figure(src))}</code></td>"
+        cells = cells[:1] + [figure] + cells[1:] if replicas else [figure, *cells]
+        rows.append(f"<tr data-target=\"{_e(t)}\"><th scope=row>{_e(t)}</th>"
+                    + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in cells)
+                    + f"<td class=wrap>{_e(src.get('source', ''))}</td></tr>")
+        csv_rows.append([t, *([cal["replica"][t]] if replicas else []), _target_figure(src),
+                         *[g[c] for c in R.CALIBRATION_FIT_COLUMNS], str(src.get("source", ""))])
+    csv_head = ["target", *(["replica"] if replicas else []), "figure", *R.CALIBRATION_FIT_COLUMNS, "source"]
+    windows = "; ".join(f"{'the experiment' if k == '' else 'replica ' + k}: {v}" for k, v in cal["windows"].items())
+    return (f"<div class=scroll><table class='numbers cal-fit'><thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in head)}"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+            f"<p class=tablenote>Model: the mean over replications of each run's window mean ({_e(windows)}), with its "
+            f"{T.LEVEL:.0%} interval; z = (model − evidence) / √(se² + the model mean's standard error²); loss term: "
+            "the target's term of the loss at the chosen point, weight × ((model − evidence) / scale)², the scale being "
+            "the se (inverse-variance weighting) or 1 (identity). "
+            f"{_csv_link('calibration_fit.csv', csv_head, csv_rows)}</p>")
+
+
+def calibration_section(ds, fig) -> Section:
+    """The result of `kpisim calibrate` (docs/experiments.md, "Calibration"): the fit of the chosen
+    point to every target, the search, the chosen values and every evaluation."""
+    s = Section("calibration", "Calibration: fit to the evidence", short="Calibration")
+    try:
+        cal = R.calibration(ds)
+    except (ValueError, KeyError, OSError) as err:
+        s.note = f"The file's calibration group cannot be read: {_e(err)}."
+        s.damaged = True
+        return s
+    if not cal:
+        s.note = ("No calibration in this file: <code>kpisim calibrate EXPERIMENT</code> (an experiment with a "
+                  "<code>calibrate:</code> section) writes it (docs/experiments.md, \"Calibration\").")
+        return s
+    ev, names = cal["evaluations"], cal["names"]
+    k = _chosen_index(cal)
+    c = calibration_counts(cal)
+    a = ev.attrs
+    searched = ev.sizes["evaluation"] > 1
+    n_rep = sum(1 for r in set(cal["replica"].values()) if r)
+    s.intro = (f"<code>kpisim calibrate</code> fitted {len(names)} parameter{'s' if len(names) != 1 else ''} to "
+               f"{c['targets']} target{'s' if c['targets'] != 1 else ''}"
+               + (f" (through {n_rep} replica{'s' if n_rep != 1 else ''}: studies reproduced as scenarios of their own)"
+                  if n_rep else "")
+               + f" by the method of simulated moments ({_e(a.get('weighting', ''))} weighting): "
+               + (f"{_e(a.get('algorithm', ''))}, {ev.sizes['evaluation']} evaluations on common random numbers "
+                  f"({_e(a.get('replications', ''))} replications per candidate; {_e(a.get('stop', ''))})"
+                  if searched else f"one evaluation, the scenario's own values (no search, as "
+                                   f"<code>--as-written</code>; {_e(a.get('replications', ''))} replications)")
+               + f". At the chosen point: <b>{_e(_within_text(c))}</b>. The other sections of this report show "
+                 f"{_runs_text(ds, cal)}.")
+    s.figures.append(fig("calibration_fit", "Fit to the evidence",
+                         "One row per target, each on its own scale: the evidence with ± 2 standard errors (grey) and the "
+                         "model's mean at the chosen point with its 95% interval over replications; right, the gap z in "
+                         "standard errors of both."
+                         + (" The chosen point was selected on these replications, so the fit is an optimistic one."
+                            if searched else ""), lambda d: P.calibration_fit(cal)))
+    s.tables.append(fit_html(cal))
+    if not searched:
+        s.note = ("No search in this file: one evaluation, the scenario's own values. <code>kpisim calibrate</code> "
+                  "without <code>--as-written</code> searches the box.")
+    s.figures.append(fig("calibration_search", "The search",
+                         "Top: the loss of each evaluation in the order evaluated (the start: the scenario's own values; "
+                         "then a Latin hypercube; then the local search from the best of them), log scale. Bottom: where "
+                         "each parameter was, in its box (0 the lower end, 1 the upper; logarithmic on a log scale).",
+                         lambda d: P.calibration_search(cal)))
+    rows = []
+    for n in names:
+        x = float(ev[n].values[k])
+        lo, hi = cal["box"][n]
+        edge = _at_edge(cal, n, x)
+        rows.append(f"<tr><th scope=row><code>{_e(n)}</code></th><td>{fmt(x)}</td><td>[{fmt(lo)}, {fmt(hi)}]"
+                    f"{' log' if cal['scales'].get(n) == 'log' else ''}</td><td>"
+                    + (f"<span class=bad>at the {edge} end: the evidence may want a value outside the box</span>"
+                       if edge else "inside") + "</td></tr>")
+    s.tables.append(f"<p class=headline>Chosen (evaluation {_e(cal['chosen'])}, loss {fmt(float(ev['loss'].values[k]))})"
+                    f":</p><table class='numbers cal-chosen'><thead><tr><th>parameter</th><th>value</th><th>box</th>"
+                    f"<th>position</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    stages = {code: name for code, (name, _) in P.STAGES.items()}
+    evrows = []
+    for j, lab in enumerate(str(e) for e in ev["evaluation"].values):
+        cells = [f"{_e(lab)}{' *' if j == k else ''}", _e(stages.get(int(float(ev['stage'].values[j])), "?"))]
+        cells += [fmt(float(ev[n].values[j])) for n in names]
+        cells.append(fmt(float(ev["loss"].values[j])))
+        cells += [fmt(float(ev["model_" + t].values[j])) if "model_" + t in ev else "n/a" for t in cal["targets"]]
+        evrows.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+    evhead = "".join(f"<th>{_e(h)}</th>" for h in ("#", "stage", *names, "loss", *cal["targets"]))
+    s.tables.append(f"<details><summary>Every evaluation ({ev.sizes['evaluation']}, in the order evaluated; * the chosen; "
+                    f"a target's column: the model's figure)</summary><div class=scroll><table class=numbers><thead><tr>"
+                    f"{evhead}</tr></thead><tbody>{''.join(evrows)}</tbody></table></div></details>")
+    return s
+
+
+def _tolerance(text: str) -> str:
+    try:
+        return fmt(float(text))
+    except ValueError:
+        return text
+
+
+def _heat(v: float) -> str:
+    """An inline background for a rank correlation in [-1, 1]: white at 0, blue towards -1, vermilion
+    towards +1 (the Okabe-Ito pair)."""
+    if not np.isfinite(v):
+        return ""
+    a = min(abs(v), 1.0)
+    base = (213, 94, 0) if v > 0 else (0, 114, 178)
+    r, g, b = (round(255 + (c - 255) * a) for c in base)
+    return f" style=\"background:#{r:02x}{g:02x}{b:02x};color:{'#fff' if a > 0.6 else '#1f2328'}\""
+
+
+def identifiability_section(ds, fig) -> Section:
+    """A calibration's posterior (ABC-SMC): per parameter its posterior over the prior box, its 90%
+    interval and width ratio, which targets respond to it, the tolerances by generation, and the
+    targets × parameters rank correlations as a heat map."""
+    s = Section("identifiability", "Identifiability: what the targets pin down", short="Identifiability")
+    try:
+        cal = R.calibration(ds)
+    except (ValueError, KeyError, OSError):
+        return s  # the calibration section says why
+    if not cal:
+        return s
+    post, par = cal["posterior"], cal["parameters"]
+    if post is None or par is None:
+        s.note = ("This calibration has no posterior, so it does not say which parameters its targets pin down. Add "
+                  "<code>posterior: {particles: 100}</code> under <code>calibrate:</code> (ABC-SMC: the parameter values "
+                  "that fit equally well; docs/experiments.md, \"Calibration\").")
+        return s
+    a = post.attrs
+    last = int(np.nanmax(post["generation"].values)) if post.sizes["particle"] else 0
+    n_last = int(P._last_generation(post).sum())
+    tol = [t.strip() for t in str(a.get("tolerances", "")).split(",") if t.strip()]
+    s.intro = (f"Beyond the single best fit: the parameter values that fit the evidence about equally well. "
+               f"{_e(a.get('method', 'ABC-SMC'))}; {_e(a.get('simulations', ''))} simulations, {last + 1} generations "
+               f"({_e(a.get('stop', ''))}); the posterior is the last generation, {n_last} weighted particles within a "
+               f"distance of {_e(_tolerance(tol[-1]) if tol else '?')} (the root mean square gap in standard errors). A parameter "
+               f"whose posterior is about as wide as its prior (width ratio near 1) is not pinned down by these targets.")
+    s.figures.append(fig("calibration_posterior", "Posterior against the prior",
+                         "Per parameter over its prior box: the last generation's weighted histogram (bins equal in the "
+                         "box's unit scale), the prior's share per bin (dashed), the 90% interval (shaded), the posterior "
+                         "mean and the search's choice (triangle).", lambda d: P.calibration_posterior(cal)))
+    sens = cal["sensitivity"]
+    rows, csv_rows = [], []
+    for j, n in enumerate(cal["names"]):
+        g = {col: float(par[col].values[j]) for col in R.CALIBRATION_PARAMETER_COLUMNS}
+        responds = []
+        if sens is not None:
+            rho = sens[n].values.astype(float)
+            order = np.argsort(-np.abs(np.where(np.isfinite(rho), rho, 0.0)), kind="stable")
+            responds = [f"{cal['targets'][i]} ({rho[i]:+.2f})" for i in order if abs(rho[i]) >= RESPONDS]
+        reading = width_reading(g["width_ratio"])
+        rows.append(f"<tr><th scope=row><code>{_e(n)}</code></th><td>[{fmt(g['prior_lower'])}, {fmt(g['prior_upper'])}]"
+                    f"{' log' if cal['scales'].get(n) == 'log' else ''}</td><td>{fmt(g['mean'])} "
+                    f"<span class=ci>({fmt(g['sd'])})</span></td><td>[{fmt(g['lower'])}, {fmt(g['upper'])}]</td>"
+                    f"<td>{fmt(g['width_ratio'])}</td><td class=wrap>{_e(reading)}</td>"
+                    f"<td class=wrap>{_e(', '.join(responds) or 'none')}</td></tr>")
+        csv_rows.append([n, *[g[col] for col in R.CALIBRATION_PARAMETER_COLUMNS], "; ".join(responds)])
+    s.tables.append("<div class=scroll><table class='numbers cal-params'><thead><tr><th>parameter</th><th>prior (box)</th>"
+                    "<th>posterior mean (sd)</th><th>90% interval</th><th>width ratio</th><th>reading</th>"
+                    f"<th>targets that respond (|ρ| ≥ {RESPONDS:g})</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+                    f"</div><p class=tablenote>Width ratio: the 90% interval's width over the prior box's, in the box's "
+                    f"unit scale; below {NARROWED:g} the targets narrow the parameter, from {PARTLY_NARROWED:g} they "
+                    "hardly do. "
+                    + _csv_link("calibration_parameters.csv", ["parameter", *R.CALIBRATION_PARAMETER_COLUMNS,
+                                                               "targets_that_respond"], csv_rows) + "</p>")
+    if sens is not None:
+        names = cal["names"]
+        head = "".join(f"<th title=\"{_e(n)}\">{_e(T.short_parameter(n))}</th>" for n in names)
+        body, csv_rows = [], []
+        for i, t in enumerate(cal["targets"]):
+            vals = [float(sens[n].values[i]) for n in names]
+            body.append(f"<tr><th scope=row>{_e(t)}</th>"
+                        + "".join(f"<td{_heat(v)}>{f'{v:+.2f}' if np.isfinite(v) else 'n/a'}</td>" for v in vals)
+                        + "</tr>")
+            csv_rows.append([t, *vals])
+        s.tables.append(f"<h4>Which targets respond to which parameters <span class=unit>(Spearman's rank correlation over "
+                        f"{_e(sens.attrs.get('sample', 'the prior sample'))}; blue negative, vermilion positive; near 0: "
+                        "the target cannot pin the parameter down)</span></h4>"
+                        f"<div class=scroll><table class='numbers cal-sens'><thead><tr><th>target</th>{head}</tr></thead>"
+                        f"<tbody>{''.join(body)}</tbody></table></div><p class=tablenote>"
+                        f"{_csv_link('calibration_sensitivity.csv', ['target', *names], csv_rows)}</p>")
+    s.figures.append(fig("calibration_tolerances", "ABC-SMC by generation",
+                         "Left: each particle's distance (the root mean square gap in standard errors) and the tolerance "
+                         "each generation had to pass (dotted: min_tolerance, the floor); generation 0 is the prior's "
+                         "sample. Right: the effective sample size of each generation's weights (a small one: the "
+                         "posterior rests on few particles).", lambda d: P.calibration_tolerances(cal)))
+    return s
+
+
+def calibration_executive(ds) -> Section | None:
+    """The executive summary of a calibration file: how many targets the chosen point reproduces
+    within two standard errors, the misses, the chosen values and, with a posterior, which
+    parameters the targets pin down. None when the calibration group cannot be read (the
+    calibration section says why)."""
+    try:
+        cal = R.calibration(ds)
+    except (ValueError, KeyError, OSError):
+        return None
+    if not cal:
+        return None
+    c = calibration_counts(cal)
+    fit, ev = cal["fit"], cal["evaluations"]
+    k = _chosen_index(cal)
+    good = not c["misses"]
+    head = (f"<span class='tag {'good' if good else 'unsure'}'>Calibration</span> At the chosen parameter values the "
+            f"model reproduces <b>{_e(_within_text(c))}</b> of the evidence.")
+    items = []
+    if c["misses"]:
+        miss = []
+        for t, z in c["misses"]:
+            i = cal["targets"].index(t)
+            miss.append(f"<b>{_e(t)}</b> (model {fmt(float(fit['model'].values[i]))} against {fmt(float(fit['value'].values[i]))}"
+                        f" ± {fmt(float(fit['se'].values[i]))}, z = {z:+.2f})")
+        items.append("Outside two standard errors: " + "; ".join(miss) + ". A miss that no values in the box "
+                     "can close is structural: the model, or the replica of the study, lacks what produced the figure.")
+    vals = []
+    for n in cal["names"]:
+        x = float(ev[n].values[k])
+        edge = _at_edge(cal, n, x)
+        vals.append(f"{_e(n)} = {x:.4g}" + (f" <span class=bad>(at the {edge} end of its box)</span>" if edge else ""))
+    if ev.sizes["evaluation"] > 1:
+        items.append(f"Chosen values: {', '.join(vals)} (evaluation {_e(cal['chosen'])} of {ev.sizes['evaluation']}, "
+                     f"loss {fmt(float(ev['loss'].values[k]))}; {_e(ev.attrs.get('stop', ''))}). The fit was selected on "
+                     "the same replications, so it flatters the chosen point a little.")
+    else:
+        items.append(f"No search: the values evaluated are the scenario's own, {', '.join(vals)} (loss "
+                     f"{fmt(float(ev['loss'].values[k]))}).")
+    par = cal["parameters"]
+    if par is not None:
+        ratio = {n: float(par["width_ratio"].values[j]) for j, n in enumerate(cal["names"])}
+        pinned = [f"{_e(n)} ({r:.2f})" for n, r in ratio.items() if r < NARROWED]
+        loose = [f"{_e(n)} ({r:.2f})" for n, r in ratio.items() if not r < PARTLY_NARROWED]
+        text = "Identifiability (posterior width over the prior's): "
+        text += (f"the targets narrow {', '.join(pinned)}" if pinned else "the targets narrow no parameter to less than "
+                 f"{NARROWED:g} of its prior")
+        if loose:
+            text += f"; they do not pin down {', '.join(loose)}: values across its box fit about as well"
+        items.append(text + ".")
+    else:
+        items.append("No posterior in this file: add <code>posterior: {particles: 100}</code> under "
+                     "<code>calibrate:</code> to see which parameters the targets pin down.")
+    items.append(f"The sections below show {_runs_text(ds, cal)}.")
+    sec = Section("executive", "Executive summary", short="Summary",
+                  intro="This file is a calibration (<code>kpisim calibrate</code>): which values of the model's "
+                        "uncertain parameters make it reproduce what was measured. It compares no policies and "
+                        "recommends none. Details in the sections Calibration"
+                        + (" and Identifiability" if par is not None else "") + ".")
+    sec.tables.append(f"<div class=verdict><p class=headline>{head}</p><ul>"
+                      + "".join(f"<li>{i}</li>" for i in items) + "</ul></div>")
+    return sec
 
 
 def provenance_html(ds, prov: R.Provenance, file_sha256: str) -> str:
@@ -1148,13 +1502,24 @@ def _render(fig) -> tuple[bytes, int, int]:
 
 
 def describe(ds) -> str:
-    """One line about the file: runs, policies, points, replications, days, people."""
+    """One line about the file: runs, policies, points, replications, days, people; for a calibration,
+    how many targets the chosen point reproduces within two standard errors."""
     prov = R.provenance(ds)
     scen = prov.scenario or {}
     people = (scen.get("organisation") or {}).get("employees")
     n_pol, n_pts, reps = len(R.policies(ds)), len(R.points(ds)), R.replications(ds)
     what = f"{ds.sizes[S.RUN]} runs" if R.is_sweep(ds) else f"{n_pol} policies, one run each"
-    if R.is_sweep(ds):
+    if R.is_calibration(ds):
+        try:
+            cal = R.calibration(ds)
+        except (ValueError, KeyError, OSError):
+            cal = {}
+        what = "calibration"
+        if cal:
+            what += f": {_within_text(calibration_counts(cal))}"
+        what += (f"; {ds.sizes[S.RUN]} runs at the chosen point = {n_pol} polic{'ies' if n_pol != 1 else 'y'} × {reps} "
+                 f"replication{'s' if reps != 1 else ''}")
+    elif R.is_sweep(ds):
         what += f" = {n_pts} parameter point{'s' if n_pts != 1 else ''} × {n_pol} polic{'ies' if n_pol != 1 else 'y'} × {reps} replication{'s' if reps != 1 else ''}"
     extra = f", {people:,} employees" if isinstance(people, int) else ""
     return f"{what}; {ds.sizes[S.DAY]} days{extra}"
@@ -1186,7 +1551,8 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
         png, w, h = _render(f)
         return Figure(name, title, caption, png, w, h)
 
-    sections = [executive_section(ds)]
+    calibrated = R.is_calibration(ds)
+    sections = [calibration_executive(ds) if calibrated else executive_section(ds)]
     s = Section("summary", "Key numbers",
                 intro=("Over the whole horizon (days 0-" + str(days - 1) + "); values 'at the end' are those of the last "
                        "working day. " + ("Brackets: 95% confidence interval over replications." if R.replications(ds) > 1
@@ -1264,7 +1630,10 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
     sections.append(s)
 
     s = Section("comparison", "Policy comparison", short="Comparison")
-    if cmp_tables:
+    if calibrated:
+        s.note = ("A calibration fits the model's parameters to evidence; it does not compare policies. Compare them at "
+                  "the fitted values with <code>kpisim sweep</code> (replications paired by common random numbers).")
+    elif cmp_tables:
         first = next(iter(cmp_tables.values()))
         lvl = first.attrs.get("level", 0.95)
         s.intro = (f"Each run is summarised by its mean over {_e(first.attrs.get('window', ''))} (every day of the "
@@ -1311,10 +1680,15 @@ def build_sections(ds, goodhart_days=None) -> tuple[list[Section], list[str]]:
 
     sections.append(robust_section(ds, fig))
     sections.append(optimisation_section(ds))
+    sections.append(calibration_section(ds, fig))
+    sections.append(identifiability_section(ds, fig))
 
     s = Section("parameters", "Outputs against the varied parameters", short="Parameters")
     params = R.parameters(ds)
-    if params:
+    if calibrated:
+        s.note = ("A calibration's runs are all at the chosen point (its values are in the section Calibration), so "
+                  "there is nothing to plot against the parameters; the search's evaluations are there too.")
+    elif params:
         exp = R.provenance(ds).experiment or {}
         outs = ((exp.get("analysis") or {}).get("outputs") if isinstance(exp, dict) else None) or \
             ["true_value_per_fte", "burnout_share"]
@@ -1397,7 +1771,7 @@ def render_html(ds, sections: list[Section], warnings: list[str], title: str | N
     prov = R.provenance(ds)
     name = prov.attrs.get("scenario_name", "") or Path(prov.path).stem
     title = title or f"KPISim report: {name}"
-    kind = "sweep" if R.is_sweep(ds) else "run"
+    kind = "sweep" if R.is_sweep(ds) else "calibration" if R.is_calibration(ds) else "run"
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{s.id}">{_e(s.short or s.title)}</a>' for s in sections)
     body = []
@@ -1430,7 +1804,7 @@ def render_html(ds, sections: list[Section], warnings: list[str], title: str | N
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="kpisim_analysis {__version__}">
 <title>{_e(title)}</title>
-<style>{CSS}{EXECUTIVE_CSS}{PIVOT_CSS}</style>
+<style>{CSS}{EXECUTIVE_CSS}{PIVOT_CSS}{CALIBRATION_CSS}</style>
 </head>
 <body>
 <header>

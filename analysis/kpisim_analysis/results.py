@@ -86,6 +86,12 @@ def is_optimisation(ds: xr.Dataset) -> bool:
     return ds.attrs.get(S.KIND_ATTR) == S.OPTIMISATION_KIND
 
 
+def is_calibration(ds: xr.Dataset) -> bool:
+    """True for a file written by `kpisim calibrate` (the chosen point's runs, and the tables of group
+    `calibration`: the search, the fit to the targets and, with a posterior, the identifiability)."""
+    return ds.attrs.get(S.KIND_ATTR) == S.CALIBRATION_KIND
+
+
 def ok_runs(ds: xr.Dataset) -> np.ndarray:
     """Boolean mask over `run`: True where the run finished (every run of a `kpisim run` file)."""
     if S.STATUS in ds.coords:
@@ -140,8 +146,9 @@ def replications(ds: xr.Dataset) -> int:
 
 
 def baseline(ds: xr.Dataset) -> str:
-    """The baseline policy: the experiment's `baseline` for sweeps, otherwise the first policy."""
-    if is_sweep(ds):
+    """The baseline policy: the experiment's `baseline` for sweeps (and calibrations), otherwise the
+    first policy."""
+    if is_sweep(ds) or is_calibration(ds):
         exp = provenance(ds).experiment
         if isinstance(exp, dict) and exp.get("baseline") in policies(ds):
             return exp["baseline"]
@@ -149,11 +156,17 @@ def baseline(ds: xr.Dataset) -> str:
 
 
 def analysis_window(ds: xr.Dataset) -> tuple[int, int]:
-    """(first_day, last_day) inclusive: the experiment's analysis window, or the whole horizon."""
+    """(first_day, last_day) inclusive: the experiment's analysis window, or the whole horizon. For a
+    calibration whose runs are a replica's (root attribute runs_of), the replica's window."""
     last = ds.sizes[S.DAY] - 1
-    exp = provenance(ds).experiment if is_sweep(ds) else None
+    exp = provenance(ds).experiment if is_sweep(ds) or is_calibration(ds) else None
     if isinstance(exp, dict):
         a = exp.get("analysis") or {}
+        runs_of = _text(ds.attrs.get("runs_of", ""))
+        if is_calibration(ds) and runs_of.startswith("replica "):
+            rep = ((exp.get("calibrate") or {}).get("replicas") or {}).get(runs_of[len("replica "):])
+            if isinstance(rep, dict):
+                a = {"first_day": rep.get("first_day", a.get("first_day", 0)), "last_day": rep.get("last_day", -1)}
         first = int(a.get("first_day", 0) or 0)
         end = int(a.get("last_day", -1))
         return first, (last if end < 0 else min(end, last))
@@ -300,10 +313,11 @@ def _yaml(text: str):
 
 def provenance(ds: xr.Dataset) -> Provenance:
     """The provenance of an opened results file: engine version, commit, build, seed, command line,
-    creation time, and the resolved scenario (and, for sweeps, experiment) as YAML text and parsed."""
+    creation time, and the resolved scenario (and, for sweeps, experiment; for calibrations the
+    experiment with its calibrate: section) as YAML text and parsed."""
     attrs = {k: _text(ds.attrs[k]) for k in S.PROVENANCE_ATTRS if k in ds.attrs}
     scen = _text(ds.attrs.get(S.SCENARIO_ATTR, ""))
-    exp = _text(ds.attrs.get(S.EXPERIMENT_ATTR, ""))
+    exp = _text(ds.attrs.get(S.EXPERIMENT_ATTR, "") or ds.attrs.get(S.CALIBRATION_ATTR, ""))
     return Provenance(path=_source(ds), attrs=attrs, scenario_yaml=scen, experiment_yaml=exp,
                       scenario=_yaml(scen), experiment=_yaml(exp))
 
@@ -379,3 +393,105 @@ def optimisation(ds_or_path) -> dict:
             raise ValueError("optimisation/states needs a 'state' dimension and a 'vs_baseline' column")
     return {"evaluations": ev, "comparison": cmp, "states": states, "spec": spec if isinstance(spec, dict) else {},
             "parameters": params, "chosen": chosen}
+
+
+CALIBRATION_FIT_COLUMNS = ("value", "se", "weight", "model", "model_lower", "model_upper", "z", "within", "contribution")
+CALIBRATION_PARAMETER_COLUMNS = ("prior_lower", "prior_upper", "mean", "sd", "lower", "upper", "width_ratio")
+
+
+def calibration(ds_or_path) -> dict:
+    """The result of `kpisim calibrate` (group `calibration`, docs/output-schema.md, "Calibration
+    files"): {} when absent, else {"evaluations": Dataset over `evaluation`, "fit": Dataset over
+    `target`, "posterior": Dataset over `particle` or None, "parameters": Dataset over `parameter` or
+    None, "sensitivity": Dataset over `target` or None, "spec": the resolved experiment (dict, with
+    its `calibrate:` section), "names": the calibrated parameters in the file's order, "targets": the
+    targets' ids, "chosen": the chosen evaluation's label, "replica": {target: its replica, '' for the
+    experiment's own scenario}, "windows": {replica ('' for the experiment): 'days A to B'}, "scales":
+    {parameter: 'log' or 'linear'}, "box": {parameter: (lower, upper)}, "runs_of": what the file's
+    runs are}. The file is untrusted: raises ValueError when the tables do not fit together."""
+    path = _source(ds_or_path)
+    with h5py.File(path, "r") as f:
+        if S.CALIBRATION_GROUP not in f:
+            return {}
+        have = {g for g in ("evaluations", "fit", "posterior", "parameters", "sensitivity")
+                if f"{S.CALIBRATION_GROUP}/{g}" in f}
+        spec = _yaml(_text(f.attrs.get(S.CALIBRATION_ATTR, "")))
+        runs_of = _text(f.attrs.get("runs_of", "the experiment"))
+    for need in ("evaluations", "fit"):
+        if need not in have:
+            raise ValueError(f"it has no table '{S.CALIBRATION_GROUP}/{need}'")
+    ev = _read_group(path, f"{S.CALIBRATION_GROUP}/evaluations")
+    fit = _read_group(path, f"{S.CALIBRATION_GROUP}/fit")
+    if "evaluation" not in ev.dims or "target" not in fit.dims:
+        raise ValueError("calibration/evaluations needs an 'evaluation' and calibration/fit a 'target' dimension")
+    for name in ("loss", "stage"):
+        if name not in ev:
+            raise ValueError(f"calibration/evaluations has no column '{name}'")
+    for name in CALIBRATION_FIT_COLUMNS:
+        if name not in fit:
+            raise ValueError(f"calibration/fit has no column '{name}'")
+    targets = [str(t) for t in fit["target"].values]
+    chosen = str(ev.attrs.get("chosen", ""))
+    if chosen not in [str(e) for e in ev["evaluation"].values]:
+        raise ValueError(f"calibration/evaluations: the chosen evaluation '{chosen}' is not in the table")
+    models = {"model_" + t for t in targets}
+    names = [c for c in ev.data_vars if c not in ("loss", "stage") and c not in models]
+    if not names:
+        raise ValueError("calibration/evaluations has no parameter column")
+    spec = spec if isinstance(spec, dict) else {}
+    declared = spec.get("parameters") if isinstance(spec.get("parameters"), dict) else {}
+    scales = {n: str((declared.get(n) or {}).get("scale", "linear")) for n in names}
+    box = {}
+    for n in names:
+        d = declared.get(n) or {}
+        try:
+            box[n] = (float(d["lower"]), float(d["upper"]))
+        except (KeyError, TypeError, ValueError):
+            box[n] = (float(np.nanmin(ev[n].values)), float(np.nanmax(ev[n].values)))
+    replica_attr = str(fit.attrs.get("replica", ""))
+    reps = [r.strip() for r in replica_attr.split(",")] if replica_attr else []
+    if reps and len(reps) != len(targets):
+        raise ValueError(f"calibration/fit: the attribute 'replica' names {len(reps)} replicas for {len(targets)} targets")
+    replica = {t: ("" if not reps or reps[i] == "-" else reps[i]) for i, t in enumerate(targets)}
+    windows = {"": str(fit.attrs.get("window", ""))}
+    windows.update({k[len("window_"):]: str(v) for k, v in fit.attrs.items() if k.startswith("window_")})
+    out = {"evaluations": ev, "fit": fit, "posterior": None, "parameters": None, "sensitivity": None, "spec": spec,
+           "names": names, "targets": targets, "chosen": chosen, "replica": replica, "windows": windows,
+           "scales": scales, "box": box, "runs_of": runs_of}
+    if "posterior" in have:
+        post = _read_group(path, f"{S.CALIBRATION_GROUP}/posterior")
+        if "particle" not in post.dims:
+            raise ValueError("calibration/posterior has no 'particle' dimension")
+        for name in ("generation", "weight", "distance", *names):
+            if name not in post:
+                raise ValueError(f"calibration/posterior has no column '{name}'")
+        out["posterior"] = post
+        if "parameters" not in have:
+            raise ValueError("it has calibration/posterior but no table 'calibration/parameters'")
+        par = _read_group(path, f"{S.CALIBRATION_GROUP}/parameters")
+        if "parameter" not in par.dims:
+            raise ValueError("calibration/parameters has no 'parameter' dimension")
+        for name in CALIBRATION_PARAMETER_COLUMNS:
+            if name not in par:
+                raise ValueError(f"calibration/parameters has no column '{name}'")
+        if [str(p) for p in par["parameter"].values] != names:
+            raise ValueError("calibration/parameters does not list the parameters of calibration/evaluations")
+        out["parameters"] = par
+        for i, n in enumerate(names):
+            out["box"][n] = (float(par["prior_lower"].values[i]), float(par["prior_upper"].values[i]))
+        if "sensitivity" in have:
+            sens = _read_group(path, f"{S.CALIBRATION_GROUP}/sensitivity")
+            if "target" not in sens.dims or [str(t) for t in sens["target"].values] != targets:
+                raise ValueError("calibration/sensitivity must list the targets of calibration/fit")
+            if any(n not in sens for n in names):
+                raise ValueError("calibration/sensitivity needs a column per parameter")
+            out["sensitivity"] = sens
+    return out
+
+
+def calibration_sources(cal: dict) -> dict[str, dict]:
+    """Per target, what the experiment says of it (policy, output, plus, per, source; {} when the
+    experiment cannot be read)."""
+    targets = ((cal.get("spec") or {}).get("calibrate") or {}).get("targets")
+    targets = targets if isinstance(targets, dict) else {}
+    return {t: (targets.get(t) if isinstance(targets.get(t), dict) else {}) for t in cal.get("targets", [])}

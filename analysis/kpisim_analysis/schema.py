@@ -39,6 +39,9 @@ PROVENANCE_ATTRS = ("engine_version", "git_commit", "build_type", "simd", "invar
 SCENARIO_ATTR, EXPERIMENT_ATTR, KIND_ATTR = "scenario", "experiment", "kind"
 SWEEP_KIND = "sweep"
 OPTIMISATION_KIND = "optimisation"
+CALIBRATION_KIND = "calibration"  # `kpisim calibrate`: tables in group CALIBRATION_GROUP
+CALIBRATION_GROUP = "calibration"
+CALIBRATION_ATTR = "calibration"  # the resolved experiment with its calibrate: section (YAML)
 # Attributes that every KPISim results file has; a file without them is not one.
 REQUIRED_ATTRS = ("engine_version", "scenario", "seed")
 

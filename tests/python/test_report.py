@@ -87,10 +87,11 @@ EXPECTED_FIGURES = {
 
 # The sections each report shows, in page order: a section with nothing to show is left out (and
 # listed under "Not in this file" in the provenance).
+SEARCHES = ("robust", "optimisation", "calibration", "identifiability")  # sections of other kinds of files
 EXPECTED_SECTIONS = {
-    "run": [s for s in RP.SECTIONS if s not in ("sensitivity", "parameters", "robust", "optimisation")],
-    "crn": [s for s in RP.SECTIONS if s not in ("sensitivity", "robust", "optimisation")],
-    "sobol": [s for s in RP.SECTIONS if s not in ("comparison", "robust", "optimisation")],
+    "run": [s for s in RP.SECTIONS if s not in ("sensitivity", "parameters", *SEARCHES)],
+    "crn": [s for s in RP.SECTIONS if s not in ("sensitivity", *SEARCHES)],
+    "sobol": [s for s in RP.SECTIONS if s not in ("comparison", *SEARCHES)],
 }
 
 
