@@ -331,20 +331,39 @@ def sensitivity_html(tables) -> str:
     return "".join(parts)
 
 
+def _try_read(read, ds):
+    """`read(ds)`, or None when the group is damaged or absent (its section says which)."""
+    try:
+        data = read(ds)
+    except (ValueError, KeyError, OSError):
+        return None
+    return data or None
+
+
+def _read_group(s: Section, read, ds, group: str, missing: str):
+    """A section's data read by `read(ds)`; None with the section's note set when the group is
+    damaged (the section is marked so) or absent (`missing` says what writes it)."""
+    try:
+        data = read(ds)
+    except (ValueError, KeyError, OSError) as err:
+        s.note = f"The file's {group} group cannot be read: {_e(err)}."
+        s.damaged = True
+        return None
+    if not data:
+        s.note = missing
+        return None
+    return data
+
+
 def robust_section(ds, fig) -> Section:
     """The robust comparison (docs/experiments.md, "Robust comparison"): regret per policy over the
     states of the world, satisficing shares, and the PRIM box of the states where each policy loses."""
     s = Section("robust", "Robustness over the states of the world", short="Robustness")
-    try:
-        rob = R.robust(ds)
-    except (ValueError, KeyError, OSError) as err:
-        s.note = f"The file's robust group cannot be read: {_e(err)}."
-        s.damaged = True
-        return s
-    if not rob:
-        s.note = ("No robust comparison in this file: an experiment with a <code>robust:</code> section and a "
-                  "space-filling design (<code>lhs</code> or <code>sobol</code>) over the uncertain parameters writes "
-                  "it (docs/experiments.md, \"Robust comparison\").")
+    rob = _read_group(s, R.robust, ds, "robust",
+                       ("No robust comparison in this file: an experiment with a <code>robust:</code> section and a "
+                        "space-filling design (<code>lhs</code> or <code>sobol</code>) over the uncertain parameters writes "
+                        "it (docs/experiments.md, \"Robust comparison\")."))
+    if rob is None:
         return s
     t = rob["policies"]
     a = t.attrs
@@ -407,15 +426,10 @@ def optimisation_section(ds) -> Section:
     the objective on fresh replications with its interval against the baseline and the start, the
     constraints, the selection bias, the fresh states of the world, and every evaluation."""
     s = Section("optimisation", "Policy optimisation", short="Optimisation")
-    try:
-        o = R.optimisation(ds)
-    except (ValueError, KeyError, OSError) as err:
-        s.note = f"The file's optimisation group cannot be read: {_e(err)}."
-        s.damaged = True
-        return s
-    if not o:
-        s.note = ("No optimisation in this file: <code>kpisim optimise EXPERIMENT</code> (an experiment with an "
-                  "<code>optimise:</code> section) writes it (docs/experiments.md, \"Optimisation\").")
+    o = _read_group(s, R.optimisation, ds, "optimisation",
+                       ("No optimisation in this file: <code>kpisim optimise EXPERIMENT</code> (an experiment with an "
+                        "<code>optimise:</code> section) writes it (docs/experiments.md, \"Optimisation\")."))
+    if o is None:
         return s
     ev, cmp, spec = o["evaluations"], o["comparison"], (o["spec"].get("optimise") or {})
     labels = [str(e) for e in ev["evaluation"].values]
@@ -644,7 +658,7 @@ def fit_html(cal: dict) -> str:
             f"<p class=tablenote>Model: the mean over replications of each run's window mean ({_e(windows)}), with its "
             f"{T.LEVEL:.0%} interval; z = (model − evidence) / √(se² + the model mean's standard error²); loss term: "
             "the target's term of the loss at the chosen point, weight × ((model − evidence) / scale)², the scale being "
-            "the se (inverse-variance weighting) or 1 (identity). "
+            "the se (inverse-variance weighting) or 1 (identity); with a weight matrix W, g_t (W g)_t, g = model − evidence. "
             f"{_csv_link('calibration_fit.csv', csv_head, csv_rows)}</p>")
 
 
@@ -652,15 +666,10 @@ def calibration_section(ds, fig) -> Section:
     """The result of `kpisim calibrate` (docs/experiments.md, "Calibration"): the fit of the chosen
     point to every target, the search, the chosen values and every evaluation."""
     s = Section("calibration", "Calibration: fit to the evidence", short="Calibration")
-    try:
-        cal = R.calibration(ds)
-    except (ValueError, KeyError, OSError) as err:
-        s.note = f"The file's calibration group cannot be read: {_e(err)}."
-        s.damaged = True
-        return s
-    if not cal:
-        s.note = ("No calibration in this file: <code>kpisim calibrate EXPERIMENT</code> (an experiment with a "
-                  "<code>calibrate:</code> section) writes it (docs/experiments.md, \"Calibration\").")
+    cal = _read_group(s, R.calibration, ds, "calibration",
+                       ("No calibration in this file: <code>kpisim calibrate EXPERIMENT</code> (an experiment with a "
+                        "<code>calibrate:</code> section) writes it (docs/experiments.md, \"Calibration\")."))
+    if cal is None:
         return s
     ev, names = cal["evaluations"], cal["names"]
     k = _chosen_index(cal)
@@ -822,11 +831,8 @@ def calibration_executive(ds) -> Section | None:
     within two standard errors, the misses, the chosen values and, with a posterior, which
     parameters the targets pin down. None when the calibration group cannot be read (the
     calibration section says why)."""
-    try:
-        cal = R.calibration(ds)
-    except (ValueError, KeyError, OSError):
-        return None
-    if not cal:
+    cal = _try_read(R.calibration, ds)
+    if cal is None:
         return None
     c = calibration_counts(cal)
     fit, ev = cal["fit"], cal["evaluations"]
@@ -1127,11 +1133,8 @@ def robust_lines(ds) -> dict | None:
     "policies": {policy: {regret_mean, regret_max, best_share, satisficing_share, loses_share, box}},
     "minimax": policy, "satisficing": policy}; None without one (or when it cannot be read: the
     robustness section says why)."""
-    try:
-        rob = R.robust(ds)
-    except (ValueError, KeyError, OSError):
-        return None
-    if not rob:
+    rob = _try_read(R.robust, ds)
+    if rob is None:
         return None
     t = rob["policies"]
     cols = ("regret_mean", "regret_max", "best_share", "satisficing_share", "loses_share")

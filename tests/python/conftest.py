@@ -163,3 +163,21 @@ def calibrate_at_thread_counts(cli, experiment, directory, stem, threads=(1, 2))
         assert r.returncode == 0, r.stderr
         out[n] = (path, r.stdout)
     return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless browser for the report pages (tests/python/browser.py); one per test module."""
+    from browser import Browser  # noqa: PLC0415 (only the report tests need it)
+    with Browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    """Where the report tests leave screenshots: KPISIM_ARTIFACTS_DIR, or a temporary directory."""
+    d = os.environ.get("KPISIM_ARTIFACTS_DIR")
+    if d:
+        Path(d).mkdir(parents=True, exist_ok=True)
+        return Path(d)
+    return tmp_path_factory.mktemp("artifacts")

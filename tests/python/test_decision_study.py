@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import Browser  # noqa: E402
 
 WIDTH = 1280
 
@@ -123,21 +122,6 @@ def pages(study):
             out[made_by[argv[1]]] = work / _output_of(done, argv) / "report.html"
     assert set(out) == {"sweep", "optimise"}, out
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
-    d = os.environ.get("KPISIM_ARTIFACTS_DIR")
-    if d:
-        Path(d).mkdir(parents=True, exist_ok=True)
-        return Path(d)
-    return tmp_path_factory.mktemp("artifacts")
 
 
 # Which report shows each section the document quotes: the executive summary and the robust

@@ -16,7 +16,6 @@ import pytest
 from kpisim_analysis import report as RP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import Browser  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 WIDTH = 1280
@@ -42,21 +41,6 @@ def reports(results_files, source_dir, tmp_path_factory):
         assert r.returncode == 0, r.stderr
         out[kind] = d / "report.html"
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
-    d = os.environ.get("KPISIM_ARTIFACTS_DIR")
-    if d:
-        Path(d).mkdir(parents=True, exist_ok=True)
-        return Path(d)
-    return tmp_path_factory.mktemp("artifacts")
 
 
 class _Links(html.parser.HTMLParser):

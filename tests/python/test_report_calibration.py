@@ -11,7 +11,6 @@ import base64
 import csv
 import html.parser
 import io
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ from kpisim_analysis import report as RP
 from kpisim_analysis import results as R
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import Browser  # noqa: E402
 
 WIDTH = 1280
 PARAM = "behaviour.adoption_friction_usd_per_hour"
@@ -438,21 +436,6 @@ def test_plots_need_their_tables(files):
         P.plt.close(fig)
     assert R.calibration(R.open_results(files["posterior"]))["scales"] == {PARAM: "linear", PRIZE: "log"}
     assert np.allclose(P._unit_scale(cal, PRIZE, [100, 1000, 10000]), [0, 0.5, 1])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
-    d = os.environ.get("KPISIM_ARTIFACTS_DIR")
-    if d:
-        Path(d).mkdir(parents=True, exist_ok=True)
-        return Path(d)
-    return tmp_path_factory.mktemp("artifacts")
 
 
 @pytest.mark.parametrize("kind", ["posterior", "replica"])
