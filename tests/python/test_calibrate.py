@@ -258,6 +258,12 @@ def run_measured(kpisim, *args):
         return os.waitstatus_to_exitcode(status), err.read().decode("utf-8", "replace"), usage.ru_maxrss
 
 
+def sanitized(kpisim):
+    """Whether the binary is built with AddressSanitizer (the sanitize preset)."""
+    with open(kpisim, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def position(text, needle):
     """1-based line and column of the first occurrence of `needle` in `text`."""
     before = text[:text.index(needle)]
@@ -301,7 +307,10 @@ def test_thousands_of_targets_by_aliases_are_refused_before_their_results_file_c
     line, col = position(text, "targets:")  # the section's mapping
     assert f"{bad}:{line}:{col}: error: the calibration with its defaults filled in and its base scenario inline" in err, err
     assert "has more than 100000 YAML nodes" in err
-    assert rss < 400 * 1024
+    # The 90,010 nodes are read (they are within the file limit): memory in proportion to the file,
+    # not to what the targets would run: 135 MB in the checked build. Under AddressSanitizer (-O0,
+    # redzones, quarantine) the same load took 676-690 MB, about 5 times: its bound is 3 x 400 MB.
+    assert rss < 400 * 1024 * (3 if sanitized(kpisim) else 1), rss
     # 1,000 of them are a calibration (each target's policy and output checked).
     ok = tmp_path / "targets_ok.yaml"
     ok.write_text(text.split("    t999: *t")[0])
