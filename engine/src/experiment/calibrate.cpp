@@ -133,6 +133,16 @@ std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, c
   return per_run;
 }
 
+/// FNV-1a (64 bits) of `s`: the journal's line hashes and the experiment it names.
+std::uint64_t fnv(std::string_view s) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 /// The journal of a calibration's simulations (OUTPUT.journal): one line per simulated point, its
 /// parameter values and every target's figure per replication, exactly (hexadecimal floats), so
 /// that an interrupted calibration resumes. The search and the posterior are deterministic: run
@@ -210,14 +220,6 @@ class Journal {
   }
 
  private:
-  static std::uint64_t fnv(std::string_view s) {
-    std::uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-    return h;
-  }
   void write_all(const std::string& text) {
     std::size_t off = 0;
     while (off < text.size()) {
@@ -735,17 +737,8 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
                       journal_path));
     ::unlink(journal_path.c_str());
   }
-  const std::string header = fmt::format(
-      "kpisim-calibration-journal 1 experiment {:016x} binary {}",
-      [&] {
-        std::uint64_t h = 14695981039346656037ULL;
-        for (const unsigned char c : cal.to_yaml()) {
-          h ^= c;
-          h *= 1099511628211ULL;
-        }
-        return h;
-      }(),
-      o.binary_id.empty() ? std::string("-") : o.binary_id);
+  const std::string header = fmt::format("kpisim-calibration-journal 1 experiment {:016x} binary {}", fnv(cal.to_yaml()),
+                                         o.binary_id.empty() ? std::string("-") : o.binary_id);
   auto journal = std::make_unique<Journal>(journal_path, header, o.resume, cal.box.size(), cal.spec.targets.size(), reps);
   std::atomic<long long> done{0};
   const auto total = static_cast<long long>(cal.max_runs());
