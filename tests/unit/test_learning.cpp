@@ -48,13 +48,27 @@ TEST_CASE("learning: skill grows with manual practice towards the person's poten
 
 TEST_CASE("learning: trust moves towards the share of AI output seen without error", "[unit][learning]") {
   const kpisim::Learning p{};
-  // 10 AI tasks, 1 caught, 2 passed of which half come back: seen errors 2 of 10, seen_ok 0.8;
-  // rate min(1, 0.02 x 10) = 0.2: 0.9 + 0.2 x (0.8 - 0.9) = 0.88.
-  CHECK(lrn::trust(p, 0.9, 10, 1, 2, 0.5) == Approx(0.88));
+  // 10 AI tasks of the division's mean error rate (rel_used 1), 1 caught, 2 passed of which half
+  // come back: seen errors 2 of 10, seen_ok 0.8; rate min(1, 0.02 x 10) = 0.2: 0.9 + 0.2 x (0.8 - 0.9) = 0.88.
+  CHECK(lrn::trust(p, 0.9, 10, 1, 2, 0.5, 1.0) == Approx(0.88));
   // Workslop handed on stays unseen: with workslop share 1 the passed errors do not count.
-  CHECK(lrn::trust(p, 0.9, 10, 1, 2, 1.0) == Approx(0.9));
+  CHECK(lrn::trust(p, 0.9, 10, 1, 2, 1.0, 1.0) == Approx(0.9));
   // No AI use: unchanged.
-  CHECK(lrn::trust(p, 0.7, 0, 0, 0, 0.5) == 0.7);
+  CHECK(lrn::trust(p, 0.7, 0, 0, 0, 0.5, 1.0) == 0.7);
   // Many tasks: the rate is capped at 1 (trust jumps to what was seen).
-  CHECK(lrn::trust(p, 0.2, 100, 0, 0, 0.5) == Approx(1.0));
+  CHECK(lrn::trust(p, 0.2, 100, 0, 0, 0.5, 1.0) == Approx(1.0));
+}
+
+TEST_CASE("learning: trust reads the errors seen at the level of the division's mix", "[unit][learning]") {
+  const kpisim::Learning p{};
+  // She used AI only on tasks that err a quarter as often as her division's mix (rel_used 0.25) and
+  // saw 1 error in 10 tasks: at the mix's level that is 0.1 / 0.25 = 0.4 erring, seen_ok 0.6;
+  // 0.9 + 0.2 x (0.6 - 0.9) = 0.84. Read at face value (the bias this corrects) it would be 0.9.
+  CHECK(lrn::trust(p, 0.9, 10, 1, 0, 0.5, 0.25) == Approx(0.84));
+  // Tasks that err twice as often as the mix: the same error read as half as alarming.
+  CHECK(lrn::trust(p, 0.9, 10, 1, 0, 0.5, 2.0) == Approx(0.9 + 0.2 * (0.95 - 0.9)));
+  // Seen errors beyond the mix's scale saturate: seen_ok 0.
+  CHECK(lrn::trust(p, 0.9, 10, 5, 0, 0.5, 0.25) == Approx(0.9 + 0.2 * (0.0 - 0.9)));
+  // Tasks error-free by their nominal rates say nothing about the level: unchanged.
+  CHECK(lrn::trust(p, 0.7, 10, 0, 0, 0.5, 0.0) == 0.7);
 }

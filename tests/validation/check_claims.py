@@ -9,6 +9,8 @@ level (default 95%). Expectations:
 
   increase      the interval lies above 0          decrease      the interval lies below 0
   at_most V     the interval's upper end is <= V   at_least V    the interval's lower end is >= V
+  ratio_at_least V   B is at least V times A: the interval of the paired B - V A lies above 0 (so
+                "doubles" is ratio_at_least 2, whatever the level of A)
 
 A claim's note may quote the model's figures as [[a:OUTPUT:FORMAT]] or [[b:OUTPUT:FORMAT]]: the mean
 over the arm's replications of OUTPUT's mean over the claim's window, formatted with the Python format
@@ -100,7 +102,9 @@ def evaluate(claim, path):
     ib, rb = select(claim["b"], coords, params)
     if len(ia) == 0 or len(ib) == 0 or not np.array_equal(ra, rb):
         raise SystemExit(f"{claim['id']}: arms a and b must have the same replications (a: {list(ra)}, b: {list(rb)})")
-    d = y[ib] - y[ia]
+    expect = claim["expect"]
+    scale = float(claim["value"]) if expect == "ratio_at_least" else 1.0
+    d = y[ib] - scale * y[ia]
     d = d[np.isfinite(d)]
     n = len(d)
     level = claim.get("level", 0.95)
@@ -108,7 +112,6 @@ def evaluate(claim, path):
     se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * se) if n > 1 else float("nan")
     lo, hi = mean - half, mean + half
-    expect = claim["expect"]
     if expect == "increase":
         ok = lo > 0
     elif expect == "decrease":
@@ -117,6 +120,8 @@ def evaluate(claim, path):
         ok = hi <= float(claim["value"])
     elif expect == "at_least":
         ok = lo >= float(claim["value"])
+    elif expect == "ratio_at_least":
+        ok = lo >= 0
     else:
         raise SystemExit(f"{claim['id']}: unknown expectation '{expect}'")
     return {
@@ -258,8 +263,9 @@ def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decom
         "each run is summarised by the mean of the output over the window (calendar days, weekends included);",
         "arm B minus arm A is taken replication by replication (common random numbers: the same people, tasks",
         "and luck in both arms) and gets a Student t interval. `increase` / `decrease` need the whole interval",
-        "above / below 0; `at_least V` / `at_most V` need its lower / upper end beyond V. A claim marked as a",
-        "known failure states what the sources say and the model does not give; its note says why.",
+        "above / below 0; `at_least V` / `at_most V` need its lower / upper end beyond V; `ratio_at_least V`",
+        "takes B minus V times A instead and needs its interval above 0 (B at least V times A). A claim marked",
+        "as a known failure states what the sources say and the model does not give; its note says why.",
         "",
         "## Closed forms (calibration.md, part A)",
         "",
@@ -277,7 +283,8 @@ def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decom
                   "|---|---|---|---|---:|---:|---|---|"]
         for c in items:
             r = by_id[c["id"]]
-            exp = c["expect"] + (f" {c['value']}" if "value" in c else "")
+            exp = c["expect"] + (f" {c['value']} (B − {c['value']}·A ≥ 0)" if c["expect"] == "ratio_at_least" else
+                                 f" {c['value']}" if "value" in c else "")
             arm = lambda a: ", ".join(f"{k}={v}" for k, v in a.items())  # noqa: E731
             first, last = c.get("window", [0, -1])
             lines.append(

@@ -25,11 +25,17 @@ inline double skill(const Learning& lr, double sk, double potential, double manu
 
 /// Trust in AI output after a working day with `ai_tasks` AI-assisted tasks, from the errors the
 /// person sees: those caught and the share of passed ones that come back to them (workslop handed to
-/// colleagues stays unseen). Unchanged without AI-assisted tasks.
-inline double trust(const Learning& lr, double trust, double ai_tasks, double caught, double passed, double workslop_share) noexcept {
-  const double seen_ok = 1.0 - std::min(1.0, (caught + passed * (1.0 - workslop_share)) / ai_tasks);
+/// colleagues stays unseen). Trust is the share of AI output she believes correct on her division's
+/// mix of tasks; the tasks she used AI for err `rel_used` times as often as that mix by their nominal
+/// rates (which she knows, 7.2), so what she sees is read at the mix's level: seen errors / rel_used.
+/// Unchanged without AI-assisted tasks, or when they are all error-free by their nominal rates
+/// (they say nothing about the level).
+inline double trust(const Learning& lr, double trust, double ai_tasks, double caught, double passed, double workslop_share,
+                    double rel_used) noexcept {
+  if (!(ai_tasks > 0) || !(rel_used > 0)) return trust;
+  const double seen_ok = 1.0 - std::min(1.0, (caught + passed * (1.0 - workslop_share)) / (ai_tasks * rel_used));
   const double rate = std::min(1.0, lr.trust_rate * ai_tasks);
-  return ai_tasks > 0 ? std::clamp(trust + rate * (seen_ok - trust), 0.0, 1.0) : trust;
+  return std::clamp(trust + rate * (seen_ok - trust), 0.0, 1.0);
 }
 
 }  // namespace kpisim::detail::learning

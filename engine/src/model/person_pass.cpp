@@ -159,6 +159,7 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &ps.plan.tokens_per_ai_task,
                                  &ps.plan.belief_err,
                                  &ps.plan.ai_tasks_per_e,
+                                 &ps.plan.rel_rate_used,
                                  &ps.plan.week_e,
                                  &ps.plan.mandate_against})
     r.add(*c);
@@ -404,9 +405,10 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double caught = s.count[0][j];
     const double passed = s.count[1][j];
     // Trust follows what people see: errors they catch and their own errors that come back to
-    // them; errors that land on colleagues (workslop) stay unseen.
+    // them; errors that land on colleagues (workslop) stay unseen. What they see is read at the
+    // division mix's level (the tasks they used AI for err more or less than the mix, 7.12).
     const double ai_tasks = e * p.ai_tasks_per_e[i];
-    w.trust[i] = static_cast<float>(learning::trust(lr, w.trust[i], ai_tasks, caught, passed, b.workslop_share));
+    w.trust[i] = static_cast<float>(learning::trust(lr, w.trust[i], ai_tasks, caught, passed, b.workslop_share, p.rel_rate_used[i]));
     const double x0 = w.exhaustion[i];
     // Exhaustion lowers performance (job demands-resources: the health-impairment path); engagement
     // adds discretionary effort (the motivational path).
@@ -638,10 +640,11 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
 }  // namespace
 
 Plan::Plan(std::size_t n) {
-  for (auto* c : {&hours_per_e, &believed_per_hour, &tokens_per_hour, &sessions_per_hour, &ai_share,          &verify_value,
-                  &true_per_e,  &manual_per_e,      &manual_per_hour, &tokens_per_e,      &defects_per_e,     &ai_hours_per_e,
-                  &escal_per_e, &futile_per_e,      &fix_per_defect,  &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task,
-                  &belief_err,  &ai_tasks_per_e,    &week_e,          &mandate_against})
+  for (auto* c :
+       {&hours_per_e,    &believed_per_hour, &tokens_per_hour,   &sessions_per_hour,  &ai_share,       &verify_value,   &true_per_e,
+        &manual_per_e,   &manual_per_hour,   &tokens_per_e,      &defects_per_e,      &ai_hours_per_e, &escal_per_e,    &futile_per_e,
+        &fix_per_defect, &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task, &belief_err,     &ai_tasks_per_e, &rel_rate_used,
+        &week_e,         &mandate_against})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   needs_plan.assign(n, 1);

@@ -102,6 +102,7 @@ struct Plan {
   Column<float> tokens_per_ai_task;  // tokens per AI-assisted task (a regeneration costs one)
   Column<float> belief_err;          // mean |belief - truth| over the mix
   Column<float> ai_tasks_per_e;      // AI-assisted tasks per E
+  Column<float> rel_rate_used;       // nominal error rate of her AI-assisted tasks relative to the division's mix (7.12)
   Column<float> week_e;              // E done since the last plan (experience for belief updates)
   Column<float> mandate_against;     // share of the work mandated that she would otherwise do manually (the felt mandate, 7.13)
   Column<std::uint8_t> needs_plan;   // a new hire plans on their first working day

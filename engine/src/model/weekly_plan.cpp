@@ -35,7 +35,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double norm = b.norm_hours;
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
-  for (double* a : {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask, s.against})
+  for (double* a :
+       {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask, s.rel, s.against})
     std::fill_n(a, n, 0.0);
   // Each person's terms that do not depend on the task type, once (the same operations as inside
   // the loop over task types, so the same bits).
@@ -128,6 +129,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       s.vm[j] += pi * r_man * ((1.0 - u) + u * t.time_factor);
       s.tok[j] += pu * t.tokens_per_use * inv_base;
       s.ntask[j] += pu * inv_base;
+      s.rel[j] += pu * rel_rate * inv_base;
       s.def[j] += pu * pdef * inv_base;
       s.dhat[j] += pu * p_hat * inv_base;
       s.stk[j] += pu * pdef * t.stakes_hours * inv_base;
@@ -176,6 +178,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const tokens_per_ai_task = p.tokens_per_ai_task.data() + lo;
   float* const belief_err = p.belief_err.data() + lo;
   float* const ai_tasks_per_e = p.ai_tasks_per_e.data() + lo;
+  float* const rel_rate_used = p.rel_rate_used.data() + lo;
   float* const week_e = p.week_e.data() + lo;
   float* const mandate_against = p.mandate_against.data() + lo;
 #pragma omp simd
@@ -212,6 +215,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     tokens_per_ai_task[j] = static_cast<float>(ntask > 0 ? tok / ntask : 0.0);
     belief_err[j] = static_cast<float>(s.err[j]);
     ai_tasks_per_e[j] = static_cast<float>(ntask);
+    rel_rate_used[j] = static_cast<float>(ntask > 0 ? s.rel[j] / ntask : 0.0);
     week_e[j] = 0.0F;
     mandate_against[j] = static_cast<float>(s.against[j]);
   }
