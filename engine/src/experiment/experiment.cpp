@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -25,6 +26,7 @@
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/analysis.hpp"
 #include "kpisim/experiment/robust.hpp"
+#include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/results.hpp"
 #include "kpisim/stats/design.hpp"
 
@@ -158,8 +160,120 @@ std::size_t design_point_count(const Experiment& e, const std::vector<std::vecto
       return mul(static_cast<std::size_t>(e.design.points), d + 2);
     case DesignSpec::Type::morris:
       return mul(static_cast<std::size_t>(e.design.trajectories), d + 1);
+    case DesignSpec::Type::points:
+      return d == 0 ? 0 : e.design.values.size() / d;
+    case DesignSpec::Type::posterior:
+      return static_cast<std::size_t>(e.design.points);
   }
   return over;
+}
+
+// A `points` design: d values per point, each inside its parameter's range.
+void check_points_design(const Experiment& e, const std::vector<stats::Parameter>& box, const SourceMap& where, Diagnostics& diag) {
+  const std::size_t d = box.size();
+  const auto& v = e.design.values;
+  if (v.empty() || v.size() % d != 0) {
+    diag.error_at_path(&where, "design.values",
+                       fmt::format("`values` holds {} numbers: the points' values, point by point, need a positive multiple of the {} "
+                                   "parameter{} ({})",
+                                   v.size(), d, d == 1 ? "" : "s", d == 1 ? "one per point" : fmt::format("{} per point", d)));
+    return;
+  }
+  std::size_t reported = 0;
+  for (std::size_t i = 0; i < v.size() && reported < 10; ++i) {
+    const stats::Parameter& p = box[i % d];
+    if (!(v[i] >= p.lower && v[i] <= p.upper)) {
+      diag.error_at_path(&where, "design.values",
+                         fmt::format("point {}: parameter '{}' = {} lies outside its range [{}, {}]", i / d, printable(p.name),
+                                     params::format_number(v[i]), params::format_number(p.lower), params::format_number(p.upper)));
+      ++reported;
+    }
+  }
+}
+
+// A `posterior` design: `points` draws from the last generation of a calibration's posterior (its
+// weights, by systematic resampling seeded from the experiment's seed), resolved into a `points`
+// design so that the stored experiment names no file and reproduces the same points.
+void resolve_posterior(Experiment& e, const std::vector<stats::Parameter>& box, const std::string& dir, BaseFile base_file,
+                       std::uint64_t seed, const SourceMap& where, Diagnostics& diag) {
+  const auto at = [&](const std::string& msg) { diag.error_at_path(&where, "design.file", msg); };
+  if (base_file == BaseFile::refused) {
+    at("a stored experiment lists its points (`design.type: points`); the file named here is not opened");
+    return;
+  }
+  if (e.design.file.empty()) {
+    diag.error_at_path(&where, "design.type",
+                       "a posterior design needs `file:`, the results file of a `kpisim calibrate` with a `posterior:` section");
+    return;
+  }
+  const fs::path path = fs::path(e.design.file).is_absolute() ? fs::path(e.design.file) : fs::path(dir) / e.design.file;
+  ResultsTable post;
+  try {
+    post = read_results_table(path.string(), "calibration/posterior", "particle");
+  } catch (const std::exception& err) {
+    at(fmt::format("cannot draw from the posterior of '{}': {} (a `kpisim calibrate` results file with a `posterior:` section is needed)",
+                   printable(path.string(), 300), first_message(err.what())));
+    return;
+  }
+  const std::vector<double>* gen = post.column("generation");
+  const std::vector<double>* weight = post.column("weight");
+  if (gen == nullptr || weight == nullptr || gen->empty() || gen->size() != weight->size()) {
+    at(fmt::format("'{}' has no usable posterior sample (columns `generation` and `weight`)", printable(path.string(), 300)));
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& c : post.columns)
+    if (c.first != "generation" && c.first != "weight" && c.first != "distance") names.push_back(c.first);
+  std::vector<const std::vector<double>*> cols;
+  for (const auto& p : box) {
+    const std::vector<double>* c = post.column(p.name);
+    if (c == nullptr || c->size() != gen->size()) {
+      const std::string near = params::nearest(p.name, names);
+      at(fmt::format("the posterior of '{}' has no parameter '{}'{}; it has: {}", printable(path.string(), 300), printable(p.name),
+                     near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near),
+                     printable(fmt::format("{}", fmt::join(names, ", ")), 300)));
+      return;
+    }
+    cols.push_back(c);
+  }
+  double last = -1;
+  for (const double g : *gen) last = std::isfinite(g) ? std::max(last, g) : last;
+  std::vector<std::size_t> idx;
+  double total = 0;
+  for (std::size_t i = 0; i < gen->size(); ++i) {
+    if ((*gen)[i] != last) continue;
+    const double w = (*weight)[i];
+    if (!(std::isfinite(w) && w >= 0)) {
+      at(fmt::format("the posterior's particle {} has weight {}: weights must be finite and not negative", post.labels[i],
+                     params::format_number(w)));
+      return;
+    }
+    idx.push_back(i);
+    total += w;
+  }
+  if (idx.empty() || !(total > 0)) {
+    at("the posterior's last generation has no particle with a positive weight");
+    return;
+  }
+  // Systematic resampling: draws at (u + k) / n along the cumulative weights, u uniform in [0, 1)
+  // from the seed (53 bits of a 64-bit Mersenne twister, fully specified by the standard).
+  const auto n = static_cast<std::size_t>(e.design.points);
+  std::mt19937_64 rng(seed ^ 0x706f7374657269ULL);  // "posteri"
+  const double u = static_cast<double>(rng() >> 11U) * 0x1.0p-53;
+  std::vector<double> values;
+  values.reserve(n * box.size());
+  std::size_t j = 0;
+  double cum = (*weight)[idx[0]] / total;
+  for (std::size_t k = 0; k < n; ++k) {
+    const double pos = (u + static_cast<double>(k)) / static_cast<double>(n);
+    while (pos >= cum && j + 1 < idx.size()) cum += (*weight)[idx[++j]] / total;
+    for (std::size_t q = 0; q < box.size(); ++q) values.push_back((*cols[q])[idx[j]]);
+  }
+  e.design.from = fmt::format("{} draws from the posterior of {} (generation {}, {} particles), by systematic resampling of their weights",
+                              n, printable(e.design.file, 300), params::format_number(last), idx.size());
+  e.design.type = DesignSpec::Type::points;
+  e.design.values = std::move(values);
+  e.design.file.clear();
 }
 
 }  // namespace
@@ -418,6 +532,14 @@ Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const st
   const std::size_t d = e.parameters.size();
   const auto design_error = [&](const std::string& msg) { diag.error_at_path(&where, "design.type", msg); };
   if (d == 0 && e.design.type != DesignSpec::Type::grid) design_error("this design needs at least one parameter under `parameters`");
+  diag.throw_if_errors();
+  if (e.design.type != DesignSpec::Type::posterior && !e.design.file.empty())
+    diag.error_at_path(&where, "design.file", "`file` belongs to `design.type: posterior`");
+  if (e.design.type != DesignSpec::Type::points && !e.design.values.empty())
+    diag.error_at_path(&where, "design.values", "`values` belong to `design.type: points` (a grid's values go under each parameter)");
+  if (e.design.type == DesignSpec::Type::posterior) resolve_posterior(e, box, dir, base_file, sw.base.seed, where, diag);
+  if (e.design.type == DesignSpec::Type::points) check_points_design(e, box, where, diag);
+  diag.throw_if_errors();
   if (e.design.type == DesignSpec::Type::morris && e.design.levels % 2 != 0)
     diag.error_at_path(&where, "design.levels", "morris needs an even number of levels");
   // The size of the design, from the counts alone, before any point is generated.
@@ -487,6 +609,12 @@ Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const st
       take(sw.morris.points);
       break;
     }
+    case DesignSpec::Type::points:
+    case DesignSpec::Type::posterior:  // resolved into points above
+      for (std::size_t i = 0; i < e.design.values.size() / d; ++i)
+        sw.points.emplace_back(e.design.values.begin() + static_cast<std::ptrdiff_t>(i * d),
+                               e.design.values.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+      break;
   }
   // Integer parameters take whole values.
   for (std::size_t j = 0; j < d; ++j) {
@@ -619,6 +747,13 @@ std::string Sweep::to_yaml() const {
     if (entry["values"] && entry["values"].size() == 0) entry.remove("values");
     for (const char* key : {"lower", "upper"})
       if (entry[key] && entry[key].Scalar() == ".nan") entry.remove(key);
+  }
+  // The design's keys of other types are left out.
+  if (tree["design"]) {
+    YAML::Node des = tree["design"];
+    if (des["values"] && des["values"].size() == 0) des.remove("values");
+    for (const char* key : {"file", "from"})
+      if (des[key] && des[key].Scalar().empty()) des.remove(key);
   }
   // Groups are written only when there are some, each with the lists it has.
   if (tree["groups"] && tree["groups"].size() == 0) tree.remove("groups");

@@ -15,6 +15,19 @@
 namespace kpisim {
 namespace {
 
+// How the states of the world were chosen, for the table's heading.
+const char* design_label(const DesignSpec& d) {
+  switch (d.type) {
+    case DesignSpec::Type::grid:
+      return "grid design";
+    case DesignSpec::Type::points:
+    case DesignSpec::Type::posterior:
+      return d.from.empty() ? "listed points" : "draws from a calibration's posterior";
+    default:
+      return "space-filling design";
+  }
+}
+
 using text::num;
 using text::usd;
 
@@ -246,11 +259,11 @@ std::string format_robust(const Sweep& sw, const RobustAnalysis& a) {
   const bool money = a.units == "USD/year";
   const auto val = [&](double x) { return money ? usd(x) : num(x); };
   std::string s = fmt::format(
-      "\nRobustness over {} states of the world ({} design over {} parameter{}; {} with every policy defined); objective {} "
+      "\nRobustness over {} states of the world ({} over {} parameter{}; {} with every policy defined); objective {} "
       "({}{}; {} is better), each policy's mean over {} replications in each state\n",
-      a.states, sw.experiment.design.type == DesignSpec::Type::grid ? "grid" : "space-filling", sw.experiment.parameters.size(),
-      sw.experiment.parameters.size() == 1 ? "" : "s", a.states_used, a.objective, a.units,
-      money ? fmt::format(", at {} days a year", kDaysPerYear) : "", a.maximise ? "higher" : "lower", sw.experiment.replications);
+      a.states, design_label(sw.experiment.design), sw.experiment.parameters.size(), sw.experiment.parameters.size() == 1 ? "" : "s",
+      a.states_used, a.objective, a.units, money ? fmt::format(", at {} days a year", kDaysPerYear) : "", a.maximise ? "higher" : "lower",
+      sw.experiment.replications);
   s += fmt::format(
       "| policy | mean objective | mean regret | 90th percentile regret | max regret | best in | worse than the best ({:g}% paired "
       "interval above 0) in | satisficing in | loses in |\n",

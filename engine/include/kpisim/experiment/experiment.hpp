@@ -84,23 +84,37 @@ struct ParameterTarget {
 
 /// How the parameter points are chosen.
 struct DesignSpec {
-  enum class Type : std::uint8_t { grid, lhs, sobol, saltelli, morris } type = Type::grid;
-  int points = 16;        ///< lhs, sobol: points; saltelli: base rows N (N (d + 2) points)
-  int trajectories = 10;  ///< morris: r trajectories (r (d + 1) points)
-  int levels = 4;         ///< morris: p levels (even)
+  enum class Type : std::uint8_t { grid, lhs, sobol, saltelli, morris, points, posterior } type = Type::grid;
+  int points = 16;             ///< lhs, sobol: points; saltelli: base rows N (N (d + 2) points); posterior: draws
+  int trajectories = 10;       ///< morris: r trajectories (r (d + 1) points)
+  int levels = 4;              ///< morris: p levels (even)
+  std::vector<double> values;  ///< points: the points' values, point by point (one per parameter, in order)
+  std::string file;            ///< posterior: a calibration's results file, relative to the experiment file
+  std::string from;            ///< points: where the points came from (free text; a resolved posterior says)
 
   template <class V>
   void visit(V& v) {
-    v.choice(
-        "type", type,
-        std::array<params::Choice<Type>, 5>{
-            {{"grid", Type::grid}, {"lhs", Type::lhs}, {"sobol", Type::sobol}, {"saltelli", Type::saltelli}, {"morris", Type::morris}}},
-        {"grid: every combination of the parameters' values; lhs: Latin hypercube; sobol: Sobol points; "
-         "saltelli: Sobol sensitivity indices; morris: elementary effects",
-         "Saltelli et al. 2010; Morris 1991"});
-    v.integer("points", points, {"1", 1, 1'000'000, "lhs and sobol: number of points; saltelli: base rows N (N (d + 2) points)", ""});
+    v.choice("type", type,
+             std::array<params::Choice<Type>, 7>{{{"grid", Type::grid},
+                                                  {"lhs", Type::lhs},
+                                                  {"sobol", Type::sobol},
+                                                  {"saltelli", Type::saltelli},
+                                                  {"morris", Type::morris},
+                                                  {"points", Type::points},
+                                                  {"posterior", Type::posterior}}},
+             {"grid: every combination of the parameters' values; lhs: Latin hypercube; sobol: Sobol points; "
+              "saltelli: Sobol sensitivity indices; morris: elementary effects; points: the points listed in `values`; "
+              "posterior: draws from a calibration's posterior (`file`)",
+              "Saltelli et al. 2010; Morris 1991"});
+    v.integer("points", points,
+              {"1", 1, 1'000'000, "lhs and sobol: number of points; saltelli: base rows N (N (d + 2) points); posterior: draws", ""});
     v.integer("trajectories", trajectories, {"1", 1, 100'000, "morris: number of trajectories r (r (d + 1) points)", ""});
     v.integer("levels", levels, {"1", 2, 1000, "morris: number of levels p of the grid (even)", "Morris 1991"});
+    v.numbers(
+        "values", values,
+        {"", -params::kInf, params::kInf, "points: the points' values, point by point (one per parameter, in the parameters' order)", ""});
+    v.text("file", file, {"posterior: the results file of a `kpisim calibrate` with a posterior, relative to this file", ""});
+    v.text("from", from, {"points: where the points came from (free text, written when a posterior is resolved)", ""});
   }
 };
 
