@@ -31,7 +31,13 @@ def _kpisim_path():
     return Path(os.environ.get("KPISIM_BIN") or DEFAULT_BIN)
 
 
-def run_cli(*args, cwd=None, timeout=120, binary=None):
+# A guard against a hung process, not a limit on time (tests never assert a duration): generous
+# enough for the sanitizer build on a loaded, shared machine (a posterior calibration of
+# test_calibrate.py once took more than 120 s there).
+HANG_GUARD_S = 1200
+
+
+def run_cli(*args, cwd=None, timeout=HANG_GUARD_S, binary=None):
     """Runs `kpisim ARGS...` and returns the subprocess.CompletedProcess (text mode, output captured).
 
     Never raises on a non-zero exit code: tests assert on .returncode, .stdout and .stderr.
@@ -72,9 +78,9 @@ def source_dir():
 
 @pytest.fixture(scope="session")
 def cli(kpisim):
-    """A function cli(*args, cwd=None, timeout=120) -> CompletedProcess running the kpisim under test."""
+    """A function cli(*args, cwd=None, timeout=HANG_GUARD_S) -> CompletedProcess running the kpisim under test."""
 
-    def _run(*args, cwd=None, timeout=120):
+    def _run(*args, cwd=None, timeout=HANG_GUARD_S):
         return run_cli(*args, cwd=cwd, timeout=timeout, binary=kpisim)
 
     return _run

@@ -20,6 +20,7 @@ from kpisim_analysis import plots as P
 from kpisim_analysis import results as R
 from kpisim_analysis import schema as S
 from kpisim_analysis import stats as T
+from conftest import HANG_GUARD_S
 
 
 def test_run_file_reads_with_one_call(small_run, small_scenario):
@@ -207,7 +208,7 @@ def test_morris_tables_and_chart(kpisim, source_dir, tmp_path):
     out = tmp_path / "morris.h5"
     import subprocess
     r = subprocess.run([str(kpisim), "sweep", str(exp), "-o", str(out), "-q", "--no-progress"],
-                       capture_output=True, text=True, timeout=120, check=False)
+                       capture_output=True, text=True, timeout=HANG_GUARD_S, check=False)
     assert r.returncode == 0, r.stderr
     ds = KA.open_results(out)
     tables = KA.sensitivity(ds)

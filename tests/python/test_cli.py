@@ -9,6 +9,7 @@ import re
 import h5py
 import numpy as np
 import pytest
+from conftest import HANG_GUARD_S
 
 EXIT_OK, EXIT_RUN_ERROR, EXIT_INPUT_ERROR, EXIT_OUTPUT_EXISTS, EXIT_TOO_LARGE = 0, 1, 2, 3, 4
 
@@ -251,7 +252,7 @@ def test_too_large_scenario_is_refused_with_an_estimate(cli, bad_dir, tmp_path):
     if avail_gib is None or 0.8 * avail_gib > 40:
         pytest.skip(f"MemAvailable is {avail_gib} GiB: the scenario might fit on this machine")
     out = tmp_path / "big.h5"
-    r = cli("run", bad_dir / "too_large.yaml", "-o", out, "-q", timeout=60)
+    r = cli("run", bad_dir / "too_large.yaml", "-o", out, "-q", timeout=HANG_GUARD_S)
     assert r.returncode == EXIT_TOO_LARGE, f"exit {r.returncode}: {r.stderr}"
     assert re.search(r"\d+(\.\d+)? GiB", r.stderr), r.stderr
     m = re.search(r"estimated (\d+(?:\.\d+)?) GiB", r.stderr)

@@ -6,6 +6,7 @@ import subprocess
 import h5py
 import numpy as np
 import pytest
+from conftest import HANG_GUARD_S
 
 EDGE = os.path.join(os.path.dirname(__file__), "..", "data", "edge")
 
@@ -13,7 +14,7 @@ EDGE = os.path.join(os.path.dirname(__file__), "..", "data", "edge")
 def run(kpisim, tmp_path, name, *extra):
     out = tmp_path / (name + ".h5")
     r = subprocess.run([kpisim, "run", os.path.join(EDGE, name + ".yaml"), "-q", "-o", str(out), *extra],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert r.returncode == 0, r.stderr
     return h5py.File(out, "r")
 
@@ -52,7 +53,7 @@ def test_every_division_has_people(kpisim, tmp_path):
 def test_invalid_combinations_are_refused(kpisim, tmp_path, yaml_text, message):
     p = tmp_path / "bad.yaml"
     p.write_text(yaml_text)
-    r = subprocess.run([kpisim, "validate", str(p)], capture_output=True, text=True, timeout=20)
+    r = subprocess.run([kpisim, "validate", str(p)], capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert r.returncode == 2
     assert message in r.stderr
 

@@ -24,6 +24,7 @@ if not _dir or not (Path(_dir) / "kpisim" / "__init__.py").is_file():
                 allow_module_level=True)
 sys.path.insert(0, _dir)
 import kpisim  # noqa: E402
+from conftest import HANG_GUARD_S
 
 # Root attributes that record the invocation rather than the results (docs/output-schema.md).
 INVOCATION_ATTRS = {"command_line", "created_utc"}
@@ -340,7 +341,7 @@ def test_sweep_bad_experiment_raises():
 
 def _python(code, env, cwd):
     import subprocess
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=HANG_GUARD_S, check=False)
 
 
 def test_analysis_found_without_pythonpath_to_it(tmp_path):
@@ -360,7 +361,7 @@ def test_install_script_makes_kpisim_importable(source_dir, tmp_path):
     env.update(PYTHONUSERBASE=str(tmp_path / "userbase"), PYTHON=sys.executable)
     build = Path(_dir).resolve().parent
     r = subprocess.run([str(source_dir / "scripts" / "install_python.sh"), "--build-dir", str(build)], capture_output=True,
-                       text=True, env=env, timeout=120, check=False)
+                       text=True, env=env, timeout=HANG_GUARD_S, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     pth = list((tmp_path / "userbase").rglob("kpisim.pth"))
     assert len(pth) == 1

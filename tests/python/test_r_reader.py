@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import kpisim_analysis as KA
+from conftest import HANG_GUARD_S
 
 RSCRIPT = shutil.which("Rscript") or "/usr/bin/Rscript"
 
@@ -35,7 +36,7 @@ cat("X", format(v[10, 2], digits = 17), "\\n")
     body, close = snippet.rsplit("f$close_all()", 1)
     script = tmp_path / "read.R"
     script.write_text(body.replace('"compare_regimes.h5"', f'"{small_run}"') + checks + "f$close_all()" + close)
-    r = subprocess.run([RSCRIPT, "--vanilla", str(script)], capture_output=True, text=True, timeout=120, check=False)
+    r = subprocess.run([RSCRIPT, "--vanilla", str(script)], capture_output=True, text=True, timeout=HANG_GUARD_S, check=False)
     assert r.returncode == 0, r.stderr
     out = {line.split(" ", 1)[0]: line.split(" ", 1)[1].strip() for line in r.stdout.splitlines() if line[:2] in
            ("V ", "P ", "U ", "S ", "X ")}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kpisim_analysis import report as RP
+from conftest import HANG_GUARD_S
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -28,7 +29,7 @@ def analysis_dir(source_dir):
 def run_module(source_dir, *args):
     env = dict(os.environ, PYTHONPATH=str(analysis_dir(source_dir)), MPLBACKEND="Agg")
     return subprocess.run([PYTHON, "-m", "kpisim_analysis", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, env=env, check=False)
+                          timeout=HANG_GUARD_S, env=env, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +259,7 @@ def _sweep(kpisim, source_dir, tmp_path, name, body):
     exp.write_text(f"name: {name}\nbase: {source_dir / 'tests' / 'data' / 'small_compare.yaml'}\n{body}")
     out = tmp_path / f"{name}.h5"
     r = subprocess.run([str(kpisim), "sweep", str(exp), "-o", str(out), "-q", "--no-progress"], capture_output=True,
-                       text=True, timeout=300, check=False)
+                       text=True, timeout=HANG_GUARD_S, check=False)
     assert r.returncode == 0, r.stderr
     return out
 

@@ -22,6 +22,7 @@ import xarray as xr
 
 from kpisim_analysis import report as RP
 from kpisim_analysis import results as R
+from conftest import HANG_GUARD_S
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -144,7 +145,7 @@ def reports(cli, files, tmp_path_factory):
     out = {}
     for name, path in files.items():
         d = tmp_path_factory.mktemp(f"report_{name}")
-        r = cli("report", path, "-o", d, "-q", timeout=300)
+        r = cli("report", path, "-o", d, "-q", timeout=HANG_GUARD_S)
         assert r.returncode == 0, r.stderr
         out[name] = d / "report.html"
     return out

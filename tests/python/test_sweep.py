@@ -20,6 +20,7 @@ import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare_results  # noqa: E402  (the bit-identity check of scripts/test.sh)
+from conftest import HANG_GUARD_S
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(kpisim, experiments, tmp
     out = tmp_path / "failing.h5"
     env = dict(os.environ, KPISIM_TEST_FAIL_RUNS="3,11")
     r = subprocess.run([str(kpisim), "sweep", str(experiments / "small_crn.yaml"), "-o", str(out), "--no-progress"],
-                       capture_output=True, text=True, env=env, timeout=300, check=False)
+                       capture_output=True, text=True, env=env, timeout=HANG_GUARD_S, check=False)
     assert r.returncode == 5, r.stderr
     assert "2 of 20 runs failed" in r.stderr and "run 3: injected failure" in r.stderr
     ds = xr.open_dataset(out, engine="h5netcdf")

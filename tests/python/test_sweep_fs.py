@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare_results  # noqa: E402  (the bit-identity check of scripts/test.sh)
+from conftest import HANG_GUARD_S
 
 RUNS = 4  # 1 point x 2 policies x 2 replications
 HEADER = struct.Struct("<8sQiiIIQQQQQQ")  # PartHeader of engine/src/experiment/sweep.cpp
@@ -48,7 +49,7 @@ def sweep(kpisim, exp, out, *args, kill_at=None):
     if kill_at:
         env["KPISIM_TEST_KILL_AT"] = kill_at
     return subprocess.run([str(kpisim), "sweep", str(exp), "-o", str(out), "--no-progress", "--threads", "1", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+                          capture_output=True, text=True, env=env, timeout=HANG_GUARD_S, check=False)
 
 
 def parts_of(out):
