@@ -74,6 +74,7 @@ DOCUMENTS = [
     "scenarios/coursework/03_burnout.md",
     "scenarios/coursework/04_frontier.md",
     "docs/decision-study.md",
+    "docs/own-data.md",
     "scenarios/replicas/README.md",
 ]
 
