@@ -209,6 +209,31 @@ def test_posterior_pins_the_parameter_that_matters_and_not_the_other(posterior):
     assert "which targets respond to which parameters" in text
 
 
+def calibration_printout(text):
+    """What calibrate prints from its first table on, without the closing 'N runs in T s' line."""
+    start = re.search(r"^calibrate \d+ parameter", text, re.M).start()
+    return re.sub(r"\n+\d+ runs in [^\n]*\n?$", "\n", text[start:]).rstrip()
+
+
+def test_compare_prints_the_calibration_again_from_its_file(cli, posterior):
+    """`kpisim compare FILE` of a calibration: the search, the fit, the posterior, the model's figures over
+    it and the sensitivity table, exactly as calibrate printed them, from the tables alone."""
+    path, text = posterior[1]
+    r = cli("compare", path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"{path}: calibration 'post', ")
+    assert calibration_printout(r.stdout) == calibration_printout(text)
+    assert "the model's figures over the posterior (weighted mean" in r.stdout
+
+
+def test_compare_prints_a_calibration_without_posterior_again(cli, runs):
+    path, text = runs[1]
+    r = cli("compare", path)
+    assert r.returncode == 0, r.stderr
+    assert calibration_printout(r.stdout) == calibration_printout(text)
+    assert "posterior" not in calibration_printout(r.stdout)
+
+
 def test_posterior_same_at_any_thread_count(posterior):
     for group in ("calibration/posterior", "calibration/parameters"):
         a = xr.open_dataset(posterior[1][0], engine="h5netcdf", group=group)

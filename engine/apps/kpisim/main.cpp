@@ -437,11 +437,19 @@ int cmd_compare(const std::string& file, const SweepArgs& a, const std::string& 
                  kpisim::format_optimisation(opt, kpisim::read_optimisation_report(opt, file)));
       return kExitOk;
     }
+    if (yaml.empty() && idx.attr("kind") == "calibration" && !idx.attr("calibration").empty()) {
+      // `kpisim calibrate`'s file: its search, fit and posterior again, from the tables it stored.
+      const kpisim::Calibration cal =
+          kpisim::Calibration::from_text(idx.attr("calibration"), file + " (calibration attribute)", ".", kpisim::BaseFile::refused);
+      fmt::print("{}: calibration '{}', {} kept (the chosen point's runs of {})\n{}", file, cal.sweep.experiment.name,
+                 plural(idx.runs, "run"), idx.attr("runs_of").empty() ? std::string("the experiment") : idx.attr("runs_of"),
+                 kpisim::format_calibration(cal, kpisim::read_calibration_report(cal, file)));
+      return kExitOk;
+    }
     if (yaml.empty())
       throw kpisim::InputError(
           fmt::format("{}: error: not a sweep results file (no 'experiment' attribute); `compare` reads the output of "
-                      "`kpisim sweep` or `kpisim optimise`, or runs an experiment file (a calibration's file holds its fit in the "
-                      "table calibration/fit: docs/output-schema.md)",
+                      "`kpisim sweep`, `kpisim optimise` or `kpisim calibrate`, or runs an experiment file",
                       file));
     // The experiment text comes from the file: parsed with the experiment loader's limits, and its
     // scenario must be the resolved one stored inline (a `base:` path named in the file is refused,

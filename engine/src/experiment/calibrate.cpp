@@ -32,6 +32,7 @@
 #include "kpisim/config/visitors.hpp"
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/analysis.hpp"
+#include "kpisim/io/hdf5_reader.hpp"
 #include "kpisim/io/hdf5_writer.hpp"
 #include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
@@ -972,6 +973,8 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     for (const auto& p : cal.box) cols.push_back({p.name, "parameter value", "", {}});
     cols.push_back({"weight", "the particle's weight within its generation (they sum to 1)", "1", {}});
     cols.push_back({"distance", "sqrt(sum_t w_t z_t^2 / sum_t w_t), z_t = (model - value) / se", "1", {}});
+    for (const auto& t : cal.spec.targets)
+      cols.push_back({"model_" + t.name, "the model's figure (mean over replications); last generation only, NaN before", "", {}});
     std::string tolerances;
     for (std::size_t g = 0; g < report.posterior.generations.size(); ++g) {
       const auto& gen = report.posterior.generations[g];
@@ -984,6 +987,10 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
         for (const double v : pt.x) cols[c++].values.push_back(v);
         cols[c++].values.push_back(pt.weight);
         cols[c++].values.push_back(pt.distance);
+        const bool last = g + 1 == report.posterior.generations.size();
+        for (std::size_t t = 0; t < nt; ++t)
+          cols[c++].values.push_back(last && i < report.posterior_model[t].size() ? report.posterior_model[t][i]
+                                                                                  : std::numeric_limits<double>::quiet_NaN());
       }
     }
     writer.write_table("calibration/posterior", "particle", labels, cols,
@@ -1023,6 +1030,136 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   report.runs -= journal->replayed * cal.arms.size() * reps;
   journal->remove();
   return report;
+}
+
+CalibrationReport read_calibration_report(const Calibration& cal, const std::string& path) {
+  const auto bad = [&](const std::string& why) { return ResultsFileError(fmt::format("cannot read results file '{}': {}", path, why)); };
+  const auto col = [&](const ResultsTable& t, const std::string& table, const std::string& name) -> const std::vector<double>& {
+    const std::vector<double>* c = t.column(name);
+    if (c == nullptr) throw bad(fmt::format("table 'calibration/{}' has no column '{}' (damaged, or not this calibration's)", table, name));
+    return *c;
+  };
+  const auto integer = [&](const std::string& text, const std::string& what, std::size_t limit) {
+    std::size_t used = 0;
+    unsigned long long v = 0;
+    try {
+      v = std::stoull(text, &used);
+    } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): reported below
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || v >= limit) throw bad(fmt::format("{} is not a valid count: '{}'", what, printable(text)));
+    return static_cast<std::size_t>(v);
+  };
+  const std::size_t np = cal.box.size();
+  const std::size_t nt = cal.spec.targets.size();
+  CalibrationReport r;
+  const ResultsTable ev = read_results_table(path, "calibration/evaluations", "evaluation");
+  const std::size_t n = ev.labels.size();
+  if (n == 0) throw bad("the calibration has no evaluations");
+  std::vector<const std::vector<double>*> xs, ms;
+  for (const auto& p : cal.box) xs.push_back(&col(ev, "evaluations", p.name));
+  for (const auto& t : cal.spec.targets) ms.push_back(&col(ev, "evaluations", "model_" + t.name));
+  const auto& loss = col(ev, "evaluations", "loss");
+  const auto& stage = col(ev, "evaluations", "stage");
+  for (std::size_t i = 0; i < n; ++i) {
+    CalibrationEvaluation e;
+    for (const auto* x : xs) e.x.push_back((*x)[i]);
+    for (const auto* m : ms) e.model.push_back((*m)[i]);
+    e.loss = loss[i];
+    e.stage = std::isfinite(stage[i]) ? static_cast<int>(std::clamp(stage[i], 0.0, 2.0)) : 0;
+    r.evaluations.push_back(std::move(e));
+  }
+  r.chosen = integer(ev.attr("chosen"), "the chosen evaluation", n);
+  r.stop = ev.attr("stop");
+  const ResultsTable fit = read_results_table(path, "calibration/fit", "target");
+  if (fit.labels.size() != nt) throw bad(fmt::format("table 'calibration/fit' has {} targets, the calibration {}", fit.labels.size(), nt));
+  const auto& model = col(fit, "fit", "model");
+  const auto& lower = col(fit, "fit", "model_lower");
+  const auto& upper = col(fit, "fit", "model_upper");
+  const auto& z = col(fit, "fit", "z");
+  const auto& within = col(fit, "fit", "within");
+  for (std::size_t t = 0; t < nt; ++t) {
+    if (fit.labels[t] != cal.spec.targets[t].name)
+      throw bad(fmt::format("table 'calibration/fit' names target {} '{}', the calibration '{}'", t, printable(fit.labels[t]),
+                            printable(cal.spec.targets[t].name)));
+    TargetFit f;
+    f.model = model[t];
+    f.lower = lower[t];
+    f.upper = upper[t];
+    f.z = z[t];
+    f.within = within[t] == 1.0;
+    r.fit.push_back(f);
+  }
+  if (cal.spec.posterior.particles == 0) return r;
+  // The posterior: its generations in order, the last one's model figures, the parameters' summary
+  // and the sensitivity table.
+  const ResultsTable post = read_results_table(path, "calibration/posterior", "particle");
+  const auto& gen = col(post, "posterior", "generation");
+  const auto& weight = col(post, "posterior", "weight");
+  const auto& distance = col(post, "posterior", "distance");
+  std::vector<const std::vector<double>*> px, pm;
+  for (const auto& p : cal.box) px.push_back(&col(post, "posterior", p.name));
+  for (const auto& t : cal.spec.targets) pm.push_back(post.column("model_" + t.name));  // absent in files of older versions
+  std::vector<double> tolerances;
+  {
+    const std::string text = post.attr("tolerances");
+    std::size_t at = 0;
+    while (at < text.size()) {
+      std::size_t stop = text.find(',', at);
+      if (stop == std::string::npos) stop = text.size();
+      std::string item = text.substr(at, stop - at);
+      item.erase(0, item.find_first_not_of(' '));
+      try {
+        std::size_t used = 0;
+        tolerances.push_back(std::stod(item, &used));
+        if (used != item.size()) throw std::invalid_argument("trailing text");
+      } catch (const std::exception&) {
+        throw bad(fmt::format("the posterior's tolerances are not numbers: '{}'", printable(text)));
+      }
+      at = stop + 1;
+    }
+  }
+  for (std::size_t i = 0; i < post.labels.size(); ++i) {
+    const double g = gen[i];
+    if (!(g >= 0 && g < static_cast<double>(tolerances.size()) && g == std::floor(g)))
+      throw bad(fmt::format("particle '{}' has generation {} of {}", printable(post.labels[i]), g, tolerances.size()));
+    const auto gi = static_cast<std::size_t>(g);
+    if (gi + 1 < r.posterior.generations.size() || gi > r.posterior.generations.size())
+      throw bad("the posterior's particles are not in the order of their generations");
+    if (gi == r.posterior.generations.size()) r.posterior.generations.push_back({tolerances[gi], {}, 0});
+    stats::AbcParticle particle;
+    for (const auto* x : px) particle.x.push_back((*x)[i]);
+    particle.weight = weight[i];
+    particle.distance = distance[i];
+    r.posterior.generations.back().particles.push_back(std::move(particle));
+  }
+  if (r.posterior.generations.size() != tolerances.size() || r.posterior.generations.empty())
+    throw bad(fmt::format("the posterior has {} generations and {} tolerances", r.posterior.generations.size(), tolerances.size()));
+  r.posterior.simulations = integer(post.attr("simulations"), "the posterior's simulations", std::size_t{1} << 62U);
+  r.posterior.stop = post.attr("stop");
+  const std::size_t last_n = r.posterior.generations.back().particles.size();
+  r.posterior_model.assign(nt, {});
+  for (std::size_t t = 0; t < nt; ++t)
+    for (std::size_t k = post.labels.size() - last_n; k < post.labels.size(); ++k)
+      r.posterior_model[t].push_back(pm[t] != nullptr ? (*pm[t])[k] : std::numeric_limits<double>::quiet_NaN());
+  const ResultsTable par = read_results_table(path, "calibration/parameters", "parameter");
+  if (par.labels.size() != np)
+    throw bad(fmt::format("table 'calibration/parameters' has {} rows, the calibration {} parameters", par.labels.size(), np));
+  const auto& mean = col(par, "parameters", "mean");
+  const auto& sd = col(par, "parameters", "sd");
+  const auto& plo = col(par, "parameters", "lower");
+  const auto& phi = col(par, "parameters", "upper");
+  const auto& width = col(par, "parameters", "width_ratio");
+  for (std::size_t j = 0; j < np; ++j) r.parameters.push_back({{mean[j], sd[j], plo[j], phi[j]}, width[j]});
+  const ResultsTable sens = read_results_table(path, "calibration/sensitivity", "target");
+  if (sens.labels.size() != nt)
+    throw bad(fmt::format("table 'calibration/sensitivity' has {} rows, the calibration {} targets", sens.labels.size(), nt));
+  r.sensitivity.assign(nt, std::vector<double>(np));
+  for (std::size_t j = 0; j < np; ++j) {
+    const auto& c = col(sens, "sensitivity", cal.box[j].name);
+    for (std::size_t t = 0; t < nt; ++t) r.sensitivity[t][j] = c[t];
+  }
+  return r;
 }
 
 std::string format_calibration(const Calibration& cal, const CalibrationReport& r) {
@@ -1087,9 +1224,15 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
                      cal.box[j].log_scale ? " log" : "", num(p.posterior.mean), num(p.posterior.sd), num(p.posterior.lower),
                      num(p.posterior.upper), 100.0 * p.width_ratio);
   }
-  s += "the model's figures over the posterior (weighted mean, 5% to 95%):\n| target | evidence (se) | model over the posterior "
-       "|\n|---|---|---|\n";
-  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+  const bool figures = std::all_of(r.posterior_model.begin(), r.posterior_model.end(), [](const std::vector<double>& m) {
+    return std::none_of(m.begin(), m.end(), [](double x) { return std::isnan(x); });
+  });
+  if (!figures)
+    s += "the model's figures over the posterior: not in this file (written before they were stored)\n";
+  else
+    s += "the model's figures over the posterior (weighted mean, 5% to 95%):\n| target | evidence (se) | model over the posterior "
+         "|\n|---|---|---|\n";
+  for (std::size_t t = 0; t < cal.spec.targets.size() && figures; ++t) {
     std::vector<stats::AbcParticle> fig;
     for (std::size_t i = 0; i < gens.back().particles.size(); ++i)
       fig.push_back({{r.posterior_model[t][i]}, gens.back().particles[i].weight, 0.0});

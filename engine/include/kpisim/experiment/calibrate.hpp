@@ -271,5 +271,10 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
 
 /// The readable summary `kpisim calibrate` prints.
 std::string format_calibration(const Calibration& cal, const CalibrationReport& report);
+/// The report of a finished calibration, read back from its results file (`kpisim compare FILE`):
+/// the evaluations, the fit and, with a posterior, its generations, the last one's model figures
+/// (NaN in files written before they were stored), the parameters' summary and the sensitivity
+/// table. Throws ResultsFileError when a table is missing or does not match `cal`.
+CalibrationReport read_calibration_report(const Calibration& cal, const std::string& path);
 
 }  // namespace kpisim
