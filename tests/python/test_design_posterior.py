@@ -181,6 +181,7 @@ def test_a_parameter_the_posterior_lacks_is_named_with_the_ones_it_has(cli, sour
     assert r.returncode != 0
     assert "has no parameter 'policies.leaderboard.top_share'" in r.stderr, r.stderr
     assert FRICTION in r.stderr and PRIZE in r.stderr
+    assert "model_ai_share" not in r.stderr and "distance" not in r.stderr  # only the parameters' columns are offered
 
 
 def test_posterior_values_outside_the_experiments_range_are_refused(cli, source_dir, fit):

@@ -221,12 +221,18 @@ void resolve_posterior(Experiment& e, const std::vector<stats::Parameter>& box, 
     at(fmt::format("'{}' has no usable posterior sample (columns `generation` and `weight`)", printable(path.string(), 300)));
     return;
   }
+  // The parameters' columns: those between `generation` and `weight` (the table's order, docs/output-schema.md;
+  // `distance` and the targets' `model_<target>` come after).
   std::vector<std::string> names;
-  for (const auto& c : post.columns)
-    if (c.first != "generation" && c.first != "weight" && c.first != "distance") names.push_back(c.first);
+  bool in_parameters = false;
+  for (const auto& c : post.columns) {
+    if (c.first == "weight") break;
+    if (in_parameters) names.push_back(c.first);
+    in_parameters = in_parameters || c.first == "generation";
+  }
   std::vector<const std::vector<double>*> cols;
   for (const auto& p : box) {
-    const std::vector<double>* c = post.column(p.name);
+    const std::vector<double>* c = std::find(names.begin(), names.end(), p.name) == names.end() ? nullptr : post.column(p.name);
     if (c == nullptr || c->size() != gen->size()) {
       const std::string near = params::nearest(p.name, names);
       at(fmt::format("the posterior of '{}' has no parameter '{}'{}; it has: {}", printable(path.string(), 300), printable(p.name),
