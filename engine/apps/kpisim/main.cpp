@@ -499,41 +499,54 @@ Options search_options(const std::string& out, bool overwrite, const kpisim::Res
 
 // What `kpisim optimise` and `kpisim calibrate` share: the output check, the thread limit, the
 // pre-flight estimate (one candidate's runs of each scenario, `probes`, each timed and scaled to the
-// budget's runs of it) and its
-// refusal, the provenance and the progress bar. `header(threads)` is the first line the pre-flight
-// prints; `search(out, meta, progress)` runs the search and returns its report; `failed` names what
-// a failed run makes of an evaluation.
+// budget's runs of it) and its refusal, the provenance and the progress bar. `header(threads)` is the
+// first line the pre-flight prints; `search(out, meta, progress)` runs the search and returns its
+// report; `failed` names what a failed run makes of an evaluation. With several MPI processes
+// (`mpi`), process 0 makes the pre-flight's decision for all and alone speaks.
 template <class Header, class Search, class Format>
 int search_command(const OptimiseArgs& a, const std::string& command_line, const kpisim::Sweep& sweep, const char* noun,
                    const std::vector<std::pair<kpisim::Sweep, std::size_t>>& probes, Header header, Search search, Format format,
-                   const char* failed) {
+                   const char* failed, const kpisim::app::Mpi* mpi = nullptr) {
   sweep.check_points();  // the ranges' grid points, as `validate` checks them
+  const bool voice = mpi == nullptr || mpi->rank() == 0;
   const std::string out = a.output.empty() ? sweep.experiment.name + ".h5" : a.output;
-  if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
-    fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n", out);
-    return kExitOutputExists;
-  }
   std::optional<tbb::global_control> limit;
   if (a.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
   const int threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
-  const std::size_t avail = kpisim::available_memory_bytes();
-  kpisim::SweepEstimate est;  // memory: the largest scenario's; time: the sum over scenarios
-  double seconds = 0.0;
-  for (const auto& [one, runs] : probes) {
-    if (one.points.empty()) continue;
-    const kpisim::SweepEstimate e = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
-    seconds += e.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(e.runs, 1));
-    est.memory_bytes = std::max(est.memory_bytes, e.memory_bytes);
+  int verdict = kExitOk;  // -1: stop, successfully (--dry-run)
+  if (voice) {
+    if (!a.force && !a.dry_run && std::filesystem::symlink_status(out).type() != std::filesystem::file_type::not_found) {
+      fmt::print(stderr, "kpisim: refusing to overwrite existing file '{}'; pass --force to replace it, or -o to choose another name\n",
+                 out);
+      verdict = kExitOutputExists;
+    } else {
+      const std::size_t avail = kpisim::available_memory_bytes();
+      kpisim::SweepEstimate est;  // memory: the largest scenario's; time: the sum over scenarios
+      double seconds = 0.0;
+      for (const auto& [one, runs] : probes) {
+        if (one.points.empty()) continue;
+        const kpisim::SweepEstimate e = kpisim::estimate_sweep(one, threads, avail / 10 * 8);
+        seconds += e.seconds * static_cast<double>(runs) / static_cast<double>(std::max<std::size_t>(e.runs, 1));
+        est.memory_bytes = std::max(est.memory_bytes, e.memory_bytes);
+      }
+      const int processes = mpi == nullptr ? 1 : mpi->size();
+      if (!a.quiet || a.dry_run)
+        fmt::print("{}{}\nestimate: {}, peak memory about {}{}\n", header(threads),
+                   processes > 1 ? fmt::format(" in each of {} processes", processes) : std::string(),
+                   std::isnan(seconds) ? std::string("time not estimated") : duration(seconds / processes), mib(est.memory_bytes),
+                   processes > 1 ? " per process" : "");
+      if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
+        fmt::print(stderr, "kpisim: refusing to run: the {} needs an estimated {} at {} threads but only {} is available\n", noun,
+                   mib(est.memory_bytes), threads, mib(avail));
+        verdict = kExitTooLarge;
+      } else if (a.dry_run) {
+        verdict = -1;
+      }
+    }
   }
-  if (!a.quiet || a.dry_run)
-    fmt::print("{}\nestimate: {}, peak memory about {}\n", header(threads),
-               std::isnan(seconds) ? std::string("time not estimated") : duration(seconds), mib(est.memory_bytes));
-  if (avail > 0 && est.memory_bytes > avail / 10 * 8) {
-    fmt::print(stderr, "kpisim: refusing to run: the {} needs an estimated {} at {} threads but only {} is available\n", noun,
-               mib(est.memory_bytes), threads, mib(avail));
-    return kExitTooLarge;
-  }
-  if (a.dry_run) return kExitOk;
+  if (mpi != nullptr && mpi->distributed()) verdict = std::stoi(mpi->agree(std::to_string(verdict)));
+  if (verdict == -1) return kExitOk;
+  if (verdict != kExitOk) return verdict;
   kpisim::ResultsMeta meta = kpisim::build_meta(command_line, threads);
   meta.scenario_name = sweep.base.name;
   meta.scenario_file = sweep.experiment.base.empty() ? a.experiment : sweep.experiment.base;
@@ -547,8 +560,9 @@ int search_command(const OptimiseArgs& a, const std::string& command_line, const
     fmt::print("\n{} in {:.1f} s; wrote {}\n", plural(rep.runs, "run"), bar.seconds(), out);
   }
   if (!rep.failures.empty()) {
-    fmt::print(stderr, "kpisim: {} of the {}'s evaluations had failed runs ({}); first: {}\n", rep.failures.size(), noun, failed,
-               rep.failures.front().second);
+    if (voice)
+      fmt::print(stderr, "kpisim: {} of the {}'s evaluations had failed runs ({}); first: {}\n", rep.failures.size(), noun, failed,
+                 rep.failures.front().second);
     return kExitRunsFailed;
   }
   return kExitOk;
@@ -583,7 +597,9 @@ int cmd_optimise(const OptimiseArgs& a, const std::string& command_line) {
 }
 
 // `kpisim calibrate`: an experiment with a `calibrate:` section (docs/experiments.md, "Calibration").
-int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
+int cmd_calibrate(const OptimiseArgs& a_in, const std::string& command_line, const kpisim::app::Mpi& mpi) {
+  OptimiseArgs a = a_in;
+  if (mpi.rank() != 0) a.quiet = true;  // one voice: process 0 prints and writes the file
   kpisim::Calibration cal = kpisim::Calibration::load(a.experiment);
   if (a.as_written) {  // the fit of the values as written: the start point alone, no search, no posterior
     cal.spec.evaluations = 1;
@@ -614,6 +630,10 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
     auto o = search_options<kpisim::CalibrateOptions>(out, a.force, meta, progress);
     o.resume = a.resume;
     o.binary_id = executable_hash();
+    o.meta.extra_attrs.emplace_back("processes", std::to_string(mpi.size()));
+    o.process = mpi.rank();
+    o.processes = mpi.size();
+    if (mpi.distributed()) o.gather = [&](const std::string& text) { return mpi.gather(text); };
     return kpisim::run_calibration(cal, o);
   };
   const auto format = [&](const kpisim::CalibrationReport& rep) {
@@ -622,7 +642,7 @@ int cmd_calibrate(const OptimiseArgs& a, const std::string& command_line) {
       text += fmt::format("resumed: {} answered from the journal of the interrupted calibration\n", plural(rep.replayed, "point"));
     return text;
   };
-  return search_command(a, command_line, cal.sweep, "calibration", probes, header, search, format, "their loss is NaN");
+  return search_command(a, command_line, cal.sweep, "calibration", probes, header, search, format, "their loss is NaN", &mpi);
 }
 
 int cmd_validate_calibration(const std::string& file) {
@@ -769,7 +789,7 @@ int main(int argc, char** argv) {
   }
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-  // Several processes only make sense for sweeps, and only with an MPI build.
+  // Several processes only make sense for sweeps and calibrations, and only with an MPI build.
   const int processes = std::max(mpi.size(), kpisim::app::Mpi::launched_size());
   if (processes > 1) {
 #ifndef KPISIM_HAVE_MPI
@@ -781,10 +801,11 @@ int main(int argc, char** argv) {
       return kExitInputError;
     }
 #endif
-    if (!*sweep && !*compare) {
+    if (!*sweep && !*compare && !*calibrate) {
       if (mpi.rank() == 0)
         fmt::print(stderr,
-                   "kpisim: only `sweep` (and `compare` of an experiment) run on several processes; run this command as one process\n");
+                   "kpisim: only `sweep`, `calibrate` (and `compare` of an experiment) run on several processes; run this command as one "
+                   "process\n");
       return kExitInputError;
     }
   }
@@ -797,7 +818,7 @@ int main(int argc, char** argv) {
     if (*sweep) return cmd_sweep(sa, command_line, mpi);
     if (*compare) return cmd_compare(cfile, sa, command_line, mpi);
     if (*optimise) return cmd_optimise(oa, command_line);
-    if (*calibrate) return cmd_calibrate(ca, command_line);
+    if (*calibrate) return cmd_calibrate(ca, command_line, mpi);
     if (*report) {
       // The analysis package reads the file with h5py, which has no defence against a crafted file:
       // the whole file is verified first, in a child process (isolated()), so that a damaged file

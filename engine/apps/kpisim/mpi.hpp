@@ -3,7 +3,10 @@
 // so that a kpisim built with MPI runs exactly as before on its own. Only the calling (main)
 // thread makes MPI calls (MPI_THREAD_FUNNELED); the engine sees the distribution as callbacks.
 #include <cstdlib>
+#include <limits>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #ifdef KPISIM_HAVE_MPI
 #include <mpi.h>
@@ -58,6 +61,35 @@ class Mpi {
     return out;
 #else
     return text;
+#endif
+  }
+  /// Every process gets every process's `text`, in process order.
+  [[nodiscard]] std::vector<std::string> gather(const std::string& text) const {
+#ifdef KPISIM_HAVE_MPI
+    if (!active_) return {text};
+    const auto n = static_cast<std::size_t>(size_);
+    unsigned long long mine = text.size();
+    std::vector<unsigned long long> sizes(n);
+    MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, sizes.data(), 1, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
+    std::vector<int> counts(n);
+    std::vector<int> displs(n);
+    unsigned long long total = 0;
+    for (std::size_t q = 0; q < n; ++q) {
+      if (sizes[q] > static_cast<unsigned long long>(std::numeric_limits<int>::max()) ||
+          total > static_cast<unsigned long long>(std::numeric_limits<int>::max()) - sizes[q])
+        throw std::length_error("a message between processes is too large (over 2 GiB)");
+      counts[q] = static_cast<int>(sizes[q]);
+      displs[q] = static_cast<int>(total);
+      total += sizes[q];
+    }
+    std::string all(total, '\0');
+    MPI_Allgatherv(text.data(), static_cast<int>(mine), MPI_CHAR, all.data(), counts.data(), displs.data(), MPI_CHAR, MPI_COMM_WORLD);
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (std::size_t q = 0; q < n; ++q) out.emplace_back(all, static_cast<std::size_t>(displs[q]), static_cast<std::size_t>(counts[q]));
+    return out;
+#else
+    return {text};
 #endif
   }
   void barrier() const {

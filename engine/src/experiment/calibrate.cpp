@@ -20,8 +20,11 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -46,14 +49,63 @@ namespace fs = std::filesystem;
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 constexpr double kZ95 = 1.959963984540054;  // the normal quantile of a two-sided 95% interval
 
+/// How the runs of each batch are spread over processes (CalibrateOptions::process, processes,
+/// gather): process q simulates the runs r with r mod processes = q, then every process gets every
+/// process's figures.
+struct Spread {
+  std::size_t process = 0;
+  std::size_t processes = 1;
+  const std::function<std::vector<std::string>(const std::string&)>* gather = nullptr;
+
+  [[nodiscard]] bool distributed() const noexcept { return processes > 1; }
+  /// Every process's `text`, in process order (every process calls it at the same point).
+  [[nodiscard]] std::vector<std::string> share(const std::string& text) const {
+    return distributed() ? (*gather)(text) : std::vector<std::string>{text};
+  }
+};
+
+/// Text between processes: numbers as hexadecimal floats (exact), messages as hexadecimal bytes
+/// ("-" when empty), words separated by spaces, records by newlines.
+std::string hex_bytes(const std::string& text) {
+  if (text.empty()) return "-";
+  std::string out;
+  for (const unsigned char c : text) out += fmt::format("{:02x}", c);
+  return out;
+}
+std::string from_hex_bytes(const std::string& word) {
+  std::string out;
+  if (word == "-") return out;
+  for (std::size_t k = 0; k + 1 < word.size(); k += 2) out += static_cast<char>(std::stoi(word.substr(k, 2), nullptr, 16));
+  return out;
+}
+/// The words of each line of `text` (text a process of this program wrote: trusted).
+std::vector<std::vector<std::string>> records(const std::string& text) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    std::string w;
+    while (in >> w) words.push_back(w);
+    if (!words.empty()) out.push_back(std::move(words));
+  }
+  return out;
+}
+double number(const std::string& word) {
+  return std::strtod(word.c_str(), nullptr);
+}
+
 /// Every target's figure per replication at each of a batch of parameter points, replications
 /// 0 .. R-1 of each arm (a policy of the experiment or of a replica that the targets name; the same
 /// streams for every point), the batch's runs in parallel. Returns [point][target][replication];
 /// `failures[point]` gets the first failure's message ("" when none). `kept` (with a batch of one)
 /// receives the runs of the first study with arms (the experiment's own, if a target reads it), arm-major.
+/// Spread over processes (`spread`), each simulates its share of the runs (the kept runs: process
+/// 0, which alone receives them) and every process returns every run's figures.
 std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, const std::vector<std::vector<double>>& points,
                                                        std::atomic<long long>& done, std::vector<RunResult>* kept,
-                                                       std::vector<std::string>& failures) {
+                                                       std::vector<std::string>& failures, const Spread& spread) {
   const auto reps = static_cast<std::size_t>(cal.replications());
   const std::size_t per_point = cal.arms.size() * reps;
   const std::size_t np = points.size();
@@ -94,8 +146,16 @@ std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, c
   if (kept != nullptr) kept->assign(np * kept_arms * reps, RunResult{});
   std::vector<std::vector<double>> out_values(cal.outputs.size(), std::vector<double>(n, std::nan("")));
   std::vector<std::string> run_failures(n);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& range) {
-    for (std::size_t k = range.begin(); k != range.end(); ++k) {
+  // This process's runs: every run when alone; else r mod processes = process, and the kept study's
+  // runs on process 0 (whose results file keeps them).
+  std::vector<std::size_t> mine;
+  for (std::size_t k = 0; k < n; ++k) {
+    const bool keeps = kept != nullptr && cal.arms[(k % per_point) / reps].study == kept_study;
+    if ((keeps ? 0 : k % spread.processes) == spread.process) mine.push_back(k);
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine.size(), 1), [&](const tbb::blocked_range<std::size_t>& range) {
+    for (std::size_t m = range.begin(); m != range.end(); ++m) {
+      const std::size_t k = mine[m];
       const std::size_t p = k / per_point;
       const std::size_t in = k % per_point;
       const Calibration::Arm& arm = cal.arms[in / reps];
@@ -118,6 +178,25 @@ std::vector<std::vector<std::vector<double>>> simulate(const Calibration& cal, c
       done.fetch_add(1);
     }
   });
+  if (spread.distributed()) {
+    // Every process's runs to every process: "run figure... failure" per run, in the run's order.
+    std::string text;
+    for (const std::size_t k : mine) {
+      text += std::to_string(k);
+      for (const auto& column : out_values) text += fmt::format(" {:a}", column[k]);
+      text += " " + hex_bytes(run_failures[k]) + "\n";
+    }
+    const std::vector<std::string> all = spread.share(text);
+    for (std::size_t q = 0; q < all.size(); ++q) {
+      if (q == spread.process) continue;
+      for (const auto& w : records(all[q])) {
+        const auto k = static_cast<std::size_t>(std::stoull(w.at(0)));
+        for (std::size_t o = 0; o < out_values.size(); ++o) out_values[o].at(k) = number(w.at(o + 1));
+        run_failures.at(k) = from_hex_bytes(w.at(out_values.size() + 1));
+        done.fetch_add(1);
+      }
+    }
+  }
   for (std::size_t k = 0; k < n; ++k)
     if (!run_failures[k].empty() && failures[k / per_point].empty()) failures[k / per_point] = run_failures[k];
   // Each target's figure, run by run.
@@ -311,30 +390,54 @@ class Journal {
 
 /// simulate() through the journal: points it holds are answered from it (their runs counted as
 /// done), the others simulated in one batch and appended. `kept` needs the runs: it always simulates.
+/// Spread over processes, process 0 holds the journal and tells the others what it answered.
 std::vector<std::vector<std::vector<double>>> simulate_journaled(const Calibration& cal, const std::vector<std::vector<double>>& points,
                                                                  std::atomic<long long>& done, Journal* journal,
-                                                                 std::vector<std::string>& failures) {
-  if (journal == nullptr) return simulate(cal, points, done, nullptr, failures);
+                                                                 std::vector<std::string>& failures, const Spread& spread) {
+  if (journal == nullptr && !spread.distributed()) return simulate(cal, points, done, nullptr, failures, spread);
   const auto runs_per_point = static_cast<long long>(cal.arms.size()) * cal.replications();
   std::vector<std::vector<std::vector<double>>> out(points.size());
   failures.assign(points.size(), std::string());
+  std::vector<bool> answered(points.size(), false);
+  std::string told;  // process 0's answers: "point failure figure..." per answered point
+  if (journal != nullptr)
+    for (std::size_t p = 0; p < points.size(); ++p)
+      if (const Journal::Entry* e = journal->find(points[p])) {
+        out[p] = e->per_run;
+        failures[p] = e->failure;
+        answered[p] = true;
+        ++journal->replayed;
+        done.fetch_add(runs_per_point);
+        told += std::to_string(p) + " " + hex_bytes(e->failure);
+        for (const auto& t : e->per_run)
+          for (const double v : t) told += fmt::format(" {:a}", v);
+        told += "\n";
+      }
+  if (spread.distributed()) {
+    const std::vector<std::string> all = spread.share(spread.process == 0 ? told : std::string());
+    if (spread.process != 0)
+      for (const auto& w : records(all.front())) {
+        const auto p = static_cast<std::size_t>(std::stoull(w.at(0)));
+        failures.at(p) = from_hex_bytes(w.at(1));
+        std::size_t i = 2;
+        out.at(p).assign(cal.spec.targets.size(), std::vector<double>(static_cast<std::size_t>(cal.replications())));
+        for (auto& t : out[p])
+          for (double& v : t) v = number(w.at(i++));
+        answered[p] = true;
+        done.fetch_add(runs_per_point);
+      }
+  }
   std::vector<std::vector<double>> missing;
   std::vector<std::size_t> where;
-  for (std::size_t p = 0; p < points.size(); ++p) {
-    if (const Journal::Entry* e = journal->find(points[p])) {
-      out[p] = e->per_run;
-      failures[p] = e->failure;
-      ++journal->replayed;
-      done.fetch_add(runs_per_point);
-    } else {
+  for (std::size_t p = 0; p < points.size(); ++p)
+    if (!answered[p]) {
       missing.push_back(points[p]);
       where.push_back(p);
     }
-  }
   if (missing.empty()) return out;
   std::vector<std::string> f;
-  auto per_run = simulate(cal, missing, done, nullptr, f);
-  journal->append(missing, per_run, f);
+  auto per_run = simulate(cal, missing, done, nullptr, f, spread);
+  if (journal != nullptr) journal->append(missing, per_run, f);
   for (std::size_t k = 0; k < missing.size(); ++k) {
     out[where[k]] = std::move(per_run[k]);
     failures[where[k]] = f[k];
@@ -723,24 +826,51 @@ std::string Calibration::to_yaml() const {
 }
 
 CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions& o) {
-  if (!o.overwrite && fs::symlink_status(o.output).type() != fs::file_type::not_found)
-    throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", o.output));
+  Spread spread;
+  if (o.processes > 1) {
+    if (!o.gather || o.process < 0 || o.process >= o.processes)
+      throw std::invalid_argument("run_calibration: several processes need a gather and a process in [0, processes)");
+    spread.process = static_cast<std::size_t>(o.process);
+    spread.processes = static_cast<std::size_t>(o.processes);
+    spread.gather = &o.gather;
+  }
   const Sweep& sw = cal.sweep;
   const auto reps = static_cast<std::size_t>(cal.replications());
-  // The journal (Journal above): a kill leaves it; --resume replays it; success removes it.
+  // Process 0 alone checks the output and keeps the journal (Journal above: a kill leaves it;
+  // --resume replays it; success removes it), and tells the others its verdict: "" (go on), or the
+  // error's kind and message, which every process then throws.
   const std::string journal_path = o.output + ".journal";
-  const bool journal_left = fs::symlink_status(journal_path).type() != fs::file_type::not_found;
-  if (journal_left && !o.resume) {
-    if (!o.overwrite)
-      throw OutputExistsError(
-          fmt::format("an interrupted calibration's journal '{}' exists: continue it with --resume, or pass --force to "
-                      "start over",
-                      journal_path));
-    ::unlink(journal_path.c_str());
+  std::unique_ptr<Journal> journal;
+  std::string verdict;
+  if (spread.process == 0) {
+    try {
+      if (!o.overwrite && fs::symlink_status(o.output).type() != fs::file_type::not_found)
+        throw OutputExistsError(fmt::format("refusing to overwrite existing file '{}'; pass --force to replace it", o.output));
+      const bool journal_left = fs::symlink_status(journal_path).type() != fs::file_type::not_found;
+      if (journal_left && !o.resume) {
+        if (!o.overwrite)
+          throw OutputExistsError(
+              fmt::format("an interrupted calibration's journal '{}' exists: continue it with --resume, or pass --force to "
+                          "start over",
+                          journal_path));
+        ::unlink(journal_path.c_str());
+      }
+      const std::string header = fmt::format("kpisim-calibration-journal 1 experiment {:016x} binary {}", fnv(cal.to_yaml()),
+                                             o.binary_id.empty() ? std::string("-") : o.binary_id);
+      journal = std::make_unique<Journal>(journal_path, header, o.resume, cal.box.size(), cal.spec.targets.size(), reps);
+    } catch (const OutputExistsError& e) {
+      if (!spread.distributed()) throw;
+      verdict = std::string("O") + e.what();
+    } catch (const RunError& e) {
+      if (!spread.distributed()) throw;
+      verdict = std::string("R") + e.what();
+    }
   }
-  const std::string header = fmt::format("kpisim-calibration-journal 1 experiment {:016x} binary {}", fnv(cal.to_yaml()),
-                                         o.binary_id.empty() ? std::string("-") : o.binary_id);
-  auto journal = std::make_unique<Journal>(journal_path, header, o.resume, cal.box.size(), cal.spec.targets.size(), reps);
+  if (spread.distributed()) {
+    verdict = spread.share(verdict).front();
+    if (!verdict.empty() && verdict.front() == 'O') throw OutputExistsError(verdict.substr(1));
+    if (!verdict.empty()) throw RunError(verdict.substr(1));
+  }
   std::atomic<long long> done{0};
   const auto total = static_cast<long long>(cal.max_runs());
   const auto tick = [&] {
@@ -752,7 +882,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   problem.start = cal.start;
   problem.evaluate = [&](const std::vector<double>& x) {
     std::vector<std::string> failures;
-    CalibrationEvaluation e = evaluate(cal, x, std::move(simulate_journaled(cal, {x}, done, journal.get(), failures).front()));
+    CalibrationEvaluation e = evaluate(cal, x, std::move(simulate_journaled(cal, {x}, done, journal.get(), failures, spread).front()));
     tick();
     if (!failures.front().empty()) {
       report.failures.emplace_back(report.evaluations.size(), failures.front());
@@ -778,7 +908,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   const CalibrationEvaluation& chosen = report.evaluations[report.chosen];
   std::vector<RunResult> kept;
   std::vector<std::string> failures;
-  const std::vector<std::vector<double>> again = simulate(cal, {chosen.x}, done, &kept, failures).front();
+  const std::vector<std::vector<double>> again = simulate(cal, {chosen.x}, done, &kept, failures, spread).front();
   const std::string failure = failures.front();
   tick();
   if (!failure.empty()) report.failures.emplace_back(report.chosen, failure);
@@ -802,7 +932,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     std::map<std::vector<double>, std::vector<double>> model_at;  // each simulated point's figures (means)
     const stats::AbcDistances dist = [&](const std::vector<std::vector<double>>& pts) {
       std::vector<std::string> f;
-      const auto per = simulate_journaled(cal, pts, done, journal.get(), f);
+      const auto per = simulate_journaled(cal, pts, done, journal.get(), f, spread);
       tick();
       std::vector<double> d;
       for (std::size_t p = 0; p < pts.size(); ++p) {
@@ -858,6 +988,7 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
     }
   }
   report.runs = static_cast<std::size_t>(done.load());
+  if (spread.process != 0) return report;  // process 0 writes the file (and holds the journal)
 
   // The results file: the chosen point's runs, the evaluations and the fit.
   ResultsLayout layout;

@@ -261,6 +261,18 @@ struct CalibrateOptions {
   ResultsMeta meta;
   /// (runs done, runs at most); called from the calling thread between candidates.
   std::function<void(long long, long long)> progress;
+
+  /// Distribution over processes (MPI ranks; the engine itself does not depend on MPI). Every
+  /// process calls run_calibration with the same calibration and options. Each batch of runs (a
+  /// candidate, a posterior generation) is split: process q simulates the runs r with
+  /// r mod `processes` = q (the chosen point's runs of the study the file keeps: process 0), and
+  /// `gather` gives every process every process's figures, so that every process follows the same
+  /// search and posterior. Process 0 alone checks the output and the journal, keeps the journal
+  /// and writes the results file. Results do not depend on the number of processes.
+  int process = 0;
+  int processes = 1;
+  /// Returns every process's `text`, in process order (every process calls it at the same point).
+  std::function<std::vector<std::string>(const std::string&)> gather;
 };
 
 /// Runs the calibration and writes its results file (never replacing an existing file without
