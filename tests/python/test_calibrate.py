@@ -209,6 +209,40 @@ def test_posterior_pins_the_parameter_that_matters_and_not_the_other(posterior):
     assert "which targets respond to which parameters" in text
 
 
+def test_a_posterior_point_that_beats_the_search_is_chosen(cli, source_dir, tmp_path, target_value):
+    """A search of one evaluation (the scenario's friction 4, far from the truth 10) and a posterior
+    that samples the box: a posterior simulation has a lower loss (the same replications), so it is
+    added to the evaluations (stage 3, "posterior") and chosen, its runs are the file's, and the
+    report says so; compare prints it again."""
+    exp = tmp_path / "beat.yaml"
+    text = head(source_dir, "beat", "{lower: 0, upper: 20}") + CALIBRATE.format(value=target_value, true=TRUE_FRICTION)
+    text = text.replace("  evaluations: 20\n", "  evaluations: 1\n  posterior: {particles: 8, generations: 1}\n").replace(
+        "  start_points: 4\n", "  start_points: 0\n")
+    exp.write_text(text)
+    out = tmp_path / "beat.h5"
+    r = cli("calibrate", exp, "-o", out, "--no-progress", "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    ev = xr.open_dataset(out, engine="h5netcdf", group="calibration/evaluations")
+    chosen = int(ev.attrs["chosen"])
+    loss = ev["loss"].values
+    assert len(loss) == 2 and chosen == 1 and int(ev["stage"].values[1]) == 3 and int(ev["stage"].values[0]) == 0
+    assert loss[1] < loss[0] and loss[1] == np.nanmin(loss)
+    x = float(ev["behaviour.adoption_friction_usd_per_hour"].values[chosen])
+    assert abs(x - 4.0) > 1e-9  # not the start
+    post = xr.open_dataset(out, engine="h5netcdf", group="calibration/posterior")
+    assert np.isclose(post["behaviour.adoption_friction_usd_per_hour"].values, x, rtol=0, atol=0).any()  # one of its simulations
+    with h5py.File(out) as f:  # the file's runs are the chosen point's
+        assert np.all(f["behaviour.adoption_friction_usd_per_hour"][()] == x)
+    fit = xr.open_dataset(out, engine="h5netcdf", group="calibration/fit")
+    assert fit["model"].sel(target="ai_share").item() == ev["model_ai_share"].values[chosen]  # the same streams, the same figure
+    assert "| 1 * | posterior |" in r.stdout
+    assert "the posterior's simulations found a lower loss" in r.stdout and "(evaluation 1, loss" in r.stdout
+    assert "sbplx, 1 evaluation)" in r.stdout  # the search's own count
+    again = cli("compare", out)
+    assert again.returncode == 0, again.stderr
+    assert calibration_printout(again.stdout) == calibration_printout(r.stdout)
+
+
 def calibration_printout(text):
     """What calibrate prints from its first table on, without the closing 'N runs in T s' line."""
     start = re.search(r"^calibrate \d+ parameter", text, re.M).start()

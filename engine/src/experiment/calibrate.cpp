@@ -904,27 +904,9 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
   report.chosen = res.best;
   report.stop = res.stop;
 
-  // The chosen point again, its runs kept for the file (the same streams: the same figures).
-  const CalibrationEvaluation& chosen = report.evaluations[report.chosen];
-  std::vector<RunResult> kept;
-  std::vector<std::string> failures;
-  const std::vector<std::vector<double>> again = simulate(cal, {chosen.x}, done, &kept, failures, spread).front();
-  const std::string failure = failures.front();
-  tick();
-  if (!failure.empty()) report.failures.emplace_back(report.chosen, failure);
-  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
-    const CalibrationTarget& target = cal.spec.targets[t];
-    const stats::Summary s = stats::summarize(again[t]);
-    TargetFit f;
-    f.model = s.mean;
-    f.lower = s.ci.lower;
-    f.upper = s.ci.upper;
-    f.simulation_se = s.n > 1 ? s.sd / std::sqrt(static_cast<double>(s.n)) : 0.0;
-    f.z = (s.mean - target.value) / std::sqrt(target.standard_error() * target.standard_error() + f.simulation_se * f.simulation_se);
-    f.within = std::abs(f.z) <= 2.0;
-    report.fit.push_back(f);
-  }
   // The posterior: ABC-SMC over the box, every simulation on the same replications.
+  CalibrationEvaluation best_posterior;
+  best_posterior.loss = std::numeric_limits<double>::infinity();
   if (cal.spec.posterior.particles > 0) {
     const PosteriorSpec& ps = cal.spec.posterior;
     double wsum = 0.0;
@@ -948,6 +930,10 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
         }
         model_at[pts[p]] = means;
         d.push_back(f[p].empty() ? std::sqrt(acc / wsum) : std::nan(""));
+        if (f[p].empty()) {
+          CalibrationEvaluation e = evaluate(cal, pts[p], per[p]);
+          if (e.loss < best_posterior.loss) best_posterior = std::move(e);  // strictly: the first of equals
+        }
       }
       return d;
     };
@@ -986,6 +972,33 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
       const auto& means = model_at.at(particle.x);
       for (std::size_t t = 0; t < means.size(); ++t) report.posterior_model[t].push_back(means[t]);
     }
+  }
+  // The best of the posterior's simulations (by the search's loss) is chosen when it beats the
+  // search's best: both were simulated on the same replications, so their losses compare.
+  if (best_posterior.loss < report.evaluations[report.chosen].loss) {
+    best_posterior.stage = 3;
+    report.evaluations.push_back(std::move(best_posterior));
+    report.chosen = report.evaluations.size() - 1;
+  }
+  // The chosen point again, its runs kept for the file (the same streams: the same figures).
+  const CalibrationEvaluation& chosen = report.evaluations[report.chosen];
+  std::vector<RunResult> kept;
+  std::vector<std::string> failures;
+  const std::vector<std::vector<double>> again = simulate(cal, {chosen.x}, done, &kept, failures, spread).front();
+  const std::string failure = failures.front();
+  tick();
+  if (!failure.empty()) report.failures.emplace_back(report.chosen, failure);
+  for (std::size_t t = 0; t < cal.spec.targets.size(); ++t) {
+    const CalibrationTarget& target = cal.spec.targets[t];
+    const stats::Summary s = stats::summarize(again[t]);
+    TargetFit f;
+    f.model = s.mean;
+    f.lower = s.ci.lower;
+    f.upper = s.ci.upper;
+    f.simulation_se = s.n > 1 ? s.sd / std::sqrt(static_cast<double>(s.n)) : 0.0;
+    f.z = (s.mean - target.value) / std::sqrt(target.standard_error() * target.standard_error() + f.simulation_se * f.simulation_se);
+    f.within = std::abs(f.z) <= 2.0;
+    report.fit.push_back(f);
   }
   report.runs = static_cast<std::size_t>(done.load());
   if (spread.process != 0) return report;  // process 0 writes the file (and holds the journal)
@@ -1049,7 +1062,8 @@ CalibrationReport run_calibration(const Calibration& cal, const CalibrateOptions
          "the loss: sum over targets of weight x ((model - value) / scale)^2, or (model - value)' W (model - value) with a weight matrix",
          "1",
          {}});
-    cols.push_back({"stage", "0 start, 1 Latin hypercube, 2 local search", "1", {}});
+    cols.push_back(
+        {"stage", "0 start, 1 Latin hypercube, 2 local search, 3 the posterior's best simulation (when it beat the search)", "1", {}});
     for (const auto& t : cal.spec.targets) cols.push_back({"model_" + t.name, "the model's figure: mean over replications", "", {}});
     for (std::size_t i = 0; i < report.evaluations.size(); ++i) {
       const auto& e = report.evaluations[i];
@@ -1197,7 +1211,7 @@ CalibrationReport read_calibration_report(const Calibration& cal, const std::str
     for (const auto* x : xs) e.x.push_back((*x)[i]);
     for (const auto* m : ms) e.model.push_back((*m)[i]);
     e.loss = loss[i];
-    e.stage = std::isfinite(stage[i]) ? static_cast<int>(std::clamp(stage[i], 0.0, 2.0)) : 0;
+    e.stage = std::isfinite(stage[i]) ? static_cast<int>(std::clamp(stage[i], 0.0, 3.0)) : 0;
     r.evaluations.push_back(std::move(e));
   }
   r.chosen = integer(ev.attr("chosen"), "the chosen evaluation", n);
@@ -1311,18 +1325,29 @@ std::string format_calibration(const Calibration& cal, const CalibrationReport& 
   s += "\n|---|---|";
   for (std::size_t j = 0; j < cal.box.size() + 1 + cal.spec.targets.size(); ++j) s += "---|";
   s += "\n";
-  const char* stages[] = {"start", "lhs", "local"};
+  const char* stages[] = {"start", "lhs", "local", "posterior"};
+  std::size_t searched = 0;
+  double search_best = std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < r.evaluations.size(); ++i) {
     const auto& e = r.evaluations[i];
-    s += fmt::format("| {}{} | {} |", i, i == r.chosen ? " *" : "", stages[std::clamp(e.stage, 0, 2)]);
+    if (e.stage != 3) {
+      ++searched;
+      if (e.loss < search_best) search_best = e.loss;
+    }
+    s += fmt::format("| {}{} | {} |", i, i == r.chosen ? " *" : "", stages[std::clamp(e.stage, 0, 3)]);
     for (const double v : e.x) s += fmt::format(" {} |", num(v));
     s += fmt::format(" {} |", num(e.loss));
     for (const double m : e.model) s += fmt::format(" {} |", num(m));
     s += "\n";
   }
-  s += fmt::format("search: {} ({}, {} evaluation{})\n\n", r.stop, stats::algorithm_name(cal.spec.algorithm), r.evaluations.size(),
-                   r.evaluations.size() == 1 ? "" : "s");
+  s += fmt::format("search: {} ({}, {} evaluation{})\n", r.stop, stats::algorithm_name(cal.spec.algorithm), searched,
+                   searched == 1 ? "" : "s");
   const auto& chosen = r.evaluations[r.chosen];
+  if (chosen.stage == 3)
+    s += fmt::format(
+        "the posterior's simulations found a lower loss ({}) than the search's best ({}): its best point is chosen (evaluation {})\n",
+        num(chosen.loss), num(search_best), r.chosen);
+  s += "\n";
   s += "chosen:";
   for (std::size_t j = 0; j < cal.box.size(); ++j) s += fmt::format("{} {} = {}", j == 0 ? "" : ",", cal.box[j].name, num(chosen.x[j]));
   s += fmt::format(" (evaluation {}, loss {})\n\n", r.chosen, num(chosen.loss));
