@@ -102,10 +102,16 @@ commit=$(build/fuzz/engine/kpisim --version | sed -nE 's/.*\(commit ([^,]+),.*/\
   ../../engine/kpisim run base.yaml -q --force -o run.h5 --threads 1
   printf 'name: fuzz_seed_sweep\nbase: base.yaml\nreplications: 2\nparameters:\n  behaviour.effort_cost: {values: [6, 10]}\nanalysis: {outputs: [true_value_per_fte, burnout_share], first_day: 2}\n' >sweep.yaml
   ../../engine/kpisim sweep sweep.yaml -q --force -o sweep.h5 --threads 1
+  # An optimisation's and a calibration's files (read back by `compare`: their own tables, and the
+  # section text stored in the file), the calibration with a posterior and a replica stored inline.
+  printf 'name: fuzz_seed_optimise\nbase: base.yaml\nreplications: 2\nparameters:\n  policies.leaderboard.prize_usd: {lower: 0, upper: 1000}\noptimise:\n  policy: leaderboard\n  objective: {true_value_per_fte: 1}\n  constraints:\n    burnout_share: {max: 0.9}\n  evaluations: 3\n  start_points: 1\n  confirm_replications: 1\n' >optimise.yaml
+  ../../engine/kpisim optimise optimise.yaml -q --force -o optimise.h5 --threads 1
+  printf 'name: fuzz_seed_calibrate\nbase: base.yaml\nreplications: 2\nanalysis: {first_day: 2}\nparameters:\n  behaviour.adoption_friction_usd_per_hour: {lower: 0, upper: 20}\ncalibrate:\n  replicas:\n    again: {file: base.yaml}\n  targets:\n    share: {policy: baseline, output: ai_task_share, value: 0.3, se: 0.05}\n    hours: {replica: again, policy: leaderboard, output: hours_per_fte, per: headcount, value: 0.5, interval: [0, 1]}\n  evaluations: 3\n  start_points: 1\n  posterior: {particles: 3, generations: 1}\n' >calibrate.yaml
+  ../../engine/kpisim calibrate calibrate.yaml -q --force -o calibrate.h5 --threads 1
 )
-for f in sample sweep_sample run sweep; do
+for f in sample sweep_sample run sweep optimise calibrate; do
   fixed=()
-  if [[ $f == run || $f == sweep ]]; then
+  if [[ $f != sample && $f != sweep_sample ]]; then
     # (sed, not grep -m1, reads all its input: strings must not die of SIGPIPE under pipefail)
     created=$(strings "$gen/$f.h5" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' | sed -n 1p)
     fixed=("$created=2000-01-01T00:00:00Z" "$commit=$(printf '%*s' ${#commit} '' | tr ' ' 0)")

@@ -6,8 +6,12 @@
 // fuzzed on files the verification would refuse too), read_results_index; if the file has an
 // `experiment` attribute, Sweep::from_text of it with a `base:` path refused (as compare does),
 // the run count check, read_window_means of each analysed output over the analysis window,
-// analyse and format_analysis. Files without an experiment are read too (read_window_means of one
-// variable over every day), so that the data path is fuzzed as well.
+// analyse and format_analysis. The files of `kpisim optimise` and `kpisim calibrate` are read as
+// compare reads them: Optimisation::from_text / Calibration::from_text of the file's own section
+// text (a `base:` path refused; the replicas' scenarios are inline), the run count check for an
+// optimisation, then read_optimisation_report / read_calibration_report and their formatting.
+// Files without an experiment are read too (read_window_means of one variable over every day), so
+// that the data path is fuzzed as well.
 // A refusal is a RunError (ResultsFileError is one) or an InputError (documented, with a message
 // naming the file); anything else escaping, an abort or a sanitizer report is a crash.
 // Production reads in a forked child (`isolated()` in main.cpp), so that a crash inside libhdf5 on
@@ -22,7 +26,9 @@
 
 #include "kpisim/core/error.hpp"
 #include "kpisim/experiment/analysis.hpp"
+#include "kpisim/experiment/calibrate.hpp"
 #include "kpisim/experiment/experiment.hpp"
+#include "kpisim/experiment/optimise.hpp"
 #include "kpisim/io/hdf5_reader.hpp"
 
 namespace {
@@ -34,6 +40,19 @@ constexpr const char* kName = "fuzz-input-in-memory.h5";
 void read_as_compare(const std::string& file) {
   const kpisim::ResultsIndex idx = kpisim::read_results_index(file);
   const std::string yaml = idx.attr("experiment");
+  if (yaml.empty() && idx.attr("kind") == "optimisation" && !idx.attr("optimisation").empty()) {
+    const kpisim::Optimisation opt =
+        kpisim::Optimisation::from_text(idx.attr("optimisation"), file + " (optimisation attribute)", ".", kpisim::BaseFile::refused);
+    if (3 * opt.state_count() * static_cast<std::size_t>(opt.confirm_replications()) != idx.runs) return;  // refused by compare
+    static_cast<void>(kpisim::format_optimisation(opt, kpisim::read_optimisation_report(opt, file)));
+    return;
+  }
+  if (yaml.empty() && idx.attr("kind") == "calibration" && !idx.attr("calibration").empty()) {
+    const kpisim::Calibration cal =
+        kpisim::Calibration::from_text(idx.attr("calibration"), file + " (calibration attribute)", ".", kpisim::BaseFile::refused);
+    static_cast<void>(kpisim::format_calibration(cal, kpisim::read_calibration_report(cal, file)));
+    return;
+  }
   if (yaml.empty()) {
     if (idx.days > 0) static_cast<void>(kpisim::read_window_means(file, "true_value_per_fte", 0, idx.days - 1));
     return;
