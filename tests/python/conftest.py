@@ -10,8 +10,10 @@ Run with Debian's Python (it has h5py, xarray and h5netcdf):
         tests/python/test_cli.py tests/python/test_run_output.py
 """
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,55 @@ def artifacts(tmp_path_factory):
         Path(d).mkdir(parents=True, exist_ok=True)
         return Path(d)
     return tmp_path_factory.mktemp("artifacts")
+
+
+# ------------------------------------------- killing a calibration mid-run (resume tests)
+
+def journal_lines(path):
+    """The number of lines of a calibration's journal (0 while it does not exist)."""
+    try:
+        return path.read_text().count("\n")
+    except FileNotFoundError:
+        return 0
+
+
+def session_pids(sid):
+    """The live processes of session `sid` (mpiexec puts each rank in a process group of its own, in
+    its session); a killed process not yet reaped (a zombie) does not count."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid pgrp session ...
+            if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+                pids.append(int(entry))
+    return pids
+
+
+def killed_at_journal_lines(command, journal, at_lines, env=None):
+    """Starts `command` in a session of its own and kills every process of the session (SIGKILL: the
+    launcher and every rank) once the journal has `at_lines` lines."""
+    p = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100000):
+            if journal_lines(journal) >= at_lines or p.poll() is not None:
+                break
+            time.sleep(0.01)
+    finally:
+        ended = p.poll() is not None
+        for _ in range(100):  # until no process of the session is left
+            pids = session_pids(p.pid)
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        p.wait()
+    assert not ended and p.returncode == -signal.SIGKILL, "the calibration ended before it could be killed: make it longer"
+    assert not session_pids(p.pid), "a process of the killed calibration is still running"

@@ -8,14 +8,12 @@ output is refused once, with exit code 3, before anything runs.
 """
 import os
 import shutil
-import signal
 import subprocess
-import time
 
 import h5py
 import numpy as np
 import pytest
-from conftest import HANG_GUARD_S, _kpisim_path
+from conftest import HANG_GUARD_S, _kpisim_path, journal_lines, killed_at_journal_lines
 
 EXPERIMENT = """\
 name: mpi_cal
@@ -128,55 +126,6 @@ def test_two_processes_give_the_data_and_the_report_of_one(experiment, reference
     assert not (experiment.parent / "two.h5.journal").exists()
 
 
-def lines(path):
-    try:
-        return path.read_text().count("\n")
-    except FileNotFoundError:
-        return 0
-
-
-def session_pids(sid):
-    """The live processes of session `sid` (mpiexec puts each rank in a process group of its own, in
-    its session); a killed process not yet reaped (a zombie) does not count."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid pgrp session ...
-            if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
-                pids.append(int(entry))
-    return pids
-
-
-def killed(command, journal, at_lines, env=None):
-    """Starts `command` in a session of its own and kills every process of the session (SIGKILL: the
-    launcher and every rank) once the journal has `at_lines` lines."""
-    p = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100000):
-            if lines(journal) >= at_lines or p.poll() is not None:
-                break
-            time.sleep(0.01)
-    finally:
-        ended = p.poll() is not None
-        for _ in range(100):  # until no process of the session is left
-            pids = session_pids(p.pid)
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
-        p.wait()
-    assert not ended and p.returncode == -signal.SIGKILL, "the calibration ended before it could be killed: make it longer"
-    assert not session_pids(p.pid), "a process of the killed calibration is still running"
-
-
 @pytest.mark.parametrize("first,then", [(1, 2), (2, 1)])
 def test_killed_calibration_resumes_on_another_number_of_processes(cli, experiment, reference, tmp_path, first, then):
     ref, _ = reference
@@ -184,11 +133,11 @@ def test_killed_calibration_resumes_on_another_number_of_processes(cli, experime
     journal = tmp_path / "cal.h5.journal"
     args = ("calibrate", experiment, "-o", out, "--no-progress", "-q", "--threads", "1")
     if first == 1:
-        killed([str(_kpisim_path()), *[str(a) for a in args]], journal, 8)
+        killed_at_journal_lines([str(_kpisim_path()), *[str(a) for a in args]], journal, 8)
     else:
-        killed(mpi_command(2, *args), journal, 8, env=MPI_ENV)
-    assert not out.exists() and lines(journal) >= 8
-    kept = lines(journal) - 1
+        killed_at_journal_lines(mpi_command(2, *args), journal, 8, env=MPI_ENV)
+    assert not out.exists() and journal_lines(journal) >= 8
+    kept = journal_lines(journal) - 1
     r = cli(*args, "--resume") if then == 1 else mpi_run(2, *args, "--resume")
     assert r.returncode == 0, r.stdout + r.stderr
     assert_same_data(ref, out)

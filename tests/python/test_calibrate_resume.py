@@ -4,13 +4,10 @@ for bit, as an uninterrupted one (search and posterior), a torn last line is dro
 another experiment is refused, and a journal left behind is never silently overwritten.
 """
 import os
-import signal
-import subprocess
-import time
 
 import pytest
 import xarray as xr
-from conftest import _kpisim_path
+from conftest import _kpisim_path, journal_lines, killed_at_journal_lines
 
 EXPERIMENT = """\
 name: resume
@@ -40,13 +37,6 @@ def write(path, source_dir, value=0.3):
     return path
 
 
-def lines(path):
-    try:
-        return path.read_text().count("\n")
-    except FileNotFoundError:
-        return 0
-
-
 def identical(a, b):
     for g in GROUPS:
         xr.testing.assert_identical(xr.open_dataset(a, engine="h5netcdf", group=g), xr.open_dataset(b, engine="h5netcdf", group=g))
@@ -65,17 +55,8 @@ def reference(cli, source_dir, tmp_path_factory):
 def killed_run(exp, out, at_lines):
     """Starts the calibration and kills it (SIGKILL) once its journal has `at_lines` lines."""
     journal = out.parent / (out.name + ".journal")
-    p = subprocess.Popen([str(_kpisim_path()), "calibrate", str(exp), "-o", str(out), "--no-progress", "-q", "--threads", "1"])
-    try:
-        for _ in range(100000):
-            if lines(journal) >= at_lines or p.poll() is not None:
-                break
-            time.sleep(0.01)
-    finally:
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-    assert p.returncode == -signal.SIGKILL, "the calibration ended before it could be killed: make it longer"
+    killed_at_journal_lines([str(_kpisim_path()), "calibrate", str(exp), "-o", str(out), "--no-progress", "-q", "--threads", "1"],
+                            journal, at_lines)
     assert not out.exists()
     return journal
 
@@ -85,7 +66,7 @@ def test_killed_calibration_resumes_bit_identical(cli, reference, tmp_path, at_l
     exp, ref = reference
     out = tmp_path / "cal.h5"
     journal = killed_run(exp, out, at_lines)
-    kept = lines(journal) - 1
+    kept = journal_lines(journal) - 1
     r = cli("calibrate", exp, "-o", out, "--no-progress")
     assert r.returncode == 3 and "--resume" in r.stderr and journal.exists()  # never silently restarted
     r = cli("calibrate", exp, "-o", out, "--no-progress", "--resume")
