@@ -700,7 +700,8 @@ def robust_chart(robust: dict):
 # ------------------------------------------------------------------------------------- calibration
 
 FIT_WITHIN, FIT_MISS, FIT_UNWEIGHTED, EVIDENCE = "#009E73", "#D55E00", "#8c8c8c", "#404040"
-STAGES = {0: ("start", "#222222"), 1: ("Latin hypercube", "#0072B2"), 2: ("local search", "#E69F00")}
+STAGES = {0: ("start", "#222222"), 1: ("Latin hypercube", "#0072B2"), 2: ("local search", "#E69F00"),
+          3: ("the posterior's best", "#009E73")}  # 3: a posterior simulation that beat the search (chosen)
 
 
 def _fit_colour(fit, i: int) -> str:
@@ -777,9 +778,11 @@ def _log_labels(ax) -> None:
     """Numbers on a log-scale y axis; one that spans about a decade or less (where matplotlib labels
     only the powers of ten, often none or one) gets its minor ticks labelled too."""
     lo, hi = ax.get_ylim()
-    ax.yaxis.set_major_formatter(HUMAN)
+    # Within a factor of 1.5 two significant digits repeat (3.1k, 3.1k): four tell the ticks apart.
+    fmt = FuncFormatter(lambda v, _: f"{v:.4g}") if lo > 0 and hi / lo < 1.5 else HUMAN
+    ax.yaxis.set_major_formatter(fmt)
     if lo > 0 and hi / lo < 12:
-        ax.yaxis.set_minor_formatter(HUMAN)
+        ax.yaxis.set_minor_formatter(fmt)
 
 
 def _unit_scale(cal: dict, name: str, x):
@@ -882,7 +885,7 @@ def calibration_posterior(cal: dict, bins: int = 20):
             if np.isfinite(mean):
                 ax.axvline(mean, color="#0072B2", lw=1.5, label="posterior mean")
             chosen = float(ev[name].values[k])
-            ax.plot([chosen], [0], marker="^", ms=9, color="#D55E00", ls="", clip_on=False, label="the search's choice")
+            ax.plot([chosen], [0], marker="^", ms=9, color="#D55E00", ls="", clip_on=False, label="the chosen point")
             if log:
                 ax.set_xscale("log")
             ax.set_xlim(lo, hi)

@@ -777,7 +777,7 @@ def identifiability_section(ds, fig) -> Section:
     s.figures.append(fig("calibration_posterior", "Posterior against the prior",
                          "Per parameter over its prior box: the last generation's weighted histogram (bins equal in the "
                          "box's unit scale), the prior's share per bin (dashed), the 90% interval (shaded), the posterior "
-                         "mean and the search's choice (triangle).", lambda d: P.calibration_posterior(cal)))
+                         "mean and the chosen point (triangle).", lambda d: P.calibration_posterior(cal)))
     sens = cal["sensitivity"]
     rows, csv_rows = [], []
     for j, n in enumerate(cal["names"]):
