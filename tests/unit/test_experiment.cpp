@@ -378,6 +378,66 @@ TEST_CASE("addressing errors in parameters and groups name the position, what wa
   REQUIRE_THAT(e, !Catch::Contains("point 1"));
 }
 
+TEST_CASE("a search's box is checked at both ends of each parameter and every pair's corners, not on a grid", "[unit][experiment]") {
+  const std::string head = R"(
+base: ../small_compare.yaml
+replications: 1
+)";
+  using Use = Sweep::DesignUse;
+  // Four parameters: every value is an end of its range; each pair of parameters meets at its four
+  // corners; far fewer points than a grid of the default 3 levels (81).
+  const Sweep four = Sweep::from_text(head +
+                                          "parameters:\n  learning.trust_rate: {lower: 0.01, upper: 0.05}\n"
+                                          "  learning.belief_rate: {lower: 0.02, upper: 0.1}\n"
+                                          "  behaviour.effort_cost: {lower: 5, upper: 20}\n"
+                                          "  learning.observation_sd: {lower: 0.1, upper: 0.5}\n",
+                                      "exp.yaml", kData + "/experiments", kpisim::BaseFile::allowed, Use::search_box);
+  const std::vector<double> lo = {0.01, 0.02, 5, 0.1};
+  const std::vector<double> hi = {0.05, 0.1, 20, 0.5};
+  REQUIRE(four.points.size() <= 2U * 4 * 4);
+  REQUIRE(four.points.size() < 81);
+  std::set<std::vector<double>> distinct(four.points.begin(), four.points.end());
+  REQUIRE(distinct.size() == four.points.size());
+  for (const auto& row : four.points)
+    for (std::size_t j = 0; j < 4; ++j) REQUIRE((row[j] == lo[j] || row[j] == hi[j]));
+  for (std::size_t i = 0; i < 4; ++i)
+    for (std::size_t k = i + 1; k < 4; ++k)
+      for (const double vi : {lo[i], hi[i]})
+        for (const double vk : {lo[k], hi[k]}) {
+          bool met = false;
+          for (const auto& row : four.points) met = met || (row[i] == vi && row[k] == vk);
+          REQUIRE(met);
+        }
+  // A cross-field rule between two of them (crowding <= effort_cost) is found at its corner, whatever
+  // the other parameters.
+  const Sweep cross = Sweep::from_text(head +
+                                           "parameters:\n  learning.trust_rate: {lower: 0.01, upper: 0.05}\n"
+                                           "  behaviour.crowding: {lower: 1, upper: 9}\n"
+                                           "  learning.belief_rate: {lower: 0.02, upper: 0.1}\n"
+                                           "  behaviour.effort_cost: {lower: 5, upper: 20}\n",
+                                       "exp.yaml", kData + "/experiments", kpisim::BaseFile::allowed, Use::search_box);
+  std::string e;
+  try {
+    cross.check_points();
+  } catch (const kpisim::InputError& err) {
+    e = err.what();
+  }
+  REQUIRE_THAT(e,
+               Catch::Contains("behaviour.crowding = 9, learning.belief_rate = 0.02, behaviour.effort_cost = 5): the scenario refuses it"));
+  // Thirteen parameters: 3^13 grid points would be refused as a design; as a search's box they are
+  // checked at most 2 x 13^2 points.
+  std::string many = head + "parameters:\n";
+  for (const char* key : {"behaviour.choice_temperature_usd", "behaviour.intrinsic_weight", "behaviour.cynicism_drag",
+                          "behaviour.pressure_usd_per_hour", "behaviour.mandate_usd_per_hour", "behaviour.efficacy_friction",
+                          "learning.proficiency_rate", "learning.learning_rate", "learning.trust_rate", "learning.belief_rate",
+                          "learning.observation_sd", "behaviour.adoption_friction_usd_per_hour", "learning.perception_bias"})
+    many += std::string("  ") + key + ": {lower: 0.5, upper: 1}\n";
+  REQUIRE_THROWS_WITH(Sweep::from_text(many, "exp.yaml", kData + "/experiments"), Catch::Contains("parameter points"));
+  const Sweep box = Sweep::from_text(many, "exp.yaml", kData + "/experiments", kpisim::BaseFile::allowed, Use::search_box);
+  REQUIRE(box.points.size() <= 2U * 13 * 13);
+  REQUIRE_NOTHROW(box.check_points());
+}
+
 TEST_CASE("groups and list items are parameters of the sampling designs too", "[unit][experiment]") {
   const std::string head = R"(
 base: ../small_compare.yaml

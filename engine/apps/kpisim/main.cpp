@@ -507,7 +507,7 @@ template <class Header, class Search, class Format>
 int search_command(const OptimiseArgs& a, const std::string& command_line, const kpisim::Sweep& sweep, const char* noun,
                    const std::vector<std::pair<kpisim::Sweep, std::size_t>>& probes, Header header, Search search, Format format,
                    const char* failed, const kpisim::app::Mpi* mpi = nullptr) {
-  sweep.check_points();  // the ranges' grid points, as `validate` checks them
+  sweep.check_points();  // the box's check points (Sweep::DesignUse::search_box), as `validate` checks them
   const bool voice = mpi == nullptr || mpi->rank() == 0;
   const std::string out = a.output.empty() ? sweep.experiment.name + ".h5" : a.output;
   std::optional<tbb::global_control> limit;

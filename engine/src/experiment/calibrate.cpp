@@ -595,7 +595,7 @@ Calibration Calibration::from_text(const std::string& text, const std::string& p
       else
         experiment["base"] = entry["file"];
       try {
-        cal.replicas.push_back(Sweep::from_node(experiment, path, dir, base_file));
+        cal.replicas.push_back(Sweep::from_node(experiment, path, dir, base_file, Sweep::DesignUse::search_box));
       } catch (const InputError& err) {
         here("its scenario, with the experiment's parameters, replications and seed, has problems (below)");
         std::string context = diag.report();

@@ -14,6 +14,7 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -301,14 +302,14 @@ Sweep Sweep::load(const std::string& path) {
   return from_text(params::read_input_file(path, "experiment"), path, p.has_parent_path() ? p.parent_path().string() : std::string("."));
 }
 
-Sweep Sweep::from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file) {
+Sweep Sweep::from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file, DesignUse use) {
   Diagnostics diag(name);
   const YAML::Node root = params::load_document(text, diag);
   diag.throw_if_errors();
-  return from_node(root, name, dir, base_file);
+  return from_node(root, name, dir, base_file, use);
 }
 
-Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const std::string& dir, BaseFile base_file) {
+Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const std::string& dir, BaseFile base_file, DesignUse use) {
   Diagnostics diag(name);
   if (!root.IsMap()) {
     diag.error(std::max(0, root.Mark().line), std::max(0, root.Mark().column),
@@ -546,6 +547,43 @@ Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const st
   if (e.design.type == DesignSpec::Type::posterior) resolve_posterior(e, box, dir, base_file, sw.base.seed, where, diag);
   if (e.design.type == DesignSpec::Type::points) check_points_design(e, box, where, diag);
   diag.throw_if_errors();
+  if (use == DesignUse::search_box) {
+    // A search's box: its check points, not a design (see DesignUse). Every value is a range's end,
+    // rounded for an integer parameter below.
+    const std::size_t n_check = d < 2 ? 2 * d : 2 * d * d;  // an upper bound; duplicates are dropped
+    if (n_check * d > kMaxDesignValues)
+      diag.error_at_path(&where, "parameters",
+                         fmt::format("a search over {} parameters checks its box at up to {} points x {} parameters = {} values; at most "
+                                     "{} are allowed: fewer parameters (a group scales many keys with one)",
+                                     d, n_check, d, n_check * d, kMaxDesignValues));
+    diag.throw_if_errors();
+    std::vector<double> low(d);
+    std::vector<double> high(d);
+    for (std::size_t j = 0; j < d; ++j) {
+      low[j] = box[j].lower;
+      high[j] = box[j].upper;
+    }
+    std::set<std::vector<double>> seen;
+    const auto add = [&](std::vector<double> row) {
+      if (seen.insert(row).second) sw.points.push_back(std::move(row));
+    };
+    for (std::size_t i = 0; i < d; ++i) {
+      for (const double vi : {low[i], high[i]}) {
+        std::vector<double> row = low;
+        row[i] = vi;
+        add(row);
+        for (std::size_t k = i + 1; k < d; ++k) {
+          row[k] = high[k];
+          add(row);
+          row[k] = low[k];
+        }
+      }
+    }
+    for (std::size_t j = 0; j < d; ++j)
+      if (integer_parameter[j])
+        for (auto& row : sw.points) row[j] = std::round(row[j]);
+    return sw;
+  }
   if (e.design.type == DesignSpec::Type::morris && e.design.levels % 2 != 0)
     diag.error_at_path(&where, "design.levels", "morris needs an even number of levels");
   // The size of the design, from the counts alone, before any point is generated.

@@ -56,7 +56,7 @@ Sweep read_with_section(const std::string& text, const std::string& path, const 
   // The rest is an experiment: its own checks (with the section's problems first).
   Sweep sw;
   try {
-    sw = Sweep::from_text(text, path, dir, base_file);
+    sw = Sweep::from_text(text, path, dir, base_file, Sweep::DesignUse::search_box);
   } catch (const InputError& err) {
     if (diag.ok()) throw;
     throw InputError(diag.report() + "\n" + err.what());

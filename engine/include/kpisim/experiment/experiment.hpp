@@ -270,12 +270,21 @@ class Sweep {
   /// suggestion; parameter paths the scenario does not have; values the scenario refuses; design
   /// requirements). Throws InputError listing every problem.
   static Sweep load(const std::string& path);
+  /// What the parameters' ranges are for. `sweep`: the experiment's design gives the points run.
+  /// `search_box`: the box an optimisation or a calibration searches; no design is run, and
+  /// `points` are the box's check points for check_points(): both ends of each parameter alone and,
+  /// for every pair of parameters, the four combinations of their ends (the others at their lower
+  /// ends), so that a cross-field check between any two parameters is met at its corners (2 d²
+  /// points at most, not the 3^d of a default grid).
+  enum class DesignUse { sweep, search_box };
   /// The same from text; `dir` resolves a relative `base`. With BaseFile::refused a `base:` key is
   /// an error (the file it names is not opened).
-  static Sweep from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed);
+  static Sweep from_text(const std::string& text, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed,
+                         DesignUse use = DesignUse::sweep);
   /// The same from a parsed document (its nodes' marks give the positions in messages): a
   /// calibration builds its replicas' experiments from the nodes of its own file.
-  static Sweep from_node(const YAML::Node& root, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed);
+  static Sweep from_node(const YAML::Node& root, const std::string& name, const std::string& dir, BaseFile base_file = BaseFile::allowed,
+                         DesignUse use = DesignUse::sweep);
 
   Experiment experiment;
   Scenario base;                            ///< the base scenario (seed and days already overridden)
