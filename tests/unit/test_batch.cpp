@@ -43,6 +43,20 @@ TEST_CASE("uniform4_batch gives the bits of uniform4, lane by lane", "[unit][rng
   // The signed conversion used by the batch equals the unsigned one at the ends of the range.
   for (const std::uint32_t x : {0U, 1U, 0x7FFFFFFFU, 0x80000000U, 0xFFFFFFFEU, 0xFFFFFFFFU})
     REQUIRE(same_bits(kpisim::Rng::to_open01_signed(x), kpisim::Rng::to_open01(x)));
+  // ... and so does the conversion of a 64-bit lane (the AVX-512 form of the batch).
+  for (const std::uint32_t x : {0U, 1U, 0x7FFFFFFFU, 0x80000000U, 0xFFFFFFFEU, 0xFFFFFFFFU})
+    REQUIRE(same_bits(kpisim::Rng::to_open01_lane(x), kpisim::Rng::to_open01(x)));
+  // Agent numbers that wrap past 2^32 - 1 within a batch, all four lanes.
+  const std::size_t count = 300;
+  std::vector<double> l[4];
+  for (auto& v : l) v.assign(count, -1.0);
+  double* const lanes[4] = {l[0].data(), l[1].data(), l[2].data(), l[3].data()};
+  const std::uint32_t agent0 = 0xFFFFFF80U;
+  rng.uniform4_batch(agent0, count, 5, kpisim::Purpose::defects, 1, lanes);
+  for (std::size_t j = 0; j < count; ++j) {
+    const auto u = rng.uniform4(agent0 + static_cast<std::uint32_t>(j), 5, kpisim::Purpose::defects, 1);
+    for (std::size_t q = 0; q < 4; ++q) REQUIRE(same_bits(l[q][j], u.u[q]));
+  }
 }
 
 TEST_CASE("normal_quantile_batch gives the bits of normal_quantile, tails included", "[unit][rng]") {
