@@ -43,6 +43,20 @@ TEST_CASE("uniform4_batch gives the bits of uniform4, lane by lane", "[unit][rng
   // The signed conversion used by the batch equals the unsigned one at the ends of the range.
   for (const std::uint32_t x : {0U, 1U, 0x7FFFFFFFU, 0x80000000U, 0xFFFFFFFEU, 0xFFFFFFFFU})
     REQUIRE(same_bits(kpisim::Rng::to_open01_signed(x), kpisim::Rng::to_open01(x)));
+  // ... and so does the conversion of a 64-bit lane (the AVX-512 form of the batch).
+  for (const std::uint32_t x : {0U, 1U, 0x7FFFFFFFU, 0x80000000U, 0xFFFFFFFEU, 0xFFFFFFFFU})
+    REQUIRE(same_bits(kpisim::Rng::to_open01_lane(x), kpisim::Rng::to_open01(x)));
+  // Agent numbers that wrap past 2^32 - 1 within a batch, all four lanes.
+  const std::size_t count = 300;
+  std::vector<double> l[4];
+  for (auto& v : l) v.assign(count, -1.0);
+  double* const lanes[4] = {l[0].data(), l[1].data(), l[2].data(), l[3].data()};
+  const std::uint32_t agent0 = 0xFFFFFF80U;
+  rng.uniform4_batch(agent0, count, 5, kpisim::Purpose::defects, 1, lanes);
+  for (std::size_t j = 0; j < count; ++j) {
+    const auto u = rng.uniform4(agent0 + static_cast<std::uint32_t>(j), 5, kpisim::Purpose::defects, 1);
+    for (std::size_t q = 0; q < 4; ++q) REQUIRE(same_bits(l[q][j], u.u[q]));
+  }
 }
 
 TEST_CASE("normal_quantile_batch gives the bits of normal_quantile, tails included", "[unit][rng]") {
@@ -54,6 +68,13 @@ TEST_CASE("normal_quantile_batch gives the bits of normal_quantile, tails includ
   std::vector<double> z(u.size());
   kpisim::normal_quantile_batch(u.data(), z.data(), u.size());
   for (std::size_t j = 0; j < u.size(); ++j) REQUIRE(same_bits(z[j], kpisim::normal_quantile(u[j])));
+  // Short batches (part of one group of eight draws) with tails at both ends: nothing past n written.
+  const std::vector<double> ends = {1e-6, 0.5, 1 - 1e-6, 0.02424, 0.97576, 0.3, 1e-9, 0.99, 1 - 1e-9};
+  for (std::size_t n = 1; n <= ends.size(); ++n) {
+    std::vector<double> out(ends.size(), 7.0);
+    kpisim::normal_quantile_batch(ends.data(), out.data(), n);
+    for (std::size_t j = 0; j < ends.size(); ++j) REQUIRE(same_bits(out[j], j < n ? kpisim::normal_quantile(ends[j]) : 7.0));
+  }
 }
 
 TEST_CASE("poisson_batch gives the counts of poisson_from_uniform", "[unit][rng]") {
@@ -74,6 +95,12 @@ TEST_CASE("poisson_batch gives the counts of poisson_from_uniform", "[unit][rng]
   std::fill(count.begin(), count.end(), 99.0);
   kpisim::poisson_batch(mixed.data(), u.data(), count.data(), mixed.size());
   for (std::size_t j = 0; j < mixed.size(); ++j) REQUIRE(count[j] == kpisim::poisson_from_uniform(mixed[j], u[j]));
+  // Short batches (part of one group of eight draws): nothing past n written.
+  for (std::size_t n = 1; n <= 9; ++n) {
+    std::vector<double> out(9, 99.0);
+    kpisim::poisson_batch(mixed.data() + 3, u.data() + 3, out.data(), n);
+    for (std::size_t j = 0; j < 9; ++j) REQUIRE(out[j] == (j < n ? kpisim::poisson_from_uniform(mixed[3 + j], u[3 + j]) : 99.0));
+  }
 }
 
 TEST_CASE("vmath::exp is accurate to a few ulps and handles the ends of its range", "[unit][rng]") {

@@ -1,4 +1,7 @@
 #include <fmt/format.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -60,6 +63,48 @@ void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
   constexpr std::size_t kPiece = 256;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) z[j] = quantile_central(u[j]);
+#if defined(__AVX512F__)
+  // With AVX-512, eight draws at a time: the tails' distances from the nearer end are compressed
+  // into q (vcompresspd, register form), and the tails' quantiles expanded back into place
+  // (vexpandpd): no branch on which draws are tails, and no loop over single draws.
+  constexpr std::size_t kLanes = 8;
+  for (std::size_t lo = 0; lo < n; lo += kPiece) {
+    const std::size_t len = std::min(kPiece, n - lo);
+    alignas(64) double q[kPiece + kLanes];
+    __mmask8 tails[kPiece / kLanes];
+    const __m512d low = _mm512_set1_pd(kPlow);
+    const __m512d high = _mm512_set1_pd(1 - kPlow);
+    const __m512d one = _mm512_set1_pd(1.0);
+    std::size_t m = 0;
+    for (std::size_t g = 0; g < len; g += kLanes) {
+      const auto valid = static_cast<__mmask8>(len - g >= kLanes ? 0xFFU : (1U << (len - g)) - 1U);
+      const __m512d x = _mm512_maskz_loadu_pd(valid, u + lo + g);
+      // A tail is !(x >= kPlow && x <= 1 - kPlow); its distance from the nearer end x or 1 - x.
+      const __mmask8 central = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(x, low, _CMP_GE_OQ), x, high, _CMP_LE_OQ);
+      const auto tail = static_cast<__mmask8>(valid & static_cast<__mmask8>(~central));
+      const __m512d dist = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), _mm512_sub_pd(one, x), x);
+      _mm512_storeu_pd(q + m, _mm512_maskz_compress_pd(tail, dist));
+      tails[g / kLanes] = tail;
+      m += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(tail)));
+    }
+    if (m == 0) continue;
+#pragma omp simd
+    for (std::size_t r = 0; r < m; ++r) q[r] = quantile_tail(std::sqrt(-2 * vmath::log(q[r])));
+    const __m512i sign = _mm512_set1_epi64(static_cast<long long>(0x8000000000000000ULL));
+    std::size_t r = 0;
+    for (std::size_t g = 0; g < len; g += kLanes) {
+      const __mmask8 tail = tails[g / kLanes];  // (none: every mask below is empty, nothing is written)
+      const auto count = static_cast<unsigned>(std::popcount(static_cast<unsigned>(tail)));
+      const __m512d t = _mm512_maskz_expand_pd(tail, _mm512_maskz_loadu_pd(static_cast<__mmask8>((1U << count) - 1U), q + r));
+      const __m512d x = _mm512_maskz_loadu_pd(tail, u + lo + g);
+      // The lower tail's quantile as it is, the upper tail's negated (its sign bit flipped).
+      const __m512d neg = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(t), sign));
+      const __m512d v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), neg, t);
+      _mm512_mask_storeu_pd(z + lo + g, tail, v);
+      r += count;
+    }
+  }
+#else
   for (std::size_t lo = 0; lo < n; lo += kPiece) {
     const std::size_t len = std::min(kPiece, n - lo);
     std::size_t idx[kPiece];
@@ -88,6 +133,7 @@ void normal_quantile_batch(const double* u, double* z, std::size_t n) noexcept {
     for (std::size_t r = 0; r < m; ++r) q[r] = quantile_tail(std::sqrt(-2 * vmath::log(q[r])));
     for (std::size_t r = 0; r < m; ++r) z[idx[r]] = u[idx[r]] < kPlow ? q[r] : -q[r];
   }
+#endif
 }
 
 std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
@@ -109,9 +155,72 @@ std::uint32_t poisson_from_uniform(double lambda, double u) noexcept {
   return k;
 }
 
+namespace {
+constexpr int kPoissonSteps = 6;  // covers every draw with lambda below about 0.5 but a few in a million
+
+// The count of Poisson(l) at uniform x by the first kPoissonSteps steps of the CDF sum, or -1 when
+// the draw lies beyond them (or l > 30: the normal approximation). The factors l / m of the CDF sum,
+// m = 1..6, with two divisions: l / 1, l / 2 and l / 4 are exact products, and l / 6 is exactly
+// (l / 3) / 2 (halving is exact), so the same bits as dividing each time.
+inline double poisson_steps(double l, double x) noexcept {
+  const double l3 = l / 3.0;
+  const double factor[kPoissonSteps] = {l, l * 0.5, l3, l * 0.25, l / 5.0, l3 * 0.5};
+  double p = vmath::exp(-l);
+  double cdf = p;
+  double k = 0.0;
+#pragma GCC unroll 6
+  for (int s = 0; s < kPoissonSteps; ++s) {
+    k += x > cdf ? 1.0 : 0.0;
+    p *= factor[s];
+    cdf += p;
+  }
+  const bool beyond = x > cdf || l > 30.0;
+  return beyond ? -1.0 : k;
+}
+}  // namespace
+
 void poisson_batch(const double* lambda, const double* u, double* count, std::size_t n) noexcept {
-  constexpr int kSteps = 6;  // covers every draw with lambda below about 0.5 but a few in a million
   constexpr std::size_t kPiece = 256;
+#if defined(__AVX512F__)
+  // With AVX-512, eight draws at a time: the draws past the zero shortcut are compressed into
+  // contiguous rows (vcompresspd, register form) and their counts expanded back into place
+  // (vexpandpd), with no branch on which draws they are.
+  constexpr std::size_t kLanes = 8;
+  for (std::size_t lo = 0; lo < n; lo += kPiece) {
+    const std::size_t len = std::min(kPiece, n - lo);
+    alignas(64) double lam[kPiece + kLanes], uu[kPiece + kLanes], k_out[kPiece];
+    __mmask8 past[kPiece / kLanes];
+    const __m512d zero = _mm512_setzero_pd();
+    const __m512d one = _mm512_set1_pd(1.0);
+    std::size_t m = 0;
+    for (std::size_t g = 0; g < len; g += kLanes) {
+      const auto valid = static_cast<__mmask8>(len - g >= kLanes ? 0xFFU : (1U << (len - g)) - 1U);
+      const __m512d l = _mm512_maskz_loadu_pd(valid, lambda + lo + g);
+      const __m512d x = _mm512_maskz_loadu_pd(valid, u + lo + g);
+      // (l > 0) & !(x <= 1 - l); the rest are 0 (P(0) = exp(-l) >= 1 - l).
+      const auto p = static_cast<__mmask8>(
+          valid & _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(l, zero, _CMP_GT_OQ), x, _mm512_sub_pd(one, l), _CMP_NLE_UQ));
+      _mm512_mask_storeu_pd(count + lo + g, valid, zero);
+      _mm512_storeu_pd(lam + m, _mm512_maskz_compress_pd(p, l));
+      _mm512_storeu_pd(uu + m, _mm512_maskz_compress_pd(p, x));
+      past[g / kLanes] = p;
+      m += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(p)));
+    }
+    if (m == 0) continue;
+#pragma omp simd
+    for (std::size_t r = 0; r < m; ++r) k_out[r] = poisson_steps(lam[r], uu[r]);
+    for (std::size_t r = 0; r < m; ++r)
+      if (k_out[r] < 0.0) k_out[r] = static_cast<double>(poisson_from_uniform(lam[r], uu[r]));
+    std::size_t r = 0;
+    for (std::size_t g = 0; g < len; g += kLanes) {
+      const __mmask8 p = past[g / kLanes];  // (none: every mask below is empty, nothing is written)
+      const auto c = static_cast<unsigned>(std::popcount(static_cast<unsigned>(p)));
+      const __m512d k = _mm512_maskz_expand_pd(p, _mm512_maskz_loadu_pd(static_cast<__mmask8>((1U << c) - 1U), k_out + r));
+      _mm512_mask_storeu_pd(count + lo + g, p, k);
+      r += c;
+    }
+  }
+#else
   for (std::size_t lo = 0; lo < n; lo += kPiece) {
     const std::size_t len = std::min(kPiece, n - lo);
     // Most draws are 0 by the shortcut of poisson_from_uniform (P(0) = exp(-lambda) >= 1 - lambda);
@@ -145,28 +254,11 @@ void poisson_batch(const double* lambda, const double* u, double* count, std::si
       uu[r] = u[lo + idx[r]];
     }
 #pragma omp simd
-    for (std::size_t r = 0; r < m; ++r) {
-      const double l = lam[r];
-      // The factors l / m of the CDF sum, m = 1..6, with two divisions: l / 1, l / 2 and l / 4 are
-      // exact products, and l / 6 is exactly (l / 3) / 2 (halving is exact), so the same bits as
-      // dividing each time.
-      const double l3 = l / 3.0;
-      const double factor[kSteps] = {l, l * 0.5, l3, l * 0.25, l / 5.0, l3 * 0.5};
-      double p = vmath::exp(-l);
-      double cdf = p;
-      double k = 0.0;
-#pragma GCC unroll 6
-      for (int s = 0; s < kSteps; ++s) {
-        k += uu[r] > cdf ? 1.0 : 0.0;
-        p *= factor[s];
-        cdf += p;
-      }
-      const bool beyond = uu[r] > cdf || l > 30.0;
-      k_out[r] = beyond ? -1.0 : k;
-    }
+    for (std::size_t r = 0; r < m; ++r) k_out[r] = poisson_steps(lam[r], uu[r]);
     for (std::size_t r = 0; r < m; ++r)
       count[lo + idx[r]] = k_out[r] >= 0.0 ? k_out[r] : static_cast<double>(poisson_from_uniform(lam[r], uu[r]));
   }
+#endif
 }
 
 std::string_view to_string(Cadence c) noexcept {

@@ -2,6 +2,10 @@
 // scheduling", 7.3-7.12) for the equations, and person_pass.hpp for how the work is cut.
 #include "person_pass.hpp"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -39,8 +43,48 @@ Scratch& scratch() {
 
 // Sum of x[0..n) (as doubles) in a fixed order: sixteen interleaved partial sums (enough independent
 // additions to hide their latency once vectorised), combined pairwise.
+#if defined(__AVX512F__)
+// With AVX-512, float and double rows: the sixteen partial sums in two registers (lanes 0-7, 8-15),
+// the rows past the last full sixteen added to the first lanes under a mask, and the pairwise
+// combination (lanes l and l + 8, then l + 4, l + 2, l + 1) done in registers: the same additions
+// in the same order, so the same bits, without the round trip through memory the compiler makes
+// of the combination (a store of both registers, then loads of their halves, which cannot be
+// forwarded from the store). (Zero-masked forms of the conversion and the extractions: GCC 12 warns
+// that the unmasked ones use an undefined vector.)
+inline __m512d load8(const float* p, __mmask8 m) {
+  return _mm512_maskz_cvtps_pd(m, _mm256_maskz_loadu_ps(m, p));
+}
+inline __m512d load8(const double* p, __mmask8 m) {
+  return _mm512_maskz_loadu_pd(m, p);
+}
 template <class T>
+requires std::is_same_v<T, float> || std::is_same_v<T, double>
 double chunk_sum(const T* x, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  constexpr auto kAll = static_cast<__mmask8>(0xFFU);
+  __m512d lo = _mm512_setzero_pd();
+  __m512d hi = _mm512_setzero_pd();
+  std::size_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    lo = _mm512_add_pd(lo, load8(x + j, kAll));
+    hi = _mm512_add_pd(hi, load8(x + j + kLanes / 2, kAll));
+  }
+  const std::size_t rest = n - j;  // < 16, into lanes 0 .. rest - 1
+  const auto m_lo = static_cast<__mmask8>(rest >= kLanes / 2 ? 0xFFU : (1U << rest) - 1U);
+  const auto m_hi = static_cast<__mmask8>(rest > kLanes / 2 ? (1U << (rest - kLanes / 2)) - 1U : 0U);
+  lo = _mm512_mask_add_pd(lo, m_lo, lo, load8(x + j, m_lo));
+  hi = _mm512_mask_add_pd(hi, m_hi, hi, load8(x + j + std::min(rest, kLanes / 2), m_hi));  // (at most one past the end)
+  const __m512d s8 = _mm512_add_pd(lo, hi);
+  const __m256d s4 = _mm256_add_pd(_mm512_maskz_extractf64x4_pd(0xF, s8, 0), _mm512_maskz_extractf64x4_pd(0xF, s8, 1));
+  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+}
+template <class T>
+requires(!std::is_same_v<T, float> && !std::is_same_v<T, double>)
+#else
+template <class T>
+#endif
+    double chunk_sum(const T* x, std::size_t n) {
   constexpr std::size_t kLanes = 16;
   double s[kLanes] = {};
   std::size_t j = 0;

@@ -7,6 +7,7 @@
 // which gives common random numbers across policies: the same people, tasks and luck.
 #include <Random123/philox.h>
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -75,6 +76,37 @@ class Rng {
       }
       return;
     }
+#if defined(__AVX512F__)
+    // With AVX-512 each counter word is kept in a 64-bit lane (values below 2^32): a product is then
+    // one multiply of 64-bit lanes and its halves a shift and a mask, where 32-bit lanes need
+    // widening before the multiply and shuffles after it (GCC 12: the whole batch about 1.8 times
+    // as fast). The same integers, so the same bits. Without AVX-512 (no cheap conversion of 64-bit
+    // lanes to double) the 32-bit form below is as fast (AVX2) or faster (SSE).
+    constexpr std::uint64_t low = 0xFFFFFFFFU;
+#pragma omp simd
+    for (std::size_t j = 0; j < count; ++j) {
+      std::uint64_t c0 = static_cast<std::uint32_t>(agent0 + static_cast<std::uint32_t>(j));
+      std::uint64_t c1 = day;
+      std::uint64_t c2 = p;
+      std::uint64_t c3 = block;
+      std::uint32_t k0 = key_.v[0];
+      std::uint32_t k1 = key_.v[1];
+      for (int r = 0; r < 10; ++r) {
+        const std::uint64_t p0 = std::uint64_t{m0} * c0;
+        const std::uint64_t p1 = std::uint64_t{m1} * c2;
+        c0 = (p1 >> 32U) ^ c1 ^ k0;
+        c1 = p1 & low;
+        c2 = (p0 >> 32U) ^ c3 ^ k1;
+        c3 = p0 & low;
+        k0 += w0;
+        k1 += w1;
+      }
+      o0[j] = to_open01_lane(c0);
+      o1[j] = to_open01_lane(c1);
+      o2[j] = to_open01_lane(c2);
+      o3[j] = to_open01_lane(c3);
+    }
+#else
 #pragma omp simd
     for (std::size_t j = 0; j < count; ++j) {
       std::uint32_t c0 = agent0 + static_cast<std::uint32_t>(j);
@@ -100,6 +132,7 @@ class Rng {
       o2[j] = to_open01_signed(c2);
       o3[j] = to_open01_signed(c3);
     }
+#endif
   }
 
   /// Maps a 32-bit integer to a double in the open interval (0,1): (x + 0.5) / 2^32.
@@ -109,6 +142,11 @@ class Rng {
   /// The same value through a signed conversion (x - 2^31 as int32, exact), which SIMD units have.
   static constexpr double to_open01_signed(std::uint32_t x) noexcept {
     return (static_cast<double>(static_cast<std::int32_t>(x ^ 0x80000000U)) + 2147483648.5) * (1.0 / 4294967296.0);
+  }
+  /// The same value for x < 2^32 held in a 64-bit lane: x is exactly the double with x in the low
+  /// bits of 2^52's mantissa, less 2^52 (an OR and a subtraction, which SIMD units have for 64-bit lanes).
+  static double to_open01_lane(std::uint64_t x) noexcept {
+    return ((std::bit_cast<double>(x | 0x4330000000000000ULL) - 4503599627370496.0) + 0.5) * (1.0 / 4294967296.0);
   }
 
  private:
