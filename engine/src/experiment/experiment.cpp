@@ -14,7 +14,6 @@
 #include <limits>
 #include <mutex>
 #include <random>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -550,10 +549,10 @@ Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const st
   if (use == DesignUse::search_box) {
     // A search's box: its check points, not a design (see DesignUse). Every value is a range's end,
     // rounded for an integer parameter below.
-    const std::size_t n_check = d < 2 ? 2 * d : 2 * d * d;  // an upper bound; duplicates are dropped
+    const std::size_t n_check = 1 + d + d * (d - 1) / 2;
     if (n_check * d > kMaxDesignValues)
       diag.error_at_path(&where, "parameters",
-                         fmt::format("a search over {} parameters checks its box at up to {} points x {} parameters = {} values; at most "
+                         fmt::format("a search over {} parameters checks its box at {} points x {} parameters = {} values; at most "
                                      "{} are allowed: fewer parameters (a group scales many keys with one)",
                                      d, n_check, d, n_check * d, kMaxDesignValues));
     diag.throw_if_errors();
@@ -563,20 +562,17 @@ Sweep Sweep::from_node(const YAML::Node& root, const std::string& name, const st
       low[j] = box[j].lower;
       high[j] = box[j].upper;
     }
-    std::set<std::vector<double>> seen;
-    const auto add = [&](std::vector<double> row) {
-      if (seen.insert(row).second) sw.points.push_back(std::move(row));
-    };
+    // Every parameter at its lower end; each alone at its upper end; each pair at their upper ends:
+    // 1 + d + d(d - 1)/2 distinct rows, in which every pair meets all four combinations of its ends.
+    sw.points.push_back(low);
     for (std::size_t i = 0; i < d; ++i) {
-      for (const double vi : {low[i], high[i]}) {
-        std::vector<double> row = low;
-        row[i] = vi;
-        add(row);
-        for (std::size_t k = i + 1; k < d; ++k) {
-          row[k] = high[k];
-          add(row);
-          row[k] = low[k];
-        }
+      std::vector<double> row = low;
+      row[i] = high[i];
+      sw.points.push_back(row);
+      for (std::size_t k = i + 1; k < d; ++k) {
+        row[k] = high[k];
+        sw.points.push_back(row);
+        row[k] = low[k];
       }
     }
     for (std::size_t j = 0; j < d; ++j)

@@ -272,10 +272,10 @@ class Sweep {
   static Sweep load(const std::string& path);
   /// What the parameters' ranges are for. `sweep`: the experiment's design gives the points run.
   /// `search_box`: the box an optimisation or a calibration searches; no design is run, and
-  /// `points` are the box's check points for check_points(): both ends of each parameter alone and,
-  /// for every pair of parameters, the four combinations of their ends (the others at their lower
-  /// ends), so that a cross-field check between any two parameters is met at its corners (2 d²
-  /// points at most, not the 3^d of a default grid).
+  /// `points` are the box's check points for check_points(): every parameter at its lower end, each
+  /// alone at its upper end, and each pair at their upper ends (1 + d + d(d - 1)/2 points, not the
+  /// 3^d of a default grid), so that every pair of parameters meets the four combinations of its
+  /// ends and a cross-field check between any two is met at its corner.
   enum class DesignUse { sweep, search_box };
   /// The same from text; `dir` resolves a relative `base`. With BaseFile::refused a `base:` key is
   /// an error (the file it names is not opened).
