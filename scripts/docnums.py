@@ -50,6 +50,7 @@ Without files: every document listed in DOCUMENTS. Exit status 1 when --check fi
 (a unified diff is printed) or a claim (kpisim-assert) no longer holds, 2 on a usage or marker error.
 """
 import argparse
+import ast
 import difflib
 import hashlib
 import math
@@ -534,8 +535,26 @@ class Document:
         self.failed = []
         for m in ASSERT_RE.finditer(text):
             if not evaluate(m.group(1), m.start()):
-                self.failed.append(f"{os.path.relpath(self.path, REPO)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(1).strip()}")
+                where = f"{os.path.relpath(self.path, REPO)}:{text.count(chr(10), 0, m.start()) + 1}"
+                self.failed.append(f"{where}: {m.group(1).strip()}" + "".join(
+                    f"\n    false: {part}" for part in failing_conjuncts(m.group(1), lambda e: evaluate(e, m.start()))))
         return VAL_RE.sub(val, GEN_RE.sub(gen, text))
+
+
+def failing_conjuncts(expr, evaluate):
+    """The top-level `and` terms of a failed assertion that are false (all of it if it is no `and`)."""
+    body = ast.parse(expr.split("  #")[0].strip(), mode="eval").body
+    terms = body.values if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
+    out = []
+    for t in terms:
+        if evaluate(ast.unparse(t)):
+            continue
+        shown = ast.unparse(t)
+        if isinstance(t, ast.Compare):  # the compared values, to see by how much it fails
+            shown += "  [" + ", ".join(f"{ast.unparse(x)} = {evaluate(ast.unparse(x))!r:.60}" for x in [t.left, *t.comparators]
+                                       if not isinstance(x, ast.Constant)) + "]"
+        out.append(shown)
+    return out
 
 
 def main():

@@ -189,6 +189,7 @@ SNAPSHOT_VARIABLES = {
     "kpi": "KPI (moving average, KPI points/day)",
     "true_value": "true value (moving average, USD/day)",
     "reward_usd": "cumulative rewards minus penalties (USD)",
+    "reward_expected": "reward expected from the regime (USD per working day)",
     "scripting": "runs a padding script (0/1)",
     "team": "team index",
     "manager": "manages a team (0/1)",

@@ -26,14 +26,45 @@ TEST_CASE("wellbeing: demand adds the ordinary day, overtime, clean-up, hindranc
 
 TEST_CASE("wellbeing: a mandate adds hindrance and halves autonomy", "[unit][wellbeing]") {
   const auto p = defaults();
-  CHECK(wb::hindrance(0.3, 0, 0.1) == Approx(0.4));
-  CHECK(wb::hindrance(0.3, 1, 0.1) == Approx(0.9));  // + 0.5 under a mandate
-  CHECK(wb::resources(p, 0) == Approx(1.0));         // 0.6 autonomy + 0.4 support
-  CHECK(wb::resources(p, 1) == Approx(0.7));         // 0.3 + 0.4
+  CHECK(wb::hindrance(p, 0.3, 0, 0.1, 0) == Approx(0.4));
+  CHECK(wb::hindrance(p, 0.3, 1, 0.1, 0) == Approx(0.9));  // + 0.5 under a mandate
+  CHECK(wb::resources(p, 0, 0) == Approx(1.0));            // 0.6 autonomy + 0.4 support
+  CHECK(wb::resources(p, 1, 0) == Approx(0.7));            // 0.3 + 0.4
   // A head's mandate on task types making up 40% of the work: 0.6 x (1 - 0.5 x 0.4) + 0.4 = 0.88,
   // and a hindrance of 0.5 x 0.4.
-  CHECK(wb::resources(p, 0.4) == Approx(0.88));
-  CHECK(wb::hindrance(0.0, 0.4, 0.0) == Approx(0.2));
+  CHECK(wb::resources(p, 0.4, 0) == Approx(0.88));
+  CHECK(wb::hindrance(p, 0.0, 0.4, 0.0, 0) == Approx(0.2));
+}
+
+TEST_CASE("wellbeing: rewards she expects are a resource, penalties she expects a hindrance", "[unit][wellbeing]") {
+  const auto p = defaults();
+  // Adaptive expectations at rate 0.01: from 0, a 200 USD prize reaching her moves the expectation
+  // to 2 USD a working day; four prize-less working days then leave 2 x 0.99^4 = 1.92119202.
+  double r = wb::reward_expectation(p, 0.0, 200.0);
+  CHECK(r == Approx(2.0));
+  for (int d = 0; d < 4; ++d) r = wb::reward_expectation(p, r, 0.0);
+  CHECK(r == Approx(1.92119202));
+  // A 200 USD prize every fifth working day: the expectation settles into a cycle whose mean is the
+  // prize per working day, 40 (summing the updates over a cycle: 0.01 x (200 - 5 x mean) = 0).
+  r = 0.0;
+  double sum = 0.0;
+  for (int week = 0; week < 400; ++week)
+    for (int d = 0; d < 5; ++d) {
+      r = wb::reward_expectation(p, r, d == 0 ? 200.0 : 0.0);
+      if (week == 399) sum += r;
+    }
+  CHECK(sum / 5 == Approx(40.0).epsilon(0.02));
+  // Felt per USD of the value of her day (400 USD): 40 USD a day is 0.1; bounded to [-1, 1].
+  CHECK(wb::reward_felt(40.0, 400.0) == Approx(0.1));
+  CHECK(wb::reward_felt(1e6, 400.0) == Approx(1.0));
+  CHECK(wb::reward_felt(-1e6, 400.0) == Approx(-1.0));
+  CHECK(wb::reward_felt(40.0, 0.0) == 0.0);
+  // Resources 1 + 0.5 x 0.1 = 1.05; the hindrance is untouched by a reward.
+  CHECK(wb::resources(p, 0, 0.1) == Approx(1.05));
+  CHECK(wb::hindrance(p, 0.3, 0, 0.1, 0.1) == Approx(0.4));
+  // Expected fines of 0.5 of her day: hindrance + 0.5 x 0.5 = 0.25, resources unchanged.
+  CHECK(wb::hindrance(p, 0.0, 0, 0.0, -0.5) == Approx(0.25));
+  CHECK(wb::resources(p, 0, -0.5) == Approx(1.0));
 }
 
 TEST_CASE("wellbeing: exhaustion drains with demand over resources and recovers with resources", "[unit][wellbeing]") {

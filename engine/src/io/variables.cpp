@@ -94,6 +94,8 @@ const std::vector<VariableInfo>& snapshot_variables() {
       {"kpi", "KPI, moving average", "1", false},
       {"true_value", "true value, moving average", "USD/day", false},
       {"reward_usd", "cumulative rewards minus penalties", "USD", false},
+      {"reward_expected", "the reward the person expects from the regime per working day, learned from what she received", "USD/day",
+       false},
       {"scripting", "runs a padding script (0/1)", "1", false},
       {"team", "team index", "1", false},
       {"manager", "manages a team (0/1)", "1", false},

@@ -56,6 +56,8 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   w.ema_kpi[i] = 0.0F;
   w.ema_value[i] = 0.0F;
   w.reward_usd[i] = 0.0F;
+  w.reward_seen[i] = 0.0F;
+  w.reward_expect[i] = 0.0F;
 }
 
 }  // namespace kpisim::detail

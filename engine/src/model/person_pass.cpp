@@ -176,6 +176,9 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
   if (!workday) return r;
   for (const Column<float>* c : {&w.skill_potential,
                                  &w.strain,
+                                 &w.reward_usd,
+                                 &w.reward_seen,
+                                 &w.reward_expect,
                                  &w.cleanup_hours,
                                  &w.inc_usage,
                                  &w.inc_sessions,
@@ -485,16 +488,23 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
 
     // Well-being on a working day (7.13, job demands-resources).
     const double pressure = s.pressure[j];
+    const double expected = norm * static_cast<double>(static_cast<float>(skill)) * div_vph;
+    // The reward she expects from the regime, learned from what reached her since her last working
+    // day (rewards minus penalties), felt per USD of the value of her day: a resource or a hindrance.
+    const double received = static_cast<double>(w.reward_usd[i]) - static_cast<double>(w.reward_seen[i]);
+    w.reward_seen[i] = w.reward_usd[i];
+    const auto reward_expect = static_cast<float>(wellbeing::reward_expectation(wb, w.reward_expect[i], received));
+    w.reward_expect[i] = reward_expect;
+    const double felt = wellbeing::reward_felt(reward_expect, expected);
     // A mandate weighs by the work it claims against her own choice (the week's plan, 7.13).
     const double mandate = p.mandate_against[i];
-    const double hindrance = wellbeing::hindrance(pressure, mandate, w.shame[i]);
+    const double hindrance = wellbeing::hindrance(wb, pressure, mandate, w.shame[i], felt);
     const double fear = pressure * p.ai_share[i];
     const double demand = wellbeing::demand(wb, norm, inv_norm, hours, cleanup_today, hindrance, fear, backlog);
-    const double resources = wellbeing::resources(wb, mandate);
+    const double resources = wellbeing::resources(wb, mandate, felt);
     const double x = wellbeing::exhaustion_workday(wb, x0, w.strain[i], demand, resources);
     const double meaningless = (t_p + futile) * inv_norm;
     const double y = wellbeing::cynicism_workday(wb, w.cynicism[i], meaningless, x);
-    const double expected = norm * static_cast<double>(static_cast<float>(skill)) * div_vph;
     w.efficacy[i] = static_cast<float>(wellbeing::efficacy_workday(wb, w.efficacy[i], value, expected));
     w.engagement[i] = static_cast<float>(wellbeing::engagement_workday(wb, w.engagement[i], demand, resources, x));
     w.shame[i] = static_cast<float>(w.shame[i] * kShameDecay);

@@ -71,7 +71,9 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &inc_script_penalty,
                   &ema_kpi,
                   &ema_value,
-                  &reward_usd})
+                  &reward_usd,
+                  &reward_seen,
+                  &reward_expect})
     f(*c);
   hire_day.assign(n, 0);
   last_slop_day.assign(n, kNever);
@@ -323,10 +325,11 @@ void Simulation::step() {
                             w.ema_kpi[i],
                             w.ema_value[i],
                             w.reward_usd[i],
+                            w.reward_expect[i],
                             static_cast<float>(w.scripting[i]),
                             static_cast<float>(spec.team_of[i]),
                             static_cast<float>(spec.is_manager[i])};
-      static_assert(sizeof(vals) / sizeof(vals[0]) == 11, "one value per snapshot variable");
+      static_assert(sizeof(vals) / sizeof(vals[0]) == 12, "one value per snapshot variable");
       for (std::size_t v = 0; v < nsv; ++v) result_.snapshots[(v * nsnap + s) * m + j] = vals[v];
     }
   }

@@ -19,9 +19,24 @@ inline double clamp01(double x) noexcept {
   return std::clamp(x, 0.0, 1.0);
 }
 
-/// Hindrance demands: felt pressure, working under a mandate (0 or 1), leaderboard shame.
-inline double hindrance(double pressure, double mandate, double shame) noexcept {
-  return pressure + mandate * kMandateHindrance + shame;
+/// What she expects the regime to pay her per working day (USD, net of penalties), learned from
+/// what it has paid her: adaptive expectations over working days, `received` being what reached her
+/// since her last working day.
+inline double reward_expectation(const Wellbeing& wb, double expected, double received) noexcept {
+  return expected + wb.reward_expectation_rate * (received - expected);
+}
+
+/// The expected reward as she feels it: per USD of the value of her norm day (`day_value`), bounded
+/// to [-1, 1] (a reward stream worth more than her day's work is felt as no more than one that
+/// matches it). Positive: a resource; negative (fines expected): a hindrance.
+inline double reward_felt(double expected, double day_value) noexcept {
+  return day_value > 0 ? std::clamp(expected / day_value, -1.0, 1.0) : 0.0;
+}
+
+/// Hindrance demands: felt pressure, working under a mandate (0 or 1), leaderboard shame, and the
+/// penalties she expects (`felt` < 0, reward_felt).
+inline double hindrance(const Wellbeing& wb, double pressure, double mandate, double shame, double felt) noexcept {
+  return pressure + mandate * kMandateHindrance + shame + wb.weight_reward * std::max(0.0, -felt);
 }
 
 /// The day's job demands D. `backlog` is the work still pending after today's work.
@@ -32,9 +47,9 @@ inline double demand(const Wellbeing& wb, double norm, double inv_norm, double h
 }
 
 /// Job resources R: autonomy (halved under a mandate; `mandate` is the share of the work under
-/// one, 0 to 1) and support.
-inline double resources(const Wellbeing& wb, double mandate) noexcept {
-  return wb.resources_autonomy * (1.0 - (1.0 - kMandateAutonomy) * mandate) + wb.resources_support;
+/// one, 0 to 1), support, and the rewards she expects (`felt` > 0, reward_felt).
+inline double resources(const Wellbeing& wb, double mandate, double felt) noexcept {
+  return wb.resources_autonomy * (1.0 - (1.0 - kMandateAutonomy) * mandate) + wb.resources_support + wb.weight_reward * std::max(0.0, felt);
 }
 
 /// Exhaustion after a working day, clamped to [0, 1].

@@ -352,6 +352,8 @@ struct Wellbeing {
   double burnout_threshold = 0.5;
   double performance_loss = 0.2;
   double engagement_performance = 0.5;
+  double weight_reward = 0.5;
+  double reward_expectation_rate = 0.01;
 
   template <class V>
   void visit(V& v) {
@@ -397,6 +399,17 @@ struct Wellbeing {
            "value x (1 + this x (engagement - 0.74)))",
            "Christian, Garza & Slaughter 2011 meta-analysis (engagement and task performance, rho about 0.43; the motivational path of "
            "Bakker & Demerouti 2007); assumption for the size"});
+    v.num("weight_reward", weight_reward,
+          {"1", 0, 100,
+           "resources per unit of the reward a person expects from the regime, relative to the value of her norm day (bounded to 1); "
+           "expected penalties are a hindrance of the same weight",
+           "Siegrist 1996 (effort-reward imbalance); Demerouti et al. 2001 (rewards among job resources); assumption for the size: a "
+           "reward doubling the value of her day adds about what team support does (pay and job attitudes correlate weakly, "
+           "Judge et al. 2010)"});
+    v.num("reward_expectation_rate", reward_expectation_rate,
+          {"1/day", 0.001, 1,
+           "weight of what reached her since her last working day in the reward she expects per working day (adaptive expectations)",
+           "assumption (a memory of about 100 working days, longer than a quarterly bonus period; Nerlove 1958)"});
   }
 };
 

@@ -70,7 +70,9 @@ struct World {
   Column<float> ema_kpi, ema_value;
 
   // Money (written by regimes at cadence).
-  Column<float> reward_usd;  ///< rewards received minus penalties, cumulative
+  Column<float> reward_usd;     ///< rewards received minus penalties, cumulative
+  Column<float> reward_seen;    ///< reward_usd as of the person's last working day (what reached her since is new to her)
+  Column<float> reward_expect;  ///< the reward she expects from the regime per working day, USD (7.13; learned from what reached her)
 
   // Per team (index into spec.team_units).
   Column<float> team_pressure;  ///< the pressure the team's manager holds on it
