@@ -63,6 +63,39 @@ TEST_CASE("attrition: a hire starts in the documented state", "[unit][attrition]
   CHECK(prof_replacement / n < prof_initial / n);
 }
 
+TEST_CASE("attrition: a division's skill scale multiplies the skill its people are hired with", "[unit][attrition]") {
+  // Two divisions of 1,000 with the same draws slot by slot would need the same slots; instead the
+  // same scenario is hired twice, once with the scale, and every slot is compared with itself.
+  const std::string org = "organisation:\n  employees: 2000\n  divisions:\n    a: {share: 1}\n    b: {share: 1";
+  const auto plain = kpisim::ModelSpec::resolve(kpisim::load_scenario_text(org + "}\n", "plain.yaml"));
+  const auto scaled = kpisim::ModelSpec::resolve(kpisim::load_scenario_text(org + ", skill_scale: 0.6}\n", "scaled.yaml"));
+  kpisim::World wp(plain), ws(scaled);
+  const kpisim::Rng rng(11, 0);
+  int in_b = 0;
+  for (std::size_t i = 0; i < wp.n; ++i) {
+    for (const bool initial : {true, false}) {
+      kpisim::detail::hire(plain, wp, rng, i, initial ? 0 : 50, initial);
+      kpisim::detail::hire(scaled, ws, rng, i, initial ? 0 : 50, initial);
+      const bool b = scaled.divisions[scaled.division_of[i]].name == "b";
+      // Hand-computed: the scaled potential is 0.6 x the unscaled draw, bounded to [0.2, 2.5]; a
+      // replacement starts at 0.6 x (replacement skill + sd z), bounded to [0.2, potential].
+      // Where the unscaled draw was not bounded it is the raw draw itself.
+      const bool raw_draw = wp.skill_potential[i] > 0.2F && wp.skill_potential[i] < 2.5F;
+      if (b && raw_draw) CHECK(ws.skill_potential[i] == Approx(std::max(0.2, 0.6 * wp.skill_potential[i])).epsilon(1e-6));
+      if (b) CHECK(ws.skill_potential[i] <= std::max(0.2F, wp.skill_potential[i]));
+      if (!b) CHECK(ws.skill_potential[i] == wp.skill_potential[i]);
+      if (!b) CHECK(ws.skill[i] == wp.skill[i]);
+      CHECK(ws.skill[i] <= ws.skill_potential[i]);
+      CHECK(ws.skill[i] >= 0.2F);
+      // Everything else drawn at hire is the same.
+      CHECK(ws.proficiency[i] == wp.proficiency[i]);
+      CHECK(ws.trust[i] == wp.trust[i]);
+    }
+    in_b += scaled.divisions[scaled.division_of[i]].name == "b" ? 1 : 0;
+  }
+  CHECK(in_b == 1000);
+}
+
 TEST_CASE("attrition: the quit hazard gives the annual turnover at the reference state", "[unit][attrition]") {
   const kpisim::Attrition a{};
   const double base = kpisim::rules::quit_base(a.annual_turnover);

@@ -117,6 +117,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     DivisionSpec ds;
     ds.name = d.name;
     ds.workload = d.workload;
+    ds.skill_scale = d.skill_scale;
     ds.mix.assign(m.tasks.size(), 0.0);
     double total = 0.0;
     bool unknown = false;

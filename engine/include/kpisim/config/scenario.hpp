@@ -119,12 +119,18 @@ struct Division {
   double share = 1.0;
   std::vector<WeightEntry> task_mix;
   double workload = 1.1;
+  double skill_scale = 1.0;
 
   template <class V>
   void visit(V& v) {
     v.num("share", share, {"1", 0, 1e6, "relative share of employees (normalised over divisions)", ""});
     v.weights("task_mix", task_mix, {"1", 0, 1e6, "share of the workload (manual hours) by task type; normalised", ""});
     v.num("workload", workload, {"1", 0, 10, "arriving work as a multiple of the norm hours", "assumption"});
+    v.num("skill_scale", skill_scale,
+          {"1", 0.05, 10,
+           "multiplies the skill of the division's people: the potential drawn from the workforce's distribution and a "
+           "replacement's starting skill (then bounded to [0.2, 2.5]); e.g. 0.8 for a less experienced division",
+           "1 (the workforce's distribution)"});
   }
 };
 

@@ -44,6 +44,7 @@ struct DivisionSpec {
   std::string name;
   std::vector<double> mix;  ///< share of workload hours by task type, sums to 1
   double workload = 1.0;
+  double skill_scale = 1.0;  ///< multiplies the skill drawn at hire (docs/model.md 5)
 };
 
 class ModelSpec {
