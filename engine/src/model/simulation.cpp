@@ -107,6 +107,14 @@ void World::wrote(const Column<float>& c) {
   KPISIM_CHECK(false, "World::wrote: not an incentive column");
 }
 
+bool World::written(const Column<float>& c) const {
+  const auto columns = incentive_columns();
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    if (&(this->*columns[j]) == &c) return (incentives_written_ >> j & 1U) != 0;
+  KPISIM_CHECK(false, "World::written: not an incentive column");
+  return true;
+}
+
 void World::clear_incentives() {
   // Only the columns a regime wrote since the last clear (the others are still zero: a regime
   // writes few of the eleven, and a run without a regime none), cleared block by block in parallel

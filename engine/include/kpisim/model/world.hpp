@@ -22,6 +22,9 @@ struct World {
   /// Marks incentive column `c` (one of the eleven cleared by clear_incentives) as written today: a
   /// regime calls it in apply() for each incentive column it writes.
   void wrote(const Column<float>& c);
+  /// Whether incentive column `c` was written since the last clear_incentives (if not, every entry
+  /// is +0: the per-person pass then reads zeros from its scratch instead of the column).
+  [[nodiscard]] bool written(const Column<float>& c) const;
 
   static constexpr std::int32_t kNever = -1000000;  ///< a day long before any run
 
