@@ -274,13 +274,56 @@ void solve_one(const AllocationProblem& prob, std::size_t j, double* const t[kBa
   for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
 }
 
-/// The budget-slack rounds of allocate_batch() for problems [0, len) of the columns: writes t and,
-/// per problem, solved (settled within the budget: the bits allocate() gives) and binding (settled
-/// over the budget). Inlined into its callers, whose column pointers are local copies, so that the
-/// loop vectorises.
-[[gnu::always_inline]] inline void slack_rounds(std::size_t len, double k, double delta, double inv_k, const double* const a[kM],
-                                                const double* const cap[kM], const double* budget, double* const t[kM], double* solved,
-                                                double* binding) noexcept {
+/// `Rounds` budget-slack rounds (mu = 0: theta = delta*(A_F + k*C_U)/(k + delta*|F|), the rounds of
+/// allocate()) from the active set `set`; returns the last round's count of changes (0: settled) and
+/// its hours in set.t and `total`.
+template <int Rounds>
+[[gnu::always_inline]] inline double slack_steps(ActiveSet& set, const double (&av)[kM], const double (&cv)[kM], double k, double delta,
+                                                 double inv_k, double& total) noexcept {
+  double changed = 1.0;
+#pragma GCC unroll 8
+  for (int round = 0; round < Rounds; ++round) {
+    double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
+    set.sums(av, cv, a_free, c_cap, n_free);
+    const double theta = delta * (a_free + k * c_cap) / (k + delta * n_free);
+    total = 0.0;
+    changed = set.reclassify(av, cv, theta, inv_k, total);
+  }
+  return changed;
+}
+
+/// The budget-slack rounds of allocate_batch() for problems [0, len <= kSlackPiece) of the columns:
+/// writes t and, per problem, solved (settled within the budget: the bits allocate() gives) and
+/// binding (settled over the budget). Not inlined: in its callers, with their own gathered rows, GCC
+/// 12 left every loop scalar; the column pointers are copied into locals so that the loops vectorise.
+///
+/// kActiveSetRounds rounds in all, in two steps: kFirstRounds for every problem, then the rest only
+/// for the problems whose active set changed in the last of them (about a fifth), from the active
+/// set they reached. A settled set is a fixed point (the same set gives the same theta, hours and
+/// set again), so stopping there gives the bits of the full rounds.
+constexpr int kFirstRounds = 2;
+constexpr std::size_t kSlackPiece = 128;
+/// Gathered rows are padded to a multiple of this many with copies of row 0 (their results unused),
+/// so that the vectorised loops over them run whole vectors (8 lanes with AVX-512) and never their
+/// scalar remainder, which takes most of a short loop's time.
+constexpr std::size_t kLanes = 8;
+static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
+[[nodiscard]] inline std::size_t padded(std::size_t m) noexcept {
+  return (m + kLanes - 1) / kLanes * kLanes;
+}
+[[gnu::noinline]] void slack_rounds(std::size_t len, double k, double delta, double inv_k, const double* const a_in[kM],
+                                    const double* const cap_in[kM], const double* budget, double* const t_in[kM], double* solved,
+                                    double* binding) noexcept {
+  const double* a[kM];
+  const double* cap[kM];
+  double* t[kM];
+  for (int q = 0; q < kM; ++q) {
+    a[q] = a_in[q];
+    cap[q] = cap_in[q];
+    t[q] = t_in[q];
+  }
+  double free_state[kM][kSlackPiece], cap_state[kM][kSlackPiece];
+  double more[kSlackPiece];  // 1: not settled (a double: a byte here made GCC take 64 problems a step)
 #pragma omp simd
   for (std::size_t j = 0; j < len; ++j) {
     double av[kM], cv[kM];
@@ -291,20 +334,75 @@ void solve_one(const AllocationProblem& prob, std::size_t j, double* const t[kBa
     }
     ActiveSet set;
     set.start(av, cv);
-    double changed = 1.0;
     double total = 0.0;
-#pragma GCC unroll 8
-    for (int round = 0; round < kActiveSetRounds; ++round) {
-      double a_free = 0.0, c_cap = 0.0, n_free = 0.0;
-      set.sums(av, cv, a_free, c_cap, n_free);
-      const double theta = delta * (a_free + k * c_cap) / (k + delta * n_free);
-      total = 0.0;
-      changed = set.reclassify(av, cv, theta, inv_k, total);
-    }
+    const double changed = slack_steps<kFirstRounds>(set, av, cv, k, delta, inv_k, total);
     solved[j] = changed == 0.0 ? (total <= budget[j] ? 1.0 : 0.0) : 0.0;
     binding[j] = changed == 0.0 ? (total <= budget[j] ? 0.0 : 1.0) : 0.0;
+    more[j] = changed == 0.0 ? 0.0 : 1.0;
 #pragma GCC unroll 4
-    for (int q = 0; q < kM; ++q) t[q][j] = set.t[q];
+    for (int q = 0; q < kM; ++q) {
+      t[q][j] = set.t[q];
+      free_state[q][j] = set.fr[q];
+      cap_state[q][j] = set.cp[q];
+    }
+  }
+  // The unsettled, found without branches, go on from where they stopped: copied into contiguous
+  // rows, the rounds, and their results copied back.
+  std::uint32_t list[kSlackPiece];
+  std::size_t m = 0;
+  for (std::size_t j = 0; j < len; ++j) {
+    list[m] = static_cast<std::uint32_t>(j);
+    m += more[j] != 0.0 ? 1 : 0;
+  }
+  if (m == 0) return;
+  double ab[kM][kSlackPiece], cb[kM][kSlackPiece], bb[kSlackPiece], tb[kM][kSlackPiece], sb[kSlackPiece], nb[kSlackPiece];
+  for (std::size_t r = 0; r < m; ++r) {
+    const std::size_t j = list[r];
+    for (int q = 0; q < kM; ++q) {
+      ab[q][r] = a[q][j];
+      cb[q][r] = cap[q][j];
+      free_state[q][r] = free_state[q][j];  // r <= j: row r is no longer needed
+      cap_state[q][r] = cap_state[q][j];
+    }
+    bb[r] = budget[j];
+  }
+  const std::size_t mp = padded(m);
+  for (std::size_t r = m; r < mp; ++r) {
+    for (int q = 0; q < kM; ++q) {
+      ab[q][r] = ab[q][0];
+      cb[q][r] = cb[q][0];
+      free_state[q][r] = free_state[q][0];
+      cap_state[q][r] = cap_state[q][0];
+    }
+    bb[r] = bb[0];
+  }
+#pragma omp simd
+  for (std::size_t r = 0; r < mp; ++r) {
+    double av[kM], cv[kM];
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      av[q] = ab[q][r];
+      cv[q] = cb[q][r];
+    }
+    ActiveSet set;
+    set.start(av, cv);
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      set.fr[q] = free_state[q][r];
+      set.cp[q] = cap_state[q][r];
+    }
+    double total = 0.0;
+    const double changed = slack_steps<kActiveSetRounds - kFirstRounds>(set, av, cv, k, delta, inv_k, total);
+    sb[r] = changed == 0.0 ? (total <= bb[r] ? 1.0 : 0.0) : 0.0;
+    nb[r] = changed == 0.0 ? (total <= bb[r] ? 0.0 : 1.0) : 0.0;
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) tb[q][r] = set.t[q];
+  }
+  for (std::size_t r = 0; r < m; ++r) {
+    const std::size_t j = list[r];
+    solved[j] = sb[r];
+    binding[j] = nb[r];
+    for (int q = 0; q < kM; ++q) t[q][j] = tb[q][r];
   }
 }
 
@@ -321,7 +419,7 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
     cap[q] = cap_in[q];
     t[q] = t_in[q];
   }
-  constexpr std::size_t kPiece = 128;
+  constexpr std::size_t kPiece = kSlackPiece;
   const double k = c - delta;
   const bool linear = !(k > 1e-12 * std::max(1.0, c));
   const double inv_k = 1.0 / k;
@@ -357,8 +455,16 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
           bb[nb] = budget[j];
           row[nb++] = r;
         }
+      const std::size_t nbp = nb == 0 ? 0 : padded(nb);
+      for (std::size_t r = nb; r < nbp; ++r) {
+        for (std::size_t q = 0; q < kBatchActivities; ++q) {
+          ab[q][r] = ab[q][0];
+          cb[q][r] = cb[q][0];
+        }
+        bb[r] = bb[0];
+      }
 #pragma omp simd
-      for (std::size_t r = 0; r < nb; ++r) {
+      for (std::size_t r = 0; r < nbp; ++r) {
         const double bud = bb[r];
         double av[kM], cv[kM];
 #pragma GCC unroll 4
@@ -403,7 +509,7 @@ std::size_t limit_to_base(std::size_t n, double c, double delta, const double* c
   // The problems to solve again are gathered, a piece at a time, into contiguous rows with the
   // lowered cap; the budget-slack rounds settle most of them in a vectorised loop (the bits of
   // allocate()), and allocate() solves the rest. Solving one problem changes only its own row.
-  constexpr std::size_t kPiece = 128;
+  constexpr std::size_t kPiece = kSlackPiece;
   const double k = c - delta;
   const bool linear = !(k > 1e-12 * std::max(1.0, c));
   const double inv_k = 1.0 / k;
@@ -440,13 +546,21 @@ std::size_t limit_to_base(std::size_t n, double c, double delta, const double* c
       bb[r] = budget[j];
     }
     if (m == 0) continue;
+    const std::size_t mp = padded(m);
+    for (std::size_t r = m; r < mp; ++r) {
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        ab[q][r] = ab[q][0];
+        cb[q][r] = cb[q][0];
+      }
+      bb[r] = bb[0];
+    }
     const double* const ap[kBatchActivities] = {ab[0], ab[1], ab[2], ab[3]};
     const double* const cp[kBatchActivities] = {cb[0], cb[1], cb[2], cb[3]};
     double* const tp[kBatchActivities] = {tb[0], tb[1], tb[2], tb[3]};
     if (linear)
       std::fill_n(solved, m, 0.0);
     else
-      slack_rounds(m, k, delta, inv_k, ap, cp, bb, tp, solved, binding);
+      slack_rounds(mp, k, delta, inv_k, ap, cp, bb, tp, solved, binding);
     for (std::size_t r = 0; r < m; ++r) {
       if (solved[r] != 0.0) {
         for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][row[r]] = tb[q][r];
