@@ -268,12 +268,6 @@ AllocationProblem column_problem(std::size_t j, double c, double delta, const do
   return prob;
 }
 
-/// Solves one problem with allocate() and writes its hours into column row j.
-void solve_one(const AllocationProblem& prob, std::size_t j, double* const t[kBatchActivities]) noexcept {
-  const Allocation al = allocate(prob);
-  for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][j] = al.t[q];
-}
-
 /// `Rounds` budget-slack rounds (mu = 0: theta = delta*(A_F + k*C_U)/(k + delta*|F|), the rounds of
 /// allocate()) from the active set `set`; returns the last round's count of changes (0: settled) and
 /// its hours in set.t and `total`.
@@ -406,6 +400,192 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
   }
 }
 
+/// std::clamp(v, lo, hi) by value (the same result: lo if v < lo, else hi if hi < v, else v).
+[[gnu::always_inline]] inline double clamp_value(double v, double lo, double hi) noexcept {
+  const double below_hi = hi < v ? hi : v;
+  return v < lo ? lo : below_hi;
+}
+
+/// x, y = min, max (a compare-exchange of a sorting network).
+[[gnu::always_inline]] inline void order(double& x, double& y) noexcept {
+  const double lo = y < x ? y : x;
+  const double hi = y < x ? x : y;
+  x = lo;
+  y = hi;
+}
+
+/// S(theta) = sum_j clamp((a_j - theta)/k, 0, cap_j) over the admissible activities (ok), as
+/// total_at() in allocate() (an activity it drops adds an exact zero).
+[[gnu::always_inline]] inline double sum_at(const double (&av)[kM], const double (&cv)[kM], const double (&ok)[kM], double k,
+                                            double theta) noexcept {
+  double sum = 0.0;
+#pragma GCC unroll 4
+  for (int q = 0; q < kM; ++q) {
+    const double x = clamp_value((av[q] - theta) / k, 0.0, cv[q]);
+    sum += ok[q] != 0.0 ? x : 0.0;
+  }
+  return sum;
+}
+
+/// solve_theta() without branches, from the sorted breakpoints bp and S at each (s_bp): theta with
+/// theta - delta S(theta) = 0 (fixed < 0) or S(theta) = fixed. Flags are doubles, 0 or 1, as in
+/// ActiveSet (with a bool GCC vectorises nothing of the loop).
+[[gnu::always_inline]] inline double root(const double (&bp)[2 * kM], const double (&s_bp)[2 * kM], const double (&av)[kM],
+                                          const double (&cv)[kM], const double (&ok)[kM], double k, double delta, double fixed) noexcept {
+  double lo = -1e300, hi = 1e300;
+  double found = 0.0;
+  double prev = -1e300;  // the breakpoint before bp[i] (a variable: with bp[i - 1] GCC left the loop scalar)
+#pragma GCC unroll 8
+  for (int i = 0; i < 2 * kM; ++i) {
+    const double sum = s_bp[i];
+    const double g = fixed < 0 ? bp[i] - delta * sum - 0.0 : fixed - sum;
+    const double ge = g >= 0.0 ? 1.0 : 0.0;
+    const double take = ge - ge * found;  // the first breakpoint with g >= 0
+    const double lo_here = ge != 0.0 ? prev : bp[i];
+    lo = found != 0.0 ? lo : lo_here;
+    hi = take != 0.0 ? bp[i] : hi;
+    found += take;
+    prev = bp[i];
+  }
+  // (lo > -1e299 && hi < 1e299 ? 0.5 (lo + hi) : ...) with selects only.
+  const double mid_finite_lo = hi < 1e299 ? 0.5 * (lo + hi) : lo + 1.0;
+  const double mid = lo > -1e299 ? mid_finite_lo : hi - 1.0;
+  double a_sum = 0.0;
+  double free_count = 0.0;
+#pragma GCC unroll 4
+  for (int q = 0; q < kM; ++q) {
+    const double tj = (av[q] - mid) / k;
+    const double in = tj > 0.0 ? ok[q] : 0.0;
+    const double here = tj >= cv[q] ? cv[q] : av[q] / k;
+    const double free_here = tj >= cv[q] ? 0.0 : 1.0;
+    a_sum += in != 0.0 ? here : 0.0;
+    free_count += in != 0.0 ? free_here : 0.0;
+  }
+  const double b = free_count / k;
+  const double fixed_theta = b > 0.0 ? (a_sum - fixed) / b : mid;
+  const double theta = fixed < 0 ? (0.0 + delta * a_sum) / (1.0 + delta * b) : fixed_theta;
+  return clamp_value(theta, lo, hi);
+}
+
+/// allocate() for rows [0, len) of contiguous columns (len a multiple of kLanes; k = c - delta not
+/// near 0), in a loop that vectorises, with allocate()'s operations in its order (so its bits): the
+/// budget-slack rounds (eight at most); where they do not settle within the budget, the breakpoint
+/// search of solve_theta() with the budget slack and, if the total then exceeds the budget, with
+/// S = budget; the hours at that theta, scaled down if rounding overshoots the budget. Branches
+/// become selects; a problem's activities that allocate() drops (a <= 0 or cap <= 0) add exact
+/// zeros to its sums, and their breakpoints are 1e300, past every real one, where the search's
+/// upper end already is.
+[[gnu::noinline]] void exact_rows(std::size_t len, double k, double delta, double inv_k, const double (*ab)[kSlackPiece],
+                                  const double (*cb)[kSlackPiece], const double* bb, double (*tb)[kSlackPiece]) noexcept {
+  constexpr int kB = 2 * kM;  // breakpoints
+#pragma omp simd
+  for (std::size_t r = 0; r < len; ++r) {
+    double av[kM], cv[kM];
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      av[q] = ab[q][r];
+      cv[q] = cb[q][r];
+    }
+    const double bud = bb[r];
+    ActiveSet set;
+    set.start(av, cv);
+    double slack_total = 0.0;
+    const double changed = slack_steps<8>(set, av, cv, k, delta, inv_k, slack_total);
+    // (Flags are doubles, 0 or 1, as in ActiveSet: GCC vectorises none of this with a bool.)
+    const double slack_done = changed == 0.0 ? (slack_total <= bud ? 1.0 : 0.0) : 0.0;
+    // solve_theta(): the breakpoints a_j and a_j - k cap_j, sorted (a sorting network of min and max:
+    // the same sorted values as the insertion sort).
+    double bp[kB];
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      bp[2 * q] = set.ok[q] != 0.0 ? av[q] : 1e300;
+      bp[2 * q + 1] = set.ok[q] != 0.0 ? av[q] - k * cv[q] : 1e300;
+    }
+    static_assert(kB == 8, "the sorting network sorts 8 values");
+    order(bp[0], bp[2]);
+    order(bp[1], bp[3]);
+    order(bp[4], bp[6]);
+    order(bp[5], bp[7]);
+    order(bp[0], bp[4]);
+    order(bp[1], bp[5]);
+    order(bp[2], bp[6]);
+    order(bp[3], bp[7]);
+    order(bp[0], bp[1]);
+    order(bp[2], bp[3]);
+    order(bp[4], bp[5]);
+    order(bp[6], bp[7]);
+    order(bp[2], bp[4]);
+    order(bp[3], bp[5]);
+    order(bp[1], bp[4]);
+    order(bp[3], bp[6]);
+    order(bp[1], bp[2]);
+    order(bp[3], bp[4]);
+    order(bp[5], bp[6]);
+    // S at each breakpoint, for both searches.
+    double s_bp[kB];
+#pragma GCC unroll 8
+    for (int i = 0; i < kB; ++i) s_bp[i] = sum_at(av, cv, set.ok, k, bp[i]);
+    double theta = root(bp, s_bp, av, cv, set.ok, k, delta, -1.0);
+    const double s = sum_at(av, cv, set.ok, k, theta);
+    theta = s > bud ? root(bp, s_bp, av, cv, set.ok, k, delta, bud) : theta;
+    double x[kM];
+    double total = 0.0;
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      const double v = clamp_value((av[q] - theta) / k, 0.0, cv[q]);
+      x[q] = set.ok[q] != 0.0 ? v : 0.0;
+      total += x[q];
+    }
+    // With very large marginal utilities rounding can overshoot the budget by a few ulps.
+    const double scale = bud / total;
+#pragma GCC unroll 4
+    for (int q = 0; q < kM; ++q) {
+      const double y = total > bud ? x[q] * scale : x[q];
+      tb[q][r] = slack_done != 0.0 ? set.t[q] : y;
+    }
+  }
+}
+
+/// allocate() for the problems at rows src[0, m) of the columns a, cap and budget, writing their
+/// hours into rows dst[0, m) of t: gathered a piece at a time into contiguous rows for exact_rows()
+/// (allocate() itself one by one for perfect substitutes).
+void solve_rest(std::size_t m, const std::uint32_t* src, const std::uint32_t* dst, double c, double delta, const double* const a[kM],
+                const double* const cap[kM], const double* budget, double* const t[kM]) noexcept {
+  const double k = c - delta;
+  if (!(k > 1e-12 * std::max(1.0, c))) {
+    for (std::size_t r = 0; r < m; ++r) {
+      const AllocationProblem prob = column_problem(src[r], c, delta, a, cap, budget);
+      const Allocation al = allocate(prob);
+      for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][dst[r]] = al.t[q];
+    }
+    return;
+  }
+  const double inv_k = 1.0 / k;
+  double ab[kM][kSlackPiece], cb[kM][kSlackPiece], bb[kSlackPiece], tb[kM][kSlackPiece];
+  for (std::size_t lo = 0; lo < m; lo += kSlackPiece) {
+    const std::size_t len = std::min(kSlackPiece, m - lo);
+    for (std::size_t r = 0; r < len; ++r) {
+      const std::size_t j = src[lo + r];
+      for (int q = 0; q < kM; ++q) {
+        ab[q][r] = a[q][j];
+        cb[q][r] = cap[q][j];
+      }
+      bb[r] = budget[j];
+    }
+    const std::size_t lp = padded(len);
+    for (std::size_t r = len; r < lp; ++r) {
+      for (int q = 0; q < kM; ++q) {
+        ab[q][r] = ab[q][0];
+        cb[q][r] = cb[q][0];
+      }
+      bb[r] = bb[0];
+    }
+    exact_rows(lp, k, delta, inv_k, ab, cb, bb, tb);
+    for (std::size_t r = 0; r < len; ++r)
+      for (int q = 0; q < kM; ++q) t[q][dst[lo + r]] = tb[q][r];
+  }
+}
+
 }  // namespace
 
 void allocate_batch(std::size_t n, double c, double delta, const double* const a_in[kBatchActivities],
@@ -495,11 +675,14 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
           for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][lo + row[r]] = tb[q][r];
         }
     }
+    // The rest (about 3%), as allocate() solves them.
+    std::uint32_t rest[kPiece];
+    std::size_t nr = 0;
     for (std::size_t r = 0; r < len; ++r) {
-      if (solved[r] != 0.0) continue;
-      const std::size_t j = lo + r;
-      solve_one(column_problem(j, c, delta, a, cap, budget), j, t);
+      rest[nr] = static_cast<std::uint32_t>(lo + r);
+      nr += solved[r] != 0.0 ? 0 : 1;
     }
+    solve_rest(nr, rest, rest, c, delta, a, cap, budget, t);
   }
 }
 
@@ -561,13 +744,17 @@ std::size_t limit_to_base(std::size_t n, double c, double delta, const double* c
       std::fill_n(solved, m, 0.0);
     else
       slack_rounds(mp, k, delta, inv_k, ap, cp, bb, tp, solved, binding);
+    std::uint32_t src[kPiece], dst[kPiece];
+    std::size_t nr = 0;
     for (std::size_t r = 0; r < m; ++r) {
       if (solved[r] != 0.0) {
         for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][row[r]] = tb[q][r];
       } else {
-        solve_one(column_problem(r, c, delta, ap, cp, bb), row[r], t);
+        src[nr] = static_cast<std::uint32_t>(r);
+        dst[nr++] = static_cast<std::uint32_t>(row[r]);
       }
     }
+    solve_rest(nr, src, dst, c, delta, ap, cp, bb, t);
     resolved += m;
   }
   return resolved;
