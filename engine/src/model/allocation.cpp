@@ -474,7 +474,10 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
 /// S = budget; the hours at that theta, scaled down if rounding overshoots the budget. Branches
 /// become selects; a problem's activities that allocate() drops (a <= 0 or cap <= 0) add exact
 /// zeros to its sums, and their breakpoints are 1e300, past every real one, where the search's
-/// upper end already is.
+/// upper end already is. kOver: rows whose budget-slack rounds are known to settle over the budget
+/// (in allocate_batch's or slack_rounds()'s four rounds; allocate() settles them the same way and goes
+/// on to the search), so the rounds are skipped.
+template <bool kOver>
 [[gnu::noinline]] void exact_rows(std::size_t len, double k, double delta, double inv_k, const double (*ab)[kSlackPiece],
                                   const double (*cb)[kSlackPiece], const double* bb, double (*tb)[kSlackPiece]) noexcept {
   constexpr int kB = 2 * kM;  // breakpoints
@@ -489,10 +492,13 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
     const double bud = bb[r];
     ActiveSet set;
     set.start(av, cv);
-    double slack_total = 0.0;
-    const double changed = slack_steps<8>(set, av, cv, k, delta, inv_k, slack_total);
     // (Flags are doubles, 0 or 1, as in ActiveSet: GCC vectorises none of this with a bool.)
-    const double slack_done = changed == 0.0 ? (slack_total <= bud ? 1.0 : 0.0) : 0.0;
+    double slack_done = 0.0;
+    if constexpr (!kOver) {
+      double slack_total = 0.0;
+      const double changed = slack_steps<8>(set, av, cv, k, delta, inv_k, slack_total);
+      slack_done = changed == 0.0 ? (slack_total <= bud ? 1.0 : 0.0) : 0.0;
+    }
     // solve_theta(): the breakpoints a_j and a_j - k cap_j, sorted (a sorting network of min and max:
     // the same sorted values as the insertion sort).
     double bp[kB];
@@ -548,7 +554,8 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
 
 /// allocate() for the problems at rows src[0, m) of the columns a, cap and budget, writing their
 /// hours into rows dst[0, m) of t: gathered a piece at a time into contiguous rows for exact_rows()
-/// (allocate() itself one by one for perfect substitutes).
+/// (allocate() itself one by one for perfect substitutes). kOver as in exact_rows().
+template <bool kOver>
 void solve_rest(std::size_t m, const std::uint32_t* src, const std::uint32_t* dst, double c, double delta, const double* const a[kM],
                 const double* const cap[kM], const double* budget, double* const t[kM]) noexcept {
   const double k = c - delta;
@@ -580,7 +587,7 @@ void solve_rest(std::size_t m, const std::uint32_t* src, const std::uint32_t* ds
       }
       bb[r] = bb[0];
     }
-    exact_rows(lp, k, delta, inv_k, ab, cb, bb, tb);
+    exact_rows<kOver>(lp, k, delta, inv_k, ab, cb, bb, tb);
     for (std::size_t r = 0; r < len; ++r)
       for (int q = 0; q < kM; ++q) t[q][dst[lo + r]] = tb[q][r];
   }
@@ -675,14 +682,19 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
           for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][lo + row[r]] = tb[q][r];
         }
     }
-    // The rest (about 3%), as allocate() solves them.
-    std::uint32_t rest[kPiece];
-    std::size_t nr = 0;
+    // The rest (about 3%), as allocate() solves them: apart, those whose budget-slack rounds settled
+    // over the budget (most of them).
+    std::uint32_t rest[kPiece], over[kPiece];
+    std::size_t nr = 0, no = 0;
     for (std::size_t r = 0; r < len; ++r) {
-      rest[nr] = static_cast<std::uint32_t>(lo + r);
-      nr += solved[r] != 0.0 ? 0 : 1;
+      if (solved[r] != 0.0) continue;
+      if (!linear && binding[r] != 0.0)
+        over[no++] = static_cast<std::uint32_t>(lo + r);
+      else
+        rest[nr++] = static_cast<std::uint32_t>(lo + r);
     }
-    solve_rest(nr, rest, rest, c, delta, a, cap, budget, t);
+    solve_rest<false>(nr, rest, rest, c, delta, a, cap, budget, t);
+    solve_rest<true>(no, over, over, c, delta, a, cap, budget, t);
   }
 }
 
@@ -744,17 +756,23 @@ std::size_t limit_to_base(std::size_t n, double c, double delta, const double* c
       std::fill_n(solved, m, 0.0);
     else
       slack_rounds(mp, k, delta, inv_k, ap, cp, bb, tp, solved, binding);
-    std::uint32_t src[kPiece], dst[kPiece];
-    std::size_t nr = 0;
+    // The rest as allocate() solves them: apart, those whose budget-slack rounds settled over the
+    // budget (most of them).
+    std::uint32_t src[kPiece], dst[kPiece], over_src[kPiece], over_dst[kPiece];
+    std::size_t nr = 0, no = 0;
     for (std::size_t r = 0; r < m; ++r) {
       if (solved[r] != 0.0) {
         for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][row[r]] = tb[q][r];
+      } else if (!linear && binding[r] != 0.0) {
+        over_src[no] = static_cast<std::uint32_t>(r);
+        over_dst[no++] = static_cast<std::uint32_t>(row[r]);
       } else {
         src[nr] = static_cast<std::uint32_t>(r);
         dst[nr++] = static_cast<std::uint32_t>(row[r]);
       }
     }
-    solve_rest(nr, src, dst, c, delta, ap, cp, bb, t);
+    solve_rest<false>(nr, src, dst, c, delta, ap, cp, bb, t);
+    solve_rest<true>(no, over_src, over_dst, c, delta, ap, cp, bb, t);
     resolved += m;
   }
   return resolved;
