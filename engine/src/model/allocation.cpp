@@ -504,8 +504,8 @@ template <bool kOver>
     double bp[kB];
 #pragma GCC unroll 4
     for (int q = 0; q < kM; ++q) {
-      bp[2 * q] = set.ok[q] != 0.0 ? av[q] : 1e300;
-      bp[2 * q + 1] = set.ok[q] != 0.0 ? av[q] - k * cv[q] : 1e300;
+      bp[q] = set.ok[q] != 0.0 ? av[q] : 1e300;  // (the order before sorting does not matter)
+      bp[kM + q] = set.ok[q] != 0.0 ? av[q] - k * cv[q] : 1e300;
     }
     static_assert(kB == 8, "the sorting network sorts 8 values");
     order(bp[0], bp[2]);
