@@ -286,16 +286,6 @@ template <int Rounds>
   return changed;
 }
 
-/// The budget-slack rounds of allocate_batch() for problems [0, len <= kSlackPiece) of the columns:
-/// writes t and, per problem, solved (settled within the budget: the bits allocate() gives) and
-/// binding (settled over the budget). Not inlined: in its callers, with their own gathered rows, GCC
-/// 12 left every loop scalar; the column pointers are copied into locals so that the loops vectorise.
-///
-/// kActiveSetRounds rounds in all, in two steps: kFirstRounds for every problem, then the rest only
-/// for the problems whose active set changed in the last of them (about a fifth), from the active
-/// set they reached. A settled set is a fixed point (the same set gives the same theta, hours and
-/// set again), so stopping there gives the bits of the full rounds.
-constexpr int kFirstRounds = 2;
 constexpr std::size_t kSlackPiece = 128;
 /// Gathered rows are padded to a multiple of this many with copies of row 0 (their results unused),
 /// so that the vectorised loops over them run whole vectors (8 lanes with AVX-512) and never their
@@ -305,6 +295,10 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
 [[nodiscard]] inline std::size_t padded(std::size_t m) noexcept {
   return (m + kLanes - 1) / kLanes * kLanes;
 }
+/// The budget-slack rounds of allocate_batch() for problems [0, len <= kSlackPiece) of the columns:
+/// writes t and, per problem, solved (settled within the budget: the bits allocate() gives) and
+/// binding (settled over the budget). Not inlined: in its callers, with their own gathered rows, GCC
+/// 12 left every loop scalar; the column pointers are copied into locals so that the loops vectorise.
 [[gnu::noinline]] void slack_rounds(std::size_t len, double k, double delta, double inv_k, const double* const a_in[kM],
                                     const double* const cap_in[kM], const double* budget, double* const t_in[kM], double* solved,
                                     double* binding) noexcept {
@@ -316,8 +310,6 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
     cap[q] = cap_in[q];
     t[q] = t_in[q];
   }
-  double free_state[kM][kSlackPiece], cap_state[kM][kSlackPiece];
-  double more[kSlackPiece];  // 1: not settled (a double: a byte here made GCC take 64 problems a step)
 #pragma omp simd
   for (std::size_t j = 0; j < len; ++j) {
     double av[kM], cv[kM];
@@ -329,74 +321,11 @@ static_assert(kSlackPiece % kLanes == 0, "a padded piece fits its rows");
     ActiveSet set;
     set.start(av, cv);
     double total = 0.0;
-    const double changed = slack_steps<kFirstRounds>(set, av, cv, k, delta, inv_k, total);
+    const double changed = slack_steps<kActiveSetRounds>(set, av, cv, k, delta, inv_k, total);
     solved[j] = changed == 0.0 ? (total <= budget[j] ? 1.0 : 0.0) : 0.0;
     binding[j] = changed == 0.0 ? (total <= budget[j] ? 0.0 : 1.0) : 0.0;
-    more[j] = changed == 0.0 ? 0.0 : 1.0;
 #pragma GCC unroll 4
-    for (int q = 0; q < kM; ++q) {
-      t[q][j] = set.t[q];
-      free_state[q][j] = set.fr[q];
-      cap_state[q][j] = set.cp[q];
-    }
-  }
-  // The unsettled, found without branches, go on from where they stopped: copied into contiguous
-  // rows, the rounds, and their results copied back.
-  std::uint32_t list[kSlackPiece];
-  std::size_t m = 0;
-  for (std::size_t j = 0; j < len; ++j) {
-    list[m] = static_cast<std::uint32_t>(j);
-    m += more[j] != 0.0 ? 1 : 0;
-  }
-  if (m == 0) return;
-  double ab[kM][kSlackPiece], cb[kM][kSlackPiece], bb[kSlackPiece], tb[kM][kSlackPiece], sb[kSlackPiece], nb[kSlackPiece];
-  for (std::size_t r = 0; r < m; ++r) {
-    const std::size_t j = list[r];
-    for (int q = 0; q < kM; ++q) {
-      ab[q][r] = a[q][j];
-      cb[q][r] = cap[q][j];
-      free_state[q][r] = free_state[q][j];  // r <= j: row r is no longer needed
-      cap_state[q][r] = cap_state[q][j];
-    }
-    bb[r] = budget[j];
-  }
-  const std::size_t mp = padded(m);
-  for (std::size_t r = m; r < mp; ++r) {
-    for (int q = 0; q < kM; ++q) {
-      ab[q][r] = ab[q][0];
-      cb[q][r] = cb[q][0];
-      free_state[q][r] = free_state[q][0];
-      cap_state[q][r] = cap_state[q][0];
-    }
-    bb[r] = bb[0];
-  }
-#pragma omp simd
-  for (std::size_t r = 0; r < mp; ++r) {
-    double av[kM], cv[kM];
-#pragma GCC unroll 4
-    for (int q = 0; q < kM; ++q) {
-      av[q] = ab[q][r];
-      cv[q] = cb[q][r];
-    }
-    ActiveSet set;
-    set.start(av, cv);
-#pragma GCC unroll 4
-    for (int q = 0; q < kM; ++q) {
-      set.fr[q] = free_state[q][r];
-      set.cp[q] = cap_state[q][r];
-    }
-    double total = 0.0;
-    const double changed = slack_steps<kActiveSetRounds - kFirstRounds>(set, av, cv, k, delta, inv_k, total);
-    sb[r] = changed == 0.0 ? (total <= bb[r] ? 1.0 : 0.0) : 0.0;
-    nb[r] = changed == 0.0 ? (total <= bb[r] ? 0.0 : 1.0) : 0.0;
-#pragma GCC unroll 4
-    for (int q = 0; q < kM; ++q) tb[q][r] = set.t[q];
-  }
-  for (std::size_t r = 0; r < m; ++r) {
-    const std::size_t j = list[r];
-    solved[j] = sb[r];
-    binding[j] = nb[r];
-    for (int q = 0; q < kM; ++q) t[q][j] = tb[q][r];
+    for (int q = 0; q < kM; ++q) t[q][j] = set.t[q];
   }
 }
 
