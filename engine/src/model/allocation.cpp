@@ -554,7 +554,30 @@ void allocate_batch(std::size_t n, double c, double delta, const double* const a
         cp[q] = cap[q] + lo;
         tp[q] = t[q] + lo;
       }
-      slack_rounds(len, k, delta, inv_k, ap, cp, budget + lo, tp, solved, binding);
+      // Whole vectors in place; the last len % kLanes problems (a chunk cut at a division's end)
+      // copied into a padded vector, so that no scalar remainder runs.
+      const std::size_t whole = len / kLanes * kLanes;
+      slack_rounds(whole, k, delta, inv_k, ap, cp, budget + lo, tp, solved, binding);
+      if (whole < len) {
+        double ar[kM][kLanes], cr[kM][kLanes], br[kLanes], tr[kM][kLanes], sr[kLanes], nr[kLanes];
+        for (std::size_t r = 0; r < kLanes; ++r) {
+          const std::size_t j = lo + std::min(whole + r, len - 1);  // the last problem again as padding
+          for (std::size_t q = 0; q < kBatchActivities; ++q) {
+            ar[q][r] = a[q][j];
+            cr[q][r] = cap[q][j];
+          }
+          br[r] = budget[j];
+        }
+        const double* const arp[kBatchActivities] = {ar[0], ar[1], ar[2], ar[3]};
+        const double* const crp[kBatchActivities] = {cr[0], cr[1], cr[2], cr[3]};
+        double* const trp[kBatchActivities] = {tr[0], tr[1], tr[2], tr[3]};
+        slack_rounds(kLanes, k, delta, inv_k, arp, crp, br, trp, sr, nr);
+        for (std::size_t r = 0; whole + r < len; ++r) {
+          solved[whole + r] = sr[r];
+          binding[whole + r] = nr[r];
+          for (std::size_t q = 0; q < kBatchActivities; ++q) t[q][lo + whole + r] = tr[q][r];
+        }
+      }
       // The budget binds (mu > 0): S(theta) = B gives theta = (A_F - k*(B - C_U)) / |F|; the answer
       // stands if the active set settles with |F| > 0 and mu = theta - delta*B >= 0 (KKT). Those
       // problems are gathered into contiguous rows first.
