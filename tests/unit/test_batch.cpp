@@ -265,3 +265,64 @@ TEST_CASE("limit_to_base solves each problem again as allocate() does with the l
   REQUIRE(resolved_binding > 100);
   REQUIRE(untouched > 500);
 }
+
+TEST_CASE("limit_to_base gives allocate()'s bits where the budget binds (the vectorised breakpoint search)", "[unit][allocation]") {
+  // Problems the active-set rounds leave (most with a binding budget) are solved by a vectorised copy
+  // of allocate()'s breakpoint search: with the checking cap lowered to 0 every problem that checks
+  // is solved again, most of them with a binding budget, and each must come out with allocate()'s
+  // bits. Marginal utilities and caps over several orders of magnitude, budgets that bind.
+  using kpisim::kBatchActivities;
+  const kpisim::Rng rng(11, 3);
+  std::size_t binding = 0, checked = 0;
+  for (std::uint32_t batch = 0; batch < 60; ++batch) {
+    const auto g = rng.uniform4(batch, 0, kpisim::Purpose::decision, 27);
+    const double c = 0.1 + 20 * g.u[0];
+    const double delta = c * 0.99 * g.u[1];
+    const std::size_t n = 300 + 7 * batch;
+    std::vector<double> a[kBatchActivities], cap[kBatchActivities], t[kBatchActivities], budget(n);
+    std::vector<float> share(n, 1.0F);
+    for (std::size_t q = 0; q < kBatchActivities; ++q) {
+      a[q].resize(n);
+      cap[q].resize(n);
+      t[q].resize(n);
+    }
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const auto v = rng.uniform4(batch, j, kpisim::Purpose::decision, 28);
+      budget[j] = v.u[0] < 0.05 ? 0.0 : 0.5 + 8 * v.u[1];
+      const double scale = std::pow(10.0, 4 * v.u[2] - 1);
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        const auto w = rng.uniform4(batch, j, kpisim::Purpose::decision, static_cast<std::uint32_t>(29 + q));
+        a[q][j] = scale * (w.u[0] - 0.2);
+        cap[q][j] = w.u[1] < 0.2 ? 1e300 : (w.u[1] < 0.25 ? 0.0 : 12 * w.u[2]);
+      }
+    }
+    const double* const ap[kBatchActivities] = {a[0].data(), a[1].data(), a[2].data(), a[3].data()};
+    const double* const cp[kBatchActivities] = {cap[0].data(), cap[1].data(), cap[2].data(), cap[3].data()};
+    double* const tp[kBatchActivities] = {t[0].data(), t[1].data(), t[2].data(), t[3].data()};
+    kpisim::allocate_batch(n, c, delta, ap, cp, budget.data(), tp);
+    const std::vector<double> before[kBatchActivities] = {t[0], t[1], t[2], t[3]};
+    kpisim::limit_to_base(n, c, delta, ap, cp, budget.data(), 1, 0, 0.0, share.data(), tp);
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!(before[1][j] > 0.0)) continue;
+      kpisim::AllocationProblem p;
+      p.n = kBatchActivities;
+      p.c = c;
+      p.delta = delta;
+      p.budget = budget[j];
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        p.a[q] = a[q][j];
+        p.cap[q] = cap[q][j];
+      }
+      p.cap[1] = 0.0;
+      const kpisim::Allocation x = kpisim::allocate(p);
+      ++checked;
+      binding += x.multiplier > 0.0 ? 1 : 0;
+      for (std::size_t q = 0; q < kBatchActivities; ++q) {
+        INFO("batch " << batch << " problem " << j << " activity " << q << ": " << t[q][j] << " vs " << x.t[q]);
+        REQUIRE(same_bits(t[q][j], x.t[q]));
+      }
+    }
+  }
+  REQUIRE(checked > 5000);
+  REQUIRE(binding > 2000);
+}

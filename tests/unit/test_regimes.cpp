@@ -484,3 +484,49 @@ TEST_CASE("clear_incentives clears the incentive columns marked written: each re
   CHECK(f.world.inc_outcome[5] == 1.0F);
 #endif
 }
+
+TEST_CASE("World::written: after apply, every incentive column not marked is +0 (the pass reads zeros for it)", "[unit][regimes]") {
+  // The per-person pass reads the scratch's zeros instead of an incentive column nobody marked
+  // today (incentive_rows in chunk.hpp): the same values only if such a column is all +0 then.
+  for (const std::string policy :
+       {"{type: none}", "{type: leaderboard, cadence: weekly}", "{type: leaderboard, metric: sessions}", "{type: quota, level: individual}",
+        "{type: quota, level: manager}", "{type: outcome}", "{type: audit, probability: 0.5}",
+        "{type: hybrid, components: [{weight: 1, policy: {type: outcome}}, {weight: 1, policy: {type: audit, probability: 0.1}}]}"}) {
+    CAPTURE(policy);
+    Fixture f(policy);
+    bool marked = false;
+    bool unmarked = false;
+    for (int d = 0; d < 21; ++d) {
+      kpisim::RegimeContext ctx{f.spec, f.world, f.rng, d};
+      f.world.clear_incentives();
+      f.regime->apply(ctx, 1.0);
+      for (const auto* c : {&f.world.inc_usage, &f.world.inc_sessions, &f.world.inc_usage_cap, &f.world.contest_stake, &f.world.contest_gap,
+                            &f.world.contest_sigma, &f.world.inc_outcome, &f.world.inc_padding_penalty, &f.world.inc_script_penalty,
+                            &f.world.perf_filter, &f.world.perf_removed}) {
+        if (f.world.written(*c)) {
+          marked = true;
+          continue;
+        }
+        unmarked = true;
+        for (const float x : *c) REQUIRE((x == 0.0F && !std::signbit(x)));
+      }
+      // The pass would run here; measurements for the regime's end of day.
+      for (std::size_t i = 0; i < f.world.n; ++i) f.world.measured_tokens[i] = static_cast<float>(1000 * ((i * 7 + d) % 13));
+      f.regime->end_of_day(ctx, 1.0);
+    }
+    CHECK(unmarked);
+    // (None writes nothing; the manager-level quota only the units' pressure, no per-person column.)
+    CHECK(marked == (policy != "{type: none}" && policy != "{type: quota, level: manager}"));
+  }
+  // The marks: set by wrote, cleared by clear_incentives.
+  Fixture f("{type: none}");
+  CHECK_FALSE(f.world.written(f.world.inc_usage));
+  f.world.wrote(f.world.inc_usage);
+  CHECK(f.world.written(f.world.inc_usage));
+  CHECK_FALSE(f.world.written(f.world.inc_outcome));
+  f.world.clear_incentives();
+  CHECK_FALSE(f.world.written(f.world.inc_usage));
+#ifdef KPISIM_CHECKS
+  CHECK_THROWS_AS(static_cast<void>(f.world.written(f.world.skill)), kpisim::InvariantError);  // not an incentive column
+#endif
+}

@@ -3,6 +3,7 @@
 #include <tbb/global_control.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -77,6 +78,30 @@ TEST_CASE("every regime runs with all invariants checked", "[unit][simulation]")
     }
     REQUIRE(r.snapshot_days.size() == 10);
     REQUIRE(r.snapshot_agents.size() == 20);
+  }
+}
+
+TEST_CASE("the day's incentive columns are zeroed at its end, alongside the regime's close", "[unit][simulation]") {
+  // Simulation::step zeroes the incentive columns the regime wrote at the end of the day (with the
+  // regime's close and the managers' beliefs), so between days every one is +0 and none is marked;
+  // the next morning's clear_incentives checks it (checked builds) and the regime writes afresh.
+  const auto spec = make_spec();
+  for (std::size_t p = 0; p < spec.scenario.policies.size(); ++p) {
+    INFO("policy " << spec.scenario.policies[p].name);
+    for (const bool serial : {false, true}) {
+      kpisim::RunOptions opt;
+      opt.serial = serial;
+      kpisim::Simulation sim(spec, p, 0, opt);
+      for (int d = 0; d < 9; ++d) {
+        sim.step();
+        const kpisim::World& w = sim.world();
+        for (const auto* c : {&w.inc_usage, &w.inc_sessions, &w.inc_usage_cap, &w.contest_stake, &w.contest_gap, &w.contest_sigma,
+                              &w.inc_outcome, &w.inc_padding_penalty, &w.inc_script_penalty, &w.perf_filter, &w.perf_removed}) {
+          REQUIRE_FALSE(w.written(*c));
+          REQUIRE(std::all_of(c->begin(), c->end(), [](float x) { return x == 0.0F && !std::signbit(x); }));
+        }
+      }
+    }
   }
 }
 

@@ -35,7 +35,15 @@ struct Scratch {
       esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk], rel[kChunk], fb[kChunk], score0[kChunk], against[kChunk];
   // Weekly plans: each person's terms that do not depend on the task type (computed once, not per task).
   double value_weight[kChunk], drag[kChunk], sens_outcome[kChunk], pressure_usd[kChunk], friction[kChunk];
+  // Zeros, read in place of an incentive column nobody wrote today (incentive_rows): never written.
+  float zeros[kChunk];
 };
+
+/// Rows [lo, lo + n <= kChunk) of incentive column c, or the scratch's zeros when c was not written
+/// today (every entry +0, World::written): the same values without reading the column.
+inline const float* incentive_rows(const World& w, const Column<float>& c, const Scratch& s, std::size_t lo) {
+  return w.written(c) ? c.data() + lo : s.zeros;
+}
 
 /// Weekly plans (7.2, with the belief updates of 7.11) for agents [lo, lo + n) of one division,
 /// scratch rows from `row` (weekly_plan.cpp).

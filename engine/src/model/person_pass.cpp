@@ -158,18 +158,17 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &w.performative_tokens,
                                  &w.performative_hours,
                                  &w.gamed_outcome,
-                                 &w.perf_filter,
-                                 &w.perf_removed,
                                  &w.ema_kpi,
                                  &w.ema_value,
                                  &w.reward_sensitivity,
                                  &w.integrity,
-                                 &w.contest_stake,
-                                 &w.contest_gap,
-                                 &w.contest_sigma,
-                                 &w.inc_script_penalty,
                                  &ps.slop_in})
     r.add(*c);
+  // Incentive columns only if a regime wrote them today: the pass reads the others as zeros from its
+  // scratch (incentive_rows), without touching them.
+  for (const Column<float>* c :
+       {&w.perf_filter, &w.perf_removed, &w.contest_stake, &w.contest_gap, &w.contest_sigma, &w.inc_script_penalty})
+    if (w.written(*c)) r.add(*c);
   r.add(w.last_slop_day);
   r.add(w.scripting);
   r.add(spec.team_of);
@@ -180,11 +179,6 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &w.reward_seen,
                                  &w.reward_expect,
                                  &w.cleanup_hours,
-                                 &w.inc_usage,
-                                 &w.inc_sessions,
-                                 &w.inc_usage_cap,
-                                 &w.inc_outcome,
-                                 &w.inc_padding_penalty,
                                  &ps.slop_out,
                                  &ps.plan.hours_per_e,
                                  &ps.plan.believed_per_hour,
@@ -210,6 +204,8 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &ps.plan.week_e,
                                  &ps.plan.mandate_against})
     r.add(*c);
+  for (const Column<float>* c : {&w.inc_usage, &w.inc_sessions, &w.inc_usage_cap, &w.inc_outcome, &w.inc_padding_penalty})
+    if (w.written(*c)) r.add(*c);
   r.add(ps.slop_to);
   r.add(ps.plan.needs_plan);
   return r;
@@ -226,15 +222,15 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const team_pressure = w.team_pressure.data();
   const float* const unit_mandate_share = w.unit_mandate_share.data();
   const float* const slop_in = ps.slop_in.data() + lo;
-  const float* const perf_filter = w.perf_filter.data() + lo;
-  const float* const perf_removed = w.perf_removed.data() + lo;
+  const float* const perf_filter = incentive_rows(w, w.perf_filter, s, lo);
+  const float* const perf_removed = incentive_rows(w, w.perf_removed, s, lo);
   const float* const script_scale = w.script_scale.data() + lo;
   const float* const sensitivity = w.reward_sensitivity.data() + lo;
   const float* const integrity = w.integrity.data() + lo;
-  const float* const contest_stake = w.contest_stake.data() + lo;
-  const float* const contest_gap = w.contest_gap.data() + lo;
-  const float* const contest_sigma = w.contest_sigma.data() + lo;
-  const float* const inc_script_penalty = w.inc_script_penalty.data() + lo;
+  const float* const contest_stake = incentive_rows(w, w.contest_stake, s, lo);
+  const float* const contest_gap = incentive_rows(w, w.contest_gap, s, lo);
+  const float* const contest_sigma = incentive_rows(w, w.contest_sigma, s, lo);
+  const float* const inc_script_penalty = incentive_rows(w, w.inc_script_penalty, s, lo);
   std::uint8_t* const scripting = w.scripting.data() + lo;
   float* const intensity = w.script_intensity.data() + lo;
   const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
@@ -366,6 +362,11 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
   const arrivals::Lognormal arrive_dist = arrivals::lognormal(sc.arrivals.workload_cv, div.workload * norm);
   const double max_backlog = sc.arrivals.max_backlog_days * norm;
   const double cleanup_cap = std::min(b.max_cleanup_hours, b.max_hours);
+  const float* const inc_usage = incentive_rows(w, w.inc_usage, s, lo);
+  const float* const inc_sessions = incentive_rows(w, w.inc_sessions, s, lo);
+  const float* const inc_usage_cap = incentive_rows(w, w.inc_usage_cap, s, lo);
+  const float* const inc_outcome = incentive_rows(w, w.inc_outcome, s, lo);
+  const float* const inc_padding_penalty = incentive_rows(w, w.inc_padding_penalty, s, lo);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -376,8 +377,8 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.cleanup_today[j] = cleanup.today;
 
     // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
-    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i], w.inc_usage[i],
-                                     w.inc_sessions[i],       w.inc_usage_cap[i],     w.inc_outcome[i], w.inc_padding_penalty[i],
+    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i], inc_usage[j],
+                                     inc_sessions[j],         inc_usage_cap[j],       inc_outcome[j],   inc_padding_penalty[j],
                                      1.0 - s.filter[j],       s.pressure[j],          s.mandate[j],     p.believed_per_hour[i],
                                      p.tokens_per_hour[i],    p.sessions_per_hour[i], p.ai_share[i],    p.verify_value[i]};
     const allocation_problem::Marginals m = allocation_problem::marginals(b, ms, v);

@@ -109,7 +109,21 @@ void World::wrote(const Column<float>& c) {
   KPISIM_CHECK(false, "World::wrote: not an incentive column");
 }
 
+bool World::written(const Column<float>& c) const {
+  const auto columns = incentive_columns();
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    if (&(this->*columns[j]) == &c) return (incentives_written_ >> j & 1U) != 0;
+  KPISIM_CHECK(false, "World::written: not an incentive column");
+  return true;
+}
+
 void World::clear_incentives() {
+  clear_incentive_columns();
+  std::fill(unit_pressure.begin(), unit_pressure.end(), 0.0F);
+  rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
+}
+
+void World::clear_incentive_columns() {
   // Only the columns a regime wrote since the last clear (the others are still zero: a regime
   // writes few of the eleven, and a run without a regime none), cleared block by block in parallel
   // (zeros, so the same at any thread count). Clearing all eleven was a sizeable share of a day.
@@ -130,8 +144,6 @@ void World::clear_incentives() {
     for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       for (std::size_t j = 0; j < count; ++j) std::fill(dirty[j]->data() + lo, dirty[j]->data() + hi, 0.0F);
     });
-  std::fill(unit_pressure.begin(), unit_pressure.end(), 0.0F);
-  rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }
 
 using namespace detail;  // NOLINT(google-build-using-namespace): the accumulator indices a_*
@@ -201,7 +213,8 @@ void Simulation::step() {
   const bool plan_day = d % 7 == 0;  // Mondays
   const auto& ms = sc.measurement;
 
-  // (1) Regimes write incentives.
+  // (1) Regimes write incentives. (The columns written yesterday were zeroed at the end of
+  // yesterday, alongside (5) and (6); here the day's counters and the units' pressure.)
   w.clear_incentives();
   RegimeContext ctx{spec, w, rng_, d};
   regime_->apply(ctx, 1.0);
@@ -252,21 +265,27 @@ void Simulation::step() {
 
   // (5) Regimes close the day, and (6) every manager's beliefs about AI value, from what she observes
   // of her own unit (managers.cpp, 7.17): its KPI dashboard on working days, or without a KPI her
-  // people's reports of the plan day. The two share no data (a regime writes incentives, rewards,
-  // shame, audit hours and its own state; the managers read the measured columns and the reports
-  // and write the units' beliefs), so they run at the same time: each gives the same bits whichever
-  // thread runs it, and the TBB worker, often asleep after the pass, can take one whole.
+  // people's reports of the plan day. The two share no data (a regime's close writes rewards, shame,
+  // audit hours and its own state, never the incentive columns, which only apply writes; the
+  // managers read the measured columns and the reports and write the units' beliefs), so they run
+  // at the same time: each gives the same bits whichever thread runs it, and the TBB worker, often
+  // asleep after the pass, can take one whole.
   double ai_signal_total = 0.0;
   const auto close_day = [&] { regime_->end_of_day(ctx, 1.0); };
   const auto beliefs = [&] {
     managers::finish_unit_sums(spec, w, im.pass, kpi_view, read_dashboard, read_reports, im.unit_sums);
     ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
   };
+  // Today's incentive columns are read by nothing after the pass: they are zeroed now, at the same
+  // time (zeros, so the same whichever thread), rather than by tomorrow's clear_incentives on one
+  // thread before the regime writes.
+  const auto clear_columns = [&] { w.clear_incentive_columns(); };
   if (options_.serial) {
     close_day();
     beliefs();
+    clear_columns();
   } else {
-    tbb::parallel_invoke(close_day, beliefs);
+    tbb::parallel_invoke(close_day, beliefs, clear_columns);
   }
 
   // (7) Record the day.

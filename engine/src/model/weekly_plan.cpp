@@ -45,13 +45,16 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   double* const sens_outcome = s.sens_outcome + row;
   double* const pressure_usd = s.pressure_usd + row;
   double* const friction = s.friction + row;
+  const float* const inc_outcome = incentive_rows(w, w.inc_outcome, s, lo);
+  const float* const inc_usage = incentive_rows(w, w.inc_usage, s, lo);
+  const float* const inc_sessions = incentive_rows(w, w.inc_sessions, s, lo);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
     const double sens = w.reward_sensitivity[i];
-    value_weight[j] = b.intrinsic_weight + sens * w.inc_outcome[i];
+    value_weight[j] = b.intrinsic_weight + sens * inc_outcome[j];
     drag[j] = 1.0 - b.cynicism_drag * w.cynicism[i];
-    sens_outcome[j] = sens * w.inc_outcome[i];
+    sens_outcome[j] = sens * inc_outcome[j];
     pressure_usd[j] = pressure[j] * b.pressure_usd_per_hour;
     friction[j] = ai_choice::friction(friction_usd, w.proficiency[i], w.efficacy[i], b.efficacy_friction);
   }
@@ -106,9 +109,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double p_hat = ai_choice::perceived_defect_prob(w.trust[i], rel_rate);
       const double overhead =
           ai_choice::overhead_per_ai_hour(p_hat, tasks_per_ai_hour, passed_hours, fix_hours, b.verification_ratio, b.verification_efficacy);
-      const double fixed =
-          sens * (w.inc_usage[i] * tok_h + w.inc_sessions[i] * sessions_h + pressure_usd[j] + task_mandate[j] * mandate_usd) -
-          value_weight[j] * r_man * overhead - friction[j];
+      const double fixed = sens * (inc_usage[j] * tok_h + inc_sessions[j] * sessions_h + pressure_usd[j] + task_mandate[j] * mandate_usd) -
+                           value_weight[j] * r_man * overhead - friction[j];
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
       const double bel0 = belief[j];

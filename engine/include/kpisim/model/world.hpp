@@ -18,10 +18,17 @@ struct World {
   /// regimes write). Only the columns marked written since the last clear (wrote) are zeroed: the
   /// others are still zero (checked in checked builds).
   void clear_incentives();
+  /// The column part of clear_incentives, alone: zeroes the incentive columns marked written and
+  /// clears the marks (Simulation::step does it at the end of a day, alongside the regime's close;
+  /// clear_incentives then finds every column zero the next morning).
+  void clear_incentive_columns();
 
   /// Marks incentive column `c` (one of the eleven cleared by clear_incentives) as written today: a
   /// regime calls it in apply() for each incentive column it writes.
   void wrote(const Column<float>& c);
+  /// Whether incentive column `c` was written since the last clear_incentives (if not, every entry
+  /// is +0: the per-person pass then reads zeros from its scratch instead of the column).
+  [[nodiscard]] bool written(const Column<float>& c) const;
 
   static constexpr std::int32_t kNever = -1000000;  ///< a day long before any run
 
