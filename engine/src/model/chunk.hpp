@@ -27,6 +27,7 @@ struct Scratch {
   double gaming[kChunk], quit[kChunk];  // flags, 0 or 1 (doubles vectorise with the rest)
   // Work: Poisson rates and counts (caught, passed on, escalations).
   double e[kChunk], lambda[3][kChunk], count[3][kChunk], perf_sessions[kChunk];
+  double reward_felt[kChunk];  // the reward each person expects today, as she feels it (outcomes, 7.13)
   // Contributions to the accumulators.
   double out[a_count][kChunk];
   // Weekly plans: learning noise and the sums over the task mix.

@@ -439,6 +439,22 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   const auto att = sc.attrition;
   const double quit_base = rules::quit_base(att.annual_turnover);
   auto& o = s.out;
+  // The reward she expects from the regime, learned from what reached her since her last working
+  // day (rewards minus penalties), felt per USD of the value of her norm day at the skill she starts
+  // the day with (7.13). A loop of its own: in the loop below it keeps GCC from vectorising.
+  double* const reward_felt = s.reward_felt;
+  const float* const skill0 = w.skill.data() + lo;
+  float* const reward_usd = w.reward_usd.data() + lo;
+  float* const reward_seen = w.reward_seen.data() + lo;
+  float* const reward_expect = w.reward_expect.data() + lo;
+#pragma omp simd
+  for (std::size_t j = 0; j < n; ++j) {
+    const double received = static_cast<double>(reward_usd[j]) - static_cast<double>(reward_seen[j]);
+    reward_seen[j] = reward_usd[j];
+    const auto r = static_cast<float>(wellbeing::reward_expectation(wb, reward_expect[j], received));
+    reward_expect[j] = r;
+    reward_felt[j] = wellbeing::reward_felt(r, norm * static_cast<double>(skill0[j]) * div_vph);
+  }
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -490,13 +506,8 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     // Well-being on a working day (7.13, job demands-resources).
     const double pressure = s.pressure[j];
     const double expected = norm * static_cast<double>(static_cast<float>(skill)) * div_vph;
-    // The reward she expects from the regime, learned from what reached her since her last working
-    // day (rewards minus penalties), felt per USD of the value of her day: a resource or a hindrance.
-    const double received = static_cast<double>(w.reward_usd[i]) - static_cast<double>(w.reward_seen[i]);
-    w.reward_seen[i] = w.reward_usd[i];
-    const auto reward_expect = static_cast<float>(wellbeing::reward_expectation(wb, w.reward_expect[i], received));
-    w.reward_expect[i] = reward_expect;
-    const double felt = wellbeing::reward_felt(reward_expect, expected);
+    // The reward she expects, as she feels it (above): a resource or a hindrance.
+    const double felt = reward_felt[j];
     // A mandate weighs by the work it claims against her own choice (the week's plan, 7.13).
     const double mandate = p.mandate_against[i];
     const double hindrance = wellbeing::hindrance(wb, pressure, mandate, w.shame[i], felt);

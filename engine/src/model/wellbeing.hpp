@@ -29,8 +29,10 @@ inline double reward_expectation(const Wellbeing& wb, double expected, double re
 /// The expected reward as she feels it: per USD of the value of her norm day (`day_value`), bounded
 /// to [-1, 1] (a reward stream worth more than her day's work is felt as no more than one that
 /// matches it). Positive: a resource; negative (fines expected): a hindrance.
+/// Written without a branch around the division, so that the loop calling it vectorises.
 inline double reward_felt(double expected, double day_value) noexcept {
-  return day_value > 0 ? std::clamp(expected / day_value, -1.0, 1.0) : 0.0;
+  const double valued = day_value > 0 ? 1.0 : 0.0;
+  return valued * std::clamp(expected / std::max(day_value, 1e-9), -1.0, 1.0);
 }
 
 /// Hindrance demands: felt pressure, working under a mandate (0 or 1), leaderboard shame, and the
