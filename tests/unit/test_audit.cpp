@@ -22,7 +22,7 @@ struct Fixture {
             "t.yaml"))),
         world(spec),
         rng(7, 0),
-        regime(spec.scenario.policies[0].config->instantiate(spec)) {}
+        regime(spec.scenario.policies[0].config->instantiate(spec, whole_scope(spec))) {}
 
   void day(int d) {
     kpisim::RegimeContext ctx{spec, world, rng, d};

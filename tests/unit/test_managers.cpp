@@ -101,12 +101,12 @@ TEST_CASE("managers: a division head mandates AI for the task types she believes
   REQUIRE(first < k);
   for (std::size_t t = 0; t < k; ++t)
     for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = spec.division_of[i] == 1 && t == first ? 1000.0F : 100.0F;
-  const mg::KpiView none{};
+  const std::vector<mg::KpiView> none(spec.divisions.size(), mg::KpiView{});
   mg::UnitSums sums;
-  mg::unit_sums(spec, w, ps, none, false, true, sums);
+  mg::unit_sums(spec, w, ps, none.data(), false, true, sums);
   CHECK(sums.headcount[du[1]] == 16.0);
   CHECK(sums.reports[du[1] * k + first] == Approx(16 * 1000.0));
-  const double weighted = mg::update_beliefs(spec, m, none, true, sums, true, w);
+  const double weighted = mg::update_beliefs(spec, m, none.data(), true, sums, true, w);
   double mix_total = 0.0;
   for (std::size_t t = 0; t < k; ++t) mix_total += spec.divisions[1].mix[t];
   // Every manager of division 1 (its head, its department heads, its team managers) hears the same.
@@ -152,10 +152,10 @@ TEST_CASE("managers: each manager believes what her own unit shows her, and mand
   // Reports: the first team says 1000 USD on the first task type, everyone else 100.
   for (std::size_t t = 0; t < k; ++t)
     for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = i < 4 && t == first ? 1000.0F : 100.0F;
-  const mg::KpiView none{};
+  const std::vector<mg::KpiView> none(spec.divisions.size(), mg::KpiView{});
   mg::UnitSums sums;
-  mg::unit_sums(spec, w, ps, none, false, true, sums);
-  mg::update_beliefs(spec, m, none, true, sums, true, w);
+  mg::unit_sums(spec, w, ps, none.data(), false, true, sums);
+  mg::update_beliefs(spec, m, none.data(), true, sums, true, w);
   CHECK(w.unit_task_belief[team0 * k + first] == Approx(1000.0 * weekly));                          // 226
   CHECK(w.unit_task_belief[dept0 * k + first] == Approx((4 * 1000.0 + 4 * 100.0) / 8 * weekly));    // 124
   CHECK(w.unit_task_belief[du[0] * k + first] == Approx((4 * 1000.0 + 12 * 100.0) / 16 * weekly));  // 73
@@ -170,9 +170,9 @@ TEST_CASE("managers: each manager believes what her own unit shows her, and mand
   // department's 100, the division's 50; a day moves each belief 5% of the way from 0.
   kpisim::World w2(spec);
   for (std::size_t i = 0; i < n; ++i) w2.measured_tokens[i] = i < 4 ? 400000.0F : 0.0F;
-  const mg::KpiView tokens{1, 0, 0, false};
-  mg::unit_sums(spec, w2, ps, tokens, true, false, sums);
-  mg::update_beliefs(spec, m, tokens, true, sums, false, w2);
+  const std::vector<mg::KpiView> tokens(spec.divisions.size(), mg::KpiView{1, 0, 0, false});
+  mg::unit_sums(spec, w2, ps, tokens.data(), true, false, sums);
+  mg::update_beliefs(spec, m, tokens.data(), true, sums, false, w2);
   CHECK(w2.unit_manager_belief[team0] == Approx(10.0));
   CHECK(w2.unit_manager_belief[dept0] == Approx(5.0));
   CHECK(w2.unit_manager_belief[du[0]] == Approx(2.5));
@@ -287,10 +287,10 @@ TEST_CASE("managers: beliefs move towards the dashboard on working days, and bac
   // Division a's people show 80,000 measured tokens (40 USD per FTE-day as read from the
   // dashboard), division b's 40,000 (20).
   for (std::size_t i = 0; i < spec.employees; ++i) w.measured_tokens[i] = spec.division_of[i] == 0 ? 80000.0F : 40000.0F;
-  const mg::KpiView tokens{1, 0, 0, false};
+  const std::vector<mg::KpiView> tokens(spec.divisions.size(), mg::KpiView{1, 0, 0, false});
   mg::UnitSums sums;
-  mg::unit_sums(spec, w, ps, tokens, true, false, sums);
-  const double weighted = mg::update_beliefs(spec, m, tokens, true, sums, false, w);
+  mg::unit_sums(spec, w, ps, tokens.data(), true, false, sums);
+  const double weighted = mg::update_beliefs(spec, m, tokens.data(), true, sums, false, w);
   const auto du = division_units(spec);
   // The dashboard cannot tell task types apart: every task type moves alike, for every manager.
   for (std::size_t u = 0; u < spec.units.size(); ++u) {
@@ -302,14 +302,14 @@ TEST_CASE("managers: beliefs move towards the dashboard on working days, and bac
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
   CHECK(w.unit_manager_belief[du[1]] == Approx(1.0));
   CHECK(weighted == Approx(16 * 2.0 + 16 * 1.0));
-  mg::update_beliefs(spec, m, tokens, false, sums, false, w);
+  mg::update_beliefs(spec, m, tokens.data(), false, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));  // a day off: unchanged
   // Without a KPI (it has ended), the level she read fades towards what her people say (nothing
   // yet: 0), 5% a working day; on a day off nothing moves.
-  const mg::KpiView none{};
-  mg::update_beliefs(spec, m, none, false, sums, false, w);
+  const std::vector<mg::KpiView> none(spec.divisions.size(), mg::KpiView{});
+  mg::update_beliefs(spec, m, none.data(), false, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(2.0));
-  mg::update_beliefs(spec, m, none, true, sums, false, w);
+  mg::update_beliefs(spec, m, none.data(), true, sums, false, w);
   CHECK(w.unit_manager_belief[du[0]] == Approx(1.9));
 }
 
@@ -336,10 +336,10 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   for (std::size_t t = 0; t < k; ++t)
     for (std::size_t i = 0; i < n; ++i) ps.report[t * n + i] = t == first ? 400.0F : 0.0F;
   // No KPI yet: a plan day's reports. She has read no dashboard (its level is NaN).
-  const mg::KpiView none{};
+  const std::vector<mg::KpiView> none(spec.divisions.size(), mg::KpiView{});
   mg::UnitSums sums;
-  mg::unit_sums(spec, w, ps, none, false, true, sums);
-  mg::update_beliefs(spec, m, none, true, sums, true, w);
+  mg::unit_sums(spec, w, ps, none.data(), false, true, sums);
+  mg::update_beliefs(spec, m, none.data(), true, sums, true, w);
   const std::size_t head = du[0];
   const double rep_first = 400.0 * weekly;
   CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first));
@@ -348,9 +348,9 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   // thousand, 300 USD per FTE-day. Her view of the level moves 5% of the way from where her people
   // put it; her belief on each task type is what they report for it, shifted by the gap.
   for (std::size_t i = 0; i < n; ++i) w.measured_tokens[i] = 600000.0F;
-  const mg::KpiView tokens{1, 0, 0, false};
-  mg::unit_sums(spec, w, ps, tokens, true, false, sums);
-  mg::update_beliefs(spec, m, tokens, true, sums, false, w);
+  const std::vector<mg::KpiView> tokens(spec.divisions.size(), mg::KpiView{1, 0, 0, false});
+  mg::unit_sums(spec, w, ps, tokens.data(), true, false, sums);
+  mg::update_beliefs(spec, m, tokens.data(), true, sums, false, w);
   const double level = pi * rep_first + 0.05 * (300.0 - pi * rep_first);
   CHECK(w.unit_dashboard[head] == Approx(level));
   CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first + (level - pi * rep_first)));
@@ -372,10 +372,10 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   CHECK(w.unit_mandate_share[head] == Approx(pi));
   // The KPI ends. Her memory of the dashboard's level fades towards what her people say, 5% a
   // working day (no jump), and not on a day off.
-  mg::unit_sums(spec, w, ps, none, false, false, sums);
-  mg::update_beliefs(spec, m, none, false, sums, false, w);
+  mg::unit_sums(spec, w, ps, none.data(), false, false, sums);
+  mg::update_beliefs(spec, m, none.data(), false, sums, false, w);
   CHECK(w.unit_dashboard[head] == Approx(level));
-  mg::update_beliefs(spec, m, none, true, sums, false, w);
+  mg::update_beliefs(spec, m, none.data(), true, sums, false, w);
   const double faded = level + 0.05 * (pi * rep_first - level);
   CHECK(w.unit_dashboard[head] == Approx(faded));
   CHECK(w.unit_task_belief[head * k + first] == Approx(rep_first + (faded - pi * rep_first)));
@@ -383,11 +383,11 @@ TEST_CASE("managers: under a KPI the dashboard gives the level and her people's 
   // dashboard_weight 0: she ignores the dashboard, and believes what her people say.
   kpisim::World w0(spec);
   m.dashboard_weight = 0.0;
-  mg::unit_sums(spec, w0, ps, none, false, true, sums);
-  mg::update_beliefs(spec, m, none, true, sums, true, w0);
+  mg::unit_sums(spec, w0, ps, none.data(), false, true, sums);
+  mg::update_beliefs(spec, m, none.data(), true, sums, true, w0);
   for (std::size_t i = 0; i < n; ++i) w0.measured_tokens[i] = 600000.0F;
-  mg::unit_sums(spec, w0, ps, tokens, true, false, sums);
-  mg::update_beliefs(spec, m, tokens, true, sums, false, w0);
+  mg::unit_sums(spec, w0, ps, tokens.data(), true, false, sums);
+  mg::update_beliefs(spec, m, tokens.data(), true, sums, false, w0);
   CHECK(w0.unit_task_belief[head * k + first] == Approx(rep_first));
   CHECK(w0.unit_task_belief[head * k + other] == Approx(0.0).margin(1e-6));
 }
@@ -408,8 +408,10 @@ TEST_CASE("managers: the unit sums made block by block in the pass, then the spl
     ps.outcome_credit[i] = static_cast<float>((i * 31) % 17) - 8.0F;
     for (std::size_t q = 0; q < k; ++q) ps.report[q * ps.employees + i] = static_cast<float>((i + 3 * q) % 29) * 1.1F;
   }
-  for (const mg::KpiView kpi : {mg::KpiView{1, 0, 0, false}, mg::KpiView{0, 0, 1, false}})
+  for (const mg::KpiView one : {mg::KpiView{1, 0, 0, false}, mg::KpiView{0, 0, 1, false}})
     for (const bool reports : {false, true}) {
+      const std::vector<mg::KpiView> by_division(spec.divisions.size(), one);
+      const mg::KpiView* const kpi = by_division.data();
       mg::UnitSums whole, parts;
       mg::unit_sums(spec, w, ps, kpi, true, reports, whole);
       mg::start_unit_sums(spec, w, reports, parts);

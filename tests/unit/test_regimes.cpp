@@ -23,7 +23,7 @@ struct Fixture {
             "t.yaml"))),
         world(spec),
         rng(1, 0),
-        regime(spec.scenario.policies[0].config->instantiate(spec)) {}
+        regime(spec.scenario.policies[0].config->instantiate(spec, whole_scope(spec))) {}
 
   void day(int d, double weight = 1.0) {
     kpisim::RegimeContext ctx{spec, world, rng, d};

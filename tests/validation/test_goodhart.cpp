@@ -111,7 +111,7 @@ TEST_CASE("A4 through the leaderboard regime: its winners' true value regresses 
                                  "a4.yaml"));
   kpisim::World w(spec);
   const kpisim::Rng rng(4, 0);
-  auto regime = spec.scenario.policies[0].config->instantiate(spec);
+  auto regime = spec.scenario.policies[0].config->instantiate(spec, whole_scope(spec));
   std::vector<double> g(static_cast<std::size_t>(n)), m(static_cast<std::size_t>(n));
   for (std::size_t i = 0; i < g.size(); ++i) {
     const auto u = rng.uniform4(static_cast<std::uint32_t>(i), 0, kpisim::Purpose::measurement);

@@ -567,6 +567,28 @@ void YamlReader::policy_body(PolicySpec& p) {
   p.type = std::string(info->name);
   p.line = node_.Mark().line;
   p.col = node_.Mark().column;
+  if (const YAML::Node sc = take("scope")) {
+    if (!sc.IsSequence() || sc.size() == 0) {
+      error_at(sc, fmt::format("'{}' expects a non-empty list of division names, for example [it, claims], got {} (leave `scope` out "
+                               "for the whole organisation)",
+                               join("scope"), describe(sc)));
+    } else {
+      SeenNames seen;
+      for (const auto& el : sc) {
+        if (!el.IsScalar()) {
+          error_at(el, fmt::format("'{}' expects a list of division names, got {} in it", join("scope"), describe(el)));
+          continue;
+        }
+        const auto [first, added] = seen.emplace(el.Scalar(), el.Mark());
+        if (!added) {
+          error_at(el, fmt::format("'{}' names '{}' twice (first at line {}, column {})", join("scope"), printable(el.Scalar()),
+                                   first->second.line + 1, first->second.column + 1));
+          continue;
+        }
+        p.scope.push_back({el.Scalar(), 0.0, el.Mark().line, el.Mark().column});
+      }
+    }
+  }
   p.config = info->make();
   p.config->read(*this);
 }
@@ -678,6 +700,11 @@ void YamlWriter::weights(std::string_view key, std::vector<WeightEntry>& w, cons
 }
 void YamlWriter::policy_body(PolicySpec& p) {
   if (!counted(2)) out_ << YAML::Key << "type" << YAML::Value << p.type;
+  if (!p.scope.empty() && !counted(2 + p.scope.size())) {
+    out_ << YAML::Key << "scope" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& e : p.scope) out_ << e.name;
+    out_ << YAML::EndSeq;
+  }
   if (p.config) p.config->write(*this);
 }
 
@@ -721,6 +748,9 @@ void DocWriter::policy_body(PolicySpec& p) {
   std::string names;
   for (const auto& info : regime_registry()) names += (names.empty() ? "" : " \\| ") + std::string(info.name);
   rows_.push_back({path("type"), "choice", "", names, p.type, "regime type; its parameters are listed under Regimes", ""});
+  rows_.push_back(
+      {path("scope"), "list of names", "", "division names", "(whole organisation)",
+       "the divisions the policy applies to; the others feel none of its incentives, only its spill-overs (docs/model.md 7.15.8)", ""});
 }
 
 }  // namespace params

@@ -114,7 +114,7 @@ void start_unit_sums(const ModelSpec& spec, const World& w, bool reports, UnitSu
   out.reports.assign(reports ? units * w.k : 0, 0.0);
 }
 
-void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out,
+void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports, UnitSums& out,
                std::size_t t_lo, std::size_t t_hi) {
   const std::size_t k_count = w.k;
   // Each team's sums in slot order (each writes only its own unit's entries).
@@ -122,9 +122,10 @@ void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const
     const std::uint32_t u = spec.team_units[t];
     const Unit& team = spec.units[u];
     out.headcount[u] = static_cast<double>(team.end - team.first);
-    if (dashboard) {
+    const KpiView& kv = kpi[static_cast<std::size_t>(team.division)];
+    if (dashboard && !kv.none) {
       double sum = 0.0;
-      for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kpi, w, ps, i);
+      for (std::uint32_t i = team.first; i < team.end; ++i) sum += dashboard_entry(kv, w, ps, i);
       out.dashboard[u] = sum;
     }
     if (reports) {
@@ -140,7 +141,7 @@ void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const
   }
 }
 
-void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports,
                       UnitSums& out, std::size_t lo, std::size_t hi) {
   if (lo >= hi) return;
   std::size_t t = spec.team_of[lo];
@@ -150,7 +151,7 @@ void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps
   team_sums(spec, w, ps, kpi, dashboard, reports, out, t, t_end);
 }
 
-void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports,
                       UnitSums& out) {
   for (const std::uint32_t t : ps.split_teams) team_sums(spec, w, ps, kpi, dashboard, reports, out, t, t + 1);
   add_to_parents(spec, w, reports, out);
@@ -170,7 +171,7 @@ void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSum
   }
 }
 
-void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports,
                UnitSums& out) {
   start_unit_sums(spec, w, reports, out);
   // Teams in parallel blocks (each writes only its own unit's entries).
@@ -179,7 +180,7 @@ void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const
   add_to_parents(spec, w, reports, out);
 }
 
-double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,
+double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView* kpi, bool workday, const UnitSums& sums, bool reports,
                       World& w) {
   const std::size_t k_count = w.k;
   // Feedback comes once a week (the plan day): a week's worth of the daily rate.
@@ -190,7 +191,9 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
   // Every manager updates her own beliefs from her own unit: independent, so in parallel blocks. On
   // a day off without reports no belief changes, and neither does its mix-weighted mean, computed
   // when the beliefs last changed.
-  const bool dashboard = !kpi.none && workday;
+  bool any_kpi = false;
+  for (std::size_t dv = 0; dv < spec.divisions.size(); ++dv) any_kpi = any_kpi || !kpi[dv].none;
+  const bool dashboard = any_kpi && workday;
   // Without a KPI, between reports, only a manager who once read a dashboard has anything to do
   // (her memory of it fades); while nobody has, the pass is skipped (the common case: no KPI).
   w.dashboards_read = w.dashboards_read || dashboard;
@@ -201,6 +204,7 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
         if (unit.depth < 1) continue;
         const auto dv = static_cast<std::size_t>(unit.division);
         const DivisionSpec& div = spec.divisions[dv];
+        const KpiView& kv = kpi[dv];  // the KPI her division is judged on (none outside a policy's scope)
         const std::vector<std::uint32_t>& tasks = mix_tasks[dv];
         const double n = sums.headcount[u];
         float* const belief = &w.unit_task_belief[u * k_count];
@@ -212,16 +216,16 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
         };
         float& level = w.unit_dashboard[u];  // NaN until she first reads a dashboard
         // A dashboard read for the first time starts from where her people put the level until today.
-        if (!kpi.none && std::isnan(level)) level = static_cast<float>(mix_mean(report));
+        if (!kv.none && std::isnan(level)) level = static_cast<float>(mix_mean(report));
         // Her people's reports, task by task (the plan day, under every regime).
         if (reports && n > 0)
           for (const std::uint32_t k : tasks)
             report[k] = static_cast<float>(report[k] + weekly_rate * (sums.reports[u * k_count + k] / n - report[k]));
         const double mean_report = mix_mean(report);
-        if (kpi.none && std::isnan(level)) {
+        if (kv.none && std::isnan(level)) {
           // No KPI, and none read before: what her people say.
           std::copy(report, report + k_count, belief);
-        } else if (kpi.none) {
+        } else if (kv.none) {
           // No KPI since one ended: her memory of its level fades towards what her people say, at
           // the rate she learned it, on working days.
           if (workday) level = static_cast<float>(level + m.belief_rate * (mean_report - level));
@@ -230,7 +234,7 @@ double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& k
         } else {
           // Her unit's KPI dashboard cannot tell task types apart: one signal, read on working days,
           // for the level; the differences between task types come from her people.
-          if (dashboard) level = static_cast<float>(level + m.belief_rate * (observed_ai_value(m, kpi, n, sums.dashboard[u]) - level));
+          if (workday) level = static_cast<float>(level + m.belief_rate * (observed_ai_value(m, kv, n, sums.dashboard[u]) - level));
           const double shift = m.dashboard_weight * (level - mean_report);
           for (const std::uint32_t k : tasks) belief[k] = static_cast<float>(report[k] + shift);
         }

@@ -31,7 +31,9 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w);
   return belief_usd + pressure * stake_per_pressure > threshold_usd;
 }
 
-/// The day's KPI weights as the managers read them (a regime's Regime::kpi).
+/// The day's KPI weights of one division as its managers read them (Regime::kpi_by_division). The
+/// functions below take one per division (`kpi[d]`): a policy with a scope sets a KPI in some
+/// divisions only.
 struct KpiView {
   double tokens = 0, sessions = 0, outcome = 0;
   bool none = true;  // no KPI in force: the heads hear their people's weekly reports (feedback)
@@ -63,20 +65,20 @@ struct UnitSums {
 /// Sums the day's dashboard entries (`dashboard`: a KPI in force on a working day) and the plan
 /// day's reports (`reports`) over each team's members in slot order, then each unit's children into
 /// it in storage order (children before parents): the same bits at any thread count.
-void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out);
+void unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports, UnitSums& out);
 
 /// unit_sums in parts, for the daily cycle (the same bits): start_unit_sums (zeros) before the pass;
 /// team_sums_within at the end of each block of the pass, for the teams wholly inside it (their
 /// members' dashboard entries and reports are final by then: nothing after the pass changes them);
 /// finish_unit_sums after it (the teams split between blocks, then add_to_parents).
 void start_unit_sums(const ModelSpec& spec, const World& w, bool reports, UnitSums& out);
-void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+void team_sums_within(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports,
                       UnitSums& out, std::size_t lo, std::size_t hi);
-void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports,
+void finish_unit_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports,
                       UnitSums& out);
 
 /// The sums of teams [t_lo, t_hi), each over its members in slot order.
-void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView& kpi, bool dashboard, bool reports, UnitSums& out,
+void team_sums(const ModelSpec& spec, const World& w, const PassState& ps, const KpiView* kpi, bool dashboard, bool reports, UnitSums& out,
                std::size_t t_lo, std::size_t t_hi);
 
 /// Each unit's sums added into its parent's, children first (storage order).
@@ -91,7 +93,7 @@ void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSum
 /// is what they report. The mandates they lead to are
 /// decided the next morning (team_mandates). Returns the headcount-weighted sum of the division
 /// heads' mix-weighted beliefs (manager_ai_value_belief).
-double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView& kpi, bool workday, const UnitSums& sums, bool reports,
+double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView* kpi, bool workday, const UnitSums& sums, bool reports,
                       World& w);
 
 }  // namespace kpisim::detail::managers

@@ -568,7 +568,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   }
   // Under an outcome KPI, what each person says AI added less what she says she produced (the
   // outcome dashboard's credit to AI, 7.17); in a loop of its own, so the one above stays vectorised.
-  if (c.kpi_wo > 0) {
+  if (c.kpi_wo[c.spec.division_of[lo]] > 0) {
     float* const credit = ps.outcome_credit.data() + lo;
     for (std::size_t j = 0; j < n; ++j) credit[j] = static_cast<float>(o[a_ai_value_reported][j] - o[a_value_reported][j]);
   }
@@ -617,6 +617,9 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   // The moving averages move on working days only (a rate of 0 leaves them exactly as they were).
   const double ema_rate = c.workday ? 1.0 / ms.ema_days : 0.0;
   const bool usage_noise = ms.usage_noise_cv > 0;
+  // The chunk's division's KPI (a chunk lies in one division).
+  const std::size_t dv = c.spec.division_of[lo];
+  const double kpi_wt = c.kpi_wt[dv], kpi_ws = c.kpi_ws[dv], kpi_wo = c.kpi_wo[dv];
   auto& o = s.out;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
@@ -636,8 +639,8 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     w.measured_outcome[i] = static_cast<float>(measured);
 
     // Goodhart diagnostics: moving averages of the KPI and of true value (working days).
-    const double kpi_today = c.kpi_wt * measured_tokens + c.kpi_ws * measured_sessions + c.kpi_wo * measured;
-    const double kpi_perf = (1.0 - filter) * (c.kpi_wt * tok_perf + c.kpi_ws * perf_sessions + c.kpi_wo * gamed);
+    const double kpi_today = kpi_wt * measured_tokens + kpi_ws * measured_sessions + kpi_wo * measured;
+    const double kpi_perf = (1.0 - filter) * (kpi_wt * tok_perf + kpi_ws * perf_sessions + kpi_wo * gamed);
     const double ek_prev = w.ema_kpi[i];
     const double ev_prev = w.ema_value[i];
     w.ema_kpi[i] = static_cast<float>(measurement::ema(ek_prev, kpi_today, ema_rate));
@@ -816,7 +819,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   if (c.workday)
     workslop::scatter_within(spec, c.day, ps.slop_out.data(), ps.slop_to.data(), ps.slop_in.data(), c.w.last_slop_day.data(), lo, hi);
   // What the managers read of the teams wholly inside this block, while their columns are in cache.
-  if (c.unit_sums != nullptr) managers::team_sums_within(spec, c.w, ps, *c.kpi_view, c.dashboard_sums, c.report_sums, *c.unit_sums, lo, hi);
+  if (c.unit_sums != nullptr) managers::team_sums_within(spec, c.w, ps, c.kpi_view, c.dashboard_sums, c.report_sums, *c.unit_sums, lo, hi);
 }
 
 }  // namespace kpisim::detail

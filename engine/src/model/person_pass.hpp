@@ -145,12 +145,14 @@ struct DayContext {
   int day = 0;
   bool workday = false;
   bool plan_day = false;
-  double kpi_wt = 0.0;  // KPI weight per measured token (relative to the reference)
-  double kpi_ws = 0.0;  // ... per measured session
-  double kpi_wo = 0.0;  // ... per measured USD of outcome
+  // The KPI weights of each division (a policy with a scope judges some divisions only): per
+  // measured token (relative to the reference), per measured session, per measured USD of outcome.
+  const double* kpi_wt = nullptr;
+  const double* kpi_ws = nullptr;
+  const double* kpi_wo = nullptr;
   // What the managers read of their teams, summed at the end of each block (managers::team_sums_within;
   // none when null): the KPI dashboard (`dashboard_sums`) and the plan day's reports (`report_sums`).
-  const managers::KpiView* kpi_view = nullptr;
+  const managers::KpiView* kpi_view = nullptr;  // one per division
   managers::UnitSums* unit_sums = nullptr;
   bool dashboard_sums = false;
   bool report_sums = false;

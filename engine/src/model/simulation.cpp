@@ -151,6 +151,11 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the accumulato
 struct Simulation::Impl {
   explicit Impl(const ModelSpec& spec) : pass(spec), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
     acc.assign(blocks * ndiv, Acc{});
+    kpi.assign(ndiv, KpiWeights{});
+    kpi_view.assign(ndiv, detail::managers::KpiView{});
+    kpi_wt.assign(ndiv, 0.0);
+    kpi_ws.assign(ndiv, 0.0);
+    kpi_wo.assign(ndiv, 0.0);
   }
 
   detail::PassState pass;
@@ -159,6 +164,10 @@ struct Simulation::Impl {
   std::vector<Acc> acc;                  // [block][division]
   detail::managers::UnitSums unit_sums;  // what each manager sees of her own unit today (7.17)
   std::vector<std::uint32_t> snapshot_slots;
+  // The day's KPI of each division (a policy with a scope judges some divisions only).
+  std::vector<KpiWeights> kpi;
+  std::vector<detail::managers::KpiView> kpi_view;
+  std::vector<double> kpi_wt, kpi_ws, kpi_wo;  // per measured token, session, USD, relative to the references
 };
 
 SnapshotLayout snapshot_layout(const ModelSpec& spec) {
@@ -177,7 +186,8 @@ Simulation::Simulation(const ModelSpec& spec, std::size_t policy_index, std::uin
     : spec_(spec),
       world_(spec),
       rng_(spec.scenario.seed, replication),
-      regime_(spec.scenario.policies.at(policy_index).config->instantiate(spec)),
+      regime_(spec.scenario.policies.at(policy_index)
+                  .config->instantiate(spec, resolve_scope(spec, spec.scenario.policies.at(policy_index), whole_scope(spec)))),
       impl_(std::make_unique<Impl>(spec)),
       options_(options) {
   for (std::size_t i = 0; i < world_.n; ++i) detail::hire(spec_, world_, rng_, i, 0, true);
@@ -218,16 +228,27 @@ void Simulation::step() {
   w.clear_incentives();
   RegimeContext ctx{spec, w, rng_, d};
   regime_->apply(ctx, 1.0);
-  KpiWeights kw = regime_->kpi(d);
-  const bool no_kpi = kw.tokens == 0 && kw.outcome == 0 && kw.sessions == 0;
-  if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
+  // The KPI each division is judged on today (none outside a policy's scope, 7.15.8).
+  std::fill(im.kpi.begin(), im.kpi.end(), KpiWeights{});
+  regime_->kpi_by_division(d, 1.0, im.kpi);
+  bool any_kpi = false;
+  for (std::size_t dv = 0; dv < im.ndiv; ++dv) {
+    KpiWeights kw = im.kpi[dv];
+    const bool no_kpi = kw.tokens == 0 && kw.outcome == 0 && kw.sessions == 0;
+    if (no_kpi) kw.tokens = 1.0;  // with no KPI the diagnostics read the usage dashboard
+    any_kpi = any_kpi || !no_kpi;
+    im.kpi_view[dv] = {kw.tokens, kw.sessions, kw.outcome, no_kpi};
+    im.kpi_wt[dv] = kw.tokens / ms.kpi_reference_tokens;
+    im.kpi_ws[dv] = kw.sessions / ms.kpi_reference_sessions;
+    im.kpi_wo[dv] = kw.outcome / ms.kpi_reference_usd;
+  }
 
   // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1).
   managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
 
   // What the managers read tonight (7.17): the sums of each team's members, in the pass.
-  const managers::KpiView kpi_view{kw.tokens, kw.sessions, kw.outcome, no_kpi};
-  const bool read_dashboard = !no_kpi && workday;
+  const managers::KpiView* const kpi_view = im.kpi_view.data();
+  const bool read_dashboard = any_kpi && workday;
   const bool read_reports = plan_day && workday;
   managers::start_unit_sums(spec, w, read_reports, im.unit_sums);
 
@@ -238,10 +259,10 @@ void Simulation::step() {
                                d,
                                workday,
                                plan_day,
-                               kw.tokens / ms.kpi_reference_tokens,
-                               kw.sessions / ms.kpi_reference_sessions,
-                               kw.outcome / ms.kpi_reference_usd,
-                               &kpi_view,
+                               im.kpi_wt.data(),
+                               im.kpi_ws.data(),
+                               im.kpi_wo.data(),
+                               kpi_view,
                                &im.unit_sums,
                                read_dashboard,
                                read_reports};

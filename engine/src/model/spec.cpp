@@ -147,6 +147,44 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     m.divisions.push_back(std::move(ds));
   }
   if (s.policies.empty()) diag.error(-1, -1, "no policies to run");
+  // Scopes (docs/model.md 7.15.8): names of divisions, within the scope of the policy a component
+  // belongs to.
+  {
+    std::vector<std::string> div_names;
+    div_names.reserve(divs.size());
+    for (const auto& d : divs) div_names.push_back(d.name);
+    const auto check_scope = [&](const auto& self, const PolicySpec& p, const std::string& where,
+                                 const std::vector<std::uint8_t>& parent) -> void {
+      std::vector<std::uint8_t> own = parent;
+      if (!p.scope.empty()) {
+        own.assign(divs.size(), 0);
+        for (const auto& e : p.scope) {
+          const auto it = std::find(div_names.begin(), div_names.end(), e.name);
+          if (it == div_names.end()) {
+            const std::string near = params::nearest(e.name, div_names);
+            diag.error(e.line, e.col,
+                       fmt::format("{}.scope: unknown division '{}'{}", where, printable(e.name),
+                                   near.empty() ? "; divisions are defined under `organisation.divisions`"
+                                                : fmt::format("; did you mean '{}'?", near)));
+            continue;
+          }
+          const auto d = static_cast<std::size_t>(it - div_names.begin());
+          if (parent[d] == 0) {
+            diag.error(e.line, e.col,
+                       fmt::format("{}.scope: division '{}' is outside the scope of the policy this component belongs to", where,
+                                   printable(e.name)));
+            continue;
+          }
+          own[d] = 1;
+        }
+      }
+      if (p.config) {
+        for (const auto& [path, c] : p.config->components()) self(self, *c, fmt::format("{}.{}", where, path), own);
+      }
+    };
+    for (const auto& p : s.policies)
+      check_scope(check_scope, p, "policies." + printable(p.name), std::vector<std::uint8_t>(divs.size(), 1));
+  }
   diag.throw_if_errors();
   m.employees = static_cast<std::size_t>(s.organisation.employees);
   if (!organisation) return m;

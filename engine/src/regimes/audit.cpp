@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "kpisim/core/calendar.hpp"
+#include "kpisim/core/error.hpp"
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
@@ -102,7 +103,7 @@ struct AuditParams {
 
 class AuditRegime final : public Regime {
  public:
-  AuditRegime(const AuditParams& p, const ModelSpec& spec)
+  AuditRegime(const AuditParams& p, const ModelSpec& spec, const Scope& /*scope*/)
       : p_(p),
         audited_(spec.employees, 0),
         found_hours_(spec.employees, 0.0),
@@ -140,9 +141,10 @@ class AuditRegime final : public Regime {
       const float* const selected = selected_belief_.data();
       const float* const perceived = perceived_.data();
       const float* const script_belief = script_belief_.data();
+      const float* const in_scope = scope().person.data();  // outside the policy's scope nobody is audited (7.15.8)
 #pragma omp simd
       for (std::size_t i = lo; i < hi; ++i) {
-        const double chance = selected[i];
+        const double chance = selected[i] * in_scope[i];
         padding_penalty[i] += static_cast<float>(per_hour * chance * perceived[i]);
         script_penalty[i] += static_cast<float>(per_script_day * chance * script_belief[i]);
       }
@@ -223,7 +225,7 @@ class AuditRegime final : public Regime {
       }
       // Draw who is audited next period.
       draw_[i] = ctx.rng.uniform4(static_cast<std::uint32_t>(i), day, Purpose::audit).u[0];
-      audited_[i] = draw_[i] < p_.probability ? 1 : 0;
+      audited_[i] = draw_[i] < p_.probability && scope().has_person(i) ? 1 : 0;
       found_hours_[i] = 0.0;
       script_found_[i] = 0;
       offend_days_[i] = found_days_[i] = 0;
@@ -236,6 +238,7 @@ class AuditRegime final : public Regime {
     const double cap = std::max(budget, weekly);
     const std::vector<std::uint8_t>& is_manager = ctx.spec.is_manager;
     for (std::size_t t = 0; t < ctx.spec.team_units.size(); ++t) {
+      if (!scope().has_unit(ctx.spec.team_units[t])) continue;  // no audits outside the policy's scope
       const Unit& team = ctx.spec.units[ctx.spec.team_units[t]];
       attention_[t] = std::min(cap, attention_[t] + budget);
       const auto most =

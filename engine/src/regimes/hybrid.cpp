@@ -28,6 +28,11 @@ struct HybridParams {
   void visit(V& v) {
     v.list("components", components, {"list of {weight, policy}", ""});
   }
+  [[nodiscard]] std::vector<std::pair<std::string, const PolicySpec*>> components_list() const {
+    std::vector<std::pair<std::string, const PolicySpec*>> out;
+    for (std::size_t j = 0; j < components.size(); ++j) out.emplace_back(fmt::format("components[{}].policy", j), &components[j].policy);
+    return out;
+  }
   void check(const std::string& path, int line, int col, Diagnostics& diag) const {
     if (components.empty()) diag.error(line, col, path + ": a hybrid needs `components`: a list of {weight, policy}");
     for (std::size_t j = 0; j < components.size(); ++j) {
@@ -43,12 +48,12 @@ struct HybridParams {
 
 class HybridRegime final : public Regime {
  public:
-  HybridRegime(const HybridParams& p, const ModelSpec& spec) {
+  HybridRegime(const HybridParams& p, const ModelSpec& spec, const Scope& scope) {
     if (p.components.empty()) throw InputError("hybrid: `components` is empty; give at least one {weight, policy}");
     for (const auto& c : p.components) {
       if (!c.policy.config) throw InputError("hybrid: a component has no policy");
       weights_.push_back(c.weight);
-      parts_.push_back(c.policy.config->instantiate(spec));
+      parts_.push_back(c.policy.config->instantiate(spec, resolve_scope(spec, c.policy, scope)));
     }
   }
   void apply(RegimeContext& ctx, double weight) override {
@@ -66,6 +71,9 @@ class HybridRegime final : public Regime {
       k.sessions += weights_[j] * c.sessions;
     }
     return k;
+  }
+  void kpi_by_division(int day, double weight, std::vector<KpiWeights>& out) const override {
+    for (std::size_t j = 0; j < parts_.size(); ++j) parts_[j]->kpi_by_division(day, weight * weights_[j], out);
   }
 
  private:

@@ -21,6 +21,7 @@
 
 #include <tbb/parallel_invoke.h>
 
+#include "kpisim/core/error.hpp"
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
@@ -101,7 +102,7 @@ inline double passing_change(double add, double gap, double sigma) {
 
 class LeaderboardRegime final : public Regime {
  public:
-  LeaderboardRegime(const LeaderboardParams& p, const ModelSpec& spec)
+  LeaderboardRegime(const LeaderboardParams& p, const ModelSpec& spec, const Scope& scope)
       : p_(p),
         window_(spec.employees, 0.0),
         own_padding_(spec.employees, 0.0),
@@ -117,7 +118,12 @@ class LeaderboardRegime final : public Regime {
         fresh_(spec.employees, 0),
         noise_floor_(workdays_per_period(p.cadence) * (p.metric == UsageMetric::tokens
                                                            ? spec.scenario.measurement.kpi_reference_tokens
-                                                           : spec.scenario.measurement.kpi_reference_sessions)) {}
+                                                           : spec.scenario.measurement.kpi_reference_sessions)) {
+    // The ranked population: everyone, or the slots in the policy's scope in slot order (7.15.8).
+    if (!scope.all)
+      for (std::size_t i = 0; i < spec.employees; ++i)
+        if (scope.has_person(i)) scoped_.push_back(static_cast<std::uint32_t>(i));
+  }
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -232,6 +238,8 @@ class LeaderboardRegime final : public Regime {
   std::vector<Ranked> ranked_bottom_;  ///< those of the bottom cutoff's (selected at the same time)
   std::vector<double> sample_;         ///< a sample of the scores, for the top cutoff's candidates
   std::vector<double> sample_bottom_;  ///< the same for the bottom cutoff's
+  std::vector<std::uint32_t> scoped_;  ///< the slots in the policy's scope, in order (empty: everyone is ranked)
+  std::vector<double> compact_;        ///< their windows, gathered for the ranking
   int publish_day_ = -1;
   HireTracker hires_;
   int days_in_window_ = 0;
@@ -307,7 +315,16 @@ class LeaderboardRegime final : public Regime {
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
                  std::vector<Contest>& out_contest) {
     World& w = ctx.world;
-    const std::size_t n = w.n;
+    // Only the people in the policy's scope are ranked (7.15.8): their scores are gathered in slot
+    // order, so that the order of (score, position) among them is the order of (score, slot).
+    const bool all = scope().all;
+    const std::size_t n = all ? w.n : scoped_.size();
+    const std::uint32_t* const slot_of = all ? nullptr : scoped_.data();
+    const auto slot = [slot_of](std::size_t j) { return slot_of == nullptr ? j : static_cast<std::size_t>(slot_of[j]); };
+    if (!all) {
+      compact_.resize(n);
+      for (std::size_t j = 0; j < n; ++j) compact_[j] = window_[scoped_[j]];
+    }
     const auto n_top = static_cast<std::size_t>(std::ceil(p_.top_share * static_cast<double>(n)));
     const auto n_bottom = static_cast<std::size_t>(std::floor(p_.bottom_share * static_cast<double>(n)));
     // Each side of a cutoff is measured against its marginal rival across it (Lazear & Rosen 1981;
@@ -333,7 +350,7 @@ class LeaderboardRegime final : public Regime {
     // pair just before it in the order. Winners are those before the best loser (everyone when
     // top_share is 1), the shamed the best of the shamed and those after her: each set is paid in
     // slot order (each person's own column; the day's total adds the same amount once per winner).
-    const double* const window = window_.data();
+    const double* const window = all ? window_.data() : compact_.data();  // the ranked scores
     tbb::parallel_invoke(
         [&] {
           if (n_top == 0) return;
@@ -345,7 +362,7 @@ class LeaderboardRegime final : public Regime {
             const bool everyone = n_top >= n;
             for (std::size_t i = 0; i < n; ++i)
               if (everyone || better(Ranked{window[i], static_cast<std::uint32_t>(i)}, top_entry)) {
-                w.reward_usd[i] += static_cast<float>(weight * p_.prize_usd);
+                w.reward_usd[slot(i)] += static_cast<float>(weight * p_.prize_usd);
                 w.rewards_paid_today += weight * p_.prize_usd;
               }
           }
@@ -359,9 +376,12 @@ class LeaderboardRegime final : public Regime {
           if (n_bottom < n) bottom_beat = cut.above;
           if (pay)
             for (std::size_t i = 0; i < n; ++i)
-              if (!better(Ranked{window[i], static_cast<std::uint32_t>(i)}, bottom_entry) && fresh_[i] == 0)
-                w.shame[i] += static_cast<float>(weight * p_.shame);
+              if (!better(Ranked{window[i], static_cast<std::uint32_t>(i)}, bottom_entry) && fresh_[slot(i)] == 0)
+                w.shame[slot(i)] += static_cast<float>(weight * p_.shame);
         });
+    // The cutoffs' entries by slot, for each person's view below (the same order among the ranked).
+    if (n_top > 0) top_entry.who = static_cast<std::uint32_t>(slot(top_entry.who));
+    if (n_bottom > 0) bottom_entry.who = static_cast<std::uint32_t>(slot(bottom_entry.who));
     top_cut *= extrapolate;
     top_beat *= extrapolate;
     bottom_cut *= extrapolate;
@@ -401,8 +421,10 @@ class LeaderboardRegime final : public Regime {
     const double top_entry_score = top_entry.score, bottom_entry_score = bottom_entry.score;
     const std::size_t top_entry_who = top_entry.who, bottom_entry_who = bottom_entry.who;
     const double* const own = own_padding_.data();
+    const double* const window_all = window_.data();  // by slot
     const float* const script_scale = w.script_scale.data();
     const std::uint8_t* const fresh = fresh_.data();
+    const float* const in_scope = scope().person.data();
     float* const marginal = out.data();
     float* const marginal_stake = out_stake.data();
     Contest* const contest = out_contest.data();
@@ -413,7 +435,7 @@ class LeaderboardRegime final : public Regime {
       constexpr rules::ContestNoise noise = decltype(noise_model)::value;
       // Local copies of the captures: the loops below then vectorise (the closure's members would be
       // read through it on every iteration).
-      const double* const window_l = window;
+      const double* const window_l = window_all;
       const double* const own_l = own;
       const double extrapolate_l = extrapolate, top_cut_l = top_cut, top_beat_l = top_beat, bottom_cut_l = bottom_cut,
                    bottom_beat_l = bottom_beat;
@@ -457,7 +479,8 @@ class LeaderboardRegime final : public Regime {
           const double mt = top_on ? m_top[r] : 0.0;
           const double mb = bottom_on ? m_bottom[r] : 0.0;
           const double m = mt + mb;
-          const bool is_fresh = fresh[i] != 0;
+          // New since the last ranking, or outside the policy's scope: no standing, no incentive.
+          const bool is_fresh = fresh[i] != 0 || in_scope[i] == 0.0F;
           marginal[i] = is_fresh ? 0.0F : static_cast<float>(m);
           marginal_stake[i] = is_fresh || !(m > 0) ? 0.0F : static_cast<float>((mt * top_stake + mb * shame_usd) / m);
           const double gt = top_on ? g_top[r] : 0.0;
@@ -473,7 +496,7 @@ class LeaderboardRegime final : public Regime {
         }
       }
     };
-    for_blocks(n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
       if (p_.noise == rules::ContestNoise::normal)
         view(lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::normal>{});
       else

@@ -11,7 +11,7 @@ struct NoneParams {
 
 class NoneRegime final : public Regime {
  public:
-  NoneRegime(const NoneParams& /*p*/, const ModelSpec& /*spec*/) {}
+  NoneRegime(const NoneParams& /*p*/, const ModelSpec& /*spec*/, const Scope& /*scope*/) {}
   void apply(RegimeContext& /*ctx*/, double /*weight*/) override {}
   void end_of_day(RegimeContext& /*ctx*/, double /*weight*/) override {}
   [[nodiscard]] KpiWeights kpi(int /*day*/) const override { return {}; }

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kpisim/core/error.hpp"
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
@@ -83,7 +84,7 @@ std::vector<std::vector<std::size_t>> units_by_depth(const ModelSpec& spec) {
 
 class QuotaRegime final : public Regime {
  public:
-  QuotaRegime(const QuotaParams& p, const ModelSpec& spec)
+  QuotaRegime(const QuotaParams& p, const ModelSpec& spec, const Scope& /*scope*/)
       : p_(p), spec_(spec), window_(spec.employees, 0.0), slope_(spec.employees, 0.0F), unit_usage_(spec.units.size(), 0.0) {
     // On the first day people expect a typical period's usage (measurement.kpi_reference_tokens a day).
     publish();
@@ -112,16 +113,19 @@ class QuotaRegime final : public Regime {
       const float* const script_scale = w.script_scale.data();
       const float* const slope = slope_.data();
       const double* const attainment = attainment_.data();
+      const float* const in_scope = scope().person.data();  // 1 in the policy's scope, 0 outside (7.15.8)
       const auto cap_f = static_cast<float>(cap);
       for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
 #pragma omp simd
         for (std::size_t i = lo; i < hi; ++i) {
-          inc_usage[i] += static_cast<float>(weight * slope[i]);
-          inc_usage_cap[i] += cap_f;
+          const float in = in_scope[i];
+          inc_usage[i] += static_cast<float>(weight * slope[i]) * in;
+          inc_usage_cap[i] += cap_f * in;
           const double full = per_script * script_scale[i];
           const float stake = contest_stake[i], gap = contest_gap[i], sigma = contest_sigma[i];
           const auto gap_here = static_cast<float>((t - attainment[i]) / full);
-          const bool larger = (static_cast<int>(t > 0) & static_cast<int>(full > 0) & static_cast<int>(cap > stake)) != 0;
+          const bool larger =
+              (static_cast<int>(t > 0) & static_cast<int>(full > 0) & static_cast<int>(cap > stake) & static_cast<int>(in > 0.0F)) != 0;
           contest_stake[i] = larger ? cap_f : stake;
           contest_gap[i] = larger ? gap_here : gap;
           contest_sigma[i] = larger ? static_cast<float>(noise / full) : sigma;
@@ -143,7 +147,8 @@ class QuotaRegime final : public Regime {
             const std::size_t u = level[j];
             const Unit& unit = spec_.units[u];
             const double above = unit.depth > 1 ? chosen_[static_cast<std::size_t>(unit.parent)] : 0.0;
-            chosen_[u] = choose(u, weight, above, chosen_[u]);
+            // Outside the policy's scope no manager holds pressure from it (7.15.8).
+            chosen_[u] = scope().has_unit(u) ? choose(u, weight, above, chosen_[u]) : 0.0;
           }
         });
       }
@@ -185,7 +190,7 @@ class QuotaRegime final : public Regime {
       }
       const double target = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       for (std::size_t i = 0; i < w.n; ++i) {
-        if (window_[i] >= target) {
+        if (window_[i] >= target && scope().has_person(i)) {
           w.reward_usd[i] += static_cast<float>(weight * p_.bonus_usd);
           w.rewards_paid_today += weight * p_.bonus_usd;
         }
@@ -217,7 +222,7 @@ class QuotaRegime final : public Regime {
     std::fill(paid_.begin(), paid_.end(), 0);
     for (std::size_t u = spec_.units.size(); u-- > 0;) {
       const Unit& unit = spec_.units[u];
-      if (unit.depth < 1 || unit.depth > p_.manager_depth || unit_usage_[u] < p_.target_tokens_per_day) continue;
+      if (unit.depth < 1 || unit.depth > p_.manager_depth || unit_usage_[u] < p_.target_tokens_per_day || !scope().has_unit(u)) continue;
       if (paid_[unit.manager] != 0) continue;
       paid_[unit.manager] = 1;
       w.reward_usd[unit.manager] += static_cast<float>(weight * p_.bonus_usd);

@@ -34,6 +34,11 @@ struct ScheduleParams {
   void visit(V& v) {
     v.list("phases", phases, {"list of {start_day, end_day, policy}", ""});
   }
+  [[nodiscard]] std::vector<std::pair<std::string, const PolicySpec*>> components_list() const {
+    std::vector<std::pair<std::string, const PolicySpec*>> out;
+    for (std::size_t j = 0; j < phases.size(); ++j) out.emplace_back(fmt::format("phases[{}].policy", j), &phases[j].policy);
+    return out;
+  }
   void check(const std::string& path, int line, int col, Diagnostics& diag) const {
     if (phases.empty()) diag.error(line, col, path + ": a schedule needs `phases`: a list of {start_day, end_day, policy}");
     for (std::size_t j = 0; j < phases.size(); ++j) {
@@ -51,14 +56,14 @@ struct ScheduleParams {
 
 class ScheduleRegime final : public Regime {
  public:
-  ScheduleRegime(const ScheduleParams& p, const ModelSpec& spec) {
+  ScheduleRegime(const ScheduleParams& p, const ModelSpec& spec, const Scope& scope) {
     if (p.phases.empty()) throw InputError("schedule: `phases` is empty; give at least one {start_day, policy}");
     for (const auto& ph : p.phases) {
       if (!ph.policy.config) throw InputError("schedule: a phase has no policy");
       if (ph.end_day <= ph.start_day) throw InputError("schedule: a phase ends (end_day) before it starts (start_day)");
       start_.push_back(ph.start_day);
       end_.push_back(ph.end_day);
-      parts_.push_back(ph.policy.config->instantiate(spec));
+      parts_.push_back(ph.policy.config->instantiate(spec, resolve_scope(spec, ph.policy, scope)));
     }
   }
   void apply(RegimeContext& ctx, double weight) override {
@@ -79,6 +84,10 @@ class ScheduleRegime final : public Regime {
       k.sessions += c.sessions;
     }
     return k;
+  }
+  void kpi_by_division(int day, double weight, std::vector<KpiWeights>& out) const override {
+    for (std::size_t j = 0; j < parts_.size(); ++j)
+      if (active(j, day)) parts_[j]->kpi_by_division(day, weight, out);
   }
 
  private:

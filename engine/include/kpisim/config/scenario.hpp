@@ -30,6 +30,9 @@ struct PolicySpec {
   std::shared_ptr<RegimeConfig> config;  ///< created by the regime registry
   int line = -1;
   int col = -1;
+  /// The divisions the policy applies to (`scope: [it, claims]`); empty: the whole organisation.
+  /// Within a hybrid or a schedule, a component's scope lies within its policy's.
+  std::vector<WeightEntry> scope;  ///< names with their positions (value unused)
 
   /// Reads/writes `type` and the regime's own parameters from the same mapping.
   template <class V>

@@ -18,8 +18,16 @@ class RegimeConfigOf final : public RegimeConfig {
   void check(const std::string& path, int line, int col, Diagnostics& diag) const override {
     if constexpr (requires { params.check(path, line, col, diag); }) params.check(path, line, col, diag);
   }
-  [[nodiscard]] std::unique_ptr<Regime> instantiate(const ModelSpec& spec) const override {
-    return std::make_unique<RegimeT>(params, spec);
+  [[nodiscard]] std::unique_ptr<Regime> instantiate(const ModelSpec& spec, const Scope& scope) const override {
+    auto r = std::make_unique<RegimeT>(params, spec, scope);
+    r->set_scope(scope);
+    return r;
+  }
+  [[nodiscard]] std::vector<std::pair<std::string, const PolicySpec*>> components() const override {
+    if constexpr (requires { params.components_list(); })
+      return params.components_list();
+    else
+      return {};
   }
 };
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kpisim/core/rng.hpp"
@@ -28,6 +29,26 @@ class DocWriter;
 class ModelSpec;
 class Diagnostics;
 struct World;
+struct PolicySpec;
+
+/// The part of the organisation a regime applies to: its policy's `scope` (divisions), within
+/// its parent's in a hybrid or a schedule (docs/model.md 7.15.8). People outside it feel none of
+/// the regime's incentives and are neither ranked, paid, fined nor audited by it; managers of
+/// units outside it hold no pressure from it.
+struct Scope {
+  bool all = true;                     ///< the whole organisation
+  std::vector<std::uint8_t> division;  ///< per division: 1 in scope
+  std::vector<std::uint8_t> unit;      ///< per unit: 1 in scope (the root only when all)
+  std::vector<float> person;           ///< per employee slot: 1 in scope, 0 outside
+  [[nodiscard]] bool has_unit(std::size_t u) const noexcept { return all || unit[u] != 0; }
+  [[nodiscard]] bool has_person(std::size_t i) const noexcept { return all || person[i] != 0.0F; }
+};
+
+/// The whole organisation.
+Scope whole_scope(const ModelSpec& spec);
+/// A policy's scope within `parent` (its own `scope` names; none: the parent's). The names were
+/// checked when the spec was built; throws InputError on an unknown one.
+Scope resolve_scope(const ModelSpec& spec, const PolicySpec& policy, const Scope& parent);
 
 /// Weights of the primary KPI (in KPI points per reference unit) used by the Goodhart diagnostics.
 struct KpiWeights {
@@ -65,6 +86,25 @@ class Regime {
   /// The primary KPI of this regime on `day` (what "the KPI" means in the diagnostics);
   /// {0, 0} when no KPI is in force.
   [[nodiscard]] virtual KpiWeights kpi(int day) const = 0;
+
+  /// The KPI each division is judged on: adds `weight` x kpi(day) into out[d] for each division d
+  /// in the regime's scope (a combining regime: its components', each at its weight).
+  virtual void kpi_by_division(int day, double weight, std::vector<KpiWeights>& out) const {
+    const KpiWeights k = kpi(day);
+    for (std::size_t d = 0; d < out.size(); ++d) {
+      if (!scope_.all && scope_.division[d] == 0) continue;
+      out[d].tokens += weight * k.tokens;
+      out[d].outcome += weight * k.outcome;
+      out[d].sessions += weight * k.sessions;
+    }
+  }
+
+  /// The part of the organisation the regime applies to (set by RegimeConfig::instantiate).
+  [[nodiscard]] const Scope& scope() const noexcept { return scope_; }
+  void set_scope(Scope scope) { scope_ = std::move(scope); }
+
+ private:
+  Scope scope_;
 };
 
 /// The typed, parsed parameters of a regime; creates the running regime.
@@ -82,8 +122,12 @@ class RegimeConfig {
   virtual void document(params::DocWriter& d) = 0;
   /// Checks cross-parameter consistency (after reading); reports with the policy's position.
   virtual void check(const std::string& path, int line, int col, Diagnostics& diag) const = 0;
-  /// Creates the running regime for one run. Throws InputError on inconsistent parameters.
-  [[nodiscard]] virtual std::unique_ptr<Regime> instantiate(const ModelSpec& spec) const = 0;
+  /// Creates the running regime for one run, applying to `scope`. Throws InputError on
+  /// inconsistent parameters.
+  [[nodiscard]] virtual std::unique_ptr<Regime> instantiate(const ModelSpec& spec, const Scope& scope) const = 0;
+  /// The policies a combining regime (hybrid, schedule) is made of, each with its path below the
+  /// policy (e.g. "components[0].policy"); none for the others.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, const PolicySpec*>> components() const { return {}; }
 };
 
 /// A regime type known to the registry.
