@@ -61,16 +61,21 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
     const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
     const std::vector<std::uint32_t>& tasks = mix_tasks[static_cast<std::size_t>(unit.division)];
     const float* const belief = &w.unit_task_belief[u * k_count];
+    const std::uint8_t* const order = &w.unit_task_order[u * k_count];
     const double p = w.unit_pressure[u];
     const double threshold = w.unit_mandate_threshold[u];
     // The most she believes any task type of the mix adds: if her pressure cannot lift even that one
     // over her threshold she mandates nothing of her own (the common case: one test).
     double best = -std::numeric_limits<double>::infinity();
     for (const std::uint32_t k : tasks) best = std::max(best, static_cast<double>(belief[k]));
+    // What a policy orders for her unit (the `mandate` regime, 7.15.9) she mandates.
+    bool ordered = false;
+    if (w.orders_written)
+      for (const std::uint32_t k : tasks) ordered = ordered || order[k] != 0;
     // The root mandates nothing, so a division head's "above" is all zeros and its share 0. A row
     // is all zeros exactly when its share is 0 (only task types of the mix are mandated), so the
     // common case, no mandate here or above, writes nothing.
-    if (!mandates(best, p, stake_per_pressure, threshold)) {
+    if (!ordered && !mandates(best, p, stake_per_pressure, threshold)) {
       const float inherited = unit.depth == 1 ? 0.0F : w.unit_mandate_share[parent];
       if (inherited == 0.0F && w.unit_mandate_share[u] == 0.0F) continue;
       std::copy_n(above, k_count, own);
@@ -82,7 +87,7 @@ void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w) {
     std::copy_n(above, k_count, own);
     double mandated = 0.0;
     for (const std::uint32_t k : tasks) {
-      const bool on = above[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
+      const bool on = above[k] != 0 || order[k] != 0 || mandates(belief[k], p, stake_per_pressure, threshold);
       own[k] = on ? 1 : 0;
       mandated += on ? div.mix[k] : 0.0;
     }

@@ -85,6 +85,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
   unit_mandate_threshold.assign(spec.units.size(), 0.0F);
   unit_task_mandate.assign(spec.units.size() * k, 0);
   unit_mandate_share.assign(spec.units.size(), 0.0F);
+  unit_task_order.assign(spec.units.size() * k, 0);
   unit_task_belief.assign(spec.units.size() * k, 0.0F);
   unit_task_report.assign(spec.units.size() * k, 0.0F);
   unit_dashboard.assign(spec.units.size(), std::numeric_limits<float>::quiet_NaN());  // no dashboard read yet
@@ -120,6 +121,8 @@ bool World::written(const Column<float>& c) const {
 void World::clear_incentives() {
   clear_incentive_columns();
   std::fill(unit_pressure.begin(), unit_pressure.end(), 0.0F);
+  if (orders_written) std::fill(unit_task_order.begin(), unit_task_order.end(), std::uint8_t{0});
+  orders_written = false;
   rewards_paid_today = penalties_today = audits_today = audit_detections_today = audit_false_positives_today = audit_hours_today = 0.0;
 }
 

@@ -179,6 +179,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
         }
       }
       if (p.config) {
+        p.config->check_spec(m, where, p.line, p.col, diag);
         for (const auto& [path, c] : p.config->components()) self(self, *c, fmt::format("{}.{}", where, path), own);
       }
     };

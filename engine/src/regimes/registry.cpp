@@ -14,10 +14,11 @@ RegimeInfo outcome_regime();
 RegimeInfo audit_regime();
 RegimeInfo hybrid_regime();
 RegimeInfo schedule_regime();
+RegimeInfo mandate_regime();
 
 const std::vector<RegimeInfo>& regime_registry() {
-  static const std::vector<RegimeInfo> registry = {none_regime(),  leaderboard_regime(), quota_regime(),   outcome_regime(),
-                                                   audit_regime(), hybrid_regime(),      schedule_regime()};
+  static const std::vector<RegimeInfo> registry = {none_regime(),  leaderboard_regime(), quota_regime(),    outcome_regime(),
+                                                   audit_regime(), hybrid_regime(),      schedule_regime(), mandate_regime()};
   return registry;
 }
 

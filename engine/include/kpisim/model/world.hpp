@@ -91,6 +91,11 @@ struct World {
   Column<std::uint8_t> unit_task_mandate;  ///< units * k ([unit * k + task]): AI mandated for the task in the unit, by its
                                            ///< manager or one above her (7.1)
   Column<float> unit_mandate_share;        ///< the share of the unit's work (by its division's mix) under mandates
+  /// units * k: AI ordered for the task in the unit by a policy (the `mandate` regime, 7.15.9), written
+  /// by the regime each day (`orders_written`) and cleared by clear_incentives; the unit's manager
+  /// mandates what is ordered (7.1).
+  Column<std::uint8_t> unit_task_order;
+  bool orders_written = false;
 
   // Per unit and task type ([unit * k + task]): what the unit's manager believes AI adds to a day
   // of AI-assisted work on the task (USD per person-day), from her own unit's data (docs/model.md 7.17):

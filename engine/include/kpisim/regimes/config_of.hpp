@@ -18,6 +18,9 @@ class RegimeConfigOf final : public RegimeConfig {
   void check(const std::string& path, int line, int col, Diagnostics& diag) const override {
     if constexpr (requires { params.check(path, line, col, diag); }) params.check(path, line, col, diag);
   }
+  void check_spec(const ModelSpec& spec, const std::string& path, int line, int col, Diagnostics& diag) const override {
+    if constexpr (requires { params.check_spec(spec, path, line, col, diag); }) params.check_spec(spec, path, line, col, diag);
+  }
   [[nodiscard]] std::unique_ptr<Regime> instantiate(const ModelSpec& spec, const Scope& scope) const override {
     auto r = std::make_unique<RegimeT>(params, spec, scope);
     r->set_scope(scope);

@@ -122,6 +122,9 @@ class RegimeConfig {
   virtual void document(params::DocWriter& d) = 0;
   /// Checks cross-parameter consistency (after reading); reports with the policy's position.
   virtual void check(const std::string& path, int line, int col, Diagnostics& diag) const = 0;
+  /// Checks what needs the resolved organisation and task catalogue (task names, say), when the
+  /// spec is built; reports with the policy's position. `spec`'s tasks and divisions are resolved.
+  virtual void check_spec(const ModelSpec& /*spec*/, const std::string& /*path*/, int /*line*/, int /*col*/, Diagnostics& /*diag*/) const {}
   /// Creates the running regime for one run, applying to `scope`. Throws InputError on
   /// inconsistent parameters.
   [[nodiscard]] virtual std::unique_ptr<Regime> instantiate(const ModelSpec& spec, const Scope& scope) const = 0;
