@@ -20,6 +20,9 @@
 #include <cmath>
 #include <vector>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include "kpisim/core/parallel.hpp"
 #include "kpisim/core/vmath.hpp"
 #include "kpisim/model/rules.hpp"
@@ -139,9 +142,12 @@ class QuotaRegime final : public Regime {
     // unit's own entries: the same bits at any thread count).
     if (ctx.day % 7 == 0 || weight != chosen_weight_) {
       chosen_weight_ = weight;
+      // (Ranges of 64 managers, not the engine's blocks of 2,048: each solves a small problem, and a
+      // level of a few thousand would fall into two uneven blocks. Each writes her own entry only,
+      // so the range does not change the bits.)
       for (const std::vector<std::size_t>& level : by_depth_) {
-        for_blocks(level.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-          for (std::size_t j = lo; j < hi; ++j) {
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, level.size(), 64), [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t j = r.begin(); j < r.end(); ++j) {
             const std::size_t u = level[j];
             const Unit& unit = spec_.units[u];
             const double above = unit.depth > 1 ? chosen_[static_cast<std::size_t>(unit.parent)] : 0.0;
