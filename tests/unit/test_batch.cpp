@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -120,6 +121,39 @@ TEST_CASE("vmath::exp is accurate to a few ulps and handles the ends of its rang
   REQUIRE(kpisim::vmath::exp(-std::numeric_limits<double>::infinity()) == 0.0);
   REQUIRE(std::isinf(kpisim::vmath::exp(710.0)));
   REQUIRE(std::isnan(kpisim::vmath::exp(std::nan(""))));
+}
+
+TEST_CASE("vmath::sure_float gives the float of the formula with std::exp, or says that it cannot", "[unit][rng]") {
+  // A bonus times the normal density over a scale, as the quota's slopes (regimes/quota.cpp): with
+  // vmath::exp, when sure_float is sure, the very float the formula with std::exp gives.
+  const kpisim::Rng rng(13, 0);
+  std::size_t sure = 0;
+  std::size_t in_range = 0;
+  for (std::uint32_t i = 0; i < 200000; ++i) {
+    const auto u = rng.uniform4(i, 0, kpisim::Purpose::traits);
+    const double z = 80.0 * (u.u[0] - 0.5);
+    const double bonus = 1.0 + 1e4 * u.u[1];
+    const double s = 1e-3 + 1e7 * u.u[2];
+    const auto ref = static_cast<float>(bonus * kpisim::normal_pdf(z) / s);
+    const double arg = -0.5 * z * z;
+    float f = -1.0F;
+    const bool ok = kpisim::vmath::sure_float(bonus * (0.3989422804014327 * kpisim::vmath::exp(arg)) / s, f);
+    if (arg < -700.0) continue;  // the callers compute these with std::exp
+    ++in_range;
+    if (!ok) continue;
+    ++sure;
+    INFO("z " << z << " bonus " << bonus << " s " << s);
+    REQUIRE(std::bit_cast<std::uint32_t>(f) == std::bit_cast<std::uint32_t>(ref));
+  }
+  REQUIRE(in_range > 100000);
+  REQUIRE(static_cast<double>(sure) > 0.999 * static_cast<double>(in_range));
+  // Halfway between two floats (1 and the next): not sure, either way.
+  float f = 0.0F;
+  REQUIRE_FALSE(kpisim::vmath::sure_float(1.0 + 0x1p-24, f));
+  REQUIRE_FALSE(kpisim::vmath::sure_float(1.0 + 0x1p-24 + 0x1p-45, f));
+  REQUIRE(kpisim::vmath::sure_float(1.0 + 0x1p-30, f));
+  REQUIRE(f == 1.0F);
+  REQUIRE_FALSE(kpisim::vmath::sure_float(std::nan(""), f));
 }
 
 TEST_CASE("vmath::log is accurate to a few ulps over the range the quantile tails use", "[unit][rng]") {

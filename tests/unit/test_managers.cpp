@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kpisim/config/loader.hpp"
 #include "kpisim/core/parallel.hpp"
@@ -423,4 +424,74 @@ TEST_CASE("managers: the unit sums made block by block in the pass, then the spl
       CHECK(parts.reports == whole.reports);
       CHECK(whole.headcount.back() == 5000.0);  // the root (stored last)
     }
+}
+
+TEST_CASE("managers: the mandates and beliefs made block by block in the pass, then the rest, are team_mandates' and update_beliefs'",
+          "[unit][managers]") {
+  // The daily cycle decides the units above the teams and the teams split between blocks before the
+  // pass, and the teams wholly inside a block at its start (team_mandates); it updates the beliefs of
+  // the teams wholly inside a block at its end (team_beliefs_within), then those of the split teams
+  // and of the units above (finish_beliefs): the same bits as the whole functions.
+  auto s = kpisim::load_scenario_text(
+      "organisation:\n  employees: 5000\n  team_size: 7\n  divisions:\n    a: {share: 2}\n    b: {share: 3}\n", "org.yaml");
+  const auto spec = kpisim::ModelSpec::resolve(s);
+  kpisim::detail::PassState ps(spec);
+  REQUIRE(!ps.split_teams.empty());  // teams of 7 straddle the blocks' boundaries
+  kpisim::World whole(spec);
+  const std::size_t k = whole.k;
+  for (std::size_t u = 0; u < spec.units.size(); ++u) {
+    whole.unit_pressure[u] = static_cast<float>((u * 37) % 11) * 0.2F;
+    whole.unit_mandate_threshold[u] = 60.0F + static_cast<float>((u * 53) % 13) * 10.0F;
+    for (std::size_t q = 0; q < k; ++q) whole.unit_task_belief[u * k + q] = static_cast<float>((u * 7 + q * 3) % 19) * 4.0F;
+  }
+  for (std::size_t i = 0; i < whole.n; ++i) {
+    whole.measured_tokens[i] = static_cast<float>((i * 7919) % 1000) * 13.5F;
+    for (std::size_t q = 0; q < k; ++q) ps.report[q * ps.employees + i] = static_cast<float>((i + 3 * q) % 29) * 1.1F;
+  }
+  kpisim::World parts = whole;
+  const mg::Mixes mixes = mg::division_mixes(spec);
+  const auto same = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0;  // NaN included
+  };
+  const double stake = 40.0;
+  const kpisim::Managers m{};
+  std::size_t mandated = 0;
+  // Four days: plan-day reports without a KPI, then a token KPI's dashboard, on working days and a day off.
+  const struct {
+    mg::KpiView kpi;
+    bool workday, reports;
+  } days[] = {{mg::KpiView{}, true, true},
+              {mg::KpiView{1, 0, 0, false}, true, false},
+              {mg::KpiView{1, 0, 0, false}, false, false},
+              {mg::KpiView{1, 0, 0, false}, true, true}};
+  for (const auto& day : days) {
+    mg::team_mandates(spec, stake, whole);
+    mg::mandates_above_teams(spec, mixes, stake, parts);
+    for (const std::uint32_t t : ps.split_teams) mg::team_mandates(spec, mixes, stake, parts, t, t + 1);
+    for (std::size_t lo = 0; lo < parts.n; lo += kpisim::kBlock) {
+      const auto [t, t_end] = mg::teams_within(spec, lo, std::min(parts.n, lo + kpisim::kBlock));
+      mg::team_mandates(spec, mixes, stake, parts, t, t_end);
+    }
+    CHECK(same(parts.unit_task_mandate, whole.unit_task_mandate));
+    CHECK(same(parts.unit_mandate_share, whole.unit_mandate_share));
+    CHECK(same(parts.team_pressure, whole.team_pressure));
+    for (const float share : whole.unit_mandate_share) mandated += share > 0 ? 1 : 0;
+
+    mg::UnitSums sums;
+    const std::vector<mg::KpiView> kpi(spec.divisions.size(), day.kpi);
+    mg::unit_sums(spec, whole, ps, kpi.data(), !day.kpi.none && day.workday, day.reports, sums);
+    const double w_whole = mg::update_beliefs(spec, m, kpi.data(), day.workday, sums, day.reports, whole);
+    const mg::BeliefDay bd = mg::begin_beliefs(spec, m, kpi.data(), day.workday, day.reports, parts);
+    for (std::size_t lo = 0; lo < parts.n; lo += kpisim::kBlock)
+      mg::team_beliefs_within(spec, mixes, bd, sums, parts, lo, std::min(parts.n, lo + kpisim::kBlock));
+    mg::finish_beliefs(spec, mixes, bd, sums, ps.split_teams, parts);
+    const double w_parts = mg::division_heads_belief(spec, sums, parts);
+    CHECK(std::memcmp(&w_parts, &w_whole, sizeof w_whole) == 0);
+    CHECK(same(parts.unit_task_belief, whole.unit_task_belief));
+    CHECK(same(parts.unit_task_report, whole.unit_task_report));
+    CHECK(same(parts.unit_dashboard, whole.unit_dashboard));
+    CHECK(same(parts.unit_manager_belief, whole.unit_manager_belief));
+    CHECK(parts.dashboards_read == whole.dashboards_read);
+  }
+  CHECK(mandated > 0);  // some managers mandate, so the rows are not all zeros
 }

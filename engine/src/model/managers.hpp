@@ -3,6 +3,8 @@
 // every manager's beliefs about the value AI adds, from her own unit's data (section 7.17). Called once a day by
 // Simulation::step (simulation.cpp); tested directly in tests/unit/test_managers.cpp.
 #include <cstddef>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "kpisim/core/rng.hpp"
@@ -11,6 +13,18 @@
 #include "person_pass.hpp"
 
 namespace kpisim::detail::managers {
+
+/// Per division, the task types of its mix (ascending: the only ones a manager mandates or believes
+/// anything about) and the mix's total (summed over all task types in order, as a unit's share
+/// divides by it). Fixed for a run.
+struct Mixes {
+  std::vector<std::vector<std::uint32_t>> tasks;
+  std::vector<double> total;
+};
+[[nodiscard]] Mixes division_mixes(const ModelSpec& spec);
+
+/// The teams [first, second) wholly inside the slots [lo, hi) (teams tile the slots in order).
+[[nodiscard]] std::pair<std::size_t, std::size_t> teams_within(const ModelSpec& spec, std::size_t lo, std::size_t hi);
 
 /// Each unit manager's own threshold for mandates, drawn once (a trait): mandate_belief_usd +
 /// mandate_belief_sd x N(0,1) (Purpose::managers, agent = unit index), never below 0 (or below
@@ -25,6 +39,15 @@ void draw_thresholds(const ModelSpec& spec, const Rng& rng, World& w);
 /// every manager above it (unit_task_mandate); unit_mandate_share is the share of each unit's work
 /// they cover.
 void team_mandates(const ModelSpec& spec, double stake_per_pressure, World& w);
+
+/// team_mandates in parts, for the daily cycle (the same bits: each unit decides from her own state
+/// and her parent's row, decided before hers): mandates_above_teams decides every unit that is not a
+/// team (backwards in storage order, parents first); then the teams [t_lo, t_hi), each from its parent's
+/// row, with its pressure (team_pressure). The per-person pass decides the teams wholly inside each of
+/// its blocks at the block's start (their members read them only in that block); the day decides the
+/// teams split between blocks before the pass.
+void mandates_above_teams(const ModelSpec& spec, const Mixes& mixes, double stake_per_pressure, World& w);
+void team_mandates(const ModelSpec& spec, const Mixes& mixes, double stake_per_pressure, World& w, std::size_t t_lo, std::size_t t_hi);
 
 /// The mandate decision of one manager on one task type (docs/model.md 7.1).
 [[nodiscard]] inline bool mandates(double belief_usd, double pressure, double stake_per_pressure, double threshold_usd) noexcept {
@@ -95,5 +118,29 @@ void add_to_parents(const ModelSpec& spec, const World& w, bool reports, UnitSum
 /// heads' mix-weighted beliefs (manager_ai_value_belief).
 double update_beliefs(const ModelSpec& spec, const Managers& m, const KpiView* kpi, bool workday, const UnitSums& sums, bool reports,
                       World& w);
+
+/// What every manager's update of the day shares (update_beliefs in parts).
+struct BeliefDay {
+  const Managers* m = nullptr;
+  const KpiView* kpi = nullptr;  ///< one per division (a policy with a scope sets a KPI in some divisions only)
+  bool workday = false;
+  bool reports = false;    ///< the plan day's reports are read
+  bool dashboard = false;  ///< a KPI's dashboard is read (a KPI in force in some division on a working day)
+  bool update = false;     ///< any belief changes today
+  double weekly_rate = 0.0;
+};
+
+/// update_beliefs in parts, for the daily cycle (the same bits: each manager's update reads only her
+/// own unit's sums and state): begin_beliefs before the pass (it notes a dashboard read today);
+/// team_beliefs_within at the end of each block of the pass, after team_sums_within, for the same
+/// teams; finish_beliefs after finish_unit_sums, for the teams split between blocks and every unit
+/// above the teams; division_heads_belief last (update_beliefs' return value).
+[[nodiscard]] BeliefDay begin_beliefs(const ModelSpec& spec, const Managers& m, const KpiView* kpi, bool workday, bool reports, World& w);
+void unit_beliefs(const ModelSpec& spec, const Mixes& mixes, const BeliefDay& day, const UnitSums& sums, World& w, std::size_t u);
+void team_beliefs_within(const ModelSpec& spec, const Mixes& mixes, const BeliefDay& day, const UnitSums& sums, World& w, std::size_t lo,
+                         std::size_t hi);
+void finish_beliefs(const ModelSpec& spec, const Mixes& mixes, const BeliefDay& day, const UnitSums& sums,
+                    const std::vector<std::uint32_t>& split_teams, World& w);
+[[nodiscard]] double division_heads_belief(const ModelSpec& spec, const UnitSums& sums, const World& w);
 
 }  // namespace kpisim::detail::managers

@@ -756,6 +756,12 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   const ModelSpec& spec = c.spec;
   const auto& b = spec.scenario.behaviour;
   Scratch& s = scratch();
+  // The mandates of the teams wholly inside this block, which only its chunks read (the day decided
+  // those of the units above and of the teams split between blocks).
+  if (c.mixes != nullptr) {
+    const auto [t, t_end] = managers::teams_within(spec, lo, hi);
+    managers::team_mandates(spec, *c.mixes, c.stake_per_pressure, c.w, t, t_end);
+  }
   const Rows rows = pass_rows(spec, c.w, ps, c.workday);
   const DirectSources src = direct_sources(c.w, ps, s);
   rows.prefetch(lo, std::min(hi - lo, kChunk));
@@ -818,8 +824,12 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   // other block touches them.
   if (c.workday)
     workslop::scatter_within(spec, c.day, ps.slop_out.data(), ps.slop_to.data(), ps.slop_in.data(), c.w.last_slop_day.data(), lo, hi);
-  // What the managers read of the teams wholly inside this block, while their columns are in cache.
-  if (c.unit_sums != nullptr) managers::team_sums_within(spec, c.w, ps, c.kpi_view, c.dashboard_sums, c.report_sums, *c.unit_sums, lo, hi);
+  // What the managers read of the teams wholly inside this block, while their columns are in cache,
+  // and then what those teams' managers make of it.
+  if (c.unit_sums != nullptr) {
+    managers::team_sums_within(spec, c.w, ps, c.kpi_view, c.dashboard_sums, c.report_sums, *c.unit_sums, lo, hi);
+    if (c.beliefs != nullptr && c.mixes != nullptr) managers::team_beliefs_within(spec, *c.mixes, *c.beliefs, *c.unit_sums, c.w, lo, hi);
+  }
 }
 
 }  // namespace kpisim::detail

@@ -135,6 +135,8 @@ struct PassState {
 namespace managers {
 struct KpiView;
 struct UnitSums;
+struct Mixes;
+struct BeliefDay;
 }  // namespace managers
 
 // What every chunk of one day shares.
@@ -156,15 +158,23 @@ struct DayContext {
   managers::UnitSums* unit_sums = nullptr;
   bool dashboard_sums = false;
   bool report_sums = false;
+  // The managers of the teams wholly inside each block (managers.hpp; none when null): their
+  // mandates at the block's start (`mixes`, under `stake_per_pressure`) and, after their sums, their
+  // beliefs at its end (`beliefs`).
+  const managers::Mixes* mixes = nullptr;
+  double stake_per_pressure = 0.0;
+  const managers::BeliefDay* beliefs = nullptr;
 };
 
 /// Draws the traits of the person hired into slot i on `day`.
 void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int day, bool initial);
 
-/// Runs the day for agents [lo, hi) of one block (for_blocks); adds their sums to acc[division]. On a
+/// Runs the day for agents [lo, hi) of one block (for_blocks); adds their sums to acc[division]. With
+/// c.mixes it starts with the mandates of the teams wholly inside the block (managers.hpp). On a
 /// working day it ends by scattering the workslop of the teams wholly inside the block (workslop.hpp),
 /// while the block's columns are still in cache; the day's caller scatters split_teams after the pass.
-/// Then (every day, with c.unit_sums) it sums what the managers read of those teams (managers.hpp).
+/// Then (every day, with c.unit_sums) it sums what the managers read of those teams, and (with
+/// c.beliefs) updates their managers' beliefs (managers.hpp).
 void person_pass(const DayContext& c, PassState& s, Acc* acc, std::size_t lo, std::size_t hi);
 
 }  // namespace kpisim::detail

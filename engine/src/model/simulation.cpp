@@ -152,7 +152,8 @@ void World::clear_incentive_columns() {
 using namespace detail;  // NOLINT(google-build-using-namespace): the accumulator indices a_*
 
 struct Simulation::Impl {
-  explicit Impl(const ModelSpec& spec) : pass(spec), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
+  explicit Impl(const ModelSpec& spec)
+      : pass(spec), mixes(managers::division_mixes(spec)), blocks(block_count(spec.employees)), ndiv(spec.divisions.size()) {
     acc.assign(blocks * ndiv, Acc{});
     kpi.assign(ndiv, KpiWeights{});
     kpi_view.assign(ndiv, detail::managers::KpiView{});
@@ -162,6 +163,7 @@ struct Simulation::Impl {
   }
 
   detail::PassState pass;
+  managers::Mixes mixes;  // each division's task types (the managers')
   std::size_t blocks;
   std::size_t ndiv;
   std::vector<Acc> acc;                  // [block][division]
@@ -246,14 +248,20 @@ void Simulation::step() {
     im.kpi_wo[dv] = kw.outcome / ms.kpi_reference_usd;
   }
 
-  // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1).
-  managers::team_mandates(spec, sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours, w);
+  // (2) Mandates are set (managers.cpp, 7.1), under the pressure each manager chose in (1): here
+  // those of the units above the teams and of the teams split between blocks; each block of the pass
+  // starts with those of its own teams.
+  const double stake_per_pressure = sc.behaviour.pressure_usd_per_hour * sc.behaviour.norm_hours;
+  managers::mandates_above_teams(spec, im.mixes, stake_per_pressure, w);
+  for (const std::uint32_t t : im.pass.split_teams) managers::team_mandates(spec, im.mixes, stake_per_pressure, w, t, t + 1);
 
   // What the managers read tonight (7.17): the sums of each team's members, in the pass.
   const managers::KpiView* const kpi_view = im.kpi_view.data();
   const bool read_dashboard = any_kpi && workday;
   const bool read_reports = plan_day && workday;
   managers::start_unit_sums(spec, w, read_reports, im.unit_sums);
+  // ... and what each of them makes of it (6): a team's manager at the end of its block of the pass.
+  const managers::BeliefDay belief_day = managers::begin_beliefs(spec, sc.managers, kpi_view, workday, read_reports, w);
 
   // (3) The fused per-person pass (person_pass.cpp).
   const detail::DayContext day{spec,
@@ -268,7 +276,10 @@ void Simulation::step() {
                                kpi_view,
                                &im.unit_sums,
                                read_dashboard,
-                               read_reports};
+                               read_reports,
+                               &im.mixes,
+                               stake_per_pressure,
+                               &belief_day};
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) { detail::person_pass(day, im.pass, &im.acc[blk * im.ndiv], lo, hi); };
   if (options_.serial)
@@ -298,7 +309,8 @@ void Simulation::step() {
   const auto close_day = [&] { regime_->end_of_day(ctx, 1.0); };
   const auto beliefs = [&] {
     managers::finish_unit_sums(spec, w, im.pass, kpi_view, read_dashboard, read_reports, im.unit_sums);
-    ai_signal_total = managers::update_beliefs(spec, sc.managers, kpi_view, workday, im.unit_sums, read_reports, w);
+    managers::finish_beliefs(spec, im.mixes, belief_day, im.unit_sums, im.pass.split_teams, w);
+    ai_signal_total = managers::division_heads_belief(spec, im.unit_sums, w);
   };
   // Today's incentive columns are read by nothing after the pass: they are zeroed now, at the same
   // time (zeros, so the same whichever thread), rather than by tomorrow's clear_incentives on one

@@ -200,11 +200,10 @@ class LeaderboardRegime final : public Regime {
     });
     ++days_in_window_;
     if (period_end) {
+      // (The standings also open the new window: everyone's score and padding back to 0.)
       standings(ctx, weight, 1.0, true, pending_, pending_stake_, pending_contest_);
       publish_day_ = ctx.day + 1 + p_.lag_days;
       published_ = true;
-      std::fill(window_.begin(), window_.end(), 0.0);
-      std::fill(own_padding_.begin(), own_padding_.end(), 0.0);
       days_in_window_ = 0;
     } else if (provisional) {
       // Before the first publication people gauge the race from what they see so far,
@@ -245,6 +244,7 @@ class LeaderboardRegime final : public Regime {
   int days_in_window_ = 0;
   bool published_ = false;
   std::vector<std::uint8_t> fresh_;    ///< replaced since the last ranking: no standing yet
+  std::vector<std::size_t> winners_;   ///< per block of the standings: how many won the prize
   double expected_top_ = 0.0;          ///< the best loser's score people expect for the coming period (adaptive expectations)
   double expected_top_beat_ = 0.0;     ///< the worst winner's
   double expected_bottom_ = 0.0;       ///< the best of the shamed's
@@ -310,8 +310,9 @@ class LeaderboardRegime final : public Regime {
     return c;
   }
 
-  // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay`, and writes each
-  // person's marginal incentive per token for the coming period into `out`.
+  // Ranks the window (scaled by `extrapolate`), pays prizes and shames when `pay` (and then opens
+  // the new window: scores, padding and the fresh marks back to 0), and writes each person's
+  // marginal incentive per token for the coming period into `out`.
   void standings(RegimeContext& ctx, double weight, double extrapolate, bool pay, std::vector<float>& out, std::vector<float>& out_stake,
                  std::vector<Contest>& out_contest) {
     World& w = ctx.world;
@@ -345,11 +346,11 @@ class LeaderboardRegime final : public Regime {
     const std::size_t bottom_pos = n - n_bottom;
     // Only the cutoffs and who is above or below them matter (a total order, so the same sets at
     // any thread count): selection among the candidates near each cutoff (select_rank), no sort.
-    // The two cutoffs are selected at the same time, each in its own buffer; each task writes its
-    // own columns (the prizes, the shame). The marginal rival on the other side of each cutoff is the
-    // pair just before it in the order. Winners are those before the best loser (everyone when
-    // top_share is 1), the shamed the best of the shamed and those after her: each set is paid in
-    // slot order (each person's own column; the day's total adds the same amount once per winner).
+    // The two cutoffs are selected at the same time, each in its own buffer. The marginal rival on
+    // the other side of each cutoff is the pair just before it in the order. Winners are those
+    // before the best loser (everyone when top_share is 1), the shamed the best of the shamed and
+    // those after her: both are paid in the pass over everyone below (each person's own columns;
+    // the day's total adds the same amount once per winner, after it).
     const double* const window = all ? window_.data() : compact_.data();  // the ranked scores
     tbb::parallel_invoke(
         [&] {
@@ -358,14 +359,6 @@ class LeaderboardRegime final : public Regime {
           top_entry = cut.entry;
           top_cut = top_entry.score;
           if (n_top < n) top_beat = cut.above;  // the worst winner (rank n_top - 1)
-          if (pay) {
-            const bool everyone = n_top >= n;
-            for (std::size_t i = 0; i < n; ++i)
-              if (everyone || better(Ranked{window[i], static_cast<std::uint32_t>(i)}, top_entry)) {
-                w.reward_usd[slot(i)] += static_cast<float>(weight * p_.prize_usd);
-                w.rewards_paid_today += weight * p_.prize_usd;
-              }
-          }
         },
         [&] {
           if (n_bottom == 0) return;
@@ -374,10 +367,6 @@ class LeaderboardRegime final : public Regime {
           bottom_cut = bottom_entry.score;
           // The worst of the rest (rank n - n_bottom - 1).
           if (n_bottom < n) bottom_beat = cut.above;
-          if (pay)
-            for (std::size_t i = 0; i < n; ++i)
-              if (!better(Ranked{window[i], static_cast<std::uint32_t>(i)}, bottom_entry) && fresh_[slot(i)] == 0)
-                w.shame[slot(i)] += static_cast<float>(weight * p_.shame);
         });
     // The cutoffs' entries by slot, for each person's view below (the same order among the ranked).
     if (n_top > 0) top_entry.who = static_cast<std::uint32_t>(slot(top_entry.who));
@@ -420,18 +409,29 @@ class LeaderboardRegime final : public Regime {
     const double script_day = p_.metric == UsageMetric::tokens ? b.script_tokens_per_day : b.script_sessions_per_day;
     const double top_entry_score = top_entry.score, bottom_entry_score = bottom_entry.score;
     const std::size_t top_entry_who = top_entry.who, bottom_entry_who = bottom_entry.who;
-    const double* const own = own_padding_.data();
-    const double* const window_all = window_.data();  // by slot
+    double* const own = own_padding_.data();
+    double* const window_w = window_.data();
+    const double* const window_all = window_w;  // by slot
     const float* const script_scale = w.script_scale.data();
-    const std::uint8_t* const fresh = fresh_.data();
-    const float* const in_scope = scope().person.data();
+    std::uint8_t* const fresh = fresh_.data();
+    const float* const in_scope = scope().person.data();  // 0 outside the policy's scope: no standing, no prize, no shame
+    // The prizes and the shame (when `pay`), and how many win in each block.
+    const bool pay_top = pay && n_top > 0;
+    const bool pay_bottom = pay && n_bottom > 0;
+    const bool everyone_wins = n_top >= n;
+    const auto prize_f = static_cast<float>(weight * p_.prize_usd);
+    const auto shame_f = static_cast<float>(weight * p_.shame);
+    float* const reward = w.reward_usd.data();
+    float* const shame = w.shame.data();
+    winners_.assign(block_count(w.n), 0);
+    std::size_t* const winners = winners_.data();
     float* const marginal = out.data();
     float* const marginal_stake = out_stake.data();
     Contest* const contest = out_contest.data();
     // The noise model as a compile-time constant in each loop (the branch on it would keep the loop
     // from vectorising). Pieces of a block in three loops: the contest functions for everyone in
     // loops that vectorise (no conditions), then what they mean for each person.
-    auto view = [=](std::size_t lo, std::size_t hi, auto noise_model) {
+    auto view = [=](std::size_t block, std::size_t lo, std::size_t hi, auto noise_model) {
       constexpr rules::ContestNoise noise = decltype(noise_model)::value;
       // Local copies of the captures: the loops below then vectorise (the closure's members would be
       // read through it on every iteration).
@@ -442,6 +442,13 @@ class LeaderboardRegime final : public Regime {
       const double top_entry_score_l = top_entry_score, bottom_entry_score_l = bottom_entry_score;
       const std::size_t top_entry_who_l = top_entry_who, bottom_entry_who_l = bottom_entry_who;
       const double top_stake_l = top_stake, shame_usd_l = shame_usd, sigma_top_l = sigma_top, sigma_bottom_l = sigma_bottom;
+      const bool pay_top_l = pay_top, pay_bottom_l = pay_bottom, everyone_wins_l = everyone_wins;
+      const float prize_l = prize_f, shame_l = shame_f;
+      float* const reward_l = reward;
+      float* const shame_col = shame;
+      const std::uint8_t* const fresh_l = fresh;
+      const float* const in_scope_l = in_scope;
+      unsigned won = 0;
       constexpr std::size_t kPiece = 256;
       double score[kPiece], ref_top[kPiece], ref_bot[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
       for (std::size_t p0 = lo; p0 < hi; p0 += kPiece) {
@@ -494,15 +501,43 @@ class LeaderboardRegime final : public Regime {
           }
           contest[i] = k;
         }
+        // At the end of a period, the prize for each winner and the shame for each of the shamed
+        // (none for someone hired since the last ranking), by selects (an entry not paid is
+        // rewritten as it is; bitwise operations, as conditions on the loop's invariants kept it
+        // scalar); then the new period opens: empty windows, and no one new to the ranking.
+        if (pay) {
+#pragma omp simd reduction(+ : won)
+          for (std::size_t r = 0; r < len; ++r) {
+            const std::size_t i = p0 + r;
+            const double x = window_l[i];
+            const int wins = static_cast<int>(x > top_entry_score_l) |
+                             (static_cast<int>(x == top_entry_score_l) & static_cast<int>(i < top_entry_who_l));
+            const int spared = static_cast<int>(x > bottom_entry_score_l) |
+                               (static_cast<int>(x == bottom_entry_score_l) & static_cast<int>(i < bottom_entry_who_l));
+            const int in = static_cast<int>(in_scope_l[i] != 0.0F);
+            const int paid = static_cast<int>(pay_top_l) & (static_cast<int>(everyone_wins_l) | wins) & in;
+            const int shamed = static_cast<int>(pay_bottom_l) & (spared ^ 1) & static_cast<int>(fresh_l[i] == 0) & in;
+            reward_l[i] = paid != 0 ? reward_l[i] + prize_l : reward_l[i];
+            shame_col[i] = shamed != 0 ? shame_col[i] + shame_l : shame_col[i];
+            won += static_cast<unsigned>(paid);
+            window_w[i] = 0.0;
+            own[i] = 0.0;
+          }
+          std::fill(fresh + p0, fresh + p0 + len, std::uint8_t{0});
+        }
       }
+      winners[block] = won;
     };
-    for_blocks(w.n, [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+    for_blocks(w.n, [&](std::size_t block, std::size_t lo, std::size_t hi) {
       if (p_.noise == rules::ContestNoise::normal)
-        view(lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::normal>{});
+        view(block, lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::normal>{});
       else
-        view(lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::uniform>{});
+        view(block, lo, hi, std::integral_constant<rules::ContestNoise, rules::ContestNoise::uniform>{});
     });
-    if (pay) std::fill(fresh_.begin(), fresh_.end(), std::uint8_t{0});
+    // The day's total gains the prize once per winner (the same additions as paying them one by one).
+    const double prize = weight * p_.prize_usd;
+    for (const std::size_t count : winners_)
+      for (std::size_t j = 0; j < count; ++j) w.rewards_paid_today += prize;
   }
 };
 

@@ -16,11 +16,15 @@
 //   target). Staff feel their team's pressure as an implicit incentive to be seen using AI and as
 //   a hindrance demand.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
-#include "kpisim/core/error.hpp"
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include "kpisim/core/parallel.hpp"
+#include "kpisim/core/vmath.hpp"
 #include "kpisim/model/rules.hpp"
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
@@ -141,9 +145,12 @@ class QuotaRegime final : public Regime {
     // unit's own entries: the same bits at any thread count).
     if (ctx.day % 7 == 0 || weight != chosen_weight_) {
       chosen_weight_ = weight;
+      // (Ranges of 64 managers, not the engine's blocks of 2,048: each solves a small problem, and a
+      // level of a few thousand would fall into two uneven blocks. Each writes her own entry only,
+      // so the range does not change the bits.)
       for (const std::vector<std::size_t>& level : by_depth_) {
-        for_blocks(level.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-          for (std::size_t j = lo; j < hi; ++j) {
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, level.size(), 64), [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t j = r.begin(); j < r.end(); ++j) {
             const std::size_t u = level[j];
             const Unit& unit = spec_.units[u];
             const double above = unit.depth > 1 ? chosen_[static_cast<std::size_t>(unit.parent)] : 0.0;
@@ -161,7 +168,12 @@ class QuotaRegime final : public Regime {
     World& w = ctx.world;
     if (p_.level == QuotaLevel::individual) {
       // Everyone's window gains the day's usage in loops that vectorise; then the few new hires
-      // (hired at the end of today) are reset (the same values as skipping their addition).
+      // (hired at the end of today) are reset (the same values as skipping their addition). Before
+      // the first period ends people gauge their attainment from their usage so far, extrapolated
+      // to the whole period, on working days: in the same blocks, while the windows are in cache.
+      ++days_in_window_;
+      const bool gauge = is_workday(ctx.day) && !is_period_end(ctx.day, p_.cadence) && !published_;
+      const double extrapolate = static_cast<double>(cadence_days(p_.cadence)) / days_in_window_;
       double* const window = window_.data();
       double* const own = own_padding_.data();
       const float* const usage = w.measured_tokens.data();
@@ -178,16 +190,11 @@ class QuotaRegime final : public Regime {
           attainment_[i] = reference_tokens_ * workdays_per_period(p_.cadence);
           fresh_[i] = 1;
         });
+        if (gauge) slopes_in(extrapolate, lo, hi);
       });
-      ++days_in_window_;
       // A daily quota is judged on working days; days off roll into the next one.
       if (p_.cadence == Cadence::daily && !is_workday(ctx.day)) return;
-      if (!is_period_end(ctx.day, p_.cadence)) {
-        // Before the first period ends people gauge their attainment from their usage so far,
-        // extrapolated to the whole period.
-        if (!published_ && is_workday(ctx.day)) slopes_from(static_cast<double>(cadence_days(p_.cadence)) / days_in_window_);
-        return;
-      }
+      if (!is_period_end(ctx.day, p_.cadence)) return;
       const double target = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
       for (std::size_t i = 0; i < w.n; ++i) {
         if (window_[i] >= target && scope().has_person(i)) {
@@ -202,18 +209,35 @@ class QuotaRegime final : public Regime {
     }
     // Managers watch a running average of their unit's measured usage per person and working
     // day; tokens of days off (scripts) count towards the next working day.
-    for (std::size_t i = 0; i < w.n; ++i) pending_[i] += w.measured_tokens[i];
+    // Everyone's day into her pending usage in parallel blocks (each person's own entry, a loop that
+    // vectorises); on a working day the running total of all pending usage in slot order (one
+    // chain of additions, the only serial part), kept at each team's first slot: every unit is a
+    // run of whole teams, and its usage is the difference of the totals at its ends.
+    double* const pending = pending_.data();
+    const float* const measured = w.measured_tokens.data();
+    for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
+#pragma omp simd
+      for (std::size_t i = lo; i < hi; ++i) pending[i] += measured[i];
+    });
     if (is_workday(ctx.day)) {
       const double a = 1.0 / p_.monitoring_days;
-      prefix_[0] = 0.0;
-      for (std::size_t i = 0; i < w.n; ++i) {
-        prefix_[i + 1] = prefix_[i] + pending_[i];
-        pending_[i] = 0.0;
+      const std::size_t teams = spec_.team_units.size();
+      double total = 0.0;
+      for (std::size_t t = 0; t < teams; ++t) {
+        const Unit& team = spec_.units[spec_.team_units[t]];
+        total_at_team_[t] = total;
+        for (std::size_t i = team.first; i < team.end; ++i) {
+          total += pending[i];
+          pending[i] = 0.0;
+        }
       }
+      total_at_team_[teams] = total;
+      // The running total at slot i: at the first slot of its team (i = n: after the last team).
+      const auto total_at = [&](std::uint32_t i) { return total_at_team_[i < w.n ? spec_.team_of[i] : teams]; };
       for (std::size_t u = 0; u < spec_.units.size(); ++u) {
         const Unit& unit = spec_.units[u];
         if (unit.depth < 1) continue;
-        const double per_person = (prefix_[unit.end] - prefix_[unit.first]) / std::max(1U, unit.end - unit.first);
+        const double per_person = (total_at(unit.end) - total_at(unit.first)) / std::max(1U, unit.end - unit.first);
         unit_usage_[u] += a * (per_person - unit_usage_[u]);
       }
     }
@@ -261,20 +285,45 @@ class QuotaRegime final : public Regime {
 
   // Marginal incentive per token: bonus x density of reaching the target from the (scaled) window.
   void slopes_from(double extrapolate) {
+    for_blocks(window_.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) { slopes_in(extrapolate, lo, hi); });
+  }
+
+  // slopes_from for the people [lo, hi).
+  void slopes_in(double extrapolate, std::size_t lo, std::size_t hi) {
     const double t = p_.target_tokens_per_day * workdays_per_period(p_.cadence);
     const double s = sigma();
-    // Person by person, in parallel blocks (each person's own entries: the same bits at any thread count).
-    for_blocks(window_.size(), [&](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) {
-        if (extrapolate != 1.0 && fresh_[i] != 0) continue;  // a new hire keeps the typical expectation
-        // Attainment without her own padding (she knows it): judging more usage by the attainment her
-        // own script produced would make her stop once it carries her past the target and start again
-        // when she falls short (a period-to-period cycle).
-        const double own = std::max(0.0, window_[i] - own_padding_[i]);
-        attainment_[i] = extrapolate * own;
-        slope_[i] = t <= 0.0 ? 0.0F : static_cast<float>(p_.bonus_usd * normal_pdf((extrapolate * own - t) / s) / s);
-      }
-    });
+    // Everyone in a loop that vectorises (each person's own entries), with the engine's exponential
+    // where the scalar formula has std::exp: its float is the formula's whenever vmath::sure_float
+    // can tell (all but about one person in 30,000 a day), and those few are computed again with
+    // std::exp. (The formula with std::exp in the loop cost a millisecond a day at 100,000 people.)
+    const double bonus = p_.bonus_usd;
+    const bool keep_fresh = extrapolate != 1.0;  // a new hire keeps the typical expectation
+    const bool no_target = t <= 0.0;
+    const double* const window = window_.data();
+    const double* const padding = own_padding_.data();
+    const std::uint8_t* const fresh = fresh_.data();
+    double* const attainment = attainment_.data();
+    float* const slope = slope_.data();
+    std::array<std::uint8_t, kBlock> again;
+#pragma omp simd
+    for (std::size_t i = lo; i < hi; ++i) {
+      // (Bitwise, not &&: a condition on a loop invariant kept the loop scalar.)
+      const bool keep = (static_cast<int>(keep_fresh) & static_cast<int>(fresh[i] != 0)) != 0;
+      // Attainment without her own padding (she knows it): judging more usage by the attainment her
+      // own script produced would make her stop once it carries her past the target and start again
+      // when she falls short (a period-to-period cycle).
+      const double unpadded = window[i] - padding[i];
+      const double own = 0.0 < unpadded ? unpadded : 0.0;  // std::max(0.0, unpadded)
+      const double z = (extrapolate * own - t) / s;
+      const double arg = -0.5 * z * z;  // normal_pdf's
+      float f = 0.0F;
+      const bool sure = vmath::sure_float(bonus * (0.3989422804014327 * vmath::exp(arg)) / s, f) && arg >= -700.0;
+      attainment[i] = keep ? attainment[i] : extrapolate * own;
+      slope[i] = keep ? slope[i] : (no_target ? 0.0F : f);
+      again[i - lo] = static_cast<std::uint8_t>(static_cast<int>(!keep) & static_cast<int>(!no_target) & static_cast<int>(!sure));
+    }
+    for (std::size_t i = lo; i < hi; ++i)
+      if (again[i - lo] != 0) slope[i] = static_cast<float>(bonus * normal_pdf((attainment[i] - t) / s) / s);
   }
 
   // Publishes attainments at a period end and opens a new window.
@@ -304,7 +353,8 @@ class QuotaRegime final : public Regime {
   std::vector<double> chosen_ = std::vector<double>(spec_.units.size(), 0.0);  ///< the pressure each manager chose this week
   double chosen_weight_ = -1.0;                                             ///< the regime's weight when they chose it (-1: not yet chosen)
   std::vector<std::vector<std::size_t>> by_depth_ = units_by_depth(spec_);  ///< units at depth 1, 2, ... in storage order
-  std::vector<double> prefix_ = std::vector<double>(spec_.employees + 1, 0.0);
+  std::vector<double> total_at_team_ =
+      std::vector<double>(spec_.team_units.size() + 1, 0.0);  ///< running usage total at each team's first slot
   std::vector<double> pending_ = std::vector<double>(spec_.employees, 0.0);
   HireTracker hires_ = HireTracker(spec_.employees);
   double fresh_slope_ = 0.0;  ///< incentive of someone who expects a typical period's usage

@@ -44,6 +44,22 @@ inline double exp(double x) noexcept {
   return x < -708.0 ? 0.0 : (x > 709.0 ? std::numeric_limits<double>::infinity() : y);
 }
 
+/// Rounds to float a double r that a scalar computation gives with std::exp, from the same
+/// computation done with vmath::exp (`v`), in a loop that vectorises, to the same bits: the two
+/// exponentials differ by a few ulps (tests/unit/test_batch.cpp: below 2^-51 relative for results
+/// that are normal doubles), and the same few roundings after them keep v within a relative 2^-50
+/// or so of r, far inside the 2^-40 allowed here. Rounding to float is monotone: when both ends of
+/// v (1 -+ 2^-40) round to the same float, so does r, and it is written to `out`; otherwise (r
+/// within 2^-40 of a float rounding boundary: about one value in 30,000) the result is false and r
+/// must be computed as it is. The caller keeps exp's argument where its result is a normal double
+/// (at least -700, say); below, the relative bound does not hold.
+inline bool sure_float(double v, float& out) noexcept {
+  const auto lo = static_cast<float>(v * (1.0 - 0x1p-40));
+  const auto hi = static_cast<float>(v * (1.0 + 0x1p-40));
+  out = lo;
+  return lo == hi;
+}
+
 /// Natural logarithm with a relative error below 4e-16 for normal positive x (what the normal
 /// quantile's tails need: x in [1e-10, 0.03]). x = 2^e m with m in [sqrt(1/2), sqrt(2)), then
 /// log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| < 0.172, by its series to s^23 (truncation below
