@@ -26,8 +26,8 @@ struct OutcomeParams {
 
 class OutcomeRegime final : public Regime {
  public:
-  OutcomeRegime(const OutcomeParams& p, const ModelSpec& spec, const Scope& scope)
-      : p_(p), scope_(scope), window_(spec.employees, 0.0), hires_(spec.employees) {}
+  OutcomeRegime(const OutcomeParams& p, const ModelSpec& spec, const Scope& /*scope*/)
+      : p_(p), window_(spec.employees, 0.0), hires_(spec.employees) {}
 
   void apply(RegimeContext& ctx, double weight) override {
     World& w = ctx.world;
@@ -36,7 +36,7 @@ class OutcomeRegime final : public Regime {
     // In parallel blocks (each person's entry only: the same bits at any thread count).
     // Outside the scope the bonus is 0 (x 1 inside: the same bits as without a scope).
     float* const inc = w.inc_outcome.data();
-    const float* const in_scope = scope_.person.data();
+    const float* const in_scope = scope().person.data();
     for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
 #pragma omp simd
       for (std::size_t i = lo; i < hi; ++i) inc[i] += b * in_scope[i];
@@ -56,7 +56,7 @@ class OutcomeRegime final : public Regime {
     });
     if (!is_period_end(ctx.day, p_.cadence)) return;
     for (std::size_t i = 0; i < w.n; ++i) {
-      const double pay = scope_.has_person(i) ? weight * p_.bonus_share * std::max(0.0, window_[i]) : 0.0;
+      const double pay = scope().has_person(i) ? weight * p_.bonus_share * std::max(0.0, window_[i]) : 0.0;
       w.reward_usd[i] += static_cast<float>(pay);
       w.rewards_paid_today += pay;
       window_[i] = 0.0;
@@ -69,7 +69,6 @@ class OutcomeRegime final : public Regime {
 
  private:
   OutcomeParams p_;
-  Scope scope_;
   std::vector<double> window_;
   HireTracker hires_;
 };
