@@ -25,7 +25,7 @@ MAX_HOURS = 12.0  # behaviour.max_hours default
 HOUR_PARTS = ["manual_hours_per_fte", "ai_hours_per_fte", "verification_hours_per_fte", "cleanup_hours_per_fte",
               "performative_hours_per_fte", "learning_hours_per_fte"]
 TOKENS = ["tokens_productive", "tokens_rework", "tokens_performative", "tokens_scripted"]
-SHARES = ["ai_task_share", "burnout_share", "mandate_share", "scripting_share", "performative_kpi_share"]
+SHARES = ["ai_task_share", "burnout_share", "mandate_share", "scripting_share", "licensed_share", "performative_kpi_share"]
 MBI = ["exhaustion_mean", "cynicism_mean", "efficacy_mean"]
 
 # Variables that may be NaN, and when (engine/src/model/simulation.cpp, fill()):

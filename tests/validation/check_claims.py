@@ -1,6 +1,7 @@
 """Runs the validation claims of tests/validation/claims/*.yaml and checks each one statistically.
 
-A claim names an experiment file (a sweep), an output, two arms (a policy and, optionally, values of
+A claim names an experiment file (a sweep), an output (with `division: NAME`, that division's
+per-unit series; notes then quote the division's figures too), two arms (a policy and, optionally, values of
 the experiment's varied parameters) and what is expected of arm B minus arm A. Each run is
 summarised by the mean of the output over the claim's window; the two arms are paired by
 replication (common random numbers: replication k of every policy and parameter point has the same
@@ -45,9 +46,17 @@ REPO = Path(__file__).resolve().parents[2]
 CLAIMS = REPO / "tests" / "validation" / "claims"  # one YAML file per section, read in name order
 
 
-def window_means(path, output, first, last):
+def window_means(path, output, first, last, division=None):
+    """Per run, the mean of OUTPUT over days [first, last] (last -1: the end); with a division, of
+    its per-unit series unit_OUTPUT for that division."""
     with h5py.File(path, "r") as f:
-        data = f[output][()]  # (run, day)
+        if division is None:
+            data = f[output][()]  # (run, day)
+        else:
+            units = [u.decode() if isinstance(u, bytes) else u for u in f["unit"][()]]
+            if division not in units:
+                raise SystemExit(f"{path}: no division '{division}' (its divisions: {units})")
+            data = f["unit_" + output][()][:, :, units.index(division)]  # (run, day, unit)
         last = data.shape[1] - 1 if last < 0 else last
         coords = {
             "policy": [p.decode() if isinstance(p, bytes) else p for p in f["policy"][()]],
@@ -88,7 +97,7 @@ def render_note(claim, path):
     first, last = claim.get("window", [0, -1])
 
     def figure(m):
-        y, coords, params = window_means(path, m.group(2), first, last)
+        y, coords, params = window_means(path, m.group(2), first, last, claim.get("division"))
         idx, _ = select(claim[m.group(1)], coords, params)
         return format(float(np.nanmean(y[idx])), m.group(3) or ".3g")
 
@@ -97,7 +106,7 @@ def render_note(claim, path):
 
 def evaluate(claim, path):
     first, last = claim.get("window", [0, -1])
-    y, coords, params = window_means(path, claim["output"], first, last)
+    y, coords, params = window_means(path, claim["output"], first, last, claim.get("division"))
     ia, ra = select(claim["a"], coords, params)
     ib, rb = select(claim["b"], coords, params)
     if len(ia) == 0 or len(ib) == 0 or not np.array_equal(ra, rb):
@@ -288,7 +297,8 @@ def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decom
             arm = lambda a: ", ".join(f"{k}={v}" for k, v in a.items())  # noqa: E731
             first, last = c.get("window", [0, -1])
             lines.append(
-                f"| **{c['id']}**: {cell(c['claim'])} | {exp} | {arm(c['b'])} vs {arm(c['a'])} | `{c['output']}` (days {first}–"
+                f"| **{c['id']}**: {cell(c['claim'])} | {exp} | {arm(c['b'])} vs {arm(c['a'])} | `{c['output']}`"
+                f"{' in ' + c['division'] if c.get('division') else ''} (days {first}–"
                 f"{'end' if last < 0 else last}) | {fmt(r['a_mean'])} | {fmt(r['b_mean'])} | {fmt(r['difference'])} "
                 f"[{fmt(r['lower'])}, {fmt(r['upper'])}], {r['n']} | {holds(r)} |")
         lines.append("")

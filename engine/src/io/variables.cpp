@@ -66,6 +66,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"pressure_mean", "mean pressure felt from managers' KPIs", "1", true},
       {"mandate_share", "share of the work under an AI mandate", "1", true},
       {"scripting_share", "share of employees running padding scripts", "1", true},
+      {"licensed_share", "share of employees holding an AI licence (1 unless a `seats` policy restricts licences)", "1", true},
       {"rewards_usd", "KPI rewards paid", "USD/day", false},
       {"penalties_usd", "audit penalties imposed", "USD/day", false},
       {"audits", "audits carried out", "1/day", false},

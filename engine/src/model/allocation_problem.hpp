@@ -17,6 +17,7 @@ struct View {
   double kept;  // 1 - the audit filter: the share of performative KPI an audit leaves
   double pressure, mandate;
   double believed_per_hour, tokens_per_hour, sessions_per_hour, ai_share, verify_value;
+  double seat = 1.0;  // 1 with an AI licence, 0 without (7.15.11): no padding, no practice with AI
 };
 
 /// Marginal utilities in USD per hour, and whether performative hours game an outcome metric
@@ -36,14 +37,14 @@ inline Marginals marginals(const Behaviour& b, const Measurement& ms, const View
   m.verify = (b.intrinsic_weight + v.sensitivity * v.inc_outcome) * v.verify_value;
   // An hour of padding earns at most what the usage incentives can pay in a day (scripting.hpp).
   const double pad_pay =
-      scripting::bounded_prize(v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour),
-                               v.kept * v.inc_usage_cap) +
-      v.pressure * b.pressure_usd_per_hour;
+      v.seat * (scripting::bounded_prize(v.kept * (v.inc_usage * b.padding_tokens_per_hour + v.inc_sessions * b.padding_sessions_per_hour),
+                                         v.kept * v.inc_usage_cap) +
+                v.pressure * b.pressure_usd_per_hour);
   const double game_pay = v.kept * v.inc_outcome * ms.gaming_usd_per_hour;
   m.gaming = game_pay > pad_pay ? 1.0 : 0.0;
   m.perform = v.sensitivity * (std::max(pad_pay, game_pay) - v.inc_padding_penalty) - v.integrity * b.integrity_cost_usd_per_hour;
-  m.learn =
-      b.intrinsic_weight * b.learning_value_usd_per_hour * (1.0 - v.proficiency) + v.sensitivity * v.inc_usage * b.learning_tokens_per_hour;
+  m.learn = v.seat * (b.intrinsic_weight * b.learning_value_usd_per_hour * (1.0 - v.proficiency) +
+                      v.sensitivity * v.inc_usage * b.learning_tokens_per_hour);
   return m;
 }
 

@@ -69,6 +69,7 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("pressure_mean", ac[a_pressure] / n);
   put("mandate_share", ac[a_mandate] / n);
   put("scripting_share", ac[a_scripting] / n);
+  put("licensed_share", 1.0 - ac[a_unlicensed] / n);
   put("kpi_value_correlation", corr);
   put("reported_true_gap", ac[a_value] > 0 ? (ac[a_measured] - ac[a_value]) / ac[a_value] : std::nan(""));
   put("performative_kpi_share", ac[a_kpi] > 0 ? ac[a_kpi_perf] / ac[a_kpi] : 0.0);

@@ -167,7 +167,7 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
   // Incentive columns only if a regime wrote them today: the pass reads the others as zeros from its
   // scratch (incentive_rows), without touching them.
   for (const Column<float>* c :
-       {&w.perf_filter, &w.perf_removed, &w.contest_stake, &w.contest_gap, &w.contest_sigma, &w.inc_script_penalty})
+       {&w.perf_filter, &w.perf_removed, &w.contest_stake, &w.contest_gap, &w.contest_sigma, &w.inc_script_penalty, &w.no_seat})
     if (w.written(*c)) r.add(*c);
   r.add(w.last_slop_day);
   r.add(w.scripting);
@@ -231,6 +231,7 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const contest_gap = incentive_rows(w, w.contest_gap, s, lo);
   const float* const contest_sigma = incentive_rows(w, w.contest_sigma, s, lo);
   const float* const inc_script_penalty = incentive_rows(w, w.inc_script_penalty, s, lo);
+  const float* const no_seat = incentive_rows(w, w.no_seat, s, lo);  // 1: no AI licence today (7.15.11)
   std::uint8_t* const scripting = w.scripting.data() + lo;
   float* const intensity = w.script_intensity.data() + lo;
   const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
@@ -258,8 +259,8 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
     s.filter[j] = std::clamp<double>(perf_filter[j], 0.0, 1.0);
     s.removed[j] = std::clamp<double>(perf_removed[j], 0.0, 1.0);  // what the audit really removes today
     // Scripted padding (7.5): tokens without hours, every day (weekends included), at the
-    // intensity last chosen.
-    const bool on = scripting[j] != 0;
+    // intensity last chosen; a script needs a licence (7.15.11).
+    const bool on = scripting[j] != 0 && no_seat[j] == 0.0F;
     const double x = intensity[j];
     s.script_on[j] = on ? 1.0 : 0.0;
     s.scripted[j] = on ? x * (b.script_tokens_per_day * script_scale[j]) : 0.0;
@@ -285,7 +286,7 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
         may_gain && x > 0.0 ? scripting::contest_gain(x, contest_stake[j], 1.0 - filter, contest_gap[j], contest_sigma[j]) : 0.0;
     const double net =
         scripting::net_payoff(sensitivity[j], gain, inc_script_penalty[j], size_cost, integrity[j] * b.script_integrity_cost_usd, x);
-    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0;
+    const bool on = scripting::decide(scripting[j], net, b.script_hysteresis_usd) != 0 && x > 0.0 && no_seat[j] == 0.0F;
     intensity[j] = static_cast<float>(on ? x : 0.0);
     x = intensity[j];
     scripting[j] = on ? 1 : 0;
@@ -367,6 +368,7 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
   const float* const inc_usage_cap = incentive_rows(w, w.inc_usage_cap, s, lo);
   const float* const inc_outcome = incentive_rows(w, w.inc_outcome, s, lo);
   const float* const inc_padding_penalty = incentive_rows(w, w.inc_padding_penalty, s, lo);
+  const float* const no_seat = incentive_rows(w, w.no_seat, s, lo);
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -377,10 +379,23 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.cleanup_today[j] = cleanup.today;
 
     // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
-    const allocation_problem::View v{w.reward_sensitivity[i], w.integrity[i],         w.proficiency[i], inc_usage[j],
-                                     inc_sessions[j],         inc_usage_cap[j],       inc_outcome[j],   inc_padding_penalty[j],
-                                     1.0 - s.filter[j],       s.pressure[j],          s.mandate[j],     p.believed_per_hour[i],
-                                     p.tokens_per_hour[i],    p.sessions_per_hour[i], p.ai_share[i],    p.verify_value[i]};
+    const allocation_problem::View v{w.reward_sensitivity[i],
+                                     w.integrity[i],
+                                     w.proficiency[i],
+                                     inc_usage[j],
+                                     inc_sessions[j],
+                                     inc_usage_cap[j],
+                                     inc_outcome[j],
+                                     inc_padding_penalty[j],
+                                     1.0 - s.filter[j],
+                                     s.pressure[j],
+                                     s.mandate[j],
+                                     p.believed_per_hour[i],
+                                     p.tokens_per_hour[i],
+                                     p.sessions_per_hour[i],
+                                     p.ai_share[i],
+                                     p.verify_value[i],
+                                     1.0 - static_cast<double>(no_seat[j])};
     const allocation_problem::Marginals m = allocation_problem::marginals(b, ms, v);
     const double budget = std::max(0.0, b.max_hours - cleanup.today);
     const allocation_problem::Caps cap = allocation_problem::caps(b, backlog, p.hours_per_e[i], v.ai_share, budget);
@@ -392,8 +407,10 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.a[3][j] = m.learn;
     s.cap[0][j] = cap.work;
     s.cap[1][j] = cap.verify;
-    s.cap[2][j] = cap.perform;
-    s.cap[3][j] = cap.learn;
+    // Without a licence (7.15.11) no padding and no practice with AI, whatever the decision noise
+    // (gaming an outcome metric needs no tool).
+    s.cap[2][j] = cap.perform * std::max(m.gaming, v.seat);
+    s.cap[3][j] = cap.learn * v.seat;
   }
   if (b.decision_noise_usd > 0)
     for (std::size_t q = 0; q < 4; ++q)
@@ -703,6 +720,7 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
   src.f[a_sx] = w.ema_kpi.data();
   src.f[a_sy] = w.ema_value.data();
   src.u8[a_scripting] = w.scripting.data();
+  src.f[a_unlicensed] = w.no_seat.data();  // all zeros unless a `seats` policy wrote it today
   return src;
 }
 

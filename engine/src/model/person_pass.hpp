@@ -74,6 +74,7 @@ enum A : std::size_t {
   a_slop_recent,
   a_value_reported,     // the value of the day's work as its authors believe it (what they tell their managers)
   a_ai_value_reported,  // the value AI added as its users believe it, less the checking and clean-up hours they spent
+  a_unlicensed,         // people without an AI licence today (`seats`, 7.15.11)
   a_count
 };
 using Acc = std::array<double, a_count>;

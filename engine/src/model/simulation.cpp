@@ -69,6 +69,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &inc_outcome,
                   &inc_padding_penalty,
                   &inc_script_penalty,
+                  &no_seat,
                   &ema_kpi,
                   &ema_value,
                   &reward_usd,
@@ -93,10 +94,10 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
 
 namespace {
 // The incentive columns clear_incentives zeroes; a column's position is its bit in incentives_written_.
-std::array<Column<float> World::*, 11> incentive_columns() {
+std::array<Column<float> World::*, 12> incentive_columns() {
   return {&World::inc_usage,          &World::inc_sessions,  &World::inc_usage_cap, &World::contest_stake,
           &World::contest_gap,        &World::contest_sigma, &World::inc_outcome,   &World::inc_padding_penalty,
-          &World::inc_script_penalty, &World::perf_filter,   &World::perf_removed};
+          &World::inc_script_penalty, &World::perf_filter,   &World::perf_removed,  &World::no_seat};
 }
 }  // namespace
 
@@ -128,10 +129,10 @@ void World::clear_incentives() {
 
 void World::clear_incentive_columns() {
   // Only the columns a regime wrote since the last clear (the others are still zero: a regime
-  // writes few of the eleven, and a run without a regime none), cleared block by block in parallel
-  // (zeros, so the same at any thread count). Clearing all eleven was a sizeable share of a day.
+  // writes few of the twelve, and a run without a regime none), cleared block by block in parallel
+  // (zeros, so the same at any thread count). Clearing all of them was a sizeable share of a day.
   const auto columns = incentive_columns();
-  std::array<Column<float>*, 11> dirty{};
+  std::array<Column<float>*, 12> dirty{};
   std::size_t count = 0;
   for (std::size_t j = 0; j < columns.size(); ++j) {
     Column<float>& c = this->*columns[j];

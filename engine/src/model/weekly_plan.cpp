@@ -48,6 +48,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const float* const inc_outcome = incentive_rows(w, w.inc_outcome, s, lo);
   const float* const inc_usage = incentive_rows(w, w.inc_usage, s, lo);
   const float* const inc_sessions = incentive_rows(w, w.inc_sessions, s, lo);
+  const float* const no_seat = incentive_rows(w, w.no_seat, s, lo);  // 1: no AI licence (7.15.11)
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -75,9 +76,10 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double inv_base = 1.0 / t.base_hours;
     // A chatbot is the front door: its use is forced (weight 1; 0/1 weights keep the loop free of
     // branches, as in rules::ai_gain and rules::choice_share, so that it vectorises).
+    // Without a licence (7.15.11) the assistants are out of reach (seat 0; a chatbot needs none).
     const double forced = t.chatbot ? 1.0 : 0.0;
     const double temperature = b.choice_temperature_usd;
-    auto share = [&](double score) { return forced + (1.0 - forced) * rules::choice_share(score, temperature); };
+    auto share = [&](double score, double seat) { return forced + (1.0 - forced) * seat * rules::choice_share(score, temperature); };
     // The task's numbers for the expected overhead (ai_choice.hpp), out of the loop over people.
     const double rel_rate = ai_choice::relative_rate(t, nominal_mean);
     const double tasks_per_ai_hour = 1.0 / (t.base_hours * t.time_factor);
@@ -101,6 +103,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double sens = w.reward_sensitivity[i];
       const double g_true = rules::ai_gain(t, skill, prof);
       const double r_man = skill * t.value_per_hour;
+      const double seat = 1.0 - static_cast<double>(no_seat[j]);
       // Incentives for AI use on this task that do not depend on the belief, and the weight of
       // the belief in the score.
       const double per_belief = b.intrinsic_weight * r_man * drag[j] + sens_outcome[j] * r_man;
@@ -114,14 +117,14 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       // Experience from last week updates the belief first. Hours used on k last week are
       // week_e * pi * u * tf, with u re-derived from the pre-update belief and today's incentives.
       const double bel0 = belief[j];
-      const double u_prev = share(per_belief * bel0 + fixed);
+      const double u_prev = share(per_belief * bel0 + fixed, seat);
       const double hours_used = p.week_e[i] * pi * u_prev * t.time_factor;
       const double pdef = rules::defect_prob(t, prof);
       // What people perceive (7.11): the gain as it happens, with the perception bias.
       const float bel_f = beliefs::update(belief[j], beliefs::perceived_gain(g_true, lr.perception_bias), lr, z[j], hours_used);
       belief[j] = bel_f;
       const double bel = bel_f;
-      const double u = share(per_belief * bel + fixed);
+      const double u = share(per_belief * bel + fixed, seat);
       // Her score without the mandate: what she would choose on her own (the felt mandate, below).
       s.score0[j] = per_belief * bel + fixed - sens * task_mandate[j] * mandate_usd;
       const double pu = pi * u;
@@ -149,7 +152,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     // would do manually without it (7.13; a chatbot's forced use is no mandate: its share is 1).
     if (any_mandate) {
 #pragma omp simd
-      for (std::size_t j = 0; j < n; ++j) s.against[j] += pi * task_mandate[j] * (1.0 - share(s.score0[j]));
+      for (std::size_t j = 0; j < n; ++j) s.against[j] += pi * task_mandate[j] * (1.0 - share(s.score0[j], 1.0));
     }
     if (report) {
       float* const out = ps.report.data() + k * ps.employees + lo;

@@ -448,6 +448,10 @@ class LeaderboardRegime final : public Regime {
       float* const shame_col = shame;
       const std::uint8_t* const fresh_l = fresh;
       const float* const in_scope_l = in_scope;
+      // Local copies of the pointers: read through the closure, stores to them are scatters to GCC
+      // (AVX2 has none, and the loop would stay scalar).
+      double* const window_clear = window_w;
+      double* const own_clear = own;
       unsigned won = 0;
       constexpr std::size_t kPiece = 256;
       double score[kPiece], ref_top[kPiece], ref_bot[kPiece], m_top[kPiece], m_bottom[kPiece], full[kPiece], g_top[kPiece], g_bot[kPiece];
@@ -520,8 +524,8 @@ class LeaderboardRegime final : public Regime {
             reward_l[i] = paid != 0 ? reward_l[i] + prize_l : reward_l[i];
             shame_col[i] = shamed != 0 ? shame_col[i] + shame_l : shame_col[i];
             won += static_cast<unsigned>(paid);
-            window_w[i] = 0.0;
-            own[i] = 0.0;
+            window_clear[i] = 0.0;
+            own_clear[i] = 0.0;
           }
           std::fill(fresh + p0, fresh + p0 + len, std::uint8_t{0});
         }

@@ -15,10 +15,13 @@ RegimeInfo audit_regime();
 RegimeInfo hybrid_regime();
 RegimeInfo schedule_regime();
 RegimeInfo mandate_regime();
+RegimeInfo usage_cap_regime();
+RegimeInfo seats_regime();
 
 const std::vector<RegimeInfo>& regime_registry() {
-  static const std::vector<RegimeInfo> registry = {none_regime(),  leaderboard_regime(), quota_regime(),    outcome_regime(),
-                                                   audit_regime(), hybrid_regime(),      schedule_regime(), mandate_regime()};
+  static const std::vector<RegimeInfo> registry = {none_regime(),      leaderboard_regime(), quota_regime(),    outcome_regime(),
+                                                   audit_regime(),     hybrid_regime(),      schedule_regime(), mandate_regime(),
+                                                   usage_cap_regime(), seats_regime()};
   return registry;
 }
 

@@ -25,6 +25,7 @@ enum class Purpose : std::uint32_t {
   learning = 6,     ///< noise on experienced AI gains: block j/4, lane j%4 for the j-th task of the division's mix
   audit = 8,        ///< lane 0: audited in the next period
   managers = 9,     ///< lane 0: a unit manager's readiness to mandate (agent = unit index, day 0; drawn once)
+  seats = 10,       ///< lane 0: a slot's tie-break for AI licences (`seats` regime; day 0, drawn once)
 };
 
 /// Four independent 32-bit draws for one (agent, day, purpose, block).

@@ -71,7 +71,10 @@ inline double log(double x) noexcept {
   // Mantissa scaled into [1, 2), then into [sqrt(1/2), sqrt(2)) by moving one factor 2 to e.
   const std::uint64_t mant_bits = (bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL;
   double m = std::bit_cast<double>(mant_bits);
-  double e = static_cast<double>(static_cast<std::int64_t>(bits >> 52U) - 1023);
+  // The exponent field k (11 bits) as a double, exactly, without an integer-to-double conversion
+  // (AVX2 has none for 64-bit lanes, and the loop would stay scalar): the bits of 2^52 + k, less
+  // 2^52 + 1023.
+  double e = std::bit_cast<double>((bits >> 52U) | 0x4330000000000000ULL) - (0x1p52 + 1023.0);
   const bool high = m > 1.4142135623730951;
   m = high ? 0.5 * m : m;
   e = high ? e + 1.0 : e;

@@ -23,7 +23,7 @@ struct World {
   /// clear_incentives then finds every column zero the next morning).
   void clear_incentive_columns();
 
-  /// Marks incentive column `c` (one of the eleven cleared by clear_incentives) as written today: a
+  /// Marks incentive column `c` (one of the twelve cleared by clear_incentives) as written today: a
   /// regime calls it in apply() for each incentive column it writes.
   void wrote(const Column<float>& c);
   /// Whether incentive column `c` was written since the last clear_incentives (if not, every entry
@@ -72,6 +72,7 @@ struct World {
   Column<float> inc_script_penalty;   ///< expected USD penalty per day of running a script
   Column<float> perf_filter;          ///< share of performative tokens/gaming the person expects an audit to filter out (decisions)
   Column<float> perf_removed;         ///< share of today's performative tokens/gaming the audit really removes from the KPI (measurement)
+  Column<float> no_seat;              ///< 1: the person has no AI licence today (`seats`, 7.15.11): no assistant, no script, no padding
 
   // Goodhart diagnostics: exponential moving averages of the KPI and of true value.
   Column<float> ema_kpi, ema_value;

@@ -1,0 +1,169 @@
+// The `usage_cap` regime (docs/model.md 7.15.10): leadership pleads with staff to stop using AI for
+// its own sake, to everyone or to those its dashboard shows above a ceiling, heard with the
+// credibility leadership has left.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kpisim/config/loader.hpp"
+#include "kpisim/core/error.hpp"
+#include "kpisim/io/results.hpp"
+#include "kpisim/model/simulation.hpp"
+#include "kpisim/model/spec.hpp"
+#include "kpisim/model/world.hpp"
+#include "kpisim/regimes/regime.hpp"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::string kOrg = R"(organisation:
+  employees: 80
+  team_size: 4
+  span: 2
+  divisions:
+    a: {share: 1, task_mix: {memo: 0.25, analysis: 0.75}}
+    b: {share: 1, task_mix: {memo: 0.5, minutes: 0.5}}
+)";
+
+kpisim::ModelSpec spec_of(const std::string& policies, const std::string& extra = "") {
+  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(extra + kOrg + "policies:\n" + policies, "s.yaml"));
+}
+
+std::string error_of(const std::string& policies) {
+  try {
+    (void)spec_of(policies);
+  } catch (const kpisim::InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::unique_ptr<kpisim::Regime> regime_of(const kpisim::ModelSpec& spec, std::size_t p = 0) {
+  const auto& policy = spec.scenario.policies[p];
+  return policy.config->instantiate(spec, kpisim::resolve_scope(spec, policy, kpisim::whole_scope(spec)));
+}
+
+std::size_t variable(const std::string& name) {
+  const auto& vars = kpisim::daily_variables();
+  for (std::size_t v = 0; v < vars.size(); ++v)
+    if (vars[v].name == name) return v;
+  FAIL("no daily variable " << name);
+  return 0;
+}
+
+double mean_over(const kpisim::RunResult& r, const std::string& name, int from, int to) {
+  const std::size_t v = variable(name);
+  double s = 0;
+  for (int d = from; d < to; ++d) s += r.at(v, d);
+  return s / (to - from);
+}
+
+std::vector<kpisim::RunResult> run_all(const kpisim::ModelSpec& spec) {
+  std::vector<kpisim::RunResult> runs;
+  for (std::size_t p = 0; p < spec.scenario.policies.size(); ++p) {
+    kpisim::Simulation sim(spec, p, 0);
+    for (int d = 0; d < spec.scenario.days; ++d) sim.step();
+    runs.push_back(sim.take_result());
+  }
+  return runs;
+}
+
+}  // namespace
+
+TEST_CASE("usage_cap: its parameters are checked with the policy's position", "[unit][usage_cap]") {
+  REQUIRE_THAT(error_of("  p: {type: usage_cap, credibility: 1.5}\n"), Contains("credibility"));
+  REQUIRE_THAT(error_of("  p: {type: usage_cap, plea_usd_per_houre: 5}\n"), Contains("did you mean 'plea_usd_per_hour'"));
+  REQUIRE_THAT(error_of("  p: {type: usage_cap, scope: [c]}\n"), Contains("unknown division 'c'"));
+  REQUIRE(error_of("  p: {type: usage_cap, tokens_per_day: 1.0e6, cadence: monthly, scope: [b], start_day: 30}\n") == "no error");
+}
+
+TEST_CASE("usage_cap: a plea to everyone is heard at credibility x (1 - cynicism), in scope and from its start day", "[unit][usage_cap]") {
+  const auto spec = spec_of(
+      "  p: {type: usage_cap, credibility: 0.8, plea_usd_per_hour: 10, plea_usd_per_script_day: 50, "
+      "scope: [b], start_day: 2}\n");
+  kpisim::World w(spec);
+  kpisim::Rng rng(1, 0);
+  auto regime = regime_of(spec);
+  std::uint16_t b_index = 0;
+  while (spec.divisions[b_index].name != "b") ++b_index;
+  for (std::size_t i = 0; i < w.n; ++i) w.cynicism[i] = static_cast<float>(i % 5) * 0.25F;
+  for (int d = 0; d < 4; ++d) {
+    kpisim::RegimeContext ctx{spec, w, rng, d};
+    w.clear_incentives();
+    regime->apply(ctx, 0.5);
+    for (std::size_t i = 0; i < w.n; ++i) {
+      INFO("day " << d << ", slot " << i);
+      const bool heard = d >= 2 && spec.division_of[i] == b_index;
+      const double c = w.cynicism[i];
+      CHECK(w.inc_padding_penalty[i] == (heard ? static_cast<float>(0.5 * 10 * 0.8 * (1.0 - c)) : 0.0F));
+      CHECK(w.inc_script_penalty[i] == (heard ? static_cast<float>(0.5 * 50 * 0.8 * (1.0 - c)) : 0.0F));
+    }
+    regime->end_of_day(ctx, 0.5);
+  }
+  // A fully cynical listener does not hear it at all.
+  bool some_deaf = false;
+  for (std::size_t i = 0; i < w.n; ++i)
+    if (spec.division_of[i] == b_index && w.cynicism[i] == 1.0F) some_deaf = w.inc_padding_penalty[i] == 0.0F;
+  REQUIRE(some_deaf);
+  std::vector<kpisim::KpiWeights> kw(spec.divisions.size());
+  regime->kpi_by_division(0, 1.0, kw);
+  for (const auto& x : kw) REQUIRE((x.tokens == 0 && x.sessions == 0 && x.outcome == 0));  // a plea is not a KPI
+}
+
+TEST_CASE("usage_cap: with a ceiling the plea goes to those the dashboard showed above it at the last reading", "[unit][usage_cap]") {
+  const auto spec = spec_of("  p: {type: usage_cap, tokens_per_day: 1000, plea_usd_per_hour: 10}\n");
+  kpisim::World w(spec);
+  kpisim::Rng rng(1, 0);
+  auto regime = regime_of(spec);
+  const auto above = [](std::size_t i) { return i % 3 == 0; };
+  for (int d = 0; d < 14; ++d) {
+    kpisim::RegimeContext ctx{spec, w, rng, d};
+    w.clear_incentives();
+    regime->apply(ctx, 1.0);
+    for (std::size_t i = 0; i < w.n; ++i) {
+      INFO("day " << d << ", slot " << i);
+      // Nobody before leadership's first reading (the end of day 6); then those above it.
+      // Slot 3's successor (hired on day 9) is not addressed before a reading that sees her.
+      const bool addressed = d >= 7 && above(i) && !(i == 3 && d >= 10);
+      CHECK(w.inc_padding_penalty[i] == (addressed ? 10.0F : 0.0F));
+    }
+    // Measured tokens per calendar day: 1,001 for those above, 999 for the others, and 0 on
+    // weekends for everyone but slot 0 (whose weekend use keeps its mean above the ceiling).
+    const bool weekend = d % 7 >= 5;
+    for (std::size_t i = 0; i < w.n; ++i)
+      w.measured_tokens[i] = weekend ? (i == 0 ? 1001.0F * 7 / 2 : 0.0F) : (above(i) ? 1001.0F * 7 / 5 : 999.0F * 7 / 5);
+    if (d == 9) w.hire_day[3] = 9;  // slot 3 is replaced: her successor has not been seen on the dashboard
+    regime->end_of_day(ctx, 1.0);
+    if (d == 9) {
+      kpisim::RegimeContext next{spec, w, rng, d + 1};
+      w.clear_incentives();
+      regime->apply(next, 1.0);
+      REQUIRE(w.inc_padding_penalty[3] == 0.0F);
+      REQUIRE(w.inc_padding_penalty[6] == 10.0F);
+      w.hire_day[3] = 9;
+    }
+  }
+}
+
+TEST_CASE("usage_cap: a plea beside a token leaderboard cuts performative use, and a plea nobody believes changes nothing",
+          "[unit][usage_cap]") {
+  const std::string lb = "{type: leaderboard, prize_usd: 400}";
+  const auto spec = spec_of("  lb: " + lb + "\n  lb_plea: {type: hybrid, components: [{weight: 1, policy: " + lb +
+                                "}, {weight: 1, policy: {type: usage_cap, plea_usd_per_hour: 40, plea_usd_per_script_day: 200}}]}\n"
+                                "  lb_deaf: {type: hybrid, components: [{weight: 1, policy: " +
+                                lb + "}, {weight: 1, policy: {type: usage_cap, credibility: 0}}]}\n",
+                            "days: 84\n");
+  const auto runs = run_all(spec);
+  // Bit for bit (the weekend's NaN diagnostics included).
+  REQUIRE(runs[0].series.size() == runs[2].series.size());
+  REQUIRE(std::memcmp(runs[0].series.data(), runs[2].series.data(), runs[0].series.size() * sizeof(double)) == 0);
+  const double perf_lb = mean_over(runs[0], "tokens_performative", 28, 84);
+  const double perf_plea = mean_over(runs[1], "tokens_performative", 28, 84);
+  INFO("performative tokens a day: leaderboard " << perf_lb << ", with the plea " << perf_plea);
+  REQUIRE(perf_lb > 0);
+  REQUIRE(perf_plea < 0.5 * perf_lb);
+}
