@@ -136,7 +136,7 @@ DAILY = {
     "pressure_mean": Variable("mean pressure from KPIs", "1", STATE),
     "mandate_share": Variable("share under an AI mandate", "1", STATE, percent=True),
     "scripting_share": Variable("share running padding scripts", "1", STATE, percent=True),
-    "licensed_share": Variable("share holding an AI licence", "1", STATE, percent=True),
+    "licensed_share": Variable("share with access to AI", "1", STATE, percent=True),
     "rewards_usd": Variable("KPI rewards paid", "USD/day", FLOW),
     "penalties_usd": Variable("audit penalties", "USD/day", FLOW),
     "audits": Variable("audits", "audits/day", FLOW),

@@ -234,8 +234,14 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   const float* const no_seat = incentive_rows(w, w.no_seat, s, lo);  // 1: no AI licence today (7.15.11)
   std::uint8_t* const scripting = w.scripting.data() + lo;
   float* const intensity = w.script_intensity.data() + lo;
-  const std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
+  std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
   const bool plan_day = c.plan_day;
+  // A licence given or taken away since her plan (7.15.11): she re-plans today (her script too),
+  // not at the next plan day. Without a `seats` policy both sides are 0 and nothing changes.
+  if (c.workday && !plan_day) {
+    const float* const seat_then = ps.plan.no_seat_at_plan.data() + lo;
+    for (std::size_t j = 0; j < n; ++j) needs_plan[j] = needs_plan[j] != 0 || seat_then[j] != no_seat[j] ? 1 : 0;
+  }
   // Each person's team (slots [first, first + size)), for the workslop recipient, and the team's
   // pressure and mandate: teams are runs of consecutive slots, so the chunk is covered team by team.
   for (std::size_t j = 0; j < n;) {
@@ -731,7 +737,7 @@ Plan::Plan(std::size_t n) {
        {&hours_per_e,    &believed_per_hour, &tokens_per_hour,   &sessions_per_hour,  &ai_share,       &verify_value,   &true_per_e,
         &manual_per_e,   &manual_per_hour,   &tokens_per_e,      &defects_per_e,      &ai_hours_per_e, &escal_per_e,    &futile_per_e,
         &fix_per_defect, &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task, &belief_err,     &ai_tasks_per_e, &rel_rate_used,
-        &week_e,         &mandate_against})
+        &week_e,         &mandate_against,   &no_seat_at_plan})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   needs_plan.assign(n, 1);

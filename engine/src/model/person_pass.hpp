@@ -106,6 +106,7 @@ struct Plan {
   Column<float> rel_rate_used;       // nominal error rate of her AI-assisted tasks relative to the division's mix (7.12)
   Column<float> week_e;              // E done since the last plan (experience for belief updates)
   Column<float> mandate_against;     // share of the work mandated that she would otherwise do manually (the felt mandate, 7.13)
+  Column<float> no_seat_at_plan;     // World::no_seat as the plan saw it: a change of licence re-plans her that day (7.15.11)
   Column<std::uint8_t> needs_plan;   // a new hire plans on their first working day
 
   explicit Plan(std::size_t n);

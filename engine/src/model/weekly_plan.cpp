@@ -186,6 +186,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const rel_rate_used = p.rel_rate_used.data() + lo;
   float* const week_e = p.week_e.data() + lo;
   float* const mandate_against = p.mandate_against.data() + lo;
+  float* const no_seat_at_plan = p.no_seat_at_plan.data() + lo;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const double def = s.def[j];
@@ -223,6 +224,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     rel_rate_used[j] = static_cast<float>(ntask > 0 ? s.rel[j] / ntask : 0.0);
     week_e[j] = 0.0F;
     mandate_against[j] = static_cast<float>(s.against[j]);
+    no_seat_at_plan[j] = no_seat[j];
   }
   std::fill_n(p.needs_plan.data() + lo, n, std::uint8_t{0});
 }

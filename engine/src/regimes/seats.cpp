@@ -24,6 +24,7 @@
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/config_of.hpp"
 #include "kpisim/regimes/period.hpp"
+#include "shares.hpp"
 
 namespace kpisim {
 namespace {
@@ -114,51 +115,6 @@ class SeatsRegime final : public Regime {
   }
 
  private:
-  // Splits `total` seats among groups with capacities `cap` in proportion to `weight` (largest
-  // remainder), never above a group's capacity; what a full group cannot take goes to the others.
-  static std::vector<std::size_t> split(std::size_t total, const std::vector<std::size_t>& cap, std::vector<double> weight) {
-    const std::size_t g = cap.size();
-    std::vector<std::size_t> out(g, 0);
-    std::size_t left = std::min(total, std::accumulate(cap.begin(), cap.end(), std::size_t{0}));
-    std::vector<std::uint8_t> open(g, 1);
-    while (left > 0) {
-      double wsum = 0.0;
-      for (std::size_t d = 0; d < g; ++d)
-        if (open[d] != 0) wsum += weight[d];
-      if (!(wsum > 0)) {  // nobody believed in AI: by capacity
-        for (std::size_t d = 0; d < g; ++d) weight[d] = open[d] != 0 ? static_cast<double>(cap[d] - out[d]) : 0.0;
-        wsum = 0.0;
-        for (std::size_t d = 0; d < g; ++d) wsum += weight[d];
-      }
-      std::vector<std::size_t> add(g, 0);
-      std::vector<std::pair<double, std::size_t>> rem;
-      std::size_t given = 0;
-      for (std::size_t d = 0; d < g; ++d) {
-        if (open[d] == 0) continue;
-        const double exact = static_cast<double>(left) * weight[d] / wsum;
-        add[d] = static_cast<std::size_t>(std::floor(exact));
-        given += add[d];
-        rem.emplace_back(exact - std::floor(exact), d);
-      }
-      std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-      for (std::size_t r = 0; given < left && r < rem.size(); ++r, ++given) add[rem[r].second] += 1;
-      std::size_t placed = 0;
-      bool capped = false;
-      for (std::size_t d = 0; d < g; ++d) {
-        const std::size_t take = std::min(add[d], cap[d] - out[d]);
-        out[d] += take;
-        placed += take;
-        if (out[d] == cap[d] && open[d] != 0) {
-          open[d] = 0;
-          capped = true;
-        }
-      }
-      left -= placed;
-      if (!capped && placed == 0) break;  // cannot happen: every open group can take one more
-    }
-    return out;
-  }
-
   // Gives the seats of `members` to the `count` heaviest users of the last period (then by draw).
   void give(std::vector<std::uint32_t>& members, std::size_t count) {
     std::sort(members.begin(), members.end(), [&](std::uint32_t a, std::uint32_t b) {
@@ -188,10 +144,10 @@ class SeatsRegime final : public Regime {
     std::vector<double> weight(heads_.size());
     for (std::size_t h = 0; h < heads_.size(); ++h) {
       cap[h] = members[h].size();
-      const double belief = p_.allocation == SeatRule::believed_value ? static_cast<double>(w.unit_manager_belief[heads_[h]]) : 1.0;
-      weight[h] = static_cast<double>(cap[h]) * (std::isfinite(belief) ? std::max(0.0, belief) : 0.0);
+      weight[h] = p_.allocation == SeatRule::believed_value ? shares::believed_weight(cap[h], w.unit_manager_belief[heads_[h]])
+                                                            : static_cast<double>(cap[h]);
     }
-    const std::vector<std::size_t> seats = split(licences, cap, weight);
+    const std::vector<std::size_t> seats = shares::split_capped(licences, cap, weight);
     for (std::size_t h = 0; h < heads_.size(); ++h) give(members[h], seats[h]);
   }
 
