@@ -16,51 +16,14 @@
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/regime.hpp"
+#include "regime_fixture.hpp"
 
 using Catch::Detail::Approx;
 using Catch::Matchers::Contains;
 
+using namespace regime_fixture;
+
 namespace {
-
-const std::string kOrg = R"(organisation:
-  employees: 80
-  team_size: 4
-  span: 2
-  divisions:
-    a: {share: 1, task_mix: {memo: 0.25, analysis: 0.75}}
-    b: {share: 1, task_mix: {memo: 0.5, minutes: 0.5}}
-)";
-
-kpisim::ModelSpec spec_of(const std::string& policies, const std::string& extra = "") {
-  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(extra + kOrg + "policies:\n" + policies, "s.yaml"));
-}
-
-std::string error_of(const std::string& policies) {
-  try {
-    (void)spec_of(policies);
-  } catch (const kpisim::InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::unique_ptr<kpisim::Regime> regime_of(const kpisim::ModelSpec& spec, std::size_t p = 0) {
-  const auto& policy = spec.scenario.policies[p];
-  return policy.config->instantiate(spec, kpisim::resolve_scope(spec, policy, kpisim::whole_scope(spec)));
-}
-
-std::uint16_t division(const kpisim::ModelSpec& spec, const std::string& name) {
-  std::uint16_t d = 0;
-  while (spec.divisions[d].name != name) ++d;
-  return d;
-}
-
-std::size_t head_of(const kpisim::ModelSpec& spec, const std::string& name) {
-  for (std::size_t u = 0; u < spec.units.size(); ++u)
-    if (spec.units[u].depth == 1 && spec.units[u].division == division(spec, name)) return u;
-  FAIL("no division " << name);
-  return 0;
-}
 
 double price_of(const kpisim::ModelSpec& spec, const std::string& name) {
   const auto& div = spec.divisions[division(spec, name)];
@@ -83,14 +46,6 @@ bool access(const kpisim::ModelSpec& spec, const kpisim::World& w, const std::st
   }
   REQUIRE((cut == 0 || cut == people));
   return cut == 0;
-}
-
-std::size_t variable(const std::string& name) {
-  const auto& vars = kpisim::daily_variables();
-  for (std::size_t v = 0; v < vars.size(); ++v)
-    if (vars[v].name == name) return v;
-  FAIL("no daily variable " << name);
-  return 0;
 }
 
 }  // namespace
@@ -177,12 +132,7 @@ TEST_CASE("compute_budget: a budget never spent changes nothing, and people cut 
       "  none: {type: none}\n  ample: {type: compute_budget, usd_per_period: 1.0e9}\n"
       "  tight: {type: compute_budget, usd_per_period: 0.05, cadence: weekly, scope: [a]}\n",
       "days: 42\n");
-  std::vector<kpisim::RunResult> runs;
-  for (std::size_t p = 0; p < spec.scenario.policies.size(); ++p) {
-    kpisim::Simulation sim(spec, p, 0);
-    for (int d = 0; d < spec.scenario.days; ++d) sim.step();
-    runs.push_back(sim.take_result());
-  }
+  const auto runs = run_all(spec);
   REQUIRE(runs[0].series.size() == runs[1].series.size());
   REQUIRE(std::memcmp(runs[0].series.data(), runs[1].series.data(), runs[0].series.size() * sizeof(double)) == 0);
   // The tight budget: division a is cut off within each week, on whatever day its share runs out,

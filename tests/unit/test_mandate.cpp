@@ -15,35 +15,14 @@
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/regime.hpp"
 #include "managers.hpp"
+#include "regime_fixture.hpp"
 
 using Catch::Detail::Approx;
 using Catch::Matchers::Contains;
 namespace mg = kpisim::detail::managers;
+using namespace regime_fixture;
 
 namespace {
-
-// Two divisions of 40 (teams of 4, span 2): a does memos and analysis, b memos and minutes.
-const std::string kOrg = R"(organisation:
-  employees: 80
-  team_size: 4
-  span: 2
-  divisions:
-    a: {share: 1, task_mix: {memo: 0.25, analysis: 0.75}}
-    b: {share: 1, task_mix: {memo: 0.5, minutes: 0.5}}
-)";
-
-kpisim::ModelSpec spec_of(const std::string& policies, const std::string& extra = "") {
-  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(extra + kOrg + "policies:\n" + policies, "s.yaml"));
-}
-
-std::string error_of(const std::string& policies) {
-  try {
-    (void)spec_of(policies);
-  } catch (const kpisim::InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 std::size_t task(const kpisim::ModelSpec& spec, const std::string& name) {
   std::size_t k = 0;

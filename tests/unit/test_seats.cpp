@@ -14,66 +14,19 @@
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/regime.hpp"
+#include "regime_fixture.hpp"
 
 using Catch::Matchers::Contains;
 
+using namespace regime_fixture;
+
 namespace {
 
-const std::string kOrg = R"(organisation:
-  employees: 80
-  team_size: 4
-  span: 2
-  divisions:
-    a: {share: 1, task_mix: {memo: 0.25, analysis: 0.75}}
-    b: {share: 1, task_mix: {memo: 0.5, minutes: 0.5}}
-)";
-
-kpisim::ModelSpec spec_of(const std::string& policies, const std::string& extra = "") {
-  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(extra + kOrg + "policies:\n" + policies, "s.yaml"));
-}
-
-std::string error_of(const std::string& policies) {
-  try {
-    (void)spec_of(policies);
-  } catch (const kpisim::InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::unique_ptr<kpisim::Regime> regime_of(const kpisim::ModelSpec& spec, std::size_t p = 0) {
-  const auto& policy = spec.scenario.policies[p];
-  return policy.config->instantiate(spec, kpisim::resolve_scope(spec, policy, kpisim::whole_scope(spec)));
-}
-
-std::size_t head_of(const kpisim::ModelSpec& spec, const std::string& division) {
-  for (std::size_t u = 0; u < spec.units.size(); ++u)
-    if (spec.units[u].depth == 1 && spec.divisions[static_cast<std::size_t>(spec.units[u].division)].name == division) return u;
-  FAIL("no division " << division);
-  return 0;
-}
-
-// Seats held today in each division (apply() must have run).
 std::vector<std::size_t> seats_by_division(const kpisim::ModelSpec& spec, const kpisim::World& w) {
   std::vector<std::size_t> out(spec.divisions.size(), 0);
   for (std::size_t i = 0; i < w.n; ++i)
     if (w.no_seat[i] == 0.0F) out[spec.division_of[i]] += 1;
   return out;
-}
-
-std::size_t variable(const std::string& name) {
-  const auto& vars = kpisim::daily_variables();
-  for (std::size_t v = 0; v < vars.size(); ++v)
-    if (vars[v].name == name) return v;
-  FAIL("no daily variable " << name);
-  return 0;
-}
-
-double mean_over(const kpisim::RunResult& r, const std::string& name, int from, int to) {
-  const std::size_t v = variable(name);
-  double s = 0;
-  for (int d = from; d < to; ++d) s += r.at(v, d);
-  return s / (to - from);
 }
 
 }  // namespace
@@ -178,12 +131,7 @@ TEST_CASE("seats: without a licence nobody uses the assistants, and a licence fo
       "  lb_half: {type: hybrid, components: [{weight: 1, policy: {type: leaderboard, prize_usd: 400}}, "
       "{weight: 1, policy: {type: seats, licences: 40}}]}\n",
       "days: 56\n");
-  std::vector<kpisim::RunResult> runs;
-  for (std::size_t p = 0; p < spec.scenario.policies.size(); ++p) {
-    kpisim::Simulation sim(spec, p, 0);
-    for (int d = 0; d < spec.scenario.days; ++d) sim.step();
-    runs.push_back(sim.take_result());
-  }
+  const auto runs = run_all(spec);
   REQUIRE(runs[0].series.size() == runs[1].series.size());
   REQUIRE(std::memcmp(runs[0].series.data(), runs[1].series.data(), runs[0].series.size() * sizeof(double)) == 0);
   // Nobody: no assistant tokens, no AI hours, and no scripts even under a prize.

@@ -15,64 +15,11 @@
 #include "kpisim/model/spec.hpp"
 #include "kpisim/model/world.hpp"
 #include "kpisim/regimes/regime.hpp"
+#include "regime_fixture.hpp"
 
 using Catch::Matchers::Contains;
 
-namespace {
-
-const std::string kOrg = R"(organisation:
-  employees: 80
-  team_size: 4
-  span: 2
-  divisions:
-    a: {share: 1, task_mix: {memo: 0.25, analysis: 0.75}}
-    b: {share: 1, task_mix: {memo: 0.5, minutes: 0.5}}
-)";
-
-kpisim::ModelSpec spec_of(const std::string& policies, const std::string& extra = "") {
-  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(extra + kOrg + "policies:\n" + policies, "s.yaml"));
-}
-
-std::string error_of(const std::string& policies) {
-  try {
-    (void)spec_of(policies);
-  } catch (const kpisim::InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::unique_ptr<kpisim::Regime> regime_of(const kpisim::ModelSpec& spec, std::size_t p = 0) {
-  const auto& policy = spec.scenario.policies[p];
-  return policy.config->instantiate(spec, kpisim::resolve_scope(spec, policy, kpisim::whole_scope(spec)));
-}
-
-std::size_t variable(const std::string& name) {
-  const auto& vars = kpisim::daily_variables();
-  for (std::size_t v = 0; v < vars.size(); ++v)
-    if (vars[v].name == name) return v;
-  FAIL("no daily variable " << name);
-  return 0;
-}
-
-double mean_over(const kpisim::RunResult& r, const std::string& name, int from, int to) {
-  const std::size_t v = variable(name);
-  double s = 0;
-  for (int d = from; d < to; ++d) s += r.at(v, d);
-  return s / (to - from);
-}
-
-std::vector<kpisim::RunResult> run_all(const kpisim::ModelSpec& spec) {
-  std::vector<kpisim::RunResult> runs;
-  for (std::size_t p = 0; p < spec.scenario.policies.size(); ++p) {
-    kpisim::Simulation sim(spec, p, 0);
-    for (int d = 0; d < spec.scenario.days; ++d) sim.step();
-    runs.push_back(sim.take_result());
-  }
-  return runs;
-}
-
-}  // namespace
+using namespace regime_fixture;
 
 TEST_CASE("usage_cap: its parameters are checked with the policy's position", "[unit][usage_cap]") {
   REQUIRE_THAT(error_of("  p: {type: usage_cap, credibility: 1.5}\n"), Contains("credibility"));

@@ -236,9 +236,9 @@ void inputs(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, std:
   float* const intensity = w.script_intensity.data() + lo;
   std::uint8_t* const needs_plan = ps.plan.needs_plan.data() + lo;
   const bool plan_day = c.plan_day;
-  // A licence given or taken away since her plan (7.15.11): she re-plans today (her script too),
-  // not at the next plan day. Without a `seats` policy both sides are 0 and nothing changes.
-  if (c.workday && !plan_day) {
+  // Access given or taken away since her plan (7.15.11, 7.15.12): she re-plans today (her script
+  // too), not at the next plan day. Never restricted in this run: nothing to compare.
+  if (c.workday && !plan_day && w.ever_written(w.no_seat)) {
     const float* const seat_then = ps.plan.no_seat_at_plan.data() + lo;
     for (std::size_t j = 0; j < n; ++j) needs_plan[j] = needs_plan[j] != 0 || seat_then[j] != no_seat[j] ? 1 : 0;
   }
@@ -726,7 +726,7 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
   src.f[a_sx] = w.ema_kpi.data();
   src.f[a_sy] = w.ema_value.data();
   src.u8[a_scripting] = w.scripting.data();
-  src.f[a_unlicensed] = w.no_seat.data();  // all zeros unless a `seats` policy wrote it today
+  src.f[a_unlicensed] = w.no_seat.data();  // all zeros unless a `seats` or `compute_budget` policy wrote it today
   return src;
 }
 
@@ -788,6 +788,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   }
   const Rows rows = pass_rows(spec, c.w, ps, c.workday);
   const DirectSources src = direct_sources(c.w, ps, s);
+  const bool restricted = c.w.written(c.w.no_seat);
   rows.prefetch(lo, std::min(hi - lo, kChunk));
   std::size_t start = lo;
   while (start < hi) {
@@ -825,6 +826,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
     a[a_corr_n] += static_cast<double>(n);
     for (std::size_t v = 0; v < a_count; ++v) {
       if (v == a_headcount || v == a_corr_n || v == a_cost || v == a_energy || (!c.workday && kWorkOnly[v])) continue;
+      if (v == a_unlicensed && !restricted) continue;  // no_seat not written today: its sum is 0
       if (src.f[v] != nullptr)
         a[v] += chunk_sum(src.f[v] + start, n);
       else if (src.u8[v] != nullptr)

@@ -106,17 +106,29 @@ void World::wrote(const Column<float>& c) {
   for (std::size_t j = 0; j < columns.size(); ++j)
     if (&(this->*columns[j]) == &c) {
       incentives_written_ |= 1U << j;
+      incentives_ever_ |= 1U << j;
       return;
     }
   KPISIM_CHECK(false, "World::wrote: not an incentive column");
 }
 
-bool World::written(const Column<float>& c) const {
+namespace {
+// The bit of incentive column `c` in World's masks (checked builds stop on another column).
+std::uint32_t incentive_bit(const World& w, const Column<float>& c) {
   const auto columns = incentive_columns();
   for (std::size_t j = 0; j < columns.size(); ++j)
-    if (&(this->*columns[j]) == &c) return (incentives_written_ >> j & 1U) != 0;
-  KPISIM_CHECK(false, "World::written: not an incentive column");
-  return true;
+    if (&(w.*columns[j]) == &c) return 1U << j;
+  KPISIM_CHECK(false, "World: not an incentive column");
+  return ~0U;
+}
+}  // namespace
+
+bool World::written(const Column<float>& c) const {
+  return (incentives_written_ & incentive_bit(*this, c)) != 0;
+}
+
+bool World::ever_written(const Column<float>& c) const {
+  return (incentives_ever_ & incentive_bit(*this, c)) != 0;
 }
 
 void World::clear_incentives() {

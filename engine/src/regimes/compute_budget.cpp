@@ -21,11 +21,9 @@
 namespace kpisim {
 namespace {
 
-enum class BudgetRule : std::uint8_t { even, believed_value, usage };
-
 struct BudgetParams {
   double usd_per_period = 10000.0;
-  BudgetRule allocation = BudgetRule::believed_value;
+  shares::Rule allocation = shares::Rule::believed_value;
   Cadence cadence = Cadence::monthly;
   int start_day = 0;
 
@@ -34,10 +32,7 @@ struct BudgetParams {
     v.num(
         "usd_per_period", usd_per_period,
         {"USD", 0, 1e12, "the token budget of the policy's scope per period, at the tokens' prices (tools.*.usd_per_mtok)", "assumption"});
-    v.choice("allocation", allocation,
-             std::array{params::Choice<BudgetRule>{"even", BudgetRule::even},
-                        params::Choice<BudgetRule>{"believed_value", BudgetRule::believed_value},
-                        params::Choice<BudgetRule>{"usage", BudgetRule::usage}},
+    v.choice("allocation", allocation, shares::kRuleChoices,
              {"how leadership splits the budget among divisions each period: even (by headcount), believed_value (by headcount x what "
               "each division's head believes AI adds, 7.17) or usage (by what each spent the period before; the first period by "
               "headcount)",
@@ -124,13 +119,13 @@ class ComputeBudgetRegime final : public Regime {
     double wsum = 0.0;
     for (std::size_t h = 0; h < g; ++h) {
       switch (p_.allocation) {
-        case BudgetRule::even:
+        case shares::Rule::even:
           weight[h] = static_cast<double>(headcount_[h]);
           break;
-        case BudgetRule::believed_value:
+        case shares::Rule::believed_value:
           weight[h] = shares::believed_weight(headcount_[h], w.unit_manager_belief[heads_[h]]);
           break;
-        case BudgetRule::usage:
+        case shares::Rule::usage:
           weight[h] = started_ ? spent_[h] : static_cast<double>(headcount_[h]);
           break;
       }

@@ -29,11 +29,9 @@
 namespace kpisim {
 namespace {
 
-enum class SeatRule : std::uint8_t { even, believed_value, usage };
-
 struct SeatsParams {
   int licences = 0;
-  SeatRule allocation = SeatRule::believed_value;
+  shares::Rule allocation = shares::Rule::believed_value;
   Cadence cadence = Cadence::quarterly;
   int start_day = 0;
 
@@ -42,14 +40,11 @@ struct SeatsParams {
     v.integer("licences", licences,
               {"seat", 0, 100000000, "AI licences (seats) for the people in the policy's scope; only people with one use the assistants",
                "assumption"});
-    v.choice(
-        "allocation", allocation,
-        std::array{params::Choice<SeatRule>{"even", SeatRule::even}, params::Choice<SeatRule>{"believed_value", SeatRule::believed_value},
-                   params::Choice<SeatRule>{"usage", SeatRule::usage}},
-        {"how leadership splits the licences among divisions: even (by headcount), believed_value (by headcount x what each "
-         "division's head believes AI adds, 7.17) or usage (no split: the heaviest users on the dashboard); within a division "
-         "they go to the heaviest users",
-         "assumption"});
+    v.choice("allocation", allocation, shares::kRuleChoices,
+             {"how leadership splits the licences among divisions: even (by headcount), believed_value (by headcount x what each "
+              "division's head believes AI adds, 7.17) or usage (no split: the heaviest users on the dashboard); within a division "
+              "they go to the heaviest users",
+              "assumption"});
     v.choice("cadence", cadence, kCadenceChoices, {"how often leadership reallocates the licences (weekly or longer)", "assumption"});
     v.integer("start_day", start_day, {"day", 0, 1000000, "first day licences are needed (everyone has AI before)", "assumption"});
   }
@@ -134,7 +129,7 @@ class SeatsRegime final : public Regime {
       for (std::uint32_t i = u.first; i < u.end; ++i)
         if (scope().has_person(i)) members[h].push_back(i);
     }
-    if (p_.allocation == SeatRule::usage) {
+    if (p_.allocation == shares::Rule::usage) {
       std::vector<std::uint32_t> all;
       for (const auto& m : members) all.insert(all.end(), m.begin(), m.end());
       give(all, licences);
@@ -144,8 +139,8 @@ class SeatsRegime final : public Regime {
     std::vector<double> weight(heads_.size());
     for (std::size_t h = 0; h < heads_.size(); ++h) {
       cap[h] = members[h].size();
-      weight[h] = p_.allocation == SeatRule::believed_value ? shares::believed_weight(cap[h], w.unit_manager_belief[heads_[h]])
-                                                            : static_cast<double>(cap[h]);
+      weight[h] = p_.allocation == shares::Rule::believed_value ? shares::believed_weight(cap[h], w.unit_manager_belief[heads_[h]])
+                                                                : static_cast<double>(cap[h]);
     }
     const std::vector<std::size_t> seats = shares::split_capped(licences, cap, weight);
     for (std::size_t h = 0; h < heads_.size(); ++h) give(members[h], seats[h]);

@@ -2,6 +2,7 @@
 // Splitting a resource among divisions in proportion to weights, for the regimes that allocate
 // (seats.cpp, compute_budget.cpp). Include only from regime .cpp files.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +10,15 @@
 #include <utility>
 #include <vector>
 
+#include "kpisim/config/params.hpp"
+
 namespace kpisim::shares {
+
+/// How leadership splits a resource among divisions: by headcount, by headcount x what each
+/// division's head believes AI adds (7.17), or by usage (each regime says how).
+enum class Rule : std::uint8_t { even, believed_value, usage };
+inline constexpr std::array<params::Choice<Rule>, 3> kRuleChoices{
+    {{"even", Rule::even}, {"believed_value", Rule::believed_value}, {"usage", Rule::usage}}};
 
 /// Splits `total` whole units among groups with capacities `cap` in proportion to `weight`
 /// (largest remainder, ties to the earlier group), never above a group's capacity: what a full

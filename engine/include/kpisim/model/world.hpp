@@ -29,6 +29,8 @@ struct World {
   /// Whether incentive column `c` was written since the last clear_incentives (if not, every entry
   /// is +0: the per-person pass then reads zeros from its scratch instead of the column).
   [[nodiscard]] bool written(const Column<float>& c) const;
+  /// Whether incentive column `c` has been written on any day of the run so far.
+  [[nodiscard]] bool ever_written(const Column<float>& c) const;
 
   static constexpr std::int32_t kNever = -1000000;  ///< a day long before any run
 
@@ -117,6 +119,7 @@ struct World {
 
  private:
   std::uint32_t incentives_written_ = 0;  ///< bit j: incentive column j written since the last clear_incentives
+  std::uint32_t incentives_ever_ = 0;     ///< bit j: incentive column j written on some day of the run
 };
 
 }  // namespace kpisim
