@@ -111,6 +111,50 @@ TEST_CASE("chatbot tasks fold containment into their time factor", "[unit][spec]
   REQUIRE(m2.tasks[k].value_gain < 0);
 }
 
+TEST_CASE("a tool's quality divides each of its shortfalls, and at 1 leaves the tasks as written", "[unit][spec]") {
+  const std::string tasks =
+      "tasks:\n"
+      "  slow: {tool: t, ai_time_factor: 1.2, ai_quality_change: -0.2, defect_prob: 0.2}\n"
+      "  fast: {tool: t, ai_time_factor: 0.8, ai_quality_change: 0.3, defect_prob: 0.0}\n"
+      "  sure: {tool: t, defect_prob: 1.0}\n"
+      "  ask: {tool: bot, ai_time_factor: 0.2, base_hours: 0.5}\n";
+  const auto spec_at = [&](const std::string& q) {
+    auto s = kpisim::load_scenario_text(
+        tasks + "tools:\n  t: {quality: " + q + "}\n  bot: {kind: chatbot, containment: 0.6, quality: " + q + "}\n", "s.yaml");
+    return kpisim::ModelSpec::resolve(s);
+  };
+  const auto m1 = spec_at("1");
+  const auto m2 = spec_at("2");
+  const auto m_half = spec_at("0.5");
+  const auto idx = [&](const char* name) {
+    return static_cast<std::size_t>(std::find(m1.task_names.begin(), m1.task_names.end(), name) - m1.task_names.begin());
+  };
+  const auto slow = idx("slow"), fast = idx("fast"), sure = idx("sure"), ask = idx("ask");
+  // At 1, exactly the figures as written.
+  REQUIRE(m1.tasks[slow].time_factor == 1.2);
+  REQUIRE(m1.tasks[slow].defect_prob == 0.2);
+  REQUIRE(m1.tasks[slow].value_gain == (1.0 - 0.2) / 1.2 - 1.0);
+  REQUIRE(m1.tasks[ask].containment == 0.6);
+  // Twice the capability: half the time, half the odds of an error (0.25 -> 0.125), half a loss of
+  // quality; a gain in quality is kept, and so are certainty and impossibility of an error.
+  REQUIRE(m2.tasks[slow].time_factor == Approx(0.6));
+  REQUIRE(m2.tasks[slow].defect_prob == Approx(0.125 / 1.125));
+  REQUIRE(m2.tasks[slow].value_gain == Approx((1.0 - 0.1) / 0.6 - 1.0));
+  REQUIRE(m2.tasks[fast].value_gain == Approx(1.3 / 0.4 - 1.0));
+  REQUIRE(m2.tasks[fast].defect_prob == 0.0);
+  REQUIRE(m2.tasks[sure].defect_prob == 1.0);
+  // A chatbot's odds of not resolving a request halve too: 0.4/0.6 -> 1/3, so it resolves 75%.
+  REQUIRE(m2.tasks[ask].containment == Approx(0.75));
+  REQUIRE(m2.tasks[ask].time_factor == Approx(0.75 * 0.1 + 0.25 * (0.1 + 1.0 + 0.5 / 0.5)));
+  // Half the capability: everything worse, in the same measure.
+  REQUIRE(m_half.tasks[slow].time_factor == Approx(2.4));
+  REQUIRE(m_half.tasks[slow].defect_prob == Approx(0.5 / 1.5));
+  REQUIRE(m_half.tasks[ask].containment == Approx(1.0 - (4.0 / 3.0) / (7.0 / 3.0)));
+  // Worse tools lower the gain, better ones raise it.
+  REQUIRE(m_half.tasks[slow].value_gain < m1.tasks[slow].value_gain);
+  REQUIRE(m1.tasks[slow].value_gain < m2.tasks[slow].value_gain);
+}
+
 TEST_CASE("state per employee is under 1 KiB", "[unit][spec]") {
   REQUIRE(kpisim::state_bytes_per_employee(16) < 1024);
 }

@@ -13,6 +13,11 @@ level (default 95%). Expectations:
   ratio_at_least V   B is at least V times A: the interval of the paired B - V A lies above 0 (so
                 "doubles" is ratio_at_least 2, whatever the level of A)
 
+An arm may be an effect rather than a level: with `a_ref` (and `b_ref`), arm A's figure is its
+paired difference from the runs of `a_ref` (B's from `b_ref`), so that a claim compares a policy's
+effect at two settings ("a leaderboard costs less with a better tool": A the leaderboard minus no
+KPI at one tool quality, B the same at another).
+
 A claim's note may quote the model's figures as [[a:OUTPUT:FORMAT]] or [[b:OUTPUT:FORMAT]]: the mean
 over the arm's replications of OUTPUT's mean over the claim's window, formatted with the Python format
 spec FORMAT (default .3g), so that the note stays current when the model changes. Other files may add
@@ -84,6 +89,19 @@ def select(arm, coords, params):
     return idx[order], reps[order]
 
 
+def arm_figures(claim, name, y, coords, params):
+    """Each replication's figure for arm `name` (a or b): its window mean or, with `NAME_ref`, its
+    paired difference from the reference arm's runs. Returns the figures and their replications."""
+    idx, reps = select(claim[name], coords, params)
+    ref = claim.get(name + "_ref")
+    if ref is None:
+        return y[idx], reps
+    iref, rref = select(ref, coords, params)
+    if not np.array_equal(reps, rref):
+        raise SystemExit(f"{claim['id']}: arm {name} and {name}_ref must have the same replications ({list(reps)}, {list(rref)})")
+    return y[idx] - y[iref], reps
+
+
 NOTE_FIGURE = re.compile(r"\[\[(a|b):([A-Za-z0-9_]+)(?::([^\]]*))?\]\]")
 
 
@@ -107,13 +125,13 @@ def render_note(claim, path):
 def evaluate(claim, path):
     first, last = claim.get("window", [0, -1])
     y, coords, params = window_means(path, claim["output"], first, last, claim.get("division"))
-    ia, ra = select(claim["a"], coords, params)
-    ib, rb = select(claim["b"], coords, params)
-    if len(ia) == 0 or len(ib) == 0 or not np.array_equal(ra, rb):
+    ya, ra = arm_figures(claim, "a", y, coords, params)
+    yb, rb = arm_figures(claim, "b", y, coords, params)
+    if len(ya) == 0 or len(yb) == 0 or not np.array_equal(ra, rb):
         raise SystemExit(f"{claim['id']}: arms a and b must have the same replications (a: {list(ra)}, b: {list(rb)})")
     expect = claim["expect"]
     scale = float(claim["value"]) if expect == "ratio_at_least" else 1.0
-    d = y[ib] - scale * y[ia]
+    d = yb - scale * ya
     d = d[np.isfinite(d)]
     n = len(d)
     level = claim.get("level", 0.95)
@@ -134,8 +152,8 @@ def evaluate(claim, path):
     else:
         raise SystemExit(f"{claim['id']}: unknown expectation '{expect}'")
     return {
-        "id": claim["id"], "ok": bool(ok), "known_failure": bool(claim.get("known_failure", False)), "n": n, "level": level, "a_mean": float(np.nanmean(y[ia])),
-        "b_mean": float(np.nanmean(y[ib])), "difference": mean, "lower": lo, "upper": hi,
+        "id": claim["id"], "ok": bool(ok), "known_failure": bool(claim.get("known_failure", False)), "n": n, "level": level, "a_mean": float(np.nanmean(ya)),
+        "b_mean": float(np.nanmean(yb)), "difference": mean, "lower": lo, "upper": hi,
     }
 
 
@@ -294,10 +312,13 @@ def markdown(claims, results, closed_forms, calibration=(), calibrated=(), decom
             r = by_id[c["id"]]
             exp = c["expect"] + (f" {c['value']} (B − {c['value']}·A ≥ 0)" if c["expect"] == "ratio_at_least" else
                                  f" {c['value']}" if "value" in c else "")
-            arm = lambda a: ", ".join(f"{k}={v}" for k, v in a.items())  # noqa: E731
+            def arm(name, c=c):
+                text = ", ".join(f"{k}={v}" for k, v in c[name].items())
+                ref = c.get(name + "_ref")
+                return f"({text}) − ({', '.join(f'{k}={v}' for k, v in ref.items())})" if ref else text
             first, last = c.get("window", [0, -1])
             lines.append(
-                f"| **{c['id']}**: {cell(c['claim'])} | {exp} | {arm(c['b'])} vs {arm(c['a'])} | `{c['output']}`"
+                f"| **{c['id']}**: {cell(c['claim'])} | {exp} | {arm('b')} vs {arm('a')} | `{c['output']}`"
                 f"{' in ' + c['division'] if c.get('division') else ''} (days {first}–"
                 f"{'end' if last < 0 else last}) | {fmt(r['a_mean'])} | {fmt(r['b_mean'])} | {fmt(r['difference'])} "
                 f"[{fmt(r['lower'])}, {fmt(r['upper'])}], {r['n']} | {holds(r)} |")

@@ -207,12 +207,12 @@ std::string scenario_reference_markdown() {
                       params::format_number(t.ai_quality_change), params::format_number(t.defect_prob),
                       params::format_number(t.tokens_per_use));
   md +=
-      "\n## Default tool catalogue\n\n| tool | kind | usd_per_mtok | wh_per_ktok | containment | escalation_hours "
-      "|\n|---|---|---|---|---|---|\n";
+      "\n## Default tool catalogue\n\n| tool | kind | usd_per_mtok | wh_per_ktok | containment | escalation_hours | quality "
+      "|\n|---|---|---|---|---|---|---|\n";
   for (const auto& t : s.tools)
-    md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", t.name, t.kind == ToolKind::chatbot ? "chatbot" : "assistant",
+    md += fmt::format("| `{}` | {} | {} | {} | {} | {} | {} |\n", t.name, t.kind == ToolKind::chatbot ? "chatbot" : "assistant",
                       params::format_number(t.usd_per_mtok), params::format_number(t.wh_per_ktok), params::format_number(t.containment),
-                      params::format_number(t.escalation_hours));
+                      params::format_number(t.escalation_hours), params::format_number(t.quality));
   md +=
       "\n## Regimes\n\nEach entry under `policies` is `NAME: {type: TYPE, ...parameters}`. Without `policies`, one policy\n"
       "`none` runs. Policies are compared on the same organisation with common random numbers.\n";

@@ -80,7 +80,13 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     ts.value_per_hour = t.value_usd / t.base_hours;
     ts.stakes_hours = t.stakes_hours;
     ts.novice_slope = t.novice_gain_slope;
-    ts.defect_prob = t.defect_prob;
+    // The tool's capability (tools.NAME.quality, 7.3) divides each of its shortfalls; at 1 the task's
+    // figures are used as written (bit for bit).
+    const double q = tool->quality;
+    const auto odds_over_q = [q](double p) { return p >= 1.0 ? 1.0 : p / (p + q * (1.0 - p)); };  // odds p/(1-p) divided by q
+    const double ai_time_factor = q == 1.0 ? t.ai_time_factor : std::max(0.01, t.ai_time_factor / q);
+    const double quality_change = (q == 1.0 || t.ai_quality_change >= 0.0) ? t.ai_quality_change : t.ai_quality_change / q;
+    ts.defect_prob = q == 1.0 ? t.defect_prob : odds_over_q(t.defect_prob);
     ts.tokens_per_use = t.tokens_per_use;
     ts.fix_hours = t.fix_hours;
     ts.usd_per_token = tool->usd_per_mtok * 1e-6;
@@ -90,16 +96,16 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     if (ts.chatbot) {
       // Contained requests take ai_time_factor; escalated ones add a full manual handling plus the
       // escalation overhead. Value per resolved request is unchanged by escalation.
-      const double c = tool->containment;
-      const double tf_esc = t.ai_time_factor + 1.0 + tool->escalation_hours / t.base_hours;
-      ts.time_factor = c * t.ai_time_factor + (1.0 - c) * tf_esc;
+      const double c = q == 1.0 ? tool->containment : 1.0 - odds_over_q(1.0 - tool->containment);
+      const double tf_esc = ai_time_factor + 1.0 + tool->escalation_hours / t.base_hours;
+      ts.time_factor = c * ai_time_factor + (1.0 - c) * tf_esc;
       ts.containment = c;
     } else {
-      ts.time_factor = t.ai_time_factor;
+      ts.time_factor = ai_time_factor;
       ts.containment = 1.0;
     }
     // Gain in value per hour: quality change over time factor.
-    ts.value_gain = (1.0 + t.ai_quality_change) / ts.time_factor - 1.0;
+    ts.value_gain = (1.0 + quality_change) / ts.time_factor - 1.0;
     m.task_names.push_back(t.name);
     m.tasks.push_back(ts);
   }

@@ -90,7 +90,7 @@ struct TaskType {
   }
 };
 
-/// An AI tool: price, energy and, for chatbots, containment.
+/// An AI tool: price, energy, capability and, for chatbots, containment.
 struct Tool {
   std::string name;
   ToolKind kind = ToolKind::assistant;
@@ -98,6 +98,7 @@ struct Tool {
   double wh_per_ktok = 0.3;
   double containment = 0.58;
   double escalation_hours = 0.5;
+  double quality = 1.0;
 
   template <class V>
   void visit(V& v) {
@@ -113,6 +114,12 @@ struct Tool {
           {"1", 0, 1, "chatbots: share of requests resolved without a human", "Gartner 2023 (58% simple, 17% complex)"});
     v.num("escalation_hours", escalation_hours,
           {"h", 0, 100, "chatbots: extra requester hours when a request escalates to a human", "assumption"});
+    v.num("quality", quality,
+          {"1", 0.1, 10,
+           "capability relative to the tool the task figures describe (1: as described): every shortfall of the tool is divided "
+           "by it - the AI time factor, the odds of an error, a chatbot's odds of not resolving a request and a loss of output "
+           "quality (docs/model.md 7.3)",
+           "assumption (one scale for 'what if our AI is better')"});
   }
 };
 
