@@ -120,6 +120,8 @@ DAILY = {
     "workslop_hours": Variable("workslop hours handed on", "h/day", FLOW),
     "workslop_recipient_share": Variable("received workslop in the last 28 days", "1", STATE, percent=True),
     "escalations": Variable("chatbot escalations", "requests/day", FLOW),
+    "escalation_handoff_hours": Variable("escalations handed to a service team", "h/day", FLOW),
+    "escalation_wait_days": Variable("wait for a service team", "days", WORKDAY),
     # well-being
     "exhaustion_mean": Variable("mean exhaustion", "MBI 0-6", STATE),
     "cynicism_mean": Variable("mean cynicism", "MBI 0-6", STATE),

@@ -50,6 +50,9 @@ const std::vector<VariableInfo>& daily_variables() {
       {"workslop_hours", "clean-up hours handed to colleagues by undetected errors", "h/day", true},
       {"workslop_recipient_share", "share of employees who received workslop from a colleague in the last 28 days", "1", true},
       {"escalations", "chatbot requests escalated to a human", "1/day", true},
+      {"escalation_handoff_hours", "hours of escalated requests handed to a service division (by the requesters' division)", "h/day", true},
+      {"escalation_wait_days",
+       "working days the requests handed on today wait in their service division's queue (hours-weighted; NaN when none)", "day", true},
       // well-being (Maslach Burnout Inventory General Survey scales, 0-6)
       {"exhaustion_mean", "mean exhaustion (MBI-GS scale)", "0-6", true},
       {"cynicism_mean", "mean cynicism (MBI-GS scale)", "0-6", true},

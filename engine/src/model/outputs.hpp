@@ -56,6 +56,8 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("workslop_hours", ac[a_slop_hours]);
   put("workslop_recipient_share", ac[a_slop_recent] / n);
   put("escalations", ac[a_escalations]);
+  put("escalation_handoff_hours", ac[a_handoff]);
+  put("escalation_wait_days", ac[a_handoff] > 0 ? ac[a_wait] / ac[a_handoff] : std::nan(""));
   put("exhaustion_mean", 6.0 * ac[a_exhaustion] / n);
   put("cynicism_mean", 6.0 * ac[a_cynicism] / n);
   put("efficacy_mean", 6.0 * ac[a_efficacy] / n);

@@ -368,6 +368,8 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
   // Arrivals (7.6): lognormal with mean workload x norm.
   const arrivals::Lognormal arrive_dist = arrivals::lognormal(sc.arrivals.workload_cv, div.workload * norm);
   const double max_backlog = sc.arrivals.max_backlog_days * norm;
+  // Requests other divisions' chatbots escalated to this one since its last working day (7.9).
+  const double handed_in = c.service_in != nullptr ? c.service_in[c.spec.division_of[lo]] : 0.0;
   const double cleanup_cap = std::min(b.max_cleanup_hours, b.max_hours);
   const float* const inc_usage = incentive_rows(w, w.inc_usage, s, lo);
   const float* const inc_sessions = incentive_rows(w, w.inc_sessions, s, lo);
@@ -378,7 +380,7 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
-    const double backlog = std::min<double>(w.backlog_hours[i] + arrivals::arrive(arrive_dist, s.z_arr[j]), max_backlog);
+    const double backlog = std::min<double>(w.backlog_hours[i] + arrivals::arrive(arrive_dist, s.z_arr[j]) + handed_in, max_backlog);
     const arrivals::Cleanup cleanup = arrivals::cleanup(w.cleanup_hours[i], s.slop[j], cleanup_cap);
     s.backlog[j] = backlog;
     s.cleanup[j] = cleanup.left;
@@ -458,6 +460,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   const double inv_norm = 1.0 / norm;
   const double div_vph = ps.div_value_per_hour[dv];
   const double noise_scale = ms.outcome_noise_cv * norm * div_vph;
+  const double frustration_per_e = c.frustration_per_e != nullptr ? c.frustration_per_e[dv] : 0.0;
   const bool outcome_noise = ms.outcome_noise_cv > 0;
   const auto att = sc.attrition;
   const double quit_base = rules::quit_base(att.annual_turnover);
@@ -533,7 +536,8 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double felt = reward_felt[j];
     // A mandate weighs by the work it claims against her own choice (the week's plan, 7.13).
     const double mandate = p.mandate_against[i];
-    const double hindrance = wellbeing::hindrance(wb, pressure, mandate, w.shame[i], felt);
+    // Frustration with escalated requests waiting in a service division's queue (7.9).
+    const double hindrance = wellbeing::hindrance(wb, pressure, mandate, w.shame[i], felt) + e * frustration_per_e;
     const double fear = pressure * p.ai_share[i];
     const double demand = wellbeing::demand(wb, norm, inv_norm, hours, cleanup_today, hindrance, fear, backlog);
     const double resources = wellbeing::resources(wb, mandate, felt);
@@ -601,10 +605,30 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
 // on days off (adding 0 leaves an accumulator as it was: it starts at +0 and never becomes -0).
 constexpr std::array<bool, a_count> kWorkOnly = [] {
   std::array<bool, a_count> m{};
-  for (std::size_t v :
-       {a_value,       a_ai_value,   a_hours,      a_overtime,         a_manual,         a_ai_hours,       a_verify,           a_cleanup,
-        a_perf_hours,  a_learn,      a_work_hours, a_tok_prod,         a_tok_rework,     a_caught,         a_passed,           a_slop_hours,
-        a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross, a_value_reported, a_ai_value_reported})
+  for (std::size_t v : {a_value,
+                        a_ai_value,
+                        a_hours,
+                        a_overtime,
+                        a_manual,
+                        a_ai_hours,
+                        a_verify,
+                        a_cleanup,
+                        a_perf_hours,
+                        a_learn,
+                        a_work_hours,
+                        a_tok_prod,
+                        a_tok_rework,
+                        a_caught,
+                        a_passed,
+                        a_slop_hours,
+                        a_escalations,
+                        a_belief_err,
+                        a_time_saved,
+                        a_time_saved_gross,
+                        a_ai_value_gross,
+                        a_value_reported,
+                        a_ai_value_reported,
+                        a_e})
     m[v] = true;
   return m;
 }();
@@ -709,6 +733,7 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
   src.d[a_caught] = s.count[0];
   src.d[a_passed] = s.count[1];
   src.d[a_escalations] = s.count[2];
+  src.d[a_e] = s.e;
   src.f[a_belief_err] = ps.plan.belief_err.data();
   // Every day: what measure() reads.
   src.d[a_tok_script] = s.scripted;
@@ -825,7 +850,10 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
     a[a_headcount] += static_cast<double>(n);
     a[a_corr_n] += static_cast<double>(n);
     for (std::size_t v = 0; v < a_count; ++v) {
-      if (v == a_headcount || v == a_corr_n || v == a_cost || v == a_energy || (!c.workday && kWorkOnly[v])) continue;
+      if (v == a_headcount || v == a_corr_n || v == a_cost || v == a_energy || v == a_handoff || v == a_wait ||
+          (!c.workday && kWorkOnly[v]))
+        continue;
+      if (v == a_e && !spec.any_service) continue;     // read only to hand escalations on (7.9)
       if (v == a_unlicensed && !restricted) continue;  // no_seat not written today: its sum is 0
       if (src.f[v] != nullptr)
         a[v] += chunk_sum(src.f[v] + start, n);

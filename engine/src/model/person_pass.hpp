@@ -75,6 +75,9 @@ enum A : std::size_t {
   a_value_reported,     // the value of the day's work as its authors believe it (what they tell their managers)
   a_ai_value_reported,  // the value AI added as its users believe it, less the checking and clean-up hours they spent
   a_unlicensed,         // people without an AI licence today (`seats`, 7.15.11)
+  a_e,                  // manual-equivalent hours of work done (E), summed only when a chatbot hands escalations to a service division
+  a_handoff,            // hours of escalated requests handed to service divisions (set from a_e after the pass, 7.9)
+  a_wait,               // those hours times the days they wait in the service division's queue (idem)
   a_count
 };
 using Acc = std::array<double, a_count>;
@@ -166,6 +169,11 @@ struct DayContext {
   const managers::Mixes* mixes = nullptr;
   double stake_per_pressure = 0.0;
   const managers::BeliefDay* beliefs = nullptr;
+  // Escalations handed to service divisions (7.9; none when null): per division, the hours of
+  // requests arriving today per person, and the requester's frustration per E of work (escalated
+  // requests x wait_hindrance x the working days the service division's queue takes).
+  const double* service_in = nullptr;
+  const double* frustration_per_e = nullptr;
 };
 
 /// Draws the traits of the person hired into slot i on `day`.

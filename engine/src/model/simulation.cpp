@@ -173,6 +173,10 @@ struct Simulation::Impl {
     kpi_wt.assign(ndiv, 0.0);
     kpi_ws.assign(ndiv, 0.0);
     kpi_wo.assign(ndiv, 0.0);
+    service_wait.assign(ndiv, 0.0);
+    service_pending.assign(ndiv, 0.0);
+    service_in.assign(ndiv, 0.0);
+    frustration_per_e.assign(ndiv, 0.0);
   }
 
   detail::PassState pass;
@@ -186,6 +190,10 @@ struct Simulation::Impl {
   std::vector<KpiWeights> kpi;
   std::vector<detail::managers::KpiView> kpi_view;
   std::vector<double> kpi_wt, kpi_ws, kpi_wo;  // per measured token, session, USD, relative to the references
+  // Escalations handed to service divisions (7.9), per division: the working days its queue takes
+  // (its backlog per person in norm days, at the end of the last day), the hours handed to it and
+  // not yet arrived, today's arrivals per person, and the requesters' frustration per E.
+  std::vector<double> service_wait, service_pending, service_in, frustration_per_e;
 };
 
 SnapshotLayout snapshot_layout(const ModelSpec& spec) {
@@ -277,22 +285,38 @@ void Simulation::step() {
   const managers::BeliefDay belief_day = managers::begin_beliefs(spec, sc.managers, kpi_view, workday, read_reports, w);
 
   // (3) The fused per-person pass (person_pass.cpp).
-  const detail::DayContext day{spec,
-                               w,
-                               rng_,
-                               d,
-                               workday,
-                               plan_day,
-                               im.kpi_wt.data(),
-                               im.kpi_ws.data(),
-                               im.kpi_wo.data(),
-                               kpi_view,
-                               &im.unit_sums,
-                               read_dashboard,
-                               read_reports,
-                               &im.mixes,
-                               stake_per_pressure,
-                               &belief_day};
+  // Escalations handed on since the service divisions' last working day arrive today (7.9); the
+  // requesters' frustration per escalation is priced at the queues as they stood last night.
+  if (spec.any_service) {
+    for (std::size_t dv = 0; dv < im.ndiv; ++dv) {
+      im.service_in[dv] = workday ? im.service_pending[dv] / std::max<double>(1.0, spec.divisions[dv].headcount) : 0.0;
+      if (workday) im.service_pending[dv] = 0.0;
+      const auto& fr = spec.divisions[dv].frustration_to;
+      double f = 0.0;
+      for (std::size_t sv = 0; sv < fr.size(); ++sv) f += fr[sv] * im.service_wait[sv];
+      im.frustration_per_e[dv] = f;
+    }
+  }
+  detail::DayContext day{spec,
+                         w,
+                         rng_,
+                         d,
+                         workday,
+                         plan_day,
+                         im.kpi_wt.data(),
+                         im.kpi_ws.data(),
+                         im.kpi_wo.data(),
+                         kpi_view,
+                         &im.unit_sums,
+                         read_dashboard,
+                         read_reports,
+                         &im.mixes,
+                         stake_per_pressure,
+                         &belief_day};
+  if (spec.any_service) {
+    day.service_in = im.service_in.data();
+    day.frustration_per_e = im.frustration_per_e.data();
+  }
   std::fill(im.acc.begin(), im.acc.end(), Acc{});
   auto body = [&](std::size_t blk, std::size_t lo, std::size_t hi) { detail::person_pass(day, im.pass, &im.acc[blk * im.ndiv], lo, hi); };
   if (options_.serial)
@@ -305,6 +329,24 @@ void Simulation::step() {
   for (std::size_t blk = 0; blk < im.blocks; ++blk)
     for (std::size_t dv = 0; dv < im.ndiv; ++dv)
       for (std::size_t j = 0; j < a_count; ++j) div_acc[dv][j] += im.acc[blk * im.ndiv + dv][j];
+  // Escalated requests are handed to their service divisions, to arrive on their next working day,
+  // where they wait behind the queue as it stands tonight (7.9).
+  if (spec.any_service) {
+    for (std::size_t dv = 0; dv < im.ndiv; ++dv) {
+      const DivisionSpec& ds = spec.divisions[dv];
+      const double e = div_acc[dv][a_e];
+      double wait = 0.0;
+      for (std::size_t sv = 0; sv < ds.handoff_to.size(); ++sv) {
+        im.service_pending[sv] += e * ds.handoff_to[sv];
+        wait += e * ds.handoff_to[sv] * im.service_wait[sv];
+      }
+      div_acc[dv][a_handoff] = e * ds.handoff;
+      div_acc[dv][a_wait] = wait;
+    }
+    const double norm = sc.behaviour.norm_hours;
+    for (std::size_t dv = 0; dv < im.ndiv; ++dv)
+      im.service_wait[dv] = div_acc[dv][a_backlog] / (std::max<double>(1.0, spec.divisions[dv].headcount) * norm);
+  }
   // Workslop reaches colleagues (workslop.cpp, 7.8): cleaned up on the next working day. Each block
   // of the pass scattered its own teams; here the few teams split between blocks.
   if (workday)

@@ -58,8 +58,34 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
                        fmt::format("organisation.employees ({}) is smaller than the number of divisions ({})", s.organisation.employees,
                                    s.organisation.divisions.size()));
 
+  // Chatbots' service divisions (7.9): checked once per tool, used or not.
+  std::vector<std::int32_t> tool_service(s.tools.size(), -1);
+  for (std::size_t j = 0; j < s.tools.size(); ++j) {
+    const Tool& tool = s.tools[j];
+    if (tool.service_division.empty()) continue;
+    const auto& divs = s.organisation.divisions;
+    const auto it = std::find_if(divs.begin(), divs.end(), [&](const Division& d) { return d.name == tool.service_division; });
+    const std::string where = "tools." + tool.name + ".service_division";
+    if (tool.kind != ToolKind::chatbot) {
+      diag.error_at_path(s.source.get(), where,
+                         fmt::format("{}: only a chatbot escalates requests; '{}' is an assistant (set `kind: chatbot` or remove the key)",
+                                     where, printable(tool.name)));
+    } else if (it == divs.end()) {
+      std::vector<std::string> names;
+      names.reserve(divs.size());
+      for (const auto& d : divs) names.push_back(d.name);
+      const std::string near = params::nearest(tool.service_division, names);
+      diag.error_at_path(s.source.get(), where,
+                         fmt::format("{}: no division named '{}'{}", where, printable(tool.service_division),
+                                     near.empty() ? "; divisions are defined under `organisation.divisions`"
+                                                  : fmt::format(" (did you mean '{}'?)", near)));
+    } else {
+      tool_service[j] = static_cast<std::int32_t>(it - divs.begin());
+    }
+  }
   // Tasks with their tools.
   const Tool fallback_tool;
+  std::vector<std::size_t> tool_of;  // per task: its tool's index in s.tools
   for (const auto& t : s.tasks) {
     const Tool* tool = nullptr;
     for (const auto& tl : s.tools)
@@ -74,6 +100,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
                                      near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
       tool = &fallback_tool;  // keep the task so that later checks do not cascade
     }
+    tool_of.push_back(tool == &fallback_tool ? 0 : static_cast<std::size_t>(tool - s.tools.data()));
     TaskSpec ts{};
     ts.base_hours = t.base_hours;
     ts.value_usd = t.value_usd;
@@ -93,7 +120,15 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     ts.wh_per_token = tool->wh_per_ktok * 1e-3;
     ts.chatbot = tool->kind == ToolKind::chatbot;
     ts.inside = t.frontier == Frontier::inside;
-    if (ts.chatbot) {
+    ts.service = tool == &fallback_tool ? -1 : tool_service[tool_of.back()];
+    if (ts.chatbot && ts.service >= 0) {
+      // Escalations go to the service division (7.9): the requester spends the chatbot's time and
+      // the escalation overhead; the handling, and with it the value of an escalated request, belong
+      // to the service division's work.
+      const double c = q == 1.0 ? tool->containment : 1.0 - odds_over_q(1.0 - tool->containment);
+      ts.time_factor = ai_time_factor + (1.0 - c) * tool->escalation_hours / t.base_hours;
+      ts.containment = c;
+    } else if (ts.chatbot) {
       // Contained requests take ai_time_factor; escalated ones add a full manual handling plus the
       // escalation overhead. Value per resolved request is unchanged by escalation.
       const double c = q == 1.0 ? tool->containment : 1.0 - odds_over_q(1.0 - tool->containment);
@@ -105,7 +140,9 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
       ts.containment = 1.0;
     }
     // Gain in value per hour: quality change over time factor.
-    ts.value_gain = (1.0 + quality_change) / ts.time_factor - 1.0;
+    // A routed chatbot's requester keeps the value of the requests it resolves.
+    const double kept = ts.service >= 0 ? ts.containment : 1.0;
+    ts.value_gain = (1.0 + quality_change) * kept / ts.time_factor - 1.0;
     m.task_names.push_back(t.name);
     m.tasks.push_back(ts);
   }
@@ -150,6 +187,23 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     }
     if (!(total > 0)) total = 1.0;
     for (auto& x : ds.mix) x /= total;
+    // Escalations it hands to service divisions per E of its work (7.9): a chatbot is always used,
+    // so per E, task k brings mix_k / base_hours_k requests, of which 1 - containment_k escalate,
+    // each needing base_hours_k of handling.
+    for (std::size_t k = 0; k < m.tasks.size(); ++k) {
+      const TaskSpec& t = m.tasks[k];
+      if (t.service < 0 || ds.mix[k] <= 0) continue;
+      if (ds.handoff_to.empty()) {
+        ds.handoff_to.assign(divs.size(), 0.0);
+        ds.frustration_to.assign(divs.size(), 0.0);
+      }
+      const auto sv = static_cast<std::size_t>(t.service);
+      const double escalated = ds.mix[k] * (1.0 - t.containment) / t.base_hours;
+      ds.handoff_to[sv] += escalated * t.base_hours;
+      ds.frustration_to[sv] += escalated * s.tools[tool_of[k]].wait_hindrance;
+      ds.handoff += escalated * t.base_hours;
+      m.any_service = true;
+    }
     m.divisions.push_back(std::move(ds));
   }
   if (s.policies.empty()) diag.error(-1, -1, "no policies to run");
@@ -214,6 +268,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
   std::size_t first = 0;
   for (std::size_t d = 0; d < divs.size(); ++d) {
     const std::size_t nd = sizes[d];  // >= 1: apportion staffs every division
+    m.divisions[d].headcount = static_cast<std::uint32_t>(nd);
     std::size_t nteams = std::max<std::size_t>(1, (nd + team_size - 1) / team_size);
     std::vector<std::int32_t> level;
     for (std::size_t t = 0; t < nteams; ++t) {

@@ -99,6 +99,8 @@ struct Tool {
   double containment = 0.58;
   double escalation_hours = 0.5;
   double quality = 1.0;
+  std::string service_division;
+  double wait_hindrance = 0.05;
 
   template <class V>
   void visit(V& v) {
@@ -120,6 +122,15 @@ struct Tool {
            "by it - the AI time factor, the odds of an error, a chatbot's odds of not resolving a request and a loss of output "
            "quality (docs/model.md 7.3)",
            "assumption (one scale for 'what if our AI is better')"});
+    v.text("service_division", service_division,
+           {"chatbots: the division whose people handle the requests the bot escalates (docs/model.md 7.9; empty: the requester "
+            "handles them herself)",
+            ""});
+    v.num("wait_hindrance", wait_hindrance,
+          {"1", 0, 100,
+           "chatbots with a service division: hindrance demand on the requester per escalated request and per working day it waits in "
+           "the service division's queue (frustration)",
+           "assumption"});
   }
 };
 
