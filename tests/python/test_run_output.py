@@ -33,7 +33,8 @@ MBI = ["exhaustion_mean", "cynicism_mean", "efficacy_mean"]
 #   reported_true_gap      NaN when the true value produced is 0 (days off: nobody works)
 #   kpi_value_correlation  NaN when the KPI or the value moving average has zero variance
 NAN_ON_DAYS_OFF = ["belief_error", "reported_true_gap"]
-MAY_BE_NAN = NAN_ON_DAYS_OFF + ["kpi_value_correlation"]
+# escalation_wait_days: NaN on a day when no escalation is handed to a service division (docs/model.md 7.9).
+MAY_BE_NAN = NAN_ON_DAYS_OFF + ["kpi_value_correlation", "escalation_wait_days"]
 
 
 @pytest.fixture(scope="module")
