@@ -104,6 +104,7 @@ DAILY = {
     "cleanup_hours_per_fte": Variable("clean-up of AI errors", "h/person/day", WORKDAY),
     "performative_hours_per_fte": Variable("performative AI use", "h/person/day", WORKDAY),
     "learning_hours_per_fte": Variable("learning AI", "h/person/day", WORKDAY),
+    "training_hours_per_fte": Variable("AI training", "h/person/day", WORKDAY),
     "time_saved_per_fte": Variable("time saved by AI (net)", "h/person/day", WORKDAY),
     "time_saved_gross_per_fte": Variable("time saved by AI (gross)", "h/person/day", WORKDAY),
     # tokens and waste

@@ -30,6 +30,7 @@ const std::vector<VariableInfo>& daily_variables() {
       {"cleanup_hours_per_fte", "hours cleaning up AI errors (own found late, and received workslop) per employee", "h/person/day", true},
       {"performative_hours_per_fte", "hours of performative AI use (padding, redundant prompts) per employee", "h/person/day", true},
       {"learning_hours_per_fte", "hours learning AI per employee", "h/person/day", true},
+      {"training_hours_per_fte", "hours of AI training attended per employee (a `training` policy)", "h/person/day", true},
       {"time_saved_per_fte",
        "time saved by AI, net: manual-equivalent hours of work done minus the hours it took, the verification and the clean-up (negative "
        "when AI slows work)",

@@ -18,6 +18,15 @@ inline double perceived_gain(double true_gain, double perception_bias) noexcept 
   return true_gain + perception_bias;
 }
 
+/// What a week with `hours_used` AI hours perceived at `perceived` and `hours_trained` hours of
+/// training, where the exercises show the true gain, teaches: the hours-weighted mean. Without
+/// training, exactly `perceived` (branch-free for the vectorised plan).
+inline double with_training(double perceived, double hours_used, double true_gain, double hours_trained) noexcept {
+  const double total = hours_used + hours_trained;
+  const double mixed = (perceived * hours_used + true_gain * hours_trained) / std::max(total, 1e-300);
+  return hours_trained > 0 ? mixed : perceived;
+}
+
 /// The belief after a week with `hours_used` AI hours on the task: a noisy observation (sd shrinking
 /// with the hours of experience; z a standard normal draw) pulls it with weight min(1, rate x hours).
 /// Unchanged without experience.

@@ -22,7 +22,7 @@ struct Scratch {
   double u_def[4][kChunk];                              // caught, passed, escalations, the workslop recipient
   std::uint32_t team_first[kChunk], team_size[kChunk];  // each person's team: slots [first, first + size)
   // Arrivals and the allocation problem.
-  double backlog[kChunk], cleanup[kChunk], cleanup_today[kChunk];
+  double backlog[kChunk], cleanup[kChunk], cleanup_today[kChunk], train[kChunk];  // train: hours of training attended today
   double a[4][kChunk], cap[4][kChunk], budget[kChunk], t[4][kChunk];
   double gaming[kChunk], quit[kChunk];  // flags, 0 or 1 (doubles vectorise with the rest)
   // Work: Poisson rates and counts (caught, passed on, escalations).

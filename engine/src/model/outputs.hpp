@@ -42,6 +42,7 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("cleanup_hours_per_fte", ac[a_cleanup] / n);
   put("performative_hours_per_fte", ac[a_perf_hours] / n);
   put("learning_hours_per_fte", ac[a_learn] / n);
+  put("training_hours_per_fte", ac[a_training] / n);
   put("time_saved_per_fte", ac[a_time_saved] / n);
   put("time_saved_gross_per_fte", ac[a_time_saved_gross] / n);
   put("tokens_productive", ac[a_tok_prod]);

@@ -166,8 +166,8 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
     r.add(*c);
   // Incentive columns only if a regime wrote them today: the pass reads the others as zeros from its
   // scratch (incentive_rows), without touching them.
-  for (const Column<float>* c :
-       {&w.perf_filter, &w.perf_removed, &w.contest_stake, &w.contest_gap, &w.contest_sigma, &w.inc_script_penalty, &w.no_seat})
+  for (const Column<float>* c : {&w.perf_filter, &w.perf_removed, &w.contest_stake, &w.contest_gap, &w.contest_sigma, &w.inc_script_penalty,
+                                 &w.no_seat, &w.training})
     if (w.written(*c)) r.add(*c);
   r.add(w.last_slop_day);
   r.add(w.scripting);
@@ -202,6 +202,7 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &ps.plan.ai_tasks_per_e,
                                  &ps.plan.rel_rate_used,
                                  &ps.plan.week_e,
+                                 &ps.plan.week_train,
                                  &ps.plan.mandate_against})
     r.add(*c);
   for (const Column<float>* c : {&w.inc_usage, &w.inc_sessions, &w.inc_usage_cap, &w.inc_outcome, &w.inc_padding_penalty})
@@ -377,6 +378,7 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
   const float* const inc_outcome = incentive_rows(w, w.inc_outcome, s, lo);
   const float* const inc_padding_penalty = incentive_rows(w, w.inc_padding_penalty, s, lo);
   const float* const no_seat = incentive_rows(w, w.no_seat, s, lo);
+  const float* const training = incentive_rows(w, w.training, s, lo);  // hours of training ordered today (7.15.13)
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t i = lo + j;
@@ -385,6 +387,10 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
     s.backlog[j] = backlog;
     s.cleanup[j] = cleanup.left;
     s.cleanup_today[j] = cleanup.today;
+    // Training comes after the day's clean-up and before her own choices; what does not fit under
+    // the daily cap is not attended.
+    const double train = std::min(static_cast<double>(training[j]), b.max_hours - cleanup.today);
+    s.train[j] = train;
 
     // Allocation (7.4): work (W), verification (V), performative (P), learning (L).
     const allocation_problem::View v{w.reward_sensitivity[i],
@@ -405,7 +411,7 @@ void problems(const DayContext& c, const PassState& ps, Scratch& s, std::size_t 
                                      p.verify_value[i],
                                      1.0 - static_cast<double>(no_seat[j])};
     const allocation_problem::Marginals m = allocation_problem::marginals(b, ms, v);
-    const double budget = std::max(0.0, b.max_hours - cleanup.today);
+    const double budget = std::max(0.0, b.max_hours - cleanup.today - train);
     const allocation_problem::Caps cap = allocation_problem::caps(b, backlog, p.hours_per_e[i], v.ai_share, budget);
     s.budget[j] = budget;
     s.gaming[j] = m.gaming;
@@ -505,7 +511,9 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double performance = wellbeing::performance(wb, x0, w.engagement[i]);
     const double value = work::value(e, p.true_per_e[i], performance, passed, p.loss_per_defect[i]);
     const double manual_value = e * p.manual_per_e[i] * performance;
-    const double tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour;
+    const double train = s.train[j];
+    p.week_train[i] += static_cast<float>(train);
+    const double tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour + train * b.learning_tokens_per_hour;
     // Each caught error is regenerated: one more use of the tool.
     const double tok_rework = caught * p.tokens_per_ai_task[i];
     const double work_sessions = e * p.ai_tasks_per_e[i] + caught;
@@ -521,10 +529,10 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     // Measurement (what the organisation sees).
     const double noise_o = outcome_noise ? noise_scale * s.z_noise[j] : 0.0;
     const double cleanup_today = s.cleanup_today[j];
-    const double hours = cleanup_today + t_w + t_v + t_p + t_l;
+    const double hours = cleanup_today + t_w + t_v + t_p + t_l + train;
 
     // Learning (7.12): proficiency from genuine use and learning; skill from practice, eroded by AI.
-    w.proficiency[i] = static_cast<float>(learning::proficiency(lr, w.proficiency[i], ai_hours, t_l));
+    w.proficiency[i] = static_cast<float>(learning::proficiency(lr, w.proficiency[i], ai_hours, t_l + train));
     const double manual_hours = std::max(0.0, t_w - ai_hours);
     const double skill = learning::skill(lr, w.skill[i], w.skill_potential[i], manual_hours, ai_hours);
     w.skill[i] = static_cast<float>(skill);
@@ -559,7 +567,7 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     KPISIM_CHECK(std::isfinite(value) && value >= 0, "true value is finite and non-negative");
     KPISIM_CHECK(tok_prod >= 0 && tok_rework >= 0 && tok_perf >= 0, "tokens are non-negative");
     KPISIM_CHECK(hours <= b.max_hours + 1e-9, "hours worked do not exceed the daily cap");
-    KPISIM_CHECK(std::fabs(hours - (cleanup_today + t_w + t_v + t_p + t_l)) < 1e-9, "hours add up");
+    KPISIM_CHECK(std::fabs(hours - (cleanup_today + t_w + t_v + t_p + t_l + train)) < 1e-9, "hours add up");
 
     w.performative_tokens[i] = static_cast<float>(tok_perf);
     w.performative_hours[i] = static_cast<float>(t_p);
@@ -605,30 +613,11 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
 // on days off (adding 0 leaves an accumulator as it was: it starts at +0 and never becomes -0).
 constexpr std::array<bool, a_count> kWorkOnly = [] {
   std::array<bool, a_count> m{};
-  for (std::size_t v : {a_value,
-                        a_ai_value,
-                        a_hours,
-                        a_overtime,
-                        a_manual,
-                        a_ai_hours,
-                        a_verify,
-                        a_cleanup,
-                        a_perf_hours,
-                        a_learn,
-                        a_work_hours,
-                        a_tok_prod,
-                        a_tok_rework,
-                        a_caught,
-                        a_passed,
-                        a_slop_hours,
-                        a_escalations,
-                        a_belief_err,
-                        a_time_saved,
-                        a_time_saved_gross,
-                        a_ai_value_gross,
-                        a_value_reported,
-                        a_ai_value_reported,
-                        a_e})
+  for (std::size_t v :
+       {a_value,          a_ai_value,          a_hours,       a_overtime,   a_manual,     a_ai_hours,         a_verify,
+        a_cleanup,        a_perf_hours,        a_learn,       a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,
+        a_passed,         a_slop_hours,        a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross,
+        a_value_reported, a_ai_value_reported, a_e,           a_training})
     m[v] = true;
   return m;
 }();
@@ -734,6 +723,7 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
   src.d[a_passed] = s.count[1];
   src.d[a_escalations] = s.count[2];
   src.d[a_e] = s.e;
+  src.d[a_training] = s.train;
   src.f[a_belief_err] = ps.plan.belief_err.data();
   // Every day: what measure() reads.
   src.d[a_tok_script] = s.scripted;
@@ -762,7 +752,7 @@ Plan::Plan(std::size_t n) {
        {&hours_per_e,    &believed_per_hour, &tokens_per_hour,   &sessions_per_hour,  &ai_share,       &verify_value,   &true_per_e,
         &manual_per_e,   &manual_per_hour,   &tokens_per_e,      &defects_per_e,      &ai_hours_per_e, &escal_per_e,    &futile_per_e,
         &fix_per_defect, &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task, &belief_err,     &ai_tasks_per_e, &rel_rate_used,
-        &week_e,         &mandate_against,   &no_seat_at_plan})
+        &week_e,         &mandate_against,   &no_seat_at_plan,   &week_train})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   needs_plan.assign(n, 1);
@@ -814,6 +804,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
   const Rows rows = pass_rows(spec, c.w, ps, c.workday);
   const DirectSources src = direct_sources(c.w, ps, s);
   const bool restricted = c.w.written(c.w.no_seat);
+  const bool trained = c.w.written(c.w.training);
   rows.prefetch(lo, std::min(hi - lo, kChunk));
   std::size_t start = lo;
   while (start < hi) {
@@ -854,6 +845,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
           (!c.workday && kWorkOnly[v]))
         continue;
       if (v == a_e && !spec.any_service) continue;     // read only to hand escalations on (7.9)
+      if (v == a_training && !trained) continue;       // no training ordered today: its sum is 0
       if (v == a_unlicensed && !restricted) continue;  // no_seat not written today: its sum is 0
       if (src.f[v] != nullptr)
         a[v] += chunk_sum(src.f[v] + start, n);
@@ -870,6 +862,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
         hire(spec, c.w, c.rng, start + j, c.day + 1, false);
         ps.plan.needs_plan[start + j] = 1;
         ps.plan.week_e[start + j] = 0.0F;
+        ps.plan.week_train[start + j] = 0.0F;
       }
     start = end;
   }

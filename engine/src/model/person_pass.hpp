@@ -78,6 +78,7 @@ enum A : std::size_t {
   a_e,                  // manual-equivalent hours of work done (E), summed only when a chatbot hands escalations to a service division
   a_handoff,            // hours of escalated requests handed to service divisions (set from a_e after the pass, 7.9)
   a_wait,               // those hours times the days they wait in the service division's queue (idem)
+  a_training,           // hours of training attended (`training`, 7.15.13), summed only on days a regime orders some
   a_count
 };
 using Acc = std::array<double, a_count>;
@@ -108,6 +109,7 @@ struct Plan {
   Column<float> ai_tasks_per_e;      // AI-assisted tasks per E
   Column<float> rel_rate_used;       // nominal error rate of her AI-assisted tasks relative to the division's mix (7.12)
   Column<float> week_e;              // E done since the last plan (experience for belief updates)
+  Column<float> week_train;          // hours of training attended since the last plan (7.15.13)
   Column<float> mandate_against;     // share of the work mandated that she would otherwise do manually (the felt mandate, 7.13)
   Column<float> no_seat_at_plan;     // World::no_seat as the plan saw it: a change of licence re-plans her that day (7.15.11)
   Column<std::uint8_t> needs_plan;   // a new hire plans on their first working day

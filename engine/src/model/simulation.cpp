@@ -70,6 +70,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &inc_padding_penalty,
                   &inc_script_penalty,
                   &no_seat,
+                  &training,
                   &ema_kpi,
                   &ema_value,
                   &reward_usd,
@@ -94,10 +95,12 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
 
 namespace {
 // The incentive columns clear_incentives zeroes; a column's position is its bit in incentives_written_.
-std::array<Column<float> World::*, 12> incentive_columns() {
-  return {&World::inc_usage,          &World::inc_sessions,  &World::inc_usage_cap, &World::contest_stake,
-          &World::contest_gap,        &World::contest_sigma, &World::inc_outcome,   &World::inc_padding_penalty,
-          &World::inc_script_penalty, &World::perf_filter,   &World::perf_removed,  &World::no_seat};
+std::array<Column<float> World::*, 13> incentive_columns() {
+  return {&World::inc_usage,     &World::inc_sessions,        &World::inc_usage_cap,
+          &World::contest_stake, &World::contest_gap,         &World::contest_sigma,
+          &World::inc_outcome,   &World::inc_padding_penalty, &World::inc_script_penalty,
+          &World::perf_filter,   &World::perf_removed,        &World::no_seat,
+          &World::training};
 }
 }  // namespace
 
@@ -144,7 +147,7 @@ void World::clear_incentive_columns() {
   // writes few of the twelve, and a run without a regime none), cleared block by block in parallel
   // (zeros, so the same at any thread count). Clearing all of them was a sizeable share of a day.
   const auto columns = incentive_columns();
-  std::array<Column<float>*, 12> dirty{};
+  std::array<Column<float>*, 13> dirty{};
   std::size_t count = 0;
   for (std::size_t j = 0; j < columns.size(); ++j) {
     Column<float>& c = this->*columns[j];

@@ -120,8 +120,13 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       const double u_prev = share(per_belief * bel0 + fixed, seat);
       const double hours_used = p.week_e[i] * pi * u_prev * t.time_factor;
       const double pdef = rules::defect_prob(t, prof);
-      // What people perceive (7.11): the gain as it happens, with the perception bias.
-      const float bel_f = beliefs::update(belief[j], beliefs::perceived_gain(g_true, lr.perception_bias), lr, z[j], hours_used);
+      // What people perceive (7.11): the gain as it happens, with the perception bias. Hours of
+      // training (7.15.13), spread over her tasks by the mix, are experience measured in the
+      // exercises, without the bias.
+      const double perceived = beliefs::perceived_gain(g_true, lr.perception_bias);
+      const double hours_trained = static_cast<double>(p.week_train[i]) * pi;
+      const double experienced = beliefs::with_training(perceived, hours_used, g_true, hours_trained);
+      const float bel_f = beliefs::update(belief[j], experienced, lr, z[j], hours_used + hours_trained);
       belief[j] = bel_f;
       const double bel = bel_f;
       const double u = share(per_belief * bel + fixed, seat);
@@ -185,6 +190,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const ai_tasks_per_e = p.ai_tasks_per_e.data() + lo;
   float* const rel_rate_used = p.rel_rate_used.data() + lo;
   float* const week_e = p.week_e.data() + lo;
+  float* const week_train = p.week_train.data() + lo;
   float* const mandate_against = p.mandate_against.data() + lo;
   float* const no_seat_at_plan = p.no_seat_at_plan.data() + lo;
 #pragma omp simd
@@ -223,6 +229,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     ai_tasks_per_e[j] = static_cast<float>(ntask);
     rel_rate_used[j] = static_cast<float>(ntask > 0 ? s.rel[j] / ntask : 0.0);
     week_e[j] = 0.0F;
+    week_train[j] = 0.0F;
     mandate_against[j] = static_cast<float>(s.against[j]);
     no_seat_at_plan[j] = no_seat[j];
   }

@@ -18,11 +18,12 @@ RegimeInfo mandate_regime();
 RegimeInfo usage_cap_regime();
 RegimeInfo seats_regime();
 RegimeInfo compute_budget_regime();
+RegimeInfo training_regime();
 
 const std::vector<RegimeInfo>& regime_registry() {
-  static const std::vector<RegimeInfo> registry = {none_regime(),      leaderboard_regime(), quota_regime(),         outcome_regime(),
-                                                   audit_regime(),     hybrid_regime(),      schedule_regime(),      mandate_regime(),
-                                                   usage_cap_regime(), seats_regime(),       compute_budget_regime()};
+  static const std::vector<RegimeInfo> registry = {none_regime(),      leaderboard_regime(), quota_regime(),          outcome_regime(),
+                                                   audit_regime(),     hybrid_regime(),      schedule_regime(),       mandate_regime(),
+                                                   usage_cap_regime(), seats_regime(),       compute_budget_regime(), training_regime()};
   return registry;
 }
 

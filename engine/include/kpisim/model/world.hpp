@@ -75,6 +75,7 @@ struct World {
   Column<float> perf_filter;          ///< share of performative tokens/gaming the person expects an audit to filter out (decisions)
   Column<float> perf_removed;         ///< share of today's performative tokens/gaming the audit really removes from the KPI (measurement)
   Column<float> no_seat;              ///< 1: the person has no AI licence today (`seats`, 7.15.11): no assistant, no script, no padding
+  Column<float> training;             ///< hours of AI training she attends today (`training`, 7.15.13), before her work
 
   // Goodhart diagnostics: exponential moving averages of the KPI and of true value.
   Column<float> ema_kpi, ema_value;
