@@ -121,17 +121,17 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     ts.chatbot = tool->kind == ToolKind::chatbot;
     ts.inside = t.frontier == Frontier::inside;
     ts.service = tool == &fallback_tool ? -1 : tool_service[tool_of.back()];
+    // A chatbot's containment, at the tool's capability (its odds of not resolving divided by q).
+    const double c = q == 1.0 ? tool->containment : 1.0 - odds_over_q(1.0 - tool->containment);
     if (ts.chatbot && ts.service >= 0) {
       // Escalations go to the service division (7.9): the requester spends the chatbot's time and
       // the escalation overhead; the handling, and with it the value of an escalated request, belong
       // to the service division's work.
-      const double c = q == 1.0 ? tool->containment : 1.0 - odds_over_q(1.0 - tool->containment);
       ts.time_factor = ai_time_factor + (1.0 - c) * tool->escalation_hours / t.base_hours;
       ts.containment = c;
     } else if (ts.chatbot) {
       // Contained requests take ai_time_factor; escalated ones add a full manual handling plus the
       // escalation overhead. Value per resolved request is unchanged by escalation.
-      const double c = q == 1.0 ? tool->containment : 1.0 - odds_over_q(1.0 - tool->containment);
       const double tf_esc = ai_time_factor + 1.0 + tool->escalation_hours / t.base_hours;
       ts.time_factor = c * ai_time_factor + (1.0 - c) * tf_esc;
       ts.containment = c;
