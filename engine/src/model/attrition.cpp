@@ -29,10 +29,13 @@ void hire(const ModelSpec& spec, World& w, const Rng& rng, std::size_t i, int da
   // (at its potential), a replacement starts as a novice at the same place in the distribution.
   const double z_skill = normal_quantile(u0.u[0]);
   // A division's skill scale multiplies both (organisation.divisions.*.skill_scale).
-  const double scale = spec.divisions[spec.division_of[i]].skill_scale;
+  const DivisionSpec& div = spec.divisions[spec.division_of[i]];
+  const double scale = div.skill_scale;
+  // Learners (students, trainees) start as novices even in the first cohort.
+  const bool novice = !initial || div.learners;
   const double potential = std::clamp(scale * (wf.skill_mean + wf.skill_sd * z_skill), 0.2, 2.5);
   w.skill_potential[i] = static_cast<float>(potential);
-  w.skill[i] = static_cast<float>(initial ? potential : std::clamp(scale * (wf.replacement_skill + wf.skill_sd * z_skill), 0.2, potential));
+  w.skill[i] = static_cast<float>(novice ? std::clamp(scale * (wf.replacement_skill + wf.skill_sd * z_skill), 0.2, potential) : potential);
   const double prof = initial ? wf.proficiency_mean : std::max(0.0, wf.proficiency_mean - wf.proficiency_sd);
   w.proficiency[i] = static_cast<float>(clamp01(prof + wf.proficiency_sd * normal_quantile(u0.u[1])));
   w.integrity[i] = static_cast<float>(clamp01(wf.integrity_mean + wf.integrity_sd * normal_quantile(u0.u[2])));

@@ -205,6 +205,7 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &ps.plan.week_train,
                                  &ps.plan.mandate_against})
     r.add(*c);
+  if (spec.any_guided) r.add(ps.plan.ai_guided_per_e);
   for (const Column<float>* c : {&w.inc_usage, &w.inc_sessions, &w.inc_usage_cap, &w.inc_outcome, &w.inc_padding_penalty})
     if (w.written(*c)) r.add(*c);
   r.add(ps.slop_to);
@@ -479,6 +480,8 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   float* const reward_usd = w.reward_usd.data() + lo;
   float* const reward_seen = w.reward_seen.data() + lo;
   float* const reward_expect = w.reward_expect.data() + lo;
+  // Practice hours with a guided tool (7.12), or zeros when no tool is guided (not read).
+  const float* const ai_guided = c.spec.any_guided ? p.ai_guided_per_e.data() + lo : s.zeros;
 #pragma omp simd
   for (std::size_t j = 0; j < n; ++j) {
     const double received = static_cast<double>(reward_usd[j]) - static_cast<double>(reward_seen[j]);
@@ -531,10 +534,13 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double cleanup_today = s.cleanup_today[j];
     const double hours = cleanup_today + t_w + t_v + t_p + t_l + train;
 
-    // Learning (7.12): proficiency from genuine use and learning; skill from practice, eroded by AI.
+    // Learning (7.12): proficiency from genuine use and learning; skill from practice (manual work,
+    // and the share of AI-assisted work a guided tool leaves to her), eroded by the rest of AI use.
     w.proficiency[i] = static_cast<float>(learning::proficiency(lr, w.proficiency[i], ai_hours, t_l + train));
     const double manual_hours = std::max(0.0, t_w - ai_hours);
-    const double skill = learning::skill(lr, w.skill[i], w.skill_potential[i], manual_hours, ai_hours);
+    const double guided_hours = e * static_cast<double>(ai_guided[j]);
+    const double skill =
+        learning::skill(lr, w.skill[i], w.skill_potential[i], manual_hours + guided_hours, std::max(0.0, ai_hours - guided_hours));
     w.skill[i] = static_cast<float>(skill);
 
     // Well-being on a working day (7.13, job demands-resources).
@@ -748,11 +754,11 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
 }  // namespace
 
 Plan::Plan(std::size_t n) {
-  for (auto* c :
-       {&hours_per_e,    &believed_per_hour, &tokens_per_hour,   &sessions_per_hour,  &ai_share,       &verify_value,   &true_per_e,
-        &manual_per_e,   &manual_per_hour,   &tokens_per_e,      &defects_per_e,      &ai_hours_per_e, &escal_per_e,    &futile_per_e,
-        &fix_per_defect, &loss_per_defect,   &stakes_per_defect, &tokens_per_ai_task, &belief_err,     &ai_tasks_per_e, &rel_rate_used,
-        &week_e,         &mandate_against,   &no_seat_at_plan,   &week_train})
+  for (auto* c : {&hours_per_e,        &believed_per_hour, &tokens_per_hour, &sessions_per_hour, &ai_share,        &verify_value,
+                  &true_per_e,         &manual_per_e,      &manual_per_hour, &tokens_per_e,      &defects_per_e,   &ai_hours_per_e,
+                  &ai_guided_per_e,    &escal_per_e,       &futile_per_e,    &fix_per_defect,    &loss_per_defect, &stakes_per_defect,
+                  &tokens_per_ai_task, &belief_err,        &ai_tasks_per_e,  &rel_rate_used,     &week_e,          &mandate_against,
+                  &no_seat_at_plan,    &week_train})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   needs_plan.assign(n, 1);

@@ -99,6 +99,7 @@ struct Plan {
   Column<float> tokens_per_e;        // tokens per E
   Column<float> defects_per_e;       // expected AI errors per E
   Column<float> ai_hours_per_e;      // AI-assisted hours per E
+  Column<float> ai_guided_per_e;     // of which practice with a guided tool (7.12); read only if ModelSpec::any_guided
   Column<float> escal_per_e;         // chatbot escalations per E
   Column<float> futile_per_e;        // AI hours per E on tasks the person believes AI harms
   Column<float> fix_per_defect;      // fix hours per caught error (weighted)

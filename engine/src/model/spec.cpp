@@ -119,6 +119,8 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     ts.usd_per_token = tool->usd_per_mtok * 1e-6;
     ts.wh_per_token = tool->wh_per_ktok * 1e-3;
     ts.chatbot = tool->kind == ToolKind::chatbot;
+    ts.guided = tool->guided;
+    m.any_guided = m.any_guided || ts.guided > 0;
     ts.inside = t.frontier == Frontier::inside;
     ts.service = tool == &fallback_tool ? -1 : tool_service[tool_of.back()];
     // A chatbot's containment, at the tool's capability (its odds of not resolving divided by q).
@@ -161,6 +163,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     ds.name = d.name;
     ds.workload = d.workload;
     ds.skill_scale = d.skill_scale;
+    ds.learners = d.learners;
     ds.mix.assign(m.tasks.size(), 0.0);
     double total = 0.0;
     bool unknown = false;

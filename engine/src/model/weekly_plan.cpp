@@ -36,7 +36,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
   for (double* a :
-       {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.esc, s.fut, s.fix, s.err, s.ntask, s.rel, s.against})
+       {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.aig, s.esc, s.fut, s.fix, s.err, s.ntask, s.rel, s.against})
     std::fill_n(a, n, 0.0);
   // Each person's terms that do not depend on the task type, once (the same operations as inside
   // the loop over task types, so the same bits).
@@ -146,6 +146,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       s.loss[j] += pu * pdef * t.value_usd * skill * inv_base;
       s.fix[j] += pu * pdef * t.fix_hours * inv_base;
       s.aih[j] += pu * t.time_factor;
+      s.aig[j] += pu * t.time_factor * t.guided;
       s.esc[j] += pu * (1.0 - t.containment) * inv_base;
       s.fut[j] += bel < 0 ? pu * t.time_factor : 0.0;
       s.err[j] += pi * std::fabs(bel - g_true);
@@ -180,6 +181,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const tokens_per_e = p.tokens_per_e.data() + lo;
   float* const defects_per_e = p.defects_per_e.data() + lo;
   float* const ai_hours_per_e = p.ai_hours_per_e.data() + lo;
+  float* const ai_guided_per_e = p.ai_guided_per_e.data() + lo;
   float* const escal_per_e = p.escal_per_e.data() + lo;
   float* const futile_per_e = p.futile_per_e.data() + lo;
   float* const fix_per_defect = p.fix_per_defect.data() + lo;
@@ -219,6 +221,7 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     tokens_per_e[j] = static_cast<float>(tok);
     defects_per_e[j] = static_cast<float>(def);
     ai_hours_per_e[j] = static_cast<float>(aih);
+    ai_guided_per_e[j] = static_cast<float>(s.aig[j]);
     escal_per_e[j] = static_cast<float>(s.esc[j]);
     futile_per_e[j] = static_cast<float>(s.fut[j]);
     fix_per_defect[j] = static_cast<float>(def > 0 ? s.fix[j] / def : 0.0);

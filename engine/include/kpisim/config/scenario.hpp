@@ -99,6 +99,7 @@ struct Tool {
   double containment = 0.58;
   double escalation_hours = 0.5;
   double quality = 1.0;
+  double guided = 0.0;
   std::string service_division;
   double wait_hindrance = 0.05;
 
@@ -122,6 +123,12 @@ struct Tool {
            "by it - the AI time factor, the odds of an error, a chatbot's odds of not resolving a request and a loss of output "
            "quality (docs/model.md 7.3)",
            "assumption (one scale for 'what if our AI is better')"});
+    v.num("guided", guided,
+          {"1", 0, 1,
+           "share of an AI-assisted hour the person still works through herself (a tutor that gives hints, not answers): it "
+           "builds domain skill as manual practice does and does not erode it (0: the tool does the work; docs/model.md 7.12)",
+           "Bastani et al. 2025 (a guard-railed tutor: practice +127%, no loss on the unassisted exam; an open chatbot: +48%, "
+           "-17%); 1 for such a tutor is an assumption"});
     v.text("service_division", service_division,
            {"chatbots: the division whose people handle the requests the bot escalates (docs/model.md 7.9; empty: the requester "
             "handles them herself)",
@@ -141,6 +148,7 @@ struct Division {
   std::vector<WeightEntry> task_mix;
   double workload = 1.1;
   double skill_scale = 1.0;
+  bool learners = false;
 
   template <class V>
   void visit(V& v) {
@@ -152,6 +160,10 @@ struct Division {
            "multiplies the skill of the division's people: the potential drawn from the workforce's distribution and a "
            "replacement's starting skill (then bounded to [0.2, 2.5]); e.g. 0.8 for a less experienced division",
            "1 (the workforce's distribution)"});
+    v.flag("learners", learners,
+           {"the division's people are learners (students, trainees): the first cohort starts as novices at "
+            "`workforce.replacement_skill`, as replacements do, instead of at its potential (docs/model.md 5, 7.12)",
+            ""});
   }
 };
 

@@ -24,6 +24,7 @@ struct TaskSpec {
   double usd_per_token;   ///< price
   double wh_per_token;    ///< energy
   double containment;     ///< chatbots: resolved without a human (1 for assistants)
+  double guided;          ///< share of an AI-assisted hour that is practice (tools.NAME.guided, 7.12)
   std::int32_t service;   ///< chatbots: the division that handles its escalations (7.9), -1: the requester
   bool chatbot;           ///< AI use is forced (the chatbot is the front door)
   bool inside;            ///< inside the jagged frontier (the novice slope applies)
@@ -46,6 +47,7 @@ struct DivisionSpec {
   std::vector<double> mix;  ///< share of workload hours by task type, sums to 1
   double workload = 1.0;
   double skill_scale = 1.0;  ///< multiplies the skill drawn at hire (docs/model.md 5)
+  bool learners = false;     ///< the first cohort starts as novices (docs/model.md 5)
   // Escalations handed to service divisions (7.9), per manual-equivalent hour (E) of this
   // division's work; indexed by the service division, empty when no chatbot of its mix has one.
   std::vector<double> handoff_to;      ///< hours of requests handed to each service division per E
@@ -72,6 +74,7 @@ class ModelSpec {
   std::vector<std::uint16_t> division_of;  ///< per employee
   std::vector<std::uint8_t> is_manager;    ///< per employee
   std::size_t employees = 0;
+  bool any_guided = false;   ///< some task's tool is guided (7.12): the plan's guided hours are read
   bool any_service = false;  ///< some chatbot hands its escalations to a service division (7.9)
 
   [[nodiscard]] std::size_t task_count() const noexcept { return tasks.size(); }
