@@ -132,6 +132,7 @@ DAILY = {
     "quits": Variable("quits", "people/day", FLOW),
     # skills
     "skill_mean": Variable("mean domain skill", "1 = typical", STATE),
+    "output_diversity": Variable("diversity of outputs", "1 = all by hand", WORKDAY),
     "proficiency_mean": Variable("mean AI proficiency", "0-1", STATE),
     "trust_mean": Variable("mean trust in AI", "0-1", STATE),
     "belief_error": Variable("error of beliefs about AI", "1", WORKDAY),

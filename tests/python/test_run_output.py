@@ -32,7 +32,8 @@ MBI = ["exhaustion_mean", "cynicism_mean", "efficacy_mean"]
 #   belief_error           NaN on days off (it is averaged over working days' plans only)
 #   reported_true_gap      NaN when the true value produced is 0 (days off: nobody works)
 #   kpi_value_correlation  NaN when the KPI or the value moving average has zero variance
-NAN_ON_DAYS_OFF = ["belief_error", "reported_true_gap"]
+#   output_diversity       NaN on days off (nobody makes anything)
+NAN_ON_DAYS_OFF = ["belief_error", "reported_true_gap", "output_diversity"]
 # escalation_wait_days: NaN on a day when no escalation is handed to a service division (docs/model.md 7.9).
 MAY_BE_NAN = NAN_ON_DAYS_OFF + ["kpi_value_correlation", "escalation_wait_days"]
 
@@ -138,7 +139,7 @@ def test_no_unexpected_nan(ds, weekend):
             wk = np.moveaxis(v, day_axis, -1)[..., weekend]
             wd = np.moveaxis(v, day_axis, -1)[..., ~weekend]
             assert np.all(np.isnan(wk)), f"{name} should be NaN on days off"
-            if base == "belief_error":
+            if base in ("belief_error", "output_diversity"):
                 assert np.all(np.isfinite(wd)), f"{name} not finite on a working day"
             else:  # reported_true_gap: NaN only where nothing was produced
                 tv = ds["unit_true_value_per_fte" if name.startswith("unit_") else "true_value_per_fte"].values

@@ -1,6 +1,9 @@
 // Learners and guided tools (docs/model.md 5, 7.12): a division of learners starts as novices, and
 // AI-assisted hours with a guided tool (a tutor) build skill as practice instead of eroding it.
+// Output diversity (7.20): what the models' share of the work does to its variety.
 #include <catch2/catch.hpp>
+
+#include <cmath>
 
 #include <string>
 #include <vector>
@@ -101,4 +104,71 @@ TEST_CASE("guided: a tutor's AI hours build skill, an open tool's erode it, and 
   for (const char* name : {"skill_mean", "true_value_per_fte", "ai_task_share", "hours_per_fte"})
     for (int d = 0; d < days; ++d)
       REQUIRE(open.at(regime_fixture::variable(name), d) == open_explicit.at(regime_fixture::variable(name), d));
+}
+
+namespace {
+
+// Everyone files all requests through the chatbot (forced use: a_i = 1), of homogenisation h.
+kpisim::ModelSpec front_door(const std::string& h) {
+  return kpisim::ModelSpec::resolve(kpisim::load_scenario_text(R"(days: 7
+organisation:
+  employees: 80
+  team_size: 4
+  span: 2
+  divisions:
+    a: {share: 1, task_mix: {it_hr_request: 1}}
+    b: {share: 1, task_mix: {it_hr_request: 1}}
+tools:
+  chatbot: {homogenisation: )" + h + R"(}
+policies:
+  none: {type: none}
+)",
+                                                               "s.yaml"));
+}
+
+}  // namespace
+
+TEST_CASE("output diversity: (1 - h)^2 when everyone does all the work with one tool, NaN on days off", "[unit][diversity]") {
+  const std::size_t v = regime_fixture::variable("output_diversity");
+  for (const double h : {0.0, 0.3, 0.6, 1.0}) {
+    INFO("homogenisation " << h);
+    const auto r = run(front_door(std::to_string(h)));
+    for (int d = 0; d < 7; ++d) {
+      INFO("day " << d);
+      if (d % 7 >= 5)
+        REQUIRE(std::isnan(r.at(v, d)));
+      else
+        REQUIRE(r.at(v, d) == Approx((1.0 - h) * (1.0 - h)).margin(1e-6));
+    }
+  }
+}
+
+TEST_CASE("output diversity: 1 with nothing of the models in the work, lower as their share and homogenisation grow", "[unit][diversity]") {
+  using regime_fixture::mean_over;
+  const std::size_t v = regime_fixture::variable("output_diversity");
+  const auto none = run(course("", true));  // the default assistant, homogenisation 0.3
+  auto spec_flat = course("", true);
+  for (auto& t : spec_flat.tasks) t.homogenisation = 0.0;  // the same people and choices, no model in the style
+  const auto flat_run = run(spec_flat);
+  auto spec_strong = course("", true);
+  for (auto& t : spec_strong.tasks) t.homogenisation = 0.6;
+  const auto strong = run(spec_strong);
+  for (int d = 0; d < 60; ++d) {
+    if (d % 7 >= 5) continue;
+    INFO("day " << d);
+    REQUIRE(flat_run.at(v, d) == 1.0);
+    REQUIRE(none.at(v, d) < 1.0);
+    REQUIRE(strong.at(v, d) < none.at(v, d));
+    REQUIRE(strong.at(v, d) >= 0.16 - 1e-6);  // (1 - 0.6)^2: every output with the tool
+  }
+  // More AI use, less variety: the open course's students use AI more as the term goes on.
+  REQUIRE(mean_over(none, "ai_task_share", 40, 60) > mean_over(none, "ai_task_share", 0, 10));
+  const auto workday_mean = [&](int from, int to) {
+    double sum = 0;
+    int days = 0;
+    for (int d = from; d < to; ++d)
+      if (d % 7 < 5) sum += none.at(v, d), ++days;
+    return sum / days;
+  };
+  REQUIRE(workday_mean(40, 60) < workday_mean(0, 10));
 }

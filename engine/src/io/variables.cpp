@@ -63,6 +63,10 @@ const std::vector<VariableInfo>& daily_variables() {
       {"quits", "employees who quit (and were replaced)", "person/day", true},
       // skills
       {"skill_mean", "mean domain skill (1 = typical worker)", "1", true},
+      {"output_diversity",
+       "diversity of the work's outputs: the expected dissimilarity of two people's work, 1 when all of it is done by hand, lower as "
+       "more of it comes from the same models (tools.NAME.homogenisation)",
+       "1", true},
       {"proficiency_mean", "mean AI proficiency", "1", true},
       {"trust_mean", "mean trust in AI output (high trust: less verification)", "1", true},
       {"belief_error", "mean absolute error of beliefs about AI's value gain, over the tasks people do", "1", true},

@@ -69,6 +69,11 @@ void daily(const Acc& ac, bool workday, Put&& put) {
   put("proficiency_mean", ac[a_prof] / n);
   put("trust_mean", ac[a_trust] / n);
   put("belief_error", workday ? ac[a_belief_err] / n : std::nan(""));
+  // Output diversity (7.20): the mean over pairs of people of (x_i + x_j) / 2 - m_i m_j.
+  const double heads = ac[a_headcount];
+  put("output_diversity", workday && heads >= 2
+                              ? ac[a_style_x] / heads - (ac[a_style_m] * ac[a_style_m] - ac[a_style_m2]) / (heads * (heads - 1.0))
+                              : std::nan(""));
   put("pressure_mean", ac[a_pressure] / n);
   put("mandate_share", ac[a_mandate] / n);
   put("scripting_share", ac[a_scripting] / n);

@@ -41,6 +41,22 @@ Scratch& scratch() {
   return *s;
 }
 
+// Sum of f(x[j]) for j < n (x[j] as a double) in chunk_sum's order: sixteen interleaved partial
+// sums, combined pairwise.
+template <class T, class F>
+double lane_sum(const T* x, std::size_t n, F f) {
+  constexpr std::size_t kLanes = 16;
+  double s[kLanes] = {};
+  std::size_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+#pragma GCC unroll 16
+    for (std::size_t l = 0; l < kLanes; ++l) s[l] += f(static_cast<double>(x[j + l]));
+  for (std::size_t l = 0; j < n; ++j, ++l) s[l] += f(static_cast<double>(x[j]));
+  for (std::size_t width = kLanes / 2; width > 0; width /= 2)
+    for (std::size_t l = 0; l < width; ++l) s[l] += s[l + width];
+  return s[0];
+}
+
 // Sum of x[0..n) (as doubles) in a fixed order: sixteen interleaved partial sums (enough independent
 // additions to hide their latency once vectorised), combined pairwise.
 #if defined(__AVX512F__)
@@ -85,16 +101,13 @@ requires(!std::is_same_v<T, float> && !std::is_same_v<T, double>)
 template <class T>
 #endif
     double chunk_sum(const T* x, std::size_t n) {
-  constexpr std::size_t kLanes = 16;
-  double s[kLanes] = {};
-  std::size_t j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-#pragma GCC unroll 16
-    for (std::size_t l = 0; l < kLanes; ++l) s[l] += static_cast<double>(x[j + l]);
-  for (std::size_t l = 0; j < n; ++j, ++l) s[l] += static_cast<double>(x[j]);
-  for (std::size_t width = kLanes / 2; width > 0; width /= 2)
-    for (std::size_t l = 0; l < width; ++l) s[l] += s[l + width];
-  return s[0];
+  return lane_sum(x, n, [](double v) { return v; });
+}
+
+// The sum of squares of n floats, in chunk_sum's order: the same bits on every target (no FMA
+// contraction, CMakeLists.txt).
+double chunk_sum_sq(const float* x, std::size_t n) {
+  return lane_sum(x, n, [](double v) { return v * v; });
 }
 
 // Calls fn(j) for every j < n with flag[j] != 0, in order. Eight flags (one 64-bit word) are checked
@@ -203,7 +216,9 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &ps.plan.rel_rate_used,
                                  &ps.plan.week_e,
                                  &ps.plan.week_train,
-                                 &ps.plan.mandate_against})
+                                 &ps.plan.mandate_against,
+                                 &ps.plan.style_m,
+                                 &ps.plan.style_x})
     r.add(*c);
   if (spec.any_guided) r.add(ps.plan.ai_guided_per_e);
   for (const Column<float>* c : {&w.inc_usage, &w.inc_sessions, &w.inc_usage_cap, &w.inc_outcome, &w.inc_padding_penalty})
@@ -623,7 +638,7 @@ constexpr std::array<bool, a_count> kWorkOnly = [] {
        {a_value,          a_ai_value,          a_hours,       a_overtime,   a_manual,     a_ai_hours,         a_verify,
         a_cleanup,        a_perf_hours,        a_learn,       a_work_hours, a_tok_prod,   a_tok_rework,       a_caught,
         a_passed,         a_slop_hours,        a_escalations, a_belief_err, a_time_saved, a_time_saved_gross, a_ai_value_gross,
-        a_value_reported, a_ai_value_reported, a_e,           a_training})
+        a_value_reported, a_ai_value_reported, a_e,           a_training,   a_style_x,    a_style_m,          a_style_m2})
     m[v] = true;
   return m;
 }();
@@ -731,6 +746,8 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
   src.d[a_e] = s.e;
   src.d[a_training] = s.train;
   src.f[a_belief_err] = ps.plan.belief_err.data();
+  src.f[a_style_x] = ps.plan.style_x.data();
+  src.f[a_style_m] = ps.plan.style_m.data();
   // Every day: what measure() reads.
   src.d[a_tok_script] = s.scripted;
   src.d[a_quits] = s.quit;
@@ -758,9 +775,10 @@ Plan::Plan(std::size_t n) {
                   &true_per_e,         &manual_per_e,      &manual_per_hour, &tokens_per_e,      &defects_per_e,   &ai_hours_per_e,
                   &ai_guided_per_e,    &escal_per_e,       &futile_per_e,    &fix_per_defect,    &loss_per_defect, &stakes_per_defect,
                   &tokens_per_ai_task, &belief_err,        &ai_tasks_per_e,  &rel_rate_used,     &week_e,          &mandate_against,
-                  &no_seat_at_plan,    &week_train})
+                  &no_seat_at_plan,    &week_train,        &style_m})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
+  style_x.assign(n, 1.0F);  // all work by hand until the first plan
   needs_plan.assign(n, 1);
 }
 
@@ -853,6 +871,10 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
       if (v == a_e && !spec.any_service) continue;     // read only to hand escalations on (7.9)
       if (v == a_training && !trained) continue;       // no training ordered today: its sum is 0
       if (v == a_unlicensed && !restricted) continue;  // no_seat not written today: its sum is 0
+      if (v == a_style_m2) {                           // output diversity (7.20): the sum of m_i^2
+        a[v] += chunk_sum_sq(ps.plan.style_m.data() + start, n);
+        continue;
+      }
       if (src.f[v] != nullptr)
         a[v] += chunk_sum(src.f[v] + start, n);
       else if (src.u8[v] != nullptr)

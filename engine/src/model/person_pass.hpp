@@ -79,6 +79,9 @@ enum A : std::size_t {
   a_handoff,            // hours of escalated requests handed to service divisions (set from a_e after the pass, 7.9)
   a_wait,               // those hours times the days they wait in the service division's queue (idem)
   a_training,           // hours of training attended (`training`, 7.15.13), summed only on days a regime orders some
+  a_style_x,            // output diversity (7.20): sum of x_i
+  a_style_m,            // sum of m_i
+  a_style_m2,           // sum of m_i^2
   a_count
 };
 using Acc = std::array<double, a_count>;
@@ -99,6 +102,8 @@ struct Plan {
   Column<float> tokens_per_e;        // tokens per E
   Column<float> defects_per_e;       // expected AI errors per E
   Column<float> ai_hours_per_e;      // AI-assisted hours per E
+  Column<float> style_m;             // output diversity (7.20): the model's expected share of her work's style, m_i
+  Column<float> style_x;             // output diversity: her term x_i = 1 - sum over tools of a_iT 2h(1 - h)
   Column<float> ai_guided_per_e;     // of which practice with a guided tool (7.12); read only if ModelSpec::any_guided
   Column<float> escal_per_e;         // chatbot escalations per E
   Column<float> futile_per_e;        // AI hours per E on tasks the person believes AI harms

@@ -120,6 +120,7 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
     ts.wh_per_token = tool->wh_per_ktok * 1e-3;
     ts.chatbot = tool->kind == ToolKind::chatbot;
     ts.guided = tool->guided;
+    ts.homogenisation = tool->homogenisation;
     m.any_guided = m.any_guided || ts.guided > 0;
     ts.inside = t.frontier == Frontier::inside;
     ts.service = tool == &fallback_tool ? -1 : tool_service[tool_of.back()];

@@ -35,8 +35,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double norm = b.norm_hours;
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
-  for (double* a :
-       {s.h, s.vb, s.vt, s.vm, s.tok, s.def, s.dhat, s.stk, s.loss, s.aih, s.aig, s.esc, s.fut, s.fix, s.err, s.ntask, s.rel, s.against})
+  for (double* a : {s.h,   s.vb, s.vt, s.vm,  s.tok, s.def, s.dhat, s.stk,   s.loss, s.aih,
+                    s.aig, s.sm, s.sx, s.esc, s.fut, s.fix, s.err,  s.ntask, s.rel,  s.against})
     std::fill_n(a, n, 0.0);
   // Each person's terms that do not depend on the task type, once (the same operations as inside
   // the loop over task types, so the same bits).
@@ -85,6 +85,9 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     const double tasks_per_ai_hour = 1.0 / (t.base_hours * t.time_factor);
     const double passed_hours = ai_choice::hours_per_passed_error(t);
     const double fix_hours = t.fix_hours;
+    // Output diversity (7.20): the model's share of an AI-assisted output, and 2h(1 - h).
+    const double hom = t.homogenisation;
+    const double hom_spread = 2.0 * hom * (1.0 - hom);
     // A mandate for this task in her team (7.1); teams are runs of consecutive slots.
     bool any_mandate = false;
     for (std::size_t j = 0; j < n;) {
@@ -147,6 +150,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       s.fix[j] += pu * pdef * t.fix_hours * inv_base;
       s.aih[j] += pu * t.time_factor;
       s.aig[j] += pu * t.time_factor * t.guided;
+      s.sm[j] += pu * t.time_factor * hom;
+      s.sx[j] += pu * t.time_factor * hom_spread;
       s.esc[j] += pu * (1.0 - t.containment) * inv_base;
       s.fut[j] += bel < 0 ? pu * t.time_factor : 0.0;
       s.err[j] += pi * std::fabs(bel - g_true);
@@ -182,6 +187,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const defects_per_e = p.defects_per_e.data() + lo;
   float* const ai_hours_per_e = p.ai_hours_per_e.data() + lo;
   float* const ai_guided_per_e = p.ai_guided_per_e.data() + lo;
+  float* const style_m = p.style_m.data() + lo;
+  float* const style_x = p.style_x.data() + lo;
   float* const escal_per_e = p.escal_per_e.data() + lo;
   float* const futile_per_e = p.futile_per_e.data() + lo;
   float* const fix_per_defect = p.fix_per_defect.data() + lo;
@@ -222,6 +229,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     defects_per_e[j] = static_cast<float>(def);
     ai_hours_per_e[j] = static_cast<float>(aih);
     ai_guided_per_e[j] = static_cast<float>(s.aig[j]);
+    style_m[j] = static_cast<float>(s.sm[j] / h_e);
+    style_x[j] = static_cast<float>(1.0 - s.sx[j] / h_e);
     escal_per_e[j] = static_cast<float>(s.esc[j]);
     futile_per_e[j] = static_cast<float>(s.fut[j]);
     fix_per_defect[j] = static_cast<float>(def > 0 ? s.fix[j] / def : 0.0);

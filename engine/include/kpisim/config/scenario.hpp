@@ -100,6 +100,7 @@ struct Tool {
   double escalation_hours = 0.5;
   double quality = 1.0;
   double guided = 0.0;
+  double homogenisation = 0.3;
   std::string service_division;
   double wait_hindrance = 0.05;
 
@@ -129,6 +130,12 @@ struct Tool {
            "builds domain skill as manual practice does and does not erode it (0: the tool does the work; docs/model.md 7.12)",
            "Bastani et al. 2025 (a guard-railed tutor: practice +127%, no loss on the unassisted exam; an open chatbot: +48%, "
            "-17%); 1 for such a tutor is an assumption"});
+    v.num("homogenisation", homogenisation,
+          {"1", 0, 1,
+           "share of what a person makes with the tool that comes from the model rather than from her, and is much the same for "
+           "everyone who uses it: it lowers output_diversity (docs/model.md 7.20)",
+           "assumption; direction: Doshi & Hauser 2024 (stories written with an LLM's ideas are more alike), Wenger & Kenett "
+           "2025 (different LLMs write alike)"});
     v.text("service_division", service_division,
            {"chatbots: the division whose people handle the requests the bot escalates (docs/model.md 7.9; empty: the requester "
             "handles them herself)",

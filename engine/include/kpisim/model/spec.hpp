@@ -25,6 +25,7 @@ struct TaskSpec {
   double wh_per_token;    ///< energy
   double containment;     ///< chatbots: resolved without a human (1 for assistants)
   double guided;          ///< share of an AI-assisted hour that is practice (tools.NAME.guided, 7.12)
+  double homogenisation;  ///< share of an AI-assisted output that is the model's (tools.NAME.homogenisation, 7.20)
   std::int32_t service;   ///< chatbots: the division that handles its escalations (7.9), -1: the requester
   bool chatbot;           ///< AI use is forced (the chatbot is the front door)
   bool inside;            ///< inside the jagged frontier (the novice slope applies)
