@@ -724,10 +724,11 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
 }
 
 // The contributions that are a column as it stands after measure() (a float or uint8 column of the
-// world or the plan, or a scratch row): summed from there (the same values in the same order, so the same
+// world or the plan, its squares, or a scratch row): summed from there (the same values in the same order, so the same
 // bits) rather than copied into the chunk's contribution rows first.
 struct DirectSources {
   const float* f[a_count] = {};
+  const float* f_sq[a_count] = {};  // a float column whose squares are summed
   const double* d[a_count] = {};
   const std::uint8_t* u8[a_count] = {};
 };
@@ -748,6 +749,7 @@ DirectSources direct_sources(const World& w, const PassState& ps, const Scratch&
   src.f[a_belief_err] = ps.plan.belief_err.data();
   src.f[a_style_x] = ps.plan.style_x.data();
   src.f[a_style_m] = ps.plan.style_m.data();
+  src.f_sq[a_style_m2] = ps.plan.style_m.data();
   // Every day: what measure() reads.
   src.d[a_tok_script] = s.scripted;
   src.d[a_quits] = s.quit;
@@ -871,12 +873,10 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
       if (v == a_e && !spec.any_service) continue;     // read only to hand escalations on (7.9)
       if (v == a_training && !trained) continue;       // no training ordered today: its sum is 0
       if (v == a_unlicensed && !restricted) continue;  // no_seat not written today: its sum is 0
-      if (v == a_style_m2) {                           // output diversity (7.20): the sum of m_i^2
-        a[v] += chunk_sum_sq(ps.plan.style_m.data() + start, n);
-        continue;
-      }
       if (src.f[v] != nullptr)
         a[v] += chunk_sum(src.f[v] + start, n);
+      else if (src.f_sq[v] != nullptr)
+        a[v] += chunk_sum_sq(src.f_sq[v] + start, n);
       else if (src.u8[v] != nullptr)
         a[v] += chunk_sum(src.u8[v] + start, n);
       else if (src.d[v] != nullptr)
