@@ -114,3 +114,101 @@ TEST_CASE("usage_cap: a plea beside a token leaderboard cuts performative use, a
   REQUIRE(perf_lb > 0);
   REQUIRE(perf_plea < 0.5 * perf_lb);
 }
+
+TEST_CASE("usage_cap: a hard ceiling needs an allowance and a period of a week or longer", "[unit][usage_cap]") {
+  REQUIRE_THAT(error_of("  p: {type: usage_cap, hard: true}\n"), Contains("a hard ceiling needs `tokens_per_day` above 0"));
+  REQUIRE_THAT(error_of("  p: {type: usage_cap, hard: true, tokens_per_day: 1000, cadence: daily}\n"),
+               Contains("a hard ceiling needs a weekly or longer period"));
+  REQUIRE_THAT(error_of("  p: {type: usage_cap, hard: yes please, tokens_per_day: 1000}\n"), Contains("hard"));
+  REQUIRE(error_of("  p: {type: usage_cap, hard: true, tokens_per_day: 1000, cadence: monthly, scope: [a]}\n") == "no error");
+}
+
+TEST_CASE("usage_cap: a hard ceiling refuses access once the period's allowance is spent, in scope, until the next period",
+          "[unit][usage_cap]") {
+  // 1,000 tokens a calendar day from day 3, weekly: the first week's allowance is 4 days' (days
+  // 3-6), 4,000 tokens; the second's 7,000. Nobody is addressed by a plea (it is set to 0).
+  const auto spec = spec_of(
+      "  p: {type: usage_cap, tokens_per_day: 1000, hard: true, plea_usd_per_hour: 0, plea_usd_per_script_day: 0, "
+      "scope: [b], start_day: 3}\n");
+  kpisim::World w(spec);
+  kpisim::Rng rng(1, 0);
+  auto regime = regime_of(spec);
+  const std::uint16_t b = division(spec, "b");
+  // Slot i's tokens a day, as the platform meters them: 0, 500, 1,000 or 1,500 (i % 4). The
+  // dashboard shows something else (an audit's correction): the platform does not read it.
+  const auto use = [](std::size_t i) { return 500.0F * static_cast<float>(i % 4); };
+  std::size_t hired = w.n;  // a heavy user of b, replaced at the end of day 9
+  for (std::size_t i = 0; i < w.n; ++i)
+    if (spec.division_of[i] == b && i % 4 == 3) hired = i;
+  REQUIRE(hired < w.n);
+  for (int d = 0; d < 16; ++d) {
+    kpisim::RegimeContext ctx{spec, w, rng, d};
+    w.clear_incentives();
+    regime->apply(ctx, 1.0);
+    if (d < 5) REQUIRE_FALSE(w.written(w.no_seat));  // nobody refused: the column is not written
+    for (std::size_t i = 0; i < w.n; ++i) {
+      INFO("day " << d << ", slot " << i);
+      // 1,500 a day spends 4,000 by the end of day 5 (refused on day 6) and 7,000 by the end of day
+      // 11 (refused on days 12 and 13); 1,000 a day spends the allowance on its last day only; the
+      // successor of day 10 starts her own count (6,000 by day 13: never refused).
+      const bool heavy = spec.division_of[i] == b && i % 4 == 3;
+      const bool refused = heavy && (d == 6 || ((d == 12 || d == 13) && i != hired));
+      CHECK(w.no_seat[i] == (refused ? 1.0F : 0.0F));
+      CHECK(w.inc_padding_penalty[i] == 0.0F);
+    }
+    for (std::size_t i = 0; i < w.n; ++i) {
+      w.metered_tokens[i] = use(i);
+      w.measured_tokens[i] = 0.0F;
+    }
+    if (d == 9) w.hire_day[hired] = 10;
+    regime->end_of_day(ctx, 1.0);
+  }
+}
+
+TEST_CASE("usage_cap: a hard ceiling only ever takes access away, and a weight of 0 is no ceiling", "[unit][usage_cap]") {
+  const auto spec = spec_of("  p: {type: usage_cap, tokens_per_day: 1000, hard: true}\n");
+  kpisim::World w(spec);
+  kpisim::Rng rng(1, 0);
+  auto regime = regime_of(spec);
+  for (int d = 0; d < 2; ++d) {
+    kpisim::RegimeContext ctx{spec, w, rng, d};
+    w.clear_incentives();
+    regime->apply(ctx, 1.0);
+    for (std::size_t i = 0; i < w.n; ++i) w.metered_tokens[i] = i == 0 ? 1.0e5F : 0.0F;  // slot 0 spends the week's 7,000 on day 0
+    regime->end_of_day(ctx, 1.0);
+  }
+  kpisim::RegimeContext ctx{spec, w, rng, 2};
+  w.clear_incentives();
+  regime->apply(ctx, 0.0);
+  REQUIRE_FALSE(w.written(w.no_seat));
+  // Another policy took slot 1's access away today: the ceiling leaves that standing.
+  w.wrote(w.no_seat);
+  w.no_seat[1] = 1.0F;
+  regime->apply(ctx, 1.0);
+  REQUIRE(w.no_seat[0] == 1.0F);
+  REQUIRE(w.no_seat[1] == 1.0F);
+  for (std::size_t i = 2; i < w.n; ++i) REQUIRE(w.no_seat[i] == 0.0F);
+}
+
+TEST_CASE("usage_cap: a hard ceiling stops a leaderboard's scripts, and one nobody reaches changes nothing", "[unit][usage_cap]") {
+  const std::string lb = "{type: leaderboard, prize_usd: 400}";
+  const std::string off = "plea_usd_per_hour: 0, plea_usd_per_script_day: 0";
+  const auto spec = spec_of("  lb: " + lb + "\n  lb_cap: {type: hybrid, components: [{weight: 1, policy: " + lb +
+                                "}, {weight: 1, policy: {type: usage_cap, tokens_per_day: 100000, hard: true, " + off +
+                                "}}]}\n"
+                                "  lb_loose: {type: hybrid, components: [{weight: 1, policy: " +
+                                lb + "}, {weight: 1, policy: {type: usage_cap, tokens_per_day: 1.0e12, hard: true, " + off + "}}]}\n",
+                            "days: 84\n");
+  const auto runs = run_all(spec);
+  // A ceiling nobody reaches: bit for bit the leaderboard alone.
+  REQUIRE(runs[0].series.size() == runs[2].series.size());
+  REQUIRE(std::memcmp(runs[0].series.data(), runs[2].series.data(), runs[0].series.size() * sizeof(double)) == 0);
+  const double scripted_lb = mean_over(runs[0], "tokens_scripted", 28, 84);
+  const double scripted_cap = mean_over(runs[1], "tokens_scripted", 28, 84);
+  const double access = mean_over(runs[1], "licensed_share", 28, 84);
+  INFO("scripted tokens a day: leaderboard " << scripted_lb << ", with the ceiling " << scripted_cap << "; licensed share " << access);
+  REQUIRE(scripted_lb > 0);
+  REQUIRE(scripted_cap < 0.5 * scripted_lb);
+  REQUIRE(access < 1.0);
+  REQUIRE(mean_over(runs[0], "licensed_share", 28, 84) == 1.0);
+}

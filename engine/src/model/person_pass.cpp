@@ -166,6 +166,7 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &w.script_intensity,
                                  &w.script_scale,
                                  &w.measured_tokens,
+                                 &w.metered_tokens,
                                  &w.measured_outcome,
                                  &w.measured_sessions,
                                  &w.performative_tokens,
@@ -692,6 +693,7 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     const double measured = measurement::outcome(o[a_measured][j], gamed, filter);
     const double measured_sessions = measurement::sessions(o[a_sessions][j], perf_sessions, filter);
     w.measured_tokens[i] = static_cast<float>(measured_tokens);
+    w.metered_tokens[i] = static_cast<float>(tokens);
     w.measured_sessions[i] = static_cast<float>(measured_sessions);
     w.measured_outcome[i] = static_cast<float>(measured);
 

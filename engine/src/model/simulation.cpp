@@ -52,6 +52,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &backlog_hours,
                   &cleanup_hours,
                   &measured_tokens,
+                  &metered_tokens,
                   &measured_outcome,
                   &performative_tokens,
                   &performative_hours,

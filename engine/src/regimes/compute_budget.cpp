@@ -88,7 +88,7 @@ class ComputeBudgetRegime final : public Regime {
     for (std::size_t h = 0; h < heads_.size(); ++h) {
       if (cut_[h] == 0) continue;
       const Unit& unit = spec.units[heads_[h]];
-      for (std::uint32_t i = unit.first; i < unit.end; ++i) w.no_seat[i] = scope().person[i];
+      for (std::uint32_t i = unit.first; i < unit.end; ++i) w.no_seat[i] = std::max(w.no_seat[i], scope().person[i]);
     }
   }
 

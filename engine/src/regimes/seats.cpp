@@ -85,8 +85,10 @@ class SeatsRegime final : public Regime {
     float* const no_seat = w.no_seat.data();
     const std::uint8_t* const seat = seat_.data();
     const float* const in_scope = scope().person.data();
+    // A licence only ever grants what no other policy of the day has taken away (a spent budget, a
+    // hard ceiling): the column was zeroed this morning, so alone this is an assignment.
     for_blocks(w.n, [=](std::size_t /*block*/, std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) no_seat[i] = seat[i] != 0 ? 0.0F : in_scope[i];
+      for (std::size_t i = lo; i < hi; ++i) no_seat[i] = std::max(no_seat[i], seat[i] != 0 ? 0.0F : in_scope[i]);
     });
   }
 
