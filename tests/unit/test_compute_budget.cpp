@@ -25,16 +25,6 @@ using namespace regime_fixture;
 
 namespace {
 
-double price_of(const kpisim::ModelSpec& spec, const std::string& name) {
-  const auto& div = spec.divisions[division(spec, name)];
-  double price = 0, wsum = 0;
-  for (std::size_t k = 0; k < spec.tasks.size(); ++k) {
-    price += div.mix[k] * spec.tasks[k].usd_per_token;
-    wsum += div.mix[k];
-  }
-  return price / wsum;
-}
-
 // Whether the division's people have access today (apply() must have run): all or none.
 bool access(const kpisim::ModelSpec& spec, const kpisim::World& w, const std::string& name) {
   const std::uint16_t d = division(spec, name);
@@ -64,8 +54,9 @@ TEST_CASE("compute_budget: a division that has spent its share loses access unti
   kpisim::World w(spec);
   auto regime = regime_of(spec);
   const std::uint16_t a = division(spec, "a");
-  // Division a's bill: 30 USD a day (its 50 USD run out on day 1); b uses nothing.
-  const double tokens_a = 30.0 / price_of(spec, "a") / 40.0;
+  // Division a's bill: 30 USD a day, 0.75 USD for each of its 40 people (its 50 USD run out on day
+  // 1); b uses nothing.
+  const double usd_a = 30.0 / 40.0;
   for (int d = 0; d < 10; ++d) {
     kpisim::RegimeContext ctx{spec, w, rng, d};
     w.clear_incentives();
@@ -75,7 +66,10 @@ TEST_CASE("compute_budget: a division that has spent its share loses access unti
     // again by the end of day 8.
     CHECK(access(spec, w, "a") == (d % 7 < 2));
     CHECK(access(spec, w, "b"));
-    for (std::size_t i = 0; i < w.n; ++i) w.measured_tokens[i] = spec.division_of[i] == a ? static_cast<float>(tokens_a) : 0.0F;
+    for (std::size_t i = 0; i < w.n; ++i) {
+      w.metered_usd[i] = spec.division_of[i] == a ? static_cast<float>(usd_a) : 0.0F;
+      w.measured_tokens[i] = 1.0e9F;  // the usage dashboard is not the invoice
+    }
     regime->end_of_day(ctx, 1.0);
   }
 }
@@ -96,10 +90,7 @@ TEST_CASE("compute_budget: leadership splits the budget by belief or by last per
       INFO("day " << d);
       CHECK(access(spec, w, "a") == (d < 2));
       CHECK(access(spec, w, "b") == (d < 1));
-      for (std::size_t i = 0; i < w.n; ++i) {
-        const bool in_a = spec.division_of[i] == division(spec, "a");
-        w.measured_tokens[i] = static_cast<float>(40.0 / price_of(spec, in_a ? "a" : "b") / 40.0);
-      }
+      for (std::size_t i = 0; i < w.n; ++i) w.metered_usd[i] = 1.0F;  // 40 USD a day per division
       regime->end_of_day(ctx, 1.0);
     }
   }
@@ -120,7 +111,7 @@ TEST_CASE("compute_budget: leadership splits the budget by belief or by last per
       for (std::size_t i = 0; i < w.n; ++i) {
         const bool in_a = spec.division_of[i] == division(spec, "a");
         const double bill = in_a ? 7.0 : (d < 7 ? 1.0 : 6.0);
-        w.measured_tokens[i] = static_cast<float>(bill / price_of(spec, in_a ? "a" : "b") / 40.0);
+        w.metered_usd[i] = static_cast<float>(bill / 40.0);
       }
       regime->end_of_day(ctx, 1.0);
     }

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "kpisim/config/loader.hpp"
+#include "kpisim/io/results.hpp"
+#include "kpisim/model/simulation.hpp"
 #include "kpisim/model/spec.hpp"
 #include "outputs.hpp"
 
@@ -55,17 +57,63 @@ TEST_CASE("outputs: per-FTE means, shares and the KPI-value correlation from the
   CHECK(std::isnan(outputs_of(ac, false)["belief_error"]));
 }
 
-TEST_CASE("outputs: tokens are priced at the division's mix-weighted price and energy", "[unit][outputs]") {
-  auto s = kpisim::load_scenario_text("organisation:\n  employees: 4\n  divisions:\n    d:\n      task_mix: {memo: 3, it_hr_request: 1}\n",
-                                      "price.yaml");
+TEST_CASE("outputs: the assistants' price is mix-weighted over the task types an assistant serves", "[unit][outputs]") {
+  auto s = kpisim::load_scenario_text(
+      "organisation:\n  employees: 4\n  divisions:\n    d: {share: 1, task_mix: {memo: 3, analysis: 1, it_hr_request: 4}}\n"
+      "    bots: {share: 1, task_mix: {it_hr_request: 1}}\n"
+      "tools:\n  assistant: {usd_per_mtok: 6, wh_per_ktok: 0.4}\n",
+      "price.yaml");
   const auto spec = kpisim::ModelSpec::resolve(s);
-  std::vector<Acc> sums(1, Acc{});
-  sums[0][a_tok_prod] = 1.0e6;
-  sums[0][a_tok_rework] = 0.5e6;
-  sums[0][a_tok_perf] = 0.5e6;
-  outputs::price_tokens(spec, sums);
-  // memo uses the assistant (5 USD/Mtok), it_hr_request the chatbot (1 USD/Mtok): 0.75 x 5 + 0.25 x 1 = 4 USD/Mtok.
-  CHECK(sums[0][a_cost] == Approx(8.0));
-  // Both tools 0.3 Wh per thousand tokens: 2e6 tokens = 600 Wh = 0.6 kWh.
-  CHECK(sums[0][a_energy] == Approx(0.6));
+  // memo and analysis use the assistant (6 USD/Mtok), it_hr_request the chatbot (1 USD/Mtok, not
+  // counted): padding, learning and scripts run on the assistant.
+  CHECK(spec.divisions[0].assistant_usd_per_token == Approx(6e-6));
+  CHECK(spec.divisions[0].assistant_wh_per_token == Approx(0.4e-3));
+  // A division with chatbot work only: over every task type.
+  CHECK(spec.divisions[1].assistant_usd_per_token == Approx(1e-6));
+  CHECK(spec.divisions[1].assistant_wh_per_token == Approx(0.3e-3));
+}
+
+TEST_CASE("outputs: tokens are priced at the tool that served them, scripts and padding at the assistants'", "[unit][outputs]") {
+  // The same organisation and leaderboard (scripts run on weekends too) under three price lists:
+  // prices enter no decision, so the runs differ only in what the tokens cost.
+  const auto run = [](double assistant, double chatbot) {
+    const std::string text =
+        "days: 70\norganisation:\n  employees: 80\n  divisions:\n    d: {share: 1, task_mix: {memo: 3, it_hr_request: 1}}\n"
+        "tools:\n  assistant: {usd_per_mtok: " +
+        std::to_string(assistant) + ", wh_per_ktok: " + std::to_string(assistant) +
+        "}\n  chatbot: {usd_per_mtok: " + std::to_string(chatbot) + ", wh_per_ktok: " + std::to_string(chatbot) +
+        "}\npolicies:\n  lb: {type: leaderboard, prize_usd: 400}\n";
+    const auto spec = kpisim::ModelSpec::resolve(kpisim::load_scenario_text(text, "price.yaml"));
+    kpisim::Simulation sim(spec, 0, 0);
+    for (int d = 0; d < spec.scenario.days; ++d) sim.step();
+    return sim.take_result();
+  };
+  const auto both = run(5, 5), assistant = run(5, 0), chatbot = run(0, 5);
+  const auto& vars = kpisim::daily_variables();
+  const auto at = [&](const kpisim::RunResult& r, const std::string& name, int day) {
+    for (std::size_t v = 0; v < vars.size(); ++v)
+      if (vars[v].name == name) return r.at(v, day);
+    FAIL("no variable " << name);
+    return 0.0;
+  };
+  double scripted_weekend = 0.0, chatbot_cost = 0.0;
+  for (int d = 0; d < 70; ++d) {
+    INFO("day " << d);
+    const double tokens = at(both, "tokens_productive", d) + at(both, "tokens_rework", d) + at(both, "tokens_performative", d);
+    // One price for every token: cost is tokens x price, energy tokens x Wh (5 Wh per thousand).
+    CHECK(at(both, "token_cost_usd", d) == Approx(tokens * 5e-6).epsilon(1e-6));
+    CHECK(at(both, "energy_kwh", d) == Approx(tokens * 5e-6).epsilon(1e-6));
+    // The price lists add up, token by token.
+    CHECK(at(assistant, "token_cost_usd", d) + at(chatbot, "token_cost_usd", d) == Approx(at(both, "token_cost_usd", d)).epsilon(1e-6));
+    chatbot_cost += at(chatbot, "token_cost_usd", d);
+    if (d % 7 >= 5) {
+      // Nobody works: only scripts run, on the assistant.
+      const double scripted = at(both, "tokens_scripted", d);
+      scripted_weekend += scripted;
+      CHECK(at(assistant, "token_cost_usd", d) == Approx(scripted * 5e-6).epsilon(1e-6));
+      CHECK(at(chatbot, "token_cost_usd", d) == 0.0);
+    }
+  }
+  REQUIRE(scripted_weekend > 0);  // the check above saw scripts
+  REQUIRE(chatbot_cost > 0);      // and the chatbot's own tokens are billed at its price
 }

@@ -143,3 +143,45 @@ TEST_CASE("directions of the regimes on a common workforce", "[unit][simulation]
   for (int d = 36; d < off.days; ++d) late += off.at(kpisim::daily_index("rewards_usd"), d);
   REQUIRE(late == 0.0);
 }
+
+TEST_CASE("a policy writing every incentive column at once runs with all invariants checked, on any thread count", "[unit][simulation]") {
+  // Every column the pass reads is prefetched (person_pass.cpp, Rows): with every regime of a
+  // hybrid writing its incentives on the same day the list is at its longest (a list too short for
+  // it once wrote past its end in release builds and hung the pass).
+  const auto spec = kpisim::ModelSpec::resolve(kpisim::load_scenario_text(R"(
+seed: 5
+days: 21
+organisation:
+  employees: 300
+  divisions:
+    admin: {share: 1, task_mix: {minutes: 1, correspondence: 1, it_hr_request: 1}}
+    eng: {share: 1, task_mix: {software: 2, summary: 1}}
+policies:
+  everything:
+    type: hybrid
+    components:
+      - {weight: 1, policy: {type: leaderboard, prize_usd: 2000, top_share: 0.5}}
+      - {weight: 1, policy: {type: leaderboard, metric: sessions}}
+      - {weight: 1, policy: {type: quota, level: individual, target_tokens_per_day: 120000}}
+      - {weight: 1, policy: {type: outcome, bonus_share: 0.3}}
+      - {weight: 1, policy: {type: audit, cadence: daily, probability: 0.3}}
+      - {weight: 1, policy: {type: usage_cap, tokens_per_day: 50000, hard: true}}
+      - {weight: 1, policy: {type: seats, licences: 200}}
+      - {weight: 1, policy: {type: training}}
+      - {weight: 1, policy: {type: compute_budget, usd_per_period: 100000}}
+      - {weight: 1, policy: {type: mandate}}
+)",
+                                                                          "everything.yaml"));
+  std::vector<double> first;
+  for (std::size_t threads : {1, 2}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    const auto r = run(spec, 0);  // KPISIM_CHECK throws in checked builds
+    INFO("threads " << threads);
+    REQUIRE(total(r, "tokens_performative") > 0);
+    REQUIRE(total(r, "training_hours_per_fte") > 0);
+    if (first.empty())
+      first = r.series;
+    else
+      REQUIRE(same_bits(first, r.series));
+  }
+}

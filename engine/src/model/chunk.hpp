@@ -32,9 +32,9 @@ struct Scratch {
   double out[a_count][kChunk];
   // Weekly plans: learning noise and the sums over the task mix.
   double u_learn[4][kChunk], z_learn[4][kChunk];
-  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], def[kChunk], dhat[kChunk], stk[kChunk], loss[kChunk], aih[kChunk],
-      aig[kChunk], sm[kChunk], sx[kChunk], esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk], rel[kChunk], fb[kChunk],
-      score0[kChunk], against[kChunk];
+  double h[kChunk], vb[kChunk], vt[kChunk], vm[kChunk], tok[kChunk], usd[kChunk], wh[kChunk], def[kChunk], dhat[kChunk], stk[kChunk],
+      loss[kChunk], aih[kChunk], aig[kChunk], sm[kChunk], sx[kChunk], esc[kChunk], fut[kChunk], fix[kChunk], err[kChunk], ntask[kChunk],
+      rel[kChunk], fb[kChunk], score0[kChunk], against[kChunk];
   // Weekly plans: each person's terms that do not depend on the task type (computed once, not per task).
   double value_weight[kChunk], drag[kChunk], sens_outcome[kChunk], pressure_usd[kChunk], friction[kChunk];
   // Zeros, read in place of an incentive column nobody wrote today (incentive_rows): never written.

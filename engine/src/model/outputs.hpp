@@ -12,10 +12,6 @@
 
 namespace kpisim::detail::outputs {
 
-/// Token cost and energy of each division's tokens, at the division's mix-weighted mean price and
-/// energy per token (writes a_cost and a_energy).
-void price_tokens(const ModelSpec& spec, std::vector<Acc>& division_sums);
-
 /// Calls put(name, value) for each daily variable computed from one set of sums (a division's or
 /// the organisation's).
 template <class Put>

@@ -131,12 +131,16 @@ void for_each_set(const std::uint8_t* flag, std::size_t n, const Fn& fn) {
 // sixty columns, more streams than the hardware prefetchers follow, so each chunk asks for the next
 // chunk's rows (into L2) while it works on its own. Prefetches change no result.
 struct Rows {
-  static constexpr std::size_t kMax = 72;
+  static constexpr std::size_t kMax = 128;
   const char* base[kMax] = {};
   std::size_t size[kMax] = {};
   std::size_t count = 0;
   template <class T>
   void add(const std::vector<T>& c) {
+    // A prefetch is a hint: past kMax columns the rest are not prefetched (the same results), and
+    // never written past the arrays. Checked builds say so, so that kMax is raised.
+    KPISIM_CHECK(count < kMax, "Rows::kMax is too small for the pass's columns");
+    if (count == kMax) return;
     base[count] = reinterpret_cast<const char*>(c.data());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): bytes to prefetch
     size[count++] = sizeof(T);
   }
@@ -167,6 +171,7 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &w.script_scale,
                                  &w.measured_tokens,
                                  &w.metered_tokens,
+                                 &w.metered_usd,
                                  &w.measured_outcome,
                                  &w.measured_sessions,
                                  &w.performative_tokens,
@@ -212,6 +217,8 @@ Rows pass_rows(const ModelSpec& spec, const World& w, const PassState& ps, bool 
                                  &ps.plan.loss_per_defect,
                                  &ps.plan.stakes_per_defect,
                                  &ps.plan.tokens_per_ai_task,
+                                 &ps.plan.usd_per_token,
+                                 &ps.plan.wh_per_token,
                                  &ps.plan.belief_err,
                                  &ps.plan.ai_tasks_per_e,
                                  &ps.plan.rel_rate_used,
@@ -484,6 +491,9 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
   const double div_vph = ps.div_value_per_hour[dv];
   const double noise_scale = ms.outcome_noise_cv * norm * div_vph;
   const double frustration_per_e = c.frustration_per_e != nullptr ? c.frustration_per_e[dv] : 0.0;
+  // Learning, training, padding and scripts are done with the assistants (7.18).
+  const double usd_assist = c.spec.divisions[dv].assistant_usd_per_token;
+  const double kwh_assist = c.spec.divisions[dv].assistant_wh_per_token * 1e-3;
   const bool outcome_noise = ms.outcome_noise_cv > 0;
   const auto att = sc.attrition;
   const double quit_base = rules::quit_base(att.annual_turnover);
@@ -532,7 +542,9 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     const double manual_value = e * p.manual_per_e[i] * performance;
     const double train = s.train[j];
     p.week_train[i] += static_cast<float>(train);
-    const double tok_prod = e * p.tokens_per_e[i] + t_l * b.learning_tokens_per_hour + train * b.learning_tokens_per_hour;
+    const double tok_work = e * p.tokens_per_e[i];
+    const double tok_learn = t_l * b.learning_tokens_per_hour + train * b.learning_tokens_per_hour;
+    const double tok_prod = tok_work + tok_learn;
     // Each caught error is regenerated: one more use of the tool.
     const double tok_rework = caught * p.tokens_per_ai_task[i];
     const double work_sessions = e * p.ai_tasks_per_e[i] + caught;
@@ -617,6 +629,12 @@ void outcomes(const DayContext& c, PassState& ps, Scratch& s, std::size_t lo, st
     o[a_tok_prod][j] = tok_prod;
     o[a_tok_rework][j] = tok_rework;
     o[a_tok_perf][j] = tok_perf;
+    // Token cost and energy (7.18): her AI work's tokens at the tools that serve her tasks, the rest
+    // at the assistants'.
+    const double tok_tools = tok_work + tok_rework;
+    const double tok_assist = tok_learn + tok_perf;
+    o[a_cost][j] = tok_tools * p.usd_per_token[i] + tok_assist * usd_assist;
+    o[a_energy][j] = tok_tools * p.wh_per_token[i] * 1e-3 + tok_assist * kwh_assist;
     o[a_slop_hours][j] = slop_out;
     o[a_sessions][j] = work_sessions;  // work sessions here; measure() adds the performative ones
     // (Hours of checking, clean-up, performative use, learning and work, caught and passed errors,
@@ -649,6 +667,9 @@ void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
   const auto wb = c.spec.scenario.wellbeing;
   World& w = c.w;
   auto& o = s.out;
+  const std::size_t dv = c.spec.division_of[lo];
+  const double usd_assist = c.spec.divisions[dv].assistant_usd_per_token;
+  const double kwh_assist = c.spec.divisions[dv].assistant_wh_per_token * 1e-3;
   // The contributions measure() reads; the other work-only ones are not summed on a day off (kWorkOnly).
   for (std::size_t v : {a_value, a_measured, a_tok_prod, a_tok_rework, a_sessions}) std::fill_n(o[v], n, 0.0);
 #pragma omp simd
@@ -662,6 +683,8 @@ void day_off(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     w.gamed_outcome[i] = 0.0F;
     s.quit[j] = 0.0;
     o[a_tok_perf][j] = s.scripted[j];
+    o[a_cost][j] = s.scripted[j] * usd_assist;  // scripts run on the assistants (7.18)
+    o[a_energy][j] = s.scripted[j] * kwh_assist;
     s.perf_sessions[j] = s.script_sessions[j];
   }
 }
@@ -694,6 +717,7 @@ void measure(const DayContext& c, Scratch& s, std::size_t lo, std::size_t n) {
     const double measured_sessions = measurement::sessions(o[a_sessions][j], perf_sessions, filter);
     w.measured_tokens[i] = static_cast<float>(measured_tokens);
     w.metered_tokens[i] = static_cast<float>(tokens);
+    w.metered_usd[i] = static_cast<float>(o[a_cost][j]);
     w.measured_sessions[i] = static_cast<float>(measured_sessions);
     w.measured_outcome[i] = static_cast<float>(measured);
 
@@ -779,7 +803,7 @@ Plan::Plan(std::size_t n) {
                   &true_per_e,         &manual_per_e,      &manual_per_hour, &tokens_per_e,      &defects_per_e,   &ai_hours_per_e,
                   &ai_guided_per_e,    &escal_per_e,       &futile_per_e,    &fix_per_defect,    &loss_per_defect, &stakes_per_defect,
                   &tokens_per_ai_task, &belief_err,        &ai_tasks_per_e,  &rel_rate_used,     &week_e,          &mandate_against,
-                  &no_seat_at_plan,    &week_train,        &style_m})
+                  &no_seat_at_plan,    &week_train,        &style_m,         &usd_per_token,     &wh_per_token})
     c->assign(n, 0.0F);
   hours_per_e.assign(n, 1.0F);
   style_x.assign(n, 1.0F);  // all work by hand until the first plan
@@ -869,9 +893,7 @@ void person_pass(const DayContext& c, PassState& ps, Acc* acc, std::size_t lo, s
     a[a_headcount] += static_cast<double>(n);
     a[a_corr_n] += static_cast<double>(n);
     for (std::size_t v = 0; v < a_count; ++v) {
-      if (v == a_headcount || v == a_corr_n || v == a_cost || v == a_energy || v == a_handoff || v == a_wait ||
-          (!c.workday && kWorkOnly[v]))
-        continue;
+      if (v == a_headcount || v == a_corr_n || v == a_handoff || v == a_wait || (!c.workday && kWorkOnly[v])) continue;
       if (v == a_e && !spec.any_service) continue;     // read only to hand escalations on (7.9)
       if (v == a_training && !trained) continue;       // no training ordered today: its sum is 0
       if (v == a_unlicensed && !restricted) continue;  // no_seat not written today: its sum is 0

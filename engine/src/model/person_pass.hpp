@@ -111,6 +111,8 @@ struct Plan {
   Column<float> loss_per_defect;     // value lost per error passed on
   Column<float> stakes_per_defect;   // downstream hours per error passed on
   Column<float> tokens_per_ai_task;  // tokens per AI-assisted task (a regeneration costs one)
+  Column<float> usd_per_token;       // mean price of her AI work's tokens, at the tools that serve her tasks (7.18)
+  Column<float> wh_per_token;        // mean energy per token of her AI work (7.18)
   Column<float> belief_err;          // mean |belief - truth| over the mix
   Column<float> ai_tasks_per_e;      // AI-assisted tasks per E
   Column<float> rel_rate_used;       // nominal error rate of her AI-assisted tasks relative to the division's mix (7.12)

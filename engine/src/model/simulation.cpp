@@ -53,6 +53,7 @@ World::World(const ModelSpec& spec) : n(spec.employees), k(spec.task_count()) {
                   &cleanup_hours,
                   &measured_tokens,
                   &metered_tokens,
+                  &metered_usd,
                   &measured_outcome,
                   &performative_tokens,
                   &performative_hours,
@@ -386,8 +387,6 @@ void Simulation::step() {
   // (7) Record the day.
   const std::size_t days = static_cast<std::size_t>(sc.days);
   const auto& vars = daily_variables();
-  // Token cost and energy: use the mean price of the tools weighted by each division's mix.
-  outputs::price_tokens(spec, div_acc);
   Acc total{};
   for (const auto& ac : div_acc)
     for (std::size_t j = 0; j < a_count; ++j) total[j] += ac[j];

@@ -208,6 +208,20 @@ ModelSpec ModelSpec::resolve(const Scenario& scenario, const std::string& file, 
       ds.handoff += escalated * t.base_hours;
       m.any_service = true;
     }
+    // The assistants' price and energy per token (7.18): mix-weighted over the task types an
+    // assistant serves (a chatbot does not pad or teach); with none, over every task type.
+    double wsum = 0.0;
+    for (int pass = 0; pass < 2 && !(wsum > 0); ++pass)
+      for (std::size_t k = 0; k < m.tasks.size(); ++k) {
+        if (pass == 0 && m.tasks[k].chatbot) continue;
+        ds.assistant_usd_per_token += ds.mix[k] * m.tasks[k].usd_per_token;
+        ds.assistant_wh_per_token += ds.mix[k] * m.tasks[k].wh_per_token;
+        wsum += ds.mix[k];
+      }
+    if (wsum > 0) {
+      ds.assistant_usd_per_token /= wsum;
+      ds.assistant_wh_per_token /= wsum;
+    }
     m.divisions.push_back(std::move(ds));
   }
   if (s.policies.empty()) diag.error(-1, -1, "no policies to run");

@@ -35,8 +35,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   const double norm = b.norm_hours;
   const double nominal_mean = ps.div_defect_nominal[dv];
   const double friction_usd = b.adoption_friction_usd_per_hour;
-  for (double* a : {s.h,   s.vb, s.vt, s.vm,  s.tok, s.def, s.dhat, s.stk,   s.loss, s.aih,
-                    s.aig, s.sm, s.sx, s.esc, s.fut, s.fix, s.err,  s.ntask, s.rel,  s.against})
+  for (double* a : {s.h,   s.vb,  s.vt, s.vm, s.tok, s.usd, s.wh,  s.def, s.dhat,  s.stk, s.loss,
+                    s.aih, s.aig, s.sm, s.sx, s.esc, s.fut, s.fix, s.err, s.ntask, s.rel, s.against})
     std::fill_n(a, n, 0.0);
   // Each person's terms that do not depend on the task type, once (the same operations as inside
   // the loop over task types, so the same bits).
@@ -141,6 +141,8 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
       s.vt[j] += pi * r_man * ((1.0 - u) + u * (1.0 + g_true) * t.time_factor);
       s.vm[j] += pi * r_man * ((1.0 - u) + u * t.time_factor);
       s.tok[j] += pu * t.tokens_per_use * inv_base;
+      s.usd[j] += pu * t.tokens_per_use * t.usd_per_token * inv_base;  // at the price of the tool that serves the task (7.18)
+      s.wh[j] += pu * t.tokens_per_use * t.wh_per_token * inv_base;
       s.ntask[j] += pu * inv_base;
       s.rel[j] += pu * rel_rate * inv_base;
       s.def[j] += pu * pdef * inv_base;
@@ -195,6 +197,10 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
   float* const loss_per_defect = p.loss_per_defect.data() + lo;
   float* const stakes_per_defect = p.stakes_per_defect.data() + lo;
   float* const tokens_per_ai_task = p.tokens_per_ai_task.data() + lo;
+  float* const usd_per_token = p.usd_per_token.data() + lo;
+  float* const wh_per_token = p.wh_per_token.data() + lo;
+  const double usd_assist = div.assistant_usd_per_token;
+  const double wh_assist = div.assistant_wh_per_token;
   float* const belief_err = p.belief_err.data() + lo;
   float* const ai_tasks_per_e = p.ai_tasks_per_e.data() + lo;
   float* const rel_rate_used = p.rel_rate_used.data() + lo;
@@ -237,6 +243,9 @@ void plan_week(const DayContext& c, PassState& ps, Scratch& s, std::size_t row, 
     loss_per_defect[j] = static_cast<float>(per_defect_loss);
     stakes_per_defect[j] = static_cast<float>(per_defect_stakes);
     tokens_per_ai_task[j] = static_cast<float>(ntask > 0 ? tok / ntask : 0.0);
+    // The mean price and energy of her AI work's tokens (a regeneration is one more use at the mean).
+    usd_per_token[j] = static_cast<float>(tok > 0 ? s.usd[j] / tok : usd_assist);
+    wh_per_token[j] = static_cast<float>(tok > 0 ? s.wh[j] / tok : wh_assist);
     belief_err[j] = static_cast<float>(s.err[j]);
     ai_tasks_per_e[j] = static_cast<float>(ntask);
     rel_rate_used[j] = static_cast<float>(ntask > 0 ? s.rel[j] / ntask : 0.0);

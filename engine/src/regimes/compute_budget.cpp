@@ -1,9 +1,10 @@
 // Regime `compute_budget`: a token budget in USD per period for the policy's scope, split among
-// its divisions by leadership and drawn down by each division's token bill as the usage dashboard
-// reports it (docs/model.md 7.15.12). When a division's share is spent, its people lose access to
-// the AI assistants (World::no_seat, as without a licence, 7.15.11) until the next period; they
-// re-plan their work by hand the next working day. Padding and scripts are billed like any use, so
-// performative use spends the compute that real work would have used.
+// its divisions by leadership and drawn down by each division's token bill, the invoice: every
+// token its people used, at the price of the tool that served it (docs/model.md 7.15.12, 7.18).
+// When a division's share is spent, its people lose access to the AI assistants (World::no_seat,
+// as without a licence, 7.15.11) until the next period; they re-plan their work by hand the next
+// working day. Padding and scripts are billed like any use, so performative use spends the
+// compute that real work would have used.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -57,14 +58,6 @@ class ComputeBudgetRegime final : public Regime {
       std::size_t people = 0;
       for (std::uint32_t i = unit.first; i < unit.end; ++i) people += scope.has_person(i) ? 1 : 0;
       headcount_.push_back(people);
-      // The division's price per token: its mix-weighted price (as the outputs' token cost, 7.18).
-      const DivisionSpec& div = spec.divisions[static_cast<std::size_t>(unit.division)];
-      double price = 0.0, wsum = 0.0;
-      for (std::size_t k = 0; k < spec.tasks.size(); ++k) {
-        price += div.mix[k] * spec.tasks[k].usd_per_token;
-        wsum += div.mix[k];
-      }
-      price_.push_back(wsum > 0 ? price / wsum : 0.0);
     }
     left_.assign(heads_.size(), 0.0);
     spent_.assign(heads_.size(), 0.0);
@@ -96,13 +89,12 @@ class ComputeBudgetRegime final : public Regime {
     if (ctx.day < p_.start_day || !(weight > 0) || !started_) return;
     const World& w = ctx.world;
     const ModelSpec& spec = ctx.spec;
-    // Today's bill per division, from the usage dashboard (in slot order: the same sum on any
-    // thread count). Access is cut from tomorrow once the division's share is spent.
+    // Today's bill per division, the invoice (in slot order: the same sum on any thread count).
+    // Access is cut from tomorrow once the division's share is spent.
     for (std::size_t h = 0; h < heads_.size(); ++h) {
       const Unit& unit = spec.units[heads_[h]];
-      double tokens = 0.0;
-      for (std::uint32_t i = unit.first; i < unit.end; ++i) tokens += scope().person[i] * static_cast<double>(w.measured_tokens[i]);
-      const double bill = tokens * price_[h];
+      double bill = 0.0;
+      for (std::uint32_t i = unit.first; i < unit.end; ++i) bill += scope().person[i] * static_cast<double>(w.metered_usd[i]);
       spent_[h] += bill;
       left_[h] -= bill;
       if (!(left_[h] > 0)) cut_[h] = 1;
@@ -145,7 +137,6 @@ class ComputeBudgetRegime final : public Regime {
   BudgetParams p_;
   std::vector<std::size_t> heads_;      ///< the division units in scope
   std::vector<std::size_t> headcount_;  ///< their people in scope
-  std::vector<double> price_;           ///< USD per token, each division's mix-weighted price
   std::vector<double> left_;            ///< budget left this period, USD
   std::vector<double> spent_;           ///< spent this period, USD
   std::vector<std::uint8_t> cut_;       ///< the division's share is spent: no access until the next period

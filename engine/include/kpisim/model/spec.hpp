@@ -54,7 +54,11 @@ struct DivisionSpec {
   std::vector<double> handoff_to;      ///< hours of requests handed to each service division per E
   std::vector<double> frustration_to;  ///< escalated requests x wait_hindrance per E, by the division handling them
   double handoff = 0.0;                ///< the sum of handoff_to
-  std::uint32_t headcount = 0;         ///< its slots (set with the organisation)
+  // Price and energy per token of the AI use not tied to a task type (learning, training, padding,
+  // scripts), done with the assistants: mix-weighted over its assistant task types (7.18).
+  double assistant_usd_per_token = 0.0;
+  double assistant_wh_per_token = 0.0;
+  std::uint32_t headcount = 0;  ///< its slots (set with the organisation)
 };
 
 class ModelSpec {

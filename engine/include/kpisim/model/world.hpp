@@ -57,6 +57,7 @@ struct World {
   // Today's measured quantities (written by the agent loop; regimes read them at end of day).
   Column<float> measured_tokens;      ///< as the usage dashboard sees them (audit corrections excluded)
   Column<float> metered_tokens;       ///< every token the person used today, as the AI platform meters and bills them (exact)
+  Column<float> metered_usd;          ///< what those tokens cost, at the prices of the tools that served them (the invoice, 7.18)
   Column<float> measured_outcome;     ///< measured value (noisy, gamed)
   Column<float> measured_sessions;    ///< AI sessions (uses) as the usage dashboard counts them
   Column<float> performative_tokens;  ///< the performative part of measured_tokens (padding + scripts)
