@@ -21,6 +21,19 @@ using Catch::Matchers::Contains;
 
 using namespace regime_fixture;
 
+namespace {
+
+// A hybrid of policy `kpi` and a usage_cap component with the parameters `cap`.
+std::string with_cap(const std::string& kpi, const std::string& cap) {
+  return "{type: hybrid, components: [{weight: 1, policy: " + kpi + "}, {weight: 1, policy: {type: usage_cap, " + cap + "}}]}";
+}
+
+bool same_bits(const kpisim::RunResult& a, const kpisim::RunResult& b) {
+  return a.series.size() == b.series.size() && std::memcmp(a.series.data(), b.series.data(), a.series.size() * sizeof(double)) == 0;
+}
+
+}  // namespace
+
 TEST_CASE("usage_cap: its parameters are checked with the policy's position", "[unit][usage_cap]") {
   REQUIRE_THAT(error_of("  p: {type: usage_cap, credibility: 1.5}\n"), Contains("credibility"));
   REQUIRE_THAT(error_of("  p: {type: usage_cap, plea_usd_per_houre: 5}\n"), Contains("did you mean 'plea_usd_per_hour'"));
@@ -99,15 +112,11 @@ TEST_CASE("usage_cap: with a ceiling the plea goes to those the dashboard showed
 TEST_CASE("usage_cap: a plea beside a token leaderboard cuts performative use, and a plea nobody believes changes nothing",
           "[unit][usage_cap]") {
   const std::string lb = "{type: leaderboard, prize_usd: 400}";
-  const auto spec = spec_of("  lb: " + lb + "\n  lb_plea: {type: hybrid, components: [{weight: 1, policy: " + lb +
-                                "}, {weight: 1, policy: {type: usage_cap, plea_usd_per_hour: 40, plea_usd_per_script_day: 200}}]}\n"
-                                "  lb_deaf: {type: hybrid, components: [{weight: 1, policy: " +
-                                lb + "}, {weight: 1, policy: {type: usage_cap, credibility: 0}}]}\n",
+  const auto spec = spec_of("  lb: " + lb + "\n  lb_plea: " + with_cap(lb, "plea_usd_per_hour: 40, plea_usd_per_script_day: 200") +
+                                "\n  lb_deaf: " + with_cap(lb, "credibility: 0") + "\n",
                             "days: 84\n");
   const auto runs = run_all(spec);
-  // Bit for bit (the weekend's NaN diagnostics included).
-  REQUIRE(runs[0].series.size() == runs[2].series.size());
-  REQUIRE(std::memcmp(runs[0].series.data(), runs[2].series.data(), runs[0].series.size() * sizeof(double)) == 0);
+  REQUIRE(same_bits(runs[0], runs[2]));  // bit for bit (the weekend's NaN diagnostics included)
   const double perf_lb = mean_over(runs[0], "tokens_performative", 28, 84);
   const double perf_plea = mean_over(runs[1], "tokens_performative", 28, 84);
   INFO("performative tokens a day: leaderboard " << perf_lb << ", with the plea " << perf_plea);
@@ -193,16 +202,11 @@ TEST_CASE("usage_cap: a hard ceiling only ever takes access away, and a weight o
 TEST_CASE("usage_cap: a hard ceiling stops a leaderboard's scripts, and one nobody reaches changes nothing", "[unit][usage_cap]") {
   const std::string lb = "{type: leaderboard, prize_usd: 400}";
   const std::string off = "plea_usd_per_hour: 0, plea_usd_per_script_day: 0";
-  const auto spec = spec_of("  lb: " + lb + "\n  lb_cap: {type: hybrid, components: [{weight: 1, policy: " + lb +
-                                "}, {weight: 1, policy: {type: usage_cap, tokens_per_day: 100000, hard: true, " + off +
-                                "}}]}\n"
-                                "  lb_loose: {type: hybrid, components: [{weight: 1, policy: " +
-                                lb + "}, {weight: 1, policy: {type: usage_cap, tokens_per_day: 1.0e12, hard: true, " + off + "}}]}\n",
+  const auto spec = spec_of("  lb: " + lb + "\n  lb_cap: " + with_cap(lb, "tokens_per_day: 100000, hard: true, " + off) +
+                                "\n  lb_loose: " + with_cap(lb, "tokens_per_day: 1.0e12, hard: true, " + off) + "\n",
                             "days: 84\n");
   const auto runs = run_all(spec);
-  // A ceiling nobody reaches: bit for bit the leaderboard alone.
-  REQUIRE(runs[0].series.size() == runs[2].series.size());
-  REQUIRE(std::memcmp(runs[0].series.data(), runs[2].series.data(), runs[0].series.size() * sizeof(double)) == 0);
+  REQUIRE(same_bits(runs[0], runs[2]));  // a ceiling nobody reaches: bit for bit the leaderboard alone
   const double scripted_lb = mean_over(runs[0], "tokens_scripted", 28, 84);
   const double scripted_cap = mean_over(runs[1], "tokens_scripted", 28, 84);
   const double access = mean_over(runs[1], "licensed_share", 28, 84);
